@@ -1,0 +1,39 @@
+/**
+ * What callers say around a name, in French and English. The grammar accepts these
+ * before and after a directory name; the matcher ignores them.
+ */
+export const LEADING_PHRASES = [
+  // English
+  "i'd like to speak to", 'i would like to speak to', "i'd like to talk to", 'i would like to talk to',
+  'can i speak to', 'could i speak to', 'may i speak to', 'can i talk to', 'could i talk to',
+  'i want to speak to', 'i want to talk to', 'i need to speak to', 'i need to talk to', 'i need', 'i want',
+  'put me through to', 'connect me to', 'transfer me to', "i'm looking for", 'i am looking for', "i'd like", 'i would like',
+  'can i have', 'could i have', 'get me', 'speak to', 'talk to',
+  // French
+  'je voudrais parler à', 'je voudrais parler avec', 'je souhaiterais parler à', 'je souhaite parler à',
+  'je veux parler à', 'pourrais-je parler à', 'puis-je parler à', 'est-ce que je peux parler à',
+  'je cherche', 'je voudrais', 'je souhaiterais', 'passez-moi', 'pouvez-vous me passer', 'vous pouvez me passer',
+  'je voudrais joindre', 'je dois parler à', 'parler à', 'mettez-moi en relation avec',
+];
+
+export const GREETINGS = ['hello', 'hi', 'good morning', 'good afternoon', 'yes', 'bonjour', 'allô', 'oui', 'bonsoir'];
+
+export const ARTICLES = ['the', 'le', 'la', 'les', "l'", 'au', 'aux', 'du', 'de la', 'service', 'le service', 'au service', 'le rayon', 'au rayon', 'the department'];
+
+export const TITLES = ['monsieur', 'madame', 'mademoiselle', 'mister', 'missus', 'miss', 'ms', 'doctor', 'docteur', 'maître'];
+
+export const TRAILING_PHRASES = ['please', 'thank you', 'thanks', "s'il vous plaît", 'svp', 'merci', "s'il te plaît"];
+
+/** Carrier phrases whose words are English (read with the English dictionary). */
+export function isEnglishCarrier(phrase: string): boolean {
+  return /^(i|i'd|i'm|can|could|may|put|connect|transfer|get|speak|talk|hello|hi|good|yes|the|mister|missus|miss|ms|doctor|please|thank|thanks)\b/.test(
+    phrase,
+  );
+}
+
+/** What a caller says to reach a person at the switchboard rather than a name. */
+export const OPERATOR_PHRASES = [
+  'operator', 'the operator', 'a human', 'a person', 'someone', 'somebody', 'an operator',
+  'opérateur', "l'opérateur", 'un opérateur', 'standard', 'le standard', 'standardiste', "quelqu'un", 'une personne',
+  'un conseiller', 'une conseillère',
+];

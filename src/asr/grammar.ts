@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import { DirectoryEntry, normalizeText, spokenForms, spokenWords } from '../directory/entry';
+import { ARTICLES, GREETINGS, LEADING_PHRASES, OPERATOR_PHRASES, TITLES, TRAILING_PHRASES, isEnglishCarrier } from './carrier';
+import { Cmudict, WordRequest, pronounce } from './lexicon';
+import { CMU_PHONES } from './phones';
+
+/**
+ * A store's recognition grammar: what a caller may say (a JSGF grammar for
+ * pocketsphinx, a phrase list for vosk) and how each word sounds.
+ *
+ * Out-of-directory speech is caught by a garbage branch: a loop of single phones
+ * competing with the names. A name absent from the directory fits the phone loop
+ * better than any directory name, and the hypothesis then holds GARBAGE_PREFIX words.
+ */
+
+export const GARBAGE_PREFIX = 'ph_';
+
+export interface GrammarOptions {
+  /** Weight of the garbage branch against the names (JSGF probability). Lower rejects less. */
+  garbageWeight: number;
+}
+
+export const DEFAULT_GRAMMAR_OPTIONS: GrammarOptions = { garbageWeight: 0.02 };
+
+export interface Grammar {
+  /** Content hash: recognizers cache their decoders by it. */
+  key: string;
+  jsgf: string;
+  /** pocketsphinx dictionary text, "word PHONES" lines, alternates as word(2). */
+  dict: string;
+  /** Every directory phrase and carrier word, for engines that take a phrase list (vosk). */
+  phrases: string[];
+}
+
+/** Tokens in the recognizer's output that stand for carrier words, never for a name. */
+export function carrierTokens(): Set<string> {
+  const tokens = new Set<string>();
+  for (const phrase of [...LEADING_PHRASES, ...GREETINGS, ...ARTICLES, ...TITLES, ...TRAILING_PHRASES, ...OPERATOR_PHRASES]) {
+    for (const w of spokenWords(phrase)) tokens.add(w.token);
+  }
+  return tokens;
+}
+
+export async function buildGrammar(
+  entries: DirectoryEntry[],
+  cmudict: Cmudict,
+  options: GrammarOptions = DEFAULT_GRAMMAR_OPTIONS,
+): Promise<Grammar> {
+  const words = new Map<string, WordRequest>();
+  const want = (text: string, reading: WordRequest['reading']): string => {
+    const tokens = spokenWords(text);
+    for (const { token, spelling } of tokens) {
+      const known = words.get(token);
+      if (known === undefined) words.set(token, { token, spelling, reading });
+      else if (known.reading !== reading) known.reading = 'both';
+    }
+    return tokens.map((t) => t.token).join(' ');
+  };
+  const carrierReading = (phrase: string): WordRequest['reading'] => (isEnglishCarrier(phrase) ? 'en' : 'fr');
+  const alternatives = (phrases: string[]): string =>
+    [...new Set(phrases.map((p) => want(p, carrierReading(p))).filter((p) => p !== ''))].join(' | ');
+
+  const names = new Set<string>();
+  for (const entry of entries) {
+    if (!entry.enabled) continue;
+    for (const form of spokenForms(entry)) {
+      const phrase = want(form, 'both');
+      if (phrase !== '') names.add(phrase);
+    }
+  }
+  // A directory that names a service like an operator phrase ("Standard") keeps it.
+  const operatorPhrases = OPERATOR_PHRASES.filter((p) => !names.has(spokenWords(p).map((w) => w.token).join(' ')));
+  if (names.size === 0) throw new Error('the directory has no enabled entry to recognize');
+
+  const phones = [...CMU_PHONES].map((p) => `${GARBAGE_PREFIX}${p.toLowerCase()}`);
+  const nameWeight = 1;
+  const jsgf = [
+    '#JSGF V1.0;',
+    'grammar store;',
+    `public <utterance> = [<greeting>] [<leading>] [<article>] <target> [<trailing>];`,
+    `<greeting> = ${alternatives(GREETINGS)};`,
+    `<leading> = ${alternatives(LEADING_PHRASES)};`,
+    `<article> = ${alternatives([...ARTICLES, ...TITLES])};`,
+    `<trailing> = ${alternatives(TRAILING_PHRASES)};`,
+    options.garbageWeight > 0
+      ? `<target> = /${nameWeight}/ <name> | /${nameWeight}/ <operator> | /${options.garbageWeight.toFixed(12)}/ <garbage>;`
+      : '<target> = <name> | <operator>;',,
+    `<operator> = ${alternatives(operatorPhrases)};`,
+    `<name> = ${[...names].join(' | ')};`,
+    `<garbage> = <phone>+;`,
+    `<phone> = ${phones.join(' | ')};`,
+    '',
+  ].join('\n');
+
+  const prons = await pronounce([...words.values()], cmudict);
+  const dictLines: string[] = [];
+  for (const [token, list] of [...prons.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    list.forEach((phonesText, i) => dictLines.push(`${i === 0 ? token : `${token}(${i + 1})`} ${phonesText}`));
+  }
+  for (const phone of CMU_PHONES) dictLines.push(`${GARBAGE_PREFIX}${phone.toLowerCase()} ${phone}`);
+  const dict = `${dictLines.join('\n')}\n`;
+  const phrases = [...names, ...[...words.keys()].filter((w) => !names.has(w))];
+  const key = createHash('sha256').update(jsgf).update(dict).digest('hex').slice(0, 16);
+  return { key, jsgf, dict, phrases };
+}
+
+/** The words of a hypothesis with garbage and carrier words removed: what names the target. */
+export function targetWords(hypothesis: string, carriers: Set<string>): string[] {
+  return normalizeText(hypothesis.replace(new RegExp(`\\b${GARBAGE_PREFIX}\\w+`, 'g'), ' '))
+    .split(' ')
+    .filter((w) => w !== '' && !carriers.has(w));
+}
+
+/** Token sequences that ask for the operator, as the grammar spells them. */
+export function operatorRequests(): string[][] {
+  return OPERATOR_PHRASES.map((p) => spokenWords(p).map((w) => w.token));
+}
+
+export function hasGarbage(hypothesis: string): boolean {
+  return hypothesis.includes(GARBAGE_PREFIX);
+}

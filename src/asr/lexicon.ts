@@ -1,0 +1,126 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { ipaToCmu } from './phones';
+
+const run = promisify(execFile);
+
+/**
+ * Pronunciations for the words a store's grammar uses, in the acoustic model's phone set.
+ * English words come from the model's dictionary (CMUdict); names get French and English
+ * readings derived from espeak-ng, since callers say "Prodhomme" or "Nguyen" either way.
+ */
+
+export type Reading = 'fr' | 'en' | 'both';
+
+export interface WordRequest {
+  /** The grammar token: lower-case ASCII, no spaces. */
+  token: string;
+  /** How the word is written, for espeak-ng ("hervé", "l'accueil"). */
+  spelling: string;
+  reading: Reading;
+}
+
+export class Cmudict {
+  private constructor(private readonly words: Map<string, string[]>) {}
+
+  static load(path: string): Cmudict {
+    const words = new Map<string, string[]>();
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      const space = line.indexOf(' ');
+      if (space <= 0) continue;
+      const word = line.slice(0, space).replace(/\(\d+\)$/, '');
+      const phones = line.slice(space + 1).trim();
+      const list = words.get(word);
+      if (list === undefined) words.set(word, [phones]);
+      else list.push(phones);
+    }
+    return new Cmudict(words);
+  }
+
+  /** The dictionary at `path`, or an empty one when it is not installed (espeak-ng then reads every word). */
+  static loadIfPresent(path: string): Cmudict {
+    return existsSync(path) ? Cmudict.load(path) : new Cmudict(new Map());
+  }
+
+  lookup(word: string): string[] | undefined {
+    return this.words.get(word);
+  }
+}
+
+const ESPEAK_VOICES: Record<'fr' | 'en', string> = { fr: 'fr', en: 'en-us' };
+const espeakCache = new Map<string, string>();
+
+/** espeak-ng's IPA for each spelling, one process per batch. */
+export async function espeakIpa(spellings: string[], lang: 'fr' | 'en'): Promise<Map<string, string>> {
+  const result = new Map<string, string>();
+  const missing = [...new Set(spellings)].filter((s) => {
+    const cached = espeakCache.get(`${lang}:${s}`);
+    if (cached !== undefined) result.set(s, cached);
+    return cached === undefined;
+  });
+  if (missing.length === 0) return result;
+  // One word a line, each closed by a full stop, so that espeak-ng answers one line each.
+  const input = missing.map((s) => `${s.replace(/[.\n]/g, ' ')}.`).join('\n');
+  let stdout: string;
+  try {
+    ({ stdout } = await runWithInput('espeak-ng', ['-q', '--ipa', '-v', ESPEAK_VOICES[lang], '-b', '1'], input));
+  } catch (err) {
+    throw new Error(
+      `espeak-ng could not be run to make pronunciations (${(err as Error).message}); install it: apt-get install espeak-ng`,
+    );
+  }
+  const lines = stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  if (lines.length !== missing.length) {
+    // Fall back to one call per word when espeak-ng merged or split lines.
+    for (const spelling of missing) {
+      const { stdout: one } = await run('espeak-ng', ['-q', '--ipa', '-v', ESPEAK_VOICES[lang], spelling]);
+      espeakCache.set(`${lang}:${spelling}`, one.trim());
+      result.set(spelling, one.trim());
+    }
+    return result;
+  }
+  missing.forEach((spelling, i) => {
+    espeakCache.set(`${lang}:${spelling}`, lines[i]);
+    result.set(spelling, lines[i]);
+  });
+  return result;
+}
+
+function runWithInput(cmd: string, args: string[], input: string): Promise<{ stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(cmd, args, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => {
+      if (err) reject(err);
+      else resolve({ stdout });
+    });
+    child.stdin?.end(input, 'utf8');
+  });
+}
+
+/** Pronunciations (CMU phone strings) for each requested token; every token gets at least one. */
+export async function pronounce(words: WordRequest[], cmudict: Cmudict): Promise<Map<string, string[]>> {
+  const needFr = words.filter((w) => w.reading !== 'en').map((w) => w.spelling);
+  const needEn = words.filter((w) => w.reading !== 'fr').map((w) => w.spelling);
+  const [fr, en] = await Promise.all([espeakIpa(needFr, 'fr'), espeakIpa(needEn, 'en')]);
+  const out = new Map<string, string[]>();
+  for (const word of words) {
+    const prons = new Set<string>();
+    if (word.reading !== 'fr') {
+      for (const p of cmudict.lookup(word.token) ?? []) prons.add(p);
+      const ipa = en.get(word.spelling);
+      if (ipa !== undefined && (prons.size === 0 || word.reading === 'both')) addIpa(prons, ipa);
+    }
+    if (word.reading !== 'en') {
+      const ipa = fr.get(word.spelling);
+      if (ipa !== undefined) addIpa(prons, ipa);
+    }
+    if (prons.size === 0) throw new Error(`no pronunciation could be made for "${word.spelling}"`);
+    out.set(word.token, [...prons].slice(0, 4));
+  }
+  return out;
+}
+
+function addIpa(prons: Set<string>, ipa: string): void {
+  const phones = ipaToCmu(ipa);
+  if (phones.length > 0) prons.add(phones.join(' '));
+}

@@ -1,0 +1,157 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { EngineSpec } from './engine';
+import { Grammar } from './grammar';
+import { RecognitionResult, Recognizer, RecognizerSession, EngineName } from './recognizer';
+import type { WorkerReply, WorkerRequest } from './worker';
+
+/**
+ * The Recognizer every caller of recognition uses: a pool of worker threads, each
+ * with its own engine. A session stays on one worker; new sessions go to the worker
+ * with the fewest open sessions.
+ */
+
+interface Pending {
+  resolve: (result: RecognitionResult) => void;
+  reject: (err: Error) => void;
+}
+
+class PoolWorker {
+  readonly pending = new Map<number, Pending>();
+  open = 0;
+  private failure: Error | undefined;
+  readonly ready: Promise<void>;
+
+  constructor(
+    readonly worker: Worker,
+    onExit: (w: PoolWorker) => void,
+  ) {
+    this.ready = new Promise((resolve, reject) => {
+      worker.on('message', (msg: WorkerReply) => {
+        if (msg.type === 'ready') resolve();
+        else if (msg.type === 'fatal') {
+          this.failure = new Error(msg.message);
+          reject(this.failure);
+        } else {
+          const pending = this.pending.get(msg.session);
+          if (pending === undefined) return;
+          this.pending.delete(msg.session);
+          if (msg.type === 'result') pending.resolve(msg.result);
+          else pending.reject(new Error(`recognition failed: ${msg.message}`));
+        }
+      });
+      worker.on('error', (err) => {
+        this.failure = err;
+        reject(err);
+        this.failAll(err);
+      });
+      worker.on('exit', (code) => {
+        const err = this.failure ?? new Error(`recognition worker stopped (exit code ${code})`);
+        reject(err);
+        this.failAll(err);
+        onExit(this);
+      });
+    });
+    // A worker that fails to start is reported by whoever awaits `ready`.
+    this.ready.catch(() => undefined);
+  }
+
+  post(msg: WorkerRequest, transfer: ArrayBuffer[] = []): void {
+    this.worker.postMessage(msg, transfer);
+  }
+
+  private failAll(err: Error): void {
+    for (const pending of this.pending.values()) pending.reject(err);
+    this.pending.clear();
+  }
+}
+
+export function workerScript(): string {
+  const compiled = join(__dirname, 'worker.js');
+  if (existsSync(compiled)) return compiled;
+  throw new Error(`the recognition worker ${compiled} is missing; build the project first (npm run build)`);
+}
+
+export class RecognizerPool implements Recognizer {
+  readonly engine: EngineName;
+  private workers: PoolWorker[] = [];
+  private nextSession = 1;
+  private closed = false;
+
+  private constructor(private readonly spec: EngineSpec) {
+    this.engine = spec.engine;
+  }
+
+  /** Starts `size` workers and waits until each has loaded its engine. */
+  static async create(spec: EngineSpec, size: number): Promise<RecognizerPool> {
+    const pool = new RecognizerPool(spec);
+    for (let i = 0; i < Math.max(1, size); i += 1) pool.spawn();
+    try {
+      await Promise.all(pool.workers.map((w) => w.ready));
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+    return pool;
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  private spawn(): PoolWorker {
+    const worker = new Worker(workerScript(), { workerData: this.spec });
+    const pw = new PoolWorker(worker, (dead) => {
+      this.workers = this.workers.filter((w) => w !== dead);
+      // Replace a worker that died while the pool is in use.
+      if (!this.closed) this.spawn();
+    });
+    this.workers.push(pw);
+    return pw;
+  }
+
+  async start(grammar: Grammar): Promise<RecognizerSession> {
+    if (this.closed) throw new Error('the recognizer pool is closed');
+    const target = this.workers.reduce((a, b) => (b.open < a.open ? b : a));
+    await target.ready;
+    const id = this.nextSession;
+    this.nextSession += 1;
+    target.open += 1;
+    target.post({ type: 'start', session: id, grammar });
+    let done = false;
+    const finish = (): void => {
+      if (!done) {
+        done = true;
+        target.open -= 1;
+      }
+    };
+    return {
+      write(pcm: Int16Array): void {
+        if (done) return;
+        const copy = pcm.slice();
+        target.post({ type: 'write', session: id, pcm: copy.buffer as ArrayBuffer }, [copy.buffer as ArrayBuffer]);
+      },
+      end(): Promise<RecognitionResult> {
+        if (done) return Promise.reject(new Error('the recognition session is already over'));
+        finish();
+        return new Promise((resolve, reject) => {
+          target.pending.set(id, { resolve, reject });
+          target.post({ type: 'end', session: id });
+        });
+      },
+      close(): void {
+        if (done) return;
+        finish();
+        target.post({ type: 'close', session: id });
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const workers = this.workers;
+    this.workers = [];
+    await Promise.all(workers.map((w) => w.worker.terminate()));
+  }
+}

@@ -1,0 +1,71 @@
+import { Grammar } from './grammar';
+
+/**
+ * The Recognizer port (DESIGN.md, "Recognition"): audio in, n-best hypotheses out.
+ * Audio is 16 kHz mono signed 16-bit PCM.
+ */
+
+export interface Hypothesis {
+  text: string;
+  /** Log-probability relative to the best hypothesis: 0 for the best, negative for the others. */
+  score: number;
+}
+
+export interface RecognitionResult {
+  nbest: Hypothesis[];
+  /** The engine's belief in the best hypothesis, 0 to 1. */
+  confidence: number;
+  /** Milliseconds of audio decoded. */
+  audioMs: number;
+}
+
+export interface RecognizerSession {
+  write(pcm16k: Int16Array): void;
+  end(): Promise<RecognitionResult>;
+  /** Drops the session without a result; safe to call at any time, more than once. */
+  close(): void;
+}
+
+export interface Recognizer {
+  readonly engine: EngineName;
+  start(grammar: Grammar): Promise<RecognizerSession>;
+  close(): Promise<void>;
+}
+
+export type EngineName = 'pocketsphinx' | 'vosk';
+
+/** The synchronous decoder an engine provides inside a worker thread. */
+export interface Decoder {
+  start(): void;
+  write(pcm16k: Int16Array): void;
+  end(): RecognitionResult;
+  free(): void;
+}
+
+export interface DecoderFactory {
+  create(grammar: Grammar): Decoder;
+  close(): void;
+}
+
+export const SAMPLE_RATE = 16000;
+
+/**
+ * Turns raw n-best path scores (natural-log units, best first) into relative scores and a
+ * posterior for the best text, merging hypotheses that read the same.
+ */
+export function normalizeNbest(raw: { text: string; logScore: number }[], limit = 8): { nbest: Hypothesis[]; confidence: number } {
+  if (raw.length === 0) return { nbest: [], confidence: 0 };
+  const best = Math.max(...raw.map((h) => h.logScore));
+  const merged = new Map<string, number>();
+  for (const h of raw) {
+    const text = h.text.trim().replace(/\s+/g, ' ');
+    const p = Math.exp(h.logScore - best);
+    merged.set(text, (merged.get(text) ?? 0) + p);
+  }
+  const total = [...merged.values()].reduce((a, b) => a + b, 0);
+  const nbest = [...merged.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, limit)
+    .map(([text, p]) => ({ text, score: Math.log(p / total) }));
+  return { nbest, confidence: Math.exp(nbest[0].score) };
+}

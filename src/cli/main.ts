@@ -1,0 +1,262 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs, ParseArgsConfig } from 'node:util';
+import { loadSettings, SettingsError } from '../config/settings';
+import { DirectoryFileError, formatProblem, parseDirectory } from '../directory/directory-file';
+import {
+  DirectoryStore,
+  Locale,
+  StoreNotFoundError,
+  StoreSettings,
+  TransferMode,
+  VersionConflictError,
+} from '../directory/directory-store';
+import { formatCsvField } from '../directory/csv';
+import { DirectoryEntry } from '../directory/entry';
+import { openStore } from '../attendant/store-directory';
+import { CliError, EXIT_INVALID, EXIT_OK, EXIT_UNAVAILABLE, invalidInput, unavailable, usageError } from './exit-codes';
+import { recognizeFiles } from './recognize-command';
+import { serve } from './serve-command';
+
+const USAGE = `attendant: offline speech auto-attendant
+
+  attendant serve
+  attendant store create <store> [--name N] [--number DID]... [--operator EXT] [--locale fr-FR|en-US]
+                         [--transfer refer|grpc] [--pbx HOST[:PORT]] [--hooks HOST:PORT]
+  attendant store update <store> [same options]
+  attendant store list
+  attendant directory import <store> <file.csv|file.json> [--dry-run]
+  attendant directory export <store> [--format csv|json]
+  attendant directory versions <store>
+  attendant directory rollback <store> <version>
+  attendant directory history <store>
+  attendant recognize --store <store> <file.wav>...
+
+Settings come from the environment: ATTENDANT_DATA_DIR (default ./data), ATTENDANT_ASR_ENGINE
+(auto|vosk|pocketsphinx), ATTENDANT_VOSK_MODEL (default models/vosk), ATTENDANT_LOG_LEVEL.
+Exit status: 0 ok, 1 invalid input, 2 usage, 3 unavailable.`;
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const STORE_OPTIONS = {
+  name: { type: 'string' },
+  number: { type: 'string', multiple: true },
+  operator: { type: 'string' },
+  locale: { type: 'string' },
+  transfer: { type: 'string' },
+  pbx: { type: 'string' },
+  hooks: { type: 'string' },
+} as const;
+
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+function parse<T extends OptionsConfig>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true as const, strict: true as const });
+  } catch (err) {
+    throw usageError(`${(err as Error).message}\n\n${USAGE}`);
+  }
+}
+
+function storeSettings(values: Record<string, unknown>): Partial<StoreSettings> {
+  const settings: Partial<StoreSettings> = {};
+  if (typeof values.name === 'string') settings.name = values.name;
+  if (Array.isArray(values.number)) {
+    for (const n of values.number as string[]) {
+      if (!/^\+?[0-9]{2,20}$/.test(n)) throw usageError(`--number "${n}" is not a phone number (digits, optional leading +)`);
+    }
+    settings.numbers = values.number as string[];
+  }
+  if (typeof values.operator === 'string') {
+    if (!/^[0-9*#+]{1,15}$/.test(values.operator)) throw usageError(`--operator "${values.operator}" is not an extension`);
+    settings.operator = values.operator;
+  }
+  if (typeof values.locale === 'string') {
+    if (values.locale !== 'fr-FR' && values.locale !== 'en-US') throw usageError('--locale is fr-FR or en-US');
+    settings.locale = values.locale as Locale;
+  }
+  if (typeof values.transfer === 'string') {
+    if (values.transfer !== 'refer' && values.transfer !== 'grpc') throw usageError('--transfer is refer or grpc');
+    settings.transfer = values.transfer as TransferMode;
+  }
+  if (typeof values.pbx === 'string') settings.pbx = values.pbx;
+  if (typeof values.hooks === 'string') {
+    if (!/^[^\s:]+:\d{1,5}$/.test(values.hooks)) throw usageError('--hooks is HOST:PORT');
+    settings.hooks = values.hooks;
+  }
+  return settings;
+}
+
+function need(positionals: string[], count: number, what: string): void {
+  if (positionals.length < count) throw usageError(`missing ${what}\n\n${USAGE}`);
+}
+
+export function entriesToCsv(entries: DirectoryEntry[]): string {
+  const header = 'id,type,first_name,last_name,service_name,department,extension,aliases,enabled';
+  const rows = entries.map((e) =>
+    [e.id, e.type, e.firstName, e.lastName, e.serviceName, e.department, e.extension, e.aliases.join('|'), String(e.enabled)]
+      .map((v) => formatCsvField(v))
+      .join(','),
+  );
+  return `${[header, ...rows].join('\n')}\n`;
+}
+
+export async function run(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const [command, sub, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    io.out(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  const settings = loadSettings(env);
+  if (command === 'serve') return serve(settings, io);
+
+  const withStore = async <T>(fn: (store: DirectoryStore) => T | Promise<T>): Promise<T> => {
+    let store: DirectoryStore;
+    try {
+      store = DirectoryStore.open(settings.dataDir);
+    } catch (err) {
+      throw unavailable(`the directory database in ${settings.dataDir} cannot be opened: ${(err as Error).message}`);
+    }
+    try {
+      return await fn(store);
+    } finally {
+      store.close();
+    }
+  };
+  const origin = { via: 'cli', actor: env.USER ?? 'cli' };
+
+  if (command === 'store') {
+    const { values, positionals } = parse(rest, STORE_OPTIONS);
+    return withStore((store) => {
+      if (sub === 'list') {
+        for (const s of store.listStores()) {
+          io.out([s.id, `v${s.version}`, s.locale, `operator ${s.operator}`, s.numbers.join(' '), s.name].join('\t'));
+        }
+        return EXIT_OK;
+      }
+      if (sub === 'create' || sub === 'update') {
+        need(positionals, 1, '<store>');
+        const settingsGiven = storeSettings(values);
+        const s = sub === 'create' ? store.createStore(positionals[0], settingsGiven) : store.updateStore(positionals[0], settingsGiven);
+        io.out(`store ${s.id} ${sub === 'create' ? 'created' : 'updated'}`);
+        return EXIT_OK;
+      }
+      throw usageError(`unknown store command "${sub ?? ''}"\n\n${USAGE}`);
+    });
+  }
+
+  if (command === 'directory') {
+    const { values, positionals } = parse(rest, {
+      'dry-run': { type: 'boolean' },
+      format: { type: 'string' },
+    });
+    return withStore((store) => {
+      switch (sub) {
+        case 'import': {
+          need(positionals, 2, '<store> <file>');
+          const [storeId, file] = positionals;
+          let bytes: Buffer;
+          try {
+            bytes = readFileSync(file);
+          } catch (err) {
+            throw invalidInput(`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+          }
+          const parsed = parseDirectory(bytes, file);
+          if (parsed.problems.length > 0) {
+            for (const p of parsed.problems) io.err(formatProblem(file, p));
+            io.err(`${file}: ${parsed.problems.length} problem${parsed.problems.length > 1 ? 's' : ''}; nothing was imported`);
+            return EXIT_INVALID;
+          }
+          const notes: string[] = [];
+          if (parsed.encoding !== 'utf-8') notes.push(`read as ${parsed.encoding}`);
+          if (parsed.ignored.length > 0) notes.push(`ignored column${parsed.ignored.length > 1 ? 's' : ''} ${parsed.ignored.join(', ')}`);
+          const suffix = notes.length > 0 ? ` (${notes.join('; ')})` : '';
+          if (values['dry-run'] === true) {
+            io.out(`${file}: ${parsed.entries.length} entries are valid; nothing imported (--dry-run)${suffix}`);
+            return EXIT_OK;
+          }
+          if (store.findStore(storeId) === undefined) store.createStore(storeId);
+          const info = store.replaceDirectory(storeId, parsed.entries, origin);
+          io.out(
+            `store ${storeId}: version ${info.version}, ${info.entries} entries (${info.added} added, ${info.changed} changed, ${info.removed} removed)${suffix}`,
+          );
+          return EXIT_OK;
+        }
+        case 'export': {
+          need(positionals, 1, '<store>');
+          const snapshot = store.snapshot(openStore(positionals[0], store).id);
+          const format = values.format ?? 'csv';
+          if (format === 'json') io.out(JSON.stringify({ entries: snapshot.entries }, null, 2));
+          else if (format === 'csv') io.out(entriesToCsv(snapshot.entries).trimEnd());
+          else throw usageError('--format is csv or json');
+          return EXIT_OK;
+        }
+        case 'versions': {
+          need(positionals, 1, '<store>');
+          for (const v of store.listVersions(positionals[0])) {
+            io.out(
+              `${v.current ? '*' : ' '} v${v.version}\t${v.createdAt}\t${v.entries} entries\t+${v.added} ~${v.changed} -${v.removed}\t${v.via} ${v.actor}`,
+            );
+          }
+          return EXIT_OK;
+        }
+        case 'rollback': {
+          need(positionals, 2, '<store> <version>');
+          const version = Number(positionals[1].replace(/^v/, ''));
+          if (!Number.isInteger(version) || version < 1) throw usageError(`"${positionals[1]}" is not a version number`);
+          const info = store.rollback(positionals[0], version, origin);
+          io.out(`store ${positionals[0]}: version ${info.version} has the content of version ${version} (${info.entries} entries)`);
+          return EXIT_OK;
+        }
+        case 'history': {
+          need(positionals, 1, '<store>');
+          for (const h of store.history(positionals[0])) {
+            io.out(`${h.at}\tv${h.version}\t${h.action}\t+${h.added} ~${h.changed} -${h.removed}\t${h.via}\t${h.actor}`);
+          }
+          return EXIT_OK;
+        }
+        default:
+          throw usageError(`unknown directory command "${sub ?? ''}"\n\n${USAGE}`);
+      }
+    });
+  }
+
+  if (command === 'recognize') {
+    const { values, positionals } = parse(sub === undefined ? [] : [sub, ...rest], { store: { type: 'string' } });
+    if (values.store === undefined) throw usageError(`recognize needs --store <store>\n\n${USAGE}`);
+    need(positionals, 1, '<file.wav>');
+    const storeId = values.store;
+    const snapshot = await withStore((store) => store.snapshot(openStore(storeId, store).id));
+    if (snapshot.entries.length === 0) {
+      throw invalidInput(`store "${storeId}" has no directory yet; import one: attendant directory import ${storeId} <file>`);
+    }
+    const failures = await recognizeFiles(settings, snapshot, positionals, io.out);
+    return failures > 0 ? EXIT_INVALID : EXIT_OK;
+  }
+
+  throw usageError(`unknown command "${command}"\n\n${USAGE}`);
+}
+
+/** Maps any error to its message and exit status. */
+export function exitCodeFor(err: unknown): { message: string; code: number } {
+  if (err instanceof CliError) return { message: err.message, code: err.exitCode };
+  if (err instanceof SettingsError) return { message: err.message, code: 2 };
+  if (err instanceof DirectoryFileError) return { message: err.message, code: EXIT_INVALID };
+  if (err instanceof StoreNotFoundError || err instanceof VersionConflictError) return { message: err.message, code: EXIT_INVALID };
+  const message = (err as Error).message ?? String(err);
+  if (/not a valid store id|already exists|has no version/.test(message)) return { message, code: EXIT_INVALID };
+  return { message, code: EXIT_UNAVAILABLE };
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const io: Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) };
+  try {
+    process.exitCode = await run(argv, io);
+  } catch (err) {
+    const { message, code } = exitCodeFor(err);
+    io.err(`attendant: ${message}`);
+    process.exitCode = code;
+  }
+}

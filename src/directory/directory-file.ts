@@ -1,0 +1,318 @@
+import { parseCsv, detectSeparator } from './csv';
+import { DirectoryEntry, EntryType } from './entry';
+
+/**
+ * Reading and validating a store's directory file (DESIGN.md, "Directory files").
+ * The whole file is checked before anything is used: every problem is collected
+ * with where it is (line, or entries[i] in JSON) and which field.
+ */
+
+export const MAX_DIRECTORY_BYTES = 10 * 1024 * 1024;
+export const MAX_DIRECTORY_ENTRIES = 50_000;
+
+export interface DirectoryProblem {
+  /** "line 11" in a CSV file, "entries[3]" in a JSON file; absent for the file as a whole. */
+  where?: string;
+  field?: string;
+  message: string;
+}
+
+export interface ParsedDirectory {
+  entries: DirectoryEntry[];
+  problems: DirectoryProblem[];
+  /** Columns or keys the file had that attendant does not use. */
+  ignored: string[];
+  format: 'csv' | 'json';
+  encoding: 'utf-8' | 'windows-1252';
+}
+
+export class DirectoryFileError extends Error {
+  constructor(
+    readonly fileName: string,
+    readonly problems: DirectoryProblem[],
+  ) {
+    super(problems.map((p) => formatProblem(fileName, p)).join('\n'));
+    this.name = 'DirectoryFileError';
+  }
+}
+
+export function formatProblem(fileName: string, problem: DirectoryProblem): string {
+  const where = problem.where === undefined ? '' : ` ${problem.where}`;
+  const field = problem.field === undefined ? '' : `, field ${problem.field}`;
+  return `${fileName}${where}${field}: ${problem.message}`;
+}
+
+const CSV_COLUMNS = ['id', 'type', 'first_name', 'last_name', 'service_name', 'department', 'extension', 'aliases', 'enabled'] as const;
+type CsvColumn = (typeof CSV_COLUMNS)[number];
+const REQUIRED_COLUMNS: CsvColumn[] = ['id', 'type', 'extension'];
+const JSON_KEYS: Record<string, CsvColumn> = {
+  id: 'id',
+  type: 'type',
+  firstName: 'first_name',
+  lastName: 'last_name',
+  serviceName: 'service_name',
+  department: 'department',
+  extension: 'extension',
+  aliases: 'aliases',
+  enabled: 'enabled',
+};
+
+const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const EXTENSION_PATTERN = /^[0-9*#+]{1,15}$/;
+const SIP_URI_PATTERN = /^sips?:[^\s<>"]+@?[^\s<>"]*$/i;
+const TRUE_WORDS = new Set(['true', '1', 'yes', 'oui', 'y', 'o']);
+const FALSE_WORDS = new Set(['false', '0', 'no', 'non', 'n']);
+const MAX_TEXT = 200;
+
+/** Decodes a file's bytes: UTF-8 (BOM or not), else Windows-1252 as Excel writes it. */
+export function decodeText(bytes: Uint8Array): { text: string; encoding: 'utf-8' | 'windows-1252' } {
+  let body = bytes;
+  if (body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) body = body.subarray(3);
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(body), encoding: 'utf-8' };
+  } catch {
+    return { text: new TextDecoder('windows-1252').decode(body), encoding: 'windows-1252' };
+  }
+}
+
+/** Parses and validates a directory file. Never throws for bad content: problems are returned. */
+export function parseDirectory(bytes: Uint8Array, fileName: string): ParsedDirectory {
+  const fail = (message: string, format: 'csv' | 'json' = 'csv'): ParsedDirectory => ({
+    entries: [],
+    problems: [{ message }],
+    ignored: [],
+    format,
+    encoding: 'utf-8',
+  });
+  if (bytes.length === 0) return fail('the file is empty; a directory needs a header row and at least one entry');
+  if (bytes.length > MAX_DIRECTORY_BYTES) {
+    return fail(`the file is ${bytes.length} bytes; the limit is ${MAX_DIRECTORY_BYTES} bytes (10 MiB)`);
+  }
+  if (looksBinary(bytes)) return fail('this is not a text file (it holds binary data); export the directory as CSV or JSON');
+  const { text, encoding } = decodeText(bytes);
+  const isJson = /\.json$/i.test(fileName) || /^\s*[{[]/.test(text);
+  const parsed = isJson ? parseJsonDirectory(text) : parseCsvDirectory(text);
+  if (parsed.entries.length === 0 && parsed.problems.length === 0) {
+    parsed.problems.push({ message: 'the file has no entries' });
+  }
+  if (parsed.entries.length > MAX_DIRECTORY_ENTRIES) {
+    parsed.problems.push({ message: `the file has ${parsed.entries.length} entries; the limit is ${MAX_DIRECTORY_ENTRIES}` });
+  }
+  checkUniqueIds(parsed.entries, parsed.locations, parsed.problems);
+  return { entries: parsed.entries, problems: parsed.problems, ignored: parsed.ignored, format: isJson ? 'json' : 'csv', encoding };
+}
+
+/** Parses and validates, throwing a DirectoryFileError that lists every problem. */
+export function readDirectory(bytes: Uint8Array, fileName: string): ParsedDirectory {
+  const parsed = parseDirectory(bytes, fileName);
+  if (parsed.problems.length > 0) throw new DirectoryFileError(fileName, parsed.problems);
+  return parsed;
+}
+
+function looksBinary(bytes: Uint8Array): boolean {
+  const n = Math.min(bytes.length, 8192);
+  let control = 0;
+  for (let i = 0; i < n; i += 1) {
+    const b = bytes[i];
+    if (b === 0) return true;
+    if (b < 9 || (b > 13 && b < 32)) control += 1;
+  }
+  return control > n * 0.05;
+}
+
+interface RawParse {
+  entries: DirectoryEntry[];
+  locations: string[];
+  problems: DirectoryProblem[];
+  ignored: string[];
+}
+
+function parseCsvDirectory(text: string): RawParse {
+  const problems: DirectoryProblem[] = [];
+  const table = parseCsv(text, detectSeparator(text));
+  if (table.unterminatedQuoteLine !== undefined) {
+    problems.push({
+      where: `line ${table.unterminatedQuoteLine}`,
+      message: 'a quoted field is never closed; the file looks cut short',
+    });
+  }
+  const [header, ...rows] = table.records;
+  if (header === undefined) return { entries: [], locations: [], problems: [{ message: 'the file has no header row' }], ignored: [] };
+  const names = header.fields.map((f) => f.trim().toLowerCase().replace(/[\s-]+/g, '_'));
+  const columns = new Map<CsvColumn, number>();
+  const ignored: string[] = [];
+  names.forEach((name, index) => {
+    if ((CSV_COLUMNS as readonly string[]).includes(name)) {
+      if (columns.has(name as CsvColumn)) {
+        problems.push({ where: `line ${header.line}`, message: `column "${name}" appears twice in the header` });
+      }
+      columns.set(name as CsvColumn, index);
+    } else if (name !== '') {
+      ignored.push(header.fields[index].trim());
+    }
+  });
+  const missing = REQUIRED_COLUMNS.filter((c) => !columns.has(c));
+  if (missing.length > 0) {
+    problems.push({
+      where: `line ${header.line}`,
+      message: `the header lacks column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; expected ${CSV_COLUMNS.join(table.separator)}`,
+    });
+    return { entries: [], locations: [], problems, ignored };
+  }
+  const entries: DirectoryEntry[] = [];
+  const locations: string[] = [];
+  for (const row of rows) {
+    const where = `line ${row.line}`;
+    if (row.fields.length !== header.fields.length) {
+      problems.push({
+        where,
+        message: `has ${row.fields.length} field${row.fields.length === 1 ? '' : 's'} where the header has ${header.fields.length}`,
+      });
+      continue;
+    }
+    const value = (column: CsvColumn): string | undefined => {
+      const index = columns.get(column);
+      return index === undefined ? undefined : row.fields[index];
+    };
+    const aliases = (value('aliases') ?? '').split('|');
+    const entry = validateEntry(
+      {
+        id: value('id'),
+        type: value('type'),
+        first_name: value('first_name'),
+        last_name: value('last_name'),
+        service_name: value('service_name'),
+        department: value('department'),
+        extension: value('extension'),
+        aliases,
+        enabled: value('enabled'),
+      },
+      where,
+      problems,
+    );
+    if (entry !== undefined) {
+      entries.push(entry);
+      locations.push(where);
+    }
+  }
+  return { entries, locations, problems, ignored };
+}
+
+function parseJsonDirectory(text: string): RawParse {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    return { entries: [], locations: [], problems: [{ message: `not valid JSON: ${(err as Error).message}` }], ignored: [] };
+  }
+  const list = Array.isArray(doc) ? doc : (doc as { entries?: unknown } | null)?.entries;
+  if (!Array.isArray(list)) {
+    return { entries: [], locations: [], problems: [{ message: 'expected {"entries": [ ... ]} at the top level' }], ignored: [] };
+  }
+  const problems: DirectoryProblem[] = [];
+  const ignored = new Set<string>();
+  const entries: DirectoryEntry[] = [];
+  const locations: string[] = [];
+  list.forEach((item: unknown, index: number) => {
+    const where = `entries[${index}]`;
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+      problems.push({ where, message: 'an entry must be an object' });
+      return;
+    }
+    const raw: Partial<Record<CsvColumn, unknown>> = {};
+    for (const [key, value] of Object.entries(item as Record<string, unknown>)) {
+      const column = JSON_KEYS[key] ?? (CSV_COLUMNS as readonly string[]).find((c) => c === key);
+      if (column === undefined) ignored.add(key);
+      else raw[column as CsvColumn] = value;
+    }
+    const entry = validateEntry(raw, where, problems);
+    if (entry !== undefined) {
+      entries.push(entry);
+      locations.push(where);
+    }
+  });
+  return { entries, locations, problems, ignored: [...ignored] };
+}
+
+function asText(value: unknown, field: string, where: string, problems: DirectoryProblem[]): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'number') return String(value);
+  if (typeof value !== 'string') {
+    problems.push({ where, field, message: `must be text, not ${typeof value}` });
+    return '';
+  }
+  const trimmed = value.trim().replace(/\s+/g, ' ');
+  if (trimmed.length > MAX_TEXT) {
+    problems.push({ where, field, message: `is ${trimmed.length} characters long; the limit is ${MAX_TEXT}` });
+  }
+  if (/[\u0000-\u001f\u007f]/.test(trimmed)) {
+    problems.push({ where, field, message: 'holds control characters' });
+  }
+  return trimmed;
+}
+
+/** Checks one entry's fields; pushes a problem per bad field and returns the entry when it is sound. */
+export function validateEntry(
+  raw: Partial<Record<CsvColumn, unknown>>,
+  where: string,
+  problems: DirectoryProblem[],
+): DirectoryEntry | undefined {
+  const before = problems.length;
+  const id = asText(raw.id, 'id', where, problems);
+  if (id === '') problems.push({ where, field: 'id', message: 'is empty; every entry needs an id' });
+  else if (!ID_PATTERN.test(id)) {
+    problems.push({ where, field: 'id', message: `"${id}" is not a valid id (1 to 64 of A-Z a-z 0-9 _ -)` });
+  }
+  const typeText = asText(raw.type, 'type', where, problems).toLowerCase();
+  let type: EntryType = 'person';
+  if (typeText === 'person' || typeText === 'service') type = typeText;
+  else problems.push({ where, field: 'type', message: `"${typeText}" is not a type; use person or service` });
+  const firstName = asText(raw.first_name, 'first_name', where, problems);
+  const lastName = asText(raw.last_name, 'last_name', where, problems);
+  const serviceName = asText(raw.service_name, 'service_name', where, problems);
+  const department = asText(raw.department, 'department', where, problems);
+  if (type === 'person' && lastName === '' && typeText === 'person') {
+    problems.push({ where, field: 'last_name', message: 'is empty; a person needs a last name' });
+  }
+  if (type === 'service' && serviceName === '') {
+    problems.push({ where, field: 'service_name', message: 'is empty; a service needs a name' });
+  }
+  const extensionText = asText(raw.extension, 'extension', where, problems);
+  const extension = /^[0-9*#+\s]+$/.test(extensionText) ? extensionText.replace(/\s/g, '') : extensionText;
+  if (extension === '') problems.push({ where, field: 'extension', message: 'is empty; every entry needs an extension' });
+  else if (!EXTENSION_PATTERN.test(extension) && !SIP_URI_PATTERN.test(extension)) {
+    problems.push({
+      where,
+      field: 'extension',
+      message: `"${extension}" is not an extension (1 to 15 of 0-9 * # +, or a sip: URI)`,
+    });
+  }
+  let aliases: string[] = [];
+  if (Array.isArray(raw.aliases)) {
+    aliases = raw.aliases.map((a) => asText(a, 'aliases', where, problems));
+  } else if (typeof raw.aliases === 'string') {
+    aliases = raw.aliases.split('|').map((a) => asText(a, 'aliases', where, problems));
+  } else if (raw.aliases !== undefined && raw.aliases !== null) {
+    problems.push({ where, field: 'aliases', message: 'must be a list of names' });
+  }
+  aliases = [...new Set(aliases.filter((a) => a !== ''))];
+  let enabled = true;
+  if (typeof raw.enabled === 'boolean') enabled = raw.enabled;
+  else {
+    const text = asText(raw.enabled, 'enabled', where, problems).toLowerCase();
+    if (TRUE_WORDS.has(text) || text === '') enabled = true;
+    else if (FALSE_WORDS.has(text)) enabled = false;
+    else problems.push({ where, field: 'enabled', message: `"${text}" is not true/false (also 1/0, yes/no, oui/non)` });
+  }
+  if (problems.length > before) return undefined;
+  return { id, type, firstName, lastName, serviceName, department, extension, aliases, enabled };
+}
+
+function checkUniqueIds(entries: DirectoryEntry[], locations: string[], problems: DirectoryProblem[]): void {
+  const first = new Map<string, string>();
+  entries.forEach((entry, index) => {
+    const seen = first.get(entry.id);
+    if (seen === undefined) first.set(entry.id, locations[index]);
+    else problems.push({ where: locations[index], field: 'id', message: `"${entry.id}" is used twice (first on ${seen})` });
+  });
+}

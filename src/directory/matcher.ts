@@ -1,0 +1,107 @@
+import Fuse from 'fuse.js';
+import { DirectoryEntry, normalizeText, spokenForms } from './entry';
+import { phoneticKey } from './phonetic';
+
+/**
+ * Ranks a store's entries against what the recognizer heard. Each hypothesis is
+ * compared with every spoken form of every enabled entry: an exact form in the
+ * hypothesis counts by how much of the heard name it covers; otherwise fuse.js over
+ * spellings and a phonetic key give a partial score. Scores over the n-best are
+ * weighted by each hypothesis's probability.
+ */
+
+export interface Candidate {
+  entry: DirectoryEntry;
+  /** Probability-like score, 0 to 1. */
+  score: number;
+}
+
+export interface HeardHypothesis {
+  /** Normalized text, carrier words kept. */
+  text: string;
+  /** Probability of this hypothesis among the n-best (sums to at most 1). */
+  probability: number;
+}
+
+interface Form {
+  entryIndex: number;
+  text: string;
+  tokens: string[];
+  key: string;
+}
+
+export interface MatcherOptions {
+  /** Words that never name an entry on their own ("je", "voudrais", "the", "please"…). */
+  carrierWords: Set<string>;
+  /** Below this fuzzy score a form is not a match. */
+  minFuzzyScore: number;
+}
+
+export class DirectoryMatcher {
+  private readonly forms: Form[] = [];
+  private readonly fuse: Fuse<Form>;
+  readonly entries: DirectoryEntry[];
+
+  constructor(
+    entries: DirectoryEntry[],
+    private readonly options: MatcherOptions,
+  ) {
+    this.entries = entries.filter((e) => e.enabled);
+    this.entries.forEach((entry, entryIndex) => {
+      for (const form of spokenForms(entry)) {
+        const text = normalizeText(form);
+        this.forms.push({ entryIndex, text, tokens: text.split(' '), key: phoneticKey(text) });
+      }
+    });
+    this.fuse = new Fuse(this.forms, { keys: ['text'], includeScore: true, threshold: 0.45, ignoreLocation: true });
+  }
+
+  /** Scores of entries for one heard text, best first; only entries with some match. */
+  matchText(heard: string): Map<number, number> {
+    const tokens = normalizeText(heard).split(' ').filter((t) => t !== '');
+    const target = tokens.filter((t) => !this.options.carrierWords.has(t));
+    const scores = new Map<number, number>();
+    const put = (index: number, score: number): void => {
+      if (score > (scores.get(index) ?? 0)) scores.set(index, score);
+    };
+    if (tokens.length === 0) return scores;
+    for (const form of this.forms) {
+      if (containsRun(tokens, form.tokens)) {
+        const named = form.tokens.filter((t) => !this.options.carrierWords.has(t)).length || form.tokens.length;
+        put(form.entryIndex, Math.min(1, named / Math.max(1, target.length)));
+      }
+    }
+    if (scores.size > 0 || target.length === 0) return scores;
+    const targetText = target.join(' ');
+    const targetKey = phoneticKey(targetText);
+    for (const form of this.forms) {
+      if (form.key === targetKey) put(form.entryIndex, 0.85);
+    }
+    for (const hit of this.fuse.search(targetText, { limit: 20 })) {
+      const score = (1 - (hit.score ?? 1)) * 0.8;
+      if (score >= this.options.minFuzzyScore) put(hit.item.entryIndex, score);
+    }
+    return scores;
+  }
+
+  /** Entries ranked against the n-best: each score is the expected match over hypotheses. */
+  rank(hypotheses: HeardHypothesis[]): Candidate[] {
+    const totals = new Map<number, number>();
+    for (const h of hypotheses) {
+      for (const [index, score] of this.matchText(h.text)) {
+        totals.set(index, (totals.get(index) ?? 0) + h.probability * score);
+      }
+    }
+    return [...totals.entries()]
+      .map(([index, score]) => ({ entry: this.entries[index], score: Math.min(1, score) }))
+      .sort((a, b) => b.score - a.score || a.entry.id.localeCompare(b.entry.id));
+  }
+}
+
+function containsRun(tokens: string[], run: string[]): boolean {
+  outer: for (let i = 0; i + run.length <= tokens.length; i += 1) {
+    for (let j = 0; j < run.length; j += 1) if (tokens[i + j] !== run[j]) continue outer;
+    return true;
+  }
+  return false;
+}

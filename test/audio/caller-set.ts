@@ -1,0 +1,119 @@
+import { DirectoryEntry, displayName } from '../../src/directory/entry';
+import { Condition, Synth, Utterance } from './synth';
+
+/**
+ * A synthetic caller set for a directory: who calls, in which voice, saying what,
+ * and what attendant should decide. Deterministic for a given seed.
+ */
+
+export interface Expectation {
+  /** entry: one entry is meant; homonym: any of `ids` (a disambiguation is right); absent: nobody here. */
+  kind: 'entry' | 'homonym' | 'absent';
+  ids: string[];
+}
+
+export interface Call {
+  utterance: Utterance;
+  expect: Expectation;
+  language: 'fr' | 'en';
+}
+
+export interface VoiceSet {
+  espeakFr: string[];
+  espeakEn: string[];
+  flite: string[];
+}
+
+/** Voices the thresholds were tuned with. */
+export const DEV_VOICES: VoiceSet = {
+  espeakFr: ['fr', 'fr+m3', 'fr+f2', 'fr-be+f4', 'fr+Alex'],
+  espeakEn: ['en-us', 'en-us+f1', 'en-gb+m1', 'en-us+Annie'],
+  flite: ['slt', 'rms'],
+};
+
+/** Voices kept out of tuning, for the held-out measure. */
+export const HELDOUT_VOICES: VoiceSet = {
+  espeakFr: ['fr-ch+m7', 'fr+f5', 'fr+edward', 'fr-be+grandpa'],
+  espeakEn: ['en-gb-scotland+f3', 'en-029+m2', 'en-us+boris', 'en-gb-x-rp+f5'],
+  flite: ['awb', 'kal16'],
+};
+
+export const DEV_PHRASES = {
+  fr: ['{name}', '{name}, s\'il vous plaît', 'Je voudrais parler à {name}', 'Bonjour, je voudrais parler à {name}, s\'il vous plaît', 'Passez-moi {name}'],
+  en: ['{name}', '{name} please', "I'd like to speak to {name}", 'Can I speak to {name}, please?', 'Hi, could I talk to {name}?'],
+};
+
+export const HELDOUT_PHRASES = {
+  fr: ['Oui bonjour, {name}', 'Pourrais-je parler à {name} ?', 'Je cherche {name}', 'Je souhaiterais parler à {name}, merci'],
+  en: ['Hello, {name}', "I'm looking for {name}", 'Could I speak to {name}?', 'Put me through to {name}, thanks'],
+};
+
+export const DEV_ABSENT = [
+  'Bernard Lemoine', 'Georges Moulin', 'Fabrice Leclerc', 'Xavier Poulain', 'Mélanie Joly', 'Rachid Belkacem',
+  'Jacqueline Vasseur', 'Kevin Thibault', 'Océane Marty', 'Yves Charpentier', 'Brigitte Collet', 'Hugo Legrand',
+  'la librairie', 'le fleuriste', 'the car wash', 'Madame Poirier', 'Monsieur Jacob', 'Alain Besson',
+  'Denis Carpentier', 'Patricia Huet', 'Samuel Lacroix', 'Ingrid Olsen', 'Tony Wong', 'Roberto Bianchi',
+];
+
+export const HELDOUT_ABSENT = [
+  'Léa Bouchard', 'Maxime Delattre', 'Francis Cabrel', 'Emma Watson', 'la quincaillerie', 'the bookshop',
+  'Gérard Menard', 'Nina Petrova', 'Hakim Ziani', 'Sarah Cohen', 'Arnaud Lebrun', 'Julia Roberts',
+  'Olga Ivanova', 'Pascal Obispo', 'le pressing', 'Jérôme Pichon',
+];
+
+class Random {
+  constructor(private state: number) {}
+  next(): number {
+    this.state = (this.state * 1664525 + 1013904223) >>> 0;
+    return this.state / 2 ** 32;
+  }
+  pick<T>(list: T[]): T {
+    return list[Math.floor(this.next() * list.length)];
+  }
+}
+
+const CONDITIONS: Condition[] = ['clean', 'noisy', 'fast'];
+
+export interface CallerSetOptions {
+  voices: VoiceSet;
+  phrases: { fr: string[]; en: string[] };
+  absent: string[];
+  perEntry: number;
+  seed: number;
+}
+
+export function buildCallerSet(entries: DirectoryEntry[], options: CallerSetOptions): Call[] {
+  const random = new Random(options.seed);
+  const enabled = entries.filter((e) => e.enabled);
+  const byName = new Map<string, DirectoryEntry[]>();
+  for (const e of enabled) {
+    const key = displayName(e).toLowerCase();
+    byName.set(key, [...(byName.get(key) ?? []), e]);
+  }
+  const calls: Call[] = [];
+  let turn = 0;
+  const voiceFor = (language: 'fr' | 'en'): { synth: Synth; voice: string } => {
+    turn += 1;
+    if (language === 'en' && turn % 3 === 0) return { synth: 'flite', voice: random.pick(options.voices.flite) };
+    return { synth: 'espeak', voice: random.pick(language === 'fr' ? options.voices.espeakFr : options.voices.espeakEn) };
+  };
+  const say = (name: string, expect: Expectation, index: number): void => {
+    const language: 'fr' | 'en' = index % 3 === 2 ? 'en' : 'fr';
+    const phrase = random.pick(options.phrases[language]).replace('{name}', name);
+    const condition = CONDITIONS[(calls.length + index) % CONDITIONS.length];
+    const { synth, voice } = voiceFor(language);
+    calls.push({ utterance: { text: phrase, synth, voice, condition, noise: 0.04 + random.next() * 0.04 }, expect, language });
+  };
+  for (const entry of enabled) {
+    const homonyms = byName.get(displayName(entry).toLowerCase()) ?? [entry];
+    const expect: Expectation =
+      homonyms.length > 1 ? { kind: 'homonym', ids: homonyms.map((e) => e.id) } : { kind: 'entry', ids: [entry.id] };
+    for (let i = 0; i < options.perEntry; i += 1) {
+      const names = entry.type === 'service' ? [entry.serviceName, ...entry.aliases] : [displayName(entry), ...entry.aliases];
+      const name = i === 0 ? names[0] : random.pick(names);
+      say(name, expect, i);
+    }
+  }
+  options.absent.forEach((name, i) => say(name, { kind: 'absent', ids: [] }, i));
+  return calls;
+}
