@@ -8,21 +8,25 @@ export const LEADING_PHRASES = [
   'can i speak to', 'could i speak to', 'may i speak to', 'can i talk to', 'could i talk to',
   'i want to speak to', 'i want to talk to', 'i need to speak to', 'i need to talk to', 'i need', 'i want',
   'put me through to', 'connect me to', 'transfer me to', "i'm looking for", 'i am looking for', "i'd like", 'i would like',
-  'can i have', 'could i have', 'get me', 'speak to', 'talk to',
+  'can i have', 'could i have',
   // French
   'je voudrais parler à', 'je voudrais parler avec', 'je souhaiterais parler à', 'je souhaite parler à',
   'je veux parler à', 'pourrais-je parler à', 'puis-je parler à', 'est-ce que je peux parler à',
   'je cherche', 'je voudrais', 'je souhaiterais', 'passez-moi', 'pouvez-vous me passer', 'vous pouvez me passer',
-  'je voudrais joindre', 'je dois parler à', 'parler à', 'mettez-moi en relation avec',
+  'je voudrais joindre', 'je dois parler à', 'mettez-moi en relation avec',
+  'bonjour je voudrais parler à', 'hello i would like to speak to', "hello i'd like to speak to",
 ];
 
-export const GREETINGS = ['hello', 'hi', 'good morning', 'good afternoon', 'yes', 'bonjour', 'allô', 'oui', 'bonsoir'];
+/** Greetings of two syllables or more: shorter words ("oui", "hi") would swallow the start of names. */
+export const GREETINGS = ['hello', 'good morning', 'good afternoon', 'bonjour', 'oui bonjour', 'bonsoir'];
 
-export const ARTICLES = ['the', 'le', 'la', 'les', "l'", 'au', 'aux', 'du', 'de la', 'service', 'le service', 'au service', 'le rayon', 'au rayon', 'the department'];
+/** Said before a service's name only ("la pharmacie", "the pharmacy"). */
+export const ARTICLES = ['the', 'le', 'la', 'les', "l'", 'le service', 'au service', 'le rayon', 'au rayon', 'the department'];
 
-export const TITLES = ['monsieur', 'madame', 'mademoiselle', 'mister', 'missus', 'miss', 'ms', 'doctor', 'docteur', 'maître'];
+/** Said before a person's last name only ("Monsieur Prodhomme"). */
+export const TITLES = ['monsieur', 'madame', 'mademoiselle', 'mister', 'missus', 'miss', 'doctor', 'docteur'];
 
-export const TRAILING_PHRASES = ['please', 'thank you', 'thanks', "s'il vous plaît", 'svp', 'merci', "s'il te plaît"];
+export const TRAILING_PHRASES = ['please', 'thank you', 'thanks', "s'il vous plaît", 'merci', 'merci beaucoup'];
 
 /** Carrier phrases whose words are English (read with the English dictionary). */
 export function isEnglishCarrier(phrase: string): boolean {

@@ -20,7 +20,7 @@ export interface GrammarOptions {
   garbageWeight: number;
 }
 
-export const DEFAULT_GRAMMAR_OPTIONS: GrammarOptions = { garbageWeight: 0.02 };
+export const DEFAULT_GRAMMAR_OPTIONS: GrammarOptions = { garbageWeight: 0 };
 
 export interface Grammar {
   /** Content hash: recognizers cache their decoders by it. */
@@ -60,14 +60,21 @@ export async function buildGrammar(
   const alternatives = (phrases: string[]): string =>
     [...new Set(phrases.map((p) => want(p, carrierReading(p))).filter((p) => p !== ''))].join(' | ');
 
+  // People by full name, or by last name with an optional title; services with an optional article.
   const names = new Set<string>();
+  const lastNames = new Set<string>();
+  const services = new Set<string>();
   for (const entry of entries) {
     if (!entry.enabled) continue;
     for (const form of spokenForms(entry)) {
       const phrase = want(form, 'both');
-      if (phrase !== '') names.add(phrase);
+      if (phrase === '') continue;
+      if (entry.type === 'service') services.add(phrase);
+      else if (form === entry.lastName) lastNames.add(phrase);
+      else names.add(phrase);
     }
   }
+  for (const phrase of [...lastNames, ...services]) names.add(phrase);
   // A directory that names a service like an operator phrase ("Standard") keeps it.
   const operatorPhrases = OPERATOR_PHRASES.filter((p) => !names.has(spokenWords(p).map((w) => w.token).join(' ')));
   if (names.size === 0) throw new Error('the directory has no enabled entry to recognize');
@@ -77,16 +84,19 @@ export async function buildGrammar(
   const jsgf = [
     '#JSGF V1.0;',
     'grammar store;',
-    `public <utterance> = [<greeting>] [<leading>] [<article>] <target> [<trailing>];`,
+    `public <utterance> = [<greeting>] [<leading>] <target> [<trailing>];`,
     `<greeting> = ${alternatives(GREETINGS)};`,
     `<leading> = ${alternatives(LEADING_PHRASES)};`,
-    `<article> = ${alternatives([...ARTICLES, ...TITLES])};`,
     `<trailing> = ${alternatives(TRAILING_PHRASES)};`,
     options.garbageWeight > 0
       ? `<target> = /${nameWeight}/ <name> | /${nameWeight}/ <operator> | /${options.garbageWeight.toFixed(12)}/ <garbage>;`
       : '<target> = <name> | <operator>;',,
     `<operator> = ${alternatives(operatorPhrases)};`,
-    `<name> = ${[...names].join(' | ')};`,
+    `<name> = ${[...names].filter((n) => !lastNames.has(n) && !services.has(n)).join(' | ')} | [<title>] <last_name> | [<article>] <service>;`,
+    `<title> = ${alternatives(TITLES)};`,
+    `<last_name> = ${[...lastNames].join(' | ')};`,
+    `<article> = ${alternatives(ARTICLES)};`,
+    `<service> = ${[...services].join(' | ')};`,
     `<garbage> = <phone>+;`,
     `<phone> = ${phones.join(' | ')};`,
     '',

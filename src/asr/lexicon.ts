@@ -112,15 +112,22 @@ export async function pronounce(words: WordRequest[], cmudict: Cmudict): Promise
     }
     if (word.reading !== 'en') {
       const ipa = fr.get(word.spelling);
-      if (ipa !== undefined) addIpa(prons, ipa);
+      if (ipa !== undefined) {
+        addIpa(prons, ipa);
+        // The second reading drops sounds (r, schwa): kept only when the word stays long
+        // enough not to match any short noise ("rui" would become the lone vowel IY).
+        const first = ipaToCmu(ipa).length;
+        const second = ipaToCmu(ipa, 'second').length;
+        if (second >= 3 && second >= 0.7 * first) addIpa(prons, ipa, 'second');
+      }
     }
     if (prons.size === 0) throw new Error(`no pronunciation could be made for "${word.spelling}"`);
-    out.set(word.token, [...prons].slice(0, 4));
+    out.set(word.token, [...prons].slice(0, 5));
   }
   return out;
 }
 
-function addIpa(prons: Set<string>, ipa: string): void {
-  const phones = ipaToCmu(ipa);
+function addIpa(prons: Set<string>, ipa: string, reading: 'first' | 'second' = 'first'): void {
+  const phones = ipaToCmu(ipa, reading);
   if (phones.length > 0) prons.add(phones.join(' '));
 }

@@ -21,6 +21,15 @@ const IPA_TO_CMU: [string, string][] = [
   ['ɹ', 'R'], ['r', 'R'], ['ʁ', 'R'], ['ɾ', 'D'], ['w', 'W'], ['ɥ', 'W'], ['j', 'Y'], ['ʍ', 'W'],
 ];
 
+/**
+ * Second readings of French sounds as the English model tends to hear them: the uvular r
+ * often vanishes, nasal vowels sound like the plain vowel, open o like AA.
+ */
+const SECOND_READING: Record<string, string> = {
+  'ʁ': '', 'ɑ̃': 'AA', 'ɛ̃': 'AA', 'ɔ̃': 'AO', 'œ̃': 'AA', 'ã': 'AA', 'õ': 'AO', 'ẽ': 'AA',
+  'ɔ': 'AA', 'ɔː': 'AA', 'o': 'AO', 'y': 'IY', 'ø': 'UW', 'œ': 'AH', 'ɛ': 'AE', 'e': 'EH', 'ə': '',
+};
+
 /** Marks that carry no phone: stress, length, syllable breaks, ties, espeak's word joiners. */
 const IGNORED = /[ˈˌː.‿͡\-_'’ʔ]/u;
 
@@ -29,7 +38,7 @@ export const CMU_PHONES = new Set(
 );
 
 /** Converts one espeak-ng IPA transcription to CMU phones; unknown symbols are skipped. */
-export function ipaToCmu(ipa: string): string[] {
+export function ipaToCmu(ipa: string, reading: 'first' | 'second' = 'first'): string[] {
   const text = ipa.normalize('NFC');
   const phones: string[] = [];
   let i = 0;
@@ -42,7 +51,9 @@ export function ipaToCmu(ipa: string): string[] {
     for (const [symbol, cmu] of IPA_TO_CMU) {
       if (text.startsWith(symbol, i)) {
         // a length mark or nasal tilde right after a symbol matched without it is dropped on the next turn
-        phones.push(...cmu.split(' '));
+        const second = reading === 'second' ? SECOND_READING[symbol] : undefined;
+        const chosen = second ?? cmu;
+        if (chosen !== '') phones.push(...chosen.split(' '));
         i += symbol.length;
         continue outer;
       }

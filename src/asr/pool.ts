@@ -17,8 +17,14 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
+interface PendingFlush {
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
 class PoolWorker {
   readonly pending = new Map<number, Pending>();
+  readonly flushes = new Map<number, PendingFlush>();
   open = 0;
   private failure: Error | undefined;
   readonly ready: Promise<void>;
@@ -33,6 +39,9 @@ class PoolWorker {
         else if (msg.type === 'fatal') {
           this.failure = new Error(msg.message);
           reject(this.failure);
+        } else if (msg.type === 'flushed') {
+          this.flushes.get(msg.session)?.resolve();
+          this.flushes.delete(msg.session);
         } else {
           const pending = this.pending.get(msg.session);
           if (pending === undefined) return;
@@ -64,6 +73,8 @@ class PoolWorker {
   private failAll(err: Error): void {
     for (const pending of this.pending.values()) pending.reject(err);
     this.pending.clear();
+    for (const flush of this.flushes.values()) flush.reject(err);
+    this.flushes.clear();
   }
 }
 
@@ -131,6 +142,13 @@ export class RecognizerPool implements Recognizer {
         if (done) return;
         const copy = pcm.slice();
         target.post({ type: 'write', session: id, pcm: copy.buffer as ArrayBuffer }, [copy.buffer as ArrayBuffer]);
+      },
+      flush(): Promise<void> {
+        if (done) return Promise.resolve();
+        return new Promise((resolve, reject) => {
+          target.flushes.set(id, { resolve, reject });
+          target.post({ type: 'flush', session: id });
+        });
       },
       end(): Promise<RecognitionResult> {
         if (done) return Promise.reject(new Error('the recognition session is already over'));

@@ -17,10 +17,18 @@ export interface RecognitionResult {
   confidence: number;
   /** Milliseconds of audio decoded. */
   audioMs: number;
+  /**
+   * How well the best hypothesis fits the audio against a free phone loop: log-likelihood
+   * ratio per 10 ms frame (0 = as good as any phone sequence, more negative = worse).
+   * Absent when the engine has no such measure.
+   */
+  fit?: number;
 }
 
 export interface RecognizerSession {
   write(pcm16k: Int16Array): void;
+  /** Resolves once every write so far has been decoded (benchmarks time from there). */
+  flush(): Promise<void>;
   end(): Promise<RecognitionResult>;
   /** Drops the session without a result; safe to call at any time, more than once. */
   close(): void;
@@ -34,16 +42,20 @@ export interface Recognizer {
 
 export type EngineName = 'pocketsphinx' | 'vosk';
 
-/** The synchronous decoder an engine provides inside a worker thread. */
+/** One utterance being decoded, synchronously, inside a worker thread. */
 export interface Decoder {
-  start(): void;
   write(pcm16k: Int16Array): void;
   end(): RecognitionResult;
+}
+
+/** An engine's decoders for one grammar, loaded once; each utterance opens its own Decoder. */
+export interface GrammarDecoders {
+  open(): Decoder;
   free(): void;
 }
 
 export interface DecoderFactory {
-  create(grammar: Grammar): Decoder;
+  create(grammar: Grammar): GrammarDecoders;
   close(): void;
 }
 

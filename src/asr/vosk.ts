@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Grammar } from './grammar';
-import { Decoder, DecoderFactory, RecognitionResult, SAMPLE_RATE, normalizeNbest } from './recognizer';
+import { Decoder, DecoderFactory, GrammarDecoders, RecognitionResult, SAMPLE_RATE, normalizeNbest } from './recognizer';
 
 /**
  * Vosk (the design card's engine) through the `vosk` npm package and the libvosk it ships.
@@ -51,11 +51,6 @@ class VoskDecoder implements Decoder {
 
   constructor(private readonly recognizer: VoskRecognizer) {}
 
-  start(): void {
-    this.samples = 0;
-    this.recognizer.reset();
-  }
-
   write(pcm16k: Int16Array): void {
     this.samples += pcm16k.length;
     this.recognizer.acceptWaveform(Buffer.from(pcm16k.buffer, pcm16k.byteOffset, pcm16k.byteLength));
@@ -68,11 +63,8 @@ class VoskDecoder implements Decoder {
       .map((a) => ({ text: a.text.replace(/\[unk\]/g, 'ph_unk').trim(), logScore: a.confidence }))
       .filter((a) => a.text !== '');
     const { nbest, confidence } = normalizeNbest(raw);
-    return { nbest, confidence, audioMs: Math.round((this.samples / SAMPLE_RATE) * 1000) };
-  }
-
-  free(): void {
     this.recognizer.free();
+    return { nbest, confidence, audioMs: Math.round((this.samples / SAMPLE_RATE) * 1000) };
   }
 }
 
@@ -93,15 +85,17 @@ export class VoskFactory implements DecoderFactory {
     this.model = new this.vosk.Model(resolve(modelPath));
   }
 
-  create(grammar: Grammar): Decoder {
-    const recognizer = new this.vosk.Recognizer({
-      model: this.model,
-      sampleRate: SAMPLE_RATE,
-      grammar: [...grammar.phrases, '[unk]'],
-    });
-    recognizer.setMaxAlternatives(8);
-    recognizer.setWords(false);
-    return new VoskDecoder(recognizer);
+  create(grammar: Grammar): GrammarDecoders {
+    const phrases = [...grammar.phrases, '[unk]'];
+    return {
+      open: () => {
+        const recognizer = new this.vosk.Recognizer({ model: this.model, sampleRate: SAMPLE_RATE, grammar: phrases });
+        recognizer.setMaxAlternatives(8);
+        recognizer.setWords(false);
+        return new VoskDecoder(recognizer);
+      },
+      free: () => undefined,
+    };
   }
 
   close(): void {

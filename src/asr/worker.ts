@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createDecoderFactory, EngineSpec } from './engine';
 import { Grammar } from './grammar';
-import { Decoder } from './recognizer';
+import { Decoder, GrammarDecoders } from './recognizer';
 
 /**
  * A recognition worker thread: holds one decoder per grammar (most recently used kept)
@@ -12,15 +12,17 @@ export type WorkerRequest =
   | { type: 'start'; session: number; grammar: Grammar }
   | { type: 'write'; session: number; pcm: ArrayBuffer }
   | { type: 'end'; session: number }
+  | { type: 'flush'; session: number }
   | { type: 'close'; session: number };
 
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'fatal'; message: string }
   | { type: 'result'; session: number; result: import('./recognizer').RecognitionResult }
-  | { type: 'error'; session: number; message: string };
+  | { type: 'error'; session: number; message: string }
+  | { type: 'flushed'; session: number };
 
-const MAX_DECODERS = 24;
+const MAX_GRAMMARS = 24;
 
 function main(): void {
   const port = parentPort;
@@ -32,44 +34,42 @@ function main(): void {
     port.postMessage({ type: 'fatal', message: (err as Error).message } satisfies WorkerReply);
     return;
   }
-  const decoders = new Map<string, Decoder>();
-  // The session being decoded, and any failure met while writing, reported at end.
-  const sessions = new Map<number, { decoder: Decoder; failure?: string }>();
+  // Decoders per grammar, most recently used last.
+  const grammars = new Map<string, GrammarDecoders>();
+  // The sessions being decoded, and any failure met while writing, reported at end.
+  const sessions = new Map<number, { decoder?: Decoder; failure?: string }>();
 
-  const decoderFor = (grammar: Grammar): Decoder => {
-    const known = decoders.get(grammar.key);
+  const decodersFor = (grammar: Grammar): GrammarDecoders => {
+    const known = grammars.get(grammar.key);
     if (known !== undefined) {
-      decoders.delete(grammar.key);
-      decoders.set(grammar.key, known);
+      grammars.delete(grammar.key);
+      grammars.set(grammar.key, known);
       return known;
     }
-    const decoder = factory.create(grammar);
-    decoders.set(grammar.key, decoder);
-    if (decoders.size > MAX_DECODERS) {
-      const [oldestKey, oldest] = decoders.entries().next().value as [string, Decoder];
-      if (![...sessions.values()].some((s) => s.decoder === oldest)) {
-        oldest.free();
-        decoders.delete(oldestKey);
-      }
+    const loaded = factory.create(grammar);
+    grammars.set(grammar.key, loaded);
+    if (grammars.size > MAX_GRAMMARS) {
+      // Sessions already open keep the decoder they hold; only idle ones are freed.
+      const [oldestKey, oldest] = grammars.entries().next().value as [string, GrammarDecoders];
+      oldest.free();
+      grammars.delete(oldestKey);
     }
-    return decoder;
+    return loaded;
   };
 
   port.on('message', (msg: WorkerRequest) => {
     switch (msg.type) {
       case 'start': {
         try {
-          const decoder = decoderFor(msg.grammar);
-          decoder.start();
-          sessions.set(msg.session, { decoder });
+          sessions.set(msg.session, { decoder: decodersFor(msg.grammar).open() });
         } catch (err) {
-          sessions.set(msg.session, { decoder: undefined as unknown as Decoder, failure: (err as Error).message });
+          sessions.set(msg.session, { failure: (err as Error).message });
         }
         break;
       }
       case 'write': {
         const session = sessions.get(msg.session);
-        if (session === undefined || session.failure !== undefined) break;
+        if (session?.decoder === undefined || session.failure !== undefined) break;
         try {
           session.decoder.write(new Int16Array(msg.pcm));
         } catch (err) {
@@ -82,8 +82,8 @@ function main(): void {
         sessions.delete(msg.session);
         if (session === undefined) {
           port.postMessage({ type: 'error', session: msg.session, message: 'unknown session' } satisfies WorkerReply);
-        } else if (session.failure !== undefined) {
-          port.postMessage({ type: 'error', session: msg.session, message: session.failure } satisfies WorkerReply);
+        } else if (session.failure !== undefined || session.decoder === undefined) {
+          port.postMessage({ type: 'error', session: msg.session, message: session.failure ?? 'no decoder' } satisfies WorkerReply);
         } else {
           try {
             port.postMessage({ type: 'result', session: msg.session, result: session.decoder.end() } satisfies WorkerReply);
@@ -93,10 +93,13 @@ function main(): void {
         }
         break;
       }
+      case 'flush':
+        port.postMessage({ type: 'flushed', session: msg.session } satisfies WorkerReply);
+        break;
       case 'close': {
         const session = sessions.get(msg.session);
         sessions.delete(msg.session);
-        if (session !== undefined && session.failure === undefined) {
+        if (session?.decoder !== undefined && session.failure === undefined) {
           try {
             session.decoder.end();
           } catch {

@@ -13,6 +13,8 @@ import { Candidate, DirectoryMatcher } from '../directory/matcher';
 
 export interface Understanding {
   transcript: string;
+  /** The recognizer's fit score, when it gives one (see fitToBelief). */
+  fit?: number;
   decision: Decision;
   candidates: Candidate[];
 }
@@ -34,14 +36,27 @@ export class StoreUnderstanding {
   }
 
   understand(result: RecognitionResult, thresholds?: DecisionThresholds): Understanding {
-    const hypotheses = result.nbest.map((h) => ({ text: stripGarbage(h.text), probability: Math.exp(h.score) }));
+    const belief = result.fit === undefined ? 1 : fitToBelief(result.fit);
+    const hypotheses = result.nbest.map((h) => ({ text: stripGarbage(h.text), probability: Math.exp(h.score) * belief }));
     const candidates = this.matcher.rank(hypotheses);
     const best = result.nbest[0]?.text ?? '';
     const transcript = readable(best);
     const tokens = normalizeText(stripGarbage(best)).split(' ');
     const operatorAsked = OPERATOR_REQUESTS.some((run) => run.every((t) => tokens.includes(t)));
-    return { transcript, candidates, decision: decide(candidates, { operatorAsked, thresholds }) };
+    return { transcript, fit: result.fit, candidates, decision: decide(candidates, { operatorAsked, thresholds }) };
   }
+}
+
+/**
+ * The fit of the grammar's best path against a free phone loop (log-likelihood ratio per
+ * 10 ms frame) mapped to a belief from 0 to 1 by a logistic curve. Midpoint and slope
+ * were fitted on `npm run bench:accuracy` (README, "Recognition accuracy").
+ */
+export const FIT_MIDPOINT = -1.8;
+export const FIT_SLOPE = 0.54;
+
+export function fitToBelief(fit: number): number {
+  return 1 / (1 + Math.exp(-(fit - FIT_MIDPOINT) / FIT_SLOPE));
 }
 
 function stripGarbage(text: string): string {

@@ -41,6 +41,9 @@ export async function recognizePcm(
   const session = await recognizer.start(understanding.grammar);
   try {
     for (let i = 0; i < pcm.length; i += FRAME) session.write(pcm.subarray(i, Math.min(pcm.length, i + FRAME)));
+    // In a call the decoder keeps up with live audio; wait for it here so that `ms`
+    // is the time from the end of speech to the decision, as in a call.
+    await session.flush();
     const t0 = performance.now();
     const result = await session.end();
     const understood = understanding.understand(result);

@@ -98,9 +98,10 @@ export function buildCallerSet(entries: DirectoryEntry[], options: CallerSetOpti
     return { synth: 'espeak', voice: random.pick(language === 'fr' ? options.voices.espeakFr : options.voices.espeakEn) };
   };
   const say = (name: string, expect: Expectation, index: number): void => {
-    const language: 'fr' | 'en' = index % 3 === 2 ? 'en' : 'fr';
+    const language: 'fr' | 'en' = random.next() < 0.35 ? 'en' : 'fr';
     const phrase = random.pick(options.phrases[language]).replace('{name}', name);
-    const condition = CONDITIONS[(calls.length + index) % CONDITIONS.length];
+    const condition = CONDITIONS[calls.length % CONDITIONS.length];
+    void index;
     const { synth, voice } = voiceFor(language);
     calls.push({ utterance: { text: phrase, synth, voice, condition, noise: 0.04 + random.next() * 0.04 }, expect, language });
   };

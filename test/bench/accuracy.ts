@@ -30,6 +30,7 @@ interface Outcome {
   choices: string[];
   candidates: Candidate[];
   operatorAsked: boolean;
+  fit?: number;
   ms: number;
 }
 
@@ -119,6 +120,7 @@ async function main(): Promise<void> {
       choices: u.decision.choices.map((e) => e.id),
       candidates: u.candidates,
       operatorAsked: u.decision.kind === 'operator',
+      fit: u.fit,
       ms,
     };
   });
@@ -130,7 +132,7 @@ async function main(): Promise<void> {
   if (values.verbose) {
     outcomes.forEach((o, i) => {
       if (verdicts[i] !== 'right' && verdicts[i] !== 'rejected') {
-        console.log(`${verdicts[i]}\t${o.call.utterance.voice}/${o.call.utterance.condition}\t"${o.call.utterance.text}" -> "${o.transcript}" ${o.decision} ${o.entryId ?? o.choices.join(',')} [${o.candidates.slice(0, 3).map((c) => `${c.entry.id}:${c.score.toFixed(2)}`).join(' ')}]`);
+        console.log(`${verdicts[i]}\t${o.call.utterance.voice}/${o.call.utterance.condition}\t"${o.call.utterance.text}" -> "${o.transcript}" fit ${o.fit?.toFixed(2)} ${o.decision} ${o.entryId ?? o.choices.join(',')} [${o.candidates.slice(0, 3).map((c) => `${c.entry.id}:${c.score.toFixed(2)}`).join(' ')}]`);
       }
     });
   }

@@ -1,0 +1,90 @@
+import { decodeAlaw, decodeUlaw, encodeAlaw, encodeUlaw } from '../../src/media/g711';
+import { resample } from '../../src/media/resample';
+import { decodeWav } from '../../src/media/audio-file';
+import { ipaToCmu } from '../../src/asr/phones';
+import { HighBandNoiseFloor } from '../../src/asr/noise-floor';
+
+const tone = (n: number, rate: number, freq: number, amp = 8000): Int16Array =>
+  Int16Array.from({ length: n }, (_, i) => Math.round(amp * Math.sin((2 * Math.PI * freq * i) / rate)));
+
+function wav(format: number, bits: number, channels: number, rate: number, data: Buffer): Buffer {
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0);
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write('WAVEfmt ', 8);
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(format, 20);
+  header.writeUInt16LE(channels, 22);
+  header.writeUInt32LE(rate, 24);
+  header.writeUInt32LE((rate * channels * bits) / 8, 28);
+  header.writeUInt16LE((channels * bits) / 8, 32);
+  header.writeUInt16LE(bits, 34);
+  header.write('data', 36);
+  header.writeUInt32LE(data.length, 40);
+  return Buffer.concat([header, data]);
+}
+
+describe('G.711', () => {
+  it.each([
+    ['µ-law', encodeUlaw, decodeUlaw],
+    ['A-law', encodeAlaw, decodeAlaw],
+  ])('%s round trip stays within 1/16 of the signal', (_name, encode, decode) => {
+    const pcm = tone(800, 8000, 440, 12000);
+    const back = decode(encode(pcm));
+    for (let i = 0; i < pcm.length; i += 1) expect(Math.abs(back[i] - pcm[i])).toBeLessThanOrEqual(Math.abs(pcm[i]) / 16 + 16);
+  });
+});
+
+describe('resample', () => {
+  it('doubles 8 kHz to 16 kHz and keeps a 1 kHz tone', () => {
+    const out = resample(tone(8000, 8000, 1000), 8000, 16000);
+    expect(out.length).toBe(16000);
+    const expected = tone(16000, 16000, 1000);
+    let err = 0;
+    for (let i = 100; i < 15900; i += 1) err += Math.abs(out[i] - expected[i]);
+    expect(err / 15800).toBeLessThan(200);
+  });
+});
+
+describe('decodeWav', () => {
+  it('reads 8 kHz µ-law stereo into 16 kHz mono', async () => {
+    const mono = tone(800, 8000, 500);
+    const interleaved = Buffer.from(encodeUlaw(Int16Array.from({ length: 1600 }, (_, i) => mono[i >> 1])));
+    const audio = await decodeWav(wav(7, 8, 2, 8000, interleaved), 'x.wav');
+    expect(audio.source).toEqual({ encoding: 'mulaw', sampleRate: 8000, channels: 2 });
+    expect(audio.pcm.length).toBe(1600);
+  });
+
+  it('reads 16 kHz PCM as it is', async () => {
+    const pcm = tone(320, 16000, 300);
+    const audio = await decodeWav(wav(1, 16, 1, 16000, Buffer.from(pcm.buffer)), 'y.wav');
+    expect(Array.from(audio.pcm)).toEqual(Array.from(pcm));
+  });
+
+  it('refuses a file that is not WAV with its name in the message', async () => {
+    await expect(decodeWav(Buffer.from('not a wav file at all, just text'), 'z.wav')).rejects.toThrow(/z\.wav/);
+  });
+});
+
+describe('ipaToCmu', () => {
+  it('maps espeak-ng French IPA to the model phones', () => {
+    expect(ipaToCmu('pʁodˈɔm')).toEqual(['P', 'R', 'OW', 'D', 'AO', 'M']);
+    expect(ipaToCmu('kɛʁʒˈɑ̃')).toEqual(['K', 'EH', 'R', 'ZH', 'AA', 'N']);
+  });
+
+  it('drops the French r and nasality in the second reading', () => {
+    expect(ipaToCmu('kɛʁʒˈɑ̃', 'second')).toEqual(['K', 'AE', 'ZH', 'AA']);
+  });
+});
+
+describe('HighBandNoiseFloor', () => {
+  it('adds a faint signal with no DC and leaves loud speech almost untouched', () => {
+    const floor = new HighBandNoiseFloor(220);
+    const silence = floor.apply(new Int16Array(16000));
+    const mean = silence.reduce((a, b) => a + b, 0) / silence.length;
+    const rms = Math.sqrt(silence.reduce((a, b) => a + b * b, 0) / silence.length);
+    expect(Math.abs(mean)).toBeLessThan(5);
+    expect(rms).toBeGreaterThan(10);
+    expect(rms).toBeLessThan(220);
+  });
+});

@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatProblem, parseDirectory } from '../../src/directory/directory-file';
+
+const fixtures = join(__dirname, '..', '..', '..', 'directory-fixtures');
+const load = (name: string): ReturnType<typeof parseDirectory> => parseDirectory(readFileSync(join(fixtures, name)), name);
+const messages = (name: string): string[] => load(name).problems.map((p) => formatProblem(name, p));
+
+describe('parseDirectory', () => {
+  it('reads the demo store in CSV and JSON to the same entries', () => {
+    const csv = load('demo-store.csv');
+    const json = load('demo-store.json');
+    expect(csv.problems).toEqual([]);
+    expect(csv.entries).toHaveLength(72);
+    expect(json.entries).toEqual(csv.entries);
+    const herve = csv.entries.find((e) => e.id === 'p01');
+    expect(herve).toMatchObject({ firstName: 'Hervé', lastName: 'Prodhomme', extension: '2001', aliases: ['Monsieur Prodhomme', 'le directeur'] });
+    expect(csv.entries.find((e) => e.id === 'p61')?.enabled).toBe(false);
+  });
+
+  it('reads an Excel export in Windows-1252 with semicolons and says so', () => {
+    const parsed = load('excel-export-cp1252.csv');
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.encoding).toBe('windows-1252');
+    expect(parsed.entries.find((e) => e.id === 'p01')?.firstName).toBe('Hervé');
+    expect(parsed.entries.find((e) => e.id === 'p10')?.firstName).toBe('Gwenaëlle');
+  });
+
+  it('reads a UTF-8 export with a byte order mark', () => {
+    const parsed = load('excel-export-utf8-bom.csv');
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.encoding).toBe('utf-8');
+    expect(parsed.entries[0].id).toBe('p01');
+  });
+
+  it('names the line of a duplicate id and where it was first used', () => {
+    expect(messages('broken-duplicate-id.csv')).toEqual([
+      'broken-duplicate-id.csv line 5, field id: "p02" is used twice (first on line 3)',
+    ]);
+  });
+
+  it('reports every bad field of every row, not just the first', () => {
+    expect(messages('broken-fields.csv')).toEqual([
+      'broken-fields.csv line 3, field type: "persn" is not a type; use person or service',
+      'broken-fields.csv line 4, field last_name: is empty; a person needs a last name',
+      'broken-fields.csv line 5, field service_name: is empty; a service needs a name',
+      'broken-fields.csv line 6, field extension: "20-14" is not an extension (1 to 15 of 0-9 * # +, or a sip: URI)',
+      'broken-fields.csv line 7, field id: "p 05" is not a valid id (1 to 64 of A-Z a-z 0-9 _ -)',
+      'broken-fields.csv line 7, field enabled: "maybe" is not true/false (also 1/0, yes/no, oui/non)',
+    ]);
+    expect(load('broken-fields.csv').entries.map((e) => e.id)).toEqual(['p01']);
+  });
+
+  it.each([
+    ['broken-header.csv', /the header lacks columns id, type, extension/],
+    ['broken-short-row.csv', /line 3: has 6 fields where the header has 9/],
+    ['broken-truncated.csv', /line 3: a quoted field is never closed; the file looks cut short/],
+    ['broken-binary.csv', /not a text file/],
+    ['broken-empty.csv', /the file is empty/],
+    ['broken-truncated.json', /not valid JSON/],
+    ['broken.json', /entries\[1\], field last_name: is empty/],
+  ])('refuses %s with a message saying what is wrong', (name, pattern) => {
+    const text = messages(name).join('\n');
+    expect(text).toMatch(pattern);
+  });
+
+  it('keeps the extension as written in its message', () => {
+    expect(messages('broken.json')).toContain('broken.json entries[2], field extension: "ext. 2200" is not an extension (1 to 15 of 0-9 * # +, or a sip: URI)');
+  });
+
+  it('accepts sip: URIs and spaced digits as extensions', () => {
+    const csv = 'id,type,last_name,extension\np1,person,Martin,sip:2012@pbx.example\np2,person,Durand,20 12\n';
+    const parsed = parseDirectory(Buffer.from(csv), 'x.csv');
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.entries.map((e) => e.extension)).toEqual(['sip:2012@pbx.example', '2012']);
+  });
+
+  it('lists columns it does not use instead of refusing the file', () => {
+    const parsed = parseDirectory(Buffer.from('id,type,last_name,extension,email\np1,person,Martin,2012,a@b.c\n'), 'x.csv');
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.ignored).toEqual(['email']);
+  });
+
+  it('refuses a file over the size limit without reading it', () => {
+    const parsed = parseDirectory(Buffer.alloc(10 * 1024 * 1024 + 1, 0x41), 'big.csv');
+    expect(parsed.problems[0].message).toMatch(/limit is 10485760 bytes/);
+  });
+});
