@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Grammar, GARBAGE_PREFIX } from './grammar';
+import { SpeechPresence } from '../media/speech-presence';
 import { HighBandNoiseFloor } from './noise-floor';
 import { CMU_PHONES } from './phones';
 import { Decoder, DecoderFactory, GrammarDecoders, RecognitionResult, SAMPLE_RATE } from './recognizer';
@@ -91,7 +92,9 @@ class Search {
     mkdirSync(dir, { recursive: true });
     const dictPath = join(dir, `${key}.dict`);
     if (!existsSync(dictPath)) writeFileSync(dictPath, dict);
-    const argv = ['-hmm', join(modelDir, 'en-us'), '-dict', dictPath, '-logfn', '/dev/null', '-samprate', String(SAMPLE_RATE), ...extra];
+    const argv = [
+      '-hmm', join(modelDir, 'en-us'), '-dict', dictPath, '-logfn', '/dev/null', '-samprate', String(SAMPLE_RATE), '-cmn', 'batch', '-remove_noise', 'no', '-remove_silence', 'no', ...extra,
+    ];
     const config = lib.cmd_ln_parse_r(null, lib.ps_args(), argv.length, argv, 1);
     if (config === null) throw new Error('pocketsphinx rejected its configuration');
     const ps = lib.ps_init(config);
@@ -107,8 +110,10 @@ class Search {
     if (this.lib.ps_start_utt(this.ps) < 0) throw new Error('pocketsphinx could not start an utterance');
   }
 
-  write(pcm: Int16Array): void {
-    if (this.lib.ps_process_raw(this.ps, pcm, pcm.length, 0, 0) < 0) throw new Error('pocketsphinx failed to process audio');
+  write(pcm: Int16Array, wholeUtterance: boolean): void {
+    if (this.lib.ps_process_raw(this.ps, pcm, pcm.length, 0, wholeUtterance ? 1 : 0) < 0) {
+      throw new Error('pocketsphinx failed to process audio');
+    }
   }
 
   end(): { text: string | null; score: number } {
@@ -143,8 +148,17 @@ class SearchPool {
   }
 }
 
+/**
+ * One utterance. Audio is kept until the end and decoded as a whole utterance, so that
+ * cepstral mean normalization is computed over this caller's speech alone (-cmn batch,
+ * as the model was trained). Streaming decoding carried the previous caller's mean into
+ * the next call: the same audio scored differently depending on who called before.
+ */
 class PocketsphinxDecoder implements Decoder {
   private samples = 0;
+  private readonly chunks: Int16Array[] = [];
+  // A grammar search always finds some name, even in silence or steady noise: those are not decoded.
+  private readonly presence = new SpeechPresence();
   private readonly floor = new HighBandNoiseFloor(Number(process.env.ATTENDANT_PS_FLOOR ?? 220));
   private names: Search | undefined;
   private loop: Search | undefined;
@@ -162,13 +176,22 @@ class PocketsphinxDecoder implements Decoder {
   write(pcm16k: Int16Array): void {
     if (pcm16k.length === 0 || this.names === undefined || this.loop === undefined) return;
     this.samples += pcm16k.length;
-    const heard = this.floor.apply(pcm16k);
-    this.names.write(heard);
-    this.loop.write(heard);
+    this.presence.write(pcm16k);
+    this.chunks.push(this.floor.apply(pcm16k));
   }
 
   end(): RecognitionResult {
     if (this.names === undefined || this.loop === undefined) throw new Error('no utterance was started');
+    const audio = new Int16Array(this.samples);
+    let offset = 0;
+    for (const chunk of this.chunks.splice(0)) {
+      audio.set(chunk, offset);
+      offset += chunk.length;
+    }
+    if (this.presence.hasSpeech()) {
+      this.names.write(audio, true);
+      this.loop.write(audio, true);
+    }
     const names = this.names.end();
     const loop = this.loop.end();
     this.namesPool.release(this.names);
@@ -206,7 +229,7 @@ export class PocketsphinxFactory implements DecoderFactory {
   constructor(private readonly modelDir: string = pocketsphinxModelDir()) {
     checkPocketsphinx(modelDir);
     this.lib = loadApi();
-    this.loopPool = new SearchPool(() => Search.create(this.lib, this.modelDir, 'phone-loop', LOOP_DICT, LOOP_JSGF));
+    this.loopPool = new SearchPool(() => Search.create(this.lib, this.modelDir, 'phone-loop', LOOP_DICT, LOOP_JSGF, GRAMMAR_BEAMS));
   }
 
   create(grammar: Grammar): GrammarDecoders {

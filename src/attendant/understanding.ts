@@ -52,7 +52,7 @@ export class StoreUnderstanding {
  * 10 ms frame) mapped to a belief from 0 to 1 by a logistic curve. Midpoint and slope
  * were fitted on `npm run bench:accuracy` (README, "Recognition accuracy").
  */
-export const FIT_MIDPOINT = -1.8;
+export const FIT_MIDPOINT = -1.65;
 export const FIT_SLOPE = 0.54;
 
 export function fitToBelief(fit: number): number {

@@ -103,7 +103,7 @@ export function entriesToCsv(entries: DirectoryEntry[]): string {
   return `${[header, ...rows].join('\n')}\n`;
 }
 
-export async function run(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+async function runCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
   const [command, sub, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     io.out(USAGE);
@@ -250,13 +250,18 @@ export function exitCodeFor(err: unknown): { message: string; code: number } {
   return { message, code: EXIT_UNAVAILABLE };
 }
 
-export async function main(argv: string[]): Promise<void> {
-  const io: Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) };
+/** Runs one `attendant` command; errors are printed on `io.err` and become the exit status. */
+export async function run(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   try {
-    process.exitCode = await run(argv, io);
+    return await runCommand(argv, io, env);
   } catch (err) {
     const { message, code } = exitCodeFor(err);
     io.err(`attendant: ${message}`);
-    process.exitCode = code;
+    return code;
   }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const io: Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) };
+  process.exitCode = await run(argv, io);
 }
