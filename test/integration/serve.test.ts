@@ -1,0 +1,63 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..', '..');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitFor(url: string, status: number, ms: number): Promise<string> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      const res = await fetch(url);
+      if (res.status === status) return res.text();
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > until) throw new Error(`${url} did not answer ${status} within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('attendant serve', () => {
+  let dir: string;
+  let child: ChildProcess;
+  let stderr = '';
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'attendant-serve-'));
+  });
+  afterAll(() => {
+    child?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('loads the demo store when there is none, becomes ready, and stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    child = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
+      env: { ...process.env, ATTENDANT_DATA_DIR: dir, ATTENDANT_HTTP_PORT: String(port), ATTENDANT_ASR_WORKERS: '1' },
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    expect(await waitFor(`http://127.0.0.1:${port}/healthz`, 200, 20000)).toBe('ok\n');
+    expect(await waitFor(`http://127.0.0.1:${port}/readyz`, 200, 20000)).toBe('ready\n');
+    expect(await waitFor(`http://127.0.0.1:${port}/metrics`, 200, 5000)).toMatch(/^attendant_stores 1$/m);
+    const first = JSON.parse(stderr.split('\n')[0]);
+    expect(first.msg).toMatch(/loaded the demo store "demo" from directory-fixtures/);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
