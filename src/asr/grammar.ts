@@ -1,26 +1,18 @@
 import { createHash } from 'node:crypto';
-import { DirectoryEntry, normalizeText, spokenForms, spokenWords } from '../directory/entry';
+import { DirectoryEntry, spokenForms, spokenWords } from '../directory/entry';
 import { ARTICLES, GREETINGS, LEADING_PHRASES, OPERATOR_PHRASES, TITLES, TRAILING_PHRASES, isEnglishCarrier } from './carrier';
 import { Cmudict, WordRequest, pronounce } from './lexicon';
-import { CMU_PHONES } from './phones';
 
 /**
  * A store's recognition grammar: what a caller may say (a JSGF grammar for
  * pocketsphinx, a phrase list for vosk) and how each word sounds.
  *
- * Out-of-directory speech is caught by a garbage branch: a loop of single phones
- * competing with the names. A name absent from the directory fits the phone loop
- * better than any directory name, and the hypothesis then holds GARBAGE_PREFIX words.
+ * The grammar always finds some name: whether the caller said one is judged apart, by the
+ * engine's fit against a free phone loop (pocketsphinx) or its [unk] word (vosk).
  */
 
+/** Prefix of the phone words of the pocketsphinx phone loop, and of vosk's [unk] as reported. */
 export const GARBAGE_PREFIX = 'ph_';
-
-export interface GrammarOptions {
-  /** Weight of the garbage branch against the names (JSGF probability). Lower rejects less. */
-  garbageWeight: number;
-}
-
-export const DEFAULT_GRAMMAR_OPTIONS: GrammarOptions = { garbageWeight: 0 };
 
 export interface Grammar {
   /** Content hash: recognizers cache their decoders by it. */
@@ -41,11 +33,7 @@ export function carrierTokens(): Set<string> {
   return tokens;
 }
 
-export async function buildGrammar(
-  entries: DirectoryEntry[],
-  cmudict: Cmudict,
-  options: GrammarOptions = DEFAULT_GRAMMAR_OPTIONS,
-): Promise<Grammar> {
+export async function buildGrammar(entries: DirectoryEntry[], cmudict: Cmudict): Promise<Grammar> {
   const words = new Map<string, WordRequest>();
   const want = (text: string, reading: WordRequest['reading']): string => {
     const tokens = spokenWords(text);
@@ -79,8 +67,6 @@ export async function buildGrammar(
   const operatorPhrases = OPERATOR_PHRASES.filter((p) => !names.has(spokenWords(p).map((w) => w.token).join(' ')));
   if (names.size === 0) throw new Error('the directory has no enabled entry to recognize');
 
-  const phones = [...CMU_PHONES].map((p) => `${GARBAGE_PREFIX}${p.toLowerCase()}`);
-  const nameWeight = 1;
   const jsgf = [
     '#JSGF V1.0;',
     'grammar store;',
@@ -88,17 +74,13 @@ export async function buildGrammar(
     `<greeting> = ${alternatives(GREETINGS)};`,
     `<leading> = ${alternatives(LEADING_PHRASES)};`,
     `<trailing> = ${alternatives(TRAILING_PHRASES)};`,
-    options.garbageWeight > 0
-      ? `<target> = /${nameWeight}/ <name> | /${nameWeight}/ <operator> | /${options.garbageWeight.toFixed(12)}/ <garbage>;`
-      : '<target> = <name> | <operator>;',,
+    '<target> = <name> | <operator>;',,
     `<operator> = ${alternatives(operatorPhrases)};`,
     `<name> = ${[...names].filter((n) => !lastNames.has(n) && !services.has(n)).join(' | ')} | [<title>] <last_name> | [<article>] <service>;`,
     `<title> = ${alternatives(TITLES)};`,
     `<last_name> = ${[...lastNames].join(' | ')};`,
     `<article> = ${alternatives(ARTICLES)};`,
     `<service> = ${[...services].join(' | ')};`,
-    `<garbage> = <phone>+;`,
-    `<phone> = ${phones.join(' | ')};`,
     '',
   ].join('\n');
 
@@ -107,25 +89,13 @@ export async function buildGrammar(
   for (const [token, list] of [...prons.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     list.forEach((phonesText, i) => dictLines.push(`${i === 0 ? token : `${token}(${i + 1})`} ${phonesText}`));
   }
-  for (const phone of CMU_PHONES) dictLines.push(`${GARBAGE_PREFIX}${phone.toLowerCase()} ${phone}`);
   const dict = `${dictLines.join('\n')}\n`;
   const phrases = [...names, ...[...words.keys()].filter((w) => !names.has(w))];
   const key = createHash('sha256').update(jsgf).update(dict).digest('hex').slice(0, 16);
   return { key, jsgf, dict, phrases };
 }
 
-/** The words of a hypothesis with garbage and carrier words removed: what names the target. */
-export function targetWords(hypothesis: string, carriers: Set<string>): string[] {
-  return normalizeText(hypothesis.replace(new RegExp(`\\b${GARBAGE_PREFIX}\\w+`, 'g'), ' '))
-    .split(' ')
-    .filter((w) => w !== '' && !carriers.has(w));
-}
-
 /** Token sequences that ask for the operator, as the grammar spells them. */
 export function operatorRequests(): string[][] {
   return OPERATOR_PHRASES.map((p) => spokenWords(p).map((w) => w.token));
-}
-
-export function hasGarbage(hypothesis: string): boolean {
-  return hypothesis.includes(GARBAGE_PREFIX);
 }
