@@ -16,6 +16,7 @@ import { openStore } from '../attendant/store-directory';
 import { CliError, EXIT_INVALID, EXIT_OK, EXIT_UNAVAILABLE, invalidInput, unavailable, usageError } from './exit-codes';
 import { recognizeFiles } from './recognize-command';
 import { serve } from './serve-command';
+import { TokenStore } from '../api/tokens';
 
 const USAGE = `attendant: offline speech auto-attendant
 
@@ -30,6 +31,9 @@ const USAGE = `attendant: offline speech auto-attendant
   attendant directory rollback <store> <version>
   attendant directory history <store>
   attendant recognize --store <store> <file.wav>...
+  attendant token create <store> | --admin
+  attendant token list
+  attendant token revoke <id>
 
 Settings come from the environment: ATTENDANT_DATA_DIR (default ./data), ATTENDANT_ASR_ENGINE
 (auto|vosk|pocketsphinx), ATTENDANT_VOSK_MODEL (default models/vosk), ATTENDANT_LOG_LEVEL.
@@ -221,6 +225,44 @@ async function runCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promi
           throw usageError(`unknown directory command "${sub ?? ''}"\n\n${USAGE}`);
       }
     });
+  }
+
+  if (command === 'token') {
+    const { values, positionals } = parse(rest, { admin: { type: 'boolean' } });
+    if (sub === 'create') {
+      if (values.admin !== true && positionals.length !== 1) throw usageError(`token create needs <store> or --admin\n\n${USAGE}`);
+      const storeId = values.admin === true ? null : positionals[0];
+      return withStore((store) => {
+        if (storeId !== null) store.getStore(storeId);
+        const tokens = TokenStore.open(settings.dataDir);
+        try {
+          const { id, token } = tokens.create(storeId);
+          io.out(token);
+          io.err(`token ${id} for ${storeId === null ? 'every store (admin)' : `store ${storeId}`}; it is shown only now`);
+          return EXIT_OK;
+        } finally {
+          tokens.close();
+        }
+      });
+    }
+    if (sub === 'list' || sub === 'revoke') {
+      return withStore(() => {
+        const tokens = TokenStore.open(settings.dataDir);
+        try {
+          if (sub === 'list') {
+            for (const t of tokens.list()) io.out([t.id, t.store ?? '(admin)', t.createdAt, t.revokedAt === null ? 'active' : `revoked ${t.revokedAt}`].join('\t'));
+            return EXIT_OK;
+          }
+          need(positionals, 1, '<id>');
+          if (!tokens.revoke(positionals[0])) throw invalidInput(`no active token "${positionals[0]}"`);
+          io.out(`token ${positionals[0]} revoked`);
+          return EXIT_OK;
+        } finally {
+          tokens.close();
+        }
+      });
+    }
+    throw usageError(`unknown token command "${sub ?? ''}"\n\n${USAGE}`);
   }
 
   if (command === 'recognize') {

@@ -6,13 +6,16 @@ import { DirectoryStore } from '../directory/directory-store';
 import { StoreUnderstanding } from '../attendant/understanding';
 import { DEMO_STORE, ensureDemoStore } from '../attendant/store-directory';
 import { createRecognizer, loadCmudict } from './recognize-command';
+import { startGrpcServer } from '../api/directory-service';
+import { TokenStore } from '../api/tokens';
 import { EXIT_OK } from './exit-codes';
 import type { Io } from './main';
 
 /**
  * `attendant serve`: opens the directory store (loading the demo store when there is
  * none), prepares every store's grammar, starts the recognizer workers, and serves
- * HTTP /healthz, /readyz and /metrics. The SIP edge and gRPC API attach here.
+ * HTTP /healthz, /readyz and /metrics and the gRPC DirectoryService. A directory change over
+ * gRPC rebuilds that store's grammar; calls in progress keep the snapshot they started with.
  */
 export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): Promise<number> {
   const log = createLogger(settings.logLevel);
@@ -55,13 +58,28 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   const recognizer = await createRecognizer(settings, settings.asrWorkers);
   log.info({ engine: recognizer.engine, workers: settings.asrWorkers }, 'recognizer ready');
   const cmudict = loadCmudict();
-  for (const store of directory.listStores()) {
-    const snapshot = directory.snapshot(store.id);
-    if (snapshot.entries.length === 0) continue;
+  const load = async (storeId: string): Promise<void> => {
+    const snapshot = directory.snapshot(storeId);
+    if (snapshot.entries.length === 0) return;
     const t0 = Date.now();
-    stores.set(store.id, await StoreUnderstanding.build(snapshot, cmudict));
-    log.info({ store: store.id, version: snapshot.version, entries: snapshot.entries.length, ms: Date.now() - t0 }, 'store grammar ready');
-  }
+    stores.set(storeId, await StoreUnderstanding.build(snapshot, cmudict));
+    log.info({ store: storeId, version: snapshot.version, entries: snapshot.entries.length, ms: Date.now() - t0 }, 'store grammar ready');
+  };
+  for (const store of directory.listStores()) await load(store.id);
+  const tokens = TokenStore.open(settings.dataDir);
+  const grpcServer = await startGrpcServer(
+    {
+      directory,
+      tokens,
+      log,
+      onChange: (storeId) => {
+        load(storeId).catch((err: Error) => log.error({ store: storeId, err: err.message }, 'store grammar could not be rebuilt; the previous one stays'));
+      },
+    },
+    '0.0.0.0',
+    settings.grpcPort,
+  );
+  log.info({ port: grpcServer.port }, 'gRPC DirectoryService listening');
   ready = true;
   log.info('ready; the SIP edge is not part of this build yet: use `attendant recognize` to try recognition');
 
@@ -69,6 +87,8 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   log.info('stopping');
   ready = false;
   await closeServer(http);
+  await new Promise<void>((resolve) => grpcServer.server.tryShutdown(() => resolve()));
+  tokens.close();
   await recognizer.close();
   directory.close();
   return EXIT_OK;

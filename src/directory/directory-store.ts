@@ -221,6 +221,22 @@ export class DirectoryStore {
     })();
   }
 
+  /** Reads the current directory, applies `change` and stores the result as a new version, in one transaction. */
+  updateDirectory(
+    storeId: string,
+    change: (entries: DirectoryEntry[]) => DirectoryEntry[],
+    origin: ChangeOrigin,
+    expectedVersion?: number,
+  ): VersionInfo {
+    return this.db.transaction(() => {
+      const current = this.snapshot(storeId);
+      if (expectedVersion !== undefined && expectedVersion !== current.version) {
+        throw new VersionConflictError(storeId, expectedVersion, current.version);
+      }
+      return this.replaceDirectory(storeId, change(current.entries), origin);
+    })();
+  }
+
   /** Makes an older version current again, as a new version with that content. */
   rollback(storeId: string, toVersion: number, origin: ChangeOrigin): VersionInfo {
     return this.db.transaction(() => {

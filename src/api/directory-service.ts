@@ -1,0 +1,260 @@
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { join } from 'node:path';
+import { Logger } from 'pino';
+import { DirectoryProblem, MAX_DIRECTORY_ENTRIES, formatProblem, validateEntry } from '../directory/directory-file';
+import {
+  DirectoryStore, StoreNotFoundError, VersionConflictError, VersionInfo,
+} from '../directory/directory-store';
+import { DirectoryEntry } from '../directory/entry';
+import { TokenInfo, TokenStore } from './tokens';
+
+/**
+ * The gRPC DirectoryService (protos/attendant/v1/directory.proto): each store's admin
+ * syncs that store's directory. Every call is authenticated; a store token works for
+ * its own store only. Validation is the same as for files: all entries valid, or nothing.
+ */
+
+export const PROTO_DIR = join(__dirname, '..', '..', '..', 'protos');
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+const FAILURE_LIMIT = 10;
+const FAILURE_WINDOW_MS = 60_000;
+
+export function loadProtos(): grpc.GrpcObject {
+  const definition = protoLoader.loadSync(join(PROTO_DIR, 'attendant', 'v1', 'directory.proto'), {
+    keepCase: true,
+    longs: Number,
+    defaults: true,
+    oneofs: true,
+    includeDirs: [PROTO_DIR],
+  });
+  return grpc.loadPackageDefinition(definition);
+}
+
+interface WireEntry {
+  id: string;
+  type: string;
+  first_name: string;
+  last_name: string;
+  service_name: string;
+  department: string;
+  extension: string;
+  aliases: string[];
+  enabled?: boolean;
+  _enabled?: string;
+}
+
+const toWire = (e: DirectoryEntry): WireEntry => ({
+  id: e.id,
+  type: e.type,
+  first_name: e.firstName,
+  last_name: e.lastName,
+  service_name: e.serviceName,
+  department: e.department,
+  extension: e.extension,
+  aliases: e.aliases,
+  enabled: e.enabled,
+});
+
+const versionToWire = (v: VersionInfo) => ({
+  version: v.version,
+  created_at: v.createdAt,
+  via: v.via,
+  actor: v.actor,
+  entries: v.entries,
+  added: v.added,
+  changed: v.changed,
+  removed: v.removed,
+  current: v.current,
+});
+
+class RpcError extends Error {
+  constructor(
+    readonly code: grpc.status,
+    message: string,
+    readonly problems: DirectoryProblem[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** Checks every wire entry; throws INVALID_ARGUMENT listing every problem. */
+export function entriesFromWire(list: WireEntry[]): DirectoryEntry[] {
+  const problems: DirectoryProblem[] = [];
+  if (list.length > MAX_DIRECTORY_ENTRIES) {
+    throw new RpcError(grpc.status.INVALID_ARGUMENT, `${list.length} entries; the limit is ${MAX_DIRECTORY_ENTRIES}`);
+  }
+  const entries: DirectoryEntry[] = [];
+  const first = new Map<string, string>();
+  list.forEach((w, i) => {
+    const where = `entries[${i}]`;
+    const entry = validateEntry(
+      {
+        id: w.id,
+        type: w.type,
+        first_name: w.first_name,
+        last_name: w.last_name,
+        service_name: w.service_name,
+        department: w.department,
+        extension: w.extension,
+        aliases: w.aliases,
+        enabled: w._enabled === 'enabled' ? w.enabled : true,
+      },
+      where,
+      problems,
+    );
+    if (entry === undefined) return;
+    const seen = first.get(entry.id);
+    if (seen !== undefined) problems.push({ where, field: 'id', message: `"${entry.id}" is used twice (first in ${seen})` });
+    else first.set(entry.id, where);
+    entries.push(entry);
+  });
+  if (problems.length > 0) {
+    throw new RpcError(
+      grpc.status.INVALID_ARGUMENT,
+      `${problems.length} problem${problems.length > 1 ? 's' : ''}; nothing was changed:\n${problems.map((p) => formatProblem('request', p)).join('\n')}`,
+      problems,
+    );
+  }
+  return entries;
+}
+
+export interface DirectoryServiceOptions {
+  directory: DirectoryStore;
+  tokens: TokenStore;
+  log: Logger;
+  /** Called after a store's directory changed, to make the change live. */
+  onChange?: (store: string) => void;
+}
+
+type Handler<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
+
+export function directoryServiceHandlers(options: DirectoryServiceOptions): Record<string, Handler<never, unknown>> {
+  const { directory, tokens, log } = options;
+  const failures = new Map<string, number[]>();
+
+  const authorize = (call: grpc.ServerUnaryCall<unknown, unknown>, store: string): TokenInfo => {
+    const peer = call.getPeer().replace(/:\d+$/, '');
+    const now = Date.now();
+    const recent = (failures.get(peer) ?? []).filter((t) => now - t < FAILURE_WINDOW_MS);
+    if (recent.length >= FAILURE_LIMIT) {
+      throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, 'too many failed authentications; retry in a minute');
+    }
+    const fail = (code: grpc.status, message: string): never => {
+      failures.set(peer, [...recent, now]);
+      log.warn({ peer, store, reason: message }, 'directory API authentication failed');
+      throw new RpcError(code, message);
+    };
+    const header = call.metadata.get('authorization')[0];
+    const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    if (match === null) return fail(grpc.status.UNAUTHENTICATED, 'missing "authorization: Bearer <token>" metadata');
+    const token = tokens.verify(match[1]);
+    if (token === undefined) return fail(grpc.status.UNAUTHENTICATED, 'unknown or revoked token');
+    if (token.store !== null && token.store !== store) {
+      return fail(grpc.status.PERMISSION_DENIED, `this token is for store "${token.store}", not "${store}"`);
+    }
+    return token;
+  };
+
+  const unary = <Req extends { store: string }, Res>(
+    name: string,
+    fn: (req: Req, origin: { via: string; actor: string }) => Res,
+    changes: boolean,
+  ): Handler<Req, Res> =>
+    (call, callback) => {
+      try {
+        const token = authorize(call as grpc.ServerUnaryCall<unknown, unknown>, call.request.store);
+        const result = fn(call.request, { via: 'grpc', actor: `token ${token.id}` });
+        if (changes) {
+          log.info({ store: call.request.store, rpc: name, token: token.id }, 'directory changed over gRPC');
+          options.onChange?.(call.request.store);
+        }
+        callback(null, result);
+      } catch (err) {
+        callback(toStatus(err));
+      }
+    };
+
+  const expected = (req: { expected_version?: number; _expected_version?: string }): number | undefined =>
+    req._expected_version === 'expected_version' ? req.expected_version : undefined;
+
+  return {
+    SyncDirectory: unary<{ store: string; entries: WireEntry[]; expected_version?: number; _expected_version?: string }, unknown>(
+      'SyncDirectory',
+      (req, origin) => versionToWire(directory.replaceDirectory(req.store, entriesFromWire(req.entries), origin, expected(req))),
+      true,
+    ),
+    GetDirectory: unary<{ store: string; version?: number; _version?: string }, unknown>(
+      'GetDirectory',
+      (req) => {
+        const snapshot = directory.snapshot(req.store, req._version === 'version' ? req.version : undefined);
+        return { store: snapshot.store, version: snapshot.version, entries: snapshot.entries.map(toWire) };
+      },
+      false,
+    ),
+    ListVersions: unary<{ store: string }, unknown>(
+      'ListVersions',
+      (req) => ({ versions: directory.listVersions(req.store).map(versionToWire) }),
+      false,
+    ),
+    Rollback: unary<{ store: string; version: number }, unknown>(
+      'Rollback',
+      (req, origin) => versionToWire(directory.rollback(req.store, req.version, origin)),
+      true,
+    ),
+    UpsertEntry: unary<{ store: string; entry: WireEntry | null; expected_version?: number; _expected_version?: string }, unknown>(
+      'UpsertEntry',
+      (req, origin) => {
+        if (req.entry === null) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'entry is missing');
+        const [entry] = entriesFromWire([req.entry]);
+        return versionToWire(
+          directory.updateDirectory(req.store, (entries) => [...entries.filter((e) => e.id !== entry.id), entry], origin, expected(req)),
+        );
+      },
+      true,
+    ),
+    DeleteEntry: unary<{ store: string; id: string; expected_version?: number; _expected_version?: string }, unknown>(
+      'DeleteEntry',
+      (req, origin) =>
+        versionToWire(
+          directory.updateDirectory(
+            req.store,
+            (entries) => {
+              if (!entries.some((e) => e.id === req.id)) {
+                throw new RpcError(grpc.status.NOT_FOUND, `store "${req.store}" has no entry "${req.id}"`);
+              }
+              return entries.filter((e) => e.id !== req.id);
+            },
+            origin,
+            expected(req),
+          ),
+        ),
+      true,
+    ),
+  };
+}
+
+function toStatus(err: unknown): Partial<grpc.StatusObject> {
+  if (err instanceof RpcError) {
+    const metadata = new grpc.Metadata();
+    if (err.problems.length > 0) metadata.set('attendant-problems-bin', Buffer.from(JSON.stringify(err.problems)));
+    return { code: err.code, details: err.message, metadata };
+  }
+  if (err instanceof StoreNotFoundError) return { code: grpc.status.NOT_FOUND, details: err.message };
+  if (err instanceof VersionConflictError) return { code: grpc.status.FAILED_PRECONDITION, details: err.message };
+  const message = (err as Error).message ?? String(err);
+  if (/has no version/.test(message)) return { code: grpc.status.NOT_FOUND, details: message };
+  return { code: grpc.status.INTERNAL, details: message };
+}
+
+/** Starts a gRPC server with the DirectoryService on `host:port` (port 0: any free port). */
+export async function startGrpcServer(options: DirectoryServiceOptions, host: string, port: number): Promise<{ server: grpc.Server; port: number }> {
+  const protos = loadProtos();
+  const service = ((protos.attendant as grpc.GrpcObject).v1 as grpc.GrpcObject).DirectoryService as grpc.ServiceClientConstructor;
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES });
+  server.addService(service.service, directoryServiceHandlers(options) as unknown as grpc.UntypedServiceImplementation);
+  const bound = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  return { server, port: bound };
+}

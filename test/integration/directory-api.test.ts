@@ -1,0 +1,161 @@
+import * as grpc from '@grpc/grpc-js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { loadProtos, startGrpcServer } from '../../src/api/directory-service';
+import { TokenStore } from '../../src/api/tokens';
+import { readDirectory } from '../../src/directory/directory-file';
+import { DirectoryStore } from '../../src/directory/directory-store';
+import { run } from '../../src/cli/main';
+
+const fixtures = join(__dirname, '..', '..', '..', 'directory-fixtures');
+const demo = readDirectory(readFileSync(join(fixtures, 'demo-store.csv')), 'demo-store.csv').entries;
+const wire = demo.map((e) => ({
+  id: e.id, type: e.type, first_name: e.firstName, last_name: e.lastName, service_name: e.serviceName,
+  department: e.department, extension: e.extension, aliases: e.aliases, enabled: e.enabled,
+}));
+
+type Call = (req: object, md: grpc.Metadata) => Promise<Record<string, unknown>>;
+
+describe('DirectoryService over gRPC on 127.0.0.1', () => {
+  let dir: string;
+  let directory: DirectoryStore;
+  let tokens: TokenStore;
+  let server: grpc.Server;
+  let client: grpc.Client & Record<string, (...args: unknown[]) => void>;
+  let storeToken: string;
+  let otherToken: string;
+  let adminToken: string;
+  const changed: string[] = [];
+
+  const rpc = (name: string): Call => (req, md) =>
+    new Promise((resolve, reject) => client[name](req, md, (err: grpc.ServiceError | null, res: Record<string, unknown>) => (err ? reject(err) : resolve(res))));
+  const auth = (token: string): grpc.Metadata => {
+    const md = new grpc.Metadata();
+    md.set('authorization', `Bearer ${token}`);
+    return md;
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'attendant-api-'));
+    directory = DirectoryStore.open(dir);
+    directory.createStore('paris-11');
+    directory.createStore('lyon-3');
+    tokens = TokenStore.open(dir);
+    storeToken = tokens.create('paris-11').token;
+    otherToken = tokens.create('lyon-3').token;
+    adminToken = tokens.create(null).token;
+    const started = await startGrpcServer({ directory, tokens, log: pino({ level: 'silent' }), onChange: (s) => changed.push(s) }, '127.0.0.1', 0);
+    server = started.server;
+    const Service = ((loadProtos().attendant as grpc.GrpcObject).v1 as grpc.GrpcObject).DirectoryService as grpc.ServiceClientConstructor;
+    client = new Service(`127.0.0.1:${started.port}`, grpc.credentials.createInsecure()) as never;
+  });
+  afterAll(async () => {
+    client.close();
+    await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    tokens.close();
+    directory.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('syncs a whole directory, gets it back and lists versions', async () => {
+    const v = await rpc('SyncDirectory')({ store: 'paris-11', entries: wire }, auth(storeToken));
+    expect(v).toMatchObject({ version: 1, entries: 72, added: 72 });
+    expect(changed).toContain('paris-11');
+    const got = await rpc('GetDirectory')({ store: 'paris-11' }, auth(storeToken));
+    expect(got.version).toBe(1);
+    expect((got.entries as { id: string; enabled: boolean }[]).find((e) => e.id === 'p61')?.enabled).toBe(false);
+    expect((got.entries as unknown[]).length).toBe(72);
+    const versions = await rpc('ListVersions')({ store: 'paris-11' }, auth(storeToken));
+    expect((versions.versions as { via: string }[])[0].via).toBe('grpc');
+  });
+
+  it('upserts and deletes single entries, then rolls back', async () => {
+    const base = (await rpc('GetDirectory')({ store: 'paris-11' }, auth(storeToken))).version as number;
+    await rpc('UpsertEntry')({ store: 'paris-11', entry: { id: 'n01', type: 'person', last_name: 'Nouveau', extension: '2999' } }, auth(storeToken));
+    const del = await rpc('DeleteEntry')({ store: 'paris-11', id: 'p01' }, auth(storeToken));
+    expect(del).toMatchObject({ version: base + 2, removed: 1 });
+    const got = await rpc('GetDirectory')({ store: 'paris-11' }, auth(storeToken));
+    const ids = (got.entries as { id: string; enabled: boolean }[]).map((e) => e.id);
+    expect(ids).toContain('n01');
+    expect(ids).not.toContain('p01');
+    expect((got.entries as { id: string; enabled: boolean }[]).find((e) => e.id === 'n01')?.enabled).toBe(true);
+    await rpc('Rollback')({ store: 'paris-11', version: base }, auth(storeToken));
+    const back = await rpc('GetDirectory')({ store: 'paris-11' }, auth(storeToken));
+    expect((back.entries as { id: string }[]).map((e) => e.id)).toContain('p01');
+  });
+
+  it('refuses invalid entries with every problem and changes nothing', async () => {
+    const before = (await rpc('GetDirectory')({ store: 'paris-11' }, auth(storeToken))).version;
+    const bad = [{ id: 'a', type: 'person', last_name: '', extension: '12' }, { id: 'b', type: 'robot', last_name: 'X', extension: 'abc' }];
+    const err = await rpc('SyncDirectory')({ store: 'paris-11', entries: bad }, auth(storeToken)).catch((e: grpc.ServiceError) => e);
+    expect((err as grpc.ServiceError).code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect((err as grpc.ServiceError).details).toMatch(/3 problems; nothing was changed/);
+    expect((err as grpc.ServiceError).details).toMatch(/entries\[1\], field extension: "abc" is not an extension/);
+    const problems = JSON.parse(String((err as grpc.ServiceError).metadata.get('attendant-problems-bin')[0]));
+    expect(problems).toHaveLength(3);
+    expect((await rpc('GetDirectory')({ store: 'paris-11' }, auth(storeToken))).version).toBe(before);
+  });
+
+  it('refuses a stale expected_version with FAILED_PRECONDITION', async () => {
+    const err = await rpc('SyncDirectory')({ store: 'paris-11', entries: wire, expected_version: 1 }, auth(storeToken)).catch((e) => e);
+    expect((err as grpc.ServiceError).code).toBe(grpc.status.FAILED_PRECONDITION);
+  });
+
+  it('lets exactly one of two concurrent syncs at the same version through', async () => {
+    const version = (await rpc('GetDirectory')({ store: 'paris-11' }, auth(storeToken))).version;
+    const results = await Promise.allSettled([
+      rpc('SyncDirectory')({ store: 'paris-11', entries: wire.slice(0, 10), expected_version: version }, auth(storeToken)),
+      rpc('SyncDirectory')({ store: 'paris-11', entries: wire.slice(10, 20), expected_version: version }, auth(storeToken)),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => ((r as PromiseRejectedResult).reason as grpc.ServiceError).code)).toEqual([
+      grpc.status.FAILED_PRECONDITION,
+    ]);
+  });
+
+  it('keeps stores apart: no token, a wrong token and another store\'s token are refused', async () => {
+    const none = await rpc('GetDirectory')({ store: 'paris-11' }, new grpc.Metadata()).catch((e) => e);
+    expect((none as grpc.ServiceError).code).toBe(grpc.status.UNAUTHENTICATED);
+    const wrong = await rpc('GetDirectory')({ store: 'paris-11' }, auth('att_not-a-token')).catch((e) => e);
+    expect((wrong as grpc.ServiceError).code).toBe(grpc.status.UNAUTHENTICATED);
+    const other = await rpc('GetDirectory')({ store: 'paris-11' }, auth(otherToken)).catch((e) => e);
+    expect((other as grpc.ServiceError).code).toBe(grpc.status.PERMISSION_DENIED);
+    expect((await rpc('GetDirectory')({ store: 'lyon-3' }, auth(adminToken))).version).toBe(0);
+  });
+
+  it('rate-limits a peer after repeated failed authentications', async () => {
+    let last: grpc.ServiceError | undefined;
+    for (let i = 0; i < 12; i += 1) {
+      last = await rpc('GetDirectory')({ store: 'paris-11' }, auth('att_guess')).catch((e) => e);
+    }
+    expect(last?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+  });
+});
+
+describe('attendant token', () => {
+  it('prints a token once, lists it without the secret, and revokes it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'attendant-tok-'));
+    const env = { ATTENDANT_DATA_DIR: dir };
+    const out: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: () => undefined };
+    try {
+      await run(['store', 'create', 's1'], io, env);
+      expect(await run(['token', 'create', 's1'], io, env)).toBe(0);
+      const token = out[1];
+      expect(token).toMatch(/^att_[A-Za-z0-9_-]{32}$/);
+      expect(await run(['token', 'create', 'nope'], io, env)).toBe(1);
+      out.length = 0;
+      await run(['token', 'list'], io, env);
+      expect(out.join('\n')).not.toContain(token);
+      const id = out[0].split('\t')[0];
+      expect(await run(['token', 'revoke', id], io, env)).toBe(0);
+      const tokens = TokenStore.open(dir);
+      expect(tokens.verify(token)).toBeUndefined();
+      tokens.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
