@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, ParseArgsConfig } from 'node:util';
 import { loadSettings, SettingsError } from '../config/settings';
-import { DirectoryFileError, formatProblem, parseDirectory } from '../directory/directory-file';
+import { DirectoryFileError, ParsedDirectory, formatProblem, parseDirectory } from '../directory/directory-file';
+import { status as grpcStatus } from '@grpc/grpc-js';
+import { pushDirectory, PushError } from '../api/directory-client';
 import {
   DirectoryStore,
   Locale,
@@ -30,6 +32,7 @@ const USAGE = `attendant: offline speech auto-attendant
   attendant directory versions <store>
   attendant directory rollback <store> <version>
   attendant directory history <store>
+  attendant directory push <store> <file> --server host:port --token T
   attendant recognize --store <store> <file.wav>...
   attendant token create <store> | --admin
   attendant token list
@@ -97,6 +100,21 @@ function need(positionals: string[], count: number, what: string): void {
   if (positionals.length < count) throw usageError(`missing ${what}\n\n${USAGE}`);
 }
 
+/** Reads and validates a directory file, printing every problem; undefined when it is refused. */
+function readAndCheck(file: string, io: Io): ParsedDirectory | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw invalidInput(`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  const parsed = parseDirectory(bytes, file);
+  if (parsed.problems.length === 0) return parsed;
+  for (const p of parsed.problems) io.err(formatProblem(file, p));
+  io.err(`${file}: ${parsed.problems.length} problem${parsed.problems.length > 1 ? 's' : ''}; nothing was imported`);
+  return undefined;
+}
+
 export function entriesToCsv(entries: DirectoryEntry[]): string {
   const header = 'id,type,first_name,last_name,service_name,department,extension,aliases,enabled';
   const rows = entries.map((e) =>
@@ -155,24 +173,31 @@ async function runCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promi
     const { values, positionals } = parse(rest, {
       'dry-run': { type: 'boolean' },
       format: { type: 'string' },
+      server: { type: 'string' },
+      token: { type: 'string' },
     });
+    if (sub === 'push') {
+      need(positionals, 2, '<store> <file>');
+      if (values.server === undefined || values.token === undefined) throw usageError(`push needs --server host:port and --token T\n\n${USAGE}`);
+      const [storeId, file] = positionals;
+      const parsed = readAndCheck(file, io);
+      if (parsed === undefined) return EXIT_INVALID;
+      try {
+        const r = await pushDirectory(values.server, values.token, storeId, parsed.entries);
+        io.out(`store ${storeId}: version ${r.version}, ${r.entries} entries (${r.added} added, ${r.changed} changed, ${r.removed} removed)`);
+        return EXIT_OK;
+      } catch (err) {
+        if (err instanceof PushError && err.code === grpcStatus.UNAVAILABLE) throw unavailable(`${values.server}: ${err.message}`);
+        throw invalidInput(`${values.server}: ${(err as Error).message}`);
+      }
+    }
     return withStore((store) => {
       switch (sub) {
         case 'import': {
           need(positionals, 2, '<store> <file>');
           const [storeId, file] = positionals;
-          let bytes: Buffer;
-          try {
-            bytes = readFileSync(file);
-          } catch (err) {
-            throw invalidInput(`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-          }
-          const parsed = parseDirectory(bytes, file);
-          if (parsed.problems.length > 0) {
-            for (const p of parsed.problems) io.err(formatProblem(file, p));
-            io.err(`${file}: ${parsed.problems.length} problem${parsed.problems.length > 1 ? 's' : ''}; nothing was imported`);
-            return EXIT_INVALID;
-          }
+          const parsed = readAndCheck(file, io);
+          if (parsed === undefined) return EXIT_INVALID;
           const notes: string[] = [];
           if (parsed.encoding !== 'utf-8') notes.push(`read as ${parsed.encoding}`);
           if (parsed.ignored.length > 0) notes.push(`ignored column${parsed.ignored.length > 1 ? 's' : ''} ${parsed.ignored.join(', ')}`);

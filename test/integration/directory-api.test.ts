@@ -28,6 +28,7 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
   let otherToken: string;
   let adminToken: string;
   const changed: string[] = [];
+  let address = '';
 
   const rpc = (name: string): Call => (req, md) =>
     new Promise((resolve, reject) => client[name](req, md, (err: grpc.ServiceError | null, res: Record<string, unknown>) => (err ? reject(err) : resolve(res))));
@@ -48,6 +49,7 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
     adminToken = tokens.create(null).token;
     const started = await startGrpcServer({ directory, tokens, log: pino({ level: 'silent' }), onChange: (s) => changed.push(s) }, '127.0.0.1', 0);
     server = started.server;
+    address = `127.0.0.1:${started.port}`;
     const Service = ((loadProtos().attendant as grpc.GrpcObject).v1 as grpc.GrpcObject).DirectoryService as grpc.ServiceClientConstructor;
     client = new Service(`127.0.0.1:${started.port}`, grpc.credentials.createInsecure()) as never;
   });
@@ -123,6 +125,22 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
     const other = await rpc('GetDirectory')({ store: 'paris-11' }, auth(otherToken)).catch((e) => e);
     expect((other as grpc.ServiceError).code).toBe(grpc.status.PERMISSION_DENIED);
     expect((await rpc('GetDirectory')({ store: 'lyon-3' }, auth(adminToken))).version).toBe(0);
+  });
+
+  it('takes a file pushed by `attendant directory push`, with the same validation as a local import', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: (t: string) => err.push(t) };
+    const env = { ATTENDANT_DATA_DIR: dir };
+    const push = (file: string, token: string): Promise<number> =>
+      run(['directory', 'push', 'lyon-3', join(fixtures, file), '--server', address, '--token', token], io, env);
+    expect(await push('demo-store.csv', otherToken)).toBe(0);
+    expect(out[0]).toMatch(/^store lyon-3: version 1, 72 entries \(72 added, 0 changed, 0 removed\)$/);
+    expect(await push('broken-duplicate-id.csv', otherToken)).toBe(1);
+    expect(err).toContain(`${join(fixtures, 'broken-duplicate-id.csv')} line 5, field id: "p02" is used twice (first on line 3)`);
+    expect(await push('demo-store.csv', storeToken)).toBe(1);
+    expect(err[err.length - 1]).toMatch(/this token is for store "paris-11", not "lyon-3"/);
+    expect(await run(['directory', 'push', 'lyon-3', join(fixtures, 'demo-store.csv'), '--server', '127.0.0.1:1', '--token', otherToken], io, env)).toBe(3);
   });
 
   it('rate-limits a peer after repeated failed authentications', async () => {

@@ -1,0 +1,55 @@
+import * as grpc from '@grpc/grpc-js';
+import { DirectoryEntry } from '../directory/entry';
+import { loadProtos } from './directory-service';
+
+/** A client of the DirectoryService, for `attendant directory push`. */
+export interface PushResult {
+  version: number;
+  entries: number;
+  added: number;
+  changed: number;
+  removed: number;
+}
+
+export class PushError extends Error {
+  constructor(
+    readonly code: grpc.status,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PushError';
+  }
+}
+
+export function pushDirectory(server: string, token: string, store: string, entries: DirectoryEntry[], timeoutMs = 30_000): Promise<PushResult> {
+  const Service = ((loadProtos().attendant as grpc.GrpcObject).v1 as grpc.GrpcObject).DirectoryService as grpc.ServiceClientConstructor;
+  const client = new Service(server, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 16 * 1024 * 1024 });
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', `Bearer ${token}`);
+  const request = {
+    store,
+    entries: entries.map((e) => ({
+      id: e.id,
+      type: e.type,
+      first_name: e.firstName,
+      last_name: e.lastName,
+      service_name: e.serviceName,
+      department: e.department,
+      extension: e.extension,
+      aliases: e.aliases,
+      enabled: e.enabled,
+    })),
+  };
+  return new Promise((resolve, reject) => {
+    (client as unknown as Record<string, (...a: unknown[]) => void>).SyncDirectory(
+      request,
+      metadata,
+      { deadline: Date.now() + timeoutMs },
+      (err: grpc.ServiceError | null, res: PushResult) => {
+        client.close();
+        if (err) reject(new PushError(err.code, err.details || err.message));
+        else resolve(res);
+      },
+    );
+  });
+}
