@@ -8,6 +8,7 @@ import { DEMO_STORE, ensureDemoStore } from '../attendant/store-directory';
 import { createRecognizer, loadCmudict } from './recognize-command';
 import { startGrpcServer } from '../api/directory-service';
 import { TokenStore } from '../api/tokens';
+import { DropFolder, dropFolderFor } from '../api/drop-folder';
 import { EXIT_OK } from './exit-codes';
 import type { Io } from './main';
 
@@ -66,16 +67,15 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
     log.info({ store: storeId, version: snapshot.version, entries: snapshot.entries.length, ms: Date.now() - t0 }, 'store grammar ready');
   };
   for (const store of directory.listStores()) await load(store.id);
+  const onChange = (storeId: string): void => {
+    load(storeId).catch((err: Error) => log.error({ store: storeId, err: err.message }, 'store grammar could not be rebuilt; the previous one stays'));
+  };
   const tokens = TokenStore.open(settings.dataDir);
+  const drop = new DropFolder(dropFolderFor(settings.dataDir), directory, log, onChange);
+  drop.start();
+  log.info({ folder: dropFolderFor(settings.dataDir) }, 'watching the drop folder: put a file in drop/<store>/');
   const grpcServer = await startGrpcServer(
-    {
-      directory,
-      tokens,
-      log,
-      onChange: (storeId) => {
-        load(storeId).catch((err: Error) => log.error({ store: storeId, err: err.message }, 'store grammar could not be rebuilt; the previous one stays'));
-      },
-    },
+    { directory, tokens, log, onChange },
     '0.0.0.0',
     settings.grpcPort,
   );
@@ -89,6 +89,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   await closeServer(http);
   await new Promise<void>((resolve) => grpcServer.server.tryShutdown(() => resolve()));
   tokens.close();
+  drop.close();
   await recognizer.close();
   directory.close();
   return EXIT_OK;

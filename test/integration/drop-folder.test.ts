@@ -1,0 +1,67 @@
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { DropFolder } from '../../src/api/drop-folder';
+import { DirectoryStore } from '../../src/directory/directory-store';
+
+const fixtures = join(__dirname, '..', '..', '..', 'directory-fixtures');
+
+describe('drop folder', () => {
+  let dir: string;
+  let directory: DirectoryStore;
+  let drop: DropFolder;
+  const changed: string[] = [];
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'attendant-drop-'));
+    directory = DirectoryStore.open(dir);
+    directory.createStore('paris-11');
+    mkdirSync(join(dir, 'drop', 'paris-11'), { recursive: true });
+    drop = new DropFolder(join(dir, 'drop'), directory, pino({ level: 'silent' }), (s) => changed.push(s));
+  });
+  afterEach(() => {
+    directory.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('imports a good file, refuses a broken one, and files each where it belongs', () => {
+    const folder = join(dir, 'drop', 'paris-11');
+    copyFileSync(join(fixtures, 'excel-export-cp1252.csv'), join(folder, 'export.csv'));
+    copyFileSync(join(fixtures, 'broken-fields.csv'), join(folder, 'broken.csv'));
+    expect(drop.scan()).toEqual([]); // first sight: maybe still being written
+    const results = drop.scan();
+    expect(results.map((r) => [r.file, r.accepted]).sort()).toEqual([['broken.csv', false], ['export.csv', true]]);
+    expect(readdirSync(folder).sort()).toEqual(['processed', 'rejected']);
+    expect(readdirSync(join(folder, 'processed'))[0]).toMatch(/-export\.csv$/);
+    const rejected = readdirSync(join(folder, 'rejected')).sort();
+    expect(rejected).toHaveLength(2);
+    const errors = readFileSync(join(folder, 'rejected', rejected.find((f) => f.endsWith('.errors.txt'))!), 'utf8');
+    expect(errors).toContain('broken.csv line 3, field type: "persn" is not a type; use person or service');
+    expect(errors).toContain('6 problems; nothing was imported');
+    expect(directory.snapshot('paris-11')).toMatchObject({ version: 1 });
+    expect(directory.snapshot('paris-11').entries).toHaveLength(12);
+    expect(directory.history('paris-11')[0]).toMatchObject({ via: 'file', actor: 'export.csv' });
+    expect(changed).toEqual(['paris-11']);
+  });
+
+  it('waits while a file is still growing and ignores temporary names', () => {
+    const folder = join(dir, 'drop', 'paris-11');
+    writeFileSync(join(folder, 'upload.csv'), 'id,type,last_name,extension\n');
+    writeFileSync(join(folder, 'other.csv.part'), 'whatever');
+    drop.scan();
+    writeFileSync(join(folder, 'upload.csv'), 'id,type,last_name,extension\np1,person,Martin,2012\n');
+    expect(drop.scan()).toEqual([]);
+    expect(drop.scan().map((r) => r.accepted)).toEqual([true]);
+    expect(existsSync(join(folder, 'other.csv.part'))).toBe(true);
+  });
+
+  it('refuses a file for a store that does not exist', () => {
+    mkdirSync(join(dir, 'drop', 'ghost'));
+    copyFileSync(join(fixtures, 'demo-store.csv'), join(dir, 'drop', 'ghost', 'd.csv'));
+    drop.scan();
+    const [result] = drop.scan();
+    expect(result.accepted).toBe(false);
+    expect(result.problems[0]).toMatch(/store "ghost" does not exist/);
+  });
+});
