@@ -10,6 +10,9 @@ import { phoneticKey } from './phonetic';
  * weighted by each hypothesis's probability.
  */
 
+const LARGE_DIRECTORY_FORMS = 2000;
+const FUSE_OPTIONS = { keys: ['text'], includeScore: true, threshold: 0.45, ignoreLocation: true };
+
 export interface Candidate {
   entry: DirectoryEntry;
   /** Probability-like score, 0 to 1. */
@@ -39,7 +42,10 @@ export interface MatcherOptions {
 
 export class DirectoryMatcher {
   private readonly forms: Form[] = [];
-  private readonly fuse: Fuse<Form>;
+  /** Forms by their whole phonetic key, and by the phonetic key of each of their words. */
+  private readonly byKey = new Map<string, Form[]>();
+  private readonly byWordKey = new Map<string, Set<Form>>();
+  private readonly fuse: Fuse<Form> | undefined;
   readonly entries: DirectoryEntry[];
 
   constructor(
@@ -53,7 +59,17 @@ export class DirectoryMatcher {
         this.forms.push({ entryIndex, text, tokens: text.split(' '), key: phoneticKey(text) });
       }
     });
-    this.fuse = new Fuse(this.forms, { keys: ['text'], includeScore: true, threshold: 0.45, ignoreLocation: true });
+    for (const form of this.forms) {
+      this.byKey.set(form.key, [...(this.byKey.get(form.key) ?? []), form]);
+      for (const word of form.key.split(' ')) {
+        const set = this.byWordKey.get(word) ?? new Set<Form>();
+        set.add(form);
+        this.byWordKey.set(word, set);
+      }
+    }
+    // Over a few thousand forms, fuse.js scans too slowly for a call; large directories
+    // search only the forms that share a word's phonetic key with what was heard.
+    this.fuse = this.forms.length <= LARGE_DIRECTORY_FORMS ? new Fuse(this.forms, FUSE_OPTIONS) : undefined;
   }
 
   /** Scores of entries for one heard text, best first; only entries with some match. */
@@ -74,10 +90,15 @@ export class DirectoryMatcher {
     if (scores.size > 0 || target.length === 0) return scores;
     const targetText = target.join(' ');
     const targetKey = phoneticKey(targetText);
-    for (const form of this.forms) {
-      if (form.key === targetKey) put(form.entryIndex, 0.85);
+    for (const form of this.byKey.get(targetKey) ?? []) put(form.entryIndex, 0.85);
+    let fuse = this.fuse;
+    if (fuse === undefined) {
+      const near = new Set<Form>();
+      for (const word of targetKey.split(' ')) for (const form of this.byWordKey.get(word) ?? []) near.add(form);
+      if (near.size === 0) return scores;
+      fuse = new Fuse([...near].slice(0, 500), FUSE_OPTIONS);
     }
-    for (const hit of this.fuse.search(targetText, { limit: 20 })) {
+    for (const hit of fuse.search(targetText, { limit: 20 })) {
       const score = (1 - (hit.score ?? 1)) * 0.8;
       if (score >= this.options.minFuzzyScore) put(hit.item.entryIndex, score);
     }
