@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
 import { join } from 'node:path';
 import { Logger } from 'pino';
 import { DirectoryProblem, MAX_DIRECTORY_ENTRIES, formatProblem, validateEntry } from '../directory/directory-file';
@@ -20,15 +21,18 @@ export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 const FAILURE_LIMIT = 10;
 const FAILURE_WINDOW_MS = 60_000;
 
-export function loadProtos(): grpc.GrpcObject {
-  const definition = protoLoader.loadSync(join(PROTO_DIR, 'attendant', 'v1', 'directory.proto'), {
+function loadDefinition(): protoLoader.PackageDefinition {
+  return protoLoader.loadSync(join(PROTO_DIR, 'attendant', 'v1', 'directory.proto'), {
     keepCase: true,
     longs: Number,
     defaults: true,
     oneofs: true,
     includeDirs: [PROTO_DIR],
   });
-  return grpc.loadPackageDefinition(definition);
+}
+
+export function loadProtos(): grpc.GrpcObject {
+  return grpc.loadPackageDefinition(loadDefinition());
 }
 
 interface WireEntry {
@@ -249,10 +253,13 @@ function toStatus(err: unknown): Partial<grpc.StatusObject> {
 
 /** Starts a gRPC server with the DirectoryService on `host:port` (port 0: any free port). */
 export async function startGrpcServer(options: DirectoryServiceOptions, host: string, port: number): Promise<{ server: grpc.Server; port: number }> {
-  const protos = loadProtos();
+  const definition = loadDefinition();
+  const protos = grpc.loadPackageDefinition(definition);
   const service = ((protos.attendant as grpc.GrpcObject).v1 as grpc.GrpcObject).DirectoryService as grpc.ServiceClientConstructor;
   const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES });
   server.addService(service.service, directoryServiceHandlers(options) as unknown as grpc.UntypedServiceImplementation);
+  // Server reflection, so that grpcurl-style clients can list and call the service.
+  new ReflectionService(definition).addToServer(server);
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );

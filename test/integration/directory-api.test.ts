@@ -143,6 +143,23 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
     expect(await run(['directory', 'push', 'lyon-3', join(fixtures, 'demo-store.csv'), '--server', '127.0.0.1:1', '--token', otherToken], io, env)).toBe(3);
   });
 
+  it('answers server reflection with the DirectoryService', async () => {
+    const { loadSync } = await import('@grpc/proto-loader');
+    const reflectionProto = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
+    const pkg = grpc.loadPackageDefinition(loadSync(reflectionProto, { keepCase: true }));
+    const Reflection = (((pkg.grpc as grpc.GrpcObject).reflection as grpc.GrpcObject).v1 as grpc.GrpcObject).ServerReflection as grpc.ServiceClientConstructor;
+    const reflection = new Reflection(address, grpc.credentials.createInsecure());
+    const stream = (reflection as unknown as { ServerReflectionInfo: () => grpc.ClientDuplexStream<object, { list_services_response?: { service: { name: string }[] } }> }).ServerReflectionInfo();
+    const names = await new Promise<string[]>((resolve, reject) => {
+      stream.on('data', (res) => resolve((res.list_services_response?.service ?? []).map((s: { name: string }) => s.name)));
+      stream.on('error', reject);
+      stream.write({ list_services: '' });
+    });
+    stream.end();
+    reflection.close();
+    expect(names).toContain('attendant.v1.DirectoryService');
+  });
+
   it('rate-limits a peer after repeated failed authentications', async () => {
     let last: grpc.ServiceError | undefined;
     for (let i = 0; i < 12; i += 1) {
