@@ -45,6 +45,9 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
           '# HELP attendant_stores Stores with a directory loaded.',
           '# TYPE attendant_stores gauge',
           `attendant_stores ${stores.size}`,
+          '# HELP attendant_directory_version Directory version that new calls of a store use.',
+          '# TYPE attendant_directory_version gauge',
+          ...[...stores.values()].map((u) => `attendant_directory_version{store="${u.snapshot.store}"} ${u.snapshot.version}`),
           '',
         ].join('\n'),
       );

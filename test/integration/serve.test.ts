@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { run } from '../../src/cli/main';
 
 const root = join(__dirname, '..', '..', '..');
 
@@ -55,6 +56,27 @@ describe('attendant serve', () => {
     expect(await waitFor(`http://127.0.0.1:${port}/healthz`, 200, 20000)).toBe('ok\n');
     expect(await waitFor(`http://127.0.0.1:${port}/readyz`, 200, 20000)).toBe('ready\n');
     expect(await waitFor(`http://127.0.0.1:${port}/metrics`, 200, 5000)).toMatch(/^attendant_stores 1$/m);
+    expect(await waitFor(`http://127.0.0.1:${port}/metrics`, 200, 5000)).toMatch(/^attendant_directory_version\{store="demo"\} 1$/m);
+
+    // A directory pushed over gRPC is what the next call uses, within a second, without a restart.
+    const io = { out: () => undefined, err: () => undefined };
+    const tokenOut: string[] = [];
+    await run(['token', 'create', 'demo'], { out: (t) => tokenOut.push(t), err: () => undefined }, { ATTENDANT_DATA_DIR: dir });
+    const pushed = Date.now();
+    expect(
+      await run(
+        ['directory', 'push', 'demo', join(root, 'directory-fixtures', 'excel-export-utf8-bom.csv'), '--server', `127.0.0.1:${grpcPort}`, '--token', tokenOut[0]],
+        io,
+        { ATTENDANT_DATA_DIR: dir },
+      ),
+    ).toBe(0);
+    for (;;) {
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      if (/^attendant_directory_version\{store="demo"\} 2$/m.test(metrics)) break;
+      expect(Date.now() - pushed).toBeLessThan(1000);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+
     const first = JSON.parse(stderr.split('\n')[0]);
     expect(first.msg).toMatch(/loaded the demo store "demo" from directory-fixtures/);
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
