@@ -96,7 +96,7 @@ export class DirectoryMatcher {
       const near = new Set<Form>();
       for (const word of targetKey.split(' ')) for (const form of this.byWordKey.get(word) ?? []) near.add(form);
       if (near.size === 0) return scores;
-      fuse = new Fuse([...near].slice(0, 500), FUSE_OPTIONS);
+      fuse = new Fuse([...near].slice(0, 200), FUSE_OPTIONS);
     }
     for (const hit of fuse.search(targetText, { limit: 20 })) {
       const score = (1 - (hit.score ?? 1)) * 0.8;
