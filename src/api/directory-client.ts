@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { DirectoryEntry } from '../directory/entry';
-import { loadProtos } from './directory-service';
+import { loadProtos, toWire } from './directory-service';
 
 /** A client of the DirectoryService, for `attendant directory push`. */
 export interface PushResult {
@@ -28,17 +28,7 @@ export function pushDirectory(server: string, token: string, store: string, entr
   metadata.set('authorization', `Bearer ${token}`);
   const request = {
     store,
-    entries: entries.map((e) => ({
-      id: e.id,
-      type: e.type,
-      first_name: e.firstName,
-      last_name: e.lastName,
-      service_name: e.serviceName,
-      department: e.department,
-      extension: e.extension,
-      aliases: e.aliases,
-      enabled: e.enabled,
-    })),
+    entries: entries.map(toWire),
   };
   return new Promise((resolve, reject) => {
     (client as unknown as Record<string, (...a: unknown[]) => void>).SyncDirectory(

@@ -35,7 +35,7 @@ export function loadProtos(): grpc.GrpcObject {
   return grpc.loadPackageDefinition(loadDefinition());
 }
 
-interface WireEntry {
+export interface WireEntry {
   id: string;
   type: string;
   first_name: string;
@@ -48,7 +48,8 @@ interface WireEntry {
   _enabled?: string;
 }
 
-const toWire = (e: DirectoryEntry): WireEntry => ({
+/** An entry as the proto spells it. */
+export const toWire = (e: DirectoryEntry): WireEntry => ({
   id: e.id,
   type: e.type,
   first_name: e.firstName,

@@ -1,24 +1,15 @@
 import * as grpc from '@grpc/grpc-js';
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free-port';
 import { loadProtos } from '../../src/api/directory-service';
 import { TokenStore } from '../../src/api/tokens';
 import { DirectoryStore } from '../../src/directory/directory-store';
 
 const root = join(__dirname, '..', '..', '..');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 // Few distinct words: the server builds this store's recognition grammar at start.
 const FIRST = ['Paul', 'Sophie', 'Jean', 'Claire', 'Nadia', 'Karim'];
