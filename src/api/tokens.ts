@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { createHash, randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { openDatabase } from '../directory/database';
 
 /**
  * API tokens: per store, or admin (every store). A token is shown once when created;
@@ -31,11 +31,7 @@ export class TokenStore {
 
   /** Opens the tokens table in the data dir's database (the directory store's file). */
   static open(dataDir: string): TokenStore {
-    const db = new Database(join(dataDir, 'attendant.sqlite'));
-    db.pragma('journal_mode = WAL');
-    db.pragma('busy_timeout = 5000');
-    db.exec(SCHEMA);
-    return new TokenStore(db);
+    return new TokenStore(openDatabase(dataDir, SCHEMA));
   }
 
   close(): void {

@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { openDatabase } from './database';
 import { DirectoryEntry } from './entry';
 
 /**
@@ -131,13 +130,7 @@ export class DirectoryStore {
   private constructor(private readonly db: Database.Database) {}
 
   static open(dataDir: string): DirectoryStore {
-    mkdirSync(dataDir, { recursive: true });
-    const db = new Database(join(dataDir, 'attendant.sqlite'));
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('busy_timeout = 5000');
-    db.exec(SCHEMA);
-    return new DirectoryStore(db);
+    return new DirectoryStore(openDatabase(dataDir, SCHEMA));
   }
 
   close(): void {
@@ -228,13 +221,9 @@ export class DirectoryStore {
     origin: ChangeOrigin,
     expectedVersion?: number,
   ): VersionInfo {
-    return this.db.transaction(() => {
-      const current = this.snapshot(storeId);
-      if (expectedVersion !== undefined && expectedVersion !== current.version) {
-        throw new VersionConflictError(storeId, expectedVersion, current.version);
-      }
-      return this.replaceDirectory(storeId, change(current.entries), origin);
-    })();
+    return this.db.transaction(() =>
+      this.replaceDirectory(storeId, change(this.snapshot(storeId).entries), origin, expectedVersion),
+    )();
   }
 
   /** Makes an older version current again, as a new version with that content. */

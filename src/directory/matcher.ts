@@ -60,7 +60,9 @@ export class DirectoryMatcher {
       }
     });
     for (const form of this.forms) {
-      this.byKey.set(form.key, [...(this.byKey.get(form.key) ?? []), form]);
+      const sameKey = this.byKey.get(form.key);
+      if (sameKey === undefined) this.byKey.set(form.key, [form]);
+      else sameKey.push(form);
       for (const word of form.key.split(' ')) {
         const set = this.byWordKey.get(word) ?? new Set<Form>();
         set.add(form);

@@ -10,18 +10,20 @@ export const SPEECH_MIN_SPREAD_DB = 12;
 
 export class SpeechPresence {
   private readonly energies: number[] = [];
-  private pending: number[] = [];
+  // The frame being filled: sum of squares and sample count.
+  private sum = 0;
+  private count = 0;
 
   constructor(private readonly frameSamples = 320) {}
 
   write(pcm: Int16Array): void {
     for (let i = 0; i < pcm.length; i += 1) {
-      this.pending.push(pcm[i]);
-      if (this.pending.length === this.frameSamples) {
-        let sum = 0;
-        for (const v of this.pending) sum += v * v;
-        this.energies.push(Math.sqrt(sum / this.frameSamples));
-        this.pending = [];
+      this.sum += pcm[i] * pcm[i];
+      this.count += 1;
+      if (this.count === this.frameSamples) {
+        this.energies.push(Math.sqrt(this.sum / this.frameSamples));
+        this.sum = 0;
+        this.count = 0;
       }
     }
   }
