@@ -1,0 +1,112 @@
+/**
+ * SIP URIs (RFC 3261 §19.1), name-addr headers (From, To, Contact, Refer-To: §20.10,
+ * §25.1) and Via (§20.42).
+ */
+
+export interface SipUri {
+  scheme: 'sip' | 'sips' | 'tel';
+  user: string;
+  host: string;
+  port?: number;
+  params: Map<string, string>;
+}
+
+export interface NameAddr {
+  display: string;
+  uri: string;
+  params: Map<string, string>;
+}
+
+export interface Via {
+  transport: string;
+  host: string;
+  port?: number;
+  params: Map<string, string>;
+}
+
+function params(text: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const part of text.split(';')) {
+    const p = part.trim();
+    if (p === '') continue;
+    const eq = p.indexOf('=');
+    if (eq < 0) map.set(p.toLowerCase(), '');
+    else map.set(p.slice(0, eq).trim().toLowerCase(), p.slice(eq + 1).trim());
+  }
+  return map;
+}
+
+export function formatParams(map: Map<string, string>): string {
+  return [...map].map(([k, v]) => (v === '' ? `;${k}` : `;${k}=${v}`)).join('');
+}
+
+/** Parses sip:, sips: and tel: URIs; returns undefined for anything else. */
+export function parseUri(text: string): SipUri | undefined {
+  const m = /^(sips?|tel):(?:([^@;?]*)@)?([^;?]*)((?:;[^?]*)?)(?:\?.*)?$/i.exec(text.trim());
+  if (m === null) return undefined;
+  const scheme = m[1].toLowerCase() as SipUri['scheme'];
+  if (scheme === 'tel') return { scheme, user: m[3], host: '', params: params(m[4]) };
+  const hostPort = m[3];
+  let host = hostPort;
+  let port: number | undefined;
+  const v6 = /^(\[[^\]]+\])(?::(\d+))?$/.exec(hostPort);
+  const v4 = /^([^:]+)(?::(\d+))?$/.exec(hostPort);
+  const hp = v6 ?? v4;
+  if (hp === null || hp[1] === '') return undefined;
+  host = hp[1];
+  if (hp[2] !== undefined) {
+    port = Number(hp[2]);
+    if (port < 1 || port > 65535) return undefined;
+  }
+  return { scheme, user: decodeURIComponent(safeUser(m[2] ?? '')), host, port, params: params(m[4]) };
+}
+
+function safeUser(user: string): string {
+  // The user part (password dropped); %-escapes that do not decode are kept as they are.
+  const bare = user.split(':')[0];
+  try {
+    decodeURIComponent(bare);
+    return bare;
+  } catch {
+    return bare.replace(/%/g, '%25');
+  }
+}
+
+export function formatUri(uri: SipUri): string {
+  const user = uri.user === '' ? '' : `${uri.user}@`;
+  const port = uri.port === undefined ? '' : `:${uri.port}`;
+  return `${uri.scheme}:${user}${uri.host}${port}${formatParams(uri.params)}`;
+}
+
+/** Parses `"Display" <uri>;params`, `<uri>;params` or a bare `uri;params` (§20.10). */
+export function parseNameAddr(text: string): NameAddr | undefined {
+  const t = text.trim();
+  const angled = /^(?:"((?:[^"\\]|\\.)*)"|([^<"]*?))\s*<([^>]*)>(.*)$/.exec(t);
+  if (angled !== null) {
+    return { display: (angled[1] ?? angled[2] ?? '').trim(), uri: angled[3].trim(), params: params(angled[4]) };
+  }
+  // Without angle brackets, parameters after the URI belong to the header (§20.10).
+  const semi = t.indexOf(';');
+  const uri = semi < 0 ? t : t.slice(0, semi);
+  if (!/^(sips?|tel):/i.test(uri)) return undefined;
+  return { display: '', uri, params: params(semi < 0 ? '' : t.slice(semi)) };
+}
+
+export function formatNameAddr(addr: NameAddr): string {
+  const display = addr.display === '' ? '' : `"${addr.display.replace(/["\\]/g, '')}" `;
+  return `${display}<${addr.uri}>${formatParams(addr.params)}`;
+}
+
+export function tagOf(headerValue: string | undefined): string | undefined {
+  if (headerValue === undefined) return undefined;
+  return parseNameAddr(headerValue)?.params.get('tag');
+}
+
+/** Parses one Via value: `SIP/2.0/UDP host:port;branch=z9hG4bK...` (§20.42). */
+export function parseVia(text: string): Via | undefined {
+  const m = /^SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z]+)\s+([^;\s]+)\s*((?:;.*)?)$/i.exec(text.trim());
+  if (m === null) return undefined;
+  const hp = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(m[2]);
+  if (hp === null) return undefined;
+  return { transport: m[1].toUpperCase(), host: hp[1], port: hp[2] === undefined ? undefined : Number(hp[2]), params: params(m[3]) };
+}

@@ -1,0 +1,107 @@
+import { createSocket, Socket } from 'node:dgram';
+import { createConnection } from 'node:net';
+import { SipTransport } from '../../src/sip/transport';
+import { IncomingInvite, SipUserAgent } from '../../src/sip/user-agent';
+
+/** The user agent core over real sockets, driven by raw SIP text as a PBX would send it. */
+
+const request = (method: string, port: number, branch: string, cseq = `1 ${method}`, transport = 'UDP'): string =>
+  [
+    `${method} sip:demo@127.0.0.1:${port} SIP/2.0`,
+    `Via: SIP/2.0/${transport} 127.0.0.1:${port};branch=${branch}`,
+    'From: <sip:pbx@127.0.0.1>;tag=pbx1',
+    'To: <sip:demo@127.0.0.1>',
+    `Call-ID: ${branch}@test`,
+    `CSeq: ${cseq}`,
+    'Max-Forwards: 70',
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+
+describe('SIP user agent over real sockets', () => {
+  let transport: SipTransport;
+  let ua: SipUserAgent;
+  let socket: Socket;
+  const invites: IncomingInvite[] = [];
+  const received: string[] = [];
+
+  beforeAll(async () => {
+    transport = await SipTransport.listen('127.0.0.1', 0);
+    // An application that never answers: the INVITE stays pending until CANCEL.
+    ua = new SipUserAgent(transport, { onInvite: (invite) => invites.push(invite) });
+    socket = createSocket('udp4');
+    socket.on('message', (m) => received.push(m.toString()));
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+  });
+  afterAll(async () => {
+    socket.close();
+    ua.close();
+    await transport.close();
+  });
+
+  const send = (text: string): void => {
+    socket.send(text, transport.port, '127.0.0.1');
+  };
+  const waitFor = async (pattern: RegExp): Promise<string> => {
+    for (let i = 0; i < 50; i += 1) {
+      const hit = received.find((m) => pattern.test(m));
+      if (hit !== undefined) return hit;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`no message matching ${pattern}; got:\n${received.map((m) => m.split('\r\n')[0]).join('\n')}`);
+  };
+
+  it('answers 100 at once, absorbs a retransmitted INVITE, and on CANCEL answers 200 then 487', async () => {
+    const port = (socket.address() as { port: number }).port;
+    send(request('INVITE', port, 'z9hG4bKcancel1'));
+    await waitFor(/^SIP\/2\.0 100 Trying[\s\S]*CSeq: 1 INVITE/);
+    send(request('INVITE', port, 'z9hG4bKcancel1'));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(invites).toHaveLength(1);
+    const canceled = new Promise<void>((resolve) => invites[0].once('cancel', () => resolve()));
+    send(request('CANCEL', port, 'z9hG4bKcancel1'));
+    await waitFor(/^SIP\/2\.0 200 OK[\s\S]*CSeq: 1 CANCEL/);
+    await waitFor(/^SIP\/2\.0 487 Request Terminated[\s\S]*CSeq: 1 INVITE/);
+    await canceled;
+    expect(invites[0].canceled).toBe(true);
+    // The ACK for the 487 stops its retransmission (Timer G).
+    send(request('ACK', port, 'z9hG4bKcancel1', '1 ACK'));
+    await new Promise((r) => setTimeout(r, 50));
+    const before = received.filter((m) => m.startsWith('SIP/2.0 487')).length;
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(received.filter((m) => m.startsWith('SIP/2.0 487')).length).toBe(before);
+  });
+
+  it('answers 481 to a CANCEL that matches nothing and to a BYE outside any dialog', async () => {
+    const port = (socket.address() as { port: number }).port;
+    send(request('CANCEL', port, 'z9hG4bKnothing'));
+    await waitFor(/^SIP\/2\.0 481[\s\S]*z9hG4bKnothing/);
+    send(request('BYE', port, 'z9hG4bKbye1').replace('To: <sip:demo@127.0.0.1>', 'To: <sip:demo@127.0.0.1>;tag=gone'));
+    await waitFor(/^SIP\/2\.0 481[\s\S]*z9hG4bKbye1/);
+  });
+
+  it('answers 405 to REGISTER and 501 to a method it does not know', async () => {
+    const port = (socket.address() as { port: number }).port;
+    send(request('REGISTER', port, 'z9hG4bKreg1'));
+    send(request('FROBNICATE', port, 'z9hG4bKfrob1'));
+    expect(await waitFor(/z9hG4bKreg1/)).toMatch(/^SIP\/2\.0 405[\s\S]*Allow: INVITE, ACK/);
+    expect(await waitFor(/z9hG4bKfrob1/)).toMatch(/^SIP\/2\.0 501/);
+  });
+
+  it('answers OPTIONS over TCP, with two messages in one segment', async () => {
+    const tcp = createConnection({ host: '127.0.0.1', port: transport.port });
+    let data = '';
+    tcp.on('data', (d) => {
+      data += d.toString();
+    });
+    await new Promise<void>((resolve) => tcp.once('connect', () => resolve()));
+    const local = tcp.localPort ?? 0;
+    tcp.write(request('OPTIONS', local, 'z9hG4bKtcp1', '1 OPTIONS', 'TCP') + request('OPTIONS', local, 'z9hG4bKtcp2', '1 OPTIONS', 'TCP'));
+    for (let i = 0; i < 50 && (data.match(/SIP\/2\.0 200 OK/g) ?? []).length < 2; i += 1) await new Promise((r) => setTimeout(r, 20));
+    tcp.destroy();
+    expect(data).toMatch(/z9hG4bKtcp1/);
+    expect(data).toMatch(/z9hG4bKtcp2/);
+    expect((data.match(/SIP\/2\.0 200 OK/g) ?? []).length).toBe(2);
+  });
+});

@@ -1,0 +1,111 @@
+import { createResponse, cseq, header, headerValues, parseMessage, serializeMessage, SipParseError, SipRequest, StreamFramer } from '../../src/sip/message';
+import { parseNameAddr, parseUri, parseVia, tagOf } from '../../src/sip/address';
+
+const invite = [
+  'INVITE sip:demo@127.0.0.1:5060 SIP/2.0',
+  'v: SIP/2.0/UDP 10.0.0.1:5061;branch=z9hG4bK1;rport, SIP/2.0/UDP 10.0.0.2;branch=z9hG4bK2',
+  'f: "Caller, Jr" <sip:100@10.0.0.1>;tag=abc',
+  't: <sip:demo@127.0.0.1>',
+  'i: call-1@10.0.0.1',
+  'CSeq: 1 INVITE',
+  'Subject: a header',
+  '  folded on two lines',
+  'c: application/sdp',
+  'l: 4',
+  '',
+  'v=0\r\nextra bytes past the length',
+].join('\r\n');
+
+describe('SIP messages', () => {
+  it('parses compact headers, folded lines, comma-separated Vias and the body by Content-Length', () => {
+    const m = parseMessage(Buffer.from(invite)) as SipRequest;
+    expect(m.kind).toBe('request');
+    expect(m.method).toBe('INVITE');
+    expect(m.uri).toBe('sip:demo@127.0.0.1:5060');
+    expect(headerValues(m, 'via')).toHaveLength(2);
+    expect(header(m, 'subject')).toBe('a header folded on two lines');
+    expect(header(m, 'content-type')).toBe('application/sdp');
+    expect(m.body.toString()).toBe('v=0\r');
+    expect(cseq(m)).toEqual({ seq: 1, method: 'INVITE' });
+    expect(tagOf(header(m, 'from'))).toBe('abc');
+    expect(parseNameAddr(header(m, 'from') ?? '')?.display).toBe('Caller, Jr');
+  });
+
+  it('round-trips through serialisation with a correct Content-Length', () => {
+    const m = parseMessage(Buffer.from(invite));
+    const again = parseMessage(serializeMessage(m));
+    expect(again).toEqual(m);
+    expect(serializeMessage(m).toString()).toMatch(/\r\nContent-Length: 4\r\n\r\nv=0\r$/);
+  });
+
+  it('builds responses that copy Via, From, To, Call-ID and CSeq and add the To tag', () => {
+    const m = parseMessage(Buffer.from(invite)) as SipRequest;
+    const r = createResponse(m, 404, { toTag: 'xyz' });
+    expect(r.status).toBe(404);
+    expect(r.reason).toBe('Not Found');
+    expect(headerValues(r, 'via')).toEqual(headerValues(m, 'via'));
+    expect(tagOf(header(r, 'to'))).toBe('xyz');
+  });
+
+  it.each([
+    ['binary garbage', Buffer.from([0, 1, 2, 3, 255, 254])],
+    ['a start line that is not SIP', Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')],
+    ['a missing Call-ID', Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCSeq: 1 OPTIONS\r\n\r\n')],
+    ['a Content-Length past the end', Buffer.from(`${invite.replace('l: 4', 'l: 400')}`)],
+    ['a CSeq that is not a number', Buffer.from(invite.replace('CSeq: 1 INVITE', 'CSeq: one INVITE'))],
+  ])('rejects %s with a SipParseError', (_name, data) => {
+    expect(() => parseMessage(data)).toThrow(SipParseError);
+  });
+
+  it('keeps enough of a bad request to answer it with 400', () => {
+    try {
+      parseMessage(Buffer.from(invite.replace('CSeq: 1 INVITE', 'CSeq: 1 BYE')));
+      throw new Error('no error');
+    } catch (err) {
+      expect((err as SipParseError).partial?.method).toBe('INVITE');
+    }
+  });
+
+  it('frames a TCP stream by Content-Length, across chunk boundaries and keep-alives', () => {
+    const one = serializeMessage(parseMessage(Buffer.from(invite)));
+    const stream = Buffer.concat([Buffer.from('\r\n\r\n'), one, one]);
+    const framer = new StreamFramer();
+    const out = [...framer.push(stream.subarray(0, 50)), ...framer.push(stream.subarray(50, one.length + 20)), ...framer.push(stream.subarray(one.length + 20))];
+    expect(out).toHaveLength(2);
+    expect(out[1].equals(one)).toBe(true);
+  });
+
+  it('parses URIs and Vias', () => {
+    expect(parseUri('sip:2012@pbx.example:5070;transport=tcp')).toMatchObject({ user: '2012', host: 'pbx.example', port: 5070 });
+    expect(parseUri('sip:[::1]:5060')).toMatchObject({ host: '[::1]', port: 5060 });
+    expect(parseUri('http://x')).toBeUndefined();
+    expect(parseVia('SIP/2.0/TCP 10.0.0.1:5062;branch=z9hG4bKa;received=1.2.3.4')).toMatchObject({ transport: 'TCP', host: '10.0.0.1', port: 5062 });
+  });
+});
+
+describe('SIP parsing under hostile input', () => {
+  it('either parses or throws SipParseError for 5,000 mutated messages, never anything else', () => {
+    let seed = 42;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const base = Buffer.from(invite);
+    let parsed = 0;
+    for (let i = 0; i < 5000; i += 1) {
+      const data = Buffer.from(base);
+      const edits = 1 + random(8);
+      for (let e = 0; e < edits; e += 1) data[random(data.length)] = random(256);
+      const cut = random(4) === 0 ? data.subarray(0, random(data.length)) : data;
+      try {
+        parseMessage(cut);
+        parsed += 1;
+      } catch (err) {
+        expect(err).toBeInstanceOf(SipParseError);
+      }
+    }
+    // Some mutations leave a valid message, most do not: both paths were exercised.
+    expect(parsed).toBeGreaterThan(50);
+    expect(parsed).toBeLessThan(5000);
+  });
+});
