@@ -1,0 +1,124 @@
+import { EventEmitter } from 'node:events';
+
+/**
+ * Finds the start and end of the caller's speech in 20 ms frames of 8 kHz audio, against
+ * a noise floor that follows the line. Speech starts after `startFrames` loud frames in a
+ * row (the prompt is then cut: barge-in) and ends after `endSilenceMs` of quiet. The
+ * utterance handed up includes `preRollMs` of audio from before the start.
+ */
+
+export interface EndpointerOptions {
+  /** Frames above the threshold in a row that make a start of speech. */
+  startFrames: number;
+  /** Quiet that ends an utterance. */
+  endSilenceMs: number;
+  /** Of that quiet, how much stays in the utterance handed up (the recognizer needs a little, not all). */
+  keepTrailingMs: number;
+  preRollMs: number;
+  /** An utterance is cut here even if the caller goes on. */
+  maxSpeechMs: number;
+  /** Lowest RMS counted as speech (telephone speech is usually 500 to 5000). */
+  minLevel: number;
+  /** Speech is this many times above the noise floor. */
+  floorRatio: number;
+}
+
+export const DEFAULT_ENDPOINTER: EndpointerOptions = {
+  startFrames: 4,
+  endSilenceMs: 500,
+  // As in the accuracy benchmark's audio (250 ms before, 350 ms after the words).
+  keepTrailingMs: 350,
+  preRollMs: 250,
+  maxSpeechMs: 8000,
+  minLevel: 300,
+  floorRatio: 3,
+};
+
+export interface EndpointerEvents {
+  speechStart: [];
+  /** A whole utterance, 8 kHz; `endedAt` is when the endpointer decided it was over. */
+  utterance: [pcm8k: Int16Array, info: { speechMs: number; endedAt: number; lastSpeechAt: number }];
+}
+
+const FRAME_MS = 20;
+
+export function frameLevel(frame: Int16Array): number {
+  let sum = 0;
+  for (let i = 0; i < frame.length; i += 1) sum += frame[i] * frame[i];
+  return frame.length === 0 ? 0 : Math.sqrt(sum / frame.length);
+}
+
+export class Endpointer extends EventEmitter<EndpointerEvents> {
+  private readonly o: EndpointerOptions;
+  private floor = 100;
+  private loudRun = 0;
+  private quietMs = 0;
+  private inSpeech = false;
+  private speechMs = 0;
+  private lastSpeechAt = 0;
+  private readonly history: Int16Array[] = [];
+  private frames: Int16Array[] = [];
+
+  constructor(options: Partial<EndpointerOptions> = {}) {
+    super();
+    this.o = { ...DEFAULT_ENDPOINTER, ...options };
+  }
+
+  get speaking(): boolean {
+    return this.inSpeech;
+  }
+
+  /** Forgets any utterance in progress (a new question is asked). */
+  reset(): void {
+    this.inSpeech = false;
+    this.loudRun = 0;
+    this.quietMs = 0;
+    this.frames = [];
+  }
+
+  write(frame: Int16Array, now = Date.now()): void {
+    const level = frameLevel(frame);
+    const threshold = Math.max(this.o.minLevel, this.floor * this.o.floorRatio);
+    const loud = level >= threshold;
+    if (!this.inSpeech) {
+      // The floor follows quiet frames quickly and loud ones slowly.
+      this.floor = loud ? this.floor * 0.999 + level * 0.001 : this.floor * 0.95 + level * 0.05;
+      this.history.push(frame);
+      const keep = Math.ceil(this.o.preRollMs / FRAME_MS) + this.o.startFrames;
+      while (this.history.length > keep) this.history.shift();
+      this.loudRun = loud ? this.loudRun + 1 : 0;
+      if (this.loudRun >= this.o.startFrames) {
+        this.inSpeech = true;
+        this.frames = [...this.history];
+        this.speechMs = this.loudRun * FRAME_MS;
+        this.quietMs = 0;
+        this.lastSpeechAt = now;
+        this.emit('speechStart');
+      }
+      return;
+    }
+    this.frames.push(frame);
+    this.speechMs += FRAME_MS;
+    if (loud) {
+      this.quietMs = 0;
+      this.lastSpeechAt = now;
+    } else {
+      this.quietMs += FRAME_MS;
+    }
+    if (this.quietMs >= this.o.endSilenceMs || this.speechMs >= this.o.maxSpeechMs) {
+      const drop = Math.max(0, Math.floor((this.quietMs - this.o.keepTrailingMs) / FRAME_MS));
+      if (drop > 0) this.frames.splice(this.frames.length - drop, drop);
+      const total = this.frames.reduce((n, f) => n + f.length, 0);
+      const pcm = new Int16Array(total);
+      let at = 0;
+      for (const f of this.frames) {
+        pcm.set(f, at);
+        at += f.length;
+      }
+      const speechMs = this.speechMs - this.quietMs;
+      this.reset();
+      this.history.length = 0;
+      this.emit('utterance', pcm, { speechMs, endedAt: now, lastSpeechAt: this.lastSpeechAt });
+    }
+  }
+}

@@ -1,0 +1,289 @@
+import { createSocket, Socket } from 'node:dgram';
+import { once, EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { decodeAlaw, decodeUlaw, encodeAlaw, encodeUlaw } from './g711';
+import { parseDtmfEvent, DTMF_DIGITS, formatDtmfEvent } from './dtmf';
+import { MediaClock } from './media-clock';
+
+/**
+ * One RTP stream (RFC 3550) of G.711 audio at 8 kHz in 20 ms packets, with RFC 4733
+ * telephone-events. Audio out is paced by the shared media clock; audio in is handed up
+ * as it arrives, in 20 ms frames, and as silence when nothing comes (so that the endpointer
+ * hears the end of speech even when the peer stops sending).
+ */
+
+export const FRAME_SAMPLES = 160; // 20 ms at 8 kHz
+const RTP_HEADER = 12;
+
+export type Codec = 'PCMU' | 'PCMA';
+
+export interface RtpRemote {
+  address: string;
+  port: number;
+  codec: Codec;
+  payloadType: number;
+  dtmfPayloadType?: number;
+}
+
+export interface RtpEvents {
+  /** One 20 ms frame of caller audio (silence when no packet came in time). */
+  frame: [pcm8k: Int16Array];
+  dtmf: [digit: string];
+  /** No RTP for longer than the no-RTP timeout while the call is not on hold. */
+  timeout: [];
+}
+
+/** Even RTP ports from a configured range; RTCP (port + 1) is left free (RFC 3550 §11). */
+export class PortRange {
+  private next: number;
+
+  constructor(
+    private readonly low: number,
+    private readonly high: number,
+  ) {
+    this.next = low + (low % 2);
+  }
+
+  /** Binds a UDP socket on the next free even port; throws when the whole range is in use. */
+  async bind(host: string): Promise<Socket> {
+    const span = Math.max(1, Math.floor((this.high - this.low) / 2) + 1);
+    for (let i = 0; i < span; i += 1) {
+      const port = this.next;
+      this.next += 2;
+      if (this.next > this.high) this.next = this.low + (this.low % 2);
+      const socket = createSocket('udp4');
+      try {
+        socket.bind(port, host);
+        await once(socket, 'listening');
+        return socket;
+      } catch {
+        socket.close();
+      }
+    }
+    throw new Error(`no free RTP port in ${this.low}-${this.high}`);
+  }
+}
+
+export class RtpSession extends EventEmitter<RtpEvents> {
+  private remote?: RtpRemote;
+  private latched = false;
+  private readonly ssrc = randomBytes(4).readUInt32BE(0);
+  private seq = randomBytes(2).readUInt16BE(0);
+  private timestamp = randomBytes(4).readUInt32BE(0);
+  private lastFrameAt = Date.now();
+  private playing?: { pcm: Int16Array; offset: number; done: (completed: boolean) => void };
+  private readonly digits: string[] = [];
+  private dtmf?: { digit: string; step: number; timestamp: number };
+  private lastDtmfTimestamp = -1;
+  private lastPacketAt = Date.now();
+  private closed = false;
+  /** While on hold (sendonly/inactive) the peer may send nothing: no timeout then. */
+  held = false;
+  /** Whether we send at all (false while the peer holds us with `inactive`/`sendonly` answered `recvonly`). */
+  sending = true;
+  packetsIn = 0;
+  packetsOut = 0;
+
+  private constructor(
+    private readonly socket: Socket,
+    private readonly clock: MediaClock,
+    private readonly noRtpTimeoutMs: number,
+  ) {
+    super();
+    socket.on('message', (data, rinfo) => this.receive(data, rinfo.address, rinfo.port));
+    socket.on('error', () => undefined);
+    clock.add(this.tick);
+  }
+
+  static async open(ports: PortRange, host: string, clock: MediaClock, noRtpTimeoutMs = 15_000): Promise<RtpSession> {
+    return new RtpSession(await ports.bind(host), clock, noRtpTimeoutMs);
+  }
+
+  get port(): number {
+    return this.socket.address().port;
+  }
+
+  get codec(): Codec | undefined {
+    return this.remote?.codec;
+  }
+
+  /**
+   * Where and how to send, with the stream's direction from our side (the SDP answer's):
+   * on hold (recvonly/inactive) nothing is expected from the peer, so no timeout.
+   */
+  configure(remote: RtpRemote, direction: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive'): void {
+    this.setRemote(remote);
+    this.held = direction === 'recvonly' || direction === 'inactive';
+    this.sending = direction === 'sendrecv' || direction === 'sendonly';
+  }
+
+  setRemote(remote: RtpRemote): void {
+    // A re-INVITE may move the stream; symmetric RTP latching restarts from the new address.
+    this.remote = { ...remote };
+    this.latched = false;
+  }
+
+  private receive(data: Buffer, address: string, port: number): void {
+    if (this.closed || data.length < RTP_HEADER || data[0] >> 6 !== 2) return;
+    const remote = this.remote;
+    if (remote === undefined) return;
+    const pt = data[1] & 0x7f;
+    if (pt >= 72 && pt <= 76) return; // RTCP on the RTP port (RFC 5761)
+    const csrc = data[0] & 0x0f;
+    let offset = RTP_HEADER + 4 * csrc;
+    if (data[0] & 0x10) {
+      if (data.length < offset + 4) return;
+      offset += 4 + 4 * data.readUInt16BE(offset + 2);
+    }
+    let end = data.length;
+    if (data[0] & 0x20) end -= data[data.length - 1];
+    if (offset > end) return;
+    this.packetsIn += 1;
+    this.lastPacketAt = Date.now();
+    if (!this.latched) {
+      // Symmetric RTP (RFC 4961): answer where the caller's media really comes from (NAT).
+      this.latched = true;
+      remote.address = address;
+      remote.port = port;
+    }
+    const payload = data.subarray(offset, end);
+    if (remote.dtmfPayloadType !== undefined && pt === remote.dtmfPayloadType) {
+      const event = parseDtmfEvent(payload);
+      const ts = data.readUInt32BE(4);
+      // RFC 4733 §2.5.1: one event is many packets with one timestamp; report it once.
+      if (event !== undefined && ts !== this.lastDtmfTimestamp) {
+        this.lastDtmfTimestamp = ts;
+        this.emit('dtmf', event.digit);
+      }
+      return;
+    }
+    if (pt !== remote.payloadType) return;
+    const pcm = remote.codec === 'PCMU' ? decodeUlaw(payload) : decodeAlaw(payload);
+    this.lastFrameAt = this.lastPacketAt;
+    for (let i = 0; i < pcm.length; i += FRAME_SAMPLES) this.emit('frame', pcm.subarray(i, Math.min(pcm.length, i + FRAME_SAMPLES)));
+  }
+
+  /** Plays 8 kHz audio paced at 20 ms; resolves true when it played to the end, false when stopped. */
+  play(pcm8k: Int16Array): Promise<boolean> {
+    this.stopPlayback();
+    return new Promise((resolve) => {
+      this.playing = { pcm: pcm8k, offset: 0, done: resolve };
+    });
+  }
+
+  get isPlaying(): boolean {
+    return this.playing !== undefined;
+  }
+
+  stopPlayback(): void {
+    const playing = this.playing;
+    this.playing = undefined;
+    playing?.done(false);
+  }
+
+  /**
+   * Queues keypad digits as RFC 4733 events (a test caller's keypad): each is 100 ms of
+   * tone (five packets, one timestamp), three end packets, then 60 ms of nothing.
+   */
+  sendDtmf(digits: string): void {
+    for (const digit of digits) if (DTMF_DIGITS.includes(digit)) this.digits.push(digit);
+  }
+
+  /** The next DTMF packet due, if a digit is being sent; advances the event. */
+  private nextDtmfPacket(pt: number): Buffer | 'gap' | undefined {
+    const event = this.dtmf;
+    if (event === undefined) {
+      const digit = this.digits.shift();
+      if (digit === undefined) return undefined;
+      this.dtmf = { digit, step: 0, timestamp: this.timestamp };
+      return this.nextDtmfPacket(pt);
+    }
+    event.step += 1;
+    if (event.step <= 5) return this.packet(pt, formatDtmfEvent(event.digit, event.step * FRAME_SAMPLES, false), event.timestamp, event.step === 1);
+    if (event.step <= 8) return this.packet(pt, formatDtmfEvent(event.digit, 5 * FRAME_SAMPLES, true), event.timestamp, false);
+    if (event.step >= 11) this.dtmf = undefined;
+    return 'gap';
+  }
+
+  private packet(pt: number, payload: Uint8Array, timestamp: number, marker: boolean): Buffer {
+    const header = Buffer.alloc(RTP_HEADER);
+    header[0] = 0x80;
+    header[1] = (marker ? 0x80 : 0) | pt;
+    header.writeUInt16BE(this.seq, 2);
+    this.seq = (this.seq + 1) & 0xffff;
+    header.writeUInt32BE(timestamp >>> 0, 4);
+    header.writeUInt32BE(this.ssrc, 8);
+    return Buffer.concat([header, payload]);
+  }
+
+  private readonly tick = (): void => {
+    if (this.closed) return;
+    // Caller audio goes up as it arrives; once it stops (end of a stream, DTX, hold) the
+    // clock fills in silence, after 60 ms so that ordinary jitter does not cut speech.
+    const now = Date.now();
+    if (now - this.lastFrameAt >= 60) {
+      this.lastFrameAt = now - 40;
+      this.emit('frame', SILENCE);
+      if (this.closed) return;
+    }
+    if (!this.held && Date.now() - this.lastPacketAt > this.noRtpTimeoutMs) {
+      this.lastPacketAt = Date.now();
+      this.emit('timeout');
+    }
+    // A listener may have ended the call (and closed this stream) just now.
+    if (this.closed) return;
+    const remote = this.remote;
+    if (remote === undefined || !this.sending) return;
+    if (remote.dtmfPayloadType !== undefined) {
+      // DTMF packets take the place of audio while they last.
+      const dtmf = this.nextDtmfPacket(remote.dtmfPayloadType);
+      if (dtmf !== undefined) {
+        if (dtmf !== 'gap') this.send([dtmf]);
+        this.timestamp = (this.timestamp + FRAME_SAMPLES) >>> 0;
+        return;
+      }
+    }
+    let pcm: Int16Array;
+    const playing = this.playing;
+    if (playing !== undefined) {
+      pcm = new Int16Array(FRAME_SAMPLES);
+      pcm.set(playing.pcm.subarray(playing.offset, playing.offset + FRAME_SAMPLES));
+      playing.offset += FRAME_SAMPLES;
+      if (playing.offset >= playing.pcm.length) {
+        this.playing = undefined;
+        playing.done(true);
+      }
+    } else {
+      pcm = SILENCE;
+    }
+    const payload = remote.codec === 'PCMU' ? encodeUlaw(pcm) : encodeAlaw(pcm);
+    this.send([this.packet(remote.payloadType, payload, this.timestamp, false)]);
+    this.timestamp = (this.timestamp + FRAME_SAMPLES) >>> 0;
+  };
+
+  private send(packets: Buffer[]): void {
+    const remote = this.remote;
+    if (remote === undefined) return;
+    if (this.closed) return;
+    for (const p of packets) {
+      this.packetsOut += 1;
+      try {
+        this.socket.send(p, remote.port, remote.address);
+      } catch {
+        // The socket went away under us: the session is closing; nothing to send to.
+        return;
+      }
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.clock.remove(this.tick);
+    this.stopPlayback();
+    this.socket.close();
+    this.removeAllListeners();
+  }
+}
+
+const SILENCE = new Int16Array(FRAME_SAMPLES);

@@ -1,0 +1,64 @@
+import { Endpointer } from '../../src/media/endpointer';
+import { formatDtmfEvent, parseDtmfEvent, parseDtmfInfo } from '../../src/media/dtmf';
+
+const frame = (level: number, n = 160): Int16Array => {
+  const f = new Int16Array(n);
+  for (let i = 0; i < n; i += 1) f[i] = Math.round(level * Math.sin((2 * Math.PI * 440 * i) / 8000) * Math.SQRT2);
+  return f;
+};
+
+describe('endpointer', () => {
+  it('finds one utterance in silence-speech-silence, with pre-roll, after the end silence', () => {
+    const ep = new Endpointer({ endSilenceMs: 500, preRollMs: 200 });
+    const starts: number[] = [];
+    const utterances: { samples: number; at: number }[] = [];
+    ep.on('speechStart', () => starts.push(t));
+    ep.on('utterance', (pcm, info) => utterances.push({ samples: pcm.length, at: info.endedAt }));
+    let t = 0;
+    const feed = (level: number, ms: number): void => {
+      for (let i = 0; i < ms / 20; i += 1) {
+        t += 20;
+        ep.write(frame(level), t);
+      }
+    };
+    feed(20, 1000);
+    feed(3000, 800);
+    feed(20, 400);
+    expect(utterances).toHaveLength(0);
+    feed(20, 200);
+    expect(starts).toEqual([1080]);
+    expect(utterances).toHaveLength(1);
+    // 200 ms pre-roll + 800 ms speech + 350 ms of the 500 ms end silence, in whole 20 ms frames.
+    expect(utterances[0].samples / 8).toBe(200 + 800 + 360);
+  });
+
+  it('hears no speech in steady low noise', () => {
+    const ep = new Endpointer();
+    const start = jest.fn();
+    ep.on('speechStart', start);
+    for (let i = 0; i < 300; i += 1) ep.write(frame(150));
+    expect(start).not.toHaveBeenCalled();
+  });
+
+  it('cuts an endless utterance at the maximum length', () => {
+    const ep = new Endpointer({ maxSpeechMs: 2000 });
+    const got = jest.fn();
+    ep.on('utterance', got);
+    for (let i = 0; i < 150; i += 1) ep.write(frame(3000));
+    expect(got).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('DTMF', () => {
+  it('reads and writes RFC 4733 events', () => {
+    expect(parseDtmfEvent(formatDtmfEvent('#', 800, true))).toEqual({ digit: '#', end: true, duration: 800 });
+    expect(parseDtmfEvent(Uint8Array.of(16, 0, 0, 0))).toBeUndefined();
+    expect(parseDtmfEvent(Uint8Array.of(1))).toBeUndefined();
+  });
+
+  it('reads SIP INFO bodies', () => {
+    expect(parseDtmfInfo('application/dtmf-relay', 'Signal=5\r\nDuration=160\r\n')).toBe('5');
+    expect(parseDtmfInfo('application/dtmf', '*')).toBe('*');
+    expect(parseDtmfInfo('text/plain', '5')).toBeUndefined();
+  });
+});
