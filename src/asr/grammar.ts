@@ -84,12 +84,7 @@ export async function buildGrammar(entries: DirectoryEntry[], cmudict: Cmudict):
     '',
   ].join('\n');
 
-  const prons = await pronounce([...words.values()], cmudict);
-  const dictLines: string[] = [];
-  for (const [token, list] of [...prons.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-    list.forEach((phonesText, i) => dictLines.push(`${i === 0 ? token : `${token}(${i + 1})`} ${phonesText}`));
-  }
-  const dict = `${dictLines.join('\n')}\n`;
+  const dict = dictionaryText(await pronounce([...words.values()], cmudict));
   const phrases = [...names, ...[...words.keys()].filter((w) => !names.has(w))];
   const key = createHash('sha256').update(jsgf).update(dict).digest('hex').slice(0, 16);
   return { key, jsgf, dict, phrases };
@@ -98,4 +93,37 @@ export async function buildGrammar(entries: DirectoryEntry[], cmudict: Cmudict):
 /** Token sequences that ask for the operator, as the grammar spells them. */
 export function operatorRequests(): string[][] {
   return OPERATOR_PHRASES.map((p) => spokenWords(p).map((w) => w.token));
+}
+
+/**
+ * A grammar of whole phrases, any one of which may be said: the answers to a question
+ * ("oui", "non", a department name). Same dictionary rules as a store's grammar.
+ */
+export async function buildPhraseGrammar(phrases: { text: string; reading: WordRequest['reading'] }[], cmudict: Cmudict): Promise<Grammar> {
+  const words = new Map<string, WordRequest>();
+  const alternatives = new Set<string>();
+  for (const { text, reading } of phrases) {
+    const tokens = spokenWords(text);
+    for (const { token, spelling } of tokens) {
+      const known = words.get(token);
+      if (known === undefined) words.set(token, { token, spelling, reading });
+      else if (known.reading !== reading) known.reading = 'both';
+    }
+    const phrase = tokens.map((t) => t.token).join(' ');
+    if (phrase !== '') alternatives.add(phrase);
+  }
+  if (alternatives.size === 0) throw new Error('a phrase grammar needs at least one phrase');
+  const jsgf = ['#JSGF V1.0;', 'grammar answers;', `public <utterance> = ${[...alternatives].join(' | ')};`, ''].join('\n');
+  const dict = dictionaryText(await pronounce([...words.values()], cmudict));
+  const key = createHash('sha256').update(jsgf).update(dict).digest('hex').slice(0, 16);
+  return { key, jsgf, dict, phrases: [...alternatives] };
+}
+
+/** pocketsphinx dictionary lines, sorted, alternates as word(2), word(3)... */
+function dictionaryText(prons: Map<string, string[]>): string {
+  const lines: string[] = [];
+  for (const [token, list] of [...prons.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    list.forEach((phonesText, i) => lines.push(`${i === 0 ? token : `${token}(${i + 1})`} ${phonesText}`));
+  }
+  return `${lines.join('\n')}\n`;
 }

@@ -5,7 +5,7 @@ import { Grammar, GARBAGE_PREFIX } from './grammar';
 import { SpeechPresence } from '../media/speech-presence';
 import { HighBandNoiseFloor } from './noise-floor';
 import { CMU_PHONES } from './phones';
-import { Decoder, DecoderFactory, GrammarDecoders, RecognitionResult, SAMPLE_RATE } from './recognizer';
+import { Decoder, DecoderFactory, DecoderPart, GrammarDecoders, RecognitionResult, SAMPLE_RATE } from './recognizer';
 
 /**
  * CMU PocketSphinx (Debian's libpocketsphinx3, 5prealpha API) driven in-process through koffi.
@@ -35,6 +35,8 @@ interface Api {
   ps_process_raw: (ps: Pointer, data: Int16Array, n: number, noSearch: number, fullUtt: number) => number;
   ps_end_utt: (ps: Pointer) => number;
   ps_get_hyp: (ps: Pointer, score: number[]) => string | null;
+  err_set_callback: (cb: Pointer, userData: Pointer) => void;
+  err_set_logfp: (fp: Pointer) => void;
 }
 
 let api: Api | undefined;
@@ -64,7 +66,16 @@ function loadApi(): Api {
     ps_process_raw: ps.func('int ps_process_raw(void *ps, const int16_t *data, size_t n, int no_search, int full_utt)'),
     ps_end_utt: ps.func('int ps_end_utt(void *ps)'),
     ps_get_hyp: ps.func('const char *ps_get_hyp(void *ps, _Out_ int32_t *score)'),
+    err_set_callback: sb.func('void err_set_callback(void *cb, void *user_data)'),
+    err_set_logfp: sb.func('void err_set_logfp(void *fp)'),
   } as unknown as Api;
+  // sphinxbase logs through one process-wide FILE: each decoder made with -logfn opened a
+  // new one and fclose'd the previous while decoders in other worker threads were still
+  // writing to it (heap corruption: "free(): invalid pointer"). Logging is switched off
+  // instead, once: no callback for messages, no FILE for the configuration dump ps_init
+  // writes (it would land on stderr, amid the JSON log). Errors still come back as return codes.
+  api.err_set_callback(null, null);
+  api.err_set_logfp(null);
   return api;
 }
 
@@ -93,7 +104,7 @@ class Search {
     const dictPath = join(dir, `${key}.dict`);
     if (!existsSync(dictPath)) writeFileSync(dictPath, dict);
     const argv = [
-      '-hmm', join(modelDir, 'en-us'), '-dict', dictPath, '-logfn', '/dev/null', '-samprate', String(SAMPLE_RATE), '-cmn', 'batch', '-remove_noise', 'no', '-remove_silence', 'no', ...extra,
+      '-hmm', join(modelDir, 'en-us'), '-dict', dictPath, '-samprate', String(SAMPLE_RATE), '-cmn', 'batch', '-remove_noise', 'no', '-remove_silence', 'no', ...extra,
     ];
     const config = lib.cmd_ln_parse_r(null, lib.ps_args(), argv.length, argv, 1);
     if (config === null) throw new Error('pocketsphinx rejected its configuration');
@@ -162,47 +173,62 @@ class PocketsphinxDecoder implements Decoder {
   private readonly floor = new HighBandNoiseFloor(Number(process.env.ATTENDANT_PS_FLOOR ?? 220));
   private names: Search | undefined;
   private loop: Search | undefined;
+  private open = true;
 
   constructor(
     private readonly namesPool: SearchPool,
     private readonly loopPool: SearchPool,
+    private readonly part: DecoderPart = 'both',
   ) {
-    this.names = namesPool.acquire();
-    this.loop = loopPool.acquire();
-    this.names.start();
-    this.loop.start();
+    if (part !== 'loop') {
+      this.names = namesPool.acquire();
+      this.names.start();
+    }
+    if (part !== 'grammar') {
+      this.loop = loopPool.acquire();
+      this.loop.start();
+    }
   }
 
   write(pcm16k: Int16Array): void {
-    if (pcm16k.length === 0 || this.names === undefined || this.loop === undefined) return;
+    if (pcm16k.length === 0 || !this.open) return;
     this.samples += pcm16k.length;
     this.presence.write(pcm16k);
     this.chunks.push(this.floor.apply(pcm16k));
   }
 
   end(): RecognitionResult {
-    if (this.names === undefined || this.loop === undefined) throw new Error('no utterance was started');
+    if (!this.open) throw new Error('no utterance was started');
+    this.open = false;
     const audio = new Int16Array(this.samples);
     let offset = 0;
     for (const chunk of this.chunks.splice(0)) {
       audio.set(chunk, offset);
       offset += chunk.length;
     }
-    if (this.presence.hasSpeech()) {
-      this.names.write(audio, true);
-      this.loop.write(audio, true);
-    }
-    const names = this.names.end();
-    const loop = this.loop.end();
-    this.namesPool.release(this.names);
-    this.loopPool.release(this.loop);
-    this.names = undefined;
-    this.loop = undefined;
+    const speech = this.presence.hasSpeech();
     const frames = Math.max(1, this.samples / SAMPLES_PER_FRAME);
     const audioMs = Math.round((this.samples / SAMPLE_RATE) * 1000);
-    if (names.text === null || names.text.trim() === '') return { nbest: [], confidence: 0, audioMs };
-    const fit = ((names.score - loop.score) * LOG_BASE) / frames;
-    return { nbest: [{ text: names.text.trim(), score: 0 }], confidence: 1, audioMs, fit };
+    const decode = (search: Search | undefined, pool: SearchPool): { text: string | null; score: number } | undefined => {
+      if (search === undefined) return undefined;
+      if (speech) search.write(audio, true);
+      const result = search.end();
+      pool.release(search);
+      return result;
+    };
+    const names = decode(this.names, this.namesPool);
+    const loop = decode(this.loop, this.loopPool);
+    this.names = undefined;
+    this.loop = undefined;
+    const perFrame = (score: number): number => (score * LOG_BASE) / frames;
+    if (names === undefined) {
+      // The phone-loop half of a split utterance.
+      return { nbest: [], confidence: 0, audioMs, fitParts: speech && loop !== undefined ? { loop: perFrame(loop.score) } : undefined };
+    }
+    if (!speech || names.text === null || names.text.trim() === '') return { nbest: [], confidence: 0, audioMs };
+    const nbest = [{ text: names.text.trim(), score: 0 }];
+    if (loop === undefined) return { nbest, confidence: 1, audioMs, fitParts: { grammar: perFrame(names.score) } };
+    return { nbest, confidence: 1, audioMs, fit: perFrame(names.score) - perFrame(loop.score) };
   }
 }
 
@@ -238,7 +264,7 @@ export class PocketsphinxFactory implements DecoderFactory {
     );
     namesPool.release(namesPool.acquire()); // load now: a bad grammar fails here, not mid-call
     return {
-      open: () => new PocketsphinxDecoder(namesPool, this.loopPool),
+      open: (part?: DecoderPart) => new PocketsphinxDecoder(namesPool, this.loopPool, part),
       free: () => namesPool.free(),
     };
   }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { EngineSpec } from './engine';
 import { Grammar } from './grammar';
-import { RecognitionResult, Recognizer, RecognizerSession, EngineName } from './recognizer';
+import { DecoderPart, joinParts, RecognitionResult, Recognizer, RecognizerSession, EngineName } from './recognizer';
 import type { WorkerReply, WorkerRequest } from './worker';
 
 /**
@@ -111,6 +111,11 @@ export class RecognizerPool implements Recognizer {
     return this.workers.length;
   }
 
+  /** Utterances given to the workers and not decoded yet (a split utterance counts once per half). */
+  get backlog(): number {
+    return this.workers.reduce((n, w) => n + w.open, 0);
+  }
+
   private spawn(): PoolWorker {
     const worker = new Worker(workerScript(), { workerData: this.spec });
     const pw = new PoolWorker(worker, (dead) => {
@@ -122,14 +127,44 @@ export class RecognizerPool implements Recognizer {
     return pw;
   }
 
+  /**
+   * A pocketsphinx utterance is two searches (the grammar and the phone loop): with two
+   * workers or more, each goes to its own worker, so that the caller waits for one search,
+   * not two in a row. Other engines decode on one worker.
+   */
   async start(grammar: Grammar): Promise<RecognizerSession> {
     if (this.closed) throw new Error('the recognizer pool is closed');
-    const target = this.workers.reduce((a, b) => (b.open < a.open ? b : a));
+    if (this.engine !== 'pocketsphinx' || this.workers.length < 2) return this.open(grammar, 'both', []);
+    const first = await this.open(grammar, 'grammar', []);
+    const second = await this.open(grammar, 'loop', [first.worker]);
+    return {
+      write(pcm: Int16Array): void {
+        first.write(pcm);
+        second.write(pcm);
+      },
+      async flush(): Promise<void> {
+        await Promise.all([first.flush(), second.flush()]);
+      },
+      async end(): Promise<RecognitionResult> {
+        const [g, l] = await Promise.all([first.end(), second.end()]);
+        return joinParts(g, l);
+      },
+      close(): void {
+        first.close();
+        second.close();
+      },
+    };
+  }
+
+  /** A session on the least busy worker (other than `avoid` when there is a choice). */
+  private async open(grammar: Grammar, part: DecoderPart, avoid: PoolWorker[]): Promise<RecognizerSession & { worker: PoolWorker }> {
+    const candidates = this.workers.filter((w) => !avoid.includes(w));
+    const target = (candidates.length > 0 ? candidates : this.workers).reduce((a, b) => (b.open < a.open ? b : a));
     await target.ready;
     const id = this.nextSession;
     this.nextSession += 1;
     target.open += 1;
-    target.post({ type: 'start', session: id, grammar });
+    target.post({ type: 'start', session: id, grammar, part });
     let done = false;
     const finish = (): void => {
       if (!done) {
@@ -138,6 +173,7 @@ export class RecognizerPool implements Recognizer {
       }
     };
     return {
+      worker: target,
       write(pcm: Int16Array): void {
         if (done) return;
         const copy = pcm.slice();

@@ -23,6 +23,23 @@ export interface RecognitionResult {
    * Absent when the engine has no such measure.
    */
   fit?: number;
+  /**
+   * When an utterance was decoded in two halves on two workers (the grammar search on one,
+   * the phone loop on the other), each half's score per 10 ms frame; fit = grammar - loop.
+   */
+  fitParts?: { grammar?: number; loop?: number };
+}
+
+/** Which searches a decoder runs: both (default), or one half of a split utterance. */
+export type DecoderPart = 'both' | 'grammar' | 'loop';
+
+/** Joins the halves of an utterance decoded on two workers into one result. */
+export function joinParts(grammar: RecognitionResult, loop: RecognitionResult): RecognitionResult {
+  const g = grammar.fitParts?.grammar;
+  const l = loop.fitParts?.loop;
+  const joined: RecognitionResult = { nbest: grammar.nbest, confidence: grammar.confidence, audioMs: grammar.audioMs };
+  if (grammar.nbest.length > 0 && g !== undefined && l !== undefined) joined.fit = g - l;
+  return joined;
 }
 
 export interface RecognizerSession {
@@ -50,7 +67,7 @@ export interface Decoder {
 
 /** An engine's decoders for one grammar, loaded once; each utterance opens its own Decoder. */
 export interface GrammarDecoders {
-  open(): Decoder;
+  open(part?: DecoderPart): Decoder;
   free(): void;
 }
 

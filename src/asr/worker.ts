@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createDecoderFactory, EngineSpec } from './engine';
 import { Grammar } from './grammar';
-import { Decoder, GrammarDecoders } from './recognizer';
+import { Decoder, DecoderPart, GrammarDecoders } from './recognizer';
 
 /**
  * A recognition worker thread: holds one decoder per grammar (most recently used kept)
@@ -9,7 +9,7 @@ import { Decoder, GrammarDecoders } from './recognizer';
  */
 
 export type WorkerRequest =
-  | { type: 'start'; session: number; grammar: Grammar }
+  | { type: 'start'; session: number; grammar: Grammar; part?: DecoderPart }
   | { type: 'write'; session: number; pcm: ArrayBuffer }
   | { type: 'end'; session: number }
   | { type: 'flush'; session: number }
@@ -61,7 +61,7 @@ function main(): void {
     switch (msg.type) {
       case 'start': {
         try {
-          sessions.set(msg.session, { decoder: decodersFor(msg.grammar).open() });
+          sessions.set(msg.session, { decoder: decodersFor(msg.grammar).open(msg.part) });
         } catch (err) {
           sessions.set(msg.session, { failure: (err as Error).message });
         }
