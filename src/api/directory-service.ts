@@ -9,6 +9,7 @@ import {
 } from '../directory/directory-store';
 import { DirectoryEntry } from '../directory/entry';
 import { TokenInfo, TokenStore } from './tokens';
+import { AttendantBackend, attendantServiceHandlers } from './attendant-service';
 
 /**
  * The gRPC DirectoryService (protos/attendant/v1/directory.proto): each store's admin
@@ -22,7 +23,7 @@ const FAILURE_LIMIT = 10;
 const FAILURE_WINDOW_MS = 60_000;
 
 function loadDefinition(): protoLoader.PackageDefinition {
-  return protoLoader.loadSync(join(PROTO_DIR, 'attendant', 'v1', 'directory.proto'), {
+  return protoLoader.loadSync([join(PROTO_DIR, 'attendant', 'v1', 'directory.proto'), join(PROTO_DIR, 'attendant', 'v1', 'attendant.proto')], {
     keepCase: true,
     longs: Number,
     defaults: true,
@@ -73,7 +74,7 @@ const versionToWire = (v: VersionInfo) => ({
   current: v.current,
 });
 
-class RpcError extends Error {
+export class RpcError extends Error {
   constructor(
     readonly code: grpc.status,
     message: string,
@@ -132,13 +133,17 @@ export interface DirectoryServiceOptions {
   onChange?: (store: string) => void;
 }
 
-type Handler<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
+export type Handler<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
 
-export function directoryServiceHandlers(options: DirectoryServiceOptions): Record<string, Handler<never, unknown>> {
-  const { directory, tokens, log } = options;
+export type Authorizer = (call: grpc.ServerUnaryCall<unknown, unknown>, store: string | null) => TokenInfo;
+
+/**
+ * Checks the bearer token of a call for a store (null: any valid token), counting failures
+ * per peer: past FAILURE_LIMIT in a minute the peer gets RESOURCE_EXHAUSTED.
+ */
+export function createAuthorizer(tokens: TokenStore, log: Logger): Authorizer {
   const failures = new Map<string, number[]>();
-
-  const authorize = (call: grpc.ServerUnaryCall<unknown, unknown>, store: string): TokenInfo => {
+  return (call, store) => {
     const peer = call.getPeer().replace(/:\d+$/, '');
     const now = Date.now();
     const recent = (failures.get(peer) ?? []).filter((t) => now - t < FAILURE_WINDOW_MS);
@@ -147,7 +152,7 @@ export function directoryServiceHandlers(options: DirectoryServiceOptions): Reco
     }
     const fail = (code: grpc.status, message: string): never => {
       failures.set(peer, [...recent, now]);
-      log.warn({ peer, store, reason: message }, 'directory API authentication failed');
+      log.warn({ peer, store, reason: message }, 'API authentication failed');
       throw new RpcError(code, message);
     };
     const header = call.metadata.get('authorization')[0];
@@ -155,11 +160,16 @@ export function directoryServiceHandlers(options: DirectoryServiceOptions): Reco
     if (match === null) return fail(grpc.status.UNAUTHENTICATED, 'missing "authorization: Bearer <token>" metadata');
     const token = tokens.verify(match[1]);
     if (token === undefined) return fail(grpc.status.UNAUTHENTICATED, 'unknown or revoked token');
-    if (token.store !== null && token.store !== store) {
+    if (store !== null && token.store !== null && token.store !== store) {
       return fail(grpc.status.PERMISSION_DENIED, `this token is for store "${token.store}", not "${store}"`);
     }
     return token;
   };
+}
+
+export function directoryServiceHandlers(options: DirectoryServiceOptions): Record<string, Handler<never, unknown>> {
+  const { directory, tokens, log } = options;
+  const authorize = createAuthorizer(tokens, log);
 
   const unary = <Req extends { store: string }, Res>(
     name: string,
@@ -239,7 +249,7 @@ export function directoryServiceHandlers(options: DirectoryServiceOptions): Reco
   };
 }
 
-function toStatus(err: unknown): Partial<grpc.StatusObject> {
+export function toStatus(err: unknown): Partial<grpc.StatusObject> {
   if (err instanceof RpcError) {
     const metadata = new grpc.Metadata();
     if (err.problems.length > 0) metadata.set('attendant-problems-bin', Buffer.from(JSON.stringify(err.problems)));
@@ -253,12 +263,21 @@ function toStatus(err: unknown): Partial<grpc.StatusObject> {
 }
 
 /** Starts a gRPC server with the DirectoryService on `host:port` (port 0: any free port). */
-export async function startGrpcServer(options: DirectoryServiceOptions, host: string, port: number): Promise<{ server: grpc.Server; port: number }> {
+export async function startGrpcServer(
+  options: DirectoryServiceOptions & { attendant?: AttendantBackend },
+  host: string,
+  port: number,
+): Promise<{ server: grpc.Server; port: number }> {
   const definition = loadDefinition();
   const protos = grpc.loadPackageDefinition(definition);
-  const service = ((protos.attendant as grpc.GrpcObject).v1 as grpc.GrpcObject).DirectoryService as grpc.ServiceClientConstructor;
+  const v1 = (protos.attendant as grpc.GrpcObject).v1 as grpc.GrpcObject;
+  const service = v1.DirectoryService as grpc.ServiceClientConstructor;
   const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES });
   server.addService(service.service, directoryServiceHandlers(options) as unknown as grpc.UntypedServiceImplementation);
+  if (options.attendant !== undefined) {
+    const attendant = v1.AttendantService as grpc.ServiceClientConstructor;
+    server.addService(attendant.service, attendantServiceHandlers(options.attendant, createAuthorizer(options.tokens, options.log)) as unknown as grpc.UntypedServiceImplementation);
+  }
   // Server reflection, so that grpcurl-style clients can list and call the service.
   new ReflectionService(definition).addToServer(server);
   const bound = await new Promise<number>((resolve, reject) =>

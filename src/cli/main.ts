@@ -19,12 +19,14 @@ import { CliError, EXIT_INVALID, EXIT_OK, EXIT_UNAVAILABLE, invalidInput, unavai
 import { recognizeFiles } from './recognize-command';
 import { serve } from './serve-command';
 import { TokenStore } from '../api/tokens';
+import { describeCall, placeCall, Turn } from './call-command';
+import { CallRecords } from '../attendant/call-records';
 
 const USAGE = `attendant: offline speech auto-attendant
 
   attendant serve
   attendant store create <store> [--name N] [--number DID]... [--operator EXT] [--locale fr-FR|en-US]
-                         [--transfer refer|grpc] [--pbx HOST[:PORT]] [--hooks HOST:PORT]
+                         [--transfer refer|grpc] [--pbx HOST[:PORT]] [--hooks HOST:PORT] [--transcripts on|off]
   attendant store update <store> [same options]
   attendant store list
   attendant directory import <store> <file.csv|file.json> [--dry-run]
@@ -34,12 +36,17 @@ const USAGE = `attendant: offline speech auto-attendant
   attendant directory history <store>
   attendant directory push <store> <file> --server host:port --token T
   attendant recognize --store <store> <file.wav>...
+  attendant call <store> [--say "text" | --wav file | --dtmf digits]... [--server host:port] [--tcp]
+                         [--voice en|fr] [--timeout seconds]
+  attendant calls <store> [--limit N] [--json]
   attendant token create <store> | --admin
   attendant token list
   attendant token revoke <id>
 
 Settings come from the environment: ATTENDANT_DATA_DIR (default ./data), ATTENDANT_ASR_ENGINE
-(auto|vosk|pocketsphinx), ATTENDANT_VOSK_MODEL (default models/vosk), ATTENDANT_LOG_LEVEL.
+(auto|vosk|pocketsphinx), ATTENDANT_VOSK_MODEL (default models/vosk), ATTENDANT_LOG_LEVEL,
+ATTENDANT_SIP_HOST, ATTENDANT_SIP_PORT (default 5060), ATTENDANT_RTP_PORTS (default 20000-20999),
+ATTENDANT_HTTP_PORT (default 8080), ATTENDANT_GRPC_PORT (default 50051), ATTENDANT_MAX_CALLS (default 100).
 Exit status: 0 ok, 1 invalid input, 2 usage, 3 unavailable.`;
 
 export interface Io {
@@ -55,6 +62,7 @@ const STORE_OPTIONS = {
   transfer: { type: 'string' },
   pbx: { type: 'string' },
   hooks: { type: 'string' },
+  transcripts: { type: 'string' },
 } as const;
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
@@ -92,6 +100,10 @@ function storeSettings(values: Record<string, unknown>): Partial<StoreSettings> 
   if (typeof values.hooks === 'string') {
     if (!/^[^\s:]+:\d{1,5}$/.test(values.hooks)) throw usageError('--hooks is HOST:PORT');
     settings.hooks = values.hooks;
+  }
+  if (typeof values.transcripts === 'string') {
+    if (values.transcripts !== 'on' && values.transcripts !== 'off') throw usageError('--transcripts is on or off');
+    settings.transcripts = values.transcripts === 'on';
   }
   return settings;
 }
@@ -301,6 +313,81 @@ async function runCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promi
     }
     const failures = await recognizeFiles(settings, snapshot, positionals, io.out);
     return failures > 0 ? EXIT_INVALID : EXIT_OK;
+  }
+
+  if (command === 'call') {
+    need(sub === undefined ? [] : [sub], 1, '<store>');
+    const turns: Turn[] = [];
+    let server = `127.0.0.1:${settings.sipPort === 0 ? 5060 : settings.sipPort}`;
+    let locale: 'fr-FR' | 'en-US' | undefined;
+    let tcp = false;
+    let timeout = 60;
+    for (let i = 0; i < rest.length; i += 1) {
+      const option = rest[i];
+      const value = (): string => {
+        const v = rest[i + 1];
+        if (v === undefined) throw usageError(`${option} needs a value\n\n${USAGE}`);
+        i += 1;
+        return v;
+      };
+      if (option === '--say') turns.push({ say: value() });
+      else if (option === '--wav') turns.push({ wav: value() });
+      else if (option === '--dtmf') {
+        const digits = value();
+        if (!/^[0-9*#A-D]+$/.test(digits)) throw usageError(`--dtmf "${digits}" is not keypad digits (0-9 * #)`);
+        turns.push({ dtmf: digits });
+      } else if (option === '--server') server = value();
+      else if (option === '--voice') {
+        const v = value();
+        if (v !== 'fr' && v !== 'en') throw usageError('--voice is fr or en');
+        locale = v === 'fr' ? 'fr-FR' : 'en-US';
+      } else if (option === '--tcp') tcp = true;
+      else if (option === '--timeout') timeout = Number(value());
+      else throw usageError(`unknown option ${option}\n\n${USAGE}`);
+    }
+    if (turns.length === 0) throw usageError(`call needs --say "text", --wav file or --dtmf digits\n\n${USAGE}`);
+    const hp = /^([^\s:]+|\[[^\]]+\]):(\d{1,5})$/.exec(server);
+    if (hp === null) throw usageError('--server is HOST:PORT');
+    if (!(timeout > 0)) throw usageError('--timeout is a number of seconds');
+    // The caller's voice: English by default, which the en-US PocketSphinx model hears best.
+    const known = locale ?? 'en-US';
+    const result = await placeCall({
+      store: sub as string,
+      server: { host: hp[1], port: Number(hp[2]), transport: tcp ? 'TCP' : 'UDP' },
+      turns,
+      locale: known,
+      dataDir: settings.dataDir,
+      timeoutMs: timeout * 1000,
+    });
+    io.out(describeCall(result));
+    if (result.outcome === 'transferred') return EXIT_OK;
+    return result.outcome === 'refused' && result.status === 404 ? EXIT_INVALID : EXIT_UNAVAILABLE;
+  }
+
+  if (command === 'calls') {
+    const { values, positionals } = parse(sub === undefined ? [] : [sub, ...rest], { limit: { type: 'string' }, json: { type: 'boolean' } });
+    need(positionals, 1, '<store>');
+    const limit = values.limit === undefined ? 20 : Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw usageError('--limit is a whole number from 1 to 1000');
+    const storeId = positionals[0];
+    await withStore((store) => store.getStore(storeId));
+    const records = CallRecords.open(settings.dataDir);
+    try {
+      const calls = records.list(storeId, limit);
+      if (values.json === true) for (const c of calls) io.out(JSON.stringify(c));
+      else if (calls.length === 0) io.out(`no calls recorded for store "${storeId}" yet`);
+      else {
+        io.out('started                   outcome      extension  duration  decision  path');
+        for (const c of calls) {
+          io.out(
+            `${c.startedAt.padEnd(25)} ${c.outcome.padEnd(12)} ${(c.extension || '-').padEnd(10)} ${`${(c.durationMs / 1000).toFixed(1)} s`.padEnd(9)} ${(c.decisionMs < 0 ? '-' : `${c.decisionMs} ms`).padEnd(9)} ${c.path.join(' > ')}`,
+          );
+        }
+      }
+    } finally {
+      records.close();
+    }
+    return EXIT_OK;
   }
 
   throw usageError(`unknown command "${command}"\n\n${USAGE}`);

@@ -27,7 +27,7 @@ export function loadCmudict(): Cmudict {
   return Cmudict.loadIfPresent(`${POCKETSPHINX_MODEL_DIR}/cmudict-en-us.dict`);
 }
 
-export async function createRecognizer(settings: Settings, workers: number): Promise<Recognizer & { close(): Promise<void> }> {
+export async function createRecognizer(settings: Settings, workers: number): Promise<RecognizerPool> {
   const spec = resolveEngine(settings.asrEngine, settings.voskModel);
   return RecognizerPool.create(spec, workers);
 }

@@ -11,15 +11,26 @@ import { TokenStore } from '../api/tokens';
 import { DropFolder, dropFolderFor } from '../api/drop-folder';
 import { EXIT_OK } from './exit-codes';
 import type { Io } from './main';
+import { SipTransport } from '../sip/transport';
+import { SipUserAgent } from '../sip/user-agent';
+import { PromptLibrary, RECORDABLE, Prompt } from '../media/prompts';
+import { CallRecords } from '../attendant/call-records';
+import { confirmAnswers } from '../attendant/answers';
+import { Route, Switchboard } from '../attendant/switchboard';
+import { percentile } from '../attendant/percentile';
 
 /**
  * `attendant serve`: opens the directory store (loading the demo store when there is
- * none), prepares every store's grammar, starts the recognizer workers, and serves
- * HTTP /healthz, /readyz and /metrics and the gRPC DirectoryService. A directory change over
- * gRPC rebuilds that store's grammar; calls in progress keep the snapshot they started with.
+ * none), prepares every store's grammar, starts the recognizer workers, and serves calls
+ * on the SIP edge (UDP and TCP), HTTP /healthz, /readyz and /metrics, and the gRPC
+ * DirectoryService and AttendantService. A directory change rebuilds that store's grammar;
+ * calls in progress keep the snapshot they started with.
  */
 export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): Promise<number> {
   const log = createLogger(settings.logLevel);
+  // Last resort: a bug in one call's code must not take every other call down with the process.
+  const onUncaught = (err: Error): void => log.fatal({ err: err.message, stack: err.stack }, 'uncaught error; the service carries on');
+  process.on('uncaughtException', onUncaught);
   const directory = DirectoryStore.open(settings.dataDir);
   const demoLoaded = directory.listStores().length === 0 && ensureDemoStore(directory);
   log.info(
@@ -30,6 +41,32 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   );
   let ready = false;
   const stores = new Map<string, StoreUnderstanding>();
+  const numbers = new Map<string, string>();
+  let switchboard: Switchboard | undefined;
+  const callMetrics = (): string[] => {
+    if (switchboard === undefined) return [];
+    const st = switchboard.stats;
+    const sorted = [...st.decisionMs].sort((a, b) => a - b);
+    return [
+      '# HELP attendant_active_calls Calls in progress.',
+      '# TYPE attendant_active_calls gauge',
+      `attendant_active_calls ${switchboard.activeCalls}`,
+      '# HELP attendant_calls_total Calls ended, by outcome.',
+      '# TYPE attendant_calls_total counter',
+      ...['transferred', 'operator', 'abandoned', 'failed'].map((o) => `attendant_calls_total{outcome="${o}"} ${st.byOutcome[o] ?? 0}`),
+      '# HELP attendant_calls_refused_total INVITEs refused, by SIP status.',
+      '# TYPE attendant_calls_refused_total counter',
+      ...Object.entries(st.rejected).map(([status, n]) => `attendant_calls_refused_total{status="${status}"} ${n}`),
+      '# HELP attendant_decision_latency_ms End of speech to transfer request (last 10,000 calls).',
+      '# TYPE attendant_decision_latency_ms summary',
+      `attendant_decision_latency_ms{quantile="0.5"} ${percentile(sorted, 0.5).toFixed(1)}`,
+      `attendant_decision_latency_ms{quantile="0.95"} ${percentile(sorted, 0.95).toFixed(1)}`,
+      `attendant_decision_latency_ms_count ${sorted.length}`,
+      '# HELP attendant_media_late_ticks 20 ms media ticks that ran late (event loop overloaded).',
+      '# TYPE attendant_media_late_ticks counter',
+      `attendant_media_late_ticks ${switchboard.lateMediaTicks}`,
+    ];
+  };
   const http = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') {
@@ -48,6 +85,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
           '# HELP attendant_directory_version Directory version that new calls of a store use.',
           '# TYPE attendant_directory_version gauge',
           ...[...stores.values()].map((u) => `attendant_directory_version{store="${u.snapshot.store}"} ${u.snapshot.version}`),
+          ...callMetrics(),
           '',
         ].join('\n'),
       );
@@ -67,6 +105,8 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
     if (snapshot.entries.length === 0) return;
     const t0 = Date.now();
     stores.set(storeId, await StoreUnderstanding.build(snapshot, cmudict));
+    for (const [number, id] of numbers) if (id === storeId) numbers.delete(number);
+    for (const number of directory.findStore(storeId)?.numbers ?? []) numbers.set(number, storeId);
     log.info({ store: storeId, version: snapshot.version, entries: snapshot.entries.length, ms: Date.now() - t0 }, 'store grammar ready');
   };
   for (const store of directory.listStores()) await load(store.id);
@@ -77,19 +117,85 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   const drop = new DropFolder(dropFolderFor(settings.dataDir), directory, log, onChange);
   drop.start();
   log.info({ folder: dropFolderFor(settings.dataDir) }, 'watching the drop folder: put a file in drop/<store>/');
+
+  // The SIP edge and what a call needs: prompts, answers, records.
+  const prompts = new PromptLibrary(settings.dataDir);
+  const confirm = await confirmAnswers(cmudict);
+  const records = CallRecords.open(settings.dataDir);
+  const transport = await SipTransport.listen(settings.sipHost, settings.sipPort);
+  const ua = new SipUserAgent(transport);
+  // Stores created, or directories imported, by another process (the CLI) are picked up by
+  // the first call that needs them; meanwhile calls get 503 (new store) or the previous version.
+  const loading = new Set<string>();
+  const reload = (id: string): void => {
+    if (loading.has(id)) return;
+    loading.add(id);
+    load(id)
+      .catch((err: Error) => log.error({ store: id, err: err.message }, 'store grammar could not be built'))
+      .finally(() => loading.delete(id));
+  };
+  const route = (user: string): Route | undefined | 'loading' => {
+    const id = stores.has(user) ? user : numbers.get(user) ?? directory.resolveStore(user)?.id;
+    const store = id === undefined ? undefined : directory.findStore(id);
+    if (store === undefined) return undefined;
+    const understanding = stores.get(store.id);
+    if (understanding === undefined || understanding.snapshot.version !== store.version) reload(store.id);
+    return understanding === undefined ? 'loading' : { store, understanding };
+  };
+  switchboard = new Switchboard({
+    ua,
+    route,
+    recognizer,
+    confirm,
+    cmudict,
+    prompts,
+    records,
+    dataDir: settings.dataDir,
+    rtpHost: settings.sipHost,
+    rtpPorts: settings.rtpPorts,
+    maxCalls: settings.maxCalls,
+    // More than MAX_BACKLOG utterances waiting per worker: about a second of delay already.
+    overloaded: () => recognizer.backlog >= MAX_BACKLOG_PER_WORKER * recognizer.size,
+    log,
+  });
+  log.info({ port: transport.port, transports: ['udp', 'tcp'], rtp_ports: settings.rtpPorts.join('-'), max_calls: settings.maxCalls }, 'SIP edge listening');
+  // Synthesise the fixed prompts now rather than on the first call.
+  const fixed: Prompt[] = RECORDABLE.map((key) => ({ key }) as Prompt);
+  await Promise.all(fixed.flatMap((p) => [prompts.render(p, 'fr-FR'), prompts.render(p, 'en-US')])).catch((err: Error) =>
+    log.warn({ err: err.message }, 'prompts could not be prepared; calls will go on without them'),
+  );
+  const board = switchboard;
   const grpcServer = await startGrpcServer(
-    { directory, tokens, log, onChange },
+    {
+      directory,
+      tokens,
+      log,
+      onChange,
+      attendant: {
+        listCalls: (store, limit) => records.list(store, limit),
+        stats: () => {
+          const sorted = [...board.stats.decisionMs].sort((a, b) => a - b);
+          return { active: board.activeCalls, total: board.stats.total, byOutcome: board.stats.byOutcome, p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95) };
+        },
+        health: () => ({ ready, engine: recognizer.engine, stores: stores.size }),
+      },
+    },
     '0.0.0.0',
     settings.grpcPort,
   );
-  log.info({ port: grpcServer.port }, 'gRPC DirectoryService listening');
+  log.info({ port: grpcServer.port }, 'gRPC DirectoryService and AttendantService listening');
   ready = true;
-  log.info('ready; the SIP edge is not part of this build yet: use `attendant recognize` to try recognition');
+  log.info({ sip_port: transport.port, http_port: settings.httpPort }, 'ready to take calls');
 
   await waitForStop(signal);
-  log.info('stopping');
+  log.info({ active_calls: board.activeCalls }, 'stopping: new calls get 503, calls in progress have 10 s to end');
   ready = false;
+  await board.drain(10_000);
+  ua.close();
+  await transport.close();
+  records.close();
   await closeServer(http);
+  process.off('uncaughtException', onUncaught);
   await new Promise<void>((resolve) => grpcServer.server.tryShutdown(() => resolve()));
   tokens.close();
   drop.close();
@@ -97,6 +203,9 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   directory.close();
   return EXIT_OK;
 }
+
+/** Utterances waiting per recognition worker beyond which new calls are refused (503). */
+const MAX_BACKLOG_PER_WORKER = 2;
 
 function waitForStop(signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

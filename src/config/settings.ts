@@ -14,6 +14,8 @@ export interface Settings {
   rtpPorts: [number, number];
   grpcPort: number;
   httpPort: number;
+  /** Calls taken at once; more get 503 with Retry-After. */
+  maxCalls: number;
 }
 
 export class SettingsError extends Error {
@@ -30,6 +32,14 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   if (!Number.isInteger(value) || value < 0 || value > 65535) {
     throw new SettingsError(`${name}="${text}" is not a port number (0 to 65535)`);
   }
+  return value;
+}
+
+function whole(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) throw new SettingsError(`${name}="${text}" must be a whole number from ${min} to ${max}`);
   return value;
 }
 
@@ -59,5 +69,6 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     rtpPorts: [Number(rtp[1]), Number(rtp[2])],
     grpcPort: port(env, 'ATTENDANT_GRPC_PORT', 50051),
     httpPort: port(env, 'ATTENDANT_HTTP_PORT', 8080),
+    maxCalls: whole(env, 'ATTENDANT_MAX_CALLS', 100, 1, 100_000),
   };
 }

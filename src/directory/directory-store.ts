@@ -22,6 +22,8 @@ export interface StoreSettings {
   transfer: TransferMode;
   pbx: string;
   hooks: string;
+  /** Whether call records keep what the recognizer heard (off by default: personal data). */
+  transcripts: boolean;
 }
 
 export interface Store extends StoreSettings {
@@ -90,6 +92,7 @@ export const DEFAULT_SETTINGS: StoreSettings = {
   transfer: 'refer',
   pbx: '',
   hooks: '',
+  transcripts: false,
 };
 
 const SCHEMA = `

@@ -37,9 +37,9 @@ describe('the server killed in the middle of a large sync', () => {
       const { token } = tokens.create('big');
       tokens.close();
 
-      const [httpPort, grpcPort] = [await freePort(), await freePort()];
+      const [httpPort, grpcPort, sipPort] = [await freePort(), await freePort(), await freePort()];
       child = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
-        env: { ...process.env, ATTENDANT_DATA_DIR: dir, ATTENDANT_HTTP_PORT: String(httpPort), ATTENDANT_GRPC_PORT: String(grpcPort), ATTENDANT_ASR_WORKERS: '1' },
+        env: { ...process.env, ATTENDANT_DATA_DIR: dir, ATTENDANT_HTTP_PORT: String(httpPort), ATTENDANT_GRPC_PORT: String(grpcPort), ATTENDANT_SIP_PORT: String(sipPort), ATTENDANT_ASR_WORKERS: '1' },
         stdio: 'ignore',
       });
       for (let ready = false; !ready; ) {

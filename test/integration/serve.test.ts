@@ -39,7 +39,7 @@ describe('attendant serve', () => {
     const port = await freePort();
     const grpcPort = await freePort();
     child = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
-      env: { ...process.env, ATTENDANT_DATA_DIR: dir, ATTENDANT_HTTP_PORT: String(port), ATTENDANT_GRPC_PORT: String(grpcPort), ATTENDANT_ASR_WORKERS: '1' },
+      env: { ...process.env, ATTENDANT_DATA_DIR: dir, ATTENDANT_HTTP_PORT: String(port), ATTENDANT_GRPC_PORT: String(grpcPort), ATTENDANT_SIP_PORT: String(await freePort()), ATTENDANT_ASR_WORKERS: '1' },
     });
     child.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();

@@ -1,0 +1,54 @@
+import * as grpc from '@grpc/grpc-js';
+import { CallRecord } from '../attendant/call-records';
+import type { Authorizer, Handler } from './directory-service';
+import { toStatus } from './directory-service';
+
+/**
+ * The gRPC AttendantService (protos/attendant/v1/attendant.proto), for operations:
+ * ListCalls (a store's token for its own store, or an admin token), GetStats (any valid
+ * token) and Health (no token: load balancers probe it).
+ */
+
+export interface AttendantBackend {
+  listCalls(store: string, limit: number): CallRecord[];
+  stats(): { active: number; total: number; byOutcome: Record<string, number>; p50: number; p95: number };
+  health(): { ready: boolean; engine: string; stores: number };
+}
+
+const callToWire = (c: CallRecord): Record<string, unknown> => ({
+  call_id: c.callId,
+  store: c.store,
+  started_at: c.startedAt,
+  ended_at: c.endedAt,
+  outcome: c.outcome,
+  extension: c.extension,
+  entry_id: c.entryId,
+  path: c.path,
+  duration_ms: c.durationMs,
+  decision_ms: c.decisionMs,
+  transcripts: c.transcripts,
+  transfer: c.transfer,
+});
+
+export function attendantServiceHandlers(backend: AttendantBackend, authorize: Authorizer): Record<string, Handler<never, unknown>> {
+  const listCalls: Handler<{ store: string; limit: number }, unknown> = (call, callback) => {
+    try {
+      authorize(call as grpc.ServerUnaryCall<unknown, unknown>, call.request.store);
+      const limit = call.request.limit === 0 ? 50 : Math.min(1000, call.request.limit);
+      callback(null, { calls: backend.listCalls(call.request.store, limit).map(callToWire) });
+    } catch (err) {
+      callback(toStatus(err));
+    }
+  };
+  const getStats: Handler<unknown, unknown> = (call, callback) => {
+    try {
+      authorize(call as grpc.ServerUnaryCall<unknown, unknown>, null);
+      const s = backend.stats();
+      callback(null, { active_calls: s.active, calls_total: s.total, calls_by_outcome: s.byOutcome, decision_ms_p50: s.p50, decision_ms_p95: s.p95 });
+    } catch (err) {
+      callback(toStatus(err));
+    }
+  };
+  const health: Handler<unknown, unknown> = (_call, callback) => callback(null, backend.health());
+  return { ListCalls: listCalls, GetStats: getStats, Health: health } as Record<string, Handler<never, unknown>>;
+}

@@ -1,0 +1,335 @@
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { Logger } from 'pino';
+import { Grammar } from '../asr/grammar';
+import { Cmudict } from '../asr/lexicon';
+import { RecognitionResult, Recognizer } from '../asr/recognizer';
+import { Store } from '../directory/directory-store';
+import { DirectoryEntry, displayName } from '../directory/entry';
+import { Endpointer } from '../media/endpointer';
+import { PromptLibrary, Prompt } from '../media/prompts';
+import { resample } from '../media/resample';
+import { RtpSession } from '../media/rtp';
+import { TransferResult, Transferrer } from '../pbx/transfer';
+import { Dialog } from '../sip/dialog';
+import { formatSdp, LocalMedia, Negotiated, rtpRemote } from '../sip/sdp';
+import { AnswerGrammar, choiceAnswers } from './answers';
+import { CallOutcome, CallRecord } from './call-records';
+import { DEFAULT_FLOW, FlowAction, FlowContext, FlowEvent, FlowState, initialState, Listening, step, TimerName } from './flow';
+import { StoreUnderstanding } from './understanding';
+
+/**
+ * The imperative shell of one call: runs the pure flow (flow.ts) against real parts:
+ * prompts over RTP, the endpointer, the recognizer pool, the transfer, and the call record.
+ * Everything it opens is closed in one close(), whatever ended the call.
+ */
+
+export interface CallParts {
+  callId: string;
+  store: Store;
+  understanding: StoreUnderstanding;
+  recognizer: Recognizer;
+  confirm: AnswerGrammar;
+  cmudict: Cmudict;
+  prompts: PromptLibrary;
+  storeDir: string;
+  rtp: RtpSession;
+  dialog: Dialog;
+  transferrer: Transferrer;
+  pbxHost: string;
+  caller: string;
+  log: Logger;
+  /** Our SDP origin and media address, for re-INVITE answers. */
+  localMedia: LocalMedia;
+  flow?: Partial<Omit<FlowContext, 'operator' | 'extensions'>>;
+}
+
+export interface CallSessionEvents {
+  /** The call is over and its record is final. */
+  ended: [record: CallRecord];
+  /** A transfer was requested: how long after the end of speech (ms), for the metrics. */
+  decided: [ms: number];
+}
+
+/** Disambiguation grammars, by the choices' ids, shared by calls. */
+const choiceGrammars = new Map<string, Promise<AnswerGrammar>>();
+
+export class CallSession extends EventEmitter<CallSessionEvents> {
+  private state: FlowState = initialState();
+  private readonly ctx: FlowContext;
+  private readonly endpointer = new Endpointer();
+  private readonly timers = new Map<TimerName, NodeJS.Timeout>();
+  private listening?: Listening;
+  private recognizing = false;
+  private playId = 0;
+  private lastSpeechEndAt?: number;
+  private decisionMs = -1;
+  private readonly transcripts: string[] = [];
+  private readonly startedAt = new Date();
+  private readonly t0 = performance.now();
+  private closed = false;
+  private transferReason = '';
+  private transferring?: Promise<void>;
+
+  constructor(private readonly parts: CallParts) {
+    super();
+    const extensions = new Map<string, DirectoryEntry>();
+    for (const e of parts.understanding.snapshot.entries) if (e.enabled && !extensions.has(e.extension)) extensions.set(e.extension, e);
+    this.ctx = { ...DEFAULT_FLOW, ...parts.flow, operator: parts.store.operator, extensions };
+    const { rtp, dialog } = parts;
+    rtp.on('frame', (frame) => this.endpointer.write(frame));
+    rtp.on('dtmf', (digit) => this.dispatch({ type: 'digit', digit }));
+    rtp.on('timeout', () => {
+      // While attendant thinks or transfers, a caller's phone may send nothing (DTX): that is not a dead line.
+      if (this.recognizing || this.state.phase === 'transferring') return;
+      parts.log.warn('no RTP from the caller for 15 s; hanging up');
+      this.dispatch({ type: 'hangup' });
+      void dialog.bye('no RTP');
+    });
+    this.endpointer.on('speechStart', () => this.dispatch({ type: 'speechStarted' }));
+    this.endpointer.on('utterance', (pcm, info) => this.onUtterance(pcm, info.endedAt));
+    dialog.on('terminated', (reason) => {
+      parts.log.info({ reason }, 'dialog ended');
+      // A PBX that completes a REFER may hang up before its last NOTIFY: let the transfer settle first.
+      if (this.transferring !== undefined) void this.transferring.then(() => this.dispatch({ type: 'hangup' }));
+      else this.dispatch({ type: 'hangup' });
+    });
+  }
+
+  get callId(): string {
+    return this.parts.callId;
+  }
+
+  get phase(): string {
+    return this.state.phase;
+  }
+
+  start(): void {
+    this.parts.log.info({ directory_version: this.parts.understanding.snapshot.version, codec: this.parts.rtp.codec }, 'call answered');
+    this.dispatch({ type: 'start' });
+  }
+
+  /**
+   * A re-INVITE's offer, negotiated: hold (the caller sends `sendonly`/`inactive`) pauses
+   * our audio and the no-RTP timeout; unhold resumes. Returns our answer.
+   */
+  reoffer(negotiated: Negotiated): string {
+    const { rtp, localMedia, log } = this.parts;
+    rtp.configure(rtpRemote(negotiated), negotiated.direction);
+    localMedia.sessionVersion += 1;
+    log.info({ direction: negotiated.direction, held: rtp.held }, 're-INVITE');
+    return formatSdp({ ...localMedia, port: rtp.port }, [{ codec: negotiated.codec, payloadType: negotiated.payloadType }], negotiated.dtmfPayloadType, negotiated.direction);
+  }
+
+  /** A digit from a SIP INFO (some PBXs send keypad presses that way). */
+  digit(digit: string): void {
+    this.dispatch({ type: 'digit', digit });
+  }
+
+  dispatch(event: FlowEvent): void {
+    if (this.closed) return;
+    const { state, actions } = step(this.state, event, this.ctx);
+    if (state.path.length > this.state.path.length) this.parts.log.info({ step: state.path.slice(this.state.path.length), phase: state.phase }, 'call flow');
+    this.state = state;
+    for (const action of actions) this.run(action);
+    if (this.state.phase === 'ended') this.close();
+  }
+
+  private run(action: FlowAction): void {
+    switch (action.type) {
+      case 'play':
+        this.play(action.prompt);
+        break;
+      case 'stopPrompt':
+        this.playId += 1;
+        this.parts.rtp.stopPlayback();
+        break;
+      case 'listen':
+        this.listening = action.for;
+        this.endpointer.reset();
+        break;
+      case 'stopListening':
+        this.listening = undefined;
+        break;
+      case 'setTimer': {
+        this.clearTimer(action.name);
+        const name = action.name;
+        this.timers.set(name, setTimeout(() => {
+          this.timers.delete(name);
+          this.dispatch({ type: 'timer', name });
+        }, action.ms));
+        break;
+      }
+      case 'clearTimer':
+        this.clearTimer(action.name);
+        break;
+      case 'transfer': {
+        const pending = this.transfer(action.target.extension, action.target.entry);
+        this.transferring = pending;
+        void pending.finally(() => {
+          if (this.transferring === pending) this.transferring = undefined;
+        });
+        break;
+      }
+      case 'hangup':
+        void this.parts.dialog.bye('attendant hung up');
+        break;
+    }
+  }
+
+  private clearTimer(name: TimerName): void {
+    const timer = this.timers.get(name);
+    if (timer !== undefined) clearTimeout(timer);
+    this.timers.delete(name);
+  }
+
+  private play(prompt: Prompt): void {
+    this.playId += 1;
+    const id = this.playId;
+    this.parts.rtp.stopPlayback();
+    this.parts.prompts
+      .render(prompt, this.parts.store.locale, this.parts.storeDir)
+      .then(async (pcm) => {
+        if (id !== this.playId || this.closed) return;
+        const completed = await this.parts.rtp.play(pcm);
+        if (completed && id === this.playId) this.dispatch({ type: 'promptEnded' });
+      })
+      .catch((err: Error) => {
+        // A prompt that cannot be made must not stall the call: carry on as if it was played.
+        this.parts.log.error({ prompt: prompt.key, err: err.message }, 'prompt could not be played');
+        if (id === this.playId) this.dispatch({ type: 'promptEnded' });
+      });
+  }
+
+  private onUtterance(pcm8k: Int16Array, endedAt: number): void {
+    const listening = this.listening;
+    if (listening === undefined || this.recognizing || this.closed) return;
+    this.recognizing = true;
+    const speechEndAt = performance.now() - (Date.now() - endedAt);
+    const grammarFor = listening === 'name' ? Promise.resolve(this.parts.understanding.grammar) : this.answerGrammar().then((a) => a.grammar);
+    this.recognize(pcm8k, grammarFor)
+      .then(async (result) => {
+        if (this.closed) return;
+        if (listening === 'name') {
+          const understood = this.parts.understanding.understand(result);
+          if (this.parts.store.transcripts) this.transcripts.push(understood.transcript);
+          this.parts.log.info(
+            { decision: understood.decision.kind, confidence: round(understood.decision.confidence), entry: understood.decision.entry?.id, audio_ms: result.audioMs },
+            'heard a name',
+          );
+          this.dispatchHeard({ type: 'heard', decision: understood.decision }, speechEndAt);
+        } else {
+          const answer = (await this.answerGrammar()).interpret(result);
+          if (this.parts.store.transcripts) this.transcripts.push(result.nbest[0]?.text ?? '');
+          this.parts.log.info({ answer: answer.kind }, 'heard an answer');
+          this.dispatchHeard({ type: 'answered', answer }, speechEndAt);
+        }
+      })
+      .catch((err: Error) => {
+        this.parts.log.error({ err: err.message }, 'recognition failed; sending the caller to the operator');
+        this.dispatch({ type: 'failed', component: 'recognizer', reason: err.message });
+      })
+      .finally(() => {
+        this.recognizing = false;
+      });
+  }
+
+  /** What was heard goes to the flow; a transfer it decides on is timed from this end of speech. */
+  private dispatchHeard(event: FlowEvent, speechEndAt: number): void {
+    this.lastSpeechEndAt = speechEndAt;
+    try {
+      this.dispatch(event);
+    } finally {
+      this.lastSpeechEndAt = undefined;
+    }
+  }
+
+  private async recognize(pcm8k: Int16Array, grammar: Promise<Grammar>): Promise<RecognitionResult> {
+    const session = await this.parts.recognizer.start(await grammar);
+    try {
+      session.write(resample(pcm8k, 8000, 16000));
+      return await session.end();
+    } finally {
+      session.close();
+    }
+  }
+
+  private answerGrammar(): Promise<AnswerGrammar> {
+    if (this.state.phase !== 'disambiguating') return Promise.resolve(this.parts.confirm);
+    const key = this.state.choices.map((c) => `${c.id}:${c.department}`).join('|');
+    let grammar = choiceGrammars.get(key);
+    if (grammar === undefined) {
+      grammar = choiceAnswers(this.state.choices, this.parts.cmudict);
+      grammar.catch(() => choiceGrammars.delete(key));
+      choiceGrammars.set(key, grammar);
+      if (choiceGrammars.size > 500) choiceGrammars.delete(choiceGrammars.keys().next().value as string);
+    }
+    return grammar;
+  }
+
+  private async transfer(extension: string, entry?: DirectoryEntry): Promise<void> {
+    const { parts } = this;
+    if (this.lastSpeechEndAt !== undefined && this.decisionMs < 0) {
+      this.decisionMs = performance.now() - this.lastSpeechEndAt;
+      this.emit('decided', this.decisionMs);
+    }
+    parts.log.info({ extension, entry: entry?.id, mode: parts.transferrer.mode, decision_ms: Math.round(this.decisionMs) }, 'transferring');
+    let result: TransferResult;
+    try {
+      result = await parts.transferrer.transfer({
+      store: parts.store.id,
+      callId: parts.callId,
+      sipCallId: parts.dialog.callId,
+      extension,
+      name: entry === undefined ? undefined : displayName(entry),
+      caller: parts.caller,
+      dialog: parts.dialog,
+      pbxHost: parts.pbxHost,
+      hooks: parts.store.hooks,
+      });
+    } catch (err) {
+      result = { ok: false, reason: `transfer error: ${(err as Error).message}` };
+    }
+    this.transferReason = result.reason;
+    if (result.ok) {
+      parts.log.info({ extension, reason: result.reason }, 'transferred');
+      this.dispatch({ type: 'transferred' });
+    } else {
+      parts.log.warn({ extension, reason: result.reason }, 'transfer failed');
+      this.dispatch({ type: 'transferFailed', reason: result.reason });
+    }
+  }
+
+  /** Ends the call: timers, prompt, RTP, record. Safe to call more than once. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    this.endpointer.removeAllListeners();
+    this.parts.rtp.close();
+    if (this.parts.dialog.state !== 'terminated') void this.parts.dialog.bye('call closed');
+    const outcome: CallOutcome = this.state.outcome ?? 'abandoned';
+    const target = this.state.target;
+    const record: CallRecord = {
+      callId: this.parts.callId,
+      store: this.parts.store.id,
+      sipCallId: this.parts.dialog.callId,
+      startedAt: this.startedAt.toISOString(),
+      endedAt: new Date().toISOString(),
+      outcome,
+      extension: outcome === 'transferred' || outcome === 'operator' ? (target?.extension ?? '') : '',
+      entryId: outcome === 'transferred' ? (target?.entry?.id ?? '') : '',
+      path: this.state.path,
+      durationMs: Math.round(performance.now() - this.t0),
+      decisionMs: Math.round(this.decisionMs),
+      transcripts: this.transcripts,
+      transfer: this.parts.transferrer.mode,
+      reason: this.transferReason,
+    };
+    this.parts.log.info({ outcome, extension: record.extension, duration_ms: record.durationMs, decision_ms: record.decisionMs, path: record.path }, 'call ended');
+    this.emit('ended', record);
+  }
+}
+
+const round = (x: number): number => Math.round(x * 100) / 100;

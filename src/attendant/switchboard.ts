@@ -1,0 +1,241 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Logger } from 'pino';
+import { Cmudict } from '../asr/lexicon';
+import { Recognizer } from '../asr/recognizer';
+import { Store } from '../directory/directory-store';
+import { parseDtmfInfo } from '../media/dtmf';
+import { MediaClock } from '../media/media-clock';
+import { PromptLibrary } from '../media/prompts';
+import { PortRange, RtpSession } from '../media/rtp';
+import { GrpcHooksTransferrer } from '../pbx/hooks';
+import { ReferTransferrer } from '../pbx/refer';
+import { Transferrer } from '../pbx/transfer';
+import { parseNameAddr, parseUri } from '../sip/address';
+import { Dialog } from '../sip/dialog';
+import { header } from '../sip/message';
+import { formatSdp, negotiate, parseAudioOffer, rtpRemote, SdpError } from '../sip/sdp';
+import { IncomingInvite, SipUserAgent } from '../sip/user-agent';
+import { AnswerGrammar } from './answers';
+import { CallRecord, CallRecords } from './call-records';
+import { CallSession } from './call-session';
+import { FlowContext } from './flow';
+import { StoreUnderstanding } from './understanding';
+
+/**
+ * Takes the PBX's INVITEs: finds the store (Request-URI user = store id or number, else
+ * 404), checks capacity (503 + Retry-After), negotiates G.711 (488 when nothing fits),
+ * opens RTP, answers, and runs a CallSession until the call ends.
+ */
+
+export interface Route {
+  store: Store;
+  understanding: StoreUnderstanding;
+}
+
+export interface SwitchboardOptions {
+  ua: SipUserAgent;
+  route: (user: string) => Route | undefined | 'loading';
+  recognizer: Recognizer;
+  confirm: AnswerGrammar;
+  cmudict: Cmudict;
+  prompts: PromptLibrary;
+  records: CallRecords;
+  dataDir: string;
+  rtpHost: string;
+  rtpPorts: [number, number];
+  maxCalls: number;
+  /** True when recognition is so far behind that a new call would wait too long: 503. */
+  overloaded?: () => boolean;
+  log: Logger;
+  flow?: Partial<Omit<FlowContext, 'operator' | 'extensions'>>;
+  /** For tests: replaces the store's transferrers. */
+  transferrers?: { refer: Transferrer; grpc: Transferrer };
+}
+
+export interface SwitchboardStats {
+  active: number;
+  total: number;
+  rejected: Record<string, number>;
+  byOutcome: Record<string, number>;
+  decisionMs: number[];
+}
+
+export class Switchboard {
+  private readonly sessions = new Map<string, CallSession>();
+  private readonly dialogs = new Map<Dialog, CallSession>();
+  private readonly clock = new MediaClock();
+  private readonly ports: PortRange;
+  private readonly refer: Transferrer;
+  private readonly grpc: Transferrer;
+  readonly stats: SwitchboardStats = { active: 0, total: 0, rejected: {}, byOutcome: {}, decisionMs: [] };
+  private accepting = true;
+
+  constructor(private readonly o: SwitchboardOptions) {
+    this.ports = new PortRange(o.rtpPorts[0], o.rtpPorts[1]);
+    this.refer = o.transferrers?.refer ?? new ReferTransferrer();
+    this.grpc = o.transferrers?.grpc ?? new GrpcHooksTransferrer();
+    o.ua.onInvite = (invite) => {
+      this.take(invite).catch((err: Error) => {
+        o.log.error({ sip_call_id: invite.callId, err: err.message }, 'call could not be taken');
+        this.reject(invite, 500, err.message);
+      });
+    };
+    o.ua.reinviteAnswer = (dialog, offer) => this.reinvite(dialog, offer);
+    o.ua.on('malformed', (error, peer, answered) =>
+      o.log.warn({ peer: `${peer.transport}:${peer.host}:${peer.port}`, err: error.message, answered_400: answered }, 'malformed SIP message'),
+    );
+  }
+
+  get activeCalls(): number {
+    return this.sessions.size;
+  }
+
+  get lateMediaTicks(): number {
+    return this.clock.lateTicks;
+  }
+
+  private reject(invite: IncomingInvite, status: number, why: string, headers: [string, string][] = []): void {
+    this.stats.rejected[String(status)] = (this.stats.rejected[String(status)] ?? 0) + 1;
+    this.o.log.info({ call_id: randomBytes(8).toString('hex'), sip_call_id: invite.callId, status, why }, 'call refused');
+    invite.reject(status, headers);
+  }
+
+  private async take(invite: IncomingInvite): Promise<void> {
+    const { o } = this;
+    if (!this.accepting) {
+      this.reject(invite, 503, 'shutting down', [['Retry-After', '30']]);
+      return;
+    }
+    if (this.sessions.size >= o.maxCalls) {
+      this.reject(invite, 503, `at capacity (${o.maxCalls} calls)`, [['Retry-After', '5']]);
+      return;
+    }
+    if (o.overloaded?.() === true) {
+      // The calls already in will speak too: taking more now would make every caller wait.
+      this.reject(invite, 503, 'recognition is behind', [['Retry-After', '5']]);
+      return;
+    }
+    const user = invite.calledUser;
+    const route = o.route(user);
+    if (route === undefined) {
+      this.reject(invite, 404, `no store "${user.slice(0, 64)}"`);
+      return;
+    }
+    if (route === 'loading') {
+      this.reject(invite, 503, 'the store is still loading', [['Retry-After', '5']]);
+      return;
+    }
+    let negotiated;
+    try {
+      const type = header(invite.request, 'content-type') ?? '';
+      if (invite.request.body.length === 0) throw new SdpError('the INVITE has no SDP offer (late offer is not supported)');
+      if (!/^application\/sdp/i.test(type)) throw new SdpError(`the INVITE body is ${type || 'untyped'}, not application/sdp`);
+      negotiated = negotiate(parseAudioOffer(invite.request.body.toString('utf8')));
+    } catch (err) {
+      this.reject(invite, 488, (err as Error).message, [['Warning', `399 attendant "${(err as Error).message.replace(/"/g, "'")}"`]]);
+      return;
+    }
+    if (negotiated === undefined) {
+      this.reject(invite, 488, 'no common codec', [['Warning', '305 attendant "Incompatible media format: PCMU or PCMA at 8000 Hz only"']]);
+      return;
+    }
+    // Reserve the slot before the first await so that concurrent INVITEs see it.
+    const callId = randomBytes(8).toString('hex');
+    const placeholder = {} as CallSession;
+    this.sessions.set(callId, placeholder);
+    let rtp: RtpSession;
+    try {
+      rtp = await RtpSession.open(this.ports, o.rtpHost, this.clock);
+    } catch (err) {
+      this.sessions.delete(callId);
+      this.reject(invite, 503, (err as Error).message, [['Retry-After', '5']]);
+      return;
+    }
+    if (invite.canceled) {
+      this.sessions.delete(callId);
+      rtp.close();
+      return;
+    }
+    rtp.configure(rtpRemote(negotiated), negotiated.direction);
+    const local = o.ua.transport.advertisedHost(invite.peer);
+    const localMedia = { address: local, port: rtp.port, sessionId: Date.now(), sessionVersion: 1 };
+    const sdp = formatSdp(
+      localMedia,
+      [{ codec: negotiated.codec, payloadType: negotiated.payloadType }],
+      negotiated.dtmfPayloadType,
+      negotiated.direction,
+    );
+    const dialog = invite.accept(sdp);
+    const store = route.store;
+    const log = o.log.child({ call_id: callId, store: store.id });
+    const pbxHost = store.pbx !== '' ? store.pbx : `${invite.peer.host}${invite.peer.port === 5060 ? '' : `:${invite.peer.port}`}`;
+    const caller = parseUri(parseNameAddr(header(invite.request, 'from') ?? '')?.uri ?? '')?.user ?? '';
+    const session = new CallSession({
+      callId,
+      store,
+      understanding: route.understanding,
+      recognizer: o.recognizer,
+      confirm: o.confirm,
+      cmudict: o.cmudict,
+      prompts: o.prompts,
+      storeDir: join(o.dataDir, 'stores', store.id),
+      rtp,
+      dialog,
+      transferrer: store.transfer === 'grpc' ? this.grpc : this.refer,
+      pbxHost,
+      caller,
+      log,
+      localMedia,
+      flow: o.flow,
+    });
+    this.sessions.set(callId, session);
+    this.dialogs.set(dialog, session);
+    this.stats.active = this.sessions.size;
+    this.stats.total += 1;
+    log.info({ sip_call_id: dialog.callId, transport: invite.peer.transport }, 'call taken');
+    dialog.on('info', (request) => {
+      const digit = parseDtmfInfo(header(request, 'content-type') ?? '', request.body.toString('utf8'));
+      if (digit !== undefined) session.digit(digit);
+    });
+    invite.on('ackTimeout', () => log.warn('no ACK for our 200 OK; the call is dropped by its peer'));
+    session.on('decided', (ms) => {
+      this.stats.decisionMs.push(ms);
+      if (this.stats.decisionMs.length > 10_000) this.stats.decisionMs.splice(0, 5000);
+    });
+    session.on('ended', (record: CallRecord) => {
+      this.sessions.delete(callId);
+      this.dialogs.delete(dialog);
+      this.stats.active = this.sessions.size;
+      this.stats.byOutcome[record.outcome] = (this.stats.byOutcome[record.outcome] ?? 0) + 1;
+      try {
+        o.records.add(record);
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'call record could not be stored');
+      }
+    });
+    session.start();
+  }
+
+  /** Hold and unhold (§14 of RFC 3261, RFC 3264 §8.4): same codec, direction mirrored. */
+  private reinvite(dialog: Dialog, offerText: string): string | undefined {
+    const session = this.dialogs.get(dialog);
+    if (session === undefined) return undefined;
+    if (offerText === '') return dialog.localSdp;
+    try {
+      const negotiated = negotiate(parseAudioOffer(offerText));
+      if (negotiated === undefined) return undefined;
+      return session.reoffer(negotiated);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Refuses new calls (503) and waits up to `graceMs` for the calls in progress to end. */
+  async drain(graceMs: number): Promise<void> {
+    this.accepting = false;
+    const deadline = Date.now() + graceMs;
+    while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    for (const session of this.sessions.values()) if (typeof session.close === 'function') session.close();
+  }
+}

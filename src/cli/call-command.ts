@@ -1,0 +1,171 @@
+import { performance } from 'node:perf_hooks';
+import { readAudioFile } from '../media/audio-file';
+import { Endpointer } from '../media/endpointer';
+import { MediaClock } from '../media/media-clock';
+import { PromptLibrary } from '../media/prompts';
+import { PortRange, RtpSession } from '../media/rtp';
+import { formatSdp, negotiate, parseAudioOffer, rtpRemote } from '../sip/sdp';
+import { parseNameAddr, parseUri } from '../sip/address';
+import { header } from '../sip/message';
+import { Peer, SipTransport } from '../sip/transport';
+import { SipUserAgent } from '../sip/user-agent';
+import { Dialog } from '../sip/dialog';
+
+/**
+ * `attendant call <store>`: a test caller over real SIP and RTP. It calls the running
+ * service, waits for each prompt to finish, says its lines (espeak-ng, or a WAV file) or
+ * presses keys, and plays the PBX's part when attendant transfers: it accepts the REFER,
+ * reports the transfer as done (NOTIFY sipfrag 200) and prints where the call went.
+ */
+
+export type Turn = { say: string } | { wav: string } | { dtmf: string };
+
+export interface CallOptions {
+  store: string;
+  server: { host: string; port: number; transport: 'UDP' | 'TCP' };
+  turns: Turn[];
+  locale: 'fr-FR' | 'en-US';
+  dataDir: string;
+  timeoutMs: number;
+}
+
+export interface CallResult {
+  outcome: 'transferred' | 'refused' | 'ended' | 'timeout';
+  extension?: string;
+  name?: string;
+  status?: number;
+  reason?: string;
+  /** From the INVITE to the REFER. */
+  callMs: number;
+  /** From the end of our last line to the REFER. */
+  afterSpeechMs?: number;
+  promptsHeard: number;
+}
+
+export async function placeCall(o: CallOptions): Promise<CallResult> {
+  const prompts = new PromptLibrary(o.dataDir);
+  const lines: (Int16Array | string)[] = [];
+  for (const turn of o.turns) {
+    if ('say' in turn) lines.push(await prompts.synthesize(turn.say, o.locale));
+    else if ('wav' in turn) lines.push((await readAudioFile(turn.wav, 8000)).pcm);
+    else lines.push(turn.dtmf);
+  }
+  const host = await SipTransport.resolve(o.server.host);
+  const peer: Peer = { transport: o.server.transport, host, port: o.server.port };
+  const transport = await SipTransport.listen(host.startsWith('127.') ? '127.0.0.1' : '0.0.0.0', 0);
+  const ua = new SipUserAgent(transport);
+  const clock = new MediaClock();
+  const rtp = await RtpSession.open(new PortRange(40000, 49999), host.startsWith('127.') ? '127.0.0.1' : '0.0.0.0', clock, 60_000);
+  const local = transport.advertisedHost(peer);
+  const sdp = formatSdp(
+    { address: local, port: rtp.port, sessionId: Date.now(), sessionVersion: 1 },
+    [
+      { codec: 'PCMU', payloadType: 0 },
+      { codec: 'PCMA', payloadType: 8 },
+    ],
+    101,
+    'sendrecv',
+  );
+  const t0 = performance.now();
+  try {
+    let dialog: Dialog;
+    let answerSdp: string;
+    try {
+      const answered = await ua.invite(`sip:${o.store}@${o.server.host}:${o.server.port}`, peer, { from: `"attendant call" <sip:caller@${local}>`, sdp });
+      dialog = answered.dialog;
+      answerSdp = answered.response.body.toString('utf8');
+    } catch (err) {
+      const status = (err as { status?: number }).status;
+      return { outcome: 'refused', status, reason: (err as Error).message, callMs: performance.now() - t0, promptsHeard: 0 };
+    }
+    const media = negotiate(parseAudioOffer(answerSdp));
+    if (media === undefined) {
+      await dialog.bye('no codec');
+      return { outcome: 'refused', reason: 'the answer has no G.711 codec', callMs: performance.now() - t0, promptsHeard: 0 };
+    }
+    rtp.configure(rtpRemote(media), media.direction);
+    return await converse(dialog, rtp, lines, t0, o.timeoutMs);
+  } finally {
+    rtp.close();
+    ua.close();
+    await transport.close();
+  }
+}
+
+function converse(dialog: Dialog, rtp: RtpSession, lines: (Int16Array | string)[], t0: number, timeoutMs: number): Promise<CallResult> {
+  return new Promise((resolve) => {
+    let promptsHeard = 0;
+    let next = 0;
+    let lastLineEndedAt: number | undefined;
+    let done = false;
+    const finish = (result: Omit<CallResult, 'callMs' | 'promptsHeard'>): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve({ ...result, callMs: performance.now() - t0, promptsHeard });
+    };
+    const timer = setTimeout(() => {
+      finish({ outcome: 'timeout', reason: `no transfer within ${timeoutMs / 1000} s` });
+      void dialog.bye('timeout');
+    }, timeoutMs);
+    // attendant's prompts, as heard: each one's end is our turn to speak.
+    const ear = new Endpointer({ endSilenceMs: 700, minLevel: 200 });
+    rtp.on('frame', (frame) => ear.write(frame));
+    ear.on('utterance', () => {
+      promptsHeard += 1;
+      const line = lines[next];
+      if (line === undefined) return;
+      next += 1;
+      if (typeof line === 'string') {
+        for (const digit of line) rtp.sendDtmf(digit);
+        lastLineEndedAt = performance.now();
+      } else {
+        void rtp.play(line).then(() => {
+          lastLineEndedAt = performance.now();
+        });
+      }
+    });
+    dialog.on('refer', (request, respond) => {
+      respond(202);
+      const target = parseNameAddr(header(request, 'refer-to') ?? '');
+      const uri = target === undefined ? undefined : parseUri(target.uri);
+      // As the PBX would once the new call is answered (RFC 3515 §2.4.5).
+      void dialog
+        .request(
+          'NOTIFY',
+          [
+            ['Event', 'refer'],
+            ['Subscription-State', 'terminated;reason=noresource'],
+            ['Content-Type', 'message/sipfrag;version=2.0'],
+          ],
+          Buffer.from('SIP/2.0 200 OK\r\n'),
+        )
+        .catch(() => undefined);
+      finish({
+        outcome: 'transferred',
+        extension: uri?.user ?? target?.uri,
+        name: target?.display === '' ? undefined : target?.display,
+        afterSpeechMs: lastLineEndedAt === undefined ? undefined : performance.now() - lastLineEndedAt,
+      });
+      setTimeout(() => void dialog.bye('transferred'), 2000).unref();
+    });
+    dialog.on('terminated', (reason) => finish({ outcome: 'ended', reason }));
+  });
+}
+
+export function describeCall(result: CallResult): string {
+  const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+  switch (result.outcome) {
+    case 'transferred': {
+      const who = result.name === undefined ? '' : ` (${result.name})`;
+      const after = result.afterSpeechMs === undefined ? '' : `, ${s(result.afterSpeechMs)} after the end of speech`;
+      return `transferred to ${result.extension}${who} in ${s(result.callMs)}${after}`;
+    }
+    case 'refused':
+      return `the call was refused: ${result.reason}`;
+    case 'ended':
+      return `the call ended without a transfer after ${s(result.callMs)} (${result.reason}; ${result.promptsHeard} prompt(s) heard)`;
+    case 'timeout':
+      return `${result.reason}; ${result.promptsHeard} prompt(s) heard`;
+  }
+}

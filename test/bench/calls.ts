@@ -1,0 +1,194 @@
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CallRecords } from '../../src/attendant/call-records';
+import { run } from '../../src/cli/main';
+import { synthesize } from '../audio/synth';
+import { freePort } from '../integration/free-port';
+import { ANSWERED, expectReferTo, G711_OFFER, invite, playAudio, runSipp, scenario } from '../e2e/sipp';
+import { percentile } from './stats';
+
+/**
+ * npm run bench:calls [-- --levels 10,25,50,75,100 --max-calls 100 --over 120 --wait 3000]
+ *
+ * attendant serve, run as in production, called by sipp as the PBX: each call sends real RTP
+ * speech ("Sophie Martin", after `--wait` ms of the greeting), and must end in a REFER to
+ * 2014. For each level of concurrent calls: calls handled, failures, decision latency from
+ * the endpointer's end of speech to the REFER (p50/p95, from the call records), CPU
+ * seconds and RSS per call. Then one level above ATTENDANT_MAX_CALLS: the excess gets 503
+ * with Retry-After, and the admitted calls must still be transferred.
+ */
+
+const root = join(__dirname, '..', '..', '..');
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, clock ticks of 10 ms
+}
+
+function rssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m === null ? NaN : Number(m[1]) / 1024;
+  } catch {
+    throw new Error(`attendant serve (pid ${pid}) is gone: it crashed under load`);
+  }
+}
+
+async function metric(httpPort: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  const m = new RegExp(`^${name.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(text);
+  return m === null ? 0 : Number(m[1]);
+}
+
+interface Level {
+  concurrency: number;
+  rate: number;
+  calls: number;
+  ok: number;
+  failed: number;
+  refused503: number;
+  p50: number;
+  p95: number;
+  cpuPerCall: number;
+  rssPerCall: number;
+  rssPeak: number;
+  seconds: number;
+  transferred: number;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      levels: { type: 'string', default: '10,25,50,75,100' },
+      'max-calls': { type: 'string', default: '100' },
+      over: { type: 'string', default: '120' },
+      wait: { type: 'string', default: '3000' },
+      rounds: { type: 'string', default: '2' },
+    },
+  });
+  const maxCalls = Number(values['max-calls']);
+  const dir = mkdtempSync(join(tmpdir(), 'attendant-bench-calls-'));
+  const quiet = { out: () => undefined, err: () => undefined };
+  await run(['directory', 'import', 'demo', join(root, 'directory-fixtures', 'demo-store.csv')], quiet, { ATTENDANT_DATA_DIR: dir });
+  const speech = await synthesize({ text: 'Sophie Martin', synth: 'espeak', voice: 'en-us', condition: 'clean' });
+  // A phone line carries RTP all along: the caller's silence while the greeting plays, then the name.
+  const audio = join(dir, 'caller.wav');
+  await promisify(execFile)('sox', [speech, audio, 'pad', String(Number(values.wait) / 1000), '1']);
+  const [sipPort, httpPort, grpcPort] = [await freePort(), await freePort(), await freePort()];
+  const child: ChildProcess = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
+    env: {
+      ...process.env,
+      ATTENDANT_DATA_DIR: dir,
+      ATTENDANT_SIP_PORT: String(sipPort),
+      ATTENDANT_HTTP_PORT: String(httpPort),
+      ATTENDANT_GRPC_PORT: String(grpcPort),
+      ATTENDANT_MAX_CALLS: String(maxCalls),
+      ATTENDANT_RTP_PORTS: '22000-23999',
+      ATTENDANT_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const stop = (): void => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.on('exit', stop);
+  for (let i = 0; ; i += 1) {
+    const ok = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.status === 200).catch(() => false);
+    if (ok) break;
+    if (i > 240) throw new Error('attendant serve did not become ready');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const pid = child.pid as number;
+  const xml = scenario('bench', [invite(G711_OFFER), ...ANSWERED, ...playAudio(audio, 100), ...expectReferTo('2014')]);
+  console.log(`attendant serve (pid ${pid}), engine pocketsphinx, ${process.env.ATTENDANT_ASR_WORKERS ?? 'one worker per core'}; ATTENDANT_MAX_CALLS=${maxCalls}`);
+  console.log(`each call: RTP silence for ${values.wait} ms (the caller listens), then "Sophie Martin", REFER to 2014 expected\n`);
+
+  const callSeconds = Number(values.wait) / 1000 + 4;
+  const runLevel = async (concurrency: number): Promise<Level> => {
+    const calls = concurrency * Number(values.rounds);
+    const records = CallRecords.open(dir);
+    const before = new Set(records.list('demo', 1000).map((r) => r.callId));
+    records.close();
+    const refusedBefore = await metric(httpPort, 'attendant_calls_refused_total{status="503"}');
+    const cpu0 = cpuSeconds(pid);
+    const rss0 = rssMb(pid);
+    let rssPeak = rss0;
+    const sampler = setInterval(() => {
+      rssPeak = Math.max(rssPeak, rssMb(pid));
+    }, 200);
+    const rate = Math.max(1, Math.round(concurrency / callSeconds));
+    const result = await runSipp(xml, {
+      target: `127.0.0.1:${sipPort}`,
+      service: 'demo',
+      calls,
+      limit: concurrency,
+      // Arrivals spread over one call's length, as callers do, so that `concurrency` calls overlap.
+      rate,
+      localPort: await freePort(),
+      mediaPort: 36000,
+      timeoutS: 60 + calls,
+      stats: true,
+    });
+    clearInterval(sampler);
+    // Let the last records land.
+    await new Promise((r) => setTimeout(r, 1500));
+    const cpu = cpuSeconds(pid) - cpu0;
+    const after = CallRecords.open(dir);
+    const fresh = after.list('demo', 1000).filter((r) => !before.has(r.callId));
+    after.close();
+    const latencies = fresh.filter((r) => r.decisionMs >= 0).map((r) => r.decisionMs);
+    const ok = Number(result.stats?.['SuccessfulCall(C)'] ?? 0);
+    const failed = Number(result.stats?.['FailedCall(C)'] ?? calls - ok);
+    return {
+      concurrency,
+      rate,
+      calls,
+      ok,
+      failed,
+      refused503: (await metric(httpPort, 'attendant_calls_refused_total{status="503"}')) - refusedBefore,
+      p50: percentile(latencies, 50),
+      p95: percentile(latencies, 95),
+      cpuPerCall: cpu / Math.max(1, fresh.length),
+      rssPerCall: (rssPeak - rss0) / concurrency,
+      rssPeak,
+      seconds: result.ms / 1000,
+      transferred: fresh.filter((r) => r.outcome === 'transferred').length,
+    };
+  };
+
+  console.log('| concurrent calls | new calls/s | calls | ok | failed | failure % | decision p50 ms | p95 ms | CPU s per call | RSS MB per call | peak RSS MB | wall s |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  let best = 0;
+  let fast = 0;
+  for (const concurrency of values.levels.split(',').map(Number)) {
+    const l = await runLevel(concurrency);
+    const failurePct = (100 * l.failed) / l.calls;
+    if (failurePct <= 1) best = Math.max(best, concurrency);
+    if (failurePct <= 1 && l.p95 <= 300) fast = Math.max(fast, concurrency);
+    console.log(
+      `| ${l.concurrency} | ${l.rate} | ${l.calls} | ${l.ok} | ${l.failed} | ${failurePct.toFixed(1)} | ${l.p50.toFixed(0)} | ${l.p95.toFixed(0)} | ${l.cpuPerCall.toFixed(3)} | ${l.rssPerCall.toFixed(2)} | ${l.rssPeak.toFixed(0)} | ${l.seconds.toFixed(1)} |`,
+    );
+  }
+  console.log(`\nhighest concurrency with ≤1% failures: ${best}; with decision p95 ≤ 300 ms: ${fast > 0 ? fast : 'none'}`);
+
+  const over = Number(values.over);
+  if (over > maxCalls) {
+    const l = await runLevel(over);
+    console.log(
+      `\nover capacity: ${over} concurrent calls against ATTENDANT_MAX_CALLS=${maxCalls}: ${l.refused503} got 503 + Retry-After, ` +
+        `${l.transferred} admitted calls were transferred, ${l.ok} sipp calls succeeded, decision p95 ${l.p95.toFixed(0)} ms`,
+    );
+  }
+  stop();
+  process.exit(0);
+}
+
+main().catch((err: Error) => {
+  console.error(err.message);
+  process.exit(1);
+});

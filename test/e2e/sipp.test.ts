@@ -1,0 +1,230 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { freePort } from '../integration/free-port';
+import { run } from '../../src/cli/main';
+import { synthesize } from '../audio/synth';
+import { pbxHooksService, TransferCallRequest } from '../../src/pbx/hooks';
+import {
+  ACK_2XX, ACK_FAILURE, ANSWERED, ANSWER_REQUEST, expectReferTo, G711_OFFER, G729_OFFER, inDialogRequest, invite, playAudio, runSipp, scenario,
+} from './sipp';
+
+/**
+ * attendant serve driven by sipp as the PBX: real SIP over UDP and TCP, real RTP audio
+ * (sipp's rtp_stream plays generated speech), real recognition, REFER checked by sipp.
+ */
+
+const root = join(__dirname, '..', '..', '..');
+
+/** sipp ran every call to its end, with nothing unexpected: else its own words are the failure. */
+function expectSuccess(r: { code: number; errors: string; stdout: string }): void {
+  if (r.code !== 0 || r.errors !== '') throw new Error(`sipp exit ${r.code}\n${r.errors}\n${r.stdout.slice(-1500)}`);
+}
+
+describe('attendant serve as a PBX sees it (sipp)', () => {
+  let dir: string;
+  let child: ChildProcess;
+  let log = '';
+  let sipPort: number;
+  let httpPort: number;
+  let hooks: grpc.Server;
+  const hookCalls: TransferCallRequest[] = [];
+  let hookAccepts = true;
+  const env = (): NodeJS.ProcessEnv => ({ ...process.env, ATTENDANT_DATA_DIR: dir });
+  const cli = async (args: string[]): Promise<{ code: number; out: string[] }> => {
+    const out: string[] = [];
+    const code = await run(args, { out: (t) => out.push(t), err: (t) => out.push(t) }, { ...env(), ATTENDANT_SIP_PORT: String(sipPort), ATTENDANT_LOG_LEVEL: 'silent' });
+    return { code, out };
+  };
+  const sipp = async (xml: string, opts: { service?: string; transport?: 'u1' | 't1' } = {}) =>
+    runSipp(xml, { target: `127.0.0.1:${sipPort}`, service: opts.service ?? 'demo', transport: opts.transport, localPort: await freePort(), mediaPort: 30000 + Math.floor(Math.random() * 5000) * 2, timeoutS: 45 });
+  const metric = async (name: string): Promise<number> => {
+    const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    const m = new RegExp(`^${name.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(text);
+    return m === null ? NaN : Number(m[1]);
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'attendant-e2e-'));
+    // A PBX's gRPC hooks, for the store that transfers by gRPC.
+    hooks = new grpc.Server();
+    hooks.addService(pbxHooksService(), {
+      TransferCall: (call: grpc.ServerUnaryCall<TransferCallRequest, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        hookCalls.push(call.request);
+        cb(null, hookAccepts ? { accepted: true, reason: '' } : { accepted: false, reason: 'extension busy' });
+      },
+    });
+    const hooksPort = await new Promise<number>((resolve, reject) =>
+      hooks.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    sipPort = await freePort();
+    httpPort = await freePort();
+    const quiet = { out: () => undefined, err: () => undefined };
+    expect(await run(['directory', 'import', 'demo', join(root, 'directory-fixtures', 'demo-store.csv')], quiet, env())).toBe(0);
+    expect(await run(['directory', 'import', 'hooked', join(root, 'directory-fixtures', 'demo-store.csv')], quiet, env())).toBe(0);
+    expect(await run(['store', 'update', 'hooked', '--transfer', 'grpc', '--hooks', `127.0.0.1:${hooksPort}`, '--operator', '9', '--transcripts', 'on'], quiet, env())).toBe(0);
+    child = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
+      env: {
+        ...env(),
+        ATTENDANT_SIP_PORT: String(sipPort),
+        ATTENDANT_HTTP_PORT: String(httpPort),
+        ATTENDANT_GRPC_PORT: String(await freePort()),
+        ATTENDANT_RTP_PORTS: '21000-21999',
+        ATTENDANT_ASR_WORKERS: '2',
+      },
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      log += d.toString();
+    });
+    const until = Date.now() + 60_000;
+    for (;;) {
+      const ok = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.status === 200).catch(() => false);
+      if (ok) break;
+      if (Date.now() > until) throw new Error(`attendant serve did not become ready:\n${log.slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }, 90_000);
+
+  afterAll(async () => {
+    child?.kill('SIGKILL');
+    hooks?.forceShutdown();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const speech = (text: string): Promise<string> => synthesize({ text, synth: 'espeak', voice: 'en-us', condition: 'clean' });
+
+  it('routes a caller who says "Sophie Martin" to extension 2014 with a REFER (UDP), barging in on the greeting', async () => {
+    const audio = await speech('Sophie Martin');
+    const r = await sipp(scenario('speech', [invite(G711_OFFER), ...ANSWERED, ...playAudio(audio, 1000), ...expectReferTo('2014')]));
+    expectSuccess(r);
+  });
+
+  it('does the same over TCP', async () => {
+    const audio = await speech('Sophie Martin');
+    const r = await sipp(scenario('speech-tcp', [invite(G711_OFFER), ...ANSWERED, ...playAudio(audio, 1000), ...expectReferTo('2014')]), { transport: 't1' });
+    expectSuccess(r);
+  });
+
+  it('transfers to an extension dialled with SIP INFO keypad presses', async () => {
+    const keys = ['2', '0', '1', '2', '#'].flatMap((digit, i) => [
+      inDialogRequest('INFO', 2 + i, ['Content-Type: application/dtmf-relay'], `Signal=${digit}\nDuration=160`),
+      '<recv response="200"/>',
+    ]);
+    const r = await sipp(scenario('info-dtmf', [invite(G711_OFFER), ...ANSWERED, '<pause milliseconds="500"/>', ...keys, ...expectReferTo('2012', 10)]));
+    expectSuccess(r);
+  });
+
+  it('transfers to an extension dialled with RFC 4733 telephone-events (attendant call --dtmf)', async () => {
+    const { code, out } = await cli(['call', 'demo', '--server', `127.0.0.1:${sipPort}`, '--dtmf', '2013#', '--timeout', '30']);
+    expect(out.join('\n')).toMatch(/^transferred to 2013 \(Paul Martin\) in /);
+    expect(code).toBe(0);
+  });
+
+  it('keeps going when the caller hangs up mid-prompt, and records the call as abandoned', async () => {
+    const before = await metric('attendant_calls_total{outcome="abandoned"}');
+    const r = await sipp(scenario('hangup', [invite(G711_OFFER), ...ANSWERED, '<pause milliseconds="800"/>', inDialogRequest('BYE', 2), '<recv response="200"/>']));
+    expectSuccess(r);
+    for (let i = 0; i < 20 && (await metric('attendant_calls_total{outcome="abandoned"}')) === before; i += 1) await new Promise((res) => setTimeout(res, 100));
+    expect(await metric('attendant_calls_total{outcome="abandoned"}')).toBe(before + 1);
+    expect(await metric('attendant_active_calls')).toBe(0);
+  });
+
+  it('answers 404 for a store that does not exist', async () => {
+    const r = await sipp(scenario('unknown', [invite(G711_OFFER), '<recv response="100" optional="true"/>', '<recv response="404"/>', ACK_FAILURE]), { service: 'no-such-store' });
+    expectSuccess(r);
+  });
+
+  it('answers 488 when no codec fits (G.729 only)', async () => {
+    const r = await sipp(scenario('g729', [invite(G729_OFFER), '<recv response="100" optional="true"/>', '<recv response="488"/>', ACK_FAILURE]));
+    expectSuccess(r);
+  });
+
+  it('answers OPTIONS with 200 and what it allows', async () => {
+    const options = `<send retrans="500"><![CDATA[
+OPTIONS sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:pbx@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 OPTIONS
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>`;
+    const r = await sipp(scenario('options', [options, '<recv response="200"><action><ereg regexp="Allow: .*REFER" search_in="msg" check_it="true" assign_to="a"/></action></recv>']));
+    expectSuccess(r);
+  });
+
+  it('puts the call on hold and back with re-INVITEs, then hangs up cleanly', async () => {
+    const hold = G711_OFFER.replace('a=sendrecv', 'a=sendonly');
+    const r = await sipp(
+      scenario('hold', [
+        invite(G711_OFFER),
+        ...ANSWERED,
+        '<pause milliseconds="500"/>',
+        invite(hold, 2, true),
+        '<recv response="100" optional="true"/>',
+        '<recv response="200"><action><ereg regexp="a=recvonly" search_in="body" check_it="true" assign_to="h"/></action></recv>',
+        ACK_2XX(2),
+        '<pause milliseconds="500"/>',
+        invite(G711_OFFER, 3, true),
+        '<recv response="100" optional="true"/>',
+        '<recv response="200"><action><ereg regexp="a=sendrecv" search_in="body" check_it="true" assign_to="u"/></action></recv>',
+        ACK_2XX(3),
+        inDialogRequest('BYE', 4),
+        '<recv response="200"/>',
+      ]),
+    );
+    expectSuccess(r);
+  });
+
+  it('answers a malformed request with 400, drops garbage, and keeps serving', async () => {
+    const socket = createSocket('udp4');
+    const replies: string[] = [];
+    socket.on('message', (m) => replies.push(m.toString()));
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+    const send = (text: string | Buffer): Promise<void> => new Promise((resolve) => socket.send(text, sipPort, '127.0.0.1', () => resolve()));
+    await send(Buffer.from([0xde, 0xad, 0xbe, 0xef, 0, 1, 2]));
+    await send('INVITE sip:demo@127.0.0.1 SIP/2.0\r\n\r\n');
+    const port = (socket.address() as { port: number }).port;
+    await send(
+      `INVITE sip:demo@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bKbad1\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:demo@127.0.0.1>\r\nCall-ID: bad-1\r\nCSeq: one INVITE\r\nContent-Length: 0\r\n\r\n`,
+    );
+    await send(
+      `OPTIONS sip:demo@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bKok1\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:demo@127.0.0.1>\r\nCall-ID: ok-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`,
+    );
+    for (let i = 0; i < 30 && replies.length < 2; i += 1) await new Promise((r) => setTimeout(r, 100));
+    socket.close();
+    expect(replies.find((m) => m.includes('bad-1'))).toMatch(/^SIP\/2\.0 400 Bad Request \(CSeq "one INVITE"/);
+    expect(replies.find((m) => m.includes('ok-1'))).toMatch(/^SIP\/2\.0 200 OK/);
+    expect(replies).toHaveLength(2);
+  });
+
+  it('transfers through the PBX gRPC hooks when the store is set to, and to the operator when the hook refuses', async () => {
+    hookAccepts = true;
+    await cli(['call', 'hooked', '--server', `127.0.0.1:${sipPort}`, '--dtmf', '2014#', '--timeout', '20']);
+    expect(hookCalls).toHaveLength(1);
+    expect(hookCalls[0]).toMatchObject({ store: 'hooked', extension: '2014', caller: 'caller' });
+    expect(hookCalls[0].sip_call_id).toMatch(/@attendant$/);
+
+    hookAccepts = false;
+    await cli(['call', 'hooked', '--server', `127.0.0.1:${sipPort}`, '--dtmf', '2014#', '--timeout', '20']);
+    expect(hookCalls.slice(1).map((c) => c.extension)).toEqual(['2014', '9']);
+
+    const { out } = await cli(['calls', 'hooked', '--json']);
+    const records = out.map((l) => JSON.parse(l) as { outcome: string; extension: string; path: string[]; transfer: string });
+    expect(records[0]).toMatchObject({ outcome: 'failed', transfer: 'grpc' });
+    expect(records[0].path).toEqual(['keypad:2014', 'transfer:2014:keypad', 'transfer-failed', 'transfer:operator:failure', 'transfer-failed']);
+    expect(records[1]).toMatchObject({ outcome: 'transferred', extension: '2014', transfer: 'grpc' });
+  });
+
+  it('puts a call id on every log line of a call', () => {
+    const lines = log.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const callLines = lines.filter((l) => typeof l.msg === 'string' && /^(call |heard|transferr|call flow|dialog ended)/.test(l.msg));
+    expect(callLines.length).toBeGreaterThan(10);
+    for (const line of callLines) expect(line.call_id).toMatch(/^[0-9a-f]{16}$/);
+  });
+});

@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveEngine } from '../../src/asr/engine';
+import { RecognizerPool } from '../../src/asr/pool';
+import { choiceAnswers, confirmAnswers, AnswerGrammar } from '../../src/attendant/answers';
+import { loadCmudict } from '../../src/cli/recognize-command';
+import { readDirectory } from '../../src/directory/directory-file';
+import { readAudioFile } from '../../src/media/audio-file';
+import { synthesize } from '../audio/synth';
+
+const root = join(__dirname, '..', '..', '..');
+const demo = readDirectory(readFileSync(join(root, 'directory-fixtures', 'demo-store.csv')), 'demo-store.csv').entries;
+const paulBakery = demo.find((e) => e.id === 'p02');
+const paulOptics = demo.find((e) => e.id === 'p03');
+
+describe('answers to attendant questions, on real audio', () => {
+  let pool: RecognizerPool;
+  let confirm: AnswerGrammar;
+  let choices: AnswerGrammar;
+
+  beforeAll(async () => {
+    if (paulBakery === undefined || paulOptics === undefined) throw new Error('the demo store lost its Paul Martins');
+    pool = await RecognizerPool.create(resolveEngine('pocketsphinx'), 2);
+    confirm = await confirmAnswers(loadCmudict());
+    choices = await choiceAnswers([paulBakery, paulOptics], loadCmudict());
+  });
+  afterAll(() => pool.close());
+
+  const answer = async (grammar: AnswerGrammar, text: string, voice = 'en-us') => {
+    const file = await synthesize({ text, synth: 'espeak', voice, condition: 'clean' });
+    const session = await pool.start(grammar.grammar);
+    session.write((await readAudioFile(file)).pcm);
+    const result = await session.end();
+    session.close();
+    return grammar.interpret(result);
+  };
+
+  it.each([
+    ['yes', 'en-us', 'yes'],
+    ['no', 'en-us', 'no'],
+    ['oui', 'fr', 'yes'],
+    ['non', 'fr', 'no'],
+  ])('hears "%s" (%s voice) as %s', async (text, voice, kind) => {
+    expect((await answer(confirm, text, voice)).kind).toBe(kind);
+  });
+
+  it('tells homonyms apart by department, in French or in English (the department\'s English name too)', async () => {
+    expect(await answer(choices, 'optician')).toEqual({ kind: 'choice', index: 1 });
+    expect(await answer(choices, 'boulangerie', 'fr')).toEqual({ kind: 'choice', index: 0 });
+    expect(await answer(choices, 'bakery')).toEqual({ kind: 'choice', index: 0 });
+    expect(await answer(choices, 'the second one')).toEqual({ kind: 'choice', index: 1 });
+  });
+
+  it('takes nothing said, or a poor fit, as unclear rather than a guess', () => {
+    expect(confirm.interpret({ nbest: [], confidence: 0, audioMs: 500 })).toEqual({ kind: 'unclear' });
+    expect(confirm.interpret({ nbest: [{ text: 'yes', score: 0 }], confidence: 1, audioMs: 500, fit: -6 })).toEqual({ kind: 'unclear' });
+    expect(confirm.interpret({ nbest: [{ text: 'yes', score: 0 }], confidence: 1, audioMs: 500, fit: -0.5 })).toEqual({ kind: 'yes' });
+  });
+});
