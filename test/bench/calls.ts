@@ -12,11 +12,11 @@ import { ANSWERED, expectReferTo, G711_OFFER, invite, playAudio, runSipp, scenar
 import { percentile } from './stats';
 
 /**
- * npm run bench:calls [-- --levels 10,25,50,75,100 --max-calls 100 --over 120 --wait 3000]
+ * npm run bench:calls [-- --levels 10,25,50,75,100 --max-calls 100 --over 120 --wait 8000]
  *
  * attendant serve, run as in production, called by sipp as the PBX: each call sends real RTP
- * speech ("Sophie Martin", after `--wait` ms of the greeting), and must end in a REFER to
- * 2014. For each level of concurrent calls: calls handled, failures, decision latency from
+ * speech ("Sophie Martin", after `--wait` ms: by default 8 s, the demo store's
+ * greeting heard out (6.9 s in French, 7.8 s in English)), and must end in a REFER to 2014. For each level of concurrent calls: calls handled, failures, decision latency from
  * the endpointer's end of speech to the REFER (p50/p95, from the call records), CPU
  * seconds and RSS per call. Then one level above ATTENDANT_MAX_CALLS: the excess gets 503
  * with Retry-After, and the admitted calls must still be transferred.
@@ -24,8 +24,10 @@ import { percentile } from './stats';
 
 const root = join(__dirname, '..', '..', '..');
 
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+/** CPU seconds of the whole process, or of its main thread (SIP, RTP, endpointing, the call flow) alone. */
+function cpuSeconds(pid: number, mainThreadOnly = false): number {
+  const path = mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`;
+  const fields = readFileSync(path, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, clock ticks of 10 ms
 }
 
@@ -44,6 +46,13 @@ async function metric(httpPort: number, name: string): Promise<number> {
   return m === null ? 0 : Number(m[1]);
 }
 
+/** Busy and total CPU ticks of the whole machine (attendant, sipp playing the PBX, this script). */
+function machineTicks(): { busy: number; total: number } {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = cpu.reduce((a, b) => a + b, 0);
+  return { busy: total - cpu[3] - cpu[4], total }; // idle and iowait are not busy
+}
+
 interface Level {
   concurrency: number;
   rate: number;
@@ -54,6 +63,8 @@ interface Level {
   p50: number;
   p95: number;
   cpuPerCall: number;
+  mainCpuPerCall: number;
+  machineBusyPct: number;
   rssPerCall: number;
   rssPeak: number;
   seconds: number;
@@ -66,7 +77,7 @@ async function main(): Promise<void> {
       levels: { type: 'string', default: '10,25,50,75,100' },
       'max-calls': { type: 'string', default: '100' },
       over: { type: 'string', default: '120' },
-      wait: { type: 'string', default: '3000' },
+      wait: { type: 'string', default: '8000' },
       rounds: { type: 'string', default: '2' },
     },
   });
@@ -116,6 +127,8 @@ async function main(): Promise<void> {
     records.close();
     const refusedBefore = await metric(httpPort, 'attendant_calls_refused_total{status="503"}');
     const cpu0 = cpuSeconds(pid);
+    const main0 = cpuSeconds(pid, true);
+    const machine0 = machineTicks();
     const rss0 = rssMb(pid);
     let rssPeak = rss0;
     const sampler = setInterval(() => {
@@ -138,6 +151,8 @@ async function main(): Promise<void> {
     // Let the last records land.
     await new Promise((r) => setTimeout(r, 1500));
     const cpu = cpuSeconds(pid) - cpu0;
+    const mainCpu = cpuSeconds(pid, true) - main0;
+    const machine1 = machineTicks();
     const after = CallRecords.open(dir);
     const fresh = after.list('demo', 1000).filter((r) => !before.has(r.callId));
     after.close();
@@ -154,6 +169,8 @@ async function main(): Promise<void> {
       p50: percentile(latencies, 50),
       p95: percentile(latencies, 95),
       cpuPerCall: cpu / Math.max(1, fresh.length),
+      mainCpuPerCall: mainCpu / Math.max(1, fresh.length),
+      machineBusyPct: (100 * (machine1.busy - machine0.busy)) / Math.max(1, machine1.total - machine0.total),
       rssPerCall: (rssPeak - rss0) / concurrency,
       rssPeak,
       seconds: result.ms / 1000,
@@ -161,8 +178,8 @@ async function main(): Promise<void> {
     };
   };
 
-  console.log('| concurrent calls | new calls/s | calls | ok | failed | failure % | decision p50 ms | p95 ms | CPU s per call | RSS MB per call | peak RSS MB | wall s |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| concurrent calls | new calls/s | calls | ok | failed | failure % | decision p50 ms | p95 ms | CPU s per call | of which main thread | machine busy % | RSS MB per call | peak RSS MB | wall s |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   let best = 0;
   let fast = 0;
   for (const concurrency of values.levels.split(',').map(Number)) {
@@ -171,7 +188,7 @@ async function main(): Promise<void> {
     if (failurePct <= 1) best = Math.max(best, concurrency);
     if (failurePct <= 1 && l.p95 <= 300) fast = Math.max(fast, concurrency);
     console.log(
-      `| ${l.concurrency} | ${l.rate} | ${l.calls} | ${l.ok} | ${l.failed} | ${failurePct.toFixed(1)} | ${l.p50.toFixed(0)} | ${l.p95.toFixed(0)} | ${l.cpuPerCall.toFixed(3)} | ${l.rssPerCall.toFixed(2)} | ${l.rssPeak.toFixed(0)} | ${l.seconds.toFixed(1)} |`,
+      `| ${l.concurrency} | ${l.rate} | ${l.calls} | ${l.ok} | ${l.failed} | ${failurePct.toFixed(1)} | ${l.p50.toFixed(0)} | ${l.p95.toFixed(0)} | ${l.cpuPerCall.toFixed(3)} | ${l.mainCpuPerCall.toFixed(3)} | ${l.machineBusyPct.toFixed(0)} | ${l.rssPerCall.toFixed(2)} | ${l.rssPeak.toFixed(0)} | ${l.seconds.toFixed(1)} |`,
     );
   }
   console.log(`\nhighest concurrency with ≤1% failures: ${best}; with decision p95 ≤ 300 ms: ${fast > 0 ? fast : 'none'}`);
