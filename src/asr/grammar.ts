@@ -67,6 +67,15 @@ export async function buildGrammar(entries: DirectoryEntry[], cmudict: Cmudict):
   const operatorPhrases = OPERATOR_PHRASES.filter((p) => !names.has(spokenWords(p).map((w) => w.token).join(' ')));
   if (names.size === 0) throw new Error('the directory has no enabled entry to recognize');
 
+  // JSGF has no empty alternative: a rule is only written, and only referred to, when it has phrases
+  // (a store of people alone has no <service>, one of services alone no <last_name>).
+  const fullNames = [...names].filter((n) => !lastNames.has(n) && !services.has(n));
+  const nameParts = [
+    ...fullNames,
+    ...(lastNames.size > 0 ? ['[<title>] <last_name>'] : []),
+    ...(services.size > 0 ? ['[<article>] <service>'] : []),
+  ];
+  const operators = alternatives(operatorPhrases);
   const jsgf = [
     '#JSGF V1.0;',
     'grammar store;',
@@ -74,13 +83,11 @@ export async function buildGrammar(entries: DirectoryEntry[], cmudict: Cmudict):
     `<greeting> = ${alternatives(GREETINGS)};`,
     `<leading> = ${alternatives(LEADING_PHRASES)};`,
     `<trailing> = ${alternatives(TRAILING_PHRASES)};`,
-    '<target> = <name> | <operator>;',,
-    `<operator> = ${alternatives(operatorPhrases)};`,
-    `<name> = ${[...names].filter((n) => !lastNames.has(n) && !services.has(n)).join(' | ')} | [<title>] <last_name> | [<article>] <service>;`,
-    `<title> = ${alternatives(TITLES)};`,
-    `<last_name> = ${[...lastNames].join(' | ')};`,
-    `<article> = ${alternatives(ARTICLES)};`,
-    `<service> = ${[...services].join(' | ')};`,
+    operators === '' ? '<target> = <name>;' : '<target> = <name> | <operator>;',
+    ...(operators === '' ? [] : [`<operator> = ${operators};`]),
+    `<name> = ${nameParts.join(' | ')};`,
+    ...(lastNames.size > 0 ? [`<title> = ${alternatives(TITLES)};`, `<last_name> = ${[...lastNames].join(' | ')};`] : []),
+    ...(services.size > 0 ? [`<article> = ${alternatives(ARTICLES)};`, `<service> = ${[...services].join(' | ')};`] : []),
     '',
   ].join('\n');
 

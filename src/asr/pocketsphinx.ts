@@ -74,8 +74,12 @@ function loadApi(): Api {
   // writing to it (heap corruption: "free(): invalid pointer"). Logging is switched off
   // instead, once: no callback for messages, no FILE for the configuration dump ps_init
   // writes (it would land on stderr, amid the JSON log). Errors still come back as return codes.
-  api.err_set_callback(null, null);
-  api.err_set_logfp(null);
+  // ATTENDANT_PS_LOG=1 leaves sphinxbase's own messages on stderr (safe: stderr is never
+  // swapped), to see why it refused a grammar or a model.
+  if (process.env.ATTENDANT_PS_LOG !== '1') {
+    api.err_set_callback(null, null);
+    api.err_set_logfp(null);
+  }
   return api;
 }
 
@@ -112,7 +116,7 @@ class Search {
     if (ps === null) throw new Error(`pocketsphinx could not load its model from ${modelDir}`);
     if (lib.ps_set_jsgf_string(ps, 'g', jsgf) < 0 || lib.ps_set_search(ps, 'g') < 0) {
       lib.ps_free(ps);
-      throw new Error('pocketsphinx rejected the grammar');
+      throw new Error('pocketsphinx rejected the grammar (ATTENDANT_PS_LOG=1 shows its messages on stderr)');
     }
     return new Search(lib, ps);
   }
