@@ -43,6 +43,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   const stores = new Map<string, StoreUnderstanding>();
   const numbers = new Map<string, string>();
   let switchboard: Switchboard | undefined;
+  let tcpRefused = 0;
   const callMetrics = (): string[] => {
     if (switchboard === undefined) return [];
     const st = switchboard.stats;
@@ -65,6 +66,9 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
       '# HELP attendant_media_late_ticks 20 ms media ticks that ran late (event loop overloaded).',
       '# TYPE attendant_media_late_ticks counter',
       `attendant_media_late_ticks ${switchboard.lateMediaTicks}`,
+      '# HELP attendant_sip_tcp_refused_total Inbound SIP TCP connections closed by a limit (too many, or no message in time).',
+      '# TYPE attendant_sip_tcp_refused_total counter',
+      `attendant_sip_tcp_refused_total ${tcpRefused}`,
     ];
   };
   const http = createServer((req, res) => {
@@ -123,6 +127,20 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   const confirm = await confirmAnswers(cmudict);
   const records = CallRecords.open(settings.dataDir);
   const transport = await SipTransport.listen(settings.sipHost, settings.sipPort);
+  // A socket error (a peer unreachable, a full buffer) concerns one message, not the service.
+  transport.on('error', (err) => log.warn({ err: err.message }, 'SIP transport error'));
+  // TCP connections closed by a limit: counted, and logged at most every 10 s (a flood must not flood the log).
+  let lastRefusalLog = 0;
+  let refusalsUnlogged = 0;
+  transport.on('refused', (reason, peer) => {
+    tcpRefused += 1;
+    refusalsUnlogged += 1;
+    const now = Date.now();
+    if (now - lastRefusalLog < 10_000) return;
+    log.warn({ peer: `${peer.transport}:${peer.host}:${peer.port}`, reason, since_last_line: refusalsUnlogged }, 'SIP TCP connection closed');
+    lastRefusalLog = now;
+    refusalsUnlogged = 0;
+  });
   const ua = new SipUserAgent(transport);
   // Stores created, or directories imported, by another process (the CLI) are picked up by
   // the first call that needs them; meanwhile calls get 503 (new store) or the previous version.

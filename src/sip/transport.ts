@@ -21,11 +21,28 @@ export interface Peer {
 export interface TransportEvents {
   message: [message: SipMessage, peer: Peer];
   malformed: [error: SipParseError, peer: Peer];
+  /** An inbound TCP connection closed by a limit (too many, or silent too long). */
+  refused: [reason: string, peer: Peer];
   error: [error: Error];
 }
 
-/** Idle TCP connections are closed after this long. */
-const TCP_IDLE_MS = 5 * 60_000;
+/**
+ * What a hostile or broken peer may hold open over TCP. A PBX (or a kamailio in front)
+ * uses one or a few connections; a flood of idle ones must not eat the descriptors that
+ * calls need for RTP.
+ */
+export interface TcpLimits {
+  /** Inbound connections at once; more are closed at once. */
+  maxConnections: number;
+  /** Inbound connections at once from one address. */
+  maxConnectionsPerHost: number;
+  /** A connection that has not sent one whole message by then is closed. */
+  firstMessageMs: number;
+  /** A connection idle this long is closed. */
+  idleMs: number;
+}
+
+export const DEFAULT_TCP_LIMITS: TcpLimits = { maxConnections: 1000, maxConnectionsPerHost: 100, firstMessageMs: 30_000, idleMs: 5 * 60_000 };
 
 export function peerKey(peer: Peer): string {
   return `${peer.transport}:${peer.host}:${peer.port}`;
@@ -33,6 +50,9 @@ export function peerKey(peer: Peer): string {
 
 export class SipTransport extends EventEmitter<TransportEvents> {
   private readonly connections = new Map<string, TcpSocket>();
+  /** Inbound connections open, in all and per remote address. */
+  private inbound = 0;
+  private readonly inboundPerHost = new Map<string, number>();
   private closed = false;
 
   private constructor(
@@ -40,16 +60,18 @@ export class SipTransport extends EventEmitter<TransportEvents> {
     private readonly tcp: TcpServer,
     readonly host: string,
     readonly port: number,
+    private readonly limits: TcpLimits,
   ) {
     super();
     udp.on('message', (data, rinfo) => this.receive(data, { transport: 'UDP', host: rinfo.address, port: rinfo.port }));
     udp.on('error', (err) => this.emit('error', err));
-    tcp.on('connection', (socket) => this.adopt(socket));
+    tcp.on('connection', (socket) => this.accept(socket));
     tcp.on('error', (err) => this.emit('error', err));
   }
 
   /** Binds UDP and TCP on `port` (0: a free port that both can use). */
-  static async listen(host: string, port: number): Promise<SipTransport> {
+  static async listen(host: string, port: number, limits: Partial<TcpLimits> = {}): Promise<SipTransport> {
+    const tcpLimits = { ...DEFAULT_TCP_LIMITS, ...limits };
     for (let attempt = 0; attempt < 20; attempt += 1) {
       const udp = createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4', recvBufferSize: 4 << 20 } as Parameters<typeof createSocket>[0]);
       try {
@@ -64,7 +86,7 @@ export class SipTransport extends EventEmitter<TransportEvents> {
       try {
         tcp.listen(bound, host);
         await once(tcp, 'listening');
-        return new SipTransport(udp, tcp, host, bound);
+        return new SipTransport(udp, tcp, host, bound, tcpLimits);
       } catch (err) {
         udp.close();
         tcp.close();
@@ -98,12 +120,45 @@ export class SipTransport extends EventEmitter<TransportEvents> {
     this.emit('message', message, peer);
   }
 
-  private adopt(socket: TcpSocket, key?: string): void {
+  /** An inbound connection: within the limits it is adopted, beyond them closed at once. */
+  private accept(socket: TcpSocket): void {
+    const peer: Peer = { transport: 'TCP', host: normalizeHost(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
+    const fromHost = this.inboundPerHost.get(peer.host) ?? 0;
+    const full =
+      this.inbound >= this.limits.maxConnections
+        ? `${this.inbound} TCP connections are open, the most allowed`
+        : fromHost >= this.limits.maxConnectionsPerHost
+          ? `${fromHost} TCP connections from ${peer.host} are open, the most allowed from one address`
+          : undefined;
+    if (full !== undefined) {
+      socket.on('error', () => undefined);
+      socket.destroy();
+      this.emit('refused', full, peer);
+      return;
+    }
+    this.inbound += 1;
+    this.inboundPerHost.set(peer.host, fromHost + 1);
+    socket.once('close', () => {
+      this.inbound -= 1;
+      const left = (this.inboundPerHost.get(peer.host) ?? 1) - 1;
+      if (left > 0) this.inboundPerHost.set(peer.host, left);
+      else this.inboundPerHost.delete(peer.host);
+    });
+    this.adopt(socket, undefined, true);
+  }
+
+  private adopt(socket: TcpSocket, key?: string, awaitingFirstMessage = false): void {
     const peer: Peer = { transport: 'TCP', host: normalizeHost(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
     const id = key ?? peerKey(peer);
     this.connections.set(id, socket);
     const framer = new StreamFramer();
-    socket.setTimeout(TCP_IDLE_MS, () => socket.destroy());
+    // Until its first whole message, an inbound connection gets the short deadline.
+    let waiting = awaitingFirstMessage;
+    socket.setTimeout(waiting ? this.limits.firstMessageMs : this.limits.idleMs);
+    socket.on('timeout', () => {
+      if (waiting) this.emit('refused', `no whole SIP message within ${this.limits.firstMessageMs} ms`, peer);
+      socket.destroy();
+    });
     socket.on('data', (chunk) => {
       let frames: Buffer[];
       try {
@@ -113,6 +168,10 @@ export class SipTransport extends EventEmitter<TransportEvents> {
         this.emit('malformed', err as SipParseError, peer);
         socket.destroy();
         return;
+      }
+      if (waiting && frames.length > 0) {
+        waiting = false;
+        socket.setTimeout(this.limits.idleMs);
       }
       for (const frame of frames) this.receive(frame, peer);
     });

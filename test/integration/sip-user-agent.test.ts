@@ -105,3 +105,57 @@ describe('SIP user agent over real sockets', () => {
     expect((data.match(/SIP\/2\.0 200 OK/g) ?? []).length).toBe(2);
   });
 });
+
+describe('SIP over TCP against a flood of connections', () => {
+  it('closes connections beyond the per-address limit at once, and silent ones at the first-message deadline; a talking one stays', async () => {
+    const transport = await SipTransport.listen('127.0.0.1', 0, { maxConnectionsPerHost: 3, firstMessageMs: 400 });
+    const ua = new SipUserAgent(transport);
+    const refusals: string[] = [];
+    transport.on('refused', (reason) => refusals.push(reason));
+    const started = Date.now();
+    const closedAt: (number | undefined)[] = [];
+    const sockets = [];
+    let answers = '';
+    try {
+      for (let i = 0; i < 4; i += 1) {
+        const socket = createConnection({ host: '127.0.0.1', port: transport.port });
+        socket.on('error', () => undefined);
+        socket.on('close', () => {
+          closedAt[i] = Date.now() - started;
+        });
+        await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+        await new Promise((r) => setTimeout(r, 30)); // let the server count it before the next one
+        sockets.push(socket);
+      }
+      // The first connection speaks SIP; the second and third say nothing.
+      sockets[0].on('data', (d) => {
+        answers += d.toString();
+      });
+      sockets[0].write(request('OPTIONS', sockets[0].localPort ?? 0, 'z9hG4bKflood1', '1 OPTIONS', 'TCP'));
+      await new Promise((r) => setTimeout(r, 900));
+      expect(closedAt[3]).toBeLessThan(300); // the fourth: over the limit, closed at once
+      expect(closedAt[1]).toBeGreaterThanOrEqual(350); // silent ones: closed at the deadline, not before
+      expect(closedAt[1]).toBeLessThan(900);
+      expect(closedAt[2]).toBeLessThan(900);
+      expect(closedAt[0]).toBeUndefined(); // the one that spoke SIP is still open, and was answered
+      expect(answers).toMatch(/^SIP\/2\.0 200 OK[\s\S]*z9hG4bKflood1/);
+      expect(refusals.filter((r) => /from 127\.0\.0\.1 are open/.test(r))).toHaveLength(1);
+      expect(refusals.filter((r) => /no whole SIP message within 400 ms/.test(r))).toHaveLength(2);
+      // Once the silent ones are gone, the address may connect again.
+      const again = createConnection({ host: '127.0.0.1', port: transport.port });
+      let reply = '';
+      again.on('data', (d) => {
+        reply += d.toString();
+      });
+      await new Promise<void>((resolve) => again.once('connect', () => resolve()));
+      again.write(request('OPTIONS', again.localPort ?? 0, 'z9hG4bKflood2', '1 OPTIONS', 'TCP'));
+      for (let i = 0; i < 50 && !/z9hG4bKflood2/.test(reply); i += 1) await new Promise((r) => setTimeout(r, 20));
+      again.destroy();
+      expect(reply).toMatch(/^SIP\/2\.0 200 OK/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      ua.close();
+      await transport.close();
+    }
+  });
+});
