@@ -46,7 +46,8 @@ const USAGE = `attendant: offline speech auto-attendant
 Settings come from the environment: ATTENDANT_DATA_DIR (default ./data), ATTENDANT_ASR_ENGINE
 (auto|vosk|pocketsphinx), ATTENDANT_VOSK_MODEL (default models/vosk), ATTENDANT_LOG_LEVEL,
 ATTENDANT_SIP_HOST, ATTENDANT_SIP_PORT (default 5060), ATTENDANT_RTP_PORTS (default 20000-20999),
-ATTENDANT_HTTP_PORT (default 8080), ATTENDANT_GRPC_PORT (default 50051), ATTENDANT_MAX_CALLS (default 100).
+ATTENDANT_HTTP_PORT (default 8080), ATTENDANT_GRPC_PORT (default 50051), ATTENDANT_MAX_CALLS (default 100),
+ATTENDANT_SIP_ALLOW (addresses or subnets that may send SIP; default any).
 Exit status: 0 ok, 1 invalid input, 2 usage, 3 unavailable.`;
 
 export interface Io {

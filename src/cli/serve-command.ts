@@ -44,6 +44,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   const numbers = new Map<string, string>();
   let switchboard: Switchboard | undefined;
   let tcpRefused = 0;
+  let sipForbidden = 0;
   const callMetrics = (): string[] => {
     if (switchboard === undefined) return [];
     const st = switchboard.stats;
@@ -69,6 +70,9 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
       '# HELP attendant_sip_tcp_refused_total Inbound SIP TCP connections closed by a limit (too many, or no message in time).',
       '# TYPE attendant_sip_tcp_refused_total counter',
       `attendant_sip_tcp_refused_total ${tcpRefused}`,
+      '# HELP attendant_sip_forbidden_total SIP requests from addresses outside ATTENDANT_SIP_ALLOW (answered 403).',
+      '# TYPE attendant_sip_forbidden_total counter',
+      `attendant_sip_forbidden_total ${sipForbidden}`,
     ];
   };
   const http = createServer((req, res) => {
@@ -141,7 +145,21 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
     lastRefusalLog = now;
     refusalsUnlogged = 0;
   });
-  const ua = new SipUserAgent(transport);
+  // Requests from addresses outside ATTENDANT_SIP_ALLOW get 403, counted and logged at most every 10 s.
+  const allow = settings.sipAllow;
+  const ua = new SipUserAgent(transport, { allow: allow === undefined ? undefined : (peer) => allow.has(peer.host) });
+  let lastForbiddenLog = 0;
+  let forbiddenUnlogged = 0;
+  ua.on('refused', (request, status, peer) => {
+    if (status !== 403) return;
+    sipForbidden += 1;
+    forbiddenUnlogged += 1;
+    const now = Date.now();
+    if (now - lastForbiddenLog < 10_000) return;
+    log.warn({ peer: `${peer.transport}:${peer.host}:${peer.port}`, method: request?.method, since_last_line: forbiddenUnlogged }, 'SIP from an address outside ATTENDANT_SIP_ALLOW: 403');
+    lastForbiddenLog = now;
+    forbiddenUnlogged = 0;
+  });
   // Stores created, or directories imported, by another process (the CLI) are picked up by
   // the first call that needs them; meanwhile calls get 503 (new store) or the previous version.
   const loading = new Set<string>();
@@ -176,7 +194,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
     overloaded: () => recognizer.backlog >= MAX_BACKLOG_PER_WORKER * recognizer.size,
     log,
   });
-  log.info({ port: transport.port, transports: ['udp', 'tcp'], rtp_ports: settings.rtpPorts.join('-'), max_calls: settings.maxCalls }, 'SIP edge listening');
+  log.info({ port: transport.port, transports: ['udp', 'tcp'], rtp_ports: settings.rtpPorts.join('-'), max_calls: settings.maxCalls, sip_allow: allow?.text ?? 'any' }, 'SIP edge listening');
   // Synthesise the fixed prompts now rather than on the first call.
   const fixed: Prompt[] = RECORDABLE.map((key) => ({ key }) as Prompt);
   await Promise.all(fixed.flatMap((p) => [prompts.render(p, 'fr-FR'), prompts.render(p, 'en-US')])).catch((err: Error) =>

@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { EngineSetting } from '../asr/engine';
@@ -16,6 +17,40 @@ export interface Settings {
   httpPort: number;
   /** Calls taken at once; more get 503 with Retry-After. */
   maxCalls: number;
+  /** Addresses that may send SIP (the PBXs, a kamailio in front); undefined: any. */
+  sipAllow?: AddressList;
+}
+
+/** A list of addresses and subnets, as ATTENDANT_SIP_ALLOW gives them. */
+export interface AddressList {
+  text: string;
+  has(address: string): boolean;
+}
+
+/** "10.0.0.0/8, 192.168.1.20, ::1": IPv4 or IPv6 addresses, with or without a prefix length. */
+export function parseAddressList(name: string, text: string): AddressList {
+  const list = new BlockList();
+  const items = text.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  if (items.length === 0) throw new SettingsError(`${name} is empty; leave it unset to take SIP from any address`);
+  for (const item of items) {
+    const m = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(item);
+    const family = m === null ? 0 : isIP(m[1]);
+    const type = family === 6 ? 'ipv6' : 'ipv4';
+    const prefix = m?.[2] === undefined ? undefined : Number(m[2]);
+    if (m === null || family === 0 || (prefix !== undefined && prefix > (family === 6 ? 128 : 32))) {
+      throw new SettingsError(`${name}: "${item}" is not an IP address or a subnet such as 10.0.0.0/8`);
+    }
+    if (prefix === undefined) list.addAddress(m[1], type);
+    else list.addSubnet(m[1], prefix, type);
+  }
+  return {
+    text: items.join(','),
+    has: (address) => {
+      const bare = address.startsWith('::ffff:') ? address.slice(7) : address;
+      const family = isIP(bare);
+      return family !== 0 && list.check(bare, family === 6 ? 'ipv6' : 'ipv4');
+    },
+  };
 }
 
 export class SettingsError extends Error {
@@ -70,5 +105,6 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     grpcPort: port(env, 'ATTENDANT_GRPC_PORT', 50051),
     httpPort: port(env, 'ATTENDANT_HTTP_PORT', 8080),
     maxCalls: whole(env, 'ATTENDANT_MAX_CALLS', 100, 1, 100_000),
+    sipAllow: env.ATTENDANT_SIP_ALLOW === undefined ? undefined : parseAddressList('ATTENDANT_SIP_ALLOW', env.ATTENDANT_SIP_ALLOW),
   };
 }

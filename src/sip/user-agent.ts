@@ -39,8 +39,8 @@ export const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, NOTIFY, REFER, INFO';
 export interface UserAgentEvents {
   /** A message we could not parse; answered 400 when it named enough to be answered. */
   malformed: [error: SipParseError, peer: Peer, answered: boolean];
-  /** A request refused before reaching the application (481, 405, 420, 483...). */
-  refused: [request: SipRequest, status: number, peer: Peer];
+  /** A request refused before reaching the application (481, 405, 420, 483, 403 for a peer not allowed...); no request for a dropped response. */
+  refused: [request: SipRequest | undefined, status: number, peer: Peer];
 }
 
 export function newTag(): string {
@@ -127,6 +127,8 @@ export interface UserAgentOptions {
   timers?: Timers;
   /** Called for every new INVITE; without it INVITEs get 503. */
   onInvite?: (invite: IncomingInvite) => void;
+  /** Whether a peer may send requests; others get 403 (ACKs are dropped). Default: everyone. */
+  allow?: (peer: Peer) => boolean;
 }
 
 export class SipUserAgent extends EventEmitter<UserAgentEvents> implements DialogRequester {
@@ -135,14 +137,22 @@ export class SipUserAgent extends EventEmitter<UserAgentEvents> implements Dialo
   private readonly dialogs = new Map<string, Dialog>();
   private readonly invites = new Map<string, IncomingInvite>();
   private readonly timers: Timers;
+  private readonly allow: (peer: Peer) => boolean;
   onInvite?: (invite: IncomingInvite) => void;
 
   constructor(readonly transport: SipTransport, options: UserAgentOptions = {}) {
     super();
     this.timers = options.timers ?? DEFAULT_TIMERS;
     this.onInvite = options.onInvite;
+    this.allow = options.allow ?? (() => true);
     transport.on('message', (message, peer) => {
       try {
+        if (!this.allow(peer)) {
+          // Responses are only taken from allowed peers too: one from elsewhere is no answer of ours.
+          if (message.kind === 'request' && message.method !== 'ACK') this.refuse(message, peer, 403);
+          else this.emit('refused', message.kind === 'request' ? message : undefined, 403, peer);
+          return;
+        }
         if (message.kind === 'request') this.receiveRequest(message, peer);
         else this.receiveResponse(message);
       } catch (err) {

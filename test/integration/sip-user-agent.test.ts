@@ -1,5 +1,6 @@
 import { createSocket, Socket } from 'node:dgram';
 import { createConnection } from 'node:net';
+import { parseAddressList, SettingsError } from '../../src/config/settings';
 import { SipTransport } from '../../src/sip/transport';
 import { IncomingInvite, SipUserAgent } from '../../src/sip/user-agent';
 
@@ -159,3 +160,47 @@ describe('SIP over TCP against a flood of connections', () => {
     }
   });
 });
+
+describe('ATTENDANT_SIP_ALLOW', () => {
+  it('reads addresses and subnets, IPv4 and IPv6, and says which item is wrong', () => {
+    const list = parseAddressList('ATTENDANT_SIP_ALLOW', '10.0.0.0/8, 192.168.1.20,2001:db8::/32');
+    expect(list.has('10.200.3.4')).toBe(true);
+    expect(list.has('::ffff:10.1.2.3')).toBe(true); // as a dual-stack socket reports IPv4 peers
+    expect(list.has('192.168.1.20')).toBe(true);
+    expect(list.has('192.168.1.21')).toBe(false);
+    expect(list.has('2001:db8::5')).toBe(true);
+    expect(list.has('2001:db9::5')).toBe(false);
+    expect(list.has('not an address')).toBe(false);
+    expect(() => parseAddressList('ATTENDANT_SIP_ALLOW', '10.0.0.0/8, pbx.example')).toThrow(/"pbx.example" is not an IP address/);
+    expect(() => parseAddressList('ATTENDANT_SIP_ALLOW', '10.0.0.0/33')).toThrow(SettingsError);
+    expect(() => parseAddressList('ATTENDANT_SIP_ALLOW', ' , ')).toThrow(/empty/);
+  });
+
+  it.each([
+    ['10.0.0.0/8', 403],
+    ['10.0.0.0/8,127.0.0.0/8', 200],
+  ])('with %s, a request from 127.0.0.1 gets %i', async (allowText, status) => {
+    const transport = await SipTransport.listen('127.0.0.1', 0);
+    const allow = parseAddressList('ATTENDANT_SIP_ALLOW', allowText);
+    const ua = new SipUserAgent(transport, { allow: (peer) => allow.has(peer.host), onInvite: (invite) => invite.reject(486) });
+    const socket = createSocket('udp4');
+    const replies: string[] = [];
+    socket.on('message', (m) => replies.push(m.toString()));
+    try {
+      await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+      const port = (socket.address() as { port: number }).port;
+      socket.send(request('OPTIONS', port, 'z9hG4bKallow1'), transport.port, '127.0.0.1');
+      socket.send(request('INVITE', port, 'z9hG4bKallow2'), transport.port, '127.0.0.1');
+      for (let i = 0; i < 50 && replies.filter((r) => !/^SIP\/2\.0 100/.test(r)).length < 2; i += 1) await new Promise((r) => setTimeout(r, 20));
+      const finals = replies.filter((r) => !/^SIP\/2\.0 100/.test(r));
+      expect(finals.find((r) => /z9hG4bKallow1/.test(r))).toMatch(new RegExp(`^SIP/2\\.0 ${status} `));
+      // An INVITE from outside the list never reaches the application (which would answer 486).
+      expect(finals.find((r) => /z9hG4bKallow2/.test(r))).toMatch(new RegExp(`^SIP/2\\.0 ${status === 403 ? 403 : 486} `));
+    } finally {
+      socket.close();
+      ua.close();
+      await transport.close();
+    }
+  });
+});
+
