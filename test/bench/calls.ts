@@ -1,6 +1,6 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,7 +12,7 @@ import { ANSWERED, expectReferTo, G711_OFFER, invite, playAudio, runSipp, scenar
 import { percentile } from './stats';
 
 /**
- * npm run bench:calls [-- --levels 10,25,50,75,100 --max-calls 100 --over 120 --wait 8000]
+ * npm run bench:calls [-- --levels 10,25,50,75,100 --max-calls 100 --over 120 --wait 8000 --stores 1]
  *
  * attendant serve, run as in production, called by sipp as the PBX: each call sends real RTP
  * speech ("Sophie Martin", after `--wait` ms: by default 8 s, the demo store's
@@ -79,12 +79,25 @@ async function main(): Promise<void> {
       over: { type: 'string', default: '120' },
       wait: { type: 'string', default: '8000' },
       rounds: { type: 'string', default: '2' },
+      stores: { type: 'string', default: '1' },
     },
   });
   const maxCalls = Number(values['max-calls']);
   const dir = mkdtempSync(join(tmpdir(), 'attendant-bench-calls-'));
   const quiet = { out: () => undefined, err: () => undefined };
   await run(['directory', 'import', 'demo', join(root, 'directory-fixtures', 'demo-store.csv')], quiet, { ATTENDANT_DATA_DIR: dir });
+  // --stores N: calls go round N stores, each with the demo directory and one service of its
+  // own, so that every store has its own grammar, as in a deployment hosting many stores.
+  const storeCount = Number(values.stores);
+  const storeIds = storeCount <= 1 ? ['demo'] : Array.from({ length: storeCount }, (_, i) => `store${i + 1}`);
+  if (storeCount > 1) {
+    const demoCsv = readFileSync(join(root, 'directory-fixtures', 'demo-store.csv'), 'utf8').trimEnd();
+    for (const [i, id] of storeIds.entries()) {
+      const file = join(dir, `${id}.csv`);
+      writeFileSync(file, `${demoCsv}\nbench${i},service,,,Caisse ${i + 1},,${3000 + i},,true\n`);
+      await run(['directory', 'import', id, file], quiet, { ATTENDANT_DATA_DIR: dir });
+    }
+  }
   const speech = await synthesize({ text: 'Sophie Martin', synth: 'espeak', voice: 'en-us', condition: 'clean' });
   // A phone line carries RTP all along: the caller's silence while the greeting plays, then the name.
   const audio = join(dir, 'caller.wav');
@@ -115,15 +128,19 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 250));
   }
   const pid = child.pid as number;
-  const xml = scenario('bench', [invite(G711_OFFER), ...ANSWERED, ...playAudio(audio, 100), ...expectReferTo('2014')]);
+  let xml = scenario('bench', [invite(G711_OFFER), ...ANSWERED, ...playAudio(audio, 100), ...expectReferTo('2014')]);
+  // Many stores: each call's Request-URI user comes from sipp's injection file, in turn.
+  if (storeCount > 1) xml = xml.replaceAll('[service]', '[field0]');
+  const injection = storeCount > 1 ? `SEQUENTIAL\n${storeIds.map((id) => `${id};`).join('\n')}\n` : undefined;
   console.log(`attendant serve (pid ${pid}), engine pocketsphinx, ${process.env.ATTENDANT_ASR_WORKERS ?? 'one worker per core'}; ATTENDANT_MAX_CALLS=${maxCalls}`);
+  if (storeCount > 1) console.log(`calls go round ${storeCount} stores, each with its own grammar`);
   console.log(`each call: RTP silence for ${values.wait} ms (the caller listens), then "Sophie Martin", REFER to 2014 expected\n`);
 
   const callSeconds = Number(values.wait) / 1000 + 4;
   const runLevel = async (concurrency: number): Promise<Level> => {
     const calls = concurrency * Number(values.rounds);
     const records = CallRecords.open(dir);
-    const before = new Set(records.list('demo', 1000).map((r) => r.callId));
+    const before = new Set(storeIds.flatMap((id) => records.list(id, 1000).map((r) => r.callId)));
     records.close();
     const refusedBefore = await metric(httpPort, 'attendant_calls_refused_total{status="503"}');
     const cpu0 = cpuSeconds(pid);
@@ -146,6 +163,7 @@ async function main(): Promise<void> {
       mediaPort: 36000,
       timeoutS: 60 + calls,
       stats: true,
+      injection,
     });
     clearInterval(sampler);
     // Let the last records land.
@@ -154,7 +172,7 @@ async function main(): Promise<void> {
     const mainCpu = cpuSeconds(pid, true) - main0;
     const machine1 = machineTicks();
     const after = CallRecords.open(dir);
-    const fresh = after.list('demo', 1000).filter((r) => !before.has(r.callId));
+    const fresh = storeIds.flatMap((id) => after.list(id, 1000)).filter((r) => !before.has(r.callId));
     after.close();
     const latencies = fresh.filter((r) => r.decisionMs >= 0).map((r) => r.decisionMs);
     const ok = Number(result.stats?.['SuccessfulCall(C)'] ?? 0);

@@ -29,12 +29,16 @@ export interface SippOptions {
   mediaPort: number;
   timeoutS?: number;
   stats?: boolean;
+  /** sipp injection file text (`-inf`): fields the scenario reads as [field0]... */
+  injection?: string;
 }
 
 export function runSipp(scenario: string, o: SippOptions): Promise<SippRun> {
   const dir = mkdtempSync(join(tmpdir(), 'attendant-sipp-'));
   const file = join(dir, 'scenario.xml');
   writeFileSync(file, scenario);
+  const injection = join(dir, 'injection.csv');
+  if (o.injection !== undefined) writeFileSync(injection, o.injection);
   const args = [
     '-sf', file,
     '-s', o.service,
@@ -53,6 +57,7 @@ export function runSipp(scenario: string, o: SippOptions): Promise<SippRun> {
     '-trace_err',
     '-error_file', join(dir, 'errors.log'),
     ...(o.stats === true ? ['-trace_stat', '-stf', join(dir, 'stats.csv'), '-fd', '1'] : []),
+    ...(o.injection !== undefined ? ['-inf', injection] : []),
   ];
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
