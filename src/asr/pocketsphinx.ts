@@ -31,6 +31,8 @@ interface Api {
   ps_free: (ps: Pointer) => number;
   ps_set_jsgf_string: (ps: Pointer, name: string, jsgf: string) => number;
   ps_set_search: (ps: Pointer, name: string) => number;
+  ps_unset_search: (ps: Pointer, name: string) => number;
+  ps_add_word: (ps: Pointer, word: string, phones: string, update: number) => number;
   ps_start_utt: (ps: Pointer) => number;
   ps_process_raw: (ps: Pointer, data: Int16Array, n: number, noSearch: number, fullUtt: number) => number;
   ps_end_utt: (ps: Pointer) => number;
@@ -62,6 +64,8 @@ function loadApi(): Api {
     ps_free: ps.func('int ps_free(void *ps)'),
     ps_set_jsgf_string: ps.func('int ps_set_jsgf_string(void *ps, const char *name, const char *jsgf)'),
     ps_set_search: ps.func('int ps_set_search(void *ps, const char *name)'),
+    ps_unset_search: ps.func('int ps_unset_search(void *ps, const char *name)'),
+    ps_add_word: ps.func('int ps_add_word(void *ps, const char *word, const char *phones, int update)'),
     ps_start_utt: ps.func('int ps_start_utt(void *ps)'),
     ps_process_raw: ps.func('int ps_process_raw(void *ps, const int16_t *data, size_t n, int no_search, int full_utt)'),
     ps_end_utt: ps.func('int ps_end_utt(void *ps)'),
@@ -95,18 +99,34 @@ export function checkPocketsphinx(modelDir = pocketsphinxModelDir()): void {
   }
 }
 
-/** One pocketsphinx decoder searching one JSGF grammar. */
-class Search {
-  constructor(
+/**
+ * One pocketsphinx decoder, so one copy of the acoustic model, holding many grammars as
+ * named searches: the phone loop and every store (or answer set) this worker serves. A
+ * worker decodes one utterance at a time, so one decoder is enough; a grammar costs its
+ * search alone (a few MB and milliseconds), not a model.
+ *
+ * The dictionary is shared by the searches and only grows. A word that two grammars
+ * pronounce differently gets a private name in the later one ("martin__7"), which is taken
+ * off again in the hypothesis; the searches see exactly the pronunciations their own
+ * dictionaries gave, as separate decoders would.
+ */
+class SharedDecoder {
+  /** Pronunciations in the dictionary, by word: alternates in order. */
+  private readonly words = new Map<string, string[]>();
+  private readonly searches = new Map<string, string>();
+  private grammarsLoaded = 0;
+  private freed = false;
+
+  private constructor(
     private readonly lib: Api,
     private readonly ps: Pointer,
   ) {}
 
-  static create(lib: Api, modelDir: string, key: string, dict: string, jsgf: string, extra: string[] = []): Search {
+  static create(lib: Api, modelDir: string, extra: string[]): SharedDecoder {
     const dir = join(tmpdir(), 'attendant-pocketsphinx');
     mkdirSync(dir, { recursive: true });
-    const dictPath = join(dir, `${key}.dict`);
-    if (!existsSync(dictPath)) writeFileSync(dictPath, dict);
+    const dictPath = join(dir, 'phone-loop.dict');
+    if (!existsSync(dictPath)) writeFileSync(dictPath, LOOP_DICT);
     const argv = [
       '-hmm', join(modelDir, 'en-us'), '-dict', dictPath, '-samprate', String(SAMPLE_RATE), '-cmn', 'batch', '-remove_noise', 'no', '-remove_silence', 'no', ...extra,
     ];
@@ -114,53 +134,104 @@ class Search {
     if (config === null) throw new Error('pocketsphinx rejected its configuration');
     const ps = lib.ps_init(config);
     if (ps === null) throw new Error(`pocketsphinx could not load its model from ${modelDir}`);
-    if (lib.ps_set_jsgf_string(ps, 'g', jsgf) < 0 || lib.ps_set_search(ps, 'g') < 0) {
+    const decoder = new SharedDecoder(lib, ps);
+    for (const [word, prons] of parseDictionary(LOOP_DICT)) decoder.words.set(word, prons);
+    if (lib.ps_set_jsgf_string(ps, LOOP_SEARCH, LOOP_JSGF) < 0) {
       lib.ps_free(ps);
+      throw new Error('pocketsphinx rejected the phone loop');
+    }
+    decoder.searches.set(LOOP_SEARCH, LOOP_SEARCH);
+    return decoder;
+  }
+
+  /** Adds a grammar as a search (once); throws, saying so, when pocketsphinx refuses it. */
+  load(grammar: Grammar): void {
+    if (this.searches.has(grammar.key)) return;
+    const n = (this.grammarsLoaded += 1);
+    const renamed = new Map<string, string>();
+    const adds: [string, string[]][] = [];
+    for (const [word, prons] of parseDictionary(grammar.dict)) {
+      const known = this.words.get(word);
+      if (known === undefined) adds.push([word, prons]);
+      else if (known.join('|') !== prons.join('|')) {
+        renamed.set(word, `${word}${PRIVATE_MARK}${n}`);
+        adds.push([`${word}${PRIVATE_MARK}${n}`, prons]);
+      }
+    }
+    for (const [word, prons] of adds) {
+      prons.forEach((phones, i) => {
+        if (this.lib.ps_add_word(this.ps, i === 0 ? word : `${word}(${i + 1})`, phones, 0) < 0) {
+          throw new Error(`pocketsphinx refused the pronunciation "${phones}" of "${word}"`);
+        }
+      });
+      this.words.set(word, prons);
+    }
+    const name = `g${n}`;
+    if (this.lib.ps_set_jsgf_string(this.ps, name, renameWords(grammar.jsgf, renamed)) < 0) {
       throw new Error('pocketsphinx rejected the grammar (ATTENDANT_PS_LOG=1 shows its messages on stderr)');
     }
-    return new Search(lib, ps);
+    this.searches.set(grammar.key, name);
   }
 
-  start(): void {
+  unload(key: string): void {
+    const name = this.searches.get(key);
+    if (name === undefined || key === LOOP_SEARCH || this.freed) return;
+    this.searches.delete(key);
+    this.lib.ps_unset_search(this.ps, name);
+  }
+
+  /** Decodes a whole utterance with one search (a grammar key, or LOOP_SEARCH). */
+  decode(key: string, pcm: Int16Array, hasSpeech: boolean): { text: string | null; score: number } {
+    const name = this.searches.get(key);
+    // ps_set_search dereferences a search it does not find: never ask for one not loaded.
+    if (name === undefined || this.lib.ps_set_search(this.ps, name) < 0) throw new Error('the grammar is not loaded in this decoder');
     if (this.lib.ps_start_utt(this.ps) < 0) throw new Error('pocketsphinx could not start an utterance');
-  }
-
-  write(pcm: Int16Array, wholeUtterance: boolean): void {
-    if (this.lib.ps_process_raw(this.ps, pcm, pcm.length, 0, wholeUtterance ? 1 : 0) < 0) {
+    if (hasSpeech && this.lib.ps_process_raw(this.ps, pcm, pcm.length, 0, 1) < 0) {
+      this.lib.ps_end_utt(this.ps);
       throw new Error('pocketsphinx failed to process audio');
     }
-  }
-
-  end(): { text: string | null; score: number } {
     this.lib.ps_end_utt(this.ps);
     const score = [0];
     const text = this.lib.ps_get_hyp(this.ps, score);
-    return { text, score: score[0] };
+    return { text: text === null ? null : text.replace(PRIVATE_WORD, ''), score: score[0] };
   }
 
   free(): void {
+    if (this.freed) return;
+    this.freed = true;
     this.lib.ps_free(this.ps);
   }
 }
 
-/** A set of idle decoders for one grammar: a session takes one and gives it back. */
-class SearchPool {
-  private readonly idle: Search[] = [];
+const LOOP_SEARCH = 'phone-loop';
+/** Marks a word's private name in one grammar; dictionary tokens never contain it. */
+const PRIVATE_MARK = '__';
+const PRIVATE_WORD = /__\d+(?=\s|$)/g;
 
-  constructor(private readonly make: () => Search) {}
-
-  acquire(): Search {
-    return this.idle.pop() ?? this.make();
+/** "word PHONES" / "word(2) PHONES" lines to each word's pronunciations, alternates in order. */
+function parseDictionary(text: string): Map<string, string[]> {
+  const words = new Map<string, string[]>();
+  for (const line of text.split('\n')) {
+    const m = /^(\S+?)(?:\((\d+)\))?\s+(.+)$/.exec(line.trim());
+    if (m === null) continue;
+    const list = words.get(m[1]) ?? [];
+    list.push(m[3].trim());
+    words.set(m[1], list);
   }
+  return words;
+}
 
-  release(search: Search): void {
-    if (this.idle.length < 4) this.idle.push(search);
-    else search.free();
-  }
-
-  free(): void {
-    for (const s of this.idle.splice(0)) s.free();
-  }
+/** Renames words in the rule bodies of a JSGF grammar; rule names (<...>) and headers are left alone. */
+function renameWords(jsgf: string, renamed: Map<string, string>): string {
+  if (renamed.size === 0) return jsgf;
+  return jsgf
+    .split('\n')
+    .map((line) => {
+      const m = /^((?:public\s+)?<[^>]+>\s*=)(.*)$/.exec(line);
+      if (m === null) return line;
+      return m[1] + m[2].replace(/<[^>]*>|[^\s|[\]()<>;*+{}/]+/g, (token) => (token.startsWith('<') ? token : renamed.get(token) ?? token));
+    })
+    .join('\n');
 }
 
 /**
@@ -175,24 +246,13 @@ class PocketsphinxDecoder implements Decoder {
   // A grammar search always finds some name, even in silence or steady noise: those are not decoded.
   private readonly presence = new SpeechPresence();
   private readonly floor = new HighBandNoiseFloor(Number(process.env.ATTENDANT_PS_FLOOR ?? 220));
-  private names: Search | undefined;
-  private loop: Search | undefined;
   private open = true;
 
   constructor(
-    private readonly namesPool: SearchPool,
-    private readonly loopPool: SearchPool,
+    private readonly decoder: SharedDecoder,
+    private readonly grammarKey: string,
     private readonly part: DecoderPart = 'both',
-  ) {
-    if (part !== 'loop') {
-      this.names = namesPool.acquire();
-      this.names.start();
-    }
-    if (part !== 'grammar') {
-      this.loop = loopPool.acquire();
-      this.loop.start();
-    }
-  }
+  ) {}
 
   write(pcm16k: Int16Array): void {
     if (pcm16k.length === 0 || !this.open) return;
@@ -213,17 +273,8 @@ class PocketsphinxDecoder implements Decoder {
     const speech = this.presence.hasSpeech();
     const frames = Math.max(1, this.samples / SAMPLES_PER_FRAME);
     const audioMs = Math.round((this.samples / SAMPLE_RATE) * 1000);
-    const decode = (search: Search | undefined, pool: SearchPool): { text: string | null; score: number } | undefined => {
-      if (search === undefined) return undefined;
-      if (speech) search.write(audio, true);
-      const result = search.end();
-      pool.release(search);
-      return result;
-    };
-    const names = decode(this.names, this.namesPool);
-    const loop = decode(this.loop, this.loopPool);
-    this.names = undefined;
-    this.loop = undefined;
+    const names = this.part === 'loop' ? undefined : this.decoder.decode(this.grammarKey, audio, speech);
+    const loop = this.part === 'grammar' ? undefined : this.decoder.decode(LOOP_SEARCH, audio, speech);
     const perFrame = (score: number): number => (score * LOG_BASE) / frames;
     if (names === undefined) {
       // The phone-loop half of a split utterance.
@@ -253,27 +304,22 @@ const LOOP_JSGF = [
 const LOOP_DICT = `${[...CMU_PHONES].map((p) => `${GARBAGE_PREFIX}${p.toLowerCase()} ${p}`).join('\n')}\n`;
 
 export class PocketsphinxFactory implements DecoderFactory {
-  private readonly lib: Api;
-  private readonly loopPool: SearchPool;
+  private readonly decoder: SharedDecoder;
 
   constructor(private readonly modelDir: string = pocketsphinxModelDir()) {
     checkPocketsphinx(modelDir);
-    this.lib = loadApi();
-    this.loopPool = new SearchPool(() => Search.create(this.lib, this.modelDir, 'phone-loop', LOOP_DICT, LOOP_JSGF, GRAMMAR_BEAMS));
+    this.decoder = SharedDecoder.create(loadApi(), this.modelDir, GRAMMAR_BEAMS);
   }
 
   create(grammar: Grammar): GrammarDecoders {
-    const namesPool = new SearchPool(() =>
-      Search.create(this.lib, this.modelDir, grammar.key, grammar.dict, grammar.jsgf, GRAMMAR_BEAMS),
-    );
-    namesPool.release(namesPool.acquire()); // load now: a bad grammar fails here, not mid-call
+    this.decoder.load(grammar); // now: a bad grammar fails here, not mid-call
     return {
-      open: (part?: DecoderPart) => new PocketsphinxDecoder(namesPool, this.loopPool, part),
-      free: () => namesPool.free(),
+      open: (part?: DecoderPart) => new PocketsphinxDecoder(this.decoder, grammar.key, part),
+      free: () => this.decoder.unload(grammar.key),
     };
   }
 
   close(): void {
-    this.loopPool.free();
+    this.decoder.free();
   }
 }

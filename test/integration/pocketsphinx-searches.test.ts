@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto';
+import { PocketsphinxFactory } from '../../src/asr/pocketsphinx';
+import { Grammar } from '../../src/asr/grammar';
+import { readAudioFile } from '../../src/media/audio-file';
+import { synthesize } from '../audio/synth';
+
+/**
+ * One pocketsphinx decoder holds every grammar as a named search over one acoustic model.
+ * Grammars share its dictionary: a word two grammars pronounce differently must keep each
+ * grammar's own pronunciation, and come out of the hypothesis under its own spelling.
+ */
+const grammar = (dict: string, phrases: string[]): Grammar => {
+  const jsgf = ['#JSGF V1.0;', 'grammar answers;', `public <utterance> = ${phrases.join(' | ')};`, ''].join('\n');
+  return { key: createHash('sha256').update(jsgf).update(dict).digest('hex').slice(0, 16), jsgf, dict, phrases };
+};
+
+describe('grammars as searches of one pocketsphinx decoder', () => {
+  const factory = new PocketsphinxFactory();
+  afterAll(() => factory.close());
+
+  it('keeps each grammar\'s own pronunciation of a shared word, and its spelling in the result', async () => {
+    const pcm = (await readAudioFile(await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }))).pcm;
+    const right = factory.create(grammar('no N OW\nyes Y EH S\n', ['yes', 'no']));
+    const wrong = factory.create(grammar('no N OW\nyes M AA M AA\n', ['yes', 'no'])); // "yes" pronounced "mama"
+    const hear = (g: ReturnType<typeof factory.create>) => {
+      const d = g.open('grammar');
+      d.write(pcm);
+      return d.end();
+    };
+    const a = hear(right);
+    const b = hear(wrong);
+    const again = hear(right);
+    expect(a.nbest[0]?.text).toBe('yes');
+    // With its own pronunciation, "yes" no longer fits: the other grammar hears "no", spelled plainly.
+    expect(b.nbest[0]?.text).toBe('no');
+    expect(again).toEqual(a); // the first grammar is untouched by the second
+    // A word renamed privately in one grammar comes back under its own spelling.
+    const only = factory.create(grammar('yes M AA M AA\n', ['yes']));
+    expect(hear(only).nbest[0]?.text).toBe('yes');
+    right.free();
+    wrong.free();
+    only.free();
+  });
+
+  it('refuses a bad grammar when it is loaded, and goes on serving the others', async () => {
+    const good = factory.create(grammar('yes Y EH S\n', ['yes']));
+    expect(() => factory.create({ key: 'broken', jsgf: '#JSGF V1.0;\ngrammar a;\npublic <u> = ;\n', dict: 'yes Y EH S\n', phrases: [] })).toThrow(/rejected the grammar/);
+    const pcm = (await readAudioFile(await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }))).pcm;
+    const d = good.open();
+    d.write(pcm);
+    expect(d.end().nbest[0]?.text).toBe('yes');
+  });
+});
