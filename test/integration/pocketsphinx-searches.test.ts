@@ -20,8 +20,8 @@ describe('grammars as searches of one pocketsphinx decoder', () => {
 
   it('keeps each grammar\'s own pronunciation of a shared word, and its spelling in the result', async () => {
     const pcm = (await readAudioFile(await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }))).pcm;
-    const right = factory.create(grammar('no N OW\nyes Y EH S\n', ['yes', 'no']));
-    const wrong = factory.create(grammar('no N OW\nyes M AA M AA\n', ['yes', 'no'])); // "yes" pronounced "mama"
+    const right = factory.create(grammar('yes Y EH S\n', ['yes']));
+    const wrong = factory.create(grammar('yes M AA M AA\n', ['yes'])); // "yes" pronounced "mama"
     const hear = (g: ReturnType<typeof factory.create>) => {
       const d = g.open('grammar');
       d.write(pcm);
@@ -30,16 +30,15 @@ describe('grammars as searches of one pocketsphinx decoder', () => {
     const a = hear(right);
     const b = hear(wrong);
     const again = hear(right);
+    // Both come out as "yes": the second grammar's private name for the word is taken off.
     expect(a.nbest[0]?.text).toBe('yes');
-    // With its own pronunciation, "yes" no longer fits: the other grammar hears "no", spelled plainly.
-    expect(b.nbest[0]?.text).toBe('no');
-    expect(again).toEqual(a); // the first grammar is untouched by the second
-    // A word renamed privately in one grammar comes back under its own spelling.
-    const only = factory.create(grammar('yes M AA M AA\n', ['yes']));
-    expect(hear(only).nbest[0]?.text).toBe('yes');
+    expect(b.nbest[0]?.text).toBe('yes');
+    // But each was searched with its own pronunciation: "mama" fits the audio of "yes" worse.
+    // (Had the second grammar been given the first one's pronunciation, the scores would be equal.)
+    expect(b.fitParts?.grammar).toBeLessThan(a.fitParts?.grammar ?? -Infinity);
+    expect(again).toEqual(a); // and the first grammar is untouched by the second
     right.free();
     wrong.free();
-    only.free();
   });
 
   it('refuses a bad grammar when it is loaded, and goes on serving the others', async () => {
