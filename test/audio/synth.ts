@@ -31,8 +31,9 @@ export interface Utterance {
 
 export const CACHE_DIR = join(__dirname, '..', '..', '..', '.cache', 'audio');
 
+/** v2: sox's dither is repeatable (-R), so that the same utterance is the same audio on every machine. */
 export function utteranceKey(u: Utterance): string {
-  return createHash('sha1').update(JSON.stringify(u)).digest('hex').slice(0, 16);
+  return createHash('sha1').update('v2').update(JSON.stringify(u)).digest('hex').slice(0, 16);
 }
 
 /** The path of the utterance's telephone-band WAV, made on first use. */
@@ -60,11 +61,11 @@ export async function synthesize(u: Utterance, dir = CACHE_DIR): Promise<string>
     const seconds = (Number(stdout.trim()) + 0.6).toFixed(2);
     await run('sox', ['-R', '-n', '-r', '8000', '-c', '1', noise, 'synth', seconds, 'pinknoise', 'vol', String(u.noise ?? 0.05), 'sinc', '300-3400']);
     const speech = `${out}.speech.wav`;
-    await run('sox', [raw, '-r', '8000', '-c', '1', speech, ...effects.slice(0, 5), 'norm', '-3']);
-    await run('sox', ['-m', speech, noise, '-e', encoding, '-b', bits, tmp, 'trim', '0', seconds]);
+    await run('sox', ['-R', raw, '-r', '8000', '-c', '1', speech, ...effects.slice(0, 5), 'norm', '-3']);
+    await run('sox', ['-R', '-m', speech, noise, '-e', encoding, '-b', bits, tmp, 'trim', '0', seconds]);
     await run('rm', ['-f', noise, speech]);
   } else {
-    await run('sox', [raw, '-r', '8000', '-c', '1', '-e', encoding, '-b', bits, tmp, ...effects.slice(0, 5), 'norm', '-3']);
+    await run('sox', ['-R', raw, '-r', '8000', '-c', '1', '-e', encoding, '-b', bits, tmp, ...effects.slice(0, 5), 'norm', '-3']);
   }
   await run('rm', ['-f', raw]);
   renameSync(tmp, out);
