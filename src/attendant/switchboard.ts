@@ -15,10 +15,12 @@ import { parseNameAddr, parseUri } from '../sip/address';
 import { Dialog } from '../sip/dialog';
 import { header } from '../sip/message';
 import { formatSdp, negotiate, parseAudioOffer, rtpRemote, SdpError } from '../sip/sdp';
+import { peerKey } from '../sip/transport';
 import { IncomingInvite, SipUserAgent } from '../sip/user-agent';
 import { AnswerGrammar } from './answers';
 import { CallRecord, CallRecords } from './call-records';
 import { CallSession } from './call-session';
+import { percentile } from './percentile';
 import { FlowContext } from './flow';
 import { StoreUnderstanding } from './understanding';
 
@@ -83,8 +85,14 @@ export class Switchboard {
     };
     o.ua.reinviteAnswer = (dialog, offer) => this.reinvite(dialog, offer);
     o.ua.on('malformed', (error, peer, answered) =>
-      o.log.warn({ peer: `${peer.transport}:${peer.host}:${peer.port}`, err: error.message, answered_400: answered }, 'malformed SIP message'),
+      o.log.warn({ peer: peerKey(peer), err: error.message, answered_400: answered }, 'malformed SIP message'),
     );
+  }
+
+  /** Decision latency (end of speech to transfer request) over the last calls kept in `stats`. */
+  decisionLatency(): { p50: number; p95: number; count: number } {
+    const sorted = [...this.stats.decisionMs].sort((a, b) => a - b);
+    return { p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), count: sorted.length };
   }
 
   get activeCalls(): number {

@@ -1,6 +1,7 @@
 import { createServer, Server } from 'node:http';
 import { once } from 'node:events';
 import { Settings } from '../config/settings';
+import type { Logger } from 'pino';
 import { createLogger } from '../log/logger';
 import { DirectoryStore } from '../directory/directory-store';
 import { StoreUnderstanding } from '../attendant/understanding';
@@ -11,13 +12,12 @@ import { TokenStore } from '../api/tokens';
 import { DropFolder, dropFolderFor } from '../api/drop-folder';
 import { EXIT_OK } from './exit-codes';
 import type { Io } from './main';
-import { SipTransport } from '../sip/transport';
+import { peerKey, SipTransport } from '../sip/transport';
 import { SipUserAgent } from '../sip/user-agent';
 import { PromptLibrary, RECORDABLE, Prompt } from '../media/prompts';
 import { CallRecords } from '../attendant/call-records';
 import { confirmAnswers } from '../attendant/answers';
 import { Route, Switchboard } from '../attendant/switchboard';
-import { percentile } from '../attendant/percentile';
 
 /**
  * `attendant serve`: opens the directory store (loading the demo store when there is
@@ -43,12 +43,13 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   const stores = new Map<string, StoreUnderstanding>();
   const numbers = new Map<string, string>();
   let switchboard: Switchboard | undefined;
-  let tcpRefused = 0;
-  let sipForbidden = 0;
+  // A flood must not flood the log: these are counted, and logged at most every 10 s.
+  const tcpRefused = new ThrottledWarning(log, 'SIP TCP connection closed');
+  const sipForbidden = new ThrottledWarning(log, 'SIP from an address outside ATTENDANT_SIP_ALLOW: 403');
   const callMetrics = (): string[] => {
     if (switchboard === undefined) return [];
     const st = switchboard.stats;
-    const sorted = [...st.decisionMs].sort((a, b) => a - b);
+    const latency = switchboard.decisionLatency();
     return [
       '# HELP attendant_active_calls Calls in progress.',
       '# TYPE attendant_active_calls gauge',
@@ -61,18 +62,18 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
       ...Object.entries(st.rejected).map(([status, n]) => `attendant_calls_refused_total{status="${status}"} ${n}`),
       '# HELP attendant_decision_latency_ms End of speech to transfer request (last 10,000 calls).',
       '# TYPE attendant_decision_latency_ms summary',
-      `attendant_decision_latency_ms{quantile="0.5"} ${percentile(sorted, 0.5).toFixed(1)}`,
-      `attendant_decision_latency_ms{quantile="0.95"} ${percentile(sorted, 0.95).toFixed(1)}`,
-      `attendant_decision_latency_ms_count ${sorted.length}`,
+      `attendant_decision_latency_ms{quantile="0.5"} ${latency.p50.toFixed(1)}`,
+      `attendant_decision_latency_ms{quantile="0.95"} ${latency.p95.toFixed(1)}`,
+      `attendant_decision_latency_ms_count ${latency.count}`,
       '# HELP attendant_media_late_ticks 20 ms media ticks that ran late (event loop overloaded).',
       '# TYPE attendant_media_late_ticks counter',
       `attendant_media_late_ticks ${switchboard.lateMediaTicks}`,
       '# HELP attendant_sip_tcp_refused_total Inbound SIP TCP connections closed by a limit (too many, or no message in time).',
       '# TYPE attendant_sip_tcp_refused_total counter',
-      `attendant_sip_tcp_refused_total ${tcpRefused}`,
+      `attendant_sip_tcp_refused_total ${tcpRefused.count}`,
       '# HELP attendant_sip_forbidden_total SIP requests from addresses outside ATTENDANT_SIP_ALLOW (answered 403).',
       '# TYPE attendant_sip_forbidden_total counter',
-      `attendant_sip_forbidden_total ${sipForbidden}`,
+      `attendant_sip_forbidden_total ${sipForbidden.count}`,
     ];
   };
   const http = createServer((req, res) => {
@@ -133,32 +134,12 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   const transport = await SipTransport.listen(settings.sipHost, settings.sipPort);
   // A socket error (a peer unreachable, a full buffer) concerns one message, not the service.
   transport.on('error', (err) => log.warn({ err: err.message }, 'SIP transport error'));
-  // TCP connections closed by a limit: counted, and logged at most every 10 s (a flood must not flood the log).
-  let lastRefusalLog = 0;
-  let refusalsUnlogged = 0;
-  transport.on('refused', (reason, peer) => {
-    tcpRefused += 1;
-    refusalsUnlogged += 1;
-    const now = Date.now();
-    if (now - lastRefusalLog < 10_000) return;
-    log.warn({ peer: `${peer.transport}:${peer.host}:${peer.port}`, reason, since_last_line: refusalsUnlogged }, 'SIP TCP connection closed');
-    lastRefusalLog = now;
-    refusalsUnlogged = 0;
-  });
-  // Requests from addresses outside ATTENDANT_SIP_ALLOW get 403, counted and logged at most every 10 s.
+  // TCP connections closed by a limit, and requests from addresses outside ATTENDANT_SIP_ALLOW (403).
+  transport.on('refused', (reason, peer) => tcpRefused.add({ peer: peerKey(peer), reason }));
   const allow = settings.sipAllow;
   const ua = new SipUserAgent(transport, { allow: allow === undefined ? undefined : (peer) => allow.has(peer.host) });
-  let lastForbiddenLog = 0;
-  let forbiddenUnlogged = 0;
   ua.on('refused', (request, status, peer) => {
-    if (status !== 403) return;
-    sipForbidden += 1;
-    forbiddenUnlogged += 1;
-    const now = Date.now();
-    if (now - lastForbiddenLog < 10_000) return;
-    log.warn({ peer: `${peer.transport}:${peer.host}:${peer.port}`, method: request?.method, since_last_line: forbiddenUnlogged }, 'SIP from an address outside ATTENDANT_SIP_ALLOW: 403');
-    lastForbiddenLog = now;
-    forbiddenUnlogged = 0;
+    if (status === 403) sipForbidden.add({ peer: peerKey(peer), method: request?.method });
   });
   // Stores created, or directories imported, by another process (the CLI) are picked up by
   // the first call that needs them; meanwhile calls get 503 (new store) or the previous version.
@@ -210,8 +191,8 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
       attendant: {
         listCalls: (store, limit) => records.list(store, limit),
         stats: () => {
-          const sorted = [...board.stats.decisionMs].sort((a, b) => a - b);
-          return { active: board.activeCalls, total: board.stats.total, byOutcome: board.stats.byOutcome, p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95) };
+          const { p50, p95 } = board.decisionLatency();
+          return { active: board.activeCalls, total: board.stats.total, byOutcome: board.stats.byOutcome, p50, p95 };
         },
         health: () => ({ ready, engine: recognizer.engine, stores: stores.size }),
       },
@@ -254,4 +235,27 @@ function waitForStop(signal?: AbortSignal): Promise<void> {
 
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** Counts an event and logs it as a warning, at most once per `everyMs`, with how many went unlogged. */
+class ThrottledWarning {
+  count = 0;
+  private lastLogged = -Infinity;
+  private unlogged = 0;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly message: string,
+    private readonly everyMs = 10_000,
+  ) {}
+
+  add(fields: Record<string, unknown>): void {
+    this.count += 1;
+    this.unlogged += 1;
+    const now = Date.now();
+    if (now - this.lastLogged < this.everyMs) return;
+    this.log.warn({ ...fields, since_last_line: this.unlogged }, this.message);
+    this.lastLogged = now;
+    this.unlogged = 0;
+  }
 }

@@ -1,9 +1,9 @@
-/** Percentiles and a few figures for benchmarks. */
+import { percentile as quantile } from '../../src/attendant/percentile';
+
+/** Percentiles and a few figures for benchmarks. `p` from 0 to 100, of unsorted values; NaN for none. */
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank];
+  return quantile([...values].sort((a, b) => a - b), p / 100);
 }
 
 export function pct(part: number, whole: number): string {

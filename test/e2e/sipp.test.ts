@@ -9,7 +9,7 @@ import { run } from '../../src/cli/main';
 import { synthesize } from '../audio/synth';
 import { pbxHooksService, TransferCallRequest } from '../../src/pbx/hooks';
 import {
-  ACK_2XX, ACK_FAILURE, ANSWERED, ANSWER_REQUEST, expectReferTo, G711_OFFER, G729_OFFER, inDialogRequest, invite, playAudio, runSipp, scenario,
+  ACK_2XX, ACK_FAILURE, ANSWERED, expectReferTo, G711_OFFER, G729_OFFER, inDialogRequest, invite, playAudio, runSipp, scenario,
 } from './sipp';
 
 /**
