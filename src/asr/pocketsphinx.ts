@@ -1,11 +1,12 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { Grammar, GARBAGE_PREFIX } from './grammar';
 import { SpeechPresence } from '../media/speech-presence';
 import { HighBandNoiseFloor } from './noise-floor';
 import { CMU_PHONES } from './phones';
-import { Decoder, DecoderFactory, DecoderPart, GrammarDecoders, RecognitionResult, SAMPLE_RATE } from './recognizer';
+import { DEFAULT_FIT_CALIBRATION, Decoder, DecoderFactory, DecoderPart, FitCalibration, GrammarDecoders, RecognitionResult, SAMPLE_RATE } from './recognizer';
 
 /**
  * CMU PocketSphinx (Debian's libpocketsphinx3, 5prealpha API) driven in-process through koffi.
@@ -39,6 +40,8 @@ interface Api {
   ps_get_hyp: (ps: Pointer, score: number[]) => string | null;
   err_set_callback: (cb: Pointer, userData: Pointer) => void;
   err_set_logfp: (fp: Pointer) => void;
+  ps_get_config: (ps: Pointer) => Pointer;
+  cmd_ln_set_float_r: (config: Pointer, name: string, value: number) => void;
 }
 
 let api: Api | undefined;
@@ -72,6 +75,8 @@ function loadApi(): Api {
     ps_get_hyp: ps.func('const char *ps_get_hyp(void *ps, _Out_ int32_t *score)'),
     err_set_callback: sb.func('void err_set_callback(void *cb, void *user_data)'),
     err_set_logfp: sb.func('void err_set_logfp(void *fp)'),
+    ps_get_config: ps.func('void *ps_get_config(void *ps)'),
+    cmd_ln_set_float_r: sb.func('void cmd_ln_set_float_r(void *config, const char *name, double value)'),
   } as unknown as Api;
   // sphinxbase logs through one process-wide FILE: each decoder made with -logfn opened a
   // new one and fclose'd the previous while decoders in other worker threads were still
@@ -120,22 +125,31 @@ class SharedDecoder {
   private constructor(
     private readonly lib: Api,
     private readonly ps: Pointer,
+    private readonly grammarBeams: Beams,
   ) {}
 
-  static create(lib: Api, modelDir: string, extra: string[]): SharedDecoder {
-    const dir = join(tmpdir(), 'attendant-pocketsphinx');
-    mkdirSync(dir, { recursive: true });
-    const dictPath = join(dir, 'phone-loop.dict');
-    if (!existsSync(dictPath)) writeFileSync(dictPath, LOOP_DICT);
+  /**
+   * A decoder for grammars, with the phone loop among its searches when `loop` is
+   * 'triphone'; or, when `loop` is 'filler', a decoder for the phone loop alone whose phones
+   * are filler words: pocketsphinx models fillers without context, so the loop is some 40
+   * context-independent phones instead of every phone in every left and right context.
+   */
+  static create(lib: Api, modelDir: string, loop: 'triphone' | 'filler' | 'none', grammarBeams: Beams): SharedDecoder {
+    const dictArgs =
+      loop === 'filler'
+        ? ['-dict', writeOnce('loop-main.dict', 'sil SIL\n'), '-fdict', writeOnce('loop-filler.dict', `${readFileSync(join(modelDir, 'en-us', 'noisedict'), 'utf8').trim()}\n${LOOP_DICT}`)]
+        : ['-dict', writeOnce('phone-loop.dict', LOOP_DICT)];
     const argv = [
-      '-hmm', join(modelDir, 'en-us'), '-dict', dictPath, '-samprate', String(SAMPLE_RATE), '-cmn', 'batch', '-remove_noise', 'no', '-remove_silence', 'no', ...extra,
+      '-hmm', join(modelDir, 'en-us'), ...dictArgs, '-samprate', String(SAMPLE_RATE), '-cmn', 'batch', '-remove_noise', 'no', '-remove_silence', 'no',
     ];
     const config = lib.cmd_ln_parse_r(null, lib.ps_args(), argv.length, argv, 1);
     if (config === null) throw new Error('pocketsphinx rejected its configuration');
     const ps = lib.ps_init(config);
     if (ps === null) throw new Error(`pocketsphinx could not load its model from ${modelDir}`);
-    const decoder = new SharedDecoder(lib, ps);
+    const decoder = new SharedDecoder(lib, ps, grammarBeams);
     for (const [word, prons] of parseDictionary(LOOP_DICT)) decoder.words.set(word, prons);
+    if (loop === 'none') return decoder;
+    decoder.setBeams(LOOP_BEAMS);
     if (lib.ps_set_jsgf_string(ps, LOOP_SEARCH, LOOP_JSGF) < 0) {
       lib.ps_free(ps);
       throw new Error('pocketsphinx rejected the phone loop');
@@ -167,10 +181,19 @@ class SharedDecoder {
       this.words.set(word, prons);
     }
     const name = `g${n}`;
+    this.setBeams(this.grammarBeams);
     if (this.lib.ps_set_jsgf_string(this.ps, name, renameWords(grammar.jsgf, renamed)) < 0) {
       throw new Error('pocketsphinx rejected the grammar (ATTENDANT_PS_LOG=1 shows its messages on stderr)');
     }
     this.searches.set(grammar.key, name);
+  }
+
+  /** A search takes the beams in the configuration when it is added (fsg_search_init), and keeps them. */
+  private setBeams(beams: Beams): void {
+    const config = this.lib.ps_get_config(this.ps);
+    this.lib.cmd_ln_set_float_r(config, '-beam', beams.beam);
+    this.lib.cmd_ln_set_float_r(config, '-pbeam', beams.pbeam);
+    this.lib.cmd_ln_set_float_r(config, '-wbeam', beams.wbeam);
   }
 
   unload(key: string): void {
@@ -201,6 +224,18 @@ class SharedDecoder {
     this.freed = true;
     this.lib.ps_free(this.ps);
   }
+}
+
+/** Writes a file pocketsphinx reads by name, once per content, atomically (workers start together). */
+function writeOnce(name: string, text: string): string {
+  const dir = join(tmpdir(), 'attendant-pocketsphinx');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, name);
+  if (existsSync(path) && readFileSync(path, 'utf8') === text) return path;
+  const partial = `${path}.${process.pid}.${threadId}`;
+  writeFileSync(partial, text);
+  renameSync(partial, path);
+  return path;
 }
 
 const LOOP_SEARCH = 'phone-loop';
@@ -250,7 +285,9 @@ class PocketsphinxDecoder implements Decoder {
 
   constructor(
     private readonly decoder: SharedDecoder,
+    private readonly loopDecoder: SharedDecoder,
     private readonly grammarKey: string,
+    private readonly calibration: FitCalibration,
     private readonly part: DecoderPart = 'both',
   ) {}
 
@@ -274,7 +311,7 @@ class PocketsphinxDecoder implements Decoder {
     const frames = Math.max(1, this.samples / SAMPLES_PER_FRAME);
     const audioMs = Math.round((this.samples / SAMPLE_RATE) * 1000);
     const names = this.part === 'loop' ? undefined : this.decoder.decode(this.grammarKey, audio, speech);
-    const loop = this.part === 'grammar' ? undefined : this.decoder.decode(LOOP_SEARCH, audio, speech);
+    const loop = this.part === 'grammar' ? undefined : this.loopDecoder.decode(LOOP_SEARCH, audio, speech);
     const perFrame = (score: number): number => (score * LOG_BASE) / frames;
     if (names === undefined) {
       // The phone-loop half of a split utterance.
@@ -282,17 +319,54 @@ class PocketsphinxDecoder implements Decoder {
     }
     if (!speech || names.text === null || names.text.trim() === '') return { nbest: [], confidence: 0, audioMs };
     const nbest = [{ text: names.text.trim(), score: 0 }];
-    if (loop === undefined) return { nbest, confidence: 1, audioMs, fitParts: { grammar: perFrame(names.score) } };
-    return { nbest, confidence: 1, audioMs, fit: perFrame(names.score) - perFrame(loop.score) };
+    const fitCalibration = this.calibration;
+    if (loop === undefined) return { nbest, confidence: 1, audioMs, fitCalibration, fitParts: { grammar: perFrame(names.score) } };
+    return { nbest, confidence: 1, audioMs, fitCalibration, fit: perFrame(names.score) - perFrame(loop.score) };
   }
 }
 
+interface Beams {
+  beam: number;
+  pbeam: number;
+  wbeam: number;
+}
+
 /**
- * Wider beams than pocketsphinx's defaults (1e-48, 1e-48, 7e-29) for the grammar search:
- * with the defaults the right name is often pruned early on accented or telephone speech
- * (0 of 24 French test phrases right); with these, 14 of 24, for about twice the CPU.
+ * The phone loop's beams: every phone stays active in a loop whatever the beams, so
+ * narrower ones save little (195 against 183 ms per utterance) and change its score.
  */
-const GRAMMAR_BEAMS = ['-beam', '1e-80', '-pbeam', '1e-80', '-wbeam', '1e-60'];
+const LOOP_BEAMS: Beams = { beam: 1e-80, pbeam: 1e-80, wbeam: 1e-60 };
+
+/**
+ * ATTENDANT_ASR_PROFILE: how pocketsphinx spends CPU. Both profiles were calibrated on
+ * `npm run bench:accuracy` so that no dev call is wrongly transferred (README, "Recognition
+ * accuracy"); their fits are on different scales, so each carries its own calibration.
+ * - accurate (default): grammar beams much wider than pocketsphinx's defaults (1e-48, 1e-48,
+ *   7e-29), with which the right name is often pruned early on accented or telephone speech;
+ *   the phone loop in context (triphones).
+ * - fast: narrower grammar beams and a loop of context-independent phones, for 45% less CPU
+ *   per utterance (about 250 against 450 ms for 2.6 s of speech): what 100 concurrent calls
+ *   on 2 cores need. Fewer names are recognized (dev set 35% against 42%), more absent names
+ *   are rejected (71% against 67%).
+ */
+export type PocketsphinxProfile = 'accurate' | 'fast';
+
+interface Profile {
+  grammarBeams: Beams;
+  loop: 'triphone' | 'filler';
+  calibration: FitCalibration;
+}
+
+const PROFILES: Record<PocketsphinxProfile, Profile> = {
+  accurate: { grammarBeams: { beam: 1e-80, pbeam: 1e-80, wbeam: 1e-60 }, loop: 'triphone', calibration: DEFAULT_FIT_CALIBRATION },
+  fast: { grammarBeams: { beam: 1e-60, pbeam: 1e-60, wbeam: 1e-45 }, loop: 'filler', calibration: { midpoint: -2.29, slope: 0.61 } },
+};
+
+export function pocketsphinxProfile(env: NodeJS.ProcessEnv = process.env): PocketsphinxProfile {
+  const text = env.ATTENDANT_ASR_PROFILE ?? 'accurate';
+  if (text !== 'accurate' && text !== 'fast') throw new Error(`ATTENDANT_ASR_PROFILE="${text}" is not a profile; use accurate or fast`);
+  return text;
+}
 
 const LOOP_JSGF = [
   '#JSGF V1.0;',
@@ -305,21 +379,37 @@ const LOOP_DICT = `${[...CMU_PHONES].map((p) => `${GARBAGE_PREFIX}${p.toLowerCas
 
 export class PocketsphinxFactory implements DecoderFactory {
   private readonly decoder: SharedDecoder;
+  /** The phone loop's decoder: the grammars' own, or one of context-independent phones. */
+  private readonly loop: SharedDecoder;
+  private readonly profile: Profile;
 
-  constructor(private readonly modelDir: string = pocketsphinxModelDir()) {
+  constructor(
+    private readonly modelDir: string = pocketsphinxModelDir(),
+    profile: PocketsphinxProfile = pocketsphinxProfile(),
+  ) {
     checkPocketsphinx(modelDir);
-    this.decoder = SharedDecoder.create(loadApi(), this.modelDir, GRAMMAR_BEAMS);
+    const lib = loadApi();
+    this.profile = PROFILES[profile];
+    const { grammarBeams } = this.profile;
+    if (this.profile.loop === 'filler') {
+      this.decoder = SharedDecoder.create(lib, this.modelDir, 'none', grammarBeams);
+      this.loop = SharedDecoder.create(lib, this.modelDir, 'filler', grammarBeams);
+    } else {
+      this.decoder = SharedDecoder.create(lib, this.modelDir, 'triphone', grammarBeams);
+      this.loop = this.decoder;
+    }
   }
 
   create(grammar: Grammar): GrammarDecoders {
     this.decoder.load(grammar); // now: a bad grammar fails here, not mid-call
     return {
-      open: (part?: DecoderPart) => new PocketsphinxDecoder(this.decoder, grammar.key, part),
+      open: (part?: DecoderPart) => new PocketsphinxDecoder(this.decoder, this.loop, grammar.key, this.profile.calibration, part),
       free: () => this.decoder.unload(grammar.key),
     };
   }
 
   close(): void {
     this.decoder.free();
+    this.loop.free();
   }
 }

@@ -23,12 +23,26 @@ export interface RecognitionResult {
    * Absent when the engine has no such measure.
    */
   fit?: number;
+  /** How to read `fit` as a belief (fitToBelief): the engine's settings change its scale. */
+  fitCalibration?: FitCalibration;
   /**
    * When an utterance was decoded in two halves on two workers (the grammar search on one,
    * the phone loop on the other), each half's score per 10 ms frame; fit = grammar - loop.
    */
   fitParts?: { grammar?: number; loop?: number };
 }
+
+/** A logistic curve from fit to belief: 0.5 at `midpoint`, `slope` fit units per e-fold. */
+export interface FitCalibration {
+  midpoint: number;
+  slope: number;
+}
+
+/**
+ * Pocketsphinx's default (accurate) calibration, fitted on `npm run bench:accuracy`; used
+ * for a fit that comes without one.
+ */
+export const DEFAULT_FIT_CALIBRATION: FitCalibration = { midpoint: -1.65, slope: 0.54 };
 
 /** Which searches a decoder runs: both (default), or one half of a split utterance. */
 export type DecoderPart = 'both' | 'grammar' | 'loop';
@@ -37,7 +51,7 @@ export type DecoderPart = 'both' | 'grammar' | 'loop';
 export function joinParts(grammar: RecognitionResult, loop: RecognitionResult): RecognitionResult {
   const g = grammar.fitParts?.grammar;
   const l = loop.fitParts?.loop;
-  const joined: RecognitionResult = { nbest: grammar.nbest, confidence: grammar.confidence, audioMs: grammar.audioMs };
+  const joined: RecognitionResult = { nbest: grammar.nbest, confidence: grammar.confidence, audioMs: grammar.audioMs, fitCalibration: grammar.fitCalibration };
   if (grammar.nbest.length > 0 && g !== undefined && l !== undefined) joined.fit = g - l;
   return joined;
 }

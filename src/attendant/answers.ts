@@ -43,7 +43,7 @@ const tokensOf = (text: string): string => normalizeText(text);
 function interpretWith(phrases: Map<string, Answer>, result: RecognitionResult): Answer {
   const best = result.nbest[0]?.text;
   if (best === undefined) return { kind: 'unclear' };
-  if (result.fit !== undefined && fitToBelief(result.fit) < ANSWER_MIN_BELIEF) return { kind: 'unclear' };
+  if (result.fit !== undefined && fitToBelief(result.fit, result.fitCalibration) < ANSWER_MIN_BELIEF) return { kind: 'unclear' };
   return phrases.get(tokensOf(best.replace(/<\/?s>|<sil>|\[\w+\]|\+\w+\+/g, ' '))) ?? { kind: 'unclear' };
 }
 

@@ -1,6 +1,6 @@
 import { carrierTokens, GARBAGE_PREFIX, Grammar, buildGrammar, operatorRequests } from '../asr/grammar';
 import { Cmudict } from '../asr/lexicon';
-import { RecognitionResult } from '../asr/recognizer';
+import { DEFAULT_FIT_CALIBRATION, FitCalibration, RecognitionResult } from '../asr/recognizer';
 import { Decision, DecisionThresholds, decide } from '../directory/decision';
 import { Snapshot } from '../directory/directory-store';
 import { normalizeText } from '../directory/entry';
@@ -36,7 +36,7 @@ export class StoreUnderstanding {
   }
 
   understand(result: RecognitionResult, thresholds?: DecisionThresholds): Understanding {
-    const belief = result.fit === undefined ? 1 : fitToBelief(result.fit);
+    const belief = result.fit === undefined ? 1 : fitToBelief(result.fit, result.fitCalibration);
     const hypotheses = result.nbest.map((h) => ({ text: stripGarbage(h.text), probability: Math.exp(h.score) * belief }));
     const candidates = this.matcher.rank(hypotheses);
     const best = result.nbest[0]?.text ?? '';
@@ -49,14 +49,12 @@ export class StoreUnderstanding {
 
 /**
  * The fit of the grammar's best path against a free phone loop (log-likelihood ratio per
- * 10 ms frame) mapped to a belief from 0 to 1 by a logistic curve. Midpoint and slope
- * were fitted on `npm run bench:accuracy` (README, "Recognition accuracy").
+ * 10 ms frame) mapped to a belief from 0 to 1 by a logistic curve whose midpoint and slope
+ * the engine gives with the fit (they were fitted on `npm run bench:accuracy`, README,
+ * "Recognition accuracy").
  */
-export const FIT_MIDPOINT = -1.65;
-export const FIT_SLOPE = 0.54;
-
-export function fitToBelief(fit: number): number {
-  return 1 / (1 + Math.exp(-(fit - FIT_MIDPOINT) / FIT_SLOPE));
+export function fitToBelief(fit: number, calibration: FitCalibration = DEFAULT_FIT_CALIBRATION): number {
+  return 1 / (1 + Math.exp(-(fit - calibration.midpoint) / calibration.slope));
 }
 
 function stripGarbage(text: string): string {

@@ -107,7 +107,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   log.info({ port: settings.httpPort }, 'HTTP /healthz /readyz /metrics listening');
 
   const recognizer = await createRecognizer(settings, settings.asrWorkers);
-  log.info({ engine: recognizer.engine, workers: settings.asrWorkers }, 'recognizer ready');
+  log.info({ engine: recognizer.engine, profile: recognizer.engine === 'pocketsphinx' ? settings.asrProfile : undefined, workers: settings.asrWorkers }, 'recognizer ready');
   const cmudict = loadCmudict();
   const load = async (storeId: string): Promise<void> => {
     const snapshot = directory.snapshot(storeId);

@@ -2,11 +2,14 @@ import { BlockList, isIP } from 'node:net';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { EngineSetting } from '../asr/engine';
+import { PocketsphinxProfile, pocketsphinxProfile } from '../asr/pocketsphinx';
 
 /** Settings from the environment (DESIGN.md, "Settings"), validated once at start. */
 export interface Settings {
   dataDir: string;
   asrEngine: EngineSetting;
+  /** How pocketsphinx spends CPU: accurate (default) or fast (ATTENDANT_ASR_PROFILE). */
+  asrProfile: PocketsphinxProfile;
   voskModel: string;
   asrWorkers: number;
   logLevel: string;
@@ -83,6 +86,12 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (!['auto', 'vosk', 'pocketsphinx'].includes(engine)) {
     throw new SettingsError(`ATTENDANT_ASR_ENGINE="${engine}" is not an engine; use auto, vosk or pocketsphinx`);
   }
+  let asrProfile: PocketsphinxProfile;
+  try {
+    asrProfile = pocketsphinxProfile(env);
+  } catch (err) {
+    throw new SettingsError((err as Error).message);
+  }
   const rtpText = env.ATTENDANT_RTP_PORTS ?? '20000-20999';
   const rtp = /^(\d+)-(\d+)$/.exec(rtpText);
   if (rtp === null || Number(rtp[1]) > Number(rtp[2]) || Number(rtp[2]) > 65535) {
@@ -96,6 +105,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   return {
     dataDir: resolve(env.ATTENDANT_DATA_DIR ?? 'data'),
     asrEngine: engine,
+    asrProfile,
     voskModel: resolve(env.ATTENDANT_VOSK_MODEL ?? 'models/vosk'),
     asrWorkers: workers,
     logLevel: env.ATTENDANT_LOG_LEVEL ?? 'info',

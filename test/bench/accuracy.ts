@@ -109,6 +109,7 @@ async function main(): Promise<void> {
   const workers = Number(values.workers);
   const pool = await RecognizerPool.create(spec, workers);
   const t1 = Date.now();
+  const cpu0 = process.cpuUsage();
   const outcomes = await mapLimit(calls, workers * 2, async (call, i): Promise<Outcome> => {
     const audio = await readAudioFile(paths[i]);
     const { understanding: u, ms } = await recognizePcm(pool, understanding, audio.pcm);
@@ -124,9 +125,10 @@ async function main(): Promise<void> {
       ms,
     };
   });
+  const cpu = process.cpuUsage(cpu0);
   await pool.close();
   const verdicts = outcomes.map((o) => judge(o.call.expect, { kind: o.decision, entryId: o.entryId, choices: o.choices }));
-  console.log(`engine ${spec.engine}, ${workers} workers, ${calls.length} calls decoded in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+  console.log(`engine ${spec.engine}, ${workers} workers, ${calls.length} calls decoded in ${((Date.now() - t1) / 1000).toFixed(1)} s, ${((cpu.user + cpu.system) / 1e3 / calls.length).toFixed(0)} ms CPU per call`);
   console.log(`set: ${values.set} (${file.replace(`${root}/`, '')}), thresholds ${JSON.stringify(DEFAULT_THRESHOLDS)}\n`);
   console.log(table(outcomes, verdicts));
   if (values.verbose) {

@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PocketsphinxFactory, PocketsphinxProfile } from '../../src/asr/pocketsphinx';
+import { DEFAULT_FIT_CALIBRATION } from '../../src/asr/recognizer';
+import { StoreUnderstanding, fitToBelief } from '../../src/attendant/understanding';
+import { loadCmudict } from '../../src/cli/recognize-command';
+import { loadSettings, SettingsError } from '../../src/config/settings';
+import { readDirectory } from '../../src/directory/directory-file';
+import { readAudioFile } from '../../src/media/audio-file';
+import { synthesize } from '../audio/synth';
+
+/**
+ * ATTENDANT_ASR_PROFILE: `accurate` (the default) and `fast` (narrower grammar beams, a
+ * loop of context-independent phones) score on different scales, so each result says how
+ * its fit reads as a belief. Both must route the same callers and reject the same absent name.
+ */
+const root = join(__dirname, '..', '..', '..');
+const fixtures = join(root, 'directory-fixtures');
+const demo = readDirectory(readFileSync(join(fixtures, 'demo-store.csv')), 'demo-store.csv').entries;
+
+describe.each<PocketsphinxProfile>(['accurate', 'fast'])('the %s pocketsphinx profile', (profile) => {
+  let factory: PocketsphinxFactory;
+  let understanding: StoreUnderstanding;
+
+  beforeAll(async () => {
+    factory = new PocketsphinxFactory(undefined, profile);
+    understanding = await StoreUnderstanding.build({ store: 'demo', version: 1, entries: demo }, loadCmudict());
+  });
+  afterAll(() => factory.close());
+
+  const hear = async (file: string) => {
+    const decoder = factory.create(understanding.grammar).open();
+    decoder.write((await readAudioFile(file)).pcm);
+    const result = decoder.end();
+    return { result, understood: understanding.understand(result) };
+  };
+
+  it('routes Sophie Martin to 2014 and the pharmacy to 2200, with its own calibration', async () => {
+    const sophie = await hear(join(fixtures, 'audio', 'sophie-martin.wav'));
+    expect(sophie.understood.decision.entry?.extension).toBe('2014');
+    expect(['transfer', 'confirm']).toContain(sophie.understood.decision.kind);
+    expect(sophie.result.fitCalibration).toEqual(profile === 'accurate' ? DEFAULT_FIT_CALIBRATION : { midpoint: -2.29, slope: 0.61 });
+    const pharmacy = await hear(join(fixtures, 'audio', 'pharmacy.wav'));
+    expect(pharmacy.understood.decision.entry?.id).toBe('s01');
+  });
+
+  it('does not transfer a caller asking for someone the store does not have', async () => {
+    const file = await synthesize({ text: 'Je voudrais parler à Gérard Depardieu', synth: 'espeak', voice: 'fr', condition: 'clean' });
+    const { understood } = await hear(file);
+    expect(understood.decision.kind).not.toBe('transfer');
+  });
+});
+
+describe('fit calibration', () => {
+  it('reads one fit as a different belief under each calibration', () => {
+    expect(fitToBelief(-1.65)).toBeCloseTo(0.5);
+    expect(fitToBelief(-2.29, { midpoint: -2.29, slope: 0.61 })).toBeCloseTo(0.5);
+    expect(fitToBelief(-1.65, { midpoint: -2.29, slope: 0.61 })).toBeGreaterThan(0.7);
+  });
+
+  it('takes accurate by default and refuses an unknown profile at start', () => {
+    expect(loadSettings({}).asrProfile).toBe('accurate');
+    expect(loadSettings({ ATTENDANT_ASR_PROFILE: 'fast' }).asrProfile).toBe('fast');
+    expect(() => loadSettings({ ATTENDANT_ASR_PROFILE: 'quick' })).toThrow(SettingsError);
+    expect(() => loadSettings({ ATTENDANT_ASR_PROFILE: 'quick' })).toThrow(/use accurate or fast/);
+  });
+});
