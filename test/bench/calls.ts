@@ -31,6 +31,12 @@ function cpuSeconds(pid: number, mainThreadOnly = false): number {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, clock ticks of 10 ms
 }
 
+function count(items: string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(item, (counts.get(item) ?? 0) + 1);
+  return counts;
+}
+
 function rssMb(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -69,6 +75,7 @@ interface Level {
   rssPeak: number;
   seconds: number;
   transferred: number;
+  notTransferred: string;
 }
 
 async function main(): Promise<void> {
@@ -193,6 +200,10 @@ async function main(): Promise<void> {
       rssPeak,
       seconds: result.ms / 1000,
       transferred: fresh.filter((r) => r.outcome === 'transferred').length,
+      // How the calls that were not put through ended, and the decisions on their way.
+      notTransferred: [...count(fresh.filter((r) => r.outcome !== 'transferred').map((r) => `${r.outcome} (${r.path.join(' > ')})`))]
+        .map(([what, n]) => `${n} × ${what}`)
+        .join('; '),
     };
   };
 
@@ -200,6 +211,7 @@ async function main(): Promise<void> {
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   let best = 0;
   let fast = 0;
+  const notes: string[] = [];
   for (const concurrency of values.levels.split(',').map(Number)) {
     const l = await runLevel(concurrency);
     const failurePct = (100 * l.failed) / l.calls;
@@ -208,7 +220,9 @@ async function main(): Promise<void> {
     console.log(
       `| ${l.concurrency} | ${l.rate} | ${l.calls} | ${l.ok} | ${l.failed} | ${failurePct.toFixed(1)} | ${l.p50.toFixed(0)} | ${l.p95.toFixed(0)} | ${l.cpuPerCall.toFixed(3)} | ${l.mainCpuPerCall.toFixed(3)} | ${l.machineBusyPct.toFixed(0)} | ${l.rssPerCall.toFixed(2)} | ${l.rssPeak.toFixed(0)} | ${l.seconds.toFixed(1)} |`,
     );
+    if (l.notTransferred !== '') notes.push(`${concurrency} calls, not put through: ${l.notTransferred}`);
   }
+  if (notes.length > 0) console.log(`\n${notes.join('\n')}`);
   console.log(`\nhighest concurrency with ≤1% failures: ${best}; with decision p95 ≤ 300 ms: ${fast > 0 ? fast : 'none'}`);
 
   const over = Number(values.over);
