@@ -1,4 +1,4 @@
-import { PocketsphinxFactory, checkPocketsphinx } from './pocketsphinx';
+import { PocketsphinxFactory, PocketsphinxProfile, checkPocketsphinx, pocketsphinxProfile } from './pocketsphinx';
 import { DecoderFactory, EngineName } from './recognizer';
 import { VoskFactory, voskModelPath, voskModelProblem } from './vosk';
 
@@ -7,25 +7,27 @@ export type EngineSetting = EngineName | 'auto';
 export interface EngineSpec {
   engine: EngineName;
   voskModel: string;
+  /** How pocketsphinx spends CPU (ATTENDANT_ASR_PROFILE). */
+  profile: PocketsphinxProfile;
 }
 
 /**
  * Which engine runs: `vosk` when asked or (for `auto`) when a Vosk model is present,
  * else `pocketsphinx`. Throws, with what to do, when the chosen engine cannot run.
  */
-export function resolveEngine(setting: EngineSetting, voskModel = voskModelPath()): EngineSpec {
+export function resolveEngine(setting: EngineSetting, voskModel = voskModelPath(), profile = pocketsphinxProfile()): EngineSpec {
   if (setting === 'vosk' || (setting === 'auto' && voskModelProblem(voskModel) === undefined)) {
     const problem = voskModelProblem(voskModel);
     if (problem !== undefined) throw new Error(`ATTENDANT_ASR_ENGINE=vosk: ${problem}`);
-    return { engine: 'vosk', voskModel };
+    return { engine: 'vosk', voskModel, profile };
   }
   if (setting !== 'auto' && setting !== 'pocketsphinx') {
     throw new Error(`ATTENDANT_ASR_ENGINE="${String(setting)}" is not an engine; use auto, vosk or pocketsphinx`);
   }
   checkPocketsphinx();
-  return { engine: 'pocketsphinx', voskModel };
+  return { engine: 'pocketsphinx', voskModel, profile };
 }
 
 export function createDecoderFactory(spec: EngineSpec): DecoderFactory {
-  return spec.engine === 'vosk' ? new VoskFactory(spec.voskModel) : new PocketsphinxFactory();
+  return spec.engine === 'vosk' ? new VoskFactory(spec.voskModel) : new PocketsphinxFactory(undefined, spec.profile);
 }

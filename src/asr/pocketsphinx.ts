@@ -385,7 +385,7 @@ export class PocketsphinxFactory implements DecoderFactory {
 
   constructor(
     private readonly modelDir: string = pocketsphinxModelDir(),
-    profile: PocketsphinxProfile = pocketsphinxProfile(),
+    profile: PocketsphinxProfile = 'accurate',
   ) {
     checkPocketsphinx(modelDir);
     const lib = loadApi();

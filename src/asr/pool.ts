@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { EngineSpec } from './engine';
 import { Grammar } from './grammar';
 import { DecoderPart, joinParts, RecognitionResult, Recognizer, RecognizerSession, EngineName } from './recognizer';
+import { GRAMMAR_TEXTS, touchRecent } from './recent';
 import type { WorkerReply, WorkerRequest } from './worker';
 
 /**
@@ -26,6 +27,8 @@ class PoolWorker {
   readonly pending = new Map<number, Pending>();
   readonly flushes = new Map<number, PendingFlush>();
   open = 0;
+  /** The grammar texts this worker holds, as it keeps them (GRAMMAR_TEXTS, most recent last). */
+  readonly grammars = new Map<string, true>();
   private failure: Error | undefined;
   readonly ready: Promise<void>;
 
@@ -89,6 +92,8 @@ export class RecognizerPool implements Recognizer {
   private workers: PoolWorker[] = [];
   private nextSession = 1;
   private closed = false;
+  /** Grammar texts posted to workers: once per grammar and worker, unless a worker dropped it. */
+  grammarTextsSent = 0;
 
   private constructor(private readonly spec: EngineSpec) {
     this.engine = spec.engine;
@@ -164,7 +169,10 @@ export class RecognizerPool implements Recognizer {
     const id = this.nextSession;
     this.nextSession += 1;
     target.open += 1;
-    target.post({ type: 'start', session: id, grammar, part });
+    const known = target.grammars.has(grammar.key);
+    touchRecent(target.grammars, grammar.key, true, GRAMMAR_TEXTS);
+    if (!known) this.grammarTextsSent += 1;
+    target.post({ type: 'start', session: id, key: grammar.key, grammar: known ? undefined : grammar, part });
     let done = false;
     const finish = (): void => {
       if (!done) {

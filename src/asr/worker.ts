@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createDecoderFactory, EngineSpec } from './engine';
 import { Grammar } from './grammar';
+import { GRAMMAR_TEXTS, touchRecent } from './recent';
 import { Decoder, DecoderPart, GrammarDecoders } from './recognizer';
 
 /**
@@ -9,7 +10,8 @@ import { Decoder, DecoderPart, GrammarDecoders } from './recognizer';
  */
 
 export type WorkerRequest =
-  | { type: 'start'; session: number; grammar: Grammar; part?: DecoderPart }
+  /** `grammar` comes with the first session of its key only (see GRAMMAR_TEXTS). */
+  | { type: 'start'; session: number; key: string; grammar?: Grammar; part?: DecoderPart }
   | { type: 'write'; session: number; pcm: ArrayBuffer }
   | { type: 'end'; session: number }
   | { type: 'flush'; session: number }
@@ -22,6 +24,7 @@ export type WorkerReply =
   | { type: 'error'; session: number; message: string }
   | { type: 'flushed'; session: number };
 
+/** Grammars with a loaded decoder, most recently used kept. */
 const MAX_GRAMMARS = 24;
 
 function main(): void {
@@ -34,34 +37,32 @@ function main(): void {
     port.postMessage({ type: 'fatal', message: (err as Error).message } satisfies WorkerReply);
     return;
   }
-  // Decoders per grammar, most recently used last.
+  // Decoders per grammar, and grammar texts, most recently used last.
   const grammars = new Map<string, GrammarDecoders>();
+  const texts = new Map<string, Grammar>();
   // The sessions being decoded, and any failure met while writing, reported at end.
   const sessions = new Map<number, { decoder?: Decoder; failure?: string }>();
 
   const decodersFor = (grammar: Grammar): GrammarDecoders => {
     const known = grammars.get(grammar.key);
     if (known !== undefined) {
-      grammars.delete(grammar.key);
-      grammars.set(grammar.key, known);
+      touchRecent(grammars, grammar.key, known, MAX_GRAMMARS);
       return known;
     }
     const loaded = factory.create(grammar);
-    grammars.set(grammar.key, loaded);
-    if (grammars.size > MAX_GRAMMARS) {
-      // Sessions already open keep the decoder they hold; only idle ones are freed.
-      const [oldestKey, oldest] = grammars.entries().next().value as [string, GrammarDecoders];
-      oldest.free();
-      grammars.delete(oldestKey);
-    }
+    // Sessions already open keep the decoder they hold; only idle ones are freed.
+    for (const oldest of touchRecent(grammars, grammar.key, loaded, MAX_GRAMMARS)) oldest.free();
     return loaded;
   };
 
   port.on('message', (msg: WorkerRequest) => {
     switch (msg.type) {
       case 'start': {
+        const grammar = msg.grammar ?? texts.get(msg.key);
+        if (grammar !== undefined) touchRecent(texts, msg.key, grammar, GRAMMAR_TEXTS);
         try {
-          sessions.set(msg.session, { decoder: decodersFor(msg.grammar).open(msg.part) });
+          if (grammar === undefined) throw new Error('the grammar was never sent to this worker');
+          sessions.set(msg.session, { decoder: decodersFor(grammar).open(msg.part) });
         } catch (err) {
           sessions.set(msg.session, { failure: (err as Error).message });
         }

@@ -28,7 +28,7 @@ export function loadCmudict(): Cmudict {
 }
 
 export async function createRecognizer(settings: Settings, workers: number): Promise<RecognizerPool> {
-  const spec = resolveEngine(settings.asrEngine, settings.voskModel);
+  const spec = resolveEngine(settings.asrEngine, settings.voskModel, settings.asrProfile);
   return RecognizerPool.create(spec, workers);
 }
 

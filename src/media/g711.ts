@@ -1,5 +1,8 @@
 /** ITU-T G.711 µ-law and A-law, both directions, by table. */
 
+/** The two laws, by their RTP/SDP names. */
+export type Codec = 'PCMU' | 'PCMA';
+
 function ulawToLinear(u: number): number {
   const v = ~u & 0xff;
   const sign = v & 0x80;

@@ -1,7 +1,7 @@
 import { createSocket, Socket } from 'node:dgram';
 import { once, EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { decodeAlaw, decodeUlaw, encodeAlaw, encodeUlaw } from './g711';
+import { Codec, decodeAlaw, decodeUlaw, encodeAlaw, encodeUlaw } from './g711';
 import { parseDtmfEvent, DTMF_DIGITS, formatDtmfEvent } from './dtmf';
 import { MediaClock } from './media-clock';
 
@@ -14,8 +14,6 @@ import { MediaClock } from './media-clock';
 
 export const FRAME_SAMPLES = 160; // 20 ms at 8 kHz
 const RTP_HEADER = 12;
-
-export type Codec = 'PCMU' | 'PCMA';
 
 export interface RtpRemote {
   address: string;
@@ -238,41 +236,37 @@ export class RtpSession extends EventEmitter<RtpEvents> {
       // DTMF packets take the place of audio while they last.
       const dtmf = this.nextDtmfPacket(remote.dtmfPayloadType);
       if (dtmf !== undefined) {
-        if (dtmf !== 'gap') this.send([dtmf]);
+        if (dtmf !== 'gap') this.send(dtmf);
         this.timestamp = (this.timestamp + FRAME_SAMPLES) >>> 0;
         return;
       }
     }
-    let pcm: Int16Array;
+    let payload: Uint8Array;
     const playing = this.playing;
     if (playing !== undefined) {
-      pcm = new Int16Array(FRAME_SAMPLES);
+      const pcm = new Int16Array(FRAME_SAMPLES);
       pcm.set(playing.pcm.subarray(playing.offset, playing.offset + FRAME_SAMPLES));
       playing.offset += FRAME_SAMPLES;
       if (playing.offset >= playing.pcm.length) {
         this.playing = undefined;
         playing.done(true);
       }
+      payload = remote.codec === 'PCMU' ? encodeUlaw(pcm) : encodeAlaw(pcm);
     } else {
-      pcm = SILENCE;
+      payload = SILENT_PAYLOAD[remote.codec];
     }
-    const payload = remote.codec === 'PCMU' ? encodeUlaw(pcm) : encodeAlaw(pcm);
-    this.send([this.packet(remote.payloadType, payload, this.timestamp, false)]);
+    this.send(this.packet(remote.payloadType, payload, this.timestamp, false));
     this.timestamp = (this.timestamp + FRAME_SAMPLES) >>> 0;
   };
 
-  private send(packets: Buffer[]): void {
+  private send(packet: Buffer): void {
     const remote = this.remote;
-    if (remote === undefined) return;
-    if (this.closed) return;
-    for (const p of packets) {
-      this.packetsOut += 1;
-      try {
-        this.socket.send(p, remote.port, remote.address);
-      } catch {
-        // The socket went away under us: the session is closing; nothing to send to.
-        return;
-      }
+    if (remote === undefined || this.closed) return;
+    this.packetsOut += 1;
+    try {
+      this.socket.send(packet, remote.port, remote.address);
+    } catch {
+      // The socket went away under us: the session is closing; nothing to send to.
     }
   }
 
@@ -287,3 +281,5 @@ export class RtpSession extends EventEmitter<RtpEvents> {
 }
 
 const SILENCE = new Int16Array(FRAME_SAMPLES);
+/** Silence encoded once per law: most frames a call sends while the caller speaks are silence. */
+const SILENT_PAYLOAD: Record<Codec, Uint8Array> = { PCMU: encodeUlaw(SILENCE), PCMA: encodeAlaw(SILENCE) };

@@ -3,7 +3,8 @@
  * 8 kHz and RFC 4733 telephone-event. Anything else in an offer is declined, not misread.
  */
 
-export type Codec = 'PCMU' | 'PCMA';
+import { Codec } from '../media/g711';
+
 export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 
 export interface AudioOffer {

@@ -56,6 +56,34 @@ abstract class Transaction {
     this.timers.delete(timer);
   }
 
+  /** Stops every timer: a final response ends the retransmissions and the timeout alike. */
+  protected clearTimers(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  /**
+   * Over UDP, sends `data` again after T1, then after each interval `next` gives from the
+   * previous one, for as long as `more()` holds (Timers A, E and G).
+   */
+  protected retransmit(data: Buffer, more: () => boolean, next: (interval: number) => number): void {
+    if (this.reliable) return;
+    let interval = this.t.T1;
+    const again = (): void => {
+      if (!more()) return;
+      this.send(data, this.peer);
+      interval = next(interval);
+      this.after(interval, again);
+    };
+    this.after(interval, again);
+  }
+
+  /** Ends at once over a reliable transport; over UDP, after `ms` of absorbing retransmissions (Timers D, I, J, K). */
+  protected linger(ms: number): void {
+    if (this.reliable) this.terminate();
+    else this.after(ms, () => this.terminate());
+  }
+
   protected terminate(): void {
     if (this.terminated) return;
     this.dispose();
@@ -64,8 +92,7 @@ abstract class Transaction {
 
   dispose(): void {
     this.terminated = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    this.clearTimers();
   }
 }
 
@@ -111,17 +138,8 @@ export class InviteServerTransaction extends Transaction {
       return;
     }
     this.state = 'completed';
-    if (!this.reliable) {
-      // Timer G: retransmit the final response, T1 doubling up to T2.
-      let interval = this.t.T1;
-      const retransmit = (): void => {
-        if (this.state !== 'completed' || this.last === undefined) return;
-        this.send(this.last, this.peer);
-        interval = Math.min(2 * interval, this.t.T2);
-        this.after(interval, retransmit);
-      };
-      this.after(interval, retransmit);
-    }
+    // Timer G: retransmit the final response, T1 doubling up to T2.
+    this.retransmit(this.last, () => this.state === 'completed', (interval) => Math.min(2 * interval, this.t.T2));
     // Timer H: give up waiting for the ACK.
     this.after(64 * this.t.T1, () => {
       this.onTimeout?.();
@@ -138,11 +156,9 @@ export class InviteServerTransaction extends Transaction {
   receiveAck(): boolean {
     if (this.state !== 'completed') return this.state === 'confirmed';
     this.state = 'confirmed';
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    this.clearTimers();
     // Timer I: absorb ACK retransmissions.
-    if (this.reliable) this.terminate();
-    else this.after(this.t.T4, () => this.terminate());
+    this.linger(this.t.T4);
     return true;
   }
 }
@@ -168,8 +184,7 @@ export class NonInviteServerTransaction extends Transaction {
     }
     this.state = 'completed';
     // Timer J: absorb request retransmissions.
-    if (this.reliable) this.terminate();
-    else this.after(64 * this.t.T1, () => this.terminate());
+    this.linger(64 * this.t.T1);
   }
 
   receiveRetransmission(): void {
@@ -194,17 +209,8 @@ export class InviteClientTransaction extends Transaction {
     super(clientTransactionKey(request), send, peer, t, done);
     this.data = serializeMessage(request);
     this.send(this.data, peer);
-    if (!this.reliable) {
-      // Timer A: retransmit the INVITE, doubling each time.
-      let interval = t.T1;
-      const retransmit = (): void => {
-        if (this.state !== 'calling') return;
-        this.send(this.data, this.peer);
-        interval *= 2;
-        this.after(interval, retransmit);
-      };
-      this.after(interval, retransmit);
-    }
+    // Timer A: retransmit the INVITE, doubling each time.
+    this.retransmit(this.data, () => this.state === 'calling', (interval) => 2 * interval);
     this.timerB = this.after(64 * t.T1, () => {
       this.tu.onTimeout();
       this.terminate();
@@ -227,8 +233,7 @@ export class InviteClientTransaction extends Transaction {
       this.tu.onResponse(response);
       return;
     }
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    this.clearTimers();
     if (response.status < 300) {
       // RFC 6026 §7.2: Accepted, Timer M; the TU sends the ACK for a 2xx.
       this.state = 'accepted';
@@ -241,8 +246,7 @@ export class InviteClientTransaction extends Transaction {
     this.send(this.ack, this.peer);
     this.tu.onResponse(response);
     // Timer D.
-    if (this.reliable) this.terminate();
-    else this.after(32_000, () => this.terminate());
+    this.linger(32_000);
   }
 }
 
@@ -269,17 +273,8 @@ export class NonInviteClientTransaction extends Transaction {
     super(clientTransactionKey(request), send, peer, t, done);
     this.data = serializeMessage(request);
     this.send(this.data, peer);
-    if (!this.reliable) {
-      // Timer E: T1 doubling up to T2 while trying, T2 once proceeding.
-      let interval = t.T1;
-      const retransmit = (): void => {
-        if (this.state === 'completed') return;
-        this.send(this.data, this.peer);
-        interval = this.state === 'proceeding' ? t.T2 : Math.min(2 * interval, t.T2);
-        this.after(interval, retransmit);
-      };
-      this.after(interval, retransmit);
-    }
+    // Timer E: T1 doubling up to T2 while trying, T2 once proceeding.
+    this.retransmit(this.data, () => this.state !== 'completed', (interval) => (this.state === 'proceeding' ? t.T2 : Math.min(2 * interval, t.T2)));
     // Timer F.
     this.after(64 * t.T1, () => {
       this.tu.onTimeout();
@@ -295,12 +290,10 @@ export class NonInviteClientTransaction extends Transaction {
       return;
     }
     this.state = 'completed';
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    this.clearTimers();
     this.tu.onResponse(response);
     // Timer K.
-    if (this.reliable) this.terminate();
-    else this.after(this.t.T4, () => this.terminate());
+    this.linger(this.t.T4);
   }
 }
 

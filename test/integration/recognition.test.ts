@@ -74,6 +74,16 @@ describe('recognition with PocketSphinx on telephone audio', () => {
     expect(together).toEqual(oneByOne);
   });
 
+  it("sends a store's grammar to each worker once, not with every utterance", async () => {
+    const store = await StoreUnderstanding.build({ store: 'once', version: 1, entries: demo.slice(0, 30) }, loadCmudict());
+    const audio = await readAudioFile(join(fixtures, 'audio', 'sophie-martin.wav'));
+    const before = pool.grammarTextsSent;
+    const first = (await recognizePcm(pool, store, audio.pcm)).understanding;
+    for (let i = 0; i < 3; i += 1) expect((await recognizePcm(pool, store, audio.pcm)).understanding.transcript).toBe(first.transcript);
+    // Four utterances, each split between the two workers: the text went once to each.
+    expect(pool.grammarTextsSent - before).toBe(2);
+  });
+
   // JSGF has no empty rule: a store without services (or without people) once produced
   // `<service> = ;`, which pocketsphinx rejected, so every call to such a store failed.
   it.each([
