@@ -1,4 +1,4 @@
-import { createResponse, cseq, header, headerValues, parseMessage, serializeMessage, SipParseError, SipRequest, StreamFramer } from '../../src/sip/message';
+import { createResponse, cseq, reasonPhrase, header, headerValues, parseMessage, serializeMessage, SipParseError, SipRequest, StreamFramer } from '../../src/sip/message';
 import { parseNameAddr, parseUri, parseVia, tagOf } from '../../src/sip/address';
 
 const invite = [
@@ -73,6 +73,13 @@ describe('SIP messages', () => {
     const out = [...framer.push(stream.subarray(0, 50)), ...framer.push(stream.subarray(50, one.length + 20)), ...framer.push(stream.subarray(one.length + 20))];
     expect(out).toHaveLength(2);
     expect(out[1].equals(one)).toBe(true);
+  });
+
+  it('gives RFC 3261 reason phrases for every status attendant sends', () => {
+    const sent = [100, 180, 200, 202, 400, 403, 404, 405, 408, 420, 481, 483, 486, 487, 488, 500, 501, 503];
+    expect(sent.map(reasonPhrase).filter((p) => p === 'Error' || p === 'OK').length).toBe(1); // 200 OK only
+    expect(reasonPhrase(420)).toBe('Bad Extension');
+    expect(reasonPhrase(483)).toBe('Too Many Hops');
   });
 
   it('parses URIs and Vias', () => {
