@@ -408,6 +408,10 @@ export class PocketsphinxFactory implements DecoderFactory {
     };
   }
 
+  openLoop(): Decoder {
+    return new PocketsphinxDecoder(this.decoder, this.loop, '', this.profile.calibration, 'loop');
+  }
+
   close(): void {
     this.decoder.free();
     this.loop.free();

@@ -87,6 +87,11 @@ export interface GrammarDecoders {
 
 export interface DecoderFactory {
   create(grammar: Grammar): GrammarDecoders;
+  /**
+   * The phone-loop half of a split utterance, which needs no grammar (engines with a phone
+   * loop only): a worker then does not load a grammar just to run the loop.
+   */
+  openLoop?(): Decoder;
   close(): void;
 }
 

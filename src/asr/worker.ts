@@ -62,7 +62,9 @@ function main(): void {
         if (grammar !== undefined) touchRecent(texts, msg.key, grammar, GRAMMAR_TEXTS);
         try {
           if (grammar === undefined) throw new Error('the grammar was never sent to this worker');
-          sessions.set(msg.session, { decoder: decodersFor(grammar).open(msg.part) });
+          // The phone-loop half of an utterance needs no grammar loaded.
+          const decoder = msg.part === 'loop' && factory.openLoop !== undefined ? factory.openLoop() : decodersFor(grammar).open(msg.part);
+          sessions.set(msg.session, { decoder });
         } catch (err) {
           sessions.set(msg.session, { failure: (err as Error).message });
         }
