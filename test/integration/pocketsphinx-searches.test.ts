@@ -41,6 +41,17 @@ describe('grammars as searches of one pocketsphinx decoder', () => {
     wrong.free();
   });
 
+  it('runs the phone-loop half of an utterance with no grammar loaded, scoring as the loaded one does', async () => {
+    const pcm = (await readAudioFile(await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }))).pcm;
+    const alone = factory.openLoop();
+    alone.write(pcm);
+    const loop = alone.end().fitParts?.loop;
+    expect(typeof loop).toBe('number');
+    const withGrammar = factory.create(grammar('yes Y EH S\n', ['yes'])).open('loop');
+    withGrammar.write(pcm);
+    expect(withGrammar.end().fitParts?.loop).toBe(loop);
+  });
+
   it('refuses a bad grammar when it is loaded, and goes on serving the others', async () => {
     const good = factory.create(grammar('yes Y EH S\n', ['yes']));
     expect(() => factory.create({ key: 'broken', jsgf: '#JSGF V1.0;\ngrammar a;\npublic <u> = ;\n', dict: 'yes Y EH S\n', phrases: [] })).toThrow(/rejected the grammar/);
