@@ -6,7 +6,7 @@ import { Grammar, GARBAGE_PREFIX } from './grammar';
 import { SpeechPresence } from '../media/speech-presence';
 import { HighBandNoiseFloor } from './noise-floor';
 import { CMU_PHONES } from './phones';
-import { DEFAULT_FIT_CALIBRATION, Decoder, DecoderFactory, DecoderPart, FitCalibration, GrammarDecoders, RecognitionResult, SAMPLE_RATE } from './recognizer';
+import { DEFAULT_FIT_CALIBRATION, Decoder, DecoderFactory, DecoderPart, FitCalibration, Speed, GrammarDecoders, RecognitionResult, SAMPLE_RATE } from './recognizer';
 
 /**
  * CMU PocketSphinx (Debian's libpocketsphinx3, 5prealpha API) driven in-process through koffi.
@@ -125,7 +125,6 @@ class SharedDecoder {
   private constructor(
     private readonly lib: Api,
     private readonly ps: Pointer,
-    private readonly grammarBeams: Beams,
   ) {}
 
   /**
@@ -134,7 +133,7 @@ class SharedDecoder {
    * are filler words: pocketsphinx models fillers without context, so the loop is some 40
    * context-independent phones instead of every phone in every left and right context.
    */
-  static create(lib: Api, modelDir: string, loop: 'triphone' | 'filler' | 'none', grammarBeams: Beams): SharedDecoder {
+  static create(lib: Api, modelDir: string, loop: 'triphone' | 'filler' | 'none'): SharedDecoder {
     const dictArgs =
       loop === 'filler'
         ? ['-dict', writeOnce('loop-main.dict', 'sil SIL\n'), '-fdict', writeOnce('loop-filler.dict', `${readFileSync(join(modelDir, 'en-us', 'noisedict'), 'utf8').trim()}\n${LOOP_DICT}`)]
@@ -146,7 +145,7 @@ class SharedDecoder {
     if (config === null) throw new Error('pocketsphinx rejected its configuration');
     const ps = lib.ps_init(config);
     if (ps === null) throw new Error(`pocketsphinx could not load its model from ${modelDir}`);
-    const decoder = new SharedDecoder(lib, ps, grammarBeams);
+    const decoder = new SharedDecoder(lib, ps);
     for (const [word, prons] of parseDictionary(LOOP_DICT)) decoder.words.set(word, prons);
     if (loop === 'none') return decoder;
     decoder.setBeams(LOOP_BEAMS);
@@ -158,9 +157,12 @@ class SharedDecoder {
     return decoder;
   }
 
-  /** Adds a grammar as a search (once); throws, saying so, when pocketsphinx refuses it. */
-  load(grammar: Grammar): void {
-    if (this.searches.has(grammar.key)) return;
+  /**
+   * Adds a grammar as a search under `key` (once), with its own beams; throws, saying so,
+   * when pocketsphinx refuses it.
+   */
+  load(grammar: Grammar, key: string, beams: Beams): void {
+    if (this.searches.has(key)) return;
     const n = (this.grammarsLoaded += 1);
     const renamed = new Map<string, string>();
     const adds: [string, string[]][] = [];
@@ -181,11 +183,11 @@ class SharedDecoder {
       this.words.set(word, prons);
     }
     const name = `g${n}`;
-    this.setBeams(this.grammarBeams);
+    this.setBeams(beams);
     if (this.lib.ps_set_jsgf_string(this.ps, name, renameWords(grammar.jsgf, renamed)) < 0) {
       throw new Error('pocketsphinx rejected the grammar (ATTENDANT_PS_LOG=1 shows its messages on stderr)');
     }
-    this.searches.set(grammar.key, name);
+    this.searches.set(key, name);
   }
 
   /** A search takes the beams in the configuration when it is added (fsg_search_init), and keeps them. */
@@ -338,33 +340,38 @@ interface Beams {
 const LOOP_BEAMS: Beams = { beam: 1e-80, pbeam: 1e-80, wbeam: 1e-60 };
 
 /**
- * ATTENDANT_ASR_PROFILE: how pocketsphinx spends CPU. Both profiles were calibrated on
+ * How pocketsphinx decodes an utterance. Both speeds were calibrated on
  * `npm run bench:accuracy` so that no dev call is wrongly transferred (README, "Recognition
  * accuracy"); their fits are on different scales, so each carries its own calibration.
- * - accurate (default): grammar beams much wider than pocketsphinx's defaults (1e-48, 1e-48,
- *   7e-29), with which the right name is often pruned early on accented or telephone speech;
- *   the phone loop in context (triphones).
+ * - accurate: grammar beams much wider than pocketsphinx's defaults (1e-48, 1e-48, 7e-29),
+ *   with which the right name is often pruned early on accented or telephone speech; the
+ *   phone loop in context (triphones).
  * - fast: narrower grammar beams and a loop of context-independent phones, for 45% less CPU
- *   per utterance (about 250 against 450 ms for 2.6 s of speech): what 100 concurrent calls
- *   on 2 cores need. Fewer names are recognized (dev set 35% against 42%), more absent names
- *   are rejected (71% against 67%).
+ *   per utterance (about 250 against 450 ms for 2.6 s of speech). Fewer names are
+ *   recognized (dev set 35% against 42%), more absent names are rejected (71% against 67%).
  */
-export type PocketsphinxProfile = 'accurate' | 'fast';
-
-interface Profile {
+interface SpeedSettings {
   grammarBeams: Beams;
-  loop: 'triphone' | 'filler';
   calibration: FitCalibration;
 }
 
-const PROFILES: Record<PocketsphinxProfile, Profile> = {
-  accurate: { grammarBeams: { beam: 1e-80, pbeam: 1e-80, wbeam: 1e-60 }, loop: 'triphone', calibration: DEFAULT_FIT_CALIBRATION },
-  fast: { grammarBeams: { beam: 1e-60, pbeam: 1e-60, wbeam: 1e-45 }, loop: 'filler', calibration: { midpoint: -2.29, slope: 0.61 } },
+const SPEEDS: Record<Speed, SpeedSettings> = {
+  accurate: { grammarBeams: { beam: 1e-80, pbeam: 1e-80, wbeam: 1e-60 }, calibration: DEFAULT_FIT_CALIBRATION },
+  fast: { grammarBeams: { beam: 1e-60, pbeam: 1e-60, wbeam: 1e-45 }, calibration: { midpoint: -2.29, slope: 0.61 } },
 };
 
+/**
+ * ATTENDANT_ASR_PROFILE: `accurate` or `fast` for every utterance, or `auto` (the default):
+ * accurate while the recognizer keeps up, fast for the utterances that would otherwise
+ * wait behind others (RecognizerPool decides). `auto` loads each grammar twice.
+ */
+export type PocketsphinxProfile = Speed | 'auto';
+
 export function pocketsphinxProfile(env: NodeJS.ProcessEnv = process.env): PocketsphinxProfile {
-  const text = env.ATTENDANT_ASR_PROFILE ?? 'accurate';
-  if (text !== 'accurate' && text !== 'fast') throw new Error(`ATTENDANT_ASR_PROFILE="${text}" is not a profile; use accurate or fast`);
+  const text = env.ATTENDANT_ASR_PROFILE ?? 'auto';
+  if (text !== 'accurate' && text !== 'fast' && text !== 'auto') {
+    throw new Error(`ATTENDANT_ASR_PROFILE="${text}" is not a profile; use auto, accurate or fast`);
+  }
   return text;
 }
 
@@ -379,41 +386,65 @@ const LOOP_DICT = `${[...CMU_PHONES].map((p) => `${GARBAGE_PREFIX}${p.toLowerCas
 
 export class PocketsphinxFactory implements DecoderFactory {
   private readonly decoder: SharedDecoder;
-  /** The phone loop's decoder: the grammars' own, or one of context-independent phones. */
-  private readonly loop: SharedDecoder;
-  private readonly profile: Profile;
+  /** The speeds this factory decodes at: one, or both for `auto`. */
+  private readonly speeds: Speed[];
+  /** The phone loop's decoder per speed: the grammars' own (triphones), or one of context-independent phones. */
+  private readonly loops: Partial<Record<Speed, SharedDecoder>> = {};
 
   constructor(
     private readonly modelDir: string = pocketsphinxModelDir(),
-    profile: PocketsphinxProfile = 'accurate',
+    profile: PocketsphinxProfile = 'auto',
   ) {
     checkPocketsphinx(modelDir);
     const lib = loadApi();
-    this.profile = PROFILES[profile];
-    const { grammarBeams } = this.profile;
-    if (this.profile.loop === 'filler') {
-      this.decoder = SharedDecoder.create(lib, this.modelDir, 'none', grammarBeams);
-      this.loop = SharedDecoder.create(lib, this.modelDir, 'filler', grammarBeams);
-    } else {
-      this.decoder = SharedDecoder.create(lib, this.modelDir, 'triphone', grammarBeams);
-      this.loop = this.decoder;
-    }
+    this.speeds = profile === 'auto' ? ['accurate', 'fast'] : [profile];
+    this.decoder = SharedDecoder.create(lib, this.modelDir, this.speeds.includes('accurate') ? 'triphone' : 'none');
+    if (this.speeds.includes('accurate')) this.loops.accurate = this.decoder;
+    if (this.speeds.includes('fast')) this.loops.fast = SharedDecoder.create(lib, this.modelDir, 'filler');
   }
 
-  create(grammar: Grammar): GrammarDecoders {
-    this.decoder.load(grammar); // now: a bad grammar fails here, not mid-call
+  /**
+   * Loads the grammar's search at `speed` now (a bad grammar fails here, not mid-call); with
+   * `auto`, the other speed's search is loaded the first time an utterance needs it.
+   */
+  create(grammar: Grammar, speed?: Speed): GrammarDecoders {
+    const loaded = new Set<Speed>();
+    const load = (wish: Speed | undefined): Speed => {
+      const s = this.speedFor(wish);
+      if (!loaded.has(s)) {
+        this.decoder.load(grammar, searchKey(grammar.key, s), SPEEDS[s].grammarBeams);
+        loaded.add(s);
+      }
+      return s;
+    };
+    load(speed);
     return {
-      open: (part?: DecoderPart) => new PocketsphinxDecoder(this.decoder, this.loop, grammar.key, this.profile.calibration, part),
-      free: () => this.decoder.unload(grammar.key),
+      open: (part?: DecoderPart, wish?: Speed) => this.open(grammar.key, part, load(wish)),
+      free: () => {
+        for (const s of loaded) this.decoder.unload(searchKey(grammar.key, s));
+      },
     };
   }
 
-  openLoop(): Decoder {
-    return new PocketsphinxDecoder(this.decoder, this.loop, '', this.profile.calibration, 'loop');
+  openLoop(speed?: Speed): Decoder {
+    return this.open('', 'loop', speed);
+  }
+
+  /** A speed this factory does not decode at gives way to the one it does. */
+  private speedFor(wish: Speed | undefined): Speed {
+    return wish !== undefined && this.speeds.includes(wish) ? wish : this.speeds[0];
+  }
+
+  private open(grammarKey: string, part: DecoderPart | undefined, wish: Speed | undefined): Decoder {
+    const speed = this.speedFor(wish);
+    const loop = this.loops[speed] ?? this.decoder;
+    return new PocketsphinxDecoder(this.decoder, loop, searchKey(grammarKey, speed), SPEEDS[speed].calibration, part);
   }
 
   close(): void {
     this.decoder.free();
-    this.loop.free();
+    this.loops.fast?.free();
   }
 }
+
+const searchKey = (grammarKey: string, speed: Speed): string => `${grammarKey}|${speed}`;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { EngineSpec } from './engine';
 import { Grammar } from './grammar';
-import { DecoderPart, joinParts, RecognitionResult, Recognizer, RecognizerSession, EngineName } from './recognizer';
+import { DecoderPart, joinParts, RecognitionResult, Recognizer, RecognizerSession, EngineName, Speed } from './recognizer';
 import { GRAMMAR_TEXTS, touchRecent } from './recent';
 import type { WorkerReply, WorkerRequest } from './worker';
 
@@ -94,6 +94,10 @@ export class RecognizerPool implements Recognizer {
   private closed = false;
   /** Grammar texts posted to workers: once per grammar and worker, unless a worker dropped it. */
   grammarTextsSent = 0;
+  /** Utterances decoded at the fast speed (all of them with ATTENDANT_ASR_PROFILE=fast, those met under load with auto). */
+  fastUtterances = 0;
+  /** Utterances started and not decoded yet. */
+  private utterances = 0;
 
   private constructor(private readonly spec: EngineSpec) {
     this.engine = spec.engine;
@@ -139,9 +143,44 @@ export class RecognizerPool implements Recognizer {
    */
   async start(grammar: Grammar): Promise<RecognizerSession> {
     if (this.closed) throw new Error('the recognizer pool is closed');
-    if (this.engine !== 'pocketsphinx' || this.workers.length < 2) return this.open(grammar, 'both', []);
-    const first = await this.open(grammar, 'grammar', []);
-    const second = await this.open(grammar, 'loop', [first.worker]);
+    const split = this.engine === 'pocketsphinx' && this.workers.length >= 2;
+    const speed = this.speed(split);
+    if (speed === 'fast') this.fastUtterances += 1;
+    // Counted at once, before any await, so that utterances starting together see each other.
+    this.utterances += 1;
+    let counted = true;
+    const over = (): void => {
+      if (counted) {
+        counted = false;
+        this.utterances -= 1;
+      }
+    };
+    try {
+      const session = split ? await this.openSplit(grammar, speed) : await this.open(grammar, 'both', speed, []);
+      return {
+        write: (pcm) => session.write(pcm),
+        flush: () => session.flush(),
+        end: async () => {
+          try {
+            return await session.end();
+          } finally {
+            over();
+          }
+        },
+        close: () => {
+          over();
+          session.close();
+        },
+      };
+    } catch (err) {
+      over();
+      throw err;
+    }
+  }
+
+  private async openSplit(grammar: Grammar, speed: Speed): Promise<RecognizerSession> {
+    const first = await this.open(grammar, 'grammar', speed, []);
+    const second = await this.open(grammar, 'loop', speed, [first.worker]);
     return {
       write(pcm: Int16Array): void {
         first.write(pcm);
@@ -161,8 +200,19 @@ export class RecognizerPool implements Recognizer {
     };
   }
 
+  /**
+   * With ATTENDANT_ASR_PROFILE=auto: accurate while the workers can take the utterance at
+   * once (a split utterance takes two), fast when it would wait behind others. Both halves
+   * of an utterance run at one speed, since each speed reads its fit on its own scale.
+   */
+  private speed(split: boolean): Speed {
+    if (this.spec.profile !== 'auto') return this.spec.profile;
+    const atOnce = Math.max(1, Math.floor(this.workers.length / (split ? 2 : 1)));
+    return this.utterances >= atOnce ? 'fast' : 'accurate';
+  }
+
   /** A session on the least busy worker (other than `avoid` when there is a choice). */
-  private async open(grammar: Grammar, part: DecoderPart, avoid: PoolWorker[]): Promise<RecognizerSession & { worker: PoolWorker }> {
+  private async open(grammar: Grammar, part: DecoderPart, speed: Speed, avoid: PoolWorker[]): Promise<RecognizerSession & { worker: PoolWorker }> {
     const candidates = this.workers.filter((w) => !avoid.includes(w));
     const target = (candidates.length > 0 ? candidates : this.workers).reduce((a, b) => (b.open < a.open ? b : a));
     await target.ready;
@@ -172,7 +222,7 @@ export class RecognizerPool implements Recognizer {
     const known = target.grammars.has(grammar.key);
     touchRecent(target.grammars, grammar.key, true, GRAMMAR_TEXTS);
     if (!known) this.grammarTextsSent += 1;
-    target.post({ type: 'start', session: id, key: grammar.key, grammar: known ? undefined : grammar, part });
+    target.post({ type: 'start', session: id, key: grammar.key, grammar: known ? undefined : grammar, part, speed });
     let done = false;
     const finish = (): void => {
       if (!done) {

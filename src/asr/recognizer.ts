@@ -44,6 +44,12 @@ export interface FitCalibration {
  */
 export const DEFAULT_FIT_CALIBRATION: FitCalibration = { midpoint: -1.65, slope: 0.54 };
 
+/**
+ * How an engine spends CPU on one utterance, where it has a choice (pocketsphinx):
+ * `accurate` recognizes more names, `fast` takes about half the CPU.
+ */
+export type Speed = 'accurate' | 'fast';
+
 /** Which searches a decoder runs: both (default), or one half of a split utterance. */
 export type DecoderPart = 'both' | 'grammar' | 'loop';
 
@@ -81,17 +87,19 @@ export interface Decoder {
 
 /** An engine's decoders for one grammar, loaded once; each utterance opens its own Decoder. */
 export interface GrammarDecoders {
-  open(part?: DecoderPart): Decoder;
+  /** An utterance; `speed` is a wish an engine without the choice ignores. */
+  open(part?: DecoderPart, speed?: Speed): Decoder;
   free(): void;
 }
 
 export interface DecoderFactory {
-  create(grammar: Grammar): GrammarDecoders;
+  /** Loads a grammar, ready for utterances at `speed` first (engines with a choice of speed). */
+  create(grammar: Grammar, speed?: Speed): GrammarDecoders;
   /**
    * The phone-loop half of a split utterance, which needs no grammar (engines with a phone
    * loop only): a worker then does not load a grammar just to run the loop.
    */
-  openLoop?(): Decoder;
+  openLoop?(speed?: Speed): Decoder;
   close(): void;
 }
 

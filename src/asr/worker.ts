@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createDecoderFactory, EngineSpec } from './engine';
 import { Grammar } from './grammar';
 import { GRAMMAR_TEXTS, touchRecent } from './recent';
-import { Decoder, DecoderPart, GrammarDecoders } from './recognizer';
+import { Decoder, DecoderPart, GrammarDecoders, Speed } from './recognizer';
 
 /**
  * A recognition worker thread: holds one decoder per grammar (most recently used kept)
@@ -11,7 +11,7 @@ import { Decoder, DecoderPart, GrammarDecoders } from './recognizer';
 
 export type WorkerRequest =
   /** `grammar` comes with the first session of its key only (see GRAMMAR_TEXTS). */
-  | { type: 'start'; session: number; key: string; grammar?: Grammar; part?: DecoderPart }
+  | { type: 'start'; session: number; key: string; grammar?: Grammar; part?: DecoderPart; speed?: Speed }
   | { type: 'write'; session: number; pcm: ArrayBuffer }
   | { type: 'end'; session: number }
   | { type: 'flush'; session: number }
@@ -43,13 +43,13 @@ function main(): void {
   // The sessions being decoded, and any failure met while writing, reported at end.
   const sessions = new Map<number, { decoder?: Decoder; failure?: string }>();
 
-  const decodersFor = (grammar: Grammar): GrammarDecoders => {
+  const decodersFor = (grammar: Grammar, speed: Speed | undefined): GrammarDecoders => {
     const known = grammars.get(grammar.key);
     if (known !== undefined) {
       touchRecent(grammars, grammar.key, known, MAX_GRAMMARS);
       return known;
     }
-    const loaded = factory.create(grammar);
+    const loaded = factory.create(grammar, speed);
     // Sessions already open keep the decoder they hold; only idle ones are freed.
     for (const oldest of touchRecent(grammars, grammar.key, loaded, MAX_GRAMMARS)) oldest.free();
     return loaded;
@@ -63,7 +63,7 @@ function main(): void {
         try {
           if (grammar === undefined) throw new Error('the grammar was never sent to this worker');
           // The phone-loop half of an utterance needs no grammar loaded.
-          const decoder = msg.part === 'loop' && factory.openLoop !== undefined ? factory.openLoop() : decodersFor(grammar).open(msg.part);
+          const decoder = msg.part === 'loop' && factory.openLoop !== undefined ? factory.openLoop(msg.speed) : decodersFor(grammar, msg.speed).open(msg.part, msg.speed);
           sessions.set(msg.session, { decoder });
         } catch (err) {
           sessions.set(msg.session, { failure: (err as Error).message });

@@ -44,7 +44,7 @@ const USAGE = `attendant: offline speech auto-attendant
   attendant token revoke <id>
 
 Settings come from the environment: ATTENDANT_DATA_DIR (default ./data), ATTENDANT_ASR_ENGINE
-(auto|vosk|pocketsphinx), ATTENDANT_ASR_PROFILE (accurate|fast), ATTENDANT_VOSK_MODEL (default models/vosk), ATTENDANT_LOG_LEVEL,
+(auto|vosk|pocketsphinx), ATTENDANT_ASR_PROFILE (auto|accurate|fast), ATTENDANT_VOSK_MODEL (default models/vosk), ATTENDANT_LOG_LEVEL,
 ATTENDANT_SIP_HOST, ATTENDANT_SIP_PORT (default 5060), ATTENDANT_RTP_PORTS (default 20000-20999),
 ATTENDANT_HTTP_PORT (default 8080), ATTENDANT_GRPC_PORT (default 50051), ATTENDANT_MAX_CALLS (default 100),
 ATTENDANT_SIP_ALLOW (addresses or subnets that may send SIP; default any).

@@ -74,6 +74,9 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
       '# HELP attendant_sip_forbidden_total SIP requests from addresses outside ATTENDANT_SIP_ALLOW (answered 403).',
       '# TYPE attendant_sip_forbidden_total counter',
       `attendant_sip_forbidden_total ${sipForbidden.count}`,
+      '# HELP attendant_asr_fast_utterances_total Utterances decoded at the fast speed (with ATTENDANT_ASR_PROFILE=auto, those that would have waited).',
+      '# TYPE attendant_asr_fast_utterances_total counter',
+      `attendant_asr_fast_utterances_total ${recognizer.fastUtterances}`,
     ];
   };
   const http = createServer((req, res) => {

@@ -8,7 +8,7 @@ import { PocketsphinxProfile, pocketsphinxProfile } from '../asr/pocketsphinx';
 export interface Settings {
   dataDir: string;
   asrEngine: EngineSetting;
-  /** How pocketsphinx spends CPU: accurate (default) or fast (ATTENDANT_ASR_PROFILE). */
+  /** How pocketsphinx spends CPU: auto (default), accurate or fast (ATTENDANT_ASR_PROFILE). */
   asrProfile: PocketsphinxProfile;
   voskModel: string;
   asrWorkers: number;

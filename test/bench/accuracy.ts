@@ -13,7 +13,7 @@ import {
   buildCallerSet, Call, DEV_ABSENT, DEV_PHRASES, DEV_VOICES, HELDOUT_ABSENT, HELDOUT_PHRASES, HELDOUT_VOICES,
 } from '../audio/caller-set';
 import { synthesize } from '../audio/synth';
-import { mapLimit, pct, percentile } from './stats';
+import { benchProfile, mapLimit, pct, percentile } from './stats';
 
 /**
  * npm run bench:accuracy [-- --set dev|heldout] [--workers N] [--sweep]
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
   console.log(`${calls.length} calls synthesized in ${((Date.now() - t0) / 1000).toFixed(1)} s (cached in .cache/audio)`);
 
   const understanding = await StoreUnderstanding.build({ store: 'bench', version: 1, entries }, loadCmudict());
-  const spec = resolveEngine((process.env.ATTENDANT_ASR_ENGINE as 'auto') ?? 'auto');
+  const spec = resolveEngine((process.env.ATTENDANT_ASR_ENGINE as 'auto') ?? 'auto', undefined, benchProfile());
   const workers = Number(values.workers);
   const pool = await RecognizerPool.create(spec, workers);
   const t1 = Date.now();
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
   const cpu = process.cpuUsage(cpu0);
   await pool.close();
   const verdicts = outcomes.map((o) => judge(o.call.expect, { kind: o.decision, entryId: o.entryId, choices: o.choices }));
-  console.log(`engine ${spec.engine}, ${workers} workers, ${calls.length} calls decoded in ${((Date.now() - t1) / 1000).toFixed(1)} s, ${((cpu.user + cpu.system) / 1e3 / calls.length).toFixed(0)} ms CPU per call`);
+  console.log(`engine ${spec.engine} (profile ${spec.profile}), ${workers} workers, ${calls.length} calls decoded in ${((Date.now() - t1) / 1000).toFixed(1)} s, ${((cpu.user + cpu.system) / 1e3 / calls.length).toFixed(0)} ms CPU per call`);
   console.log(`set: ${values.set} (${file.replace(`${root}/`, '')}), thresholds ${JSON.stringify(DEFAULT_THRESHOLDS)}\n`);
   console.log(table(outcomes, verdicts));
   if (values.verbose) {

@@ -10,7 +10,7 @@ import { readDirectory } from '../../src/directory/directory-file';
 import { readAudioFile } from '../../src/media/audio-file';
 import { buildCallerSet, DEV_ABSENT, DEV_PHRASES, DEV_VOICES } from '../audio/caller-set';
 import { synthesize } from '../audio/synth';
-import { mapLimit, percentile } from './stats';
+import { benchProfile, mapLimit, percentile } from './stats';
 
 /**
  * npm run bench:asr [-- --utterances N --workers 1,2]
@@ -32,8 +32,8 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const understanding = await StoreUnderstanding.build({ store: 'bench', version: 1, entries }, loadCmudict());
   const buildMs = performance.now() - t0;
-  const spec = resolveEngine((process.env.ATTENDANT_ASR_ENGINE as 'auto') ?? 'auto');
-  console.log(`engine ${spec.engine}; ${audio.length} utterances, ${audioSeconds.toFixed(1)} s of audio; grammar for ${entries.length} entries built in ${buildMs.toFixed(0)} ms\n`);
+  const spec = resolveEngine((process.env.ATTENDANT_ASR_ENGINE as 'auto') ?? 'auto', undefined, benchProfile());
+  console.log(`engine ${spec.engine} (profile ${spec.profile}); ${audio.length} utterances, ${audioSeconds.toFixed(1)} s of audio; grammar for ${entries.length} entries built in ${buildMs.toFixed(0)} ms\n`);
   console.log('| workers | utterances/s | RTF (CPU s per audio s) | decision p50 ms | p95 ms | RSS MB |');
   console.log('|---|---|---|---|---|---|');
   for (const workers of values.workers.split(',').map(Number)) {

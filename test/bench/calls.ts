@@ -76,6 +76,8 @@ interface Level {
   seconds: number;
   transferred: number;
   notTransferred: string;
+  /** Utterances decoded at the fast speed, per call (percent). */
+  fastPct: number;
 }
 
 async function main(): Promise<void> {
@@ -150,6 +152,7 @@ async function main(): Promise<void> {
     const before = new Set(storeIds.flatMap((id) => records.list(id, 1000).map((r) => r.callId)));
     records.close();
     const refusedBefore = await metric(httpPort, 'attendant_calls_refused_total{status="503"}');
+    const fastBefore = await metric(httpPort, 'attendant_asr_fast_utterances_total');
     const cpu0 = cpuSeconds(pid);
     const main0 = cpuSeconds(pid, true);
     const machine0 = machineTicks();
@@ -191,6 +194,7 @@ async function main(): Promise<void> {
       ok,
       failed,
       refused503: (await metric(httpPort, 'attendant_calls_refused_total{status="503"}')) - refusedBefore,
+      fastPct: (100 * ((await metric(httpPort, 'attendant_asr_fast_utterances_total')) - fastBefore)) / Math.max(1, fresh.length),
       p50: percentile(latencies, 50),
       p95: percentile(latencies, 95),
       cpuPerCall: cpu / Math.max(1, fresh.length),
@@ -207,8 +211,8 @@ async function main(): Promise<void> {
     };
   };
 
-  console.log('| concurrent calls | new calls/s | calls | ok | failed | failure % | decision p50 ms | p95 ms | CPU s per call | of which main thread | machine busy % | RSS MB per call | peak RSS MB | wall s |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| concurrent calls | new calls/s | calls | ok | failed | failure % | decision p50 ms | p95 ms | CPU s per call | of which main thread | machine busy % | RSS MB per call | peak RSS MB | wall s | fast decodes % |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   let best = 0;
   let fast = 0;
   const notes: string[] = [];
@@ -218,7 +222,7 @@ async function main(): Promise<void> {
     if (failurePct <= 1) best = Math.max(best, concurrency);
     if (failurePct <= 1 && l.p95 <= 300) fast = Math.max(fast, concurrency);
     console.log(
-      `| ${l.concurrency} | ${l.rate} | ${l.calls} | ${l.ok} | ${l.failed} | ${failurePct.toFixed(1)} | ${l.p50.toFixed(0)} | ${l.p95.toFixed(0)} | ${l.cpuPerCall.toFixed(3)} | ${l.mainCpuPerCall.toFixed(3)} | ${l.machineBusyPct.toFixed(0)} | ${l.rssPerCall.toFixed(2)} | ${l.rssPeak.toFixed(0)} | ${l.seconds.toFixed(1)} |`,
+      `| ${l.concurrency} | ${l.rate} | ${l.calls} | ${l.ok} | ${l.failed} | ${failurePct.toFixed(1)} | ${l.p50.toFixed(0)} | ${l.p95.toFixed(0)} | ${l.cpuPerCall.toFixed(3)} | ${l.mainCpuPerCall.toFixed(3)} | ${l.machineBusyPct.toFixed(0)} | ${l.rssPerCall.toFixed(2)} | ${l.rssPeak.toFixed(0)} | ${l.seconds.toFixed(1)} | ${l.fastPct.toFixed(0)} |`,
     );
     if (l.notTransferred !== '') notes.push(`${concurrency} calls, not put through: ${l.notTransferred}`);
   }

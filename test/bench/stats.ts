@@ -1,4 +1,13 @@
+import { PocketsphinxProfile, pocketsphinxProfile } from '../../src/asr/pocketsphinx';
 import { percentile as quantile } from '../../src/attendant/percentile';
+
+/**
+ * The recognition benchmarks measure one speed: ATTENDANT_ASR_PROFILE when set, else
+ * accurate (auto would mix speeds as the benchmark's own queue fills).
+ */
+export function benchProfile(env: NodeJS.ProcessEnv = process.env): PocketsphinxProfile {
+  return env.ATTENDANT_ASR_PROFILE === undefined ? 'accurate' : pocketsphinxProfile(env);
+}
 
 /** Percentiles and a few figures for benchmarks. `p` from 0 to 100, of unsorted values; NaN for none. */
 export function percentile(values: number[], p: number): number {

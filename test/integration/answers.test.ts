@@ -20,7 +20,7 @@ describe('answers to attendant questions, on real audio', () => {
 
   beforeAll(async () => {
     if (paulBakery === undefined || paulOptics === undefined) throw new Error('the demo store lost its Paul Martins');
-    pool = await RecognizerPool.create(resolveEngine('pocketsphinx'), 2);
+    pool = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, 'accurate'), 2);
     confirm = await confirmAnswers(loadCmudict());
     choices = await choiceAnswers([paulBakery, paulOptics], loadCmudict());
   });

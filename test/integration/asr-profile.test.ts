@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { PocketsphinxFactory, PocketsphinxProfile } from '../../src/asr/pocketsphinx';
 import { DEFAULT_FIT_CALIBRATION } from '../../src/asr/recognizer';
 import { StoreUnderstanding, fitToBelief } from '../../src/attendant/understanding';
-import { loadCmudict } from '../../src/cli/recognize-command';
+import { loadCmudict, recognizePcm } from '../../src/cli/recognize-command';
+import { resolveEngine } from '../../src/asr/engine';
+import { RecognizerPool } from '../../src/asr/pool';
 import { loadSettings, SettingsError } from '../../src/config/settings';
 import { readDirectory } from '../../src/directory/directory-file';
 import { readAudioFile } from '../../src/media/audio-file';
@@ -58,10 +60,46 @@ describe('fit calibration', () => {
     expect(fitToBelief(-1.65, { midpoint: -2.29, slope: 0.61 })).toBeGreaterThan(0.7);
   });
 
-  it('takes accurate by default and refuses an unknown profile at start', () => {
-    expect(loadSettings({}).asrProfile).toBe('accurate');
+  it('takes auto by default and refuses an unknown profile at start', () => {
+    expect(loadSettings({}).asrProfile).toBe('auto');
+    expect(loadSettings({ ATTENDANT_ASR_PROFILE: 'accurate' }).asrProfile).toBe('accurate');
     expect(loadSettings({ ATTENDANT_ASR_PROFILE: 'fast' }).asrProfile).toBe('fast');
     expect(() => loadSettings({ ATTENDANT_ASR_PROFILE: 'quick' })).toThrow(SettingsError);
-    expect(() => loadSettings({ ATTENDANT_ASR_PROFILE: 'quick' })).toThrow(/use accurate or fast/);
+    expect(() => loadSettings({ ATTENDANT_ASR_PROFILE: 'quick' })).toThrow(/use auto, accurate or fast/);
+  });
+});
+
+describe('the auto profile', () => {
+  it('decodes at either speed, each result read on its own scale', async () => {
+    const factory = new PocketsphinxFactory(undefined, 'auto');
+    try {
+      const understanding = await StoreUnderstanding.build({ store: 'demo', version: 1, entries: demo }, loadCmudict());
+      const pcm = (await readAudioFile(join(fixtures, 'audio', 'sophie-martin.wav'))).pcm;
+      const grammar = factory.create(understanding.grammar);
+      for (const speed of ['accurate', 'fast'] as const) {
+        const decoder = grammar.open('both', speed);
+        decoder.write(pcm);
+        const result = decoder.end();
+        expect(result.fitCalibration).toEqual(speed === 'accurate' ? DEFAULT_FIT_CALIBRATION : { midpoint: -2.29, slope: 0.61 });
+        expect(understanding.understand(result).decision.entry?.extension).toBe('2014');
+      }
+    } finally {
+      factory.close();
+    }
+  });
+
+  it('decodes accurately while the workers keep up, fast for utterances that would wait', async () => {
+    const pool = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, 'auto'), 2);
+    try {
+      const understanding = await StoreUnderstanding.build({ store: 'demo', version: 1, entries: demo }, loadCmudict());
+      const pcm = (await readAudioFile(join(fixtures, 'audio', 'sophie-martin.wav'))).pcm;
+      for (let i = 0; i < 3; i += 1) await recognizePcm(pool, understanding, pcm);
+      expect(pool.fastUtterances).toBe(0);
+      const together = await Promise.all([1, 2, 3, 4].map(() => recognizePcm(pool, understanding, pcm)));
+      expect(pool.fastUtterances).toBeGreaterThan(0);
+      for (const { understanding: u } of together) expect(u.decision.entry?.extension).toBe('2014');
+    } finally {
+      await pool.close();
+    }
   });
 });

@@ -20,7 +20,7 @@ describe('recognition with PocketSphinx on telephone audio', () => {
   let understanding: StoreUnderstanding;
 
   beforeAll(async () => {
-    pool = await RecognizerPool.create(resolveEngine('pocketsphinx'), 2);
+    pool = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, 'accurate'), 2);
     understanding = await StoreUnderstanding.build({ store: 'demo', version: 1, entries: demo }, loadCmudict());
   });
   afterAll(() => pool.close());

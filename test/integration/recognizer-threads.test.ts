@@ -19,7 +19,7 @@ import { synthesize } from '../audio/synth';
 describe('pocketsphinx decoders in several threads of one process', () => {
   let pool: RecognizerPool;
   beforeAll(async () => {
-    pool = await RecognizerPool.create(resolveEngine('pocketsphinx'), 2);
+    pool = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, 'accurate'), 2);
   });
   afterAll(() => pool.close());
 
@@ -59,7 +59,7 @@ describe('pocketsphinx decoders in several threads of one process', () => {
       }
     })();
     for (let i = 0; i < 8; i += 1) {
-      const other = await RecognizerPool.create(resolveEngine('pocketsphinx'), 2); // ps_init in two more threads
+      const other = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, 'accurate'), 2); // ps_init in two more threads
       await other.close();
     }
     decoding = false;
