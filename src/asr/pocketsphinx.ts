@@ -363,7 +363,8 @@ const SPEEDS: Record<Speed, SpeedSettings> = {
 /**
  * ATTENDANT_ASR_PROFILE: `accurate` or `fast` for every utterance, or `auto` (the default):
  * accurate while the recognizer keeps up, fast for the utterances that would otherwise
- * wait behind others (RecognizerPool decides). `auto` loads each grammar twice.
+ * wait behind others (RecognizerPool decides); a grammar's search at each speed is loaded
+ * the first time an utterance needs it.
  */
 export type PocketsphinxProfile = Speed | 'auto';
 
