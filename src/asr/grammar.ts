@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DirectoryEntry, spokenForms, spokenWords } from '../directory/entry';
 import { ARTICLES, GREETINGS, LEADING_PHRASES, OPERATOR_PHRASES, TITLES, TRAILING_PHRASES, isEnglishCarrier } from './carrier';
-import { Cmudict, WordRequest, pronounce } from './lexicon';
+import { Lexicon, WordRequest } from './lexicon';
 
 /**
  * A store's recognition grammar: what a caller may say (a JSGF grammar for
@@ -22,6 +22,8 @@ export interface Grammar {
   dict: string;
   /** Every directory phrase and carrier word, for engines that take a phrase list (vosk). */
   phrases: string[];
+  /** The acoustic model the dictionary's phones belong to (AcousticModel.id); absent: Debian's en-us. */
+  model?: string;
 }
 
 /** Tokens in the recognizer's output that stand for carrier words, never for a name. */
@@ -33,7 +35,7 @@ export function carrierTokens(): Set<string> {
   return tokens;
 }
 
-export async function buildGrammar(entries: DirectoryEntry[], cmudict: Cmudict): Promise<Grammar> {
+export async function buildGrammar(entries: DirectoryEntry[], lexicon: Lexicon): Promise<Grammar> {
   const words = new Map<string, WordRequest>();
   const want = (text: string, reading: WordRequest['reading']): string => {
     const tokens = spokenWords(text);
@@ -91,10 +93,9 @@ export async function buildGrammar(entries: DirectoryEntry[], cmudict: Cmudict):
     '',
   ].join('\n');
 
-  const dict = dictionaryText(await pronounce([...words.values()], cmudict));
+  const dict = dictionaryText(await lexicon.pronounce([...words.values()]));
   const phrases = [...names, ...[...words.keys()].filter((w) => !names.has(w))];
-  const key = createHash('sha256').update(jsgf).update(dict).digest('hex').slice(0, 16);
-  return { key, jsgf, dict, phrases };
+  return withKey({ jsgf, dict, phrases }, lexicon.model);
 }
 
 /** Token sequences that ask for the operator, as the grammar spells them. */
@@ -106,7 +107,7 @@ export function operatorRequests(): string[][] {
  * A grammar of whole phrases, any one of which may be said: the answers to a question
  * ("oui", "non", a department name). Same dictionary rules as a store's grammar.
  */
-export async function buildPhraseGrammar(phrases: { text: string; reading: WordRequest['reading'] }[], cmudict: Cmudict): Promise<Grammar> {
+export async function buildPhraseGrammar(phrases: { text: string; reading: WordRequest['reading'] }[], lexicon: Lexicon): Promise<Grammar> {
   const words = new Map<string, WordRequest>();
   const alternatives = new Set<string>();
   for (const { text, reading } of phrases) {
@@ -121,9 +122,14 @@ export async function buildPhraseGrammar(phrases: { text: string; reading: WordR
   }
   if (alternatives.size === 0) throw new Error('a phrase grammar needs at least one phrase');
   const jsgf = ['#JSGF V1.0;', 'grammar answers;', `public <utterance> = ${[...alternatives].join(' | ')};`, ''].join('\n');
-  const dict = dictionaryText(await pronounce([...words.values()], cmudict));
-  const key = createHash('sha256').update(jsgf).update(dict).digest('hex').slice(0, 16);
-  return { key, jsgf, dict, phrases: [...alternatives] };
+  const dict = dictionaryText(await lexicon.pronounce([...words.values()]));
+  return withKey({ jsgf, dict, phrases: [...alternatives] }, lexicon.model);
+}
+
+/** A grammar keyed by its content and model; Debian's en-us model is the one a grammar without `model` uses. */
+function withKey(parts: Omit<Grammar, 'key' | 'model'>, model: string): Grammar {
+  const key = createHash('sha256').update(model).update(parts.jsgf).update(parts.dict).digest('hex').slice(0, 16);
+  return model === 'en-us' ? { key, ...parts } : { key, ...parts, model };
 }
 
 /** pocketsphinx dictionary lines, sorted, alternates as word(2), word(3)... */

@@ -21,10 +21,30 @@ export interface WordRequest {
   reading: Reading;
 }
 
-export class Cmudict {
-  private constructor(private readonly words: Map<string, string[]>) {}
+/** Pronunciations for a grammar's words in one acoustic model's phones. */
+export interface Lexicon {
+  /** The acoustic model these phones belong to (AcousticModel.id). */
+  readonly model: string;
+  pronounce(words: WordRequest[]): Promise<Map<string, string[]>>;
+}
 
-  static load(path: string): Cmudict {
+/**
+ * A pronouncing dictionary ("word PHONES", alternates as "word(2) PHONES"): CMUdict for
+ * Debian's US English model, which it pronounces for (English words from the dictionary,
+ * names from espeak-ng), or a French model's dictionary (FrenchLexicon).
+ */
+export class Cmudict implements Lexicon {
+  private constructor(
+    private readonly words: Map<string, string[]>,
+    readonly model: string,
+  ) {}
+
+  pronounce(words: WordRequest[]): Promise<Map<string, string[]>> {
+    return pronounce(words, this);
+  }
+
+  /** `model`: the acoustic model whose phones the dictionary uses (Debian's en-us by default). */
+  static load(path: string, model = 'en-us'): Cmudict {
     const words = new Map<string, string[]>();
     for (const line of readFileSync(path, 'utf8').split('\n')) {
       const space = line.indexOf(' ');
@@ -35,12 +55,12 @@ export class Cmudict {
       if (list === undefined) words.set(word, [phones]);
       else list.push(phones);
     }
-    return new Cmudict(words);
+    return new Cmudict(words, model);
   }
 
   /** The dictionary at `path`, or an empty one when it is not installed (espeak-ng then reads every word). */
   static loadIfPresent(path: string): Cmudict {
-    return existsSync(path) ? Cmudict.load(path) : new Cmudict(new Map());
+    return existsSync(path) ? Cmudict.load(path) : new Cmudict(new Map(), 'en-us');
   }
 
   lookup(word: string): string[] | undefined {

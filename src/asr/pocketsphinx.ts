@@ -5,7 +5,8 @@ import { threadId } from 'node:worker_threads';
 import { Grammar, GARBAGE_PREFIX } from './grammar';
 import { SpeechPresence } from '../media/speech-presence';
 import { HighBandNoiseFloor } from './noise-floor';
-import { CMU_PHONES } from './phones';
+import { AcousticModel, systemModel } from './models';
+import { resample } from '../media/resample';
 import { DEFAULT_FIT_CALIBRATION, Decoder, DecoderFactory, DecoderPart, FitCalibration, Speed, GrammarDecoders, RecognitionResult, SAMPLE_RATE } from './recognizer';
 
 /**
@@ -133,25 +134,27 @@ class SharedDecoder {
    * are filler words: pocketsphinx models fillers without context, so the loop is some 40
    * context-independent phones instead of every phone in every left and right context.
    */
-  static create(lib: Api, modelDir: string, loop: 'triphone' | 'filler' | 'none'): SharedDecoder {
+  static create(lib: Api, model: AcousticModel, loop: 'triphone' | 'filler' | 'none'): SharedDecoder {
+    const loopDict = loopDictionary(model);
     const dictArgs =
       loop === 'filler'
-        ? ['-dict', writeOnce('loop-main.dict', 'sil SIL\n'), '-fdict', writeOnce('loop-filler.dict', `${readFileSync(join(modelDir, 'en-us', 'noisedict'), 'utf8').trim()}\n${LOOP_DICT}`)]
-        : ['-dict', writeOnce('phone-loop.dict', LOOP_DICT)];
-    const argv = [
-      '-hmm', join(modelDir, 'en-us'), ...dictArgs, '-samprate', String(SAMPLE_RATE), '-cmn', 'batch', '-remove_noise', 'no', '-remove_silence', 'no',
-    ];
+        ? ['-dict', writeOnce('loop-main.dict', 'sil SIL\n'), '-fdict', writeOnce(`${model.id}-loop-filler.dict`, `${readFileSync(join(model.dir, 'noisedict'), 'utf8').trim()}\n${loopDict}`)]
+        : ['-dict', writeOnce(`${model.id}-phone-loop.dict`, loopDict)];
+    // An 8 kHz model takes 8 kHz audio and a 256-point FFT; a context-independent one (no
+    // triphones: the French rebuild) gains from scoring more Gaussians per frame (-topn).
+    const rateArgs = model.sampleRate === 8000 ? ['-samprate', '8000', '-nfft', '256'] : ['-samprate', String(SAMPLE_RATE)];
+    const argv = ['-hmm', model.dir, ...dictArgs, ...rateArgs, ...(isContextIndependent(model) ? ['-topn', '16'] : []), '-cmn', 'batch', '-remove_noise', 'no', '-remove_silence', 'no'];
     const config = lib.cmd_ln_parse_r(null, lib.ps_args(), argv.length, argv, 1);
-    if (config === null) throw new Error('pocketsphinx rejected its configuration');
+    if (config === null) throw new Error(`pocketsphinx rejected its configuration for the model ${model.id}`);
     const ps = lib.ps_init(config);
-    if (ps === null) throw new Error(`pocketsphinx could not load its model from ${modelDir}`);
+    if (ps === null) throw new Error(`pocketsphinx could not load the model ${model.id} from ${model.dir}`);
     const decoder = new SharedDecoder(lib, ps);
-    for (const [word, prons] of parseDictionary(LOOP_DICT)) decoder.words.set(word, prons);
+    for (const [word, prons] of parseDictionary(loopDict)) decoder.words.set(word, prons);
     if (loop === 'none') return decoder;
     decoder.setBeams(LOOP_BEAMS);
-    if (lib.ps_set_jsgf_string(ps, LOOP_SEARCH, LOOP_JSGF) < 0) {
+    if (lib.ps_set_jsgf_string(ps, LOOP_SEARCH, loopGrammar(model)) < 0) {
       lib.ps_free(ps);
-      throw new Error('pocketsphinx rejected the phone loop');
+      throw new Error(`pocketsphinx rejected the phone loop of the model ${model.id}`);
     }
     decoder.searches.set(LOOP_SEARCH, LOOP_SEARCH);
     return decoder;
@@ -291,6 +294,7 @@ class PocketsphinxDecoder implements Decoder {
     private readonly grammarKey: string,
     private readonly calibration: FitCalibration,
     private readonly part: DecoderPart = 'both',
+    private readonly sampleRate: number = SAMPLE_RATE,
   ) {}
 
   write(pcm16k: Int16Array): void {
@@ -310,10 +314,11 @@ class PocketsphinxDecoder implements Decoder {
       offset += chunk.length;
     }
     const speech = this.presence.hasSpeech();
+    const pcm = this.sampleRate === SAMPLE_RATE ? audio : resample(audio, SAMPLE_RATE, this.sampleRate);
     const frames = Math.max(1, this.samples / SAMPLES_PER_FRAME);
     const audioMs = Math.round((this.samples / SAMPLE_RATE) * 1000);
-    const names = this.part === 'loop' ? undefined : this.decoder.decode(this.grammarKey, audio, speech);
-    const loop = this.part === 'grammar' ? undefined : this.loopDecoder.decode(LOOP_SEARCH, audio, speech);
+    const names = this.part === 'loop' ? undefined : this.decoder.decode(this.grammarKey, pcm, speech);
+    const loop = this.part === 'grammar' ? undefined : this.loopDecoder.decode(LOOP_SEARCH, pcm, speech);
     const perFrame = (score: number): number => (score * LOG_BASE) / frames;
     if (names === undefined) {
       // The phone-loop half of a split utterance.
@@ -376,32 +381,98 @@ export function pocketsphinxProfile(env: NodeJS.ProcessEnv = process.env): Pocke
   return text;
 }
 
-const LOOP_JSGF = [
-  '#JSGF V1.0;',
-  'grammar loop;',
-  'public <loop> = <phone>+;',
-  `<phone> = ${[...CMU_PHONES].map((p) => `${GARBAGE_PREFIX}${p.toLowerCase()}`).join(' | ')};`,
-  '',
-].join('\n');
-const LOOP_DICT = `${[...CMU_PHONES].map((p) => `${GARBAGE_PREFIX}${p.toLowerCase()} ${p}`).join('\n')}\n`;
+/** A free loop of the model's phones, each a word named ph_<phone>. */
+function loopGrammar(model: AcousticModel): string {
+  return ['#JSGF V1.0;', 'grammar loop;', 'public <loop> = <phone>+;', `<phone> = ${model.phones.map((p) => `${GARBAGE_PREFIX}${p.toLowerCase()}`).join(' | ')};`, ''].join('\n');
+}
 
-export class PocketsphinxFactory implements DecoderFactory {
-  private readonly decoder: SharedDecoder;
-  /** The speeds this factory decodes at: one, or both for `auto`. */
-  private readonly speeds: Speed[];
-  /** The phone loop's decoder per speed: the grammars' own (triphones), or one of context-independent phones. */
+function loopDictionary(model: AcousticModel): string {
+  return `${model.phones.map((p) => `${GARBAGE_PREFIX}${p.toLowerCase()} ${p}`).join('\n')}\n`;
+}
+
+/** A model without triphones (its phones have no context): one decoder and one speed serve it. */
+function isContextIndependent(model: AcousticModel): boolean {
+  const mdef = readFileSync(join(model.dir, 'mdef'));
+  return mdef.subarray(0, 4).toString('latin1') !== 'BMDF' && /^\s*0\s+n_tri\b/m.test(mdef.toString('utf8'));
+}
+
+/**
+ * One acoustic model's decoders in a worker: the grammars' decoder (with the phone loop in
+ * context for `accurate`) and, for `fast`, a loop of context-independent phones. A model
+ * without triphones decodes at one speed: its loop is context-free already.
+ */
+class ModelDecoders {
+  readonly decoder: SharedDecoder;
+  readonly speeds: Speed[];
   private readonly loops: Partial<Record<Speed, SharedDecoder>> = {};
+  private readonly settings: Record<Speed, SpeedSettings>;
 
   constructor(
-    private readonly modelDir: string = pocketsphinxModelDir(),
-    profile: PocketsphinxProfile = 'auto',
+    lib: Api,
+    readonly model: AcousticModel,
+    profile: PocketsphinxProfile,
   ) {
-    checkPocketsphinx(modelDir);
-    const lib = loadApi();
-    this.speeds = profile === 'auto' ? ['accurate', 'fast'] : [profile];
-    this.decoder = SharedDecoder.create(lib, this.modelDir, this.speeds.includes('accurate') ? 'triphone' : 'none');
+    const single = isContextIndependent(model);
+    this.speeds = single ? ['accurate'] : profile === 'auto' ? ['accurate', 'fast'] : [profile];
+    this.settings = single ? { accurate: CONTEXT_INDEPENDENT, fast: CONTEXT_INDEPENDENT } : SPEEDS;
+    this.decoder = SharedDecoder.create(lib, model, this.speeds.includes('accurate') ? 'triphone' : 'none');
     if (this.speeds.includes('accurate')) this.loops.accurate = this.decoder;
-    if (this.speeds.includes('fast')) this.loops.fast = SharedDecoder.create(lib, this.modelDir, 'filler');
+    if (this.speeds.includes('fast')) this.loops.fast = SharedDecoder.create(lib, model, 'filler');
+  }
+
+  /** A speed this model does not decode at gives way to the one it does. */
+  speedFor(wish: Speed | undefined): Speed {
+    return wish !== undefined && this.speeds.includes(wish) ? wish : this.speeds[0];
+  }
+
+  load(grammar: Grammar, speed: Speed): void {
+    this.decoder.load(grammar, searchKey(grammar.key, speed), this.settings[speed].grammarBeams);
+  }
+
+  open(grammarKey: string, part: DecoderPart | undefined, speed: Speed): Decoder {
+    const loop = this.loops[speed] ?? this.decoder;
+    return new PocketsphinxDecoder(this.decoder, loop, searchKey(grammarKey, speed), this.settings[speed].calibration, part, this.model.sampleRate);
+  }
+
+  close(): void {
+    this.decoder.free();
+    this.loops.fast?.free();
+  }
+}
+
+/**
+ * The French rebuild (context-independent phones, 8 kHz): wide beams cost little with 36
+ * phones, and its fit is on its own scale (fitted on `npm run bench:accuracy`).
+ */
+const CONTEXT_INDEPENDENT: SpeedSettings = { grammarBeams: { beam: 1e-100, pbeam: 1e-100, wbeam: 1e-80 }, calibration: { midpoint: -1.2, slope: 0.4 } };
+
+export class PocketsphinxFactory implements DecoderFactory {
+  /** Decoders by model id; the first is the default, for grammars that name no model. */
+  private readonly models = new Map<string, ModelDecoders>();
+  private readonly fallback: ModelDecoders;
+
+  /**
+   * Loads every model now, so that a broken one fails when the worker starts, not in a
+   * call. `models` defaults to Debian's US English model.
+   */
+  constructor(models: AcousticModel[] = defaultModels(), profile: PocketsphinxProfile = 'auto') {
+    checkPocketsphinx();
+    const lib = loadApi();
+    if (models.length === 0) throw new Error('no PocketSphinx model to load');
+    try {
+      for (const model of models) this.models.set(model.id, new ModelDecoders(lib, model, profile));
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+    this.fallback = [...this.models.values()][0];
+  }
+
+  private modelFor(id: string | undefined): ModelDecoders {
+    if (id === undefined) return this.fallback;
+    const model = this.models.get(id);
+    if (model === undefined) throw new Error(`the acoustic model ${id} is not loaded in this worker`);
+    return model;
   }
 
   /**
@@ -409,43 +480,39 @@ export class PocketsphinxFactory implements DecoderFactory {
    * `auto`, the other speed's search is loaded the first time an utterance needs it.
    */
   create(grammar: Grammar, speed?: Speed): GrammarDecoders {
+    const model = this.modelFor(grammar.model);
     const loaded = new Set<Speed>();
     const load = (wish: Speed | undefined): Speed => {
-      const s = this.speedFor(wish);
+      const s = model.speedFor(wish);
       if (!loaded.has(s)) {
-        this.decoder.load(grammar, searchKey(grammar.key, s), SPEEDS[s].grammarBeams);
+        model.load(grammar, s);
         loaded.add(s);
       }
       return s;
     };
     load(speed);
     return {
-      open: (part?: DecoderPart, wish?: Speed) => this.open(grammar.key, part, load(wish)),
+      open: (part?: DecoderPart, wish?: Speed) => model.open(grammar.key, part, load(wish)),
       free: () => {
-        for (const s of loaded) this.decoder.unload(searchKey(grammar.key, s));
+        for (const s of loaded) model.decoder.unload(searchKey(grammar.key, s));
       },
     };
   }
 
-  openLoop(speed?: Speed): Decoder {
-    return this.open('', 'loop', speed);
-  }
-
-  /** A speed this factory does not decode at gives way to the one it does. */
-  private speedFor(wish: Speed | undefined): Speed {
-    return wish !== undefined && this.speeds.includes(wish) ? wish : this.speeds[0];
-  }
-
-  private open(grammarKey: string, part: DecoderPart | undefined, wish: Speed | undefined): Decoder {
-    const speed = this.speedFor(wish);
-    const loop = this.loops[speed] ?? this.decoder;
-    return new PocketsphinxDecoder(this.decoder, loop, searchKey(grammarKey, speed), SPEEDS[speed].calibration, part);
+  openLoop(speed?: Speed, modelId?: string): Decoder {
+    const model = this.modelFor(modelId);
+    return model.open('', 'loop', model.speedFor(speed));
   }
 
   close(): void {
-    this.decoder.free();
-    this.loops.fast?.free();
+    for (const model of this.models.values()) model.close();
   }
+}
+
+function defaultModels(): AcousticModel[] {
+  const model = systemModel(pocketsphinxModelDir());
+  if (model === undefined) throw new Error(`no PocketSphinx acoustic model in ${pocketsphinxModelDir()}; install it: apt-get install pocketsphinx-en-us`);
+  return [model];
 }
 
 const searchKey = (grammarKey: string, speed: Speed): string => `${grammarKey}|${speed}`;

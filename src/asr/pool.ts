@@ -145,10 +145,12 @@ export class RecognizerPool implements Recognizer {
     if (this.closed) throw new Error('the recognizer pool is closed');
     const split = this.engine === 'pocketsphinx' && this.workers.length >= 2;
     const speed = this.speed(split);
-    if (speed === 'fast') this.fastUtterances += 1;
-    // Counted at once, before any await, so that utterances starting together see each other.
-    this.utterances += 1;
-    let counted = true;
+    // Utterances on the first model are counted at once, before any await, so that those
+    // starting together see each other. A second model's (a French store's French model,
+    // one speed and a fifth of the CPU) is not: the same utterance would count twice.
+    let counted = grammar.model === undefined || grammar.model === this.spec.models[0]?.id;
+    if (counted && speed === 'fast') this.fastUtterances += 1;
+    if (counted) this.utterances += 1;
     const over = (): void => {
       if (counted) {
         counted = false;

@@ -99,7 +99,7 @@ export interface DecoderFactory {
    * The phone-loop half of a split utterance, which needs no grammar (engines with a phone
    * loop only): a worker then does not load a grammar just to run the loop.
    */
-  openLoop?(speed?: Speed): Decoder;
+  openLoop?(speed?: Speed, model?: string): Decoder;
   close(): void;
 }
 

@@ -16,7 +16,7 @@ import { formatSdp, LocalMedia, Negotiated, rtpRemote } from '../sip/sdp';
 import { AnswerGrammar, choiceAnswers } from './answers';
 import { CallOutcome, CallRecord } from './call-records';
 import { DEFAULT_FLOW, FlowAction, FlowContext, FlowEvent, FlowState, initialState, Listening, step, TimerName } from './flow';
-import { StoreUnderstanding } from './understanding';
+import { hearUtterance, StoreUnderstanding } from './understanding';
 
 /**
  * The imperative shell of one call: runs the pure flow (flow.ts) against real parts:
@@ -206,25 +206,32 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
     if (listening === undefined || this.recognizing || this.closed) return;
     this.recognizing = true;
     const speechEndAt = performance.now() - (Date.now() - endedAt);
-    const grammarFor = listening === 'name' ? Promise.resolve(this.parts.understanding.grammar) : this.answerGrammar().then((a) => a.grammar);
-    this.recognize(pcm8k, grammarFor)
-      .then(async (result) => {
-        if (this.closed) return;
-        if (listening === 'name') {
-          const understood = this.parts.understanding.understand(result);
-          if (this.parts.store.transcripts) this.transcripts.push(understood.transcript);
-          this.parts.log.info(
-            { decision: understood.decision.kind, confidence: round(understood.decision.confidence), entry: understood.decision.entry?.id, audio_ms: result.audioMs },
-            'heard a name',
-          );
-          this.dispatchHeard({ type: 'heard', decision: understood.decision }, speechEndAt);
-        } else {
-          const answer = (await this.answerGrammar()).interpret(result);
-          if (this.parts.store.transcripts) this.transcripts.push(result.nbest[0]?.text ?? '');
-          this.parts.log.info({ answer: answer.kind }, 'heard an answer');
-          this.dispatchHeard({ type: 'answered', answer }, speechEndAt);
-        }
-      })
+    const pcm16k = resample(pcm8k, 8000, 16000);
+    const heard =
+      listening === 'name'
+        ? hearUtterance(this.parts.recognizer, this.parts.understanding, (send) => send(pcm16k)).then(({ understood, results }) => {
+            if (this.closed) return;
+            if (this.parts.store.transcripts) this.transcripts.push(understood.transcript);
+            this.parts.log.info(
+              {
+                decision: understood.decision.kind,
+                confidence: round(understood.decision.confidence),
+                entry: understood.decision.entry?.id,
+                audio_ms: results[0]?.audioMs,
+                models: understood.models?.map((m) => `${m.model}:${m.top?.entry.id ?? '-'}`),
+              },
+              'heard a name',
+            );
+            this.dispatchHeard({ type: 'heard', decision: understood.decision }, speechEndAt);
+          })
+        : this.recognize(pcm16k, this.answerGrammar().then((a) => a.grammar)).then(async (result) => {
+            if (this.closed) return;
+            const answer = (await this.answerGrammar()).interpret(result);
+            if (this.parts.store.transcripts) this.transcripts.push(result.nbest[0]?.text ?? '');
+            this.parts.log.info({ answer: answer.kind }, 'heard an answer');
+            this.dispatchHeard({ type: 'answered', answer }, speechEndAt);
+          });
+    heard
       .catch((err: Error) => {
         this.parts.log.error({ err: err.message }, 'recognition failed; sending the caller to the operator');
         this.dispatch({ type: 'failed', component: 'recognizer', reason: err.message });
@@ -244,10 +251,10 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
     }
   }
 
-  private async recognize(pcm8k: Int16Array, grammar: Promise<Grammar>): Promise<RecognitionResult> {
+  private async recognize(pcm16k: Int16Array, grammar: Promise<Grammar>): Promise<RecognitionResult> {
     const session = await this.parts.recognizer.start(await grammar);
     try {
-      session.write(resample(pcm8k, 8000, 16000));
+      session.write(pcm16k);
       return await session.end();
     } finally {
       session.close();

@@ -1,6 +1,7 @@
 import { carrierTokens, GARBAGE_PREFIX, Grammar, buildGrammar, operatorRequests } from '../asr/grammar';
-import { Cmudict } from '../asr/lexicon';
-import { DEFAULT_FIT_CALIBRATION, FitCalibration, RecognitionResult } from '../asr/recognizer';
+import { Lexicon } from '../asr/lexicon';
+import { DEFAULT_FIT_CALIBRATION, FitCalibration, RecognitionResult, Recognizer } from '../asr/recognizer';
+import { combineModels, ModelView, Weights } from './confidence';
 import { Decision, DecisionThresholds, decide } from '../directory/decision';
 import { Snapshot } from '../directory/directory-store';
 import { normalizeText } from '../directory/entry';
@@ -17,6 +18,37 @@ export interface Understanding {
   fit?: number;
   decision: Decision;
   candidates: Candidate[];
+  /** With several models: what each heard, its fit and its best entry. */
+  models?: { model: string; transcript: string; fit?: number; top?: Candidate }[];
+}
+
+/**
+ * Thresholds on the combined belief of two models (combineModels), chosen on out-of-fold
+ * scores of the development set (`npm run bench:accuracy -- --fit`, docs/benchmarks.md).
+ */
+export const COMBINED_THRESHOLDS: DecisionThresholds = { transfer: 0.95, confirm: 0.4, tieRatio: 0.75 };
+
+/**
+ * Decodes one utterance (16 kHz) with each of the store's grammars at once, and understands
+ * it from all of them. `beforeEnd` runs once the audio is written (benchmarks time from there).
+ */
+export async function hearUtterance(
+  recognizer: Recognizer,
+  understanding: StoreUnderstanding,
+  write: (send: (pcm16k: Int16Array) => void) => void,
+  beforeEnd?: (flush: () => Promise<void>) => Promise<void>,
+): Promise<{ understood: Understanding; results: RecognitionResult[] }> {
+  const sessions = await Promise.all(understanding.grammars.map((g) => recognizer.start(g)));
+  try {
+    write((pcm) => {
+      for (const s of sessions) s.write(pcm);
+    });
+    if (beforeEnd !== undefined) await beforeEnd(async () => void (await Promise.all(sessions.map((s) => s.flush()))));
+    const results = await Promise.all(sessions.map((s) => s.end()));
+    return { understood: understanding.understandAll(results), results };
+  } finally {
+    for (const s of sessions) s.close();
+  }
 }
 
 const CARRIERS = carrierTokens();
@@ -25,14 +57,63 @@ const OPERATOR_REQUESTS = operatorRequests();
 export class StoreUnderstanding {
   private constructor(
     readonly snapshot: Snapshot,
-    readonly grammar: Grammar,
+    /** One grammar per acoustic model the store is heard with (a French store: French, then US English). */
+    readonly grammars: Grammar[],
     readonly matcher: DirectoryMatcher,
   ) {}
 
-  static async build(snapshot: Snapshot, cmudict: Cmudict): Promise<StoreUnderstanding> {
-    const grammar = await buildGrammar(snapshot.entries, cmudict);
+  /** The first grammar: the store's own model. */
+  get grammar(): Grammar {
+    return this.grammars[0];
+  }
+
+  /** The models the store is heard with, in `grammars` order. */
+  get models(): string[] {
+    return this.grammars.map((g) => g.model ?? 'en-us');
+  }
+
+  /** `lexicons`: one per acoustic model, the store's own first (see lexiconsFor). */
+  static async build(snapshot: Snapshot, ...lexicons: Lexicon[]): Promise<StoreUnderstanding> {
+    if (lexicons.length === 0) throw new Error('a store needs at least one lexicon');
+    const grammars = await Promise.all(lexicons.map((l) => buildGrammar(snapshot.entries, l)));
     const matcher = new DirectoryMatcher(snapshot.entries, { carrierWords: CARRIERS, minFuzzyScore: 0.35 });
-    return new StoreUnderstanding(snapshot, grammar, matcher);
+    return new StoreUnderstanding(snapshot, grammars, matcher);
+  }
+
+  /**
+   * One utterance heard by every model (results in `grammars` order): with one model as
+   * `understand`; with two, one decision from both (combineModels): agreement, each
+   * model's fit and the margin between entries; where they disagree, the caller is asked.
+   */
+  understandAll(results: RecognitionResult[], thresholds?: DecisionThresholds, weights?: Weights): Understanding {
+    if (results.length === 1) return this.understand(results[0], thresholds);
+    const views = this.views(results);
+    const candidates = combineModels(views, weights);
+    // The operator when a model heard it asked for and the other heard no name it trusts.
+    const operatorAsked = views.some((v, i) => this.operatorAsked(v.result) && views.every((w, j) => j === i || this.operatorAsked(w.result) || (w.candidates[0]?.score ?? 0) < 0.5));
+    const best = views.find((v) => v.candidates[0]?.entry.id === candidates[0]?.entry.id) ?? views[0];
+    return {
+      transcript: best.transcript,
+      fit: best.result.fit,
+      candidates,
+      models: views.map((v) => ({ model: v.model, transcript: v.transcript, fit: v.result.fit, top: v.candidates[0] })),
+      decision: decide(candidates, { operatorAsked, thresholds: thresholds ?? COMBINED_THRESHOLDS }),
+    };
+  }
+
+  /** What each model heard, ranked against the directory (results in `grammars` order). */
+  views(results: RecognitionResult[]): ModelView[] {
+    return results.map((result, i) => ({ model: this.models[i], result, candidates: this.rankResult(result), transcript: readable(result.nbest[0]?.text ?? '') }));
+  }
+
+  private rankResult(result: RecognitionResult): Candidate[] {
+    const belief = result.fit === undefined ? 1 : fitToBelief(result.fit, result.fitCalibration);
+    return this.matcher.rank(result.nbest.map((h) => ({ text: stripGarbage(h.text), probability: Math.exp(h.score) * belief })));
+  }
+
+  private operatorAsked(result: RecognitionResult): boolean {
+    const tokens = normalizeText(stripGarbage(result.nbest[0]?.text ?? '')).split(' ');
+    return OPERATOR_REQUESTS.some((run) => run.every((t) => tokens.includes(t)));
   }
 
   understand(result: RecognitionResult, thresholds?: DecisionThresholds): Understanding {

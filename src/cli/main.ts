@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { modelsDir } from '../asr/models';
+import { installModel, listModels } from './models-command';
 import { parseArgs, ParseArgsConfig } from 'node:util';
 import { loadSettings, SettingsError } from '../config/settings';
 import { DirectoryFileError, ParsedDirectory, formatProblem, parseDirectory } from '../directory/directory-file';
@@ -36,6 +38,8 @@ const USAGE = `attendant: offline speech auto-attendant
   attendant directory history <store>
   attendant directory push <store> <file> --server host:port --token T
   attendant recognize --store <store> <file.wav>...
+  attendant models list
+  attendant models install <dir|file.tar.gz|file.zip|url> [--sha256 H] [--name N] [--locale fr-FR|en-US] [--dictionary file.dict]
   attendant call <store> [--say "text" | --wav file | --dtmf digits]... [--server host:port] [--tcp]
                          [--voice en|fr] [--timeout seconds]
   attendant calls <store> [--limit N] [--json]
@@ -47,7 +51,7 @@ Settings come from the environment: ATTENDANT_DATA_DIR (default ./data), ATTENDA
 (auto|vosk|pocketsphinx), ATTENDANT_ASR_PROFILE (auto|accurate|fast), ATTENDANT_VOSK_MODEL (default models/vosk), ATTENDANT_LOG_LEVEL,
 ATTENDANT_SIP_HOST, ATTENDANT_SIP_PORT (default 5060), ATTENDANT_RTP_PORTS (default 20000-20999),
 ATTENDANT_HTTP_PORT (default 8080), ATTENDANT_GRPC_PORT (default 50051), ATTENDANT_MAX_CALLS (default 100),
-ATTENDANT_SIP_ALLOW (addresses or subnets that may send SIP; default any).
+ATTENDANT_SIP_ALLOW (addresses or subnets that may send SIP; default any), ATTENDANT_MODELS_DIR (default ./models).
 Exit status: 0 ok, 1 invalid input, 2 usage, 3 unavailable.`;
 
 export interface Io {
@@ -303,16 +307,38 @@ async function runCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promi
     throw usageError(`unknown token command "${sub ?? ''}"\n\n${USAGE}`);
   }
 
+  if (command === 'models') {
+    const root = modelsDir(env);
+    if (sub === 'list') {
+      parse(rest, {});
+      const stores = existsSync(settings.dataDir) ? await withStore((store) => store.listStores().map((st) => ({ store: st.id, locale: st.locale }))) : [];
+      for (const line of listModels(root, stores)) io.out(line);
+      return EXIT_OK;
+    }
+    if (sub === 'install') {
+      const { values, positionals } = parse(rest, { sha256: { type: 'string' }, name: { type: 'string' }, locale: { type: 'string' }, dictionary: { type: 'string' } });
+      need(positionals, 1, '<dir|archive|url>');
+      if (values.locale !== undefined && values.locale !== 'fr-FR' && values.locale !== 'en-US') throw usageError('--locale is fr-FR or en-US');
+      const model = await installModel(root, positionals[0], { sha256: values.sha256, name: values.name, locale: values.locale as Locale | undefined, dictionary: values.dictionary });
+      io.out(`installed ${model.id}: ${model.engine}, ${model.locale}, ${model.sampleRate / 1000} kHz, in ${model.dir}; restart attendant serve to use it`);
+      return EXIT_OK;
+    }
+    throw usageError(`unknown models command "${sub ?? ''}"\n\n${USAGE}`);
+  }
+
   if (command === 'recognize') {
     const { values, positionals } = parse(sub === undefined ? [] : [sub, ...rest], { store: { type: 'string' } });
     if (values.store === undefined) throw usageError(`recognize needs --store <store>\n\n${USAGE}`);
     need(positionals, 1, '<file.wav>');
     const storeId = values.store;
-    const snapshot = await withStore((store) => store.snapshot(openStore(storeId, store).id));
+    const { snapshot, locale } = await withStore((store) => {
+      const found = openStore(storeId, store);
+      return { snapshot: store.snapshot(found.id), locale: found.locale };
+    });
     if (snapshot.entries.length === 0) {
       throw invalidInput(`store "${storeId}" has no directory yet; import one: attendant directory import ${storeId} <file>`);
     }
-    const failures = await recognizeFiles(settings, snapshot, positionals, io.out);
+    const failures = await recognizeFiles(settings, snapshot, locale, positionals, io.out);
     return failures > 0 ? EXIT_INVALID : EXIT_OK;
   }
 

@@ -1,11 +1,13 @@
 import { basename } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { resolveEngine } from '../asr/engine';
-import { Cmudict } from '../asr/lexicon';
+import { Cmudict, Lexicon } from '../asr/lexicon';
 import { POCKETSPHINX_MODEL_DIR } from '../asr/pocketsphinx';
 import { RecognizerPool } from '../asr/pool';
 import { Recognizer } from '../asr/recognizer';
-import { StoreUnderstanding, Understanding } from '../attendant/understanding';
+import { hearUtterance, StoreUnderstanding, Understanding } from '../attendant/understanding';
+import { loadCatalog } from '../asr/models';
+import { StoreLexicons } from '../asr/store-lexicons';
 import { Snapshot } from '../directory/directory-store';
 import { readAudioFile } from '../media/audio-file';
 import { Settings } from '../config/settings';
@@ -38,19 +40,26 @@ export async function recognizePcm(
   understanding: StoreUnderstanding,
   pcm: Int16Array,
 ): Promise<{ understanding: Understanding; ms: number }> {
-  const session = await recognizer.start(understanding.grammar);
-  try {
-    for (let i = 0; i < pcm.length; i += FRAME) session.write(pcm.subarray(i, Math.min(pcm.length, i + FRAME)));
+  let t0 = 0;
+  const { understood } = await hearUtterance(
+    recognizer,
+    understanding,
+    (send) => {
+      for (let i = 0; i < pcm.length; i += FRAME) send(pcm.subarray(i, Math.min(pcm.length, i + FRAME)));
+    },
     // In a call the decoder keeps up with live audio; wait for it here so that `ms`
     // is the time from the end of speech to the decision, as in a call.
-    await session.flush();
-    const t0 = performance.now();
-    const result = await session.end();
-    const understood = understanding.understand(result);
-    return { understanding: understood, ms: performance.now() - t0 };
-  } finally {
-    session.close();
-  }
+    async (flush) => {
+      await flush();
+      t0 = performance.now();
+    },
+  );
+  return { understanding: understood, ms: performance.now() - t0 };
+}
+
+/** The lexicons of a store of `locale` with the models installed (see StoreLexicons). */
+export function storeLexicons(locale: string): Lexicon[] {
+  return new StoreLexicons(loadCmudict(), loadCatalog()).forLocale(locale);
 }
 
 export function toLine(file: string, understood: Understanding, ms: number): RecognizeLine {
@@ -75,10 +84,11 @@ const round = (x: number): number => Math.round(x * 100) / 100;
 export async function recognizeFiles(
   settings: Settings,
   snapshot: Snapshot,
+  locale: string,
   files: string[],
   write: (line: string) => void,
 ): Promise<number> {
-  const understanding = await StoreUnderstanding.build(snapshot, loadCmudict());
+  const understanding = await StoreUnderstanding.build(snapshot, ...storeLexicons(locale));
   const recognizer = await createRecognizer(settings, 1);
   let failures = 0;
   try {

@@ -7,6 +7,8 @@ import { DirectoryStore } from '../directory/directory-store';
 import { StoreUnderstanding } from '../attendant/understanding';
 import { DEMO_STORE, ensureDemoStore } from '../attendant/store-directory';
 import { createRecognizer, loadCmudict } from './recognize-command';
+import { loadCatalog, modelsDir } from '../asr/models';
+import { StoreLexicons } from '../asr/store-lexicons';
 import { startGrpcServer } from '../api/directory-service';
 import { TokenStore } from '../api/tokens';
 import { DropFolder, dropFolderFor } from '../api/drop-folder';
@@ -112,14 +114,23 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   const recognizer = await createRecognizer(settings, settings.asrWorkers);
   log.info({ engine: recognizer.engine, profile: recognizer.engine === 'pocketsphinx' ? settings.asrProfile : undefined, workers: settings.asrWorkers }, 'recognizer ready');
   const cmudict = loadCmudict();
+  const catalog = loadCatalog();
+  for (const problem of catalog.problems) log.warn({ problem }, 'a folder in the models directory is not a usable model; it is ignored');
+  const lexicons = new StoreLexicons(cmudict, catalog);
   const load = async (storeId: string): Promise<void> => {
     const snapshot = directory.snapshot(storeId);
     if (snapshot.entries.length === 0) return;
     const t0 = Date.now();
-    stores.set(storeId, await StoreUnderstanding.build(snapshot, cmudict));
+    const locale = directory.findStore(storeId)?.locale ?? 'fr-FR';
+    const storeLexicons = lexicons.forLocale(locale);
+    stores.set(storeId, await StoreUnderstanding.build(snapshot, ...storeLexicons));
     for (const [number, id] of numbers) if (id === storeId) numbers.delete(number);
     for (const number of directory.findStore(storeId)?.numbers ?? []) numbers.set(number, storeId);
-    log.info({ store: storeId, version: snapshot.version, entries: snapshot.entries.length, ms: Date.now() - t0 }, 'store grammar ready');
+    const models = storeLexicons.map((l) => l.model);
+    log.info({ store: storeId, version: snapshot.version, entries: snapshot.entries.length, locale, models, ms: Date.now() - t0 }, 'store grammar ready');
+    if (locale === 'fr-FR' && !models.some((m) => m !== 'en-us')) {
+      log.warn({ store: storeId, models_dir: modelsDir() }, 'no French acoustic model is installed: this French store is heard with the US English model; install one with `attendant models install` (README, "Models")');
+    }
   };
   for (const store of directory.listStores()) await load(store.id);
   const onChange = (storeId: string): void => {

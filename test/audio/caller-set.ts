@@ -26,14 +26,14 @@ export interface VoiceSet {
 
 /** Voices the thresholds were tuned with. */
 export const DEV_VOICES: VoiceSet = {
-  espeakFr: ['fr', 'fr+m3', 'fr+f2', 'fr-be+f4', 'fr+Alex'],
+  espeakFr: ['fr', 'fr+m3', 'fr+f2', 'fr-be+f4', 'fr+Alex', 'fr+m1', 'fr+f3', 'fr+klatt', 'fr+michel', 'fr-be+m6'],
   espeakEn: ['en-us', 'en-us+f1', 'en-gb+m1', 'en-us+Annie'],
   flite: ['slt', 'rms'],
 };
 
 /** Voices kept out of tuning, for the held-out measure. */
 export const HELDOUT_VOICES: VoiceSet = {
-  espeakFr: ['fr-ch+m7', 'fr+f5', 'fr+edward', 'fr-be+grandpa'],
+  espeakFr: ['fr-ch+m7', 'fr+f5', 'fr+edward', 'fr-be+grandpa', 'fr+norbert', 'fr-ch+f1'],
   espeakEn: ['en-gb-scotland+f3', 'en-029+m2', 'en-us+boris', 'en-gb-x-rp+f5'],
   flite: ['awb', 'kal16'],
 };
@@ -72,7 +72,7 @@ class Random {
   }
 }
 
-const CONDITIONS: Condition[] = ['clean', 'noisy', 'fast'];
+const CONDITIONS: Condition[] = ['clean', 'noisy', 'fast', 'gsm', 'quiet'];
 
 export interface CallerSetOptions {
   voices: VoiceSet;
@@ -80,6 +80,8 @@ export interface CallerSetOptions {
   absent: string[];
   perEntry: number;
   seed: number;
+  /** Share of callers speaking English (a French store: few); 0.35 when absent. */
+  english?: number;
 }
 
 export function buildCallerSet(entries: DirectoryEntry[], options: CallerSetOptions): Call[] {
@@ -98,12 +100,15 @@ export function buildCallerSet(entries: DirectoryEntry[], options: CallerSetOpti
     return { synth: 'espeak', voice: random.pick(language === 'fr' ? options.voices.espeakFr : options.voices.espeakEn) };
   };
   const say = (name: string, expect: Expectation, index: number): void => {
-    const language: 'fr' | 'en' = random.next() < 0.35 ? 'en' : 'fr';
+    const language: 'fr' | 'en' = random.next() < (options.english ?? 0.35) ? 'en' : 'fr';
     const phrase = random.pick(options.phrases[language]).replace('{name}', name);
     const condition = CONDITIONS[calls.length % CONDITIONS.length];
     void index;
     const { synth, voice } = voiceFor(language);
-    calls.push({ utterance: { text: phrase, synth, voice, condition, noise: 0.04 + random.next() * 0.04 }, expect, language });
+    // Voices vary in pitch and speed too, as callers do.
+    const pitch = synth === 'espeak' ? 35 + Math.floor(random.next() * 31) : undefined;
+    const rate = synth === 'espeak' && condition !== 'fast' ? 140 + Math.floor(random.next() * 41) : undefined;
+    calls.push({ utterance: { text: phrase, synth, voice, condition, noise: 0.04 + random.next() * 0.04, pitch, rate }, expect, language });
   };
   for (const entry of enabled) {
     const homonyms = byName.get(displayName(entry).toLowerCase()) ?? [entry];

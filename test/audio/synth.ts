@@ -13,7 +13,8 @@ const run = promisify(execFile);
  */
 
 export type Synth = 'espeak' | 'flite';
-export type Condition = 'clean' | 'noisy' | 'fast';
+/** clean; noisy (pink noise); fast speech; gsm (through a GSM 06.10 mobile leg); quiet (a weak line, -26 dBFS). */
+export type Condition = 'clean' | 'noisy' | 'fast' | 'gsm' | 'quiet';
 
 export interface Utterance {
   text: string;
@@ -64,8 +65,14 @@ export async function synthesize(u: Utterance, dir = CACHE_DIR): Promise<string>
     await run('sox', ['-R', raw, '-r', '8000', '-c', '1', speech, ...effects.slice(0, 5), 'norm', '-3']);
     await run('sox', ['-R', '-m', speech, noise, '-e', encoding, '-b', bits, tmp, 'trim', '0', seconds]);
     await run('rm', ['-f', noise, speech]);
+  } else if (u.condition === 'gsm') {
+    const gsm = `${out}.gsm`;
+    await run('sox', ['-R', raw, '-r', '8000', '-c', '1', gsm, ...effects.slice(0, 5), 'norm', '-3']);
+    await run('sox', ['-R', gsm, '-e', encoding, '-b', bits, tmp]);
+    await run('rm', ['-f', gsm]);
   } else {
-    await run('sox', ['-R', raw, '-r', '8000', '-c', '1', '-e', encoding, '-b', bits, tmp, ...effects.slice(0, 5), 'norm', '-3']);
+    const level = u.condition === 'quiet' ? '-26' : '-3';
+    await run('sox', ['-R', raw, '-r', '8000', '-c', '1', '-e', encoding, '-b', bits, tmp, ...effects.slice(0, 5), 'norm', level]);
   }
   await run('rm', ['-f', raw]);
   renameSync(tmp, out);

@@ -3,9 +3,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveEngine } from '../../src/asr/engine';
 import { RecognizerPool } from '../../src/asr/pool';
-import { StoreUnderstanding } from '../../src/attendant/understanding';
-import { loadCmudict, recognizePcm } from '../../src/cli/recognize-command';
-import { decide, DecisionThresholds, DEFAULT_THRESHOLDS } from '../../src/directory/decision';
+import { performance } from 'node:perf_hooks';
+import { RecognitionResult } from '../../src/asr/recognizer';
+import { areaUnderRoc, entryFeatures, fitWeights, score, Weights } from '../../src/attendant/confidence';
+import { COMBINED_THRESHOLDS, hearUtterance, StoreUnderstanding } from '../../src/attendant/understanding';
+import { storeLexicons } from '../../src/cli/recognize-command';
+import { DecisionThresholds, DEFAULT_THRESHOLDS } from '../../src/directory/decision';
 import { readDirectory } from '../../src/directory/directory-file';
 import { Candidate } from '../../src/directory/matcher';
 import { readAudioFile } from '../../src/media/audio-file';
@@ -16,22 +19,27 @@ import { synthesize } from '../audio/synth';
 import { benchProfile, mapLimit, pct, percentile } from './stats';
 
 /**
- * npm run bench:accuracy [-- --set dev|heldout] [--workers N] [--sweep]
- * Generates a synthetic caller set for a store directory, sends each utterance through
- * the real recognizer and matcher, and prints right / wrong-transfer / rejection rates
- * per condition and the latency from end of audio to decision.
+ * npm run bench:accuracy [-- --set dev|heldout] [--locale fr|en] [--workers N] [--fit] [--verbose]
+ * Generates a synthetic caller set for a store directory, sends each utterance through the
+ * real recognizer (every model the store is heard with) and matcher, and prints right /
+ * wrong-transfer / rejection rates per condition, language and voice, and the latency from
+ * end of audio to decision. --fit (dev set, two models) fits the combination's weights and
+ * chooses the thresholds on leave-one-voice-out scores.
  */
 
 interface Outcome {
   call: Call;
+  /** What each model returned, in the store's grammar order: decisions are made again from these. */
+  results: RecognitionResult[];
+  ms: number;
+}
+
+interface Decided {
   transcript: string;
   decision: string;
   entryId?: string;
   choices: string[];
   candidates: Candidate[];
-  operatorAsked: boolean;
-  fit?: number;
-  ms: number;
 }
 
 type Verdict = 'right' | 'wrong-transfer' | 'wrong-confirm' | 'missed' | 'rejected' | 'false-accept';
@@ -51,33 +59,100 @@ export function judge(expect: Call['expect'], decision: { kind: string; entryId?
   return 'missed';
 }
 
-function table(outcomes: Outcome[], verdicts: Verdict[]): string {
+function table(outcomes: Outcome[], decided: Decided[], verdicts: Verdict[], by: (o: Outcome) => string[]): string {
   const groups = new Map<string, number[]>();
   outcomes.forEach((o, i) => {
-    for (const key of ['all', o.call.utterance.condition, `lang ${o.call.language}`]) groups.set(key, [...(groups.get(key) ?? []), i]);
+    for (const key of ['all', ...by(o)]) groups.set(key, [...(groups.get(key) ?? []), i]);
   });
   const lines = [
-    '| condition | calls | right | wrong transfer | absent rejected | confirmed | p50 ms | p95 ms |',
-    '|---|---|---|---|---|---|---|---|',
+    '| group | calls | right | wrong transfer | absent not transferred | absent rejected | confirmed | right among top 3 | p50 ms | p95 ms |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const [name, idx] of groups) {
     const present = idx.filter((i) => outcomes[i].call.expect.kind !== 'absent');
     const absent = idx.filter((i) => outcomes[i].call.expect.kind === 'absent');
     const right = present.filter((i) => verdicts[i] === 'right').length;
     const wrong = idx.filter((i) => verdicts[i] === 'wrong-transfer').length;
+    const notTransferred = absent.filter((i) => verdicts[i] !== 'wrong-transfer').length;
     const rejected = absent.filter((i) => verdicts[i] === 'rejected').length;
-    const confirmed = present.filter((i) => outcomes[i].decision === 'confirm').length;
+    const confirmed = present.filter((i) => decided[i].decision === 'confirm').length;
+    const top3 = present.filter((i) => decided[i].candidates.slice(0, 3).some((c) => outcomes[i].call.expect.ids.includes(c.entry.id))).length;
     const ms = idx.map((i) => outcomes[i].ms);
     lines.push(
-      `| ${name} | ${idx.length} | ${pct(right, present.length)} | ${pct(wrong, idx.length)} | ${pct(rejected, absent.length)} | ${pct(confirmed, present.length)} | ${percentile(ms, 50).toFixed(0)} | ${percentile(ms, 95).toFixed(0)} |`,
+      `| ${name} | ${idx.length} | ${pct(right, present.length)} | ${pct(wrong, idx.length)} | ${pct(notTransferred, absent.length)} | ${pct(rejected, absent.length)} | ${pct(confirmed, present.length)} | ${pct(top3, present.length)} | ${percentile(ms, 50).toFixed(0)} | ${percentile(ms, 95).toFixed(0)} |`,
     );
   }
   return lines.join('\n');
 }
 
-function redecide(o: Outcome, t: DecisionThresholds): { kind: string; entryId?: string; choices: string[] } {
-  const d = decide(o.candidates, { operatorAsked: o.operatorAsked, thresholds: t });
-  return { kind: d.kind, entryId: d.entry?.id, choices: d.choices.map((e) => e.id) };
+function decideAgain(understanding: StoreUnderstanding, o: Outcome, t?: DecisionThresholds, w?: Weights): Decided {
+  const u = understanding.understandAll(o.results, t, w);
+  return { transcript: u.transcript, decision: u.decision.kind, entryId: u.decision.entry?.id, choices: u.decision.choices.map((e) => e.id), candidates: u.candidates };
+}
+
+const verdictOf = (o: Outcome, d: Decided): Verdict => judge(o.call.expect, { kind: d.decision, entryId: d.entryId, choices: d.choices });
+
+/** Right, wrong transfers and absent names transferred, as fractions, for a set of decisions. */
+function rates(outcomes: Outcome[], decided: Decided[]): { right: number; wrong: number; absentTransferred: number } {
+  const v = outcomes.map((o, i) => verdictOf(o, decided[i]));
+  const present = outcomes.filter((o) => o.call.expect.kind !== 'absent').length;
+  const absent = outcomes.length - present;
+  return {
+    right: v.filter((x, i) => x === 'right' && outcomes[i].call.expect.kind !== 'absent').length / Math.max(1, present),
+    wrong: v.filter((x) => x === 'wrong-transfer').length / Math.max(1, outcomes.length),
+    absentTransferred: v.filter((x, i) => x === 'wrong-transfer' && outcomes[i].call.expect.kind === 'absent').length / Math.max(1, absent),
+  };
+}
+
+/**
+ * Leave one voice out: the combination's weights are fitted on every voice but one and
+ * score that voice's calls; the thresholds are then chosen on those out-of-fold decisions:
+ * the lowest transfer threshold with at most 0.5% wrong transfers, then the confirm
+ * threshold with the most right answers while at least 90% of absent names are not
+ * transferred (confirmations of them included).
+ */
+function fitAndChoose(understanding: StoreUnderstanding, outcomes: Outcome[]): void {
+  const rowsOf = (o: Outcome) => {
+    const ids = o.call.expect.kind === 'absent' ? [] : o.call.expect.ids;
+    return entryFeatures(understanding.views(o.results)).map((r) => ({ features: r.features, label: ids.includes(r.candidate.entry.id) ? 1 : 0 }));
+  };
+  const voices = [...new Set(outcomes.map((o) => o.call.utterance.voice))];
+  const weightsFor = new Map<string, Weights>();
+  const oofScores: number[] = [];
+  const oofLabels: number[] = [];
+  for (const voice of voices) {
+    const train = outcomes.filter((o) => o.call.utterance.voice !== voice).flatMap(rowsOf);
+    const w = fitWeights(train.map((r) => r.features), train.map((r) => r.label));
+    weightsFor.set(voice, w);
+    for (const o of outcomes.filter((x) => x.call.utterance.voice === voice)) {
+      // The call's best entry under the held-out weights: is it the one meant?
+      const rows = rowsOf(o).map((r) => ({ ...r, p: score(r.features, w) })).sort((a, b) => b.p - a.p);
+      if (rows.length === 0) continue;
+      oofScores.push(rows[0].p);
+      oofLabels.push(rows[0].label);
+    }
+  }
+  const all = outcomes.flatMap(rowsOf);
+  const weights = fitWeights(all.map((r) => r.features), all.map((r) => r.label));
+  console.log(`\nleave-one-voice-out over ${voices.length} voices: AUC of the best entry's combined probability ${areaUnderRoc(oofScores, oofLabels).toFixed(3)} (${oofScores.length} calls with a candidate)`);
+  console.log(`weights fitted on every dev call: ${JSON.stringify(Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, Number(v.toFixed(3))])))}`);
+  const oofDecided = (t: DecisionThresholds): Decided[] => outcomes.map((o) => decideAgain(understanding, o, t, weightsFor.get(o.call.utterance.voice)));
+  let best: { t: DecisionThresholds; right: number } | undefined;
+  for (const transfer of [0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99]) {
+    for (const confirm of [0.1, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7]) {
+      if (confirm >= transfer) continue;
+      const t = { transfer, confirm, tieRatio: COMBINED_THRESHOLDS.tieRatio };
+      const r = rates(outcomes, oofDecided(t));
+      const absentConfirmedOrTransferred = outcomes.filter((o, i) => o.call.expect.kind === 'absent' && ['transfer', 'confirm', 'disambiguate'].includes(oofDecided(t)[i].decision)).length;
+      const absent = outcomes.filter((o) => o.call.expect.kind === 'absent').length;
+      // Limits with room for callers never seen: half the 1% wrong transfers allowed, 95% of
+      // absent names not transferred (90% allowed), and at most half of them confirmed.
+      const ok = r.wrong <= 0.005 && r.absentTransferred <= 0.05 && absentConfirmedOrTransferred <= 0.5 * absent;
+      console.log(`  out-of-fold ${transfer} / ${confirm}: right ${(100 * r.right).toFixed(1)}%, wrong transfers ${(100 * r.wrong).toFixed(1)}%, absent accepted ${absentConfirmedOrTransferred}/${absent}${ok ? '' : ' (over the limits)'}`);
+      if (ok && (best === undefined || r.right > best.right)) best = { t, right: r.right };
+    }
+  }
+  console.log(`chosen thresholds: ${best === undefined ? 'none within the limits' : JSON.stringify(best.t)}`);
 }
 
 async function main(): Promise<void> {
@@ -85,7 +160,10 @@ async function main(): Promise<void> {
     options: {
       set: { type: 'string', default: 'dev' },
       workers: { type: 'string', default: '2' },
-      sweep: { type: 'boolean', default: false },
+      locale: { type: 'string', default: 'fr' },
+      fit: { type: 'boolean', default: false },
+      replay: { type: 'boolean', default: false },
+      english: { type: 'string' },
       verbose: { type: 'boolean', default: false },
     },
   });
@@ -99,12 +177,22 @@ async function main(): Promise<void> {
     absent: heldout ? HELDOUT_ABSENT : DEV_ABSENT,
     perEntry: heldout ? 2 : 3,
     seed: heldout ? 7 : 1,
+    // A French store's callers are mostly French; an English store's are all English.
+    english: values.english !== undefined ? Number(values.english) : values.locale === 'en' ? 1 : 0.2,
   });
   const t0 = Date.now();
   const paths = await mapLimit(calls, 4, (c) => synthesize(c.utterance));
   console.log(`${calls.length} calls synthesized in ${((Date.now() - t0) / 1000).toFixed(1)} s (cached in .cache/audio)`);
 
-  const understanding = await StoreUnderstanding.build({ store: 'bench', version: 1, entries }, loadCmudict());
+  const locale = values.locale === 'en' ? 'en-US' : 'fr-FR';
+  const understanding = await StoreUnderstanding.build({ store: 'bench', version: 1, entries }, ...storeLexicons(locale));
+  const saved = join(root, '.cache', 'bench', `accuracy-${values.set}-${values.locale}-${understanding.models.join('+')}.json`);
+  if (values.replay) {
+    // Decisions made again from the last run's recognition results (thresholds, weights).
+    const outcomes = (JSON.parse(readFileSync(saved, 'utf8')) as Outcome[]).map((o) => ({ call: o.call, results: o.results, ms: o.ms }));
+    report(understanding, outcomes, values, `replayed from ${saved.replace(`${root}/`, '')}`);
+    return;
+  }
   const spec = resolveEngine((process.env.ATTENDANT_ASR_ENGINE as 'auto') ?? 'auto', undefined, benchProfile());
   const workers = Number(values.workers);
   const pool = await RecognizerPool.create(spec, workers);
@@ -112,56 +200,57 @@ async function main(): Promise<void> {
   const cpu0 = process.cpuUsage();
   const outcomes = await mapLimit(calls, workers * 2, async (call, i): Promise<Outcome> => {
     const audio = await readAudioFile(paths[i]);
-    const { understanding: u, ms } = await recognizePcm(pool, understanding, audio.pcm);
-    return {
-      call,
-      transcript: u.transcript,
-      decision: u.decision.kind,
-      entryId: u.decision.entry?.id,
-      choices: u.decision.choices.map((e) => e.id),
-      candidates: u.candidates,
-      operatorAsked: u.decision.kind === 'operator',
-      fit: u.fit,
-      ms,
-    };
+    let t0 = 0;
+    const { results } = await hearUtterance(
+      pool,
+      understanding,
+      (send) => {
+        for (let k = 0; k < audio.pcm.length; k += 320) send(audio.pcm.subarray(k, Math.min(audio.pcm.length, k + 320)));
+      },
+      async (flush) => {
+        await flush();
+        t0 = performance.now();
+      },
+    );
+    return { call, results, ms: performance.now() - t0 };
   });
   const cpu = process.cpuUsage(cpu0);
   await pool.close();
-  const verdicts = outcomes.map((o) => judge(o.call.expect, { kind: o.decision, entryId: o.entryId, choices: o.choices }));
-  console.log(`engine ${spec.engine} (profile ${spec.profile}), ${workers} workers, ${calls.length} calls decoded in ${((Date.now() - t1) / 1000).toFixed(1)} s, ${((cpu.user + cpu.system) / 1e3 / calls.length).toFixed(0)} ms CPU per call`);
-  console.log(`set: ${values.set} (${file.replace(`${root}/`, '')}), thresholds ${JSON.stringify(DEFAULT_THRESHOLDS)}\n`);
-  console.log(table(outcomes, verdicts));
+  const decided = report(
+    understanding,
+    outcomes,
+    values,
+    `engine ${spec.engine} (profile ${spec.profile}), models ${understanding.models.join(' + ')}, ${workers} workers, ${calls.length} calls decoded in ${((Date.now() - t1) / 1000).toFixed(1)} s, ${((cpu.user + cpu.system) / 1e3 / calls.length).toFixed(0)} ms CPU per call\nset: ${values.set} (${file.replace(`${root}/`, '')}), store locale ${locale}`,
+  );
+  const verdicts = outcomes.map((o, i) => verdictOf(o, decided[i]));
+  const out = join(root, '.cache', 'bench');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(saved, JSON.stringify(outcomes.map((o, i) => ({ call: o.call, results: o.results, ms: o.ms, decided: { ...decided[i], candidates: decided[i].candidates.slice(0, 5).map((c) => ({ id: c.entry.id, score: c.score })) }, verdict: verdicts[i] })), null, 1));
+}
+
+/** Prints the tables (and, with --fit, the fit); returns the decisions. */
+function report(understanding: StoreUnderstanding, outcomes: Outcome[], values: { fit?: boolean; verbose?: boolean }, header: string): Decided[] {
+  const decided = outcomes.map((o) => decideAgain(understanding, o));
+  const verdicts = outcomes.map((o, i) => verdictOf(o, decided[i]));
+  console.log(header);
+  console.log(`thresholds ${JSON.stringify(understanding.models.length > 1 ? COMBINED_THRESHOLDS : DEFAULT_THRESHOLDS)}\n`);
+  console.log(table(outcomes, decided, verdicts, (o) => [o.call.utterance.condition, `lang ${o.call.language}`]));
+  console.log('\nby voice:\n');
+  console.log(table(outcomes, decided, verdicts, (o) => [o.call.utterance.voice]));
   if (values.verbose) {
     outcomes.forEach((o, i) => {
+      const d = decided[i];
       if (verdicts[i] !== 'right' && verdicts[i] !== 'rejected') {
-        console.log(`${verdicts[i]}\t${o.call.utterance.voice}/${o.call.utterance.condition}\t"${o.call.utterance.text}" -> "${o.transcript}" fit ${o.fit?.toFixed(2)} ${o.decision} ${o.entryId ?? o.choices.join(',')} [${o.candidates.slice(0, 3).map((c) => `${c.entry.id}:${c.score.toFixed(2)}`).join(' ')}]`);
+        const heard = understanding.views(o.results).map((v) => `${v.model}:"${v.transcript}" fit ${v.result.fit?.toFixed(2)} ${v.candidates[0]?.entry.id ?? '-'}`).join(' | ');
+        console.log(`${verdicts[i]}\t${o.call.utterance.voice}/${o.call.utterance.condition}\t"${o.call.utterance.text}" -> ${heard} => ${d.decision} ${d.entryId ?? d.choices.join(',')} [${d.candidates.slice(0, 3).map((c) => `${c.entry.id}:${c.score.toFixed(2)}`).join(' ')}]`);
       }
     });
   }
-  if (values.sweep) {
-    console.log('\nthreshold sweep (transfer / confirm / tie): right, wrong transfer, absent rejected, confirmed');
-    for (const transfer of [0.6, 0.7, 0.8, 0.9, 0.95]) {
-      for (const confirm of [0.3, 0.4, 0.45, 0.5, 0.6]) {
-        for (const tieRatio of [0.6, 0.75, 0.9]) {
-          const t = { transfer, confirm, tieRatio };
-          const v = outcomes.map((o) => judge(o.call.expect, redecide(o, t)));
-          const present = outcomes.filter((o) => o.call.expect.kind !== 'absent').length;
-          const absent = outcomes.length - present;
-          const right = v.filter((x, i) => x === 'right' && outcomes[i].call.expect.kind !== 'absent').length;
-          const wrong = v.filter((x) => x === 'wrong-transfer').length;
-          const rejected = v.filter((x) => x === 'rejected').length;
-          const confirmed = outcomes.filter((o, i) => redecide(o, t).kind === 'confirm' && o.call.expect.kind !== 'absent').length;
-          console.log(`${transfer} / ${confirm} / ${tieRatio}: ${pct(right, present)}, ${pct(wrong, outcomes.length)}, ${pct(rejected, absent)}, ${pct(confirmed, present)}`);
-        }
-      }
-    }
+  if (values.fit) {
+    if (understanding.models.length < 2) console.log('\n--fit needs a store heard by two models (a French store with a French model installed)');
+    else fitAndChoose(understanding, outcomes);
   }
-  const out = join(root, '.cache', 'bench');
-  mkdirSync(out, { recursive: true });
-  writeFileSync(
-    join(out, `accuracy-${values.set}.json`),
-    JSON.stringify(outcomes.map((o, i) => ({ ...o, candidates: o.candidates.map((c) => ({ id: c.entry.id, score: c.score })), verdict: verdicts[i] })), null, 1),
-  );
+  return decided;
 }
 
 if (require.main === module) {

@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveEngine } from '../../src/asr/engine';
+import { Cmudict } from '../../src/asr/lexicon';
+import { findModels, systemModel } from '../../src/asr/models';
+import { RecognizerPool } from '../../src/asr/pool';
+import { StoreLexicons } from '../../src/asr/store-lexicons';
+import { StoreUnderstanding } from '../../src/attendant/understanding';
+import { loadCmudict, recognizePcm } from '../../src/cli/recognize-command';
+import { readDirectory } from '../../src/directory/directory-file';
+import { readAudioFile } from '../../src/media/audio-file';
+import { synthesize } from '../audio/synth';
+import { frenchModelsDir } from './shared-models';
+
+const root = join(__dirname, '..', '..', '..');
+const fixtures = join(root, 'directory-fixtures');
+const entriesOf = (file: string) => readDirectory(readFileSync(join(fixtures, file)), file).entries;
+const modelsDir = frenchModelsDir('French recognition');
+const maybe = modelsDir === undefined ? describe.skip : describe;
+
+maybe('a French store heard by the French model and the US English one', () => {
+  const system = systemModel();
+  const models = findModels(modelsDir ?? '').models.filter((m) => m.engine === 'pocketsphinx');
+  const catalog = { models: [...(system === undefined ? [] : [system]), ...models], problems: [] };
+  const lexicons = new StoreLexicons(loadCmudict(), catalog);
+  let pool: RecognizerPool;
+  let understanding: StoreUnderstanding;
+
+  beforeAll(async () => {
+    pool = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, 'accurate', catalog.models), 2);
+    understanding = await StoreUnderstanding.build({ store: 'demo', version: 1, entries: entriesOf('demo-store.csv') }, ...lexicons.forLocale('fr-FR'));
+  });
+  afterAll(() => pool.close());
+
+  const hear = async (text: string, voice = 'fr') => {
+    const audio = await readAudioFile(await synthesize({ text, synth: 'espeak', voice, condition: 'clean' }));
+    return (await recognizePcm(pool, understanding, audio.pcm)).understanding;
+  };
+
+  it('builds one grammar per model: French first, with French phones for every word', () => {
+    expect(understanding.models).toEqual([models.find((m) => m.locale === 'fr-FR')?.id, 'en-us']);
+    const phones = new Set(models.find((m) => m.locale === 'fr-FR')?.phones);
+    for (const line of understanding.grammars[0].dict.trim().split('\n')) {
+      for (const phone of line.split(/\s+/).slice(1)) expect(phones.has(phone) ? phone : `${line}: ${phone}`).toBe(phone);
+    }
+  });
+
+  it("puts a French caller saying 'Hervé Prodhomme' through to 2001, both models agreeing", async () => {
+    const u = await hear('Hervé Prodhomme');
+    expect(['transfer', 'confirm']).toContain(u.decision.kind);
+    expect(u.decision.entry?.extension).toBe('2001');
+    expect(u.models?.map((m) => m.top?.entry.id)).toEqual(['p01', 'p01']);
+  });
+
+  it('never transfers a name that is not in the directory', async () => {
+    for (const name of ['Bernard Lemoine', 'Océane Marty']) expect((await hear(name)).decision.kind).not.toBe('transfer');
+  });
+
+  it("pronounces Breton surnames the dictionary lacks, c'h and oa included, in French phones", async () => {
+    const lexicon = lexicons.forLocale('fr-FR')[0];
+    const prons = await lexicon.pronounce([
+      { token: 'floch', spelling: "floc'h", reading: 'both' },
+      { token: 'coat', spelling: 'coatanroch', reading: 'both' },
+      { token: 'kervella', spelling: 'kervella', reading: 'both' },
+    ]);
+    expect(prons.get('floch')).toEqual(expect.arrayContaining(['ff ll au kk']));
+    expect(prons.get('coat')?.some((p) => p.startsWith('kk ww aa'))).toBe(true);
+    expect(prons.get('kervella')?.[0]).toMatch(/^kk ai rr vv ai ll aa/);
+  });
+
+  it('hears an English store with the US English model alone', () => {
+    expect(lexicons.forLocale('en-US').map((l) => l.model)).toEqual(['en-us']);
+    expect(new StoreLexicons(Cmudict.loadIfPresent('/nonexistent'), { models: system === undefined ? [] : [system], problems: [] }).forLocale('fr-FR').map((l) => l.model)).toEqual(['en-us']);
+  });
+});
