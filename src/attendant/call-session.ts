@@ -75,7 +75,8 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
     super();
     const extensions = new Map<string, DirectoryEntry>();
     for (const e of parts.understanding.snapshot.entries) if (e.enabled && !extensions.has(e.extension)) extensions.set(e.extension, e);
-    this.ctx = { ...DEFAULT_FLOW, ...parts.flow, operator: parts.store.operator, extensions };
+    const directory = parts.understanding.snapshot.entries.filter((e) => e.enabled);
+    this.ctx = { ...DEFAULT_FLOW, directory, ...parts.flow, operator: parts.store.operator, extensions };
     const { rtp, dialog } = parts;
     rtp.on('frame', (frame) => this.endpointer.write(frame));
     rtp.on('dtmf', (digit) => this.dispatch({ type: 'digit', digit }));

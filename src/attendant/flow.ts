@@ -1,5 +1,5 @@
 import { Decision } from '../directory/decision';
-import { DirectoryEntry, displayName } from '../directory/entry';
+import { DirectoryEntry, displayName, normalizeText } from '../directory/entry';
 import { Prompt } from '../media/prompts';
 
 /**
@@ -8,7 +8,9 @@ import { Prompt } from '../media/prompts';
  * prompts, runs the timers, recognizes and transfers, and feeds what happened back in.
  *
  * greet (barge-in) → listen → decide → transfer | confirm | disambiguate | reprompt (≤ 2) | operator.
- * DTMF at any time: an extension then # (or a pause) transfers to it; 0 is the operator.
+ * DTMF at any time: an extension then # (or a pause) transfers to it; 0 is the operator;
+ * * spells a last name on the keypad (dial-by-name, 2=ABC … 9=WXYZ), which is also offered
+ * once when the caller's names were not understood.
  */
 
 export interface FlowContext {
@@ -21,11 +23,13 @@ export interface FlowContext {
   noInputMs: number;
   /** Pause after the last digit before the digits are taken as an extension. */
   digitPauseMs: number;
+  /** Enabled entries, for dial-by-name; none: dial-by-name is not offered. */
+  directory?: readonly DirectoryEntry[];
 }
 
 export const DEFAULT_FLOW: Omit<FlowContext, 'operator' | 'extensions'> = { maxRetries: 2, noInputMs: 6000, digitPauseMs: 3000 };
 
-export type Phase = 'greeting' | 'listening' | 'confirming' | 'disambiguating' | 'transferring' | 'closing' | 'ended';
+export type Phase = 'greeting' | 'listening' | 'confirming' | 'disambiguating' | 'spelling' | 'transferring' | 'closing' | 'ended';
 
 export type Outcome = 'transferred' | 'operator' | 'abandoned' | 'failed';
 
@@ -47,6 +51,9 @@ export interface FlowState {
   outcome?: Outcome;
   /** The decision path, for the call record: "heard:confirm", "answer:yes", "transfer:2012"... */
   path: string[];
+  /** Keys typed for a name (dial-by-name), and whether dial-by-name was offered already. */
+  spelling?: string;
+  spellingOffered?: boolean;
 }
 
 export type Answer = { kind: 'yes' } | { kind: 'no' } | { kind: 'choice'; index: number } | { kind: 'unclear' };
@@ -83,7 +90,29 @@ export function initialState(): FlowState {
   return { phase: 'greeting', retries: 0, digits: '', choices: [], path: [] };
 }
 
-const ASKING: Phase[] = ['greeting', 'listening', 'confirming', 'disambiguating'];
+const ASKING: Phase[] = ['greeting', 'listening', 'confirming', 'disambiguating', 'spelling'];
+
+/** The keypad's letters (ITU E.161): 2=ABC, 3=DEF … 9=WXYZ. */
+const KEYS: Record<string, string> = { a: '2', b: '2', c: '2', d: '3', e: '3', f: '3', g: '4', h: '4', i: '4', j: '5', k: '5', l: '5', m: '6', n: '6', o: '6', p: '7', q: '7', r: '7', s: '7', t: '8', u: '8', v: '8', w: '9', x: '9', y: '9', z: '9' };
+
+/** A name as keypad digits, accents folded and spaces, hyphens and apostrophes dropped ("Le Goff" → 534633). */
+export function keypadDigits(name: string): string {
+  return normalizeText(name)
+    .split('')
+    .map((c) => KEYS[c] ?? (/[0-9]/.test(c) ? c : ''))
+    .join('');
+}
+
+/** Entries whose last name (a service: its name), whole or any of its words, starts with `keys`. */
+export function spelledMatches(directory: readonly DirectoryEntry[], keys: string): DirectoryEntry[] {
+  return directory.filter((e) => {
+    const name = e.type === 'service' ? e.serviceName : e.lastName;
+    return [name, ...normalizeText(name).split(' ')].some((part) => keypadDigits(part).startsWith(keys));
+  });
+}
+
+/** At most this many matches are read back; more ask for another letter. */
+const SPELL_CHOICES = 3;
 
 export function step(state: FlowState, event: FlowEvent, ctx: FlowContext): { state: FlowState; actions: FlowAction[] } {
   const s: FlowState = { ...state, path: [...state.path], choices: [...state.choices] };
@@ -116,11 +145,45 @@ export function step(state: FlowState, event: FlowEvent, ctx: FlowContext): { st
     s.pending = undefined;
     s.choices = [];
     if (s.retries > ctx.maxRetries) {
+      // Names were heard but not understood: the keypad may do better, once.
+      if (key === 'retry' && !s.spellingOffered && (ctx.directory?.length ?? 0) > 0) {
+        s.path.push('spell:offered');
+        startSpelling();
+        return;
+      }
       s.path.push('retries-exhausted');
       toOperator('retries');
       return;
     }
     ask('listening', { key }, 'name');
+  };
+  function startSpelling(): void {
+    s.phase = 'spelling';
+    s.spelling = '';
+    s.spellingOffered = true;
+    s.digits = '';
+    s.pending = undefined;
+    s.choices = [];
+    actions.push({ type: 'clearTimer', name: 'no-input' }, { type: 'clearTimer', name: 'digits' }, { type: 'stopListening' }, { type: 'play', prompt: { key: 'spell' }, bargeIn: true });
+  }
+  /** The keys typed so far, after a pause or #: read back up to three names, ask for more, or give up. */
+  const submitSpelling = (): void => {
+    const keys = s.spelling ?? '';
+    actions.push({ type: 'clearTimer', name: 'digits' });
+    if (keys === '') return;
+    const matches = spelledMatches(ctx.directory ?? [], keys);
+    s.path.push(`spell:${keys}:${matches.length}`);
+    if (matches.length === 0) {
+      s.spelling = undefined;
+      if (s.retries > ctx.maxRetries) toOperator('spelling');
+      else ask('listening', { key: 'spell-none' }, 'name');
+    } else if (matches.length <= SPELL_CHOICES) {
+      s.spelling = undefined;
+      s.choices = matches;
+      ask('disambiguating', { key: 'spell-choices', choices: matches.map((e) => ({ name: displayName(e), department: e.department })) }, 'answer');
+    } else {
+      actions.push({ type: 'play', prompt: { key: 'spell-more', count: matches.length }, bargeIn: true });
+    }
   };
   const submitDigits = (): void => {
     const digits = s.digits;
@@ -202,6 +265,23 @@ export function step(state: FlowState, event: FlowEvent, ctx: FlowContext): { st
         else retry('retry');
         break;
       }
+      if (s.phase === 'spelling') {
+        if (d === '0') toOperator('keypad');
+        else if (d === '*') startSpelling();
+        else if (d === '#') submitSpelling();
+        else if (/^[2-9]$/.test(d)) {
+          s.spelling = `${s.spelling ?? ''}${d}`;
+          // One name left: no need to wait for the pause.
+          if (spelledMatches(ctx.directory ?? [], s.spelling).length <= 1) submitSpelling();
+          else actions.push({ type: 'setTimer', name: 'digits', ms: ctx.digitPauseMs });
+        }
+        break;
+      }
+      if (d === '*' && s.digits === '' && (ctx.directory?.length ?? 0) > 0) {
+        s.path.push('spell:asked');
+        startSpelling();
+        break;
+      }
       if (s.digits === '' && s.phase === 'disambiguating' && /^[1-9]$/.test(d) && Number(d) <= s.choices.length) {
         s.path.push(`answer:choice-${d}:keypad`);
         toEntry(s.choices[Number(d) - 1], 'chosen');
@@ -218,8 +298,14 @@ export function step(state: FlowState, event: FlowEvent, ctx: FlowContext): { st
 
     case 'timer':
       if (!asking) break;
-      if (event.name === 'digits') submitDigits();
-      else if (s.digits === '') {
+      if (event.name === 'digits') {
+        if (s.phase === 'spelling') submitSpelling();
+        else submitDigits();
+      } else if (s.phase === 'spelling') {
+        s.path.push('no-input');
+        s.spelling = undefined;
+        toOperator('spelling');
+      } else if (s.digits === '') {
         s.path.push('no-input');
         retry('no-input');
       }

@@ -28,10 +28,14 @@ export type Prompt =
   | { key: 'operator' }
   | { key: 'unknown-extension' }
   | { key: 'transfer-failed' }
-  | { key: 'goodbye' };
+  | { key: 'goodbye' }
+  | { key: 'spell' }
+  | { key: 'spell-more'; count: number }
+  | { key: 'spell-none' }
+  | { key: 'spell-choices'; choices: { name: string; department: string }[] };
 
 /** Prompts a store can replace with its own recording (those without a name in them). */
-export const RECORDABLE: Prompt['key'][] = ['greeting', 'retry', 'no-input', 'operator', 'unknown-extension', 'transfer-failed', 'goodbye'];
+export const RECORDABLE: Prompt['key'][] = ['greeting', 'retry', 'no-input', 'operator', 'unknown-extension', 'transfer-failed', 'goodbye', 'spell', 'spell-none'];
 
 const NUMBER_FR = ['un', 'deux', 'trois', 'quatre'];
 
@@ -47,7 +51,9 @@ export function promptText(prompt: Prompt, locale: PromptLocale): string {
         ? 'Bonjour. Dites le nom de la personne ou du service que vous souhaitez joindre. Vous pouvez aussi taper un numéro de poste suivi de dièse.'
         : 'Hello. Please say the name of the person or the department you want to reach. You can also dial an extension followed by the pound key.';
     case 'retry':
-      return fr ? "Je n'ai pas bien compris. Pouvez-vous répéter le nom ?" : "Sorry, I didn't get that. Please say the name again.";
+      return fr
+        ? "Je n'ai pas bien compris. Pouvez-vous répéter le nom ? Vous pouvez aussi taper étoile pour le composer sur le clavier."
+        : "Sorry, I didn't get that. Please say the name again, or press star to spell it on the keypad.";
     case 'no-input':
       return fr ? "Je ne vous ai pas entendu. Quel nom souhaitez-vous joindre ?" : "I didn't hear anything. Who would you like to reach?";
     case 'confirm':
@@ -75,6 +81,18 @@ export function promptText(prompt: Prompt, locale: PromptLocale): string {
       return fr ? "La personne n'est pas joignable. Je vous passe le standard." : 'That line is not available. Let me put you through to the operator.';
     case 'goodbye':
       return fr ? 'Désolé, personne ne peut vous répondre pour le moment. Au revoir.' : 'Sorry, nobody can take your call right now. Goodbye.';
+    case 'spell':
+      return fr
+        ? 'Tapez les premières lettres du nom de famille sur le clavier, une touche par lettre, puis dièse. Zéro pour le standard.'
+        : 'Type the first letters of the last name on the keypad, one key per letter, then the pound key. Zero for the operator.';
+    case 'spell-more':
+      return fr ? `${prompt.count} noms correspondent. Tapez une lettre de plus.` : `${prompt.count} names match. Type one more letter.`;
+    case 'spell-none':
+      return fr ? 'Aucun nom ne correspond. Dites le nom, ou tapez étoile pour recommencer.' : 'No name matches. Say the name, or press star to try again.';
+    case 'spell-choices':
+      return prompt.choices
+        .map((c, i) => (fr ? `Pour ${c.name}${c.department === '' ? '' : `, ${c.department}`}, tapez ${i + 1}.` : `For ${c.name}${c.department === '' ? '' : ` in ${c.department}`}, press ${i + 1}.`))
+        .join(' ');
   }
 }
 

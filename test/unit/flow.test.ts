@@ -1,6 +1,6 @@
 import { Decision } from '../../src/directory/decision';
 import { DirectoryEntry } from '../../src/directory/entry';
-import { DEFAULT_FLOW, FlowAction, FlowContext, FlowEvent, FlowState, initialState, step } from '../../src/attendant/flow';
+import { DEFAULT_FLOW, FlowAction, FlowContext, FlowEvent, FlowState, initialState, keypadDigits, spelledMatches, step } from '../../src/attendant/flow';
 
 const entry = (id: string, first: string, last: string, extension: string, department = ''): DirectoryEntry => ({
   id, type: 'person', firstName: first, lastName: last, serviceName: '', department, extension, aliases: [], enabled: true,
@@ -89,5 +89,76 @@ describe('call flow', () => {
     const after = play([{ type: 'promptEnded' }]).actions.filter((a) => a.type === 'setTimer');
     expect(before).toEqual([]);
     expect(after).toEqual([{ type: 'setTimer', name: 'no-input', ms: ctx.noInputMs }]);
+  });
+});
+
+describe('dial-by-name on the keypad', () => {
+  const legoff = entry('p09', 'Yann', 'Le Goff', '2040', 'Poissonnerie');
+  const kerjean = entry('p10', 'Gwenaëlle', 'Kerjean', '2041');
+  const kervella = entry('p11', 'Raphaël', 'Kervella', '2042');
+  const kerouac = entry('p12', 'Anne', 'Kerouac', '2043');
+  const keribin = entry('p13', 'Loïc', 'Kerbiriou', '2044');
+  const directory = [paulBakery, paulOptics, sophie, legoff, kerjean, kervella, kerouac, keribin];
+  const spellCtx: FlowContext = { ...ctx, directory };
+  const run = (events: FlowEvent[]) => {
+    let state = initialState();
+    const actions: FlowAction[] = [];
+    for (const event of [{ type: 'start' } as FlowEvent, ...events]) {
+      const r = step(state, event, spellCtx);
+      state = r.state;
+      actions.push(...r.actions);
+    }
+    return { state, actions };
+  };
+  const keys = (text: string): FlowEvent[] => text.split('').map((digit) => ({ type: 'digit', digit }));
+
+  it.each([
+    ['Le Goff', '534633'],
+    ['Kerjean', '5375326'],
+    ["O'Neill", '663455'],
+    ['Gwenaëlle', '493623553'],
+  ])('maps %s to the keys %s (accents folded, spaces and apostrophes dropped)', (name, digits) => {
+    expect(keypadDigits(name)).toBe(digits);
+  });
+
+  it('finds a last name by any of its words ("Goff" in "Le Goff")', () => {
+    expect(spelledMatches(directory, '4633').map((e) => e.id)).toEqual(['p09']);
+    expect(spelledMatches(directory, '537').map((e) => e.id)).toEqual(['p10', 'p11', 'p12', 'p13']);
+  });
+
+  it('* then the letters of a unique name reads it back, and 1 puts the call through', () => {
+    // G: only "Goff" (in "Le Goff") starts with 4, so the first key is enough.
+    const { actions, state } = run([...keys('*4'), { type: 'digit', digit: '1' }, { type: 'transferred' }]);
+    expect(prompts(actions)).toEqual(['greeting', 'spell', 'spell-choices', 'connecting']);
+    expect(transfers(actions)).toEqual(['2040']);
+    expect(state.path).toContain('spell:asked');
+    expect(state.outcome).toBe('transferred');
+  });
+
+  it('asks for another letter while more than three names match, then reads back up to three', () => {
+    const { actions } = run([...keys('*537'), { type: 'timer', name: 'digits' }, ...keys('6'), { type: 'digit', digit: '1' }]);
+    const played = actions.filter((a): a is Extract<FlowAction, { type: 'play' }> => a.type === 'play').map((a) => a.prompt);
+    expect(played.map((p) => p.key)).toEqual(['greeting', 'spell', 'spell-more', 'spell-choices', 'connecting']);
+    expect(played[2]).toEqual({ key: 'spell-more', count: 4 });
+    expect(played[3]).toMatchObject({ choices: [{ name: 'Anne Kerouac' }] });
+    expect(transfers(actions)).toEqual(['2043']);
+  });
+
+  it('goes back to speech when no name matches, and to the operator on 0', () => {
+    const none = run(keys('*9'));
+    expect(prompts(none.actions)).toEqual(['greeting', 'spell', 'spell-none']);
+    expect(none.state.phase).toBe('listening');
+    expect(transfers(run([...keys('*5'), { type: 'digit', digit: '0' }]).actions)).toEqual(['operator:9']);
+  });
+
+  it('is offered once when names were not understood, before the operator', () => {
+    const miss: FlowEvent = { type: 'heard', decision: decision('reprompt') };
+    const { actions, state } = run([miss, miss, miss]);
+    expect(prompts(actions)).toEqual(['greeting', 'retry', 'retry', 'spell']);
+    expect(state.phase).toBe('spelling');
+    const after = run([miss, miss, miss, { type: 'timer', name: 'no-input' }]);
+    expect(transfers(after.actions)).toEqual(['operator:9']);
+    // Without a directory (or after silence) the operator comes at once, as before.
+    expect(transfers(play([miss, miss, miss]).actions)).toEqual(['operator:9']);
   });
 });
