@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Logger } from 'pino';
 import { DirectoryProblem, MAX_DIRECTORY_ENTRIES, formatProblem, validateEntry } from '../directory/directory-file';
 import {
-  DirectoryStore, StoreNotFoundError, VersionConflictError, VersionInfo,
+  DirectoryStore, EmptyDirectoryError, StoreNotFoundError, VersionConflictError, VersionInfo,
 } from '../directory/directory-store';
 import { DirectoryEntry } from '../directory/entry';
 import { TokenInfo, TokenStore } from './tokens';
@@ -257,6 +257,7 @@ export function toStatus(err: unknown): Partial<grpc.StatusObject> {
   }
   if (err instanceof StoreNotFoundError) return { code: grpc.status.NOT_FOUND, details: err.message };
   if (err instanceof VersionConflictError) return { code: grpc.status.FAILED_PRECONDITION, details: err.message };
+  if (err instanceof EmptyDirectoryError) return { code: grpc.status.INVALID_ARGUMENT, details: err.message };
   const message = (err as Error).message ?? String(err);
   if (/has no version/.test(message)) return { code: grpc.status.NOT_FOUND, details: message };
   return { code: grpc.status.INTERNAL, details: message };

@@ -14,7 +14,7 @@ import {
   TransferMode,
   VersionConflictError,
 } from '../directory/directory-store';
-import { formatCsvField } from '../directory/csv';
+import { formatCsvField, spreadsheetSafe } from '../directory/csv';
 import { DirectoryEntry } from '../directory/entry';
 import { openStore } from '../attendant/store-directory';
 import { CliError, EXIT_INVALID, EXIT_OK, EXIT_UNAVAILABLE, invalidInput, unavailable, usageError } from './exit-codes';
@@ -136,7 +136,7 @@ export function entriesToCsv(entries: DirectoryEntry[]): string {
   const header = 'id,type,first_name,last_name,service_name,department,extension,aliases,enabled';
   const rows = entries.map((e) =>
     [e.id, e.type, e.firstName, e.lastName, e.serviceName, e.department, e.extension, e.aliases.join('|'), String(e.enabled)]
-      .map((v) => formatCsvField(v))
+      .map((v) => formatCsvField(spreadsheetSafe(v)))
       .join(','),
   );
   return `${[header, ...rows].join('\n')}\n`;

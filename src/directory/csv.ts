@@ -79,6 +79,16 @@ export function parseCsv(text: string, separator: ',' | ';' = detectSeparator(te
   return { separator, records };
 }
 
+/**
+ * A cell Excel or LibreOffice would run as a formula (OWASP, "CSV injection"): one starting
+ * with =, +, -, @, a tab or a carriage return, unless it is a plain number ("+33 1 23").
+ * Exports prefix it with an apostrophe, which spreadsheets show as text.
+ */
+export function spreadsheetSafe(value: string): string {
+  if (!/^[=+\-@\t\r]/.test(value) || /^[+-]?[0-9][0-9 .]*$/.test(value)) return value;
+  return `'${value}`;
+}
+
 /** Quotes a field when it holds the separator, a quote or a line break. */
 export function formatCsvField(value: string, separator: ',' | ';' = ','): string {
   if (value.includes(separator) || value.includes('"') || /[\r\n]/.test(value)) {

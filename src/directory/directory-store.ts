@@ -73,6 +73,18 @@ export class StoreNotFoundError extends Error {
   }
 }
 
+/**
+ * A directory with no entries is refused by every path (file, drop folder, gRPC, CLI): a
+ * store with nobody to reach would send every call to the operator, and calls would keep
+ * the previous version anyway.
+ */
+export class EmptyDirectoryError extends Error {
+  constructor(readonly store: string) {
+    super(`a directory needs at least one entry; store "${store}" keeps its current version (to stop taking calls, disable the entries or remove the store's number)`);
+    this.name = 'EmptyDirectoryError';
+  }
+}
+
 export class VersionConflictError extends Error {
   constructor(
     readonly store: string,
@@ -193,6 +205,7 @@ export class DirectoryStore {
     origin: ChangeOrigin,
     expectedVersion?: number,
   ): VersionInfo {
+    if (entries.length === 0) throw new EmptyDirectoryError(storeId);
     return this.db.transaction(() => {
       const store = this.getStore(storeId);
       if (expectedVersion !== undefined && expectedVersion !== store.version) {

@@ -100,6 +100,14 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
     expect((await rpc('GetDirectory')({ store: 'paris-11' }, auth(storeToken))).version).toBe(before);
   });
 
+  it('refuses an empty directory as a file import does, keeping the version calls use', async () => {
+    const before = (await rpc('GetDirectory')({ store: 'paris-11' }, auth(storeToken))).version;
+    const err = await rpc('SyncDirectory')({ store: 'paris-11', entries: [] }, auth(storeToken)).catch((e: grpc.ServiceError) => e);
+    expect(err).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringMatching(/at least one entry/) });
+    expect((await rpc('GetDirectory')({ store: 'paris-11' }, auth(storeToken))).version).toBe(before);
+    expect(directory.listVersions('paris-11').every((v) => v.entries > 0)).toBe(true);
+  });
+
   it('refuses a stale expected_version with FAILED_PRECONDITION', async () => {
     const err = await rpc('SyncDirectory')({ store: 'paris-11', entries: wire, expected_version: 1 }, auth(storeToken)).catch((e) => e);
     expect((err as grpc.ServiceError).code).toBe(grpc.status.FAILED_PRECONDITION);

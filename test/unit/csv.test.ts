@@ -1,4 +1,4 @@
-import { detectSeparator, formatCsvField, parseCsv } from '../../src/directory/csv';
+import { detectSeparator, formatCsvField, parseCsv, spreadsheetSafe } from '../../src/directory/csv';
 
 describe('parseCsv', () => {
   it('reads quoted fields with separators, doubled quotes and line breaks, keeping start lines', () => {
@@ -30,5 +30,12 @@ describe('parseCsv', () => {
     expect(formatCsvField('plain')).toBe('plain');
     expect(formatCsvField('a,b')).toBe('"a,b"');
     expect(formatCsvField('say "x"')).toBe('"say ""x"""');
+  });
+
+  it('exports cells a spreadsheet would run as formulas as text (OWASP CSV injection)', () => {
+    for (const cell of ["=cmd|' /C calc'!A0", '+SUM(1+1)', '@SUM(A1:A9)', '=HYPERLINK("http://x","y")', '-2+3', '\t=1', '\r=1']) {
+      expect(spreadsheetSafe(cell)).toBe(`'${cell}`);
+    }
+    for (const cell of ['Martin', '2014', '+33 1 23 45 67 89', '-5', 'Le Goff']) expect(spreadsheetSafe(cell)).toBe(cell);
   });
 });
