@@ -22,6 +22,7 @@ import { CallRecord, CallRecords } from './call-records';
 import { CallSession } from './call-session';
 import { percentile } from './percentile';
 import { FlowContext } from './flow';
+import { ThrottledWarning } from './throttled-warning';
 import { StoreUnderstanding } from './understanding';
 
 /**
@@ -84,9 +85,9 @@ export class Switchboard {
       });
     };
     o.ua.reinviteAnswer = (dialog, offer) => this.reinvite(dialog, offer);
-    o.ua.on('malformed', (error, peer, answered) =>
-      o.log.warn({ peer: peerKey(peer), err: error.message, answered_400: answered }, 'malformed SIP message'),
-    );
+    // Anyone can send garbage: at most one line every 10 s, counting the rest.
+    const malformed = new ThrottledWarning(o.log, 'malformed SIP message');
+    o.ua.on('malformed', (error, peer, answered) => malformed.add({ peer: peerKey(peer), err: error.message, answered: answered ? error.status : undefined }));
   }
 
   /** Decision latency (end of speech to transfer request) over the last calls kept in `stats`. */

@@ -9,6 +9,7 @@ import { DEMO_STORE, ensureDemoStore } from '../attendant/store-directory';
 import { createRecognizer, loadCmudict } from './recognize-command';
 import { loadCatalog, modelsDir } from '../asr/models';
 import { StoreLexicons } from '../asr/store-lexicons';
+import { ThrottledWarning } from '../attendant/throttled-warning';
 import { startGrpcServer } from '../api/directory-service';
 import { TokenStore } from '../api/tokens';
 import { DropFolder, dropFolderFor } from '../api/drop-folder';
@@ -251,25 +252,3 @@ function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-/** Counts an event and logs it as a warning, at most once per `everyMs`, with how many went unlogged. */
-class ThrottledWarning {
-  count = 0;
-  private lastLogged = -Infinity;
-  private unlogged = 0;
-
-  constructor(
-    private readonly log: Logger,
-    private readonly message: string,
-    private readonly everyMs = 10_000,
-  ) {}
-
-  add(fields: Record<string, unknown>): void {
-    this.count += 1;
-    this.unlogged += 1;
-    const now = Date.now();
-    if (now - this.lastLogged < this.everyMs) return;
-    this.log.warn({ ...fields, since_last_line: this.unlogged }, this.message);
-    this.lastLogged = now;
-    this.unlogged = 0;
-  }
-}

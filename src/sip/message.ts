@@ -12,11 +12,20 @@ export const SIP_VERSION = 'SIP/2.0';
 export const MAX_MESSAGE_BYTES = 65535;
 const MAX_HEADERS = 200;
 
+/**
+ * A message that could not be read. Its text says what was wrong without quoting header
+ * values or the request URI (they name callers: it is logged).
+ */
 export class SipParseError extends Error {
-  /** The request as far as it could be read, when it names enough to be answered with 400. */
+  /** The request as far as it could be read, when it names enough to be answered. */
   partial?: SipRequest;
 
-  constructor(message: string, partial?: SipRequest) {
+  constructor(
+    message: string,
+    partial?: SipRequest,
+    /** The answer for `partial`: 400, or 505 for another SIP version (§8.2.2.1... §21.5.20). */
+    readonly status: 400 | 505 = 400,
+  ) {
     super(message);
     this.name = 'SipParseError';
     this.partial = partial;
@@ -66,6 +75,8 @@ export interface SipRequest extends MessageBase {
   kind: 'request';
   method: string;
   uri: string;
+  /** Set only when the request names a SIP version other than 2.0 (it is then answered 505). */
+  version?: string;
 }
 
 export interface SipResponse extends MessageBase {
@@ -91,7 +102,7 @@ export function setHeader(message: SipMessage, name: string, value: string | str
 /** The CSeq header split into number and method (§8.1.1.5). */
 export function cseq(message: SipMessage): { seq: number; method: string } {
   const text = header(message, 'cseq') ?? '';
-  const m = /^\s*(\d+)\s+([A-Za-z]+)\s*$/.exec(text);
+  const m = /^\s*(\d+)\s+([A-Za-z0-9.!%*_+`'~-]+)\s*$/.exec(text);
   if (m === null) throw new SipParseError(`CSeq "${text}" is not a number and a method`);
   return { seq: Number(m[1]), method: m[2].toUpperCase() };
 }
@@ -138,7 +149,7 @@ export function parseMessage(data: Buffer): SipMessage {
   for (const line of lines) {
     if (line === '') continue;
     const colon = line.indexOf(':');
-    if (colon <= 0) throw new SipParseError(`header line "${line.slice(0, 60)}" has no name`);
+    if (colon <= 0) throw new SipParseError(`a header line of ${line.length} characters has no name`);
     const raw = line.slice(0, colon).trim().toLowerCase();
     if (!/^[a-z0-9!%*_+`'~.-]+$/.test(raw)) throw new SipParseError(`header name "${raw.slice(0, 40)}" is not a token`);
     const name = COMPACT[raw] ?? raw;
@@ -161,11 +172,19 @@ export function parseMessage(data: Buffer): SipMessage {
   for (const required of ['via', 'call-id', 'cseq', 'from', 'to']) {
     if (!headers.has(required)) throw new SipParseError(`the ${required} header is missing`);
   }
+  if (message.kind === 'request' && message.version !== undefined) {
+    throw new SipParseError(`SIP version ${message.version} is not supported`, partial, 505);
+  }
   try {
-    const { method } = cseq(message);
+    const { seq, method } = cseq(message);
+    // §8.1.1.5: the sequence number is a 32-bit unsigned integer less than 2**31.
+    if (seq >= 2 ** 31) throw new SipParseError(`CSeq number ${seq} is not below 2^31`);
     if (message.kind === 'request' && method !== message.method && !(message.method === 'ACK' && method === 'INVITE')) {
       throw new SipParseError(`CSeq method ${method} differs from the request method ${message.method}`);
     }
+    const maxForwards = headers.get('max-forwards')?.[0];
+    // §20.22: Max-Forwards = 1*DIGIT (0 to 255 in practice).
+    if (maxForwards !== undefined && !/^\d{1,3}$/.test(maxForwards)) throw new SipParseError(`Max-Forwards "${maxForwards.slice(0, 12)}" is not a number`);
   } catch (err) {
     throw new SipParseError((err as Error).message, partial);
   }
@@ -197,9 +216,11 @@ function parseStartLine(line: string, headers: Headers, body: Buffer): SipMessag
     if (status < 100 || status > 699) throw new SipParseError(`status ${status} is out of range`);
     return { kind: 'response', status, reason: response[2], headers, body };
   }
-  const request = /^([A-Za-z]+) (\S+) SIP\/2\.0$/.exec(line);
-  if (request === null) throw new SipParseError(`"${line.slice(0, 80)}" is not a SIP request or status line`);
-  return { kind: 'request', method: request[1].toUpperCase(), uri: request[2], headers, body };
+  // §25.1: Method = token; SIP-Version = "SIP/" 1*DIGIT "." 1*DIGIT.
+  const request = /^([A-Za-z0-9.!%*_+`'~-]+) (\S+) SIP\/(\d+\.\d+)$/.exec(line);
+  if (request === null) throw new SipParseError(`the start line (${line.length} characters) is not a SIP request or status line`);
+  const version = request[3] === '2.0' ? undefined : request[3];
+  return { kind: 'request', method: request[1].toUpperCase(), uri: request[2], headers, body, ...(version === undefined ? {} : { version }) };
 }
 
 function canonical(name: string): string {

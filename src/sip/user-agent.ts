@@ -189,9 +189,9 @@ export class SipUserAgent extends EventEmitter<UserAgentEvents> implements Dialo
     const partial = error.partial;
     let answered = false;
     if (partial !== undefined && partial.method !== 'ACK') {
-      // §21.4.1: 400 with a reason phrase that says what was wrong.
-      const reason = `Bad Request (${error.message.replace(/[\r\n]/g, ' ').slice(0, 100)})`;
-      this.send(serializeMessage(createResponse(partial, 400, { reason, toTag: tagOf(header(partial, 'to')) === undefined ? newTag() : undefined })), peer);
+      // §21.4.1: 400 with a reason phrase that says what was wrong; §21.5.20: 505 for another version.
+      const reason = error.status === 505 ? undefined : `Bad Request (${error.message.replace(/[\r\n]/g, ' ').slice(0, 100)})`;
+      this.send(serializeMessage(createResponse(partial, error.status, { reason, toTag: tagOf(header(partial, 'to')) === undefined ? newTag() : undefined })), peer);
       answered = true;
     }
     this.emit('malformed', error, peer, answered);

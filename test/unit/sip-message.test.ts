@@ -66,6 +66,40 @@ describe('SIP messages', () => {
     }
   });
 
+  const failure = (text: string): SipParseError => {
+    try {
+      parseMessage(Buffer.from(text));
+    } catch (err) {
+      return err as SipParseError;
+    }
+    throw new Error('no error');
+  };
+
+  it.each([
+    ['Max-Forwards that is not a number', invite.replace('CSeq: 1 INVITE', 'CSeq: 1 INVITE\r\nMax-Forwards: abc'), 400, /Max-Forwards "abc" is not a number/],
+    ['a CSeq number of 2^31 or more (§8.1.1.5)', invite.replace('CSeq: 1 INVITE', 'CSeq: 2147483648 INVITE'), 400, /CSeq number 2147483648 is not below 2\^31/],
+    ['another SIP version', invite.replace('SIP/2.0\r\nv:', 'SIP/7.0\r\nv:'), 505, /SIP version 7.0 is not supported/],
+  ])('answers %s with %d', (_name, text, status, message) => {
+    const err = failure(text);
+    expect(err.message).toMatch(message);
+    expect(err.status).toBe(status);
+    expect(err.partial?.method).toBe('INVITE');
+  });
+
+  it('reads a method with token characters, to be answered 501 rather than dropped', () => {
+    expect((parseMessage(Buffer.from(invite.replace('INVITE sip:', 'INV!TE.x sip:').replace('CSeq: 1 INVITE', 'CSeq: 1 INV!TE.x'))) as SipRequest).method).toBe('INV!TE.X');
+  });
+
+  it("never quotes a caller's name, number or request URI in what it says was wrong (it is logged)", () => {
+    const privateBits = /Dupont|33698765432|demo@/;
+    const broken = [
+      invite.replace('f: "Caller, Jr" <sip:100@10.0.0.1>;tag=abc', 'From "Jean Dupont" <sip:+33698765432@pbx>'),
+      invite.replace('INVITE sip:demo@127.0.0.1:5060 SIP/2.0', 'INVITE sip:+33698765432@pbx SIP/2.0 extra'),
+      'INVITE sip:demo@x SIP/2.0\r\nFrom: "Jean Dupont" <sip:+33698765432@pb',
+    ];
+    for (const text of broken) expect(failure(text).message).not.toMatch(privateBits);
+  });
+
   it('frames a TCP stream by Content-Length, across chunk boundaries and keep-alives', () => {
     const one = serializeMessage(parseMessage(Buffer.from(invite)));
     const stream = Buffer.concat([Buffer.from('\r\n\r\n'), one, one]);
