@@ -14,11 +14,11 @@ const ctx: FlowContext = { ...DEFAULT_FLOW, operator: '9', extensions: new Map([
 const decision = (kind: Decision['kind'], e?: DirectoryEntry, choices: DirectoryEntry[] = []): Decision => ({ kind, entry: e, choices, confidence: 0.9, reason: '' });
 
 /** Runs events from the start; returns the last state and every action in order. */
-function play(events: FlowEvent[]): { state: FlowState; actions: FlowAction[] } {
+function play(events: FlowEvent[], context: FlowContext = ctx): { state: FlowState; actions: FlowAction[] } {
   let state = initialState();
   const actions: FlowAction[] = [];
   for (const event of [{ type: 'start' } as FlowEvent, ...events]) {
-    const r = step(state, event, ctx);
+    const r = step(state, event, context);
     state = r.state;
     actions.push(...r.actions);
   }
@@ -100,16 +100,7 @@ describe('dial-by-name on the keypad', () => {
   const keribin = entry('p13', 'Loïc', 'Kerbiriou', '2044');
   const directory = [paulBakery, paulOptics, sophie, legoff, kerjean, kervella, kerouac, keribin];
   const spellCtx: FlowContext = { ...ctx, directory };
-  const run = (events: FlowEvent[]) => {
-    let state = initialState();
-    const actions: FlowAction[] = [];
-    for (const event of [{ type: 'start' } as FlowEvent, ...events]) {
-      const r = step(state, event, spellCtx);
-      state = r.state;
-      actions.push(...r.actions);
-    }
-    return { state, actions };
-  };
+  const run = (events: FlowEvent[]) => play(events, spellCtx);
   const keys = (text: string): FlowEvent[] => text.split('').map((digit) => ({ type: 'digit', digit }));
 
   it.each([
