@@ -146,12 +146,13 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   const prompts = new PromptLibrary(settings.dataDir);
   const confirm = await confirmAnswers(cmudict);
   const records = CallRecords.open(settings.dataDir);
-  const transport = await SipTransport.listen(settings.sipHost, settings.sipPort);
+  const allow = settings.sipAllow;
+  // With an allow list, other addresses cannot hold TCP connections, and listed ones are never refused for room.
+  const transport = await SipTransport.listen(settings.sipHost, settings.sipPort, allow === undefined ? {} : { allow: (host) => allow.has(host) });
   // A socket error (a peer unreachable, a full buffer) concerns one message, not the service.
   transport.on('error', (err) => log.warn({ err: err.message }, 'SIP transport error'));
   // TCP connections closed by a limit, and requests from addresses outside ATTENDANT_SIP_ALLOW (403).
   transport.on('refused', (reason, peer) => tcpRefused.add({ peer: peerKey(peer), reason }));
-  const allow = settings.sipAllow;
   const ua = new SipUserAgent(transport, { allow: allow === undefined ? undefined : (peer) => allow.has(peer.host) });
   ua.on('refused', (request, status, peer) => {
     if (status === 403) sipForbidden.add({ peer: peerKey(peer), method: request?.method });

@@ -309,6 +309,13 @@ export function createResponse(request: SipRequest, status: number, options: { r
 export class StreamFramer {
   private buffer: Buffer = Buffer.alloc(0);
 
+  /** Bytes of a message begun and not yet whole (keep-alive line ends do not count). */
+  get pending(): number {
+    let skip = 0;
+    while (skip < this.buffer.length && (this.buffer[skip] === 13 || this.buffer[skip] === 10)) skip += 1;
+    return this.buffer.length - skip;
+  }
+
   /** Returns the complete messages now available; throws SipParseError when the stream cannot be framed. */
   push(chunk: Buffer): Buffer[] {
     this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);

@@ -36,10 +36,19 @@ export interface TcpLimits {
   maxConnections: number;
   /** Inbound connections at once from one address. */
   maxConnectionsPerHost: number;
-  /** A connection that has not sent one whole message by then is closed. */
+  /**
+   * A deadline, not an idle timer: a connection must send its first whole message within
+   * this time of connecting, and every later message within this time of its first byte;
+   * one byte every few seconds does not keep it open.
+   */
   firstMessageMs: number;
   /** A connection idle this long is closed. */
   idleMs: number;
+  /**
+   * Addresses that may connect (ATTENDANT_SIP_ALLOW): others are closed at once, and these
+   * are never refused for lack of room, so that a flood cannot lock out the PBX.
+   */
+  allow?: (host: string) => boolean;
 }
 
 export const DEFAULT_TCP_LIMITS: TcpLimits = { maxConnections: 1000, maxConnectionsPerHost: 100, firstMessageMs: 30_000, idleMs: 5 * 60_000 };
@@ -124,8 +133,13 @@ export class SipTransport extends EventEmitter<TransportEvents> {
   private accept(socket: TcpSocket): void {
     const peer: Peer = { transport: 'TCP', host: normalizeHost(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
     const fromHost = this.inboundPerHost.get(peer.host) ?? 0;
+    const allowed = this.limits.allow?.(peer.host);
     const full =
-      this.inbound >= this.limits.maxConnections
+      allowed === false
+        ? `${peer.host} is not in ATTENDANT_SIP_ALLOW`
+        : allowed === true
+          ? undefined
+          : this.inbound >= this.limits.maxConnections
         ? `${this.inbound} TCP connections are open, the most allowed`
         : fromHost >= this.limits.maxConnectionsPerHost
           ? `${fromHost} TCP connections from ${peer.host} are open, the most allowed from one address`
@@ -152,13 +166,23 @@ export class SipTransport extends EventEmitter<TransportEvents> {
     const id = key ?? peerKey(peer);
     this.connections.set(id, socket);
     const framer = new StreamFramer();
-    // Until its first whole message, an inbound connection gets the short deadline.
-    let waiting = awaitingFirstMessage;
-    socket.setTimeout(waiting ? this.limits.firstMessageMs : this.limits.idleMs);
-    socket.on('timeout', () => {
-      if (waiting) this.emit('refused', `no whole SIP message within ${this.limits.firstMessageMs} ms`, peer);
-      socket.destroy();
-    });
+    // An inbound connection has firstMessageMs for its first whole message, then as long for
+    // each later one from its first byte; between messages, the idle timeout.
+    let deadline: NodeJS.Timeout | undefined;
+    const startDeadline = (what: string): void => {
+      deadline = setTimeout(() => {
+        this.emit('refused', `no whole SIP message within ${this.limits.firstMessageMs} ms ${what}`, peer);
+        socket.destroy();
+      }, this.limits.firstMessageMs);
+      deadline.unref();
+    };
+    const stopDeadline = (): void => {
+      clearTimeout(deadline);
+      deadline = undefined;
+    };
+    if (awaitingFirstMessage) startDeadline('of connecting');
+    socket.setTimeout(this.limits.idleMs);
+    socket.on('timeout', () => socket.destroy());
     socket.on('data', (chunk) => {
       let frames: Buffer[];
       try {
@@ -169,12 +193,13 @@ export class SipTransport extends EventEmitter<TransportEvents> {
         socket.destroy();
         return;
       }
-      if (waiting && frames.length > 0) {
-        waiting = false;
-        socket.setTimeout(this.limits.idleMs);
+      if (awaitingFirstMessage) {
+        if (frames.length > 0) stopDeadline();
+        if (framer.pending > 0 && deadline === undefined) startDeadline('of its first byte');
       }
       for (const frame of frames) this.receive(frame, peer);
     });
+    socket.on('close', stopDeadline);
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       if (this.connections.get(id) === socket) this.connections.delete(id);

@@ -161,6 +161,66 @@ describe('SIP over TCP against a flood of connections', () => {
   });
 });
 
+describe('SIP over TCP deadlines and the allow list', () => {
+  const connect = async (port: number): Promise<{ socket: ReturnType<typeof createConnection>; closed: () => boolean }> => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let closed = false;
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      closed = true;
+    });
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    return { socket, closed: () => closed };
+  };
+
+  it('closes a connection that sends a byte at a time at the deadline, not when it goes quiet', async () => {
+    const transport = await SipTransport.listen('127.0.0.1', 0, { firstMessageMs: 400 });
+    const refusals: string[] = [];
+    transport.on('refused', (reason) => refusals.push(reason));
+    const slow = await connect(transport.port);
+    try {
+      const text = request('OPTIONS', slow.socket.localPort ?? 0, 'z9hG4bKslow', '1 OPTIONS', 'TCP');
+      // One byte every 100 ms: an idle timer of 400 ms would never fire.
+      for (let i = 0; i < 8 && !slow.closed(); i += 1) {
+        slow.socket.write(text.slice(i, i + 1));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(slow.closed()).toBe(true);
+      expect(refusals.join('\n')).toMatch(/no whole SIP message within 400 ms of connecting/);
+    } finally {
+      slow.socket.destroy();
+      await transport.close();
+    }
+  });
+
+  it('never refuses an allow-listed address for lack of room, and closes others at once', async () => {
+    const transport = await SipTransport.listen('127.0.0.1', 0, { maxConnections: 2, maxConnectionsPerHost: 2, allow: (host) => host === '127.0.0.1' });
+    const refused: string[] = [];
+    transport.on('refused', (reason) => refused.push(reason));
+    const many = await Promise.all(Array.from({ length: 5 }, () => connect(transport.port)));
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      expect(many.filter((c) => c.closed())).toHaveLength(0);
+      expect(refused).toEqual([]);
+    } finally {
+      for (const c of many) c.socket.destroy();
+      await transport.close();
+    }
+    const strict = await SipTransport.listen('127.0.0.1', 0, { allow: () => false });
+    const refusedStrict: string[] = [];
+    strict.on('refused', (reason) => refusedStrict.push(reason));
+    const outsider = await connect(strict.port);
+    try {
+      for (let i = 0; i < 20 && !outsider.closed(); i += 1) await new Promise((r) => setTimeout(r, 20));
+      expect(outsider.closed()).toBe(true);
+      expect(refusedStrict).toEqual(['127.0.0.1 is not in ATTENDANT_SIP_ALLOW']);
+    } finally {
+      outsider.socket.destroy();
+      await strict.close();
+    }
+  });
+});
+
 describe('ATTENDANT_SIP_ALLOW', () => {
   it('reads addresses and subnets, IPv4 and IPv6, and says which item is wrong', () => {
     const list = parseAddressList('ATTENDANT_SIP_ALLOW', '10.0.0.0/8, 192.168.1.20,2001:db8::/32');
