@@ -139,7 +139,9 @@ export type Authorizer = (call: grpc.ServerUnaryCall<unknown, unknown>, store: s
 
 /**
  * Checks the bearer token of a call for a store (null: any valid token), counting failures
- * per peer: past FAILURE_LIMIT in a minute the peer gets RESOURCE_EXHAUSTED.
+ * per peer address across every service that shares this authorizer: past FAILURE_LIMIT in
+ * a minute, the peer's failing calls get RESOURCE_EXHAUSTED. A valid token still works
+ * during a lockout, so that a colleague behind the same address is not locked out.
  */
 export function createAuthorizer(tokens: TokenStore, log: Logger): Authorizer {
   const failures = new Map<string, number[]>();
@@ -147,10 +149,9 @@ export function createAuthorizer(tokens: TokenStore, log: Logger): Authorizer {
     const peer = call.getPeer().replace(/:\d+$/, '');
     const now = Date.now();
     const recent = (failures.get(peer) ?? []).filter((t) => now - t < FAILURE_WINDOW_MS);
-    if (recent.length >= FAILURE_LIMIT) {
-      throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, 'too many failed authentications; retry in a minute');
-    }
+    if (recent.length === 0) failures.delete(peer);
     const fail = (code: grpc.status, message: string): never => {
+      if (recent.length >= FAILURE_LIMIT) throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, 'too many failed authentications; retry in a minute');
       failures.set(peer, [...recent, now]);
       log.warn({ peer, store, reason: message }, 'API authentication failed');
       throw new RpcError(code, message);
@@ -167,9 +168,8 @@ export function createAuthorizer(tokens: TokenStore, log: Logger): Authorizer {
   };
 }
 
-export function directoryServiceHandlers(options: DirectoryServiceOptions): Record<string, Handler<never, unknown>> {
-  const { directory, tokens, log } = options;
-  const authorize = createAuthorizer(tokens, log);
+export function directoryServiceHandlers(options: DirectoryServiceOptions, authorize: Authorizer = createAuthorizer(options.tokens, options.log)): Record<string, Handler<never, unknown>> {
+  const { directory, log } = options;
 
   const unary = <Req extends { store: string }, Res>(
     name: string,
@@ -274,10 +274,12 @@ export async function startGrpcServer(
   const v1 = (protos.attendant as grpc.GrpcObject).v1 as grpc.GrpcObject;
   const service = v1.DirectoryService as grpc.ServiceClientConstructor;
   const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES });
-  server.addService(service.service, directoryServiceHandlers(options) as unknown as grpc.UntypedServiceImplementation);
+  // One failed-authentication count per peer for every service.
+  const authorize = createAuthorizer(options.tokens, options.log);
+  server.addService(service.service, directoryServiceHandlers(options, authorize) as unknown as grpc.UntypedServiceImplementation);
   if (options.attendant !== undefined) {
     const attendant = v1.AttendantService as grpc.ServiceClientConstructor;
-    server.addService(attendant.service, attendantServiceHandlers(options.attendant, createAuthorizer(options.tokens, options.log)) as unknown as grpc.UntypedServiceImplementation);
+    server.addService(attendant.service, attendantServiceHandlers(options.attendant, authorize) as unknown as grpc.UntypedServiceImplementation);
   }
   // Server reflection, so that grpcurl-style clients can list and call the service.
   new ReflectionService(definition).addToServer(server);

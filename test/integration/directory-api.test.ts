@@ -47,7 +47,8 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
     storeToken = tokens.create('paris-11').token;
     otherToken = tokens.create('lyon-3').token;
     adminToken = tokens.create(null).token;
-    const started = await startGrpcServer({ directory, tokens, log: pino({ level: 'silent' }), onChange: (s) => changed.push(s) }, '127.0.0.1', 0);
+    const attendant = { listCalls: () => [], stats: () => ({ active: 0, total: 0, byOutcome: {}, p50: 0, p95: 0 }), health: () => ({ ready: true, engine: 'test', stores: 0 }) };
+    const started = await startGrpcServer({ directory, tokens, log: pino({ level: 'silent' }), onChange: (s) => changed.push(s), attendant }, '127.0.0.1', 0);
     server = started.server;
     address = `127.0.0.1:${started.port}`;
     const Service = ((loadProtos().attendant as grpc.GrpcObject).v1 as grpc.GrpcObject).DirectoryService as grpc.ServiceClientConstructor;
@@ -168,12 +169,31 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
     expect(names).toContain('attendant.v1.DirectoryService');
   });
 
-  it('rate-limits a peer after repeated failed authentications', async () => {
-    let last: grpc.ServiceError | undefined;
-    for (let i = 0; i < 12; i += 1) {
-      last = await rpc('GetDirectory')({ store: 'paris-11' }, auth('att_guess')).catch((e) => e);
+  it('rate-limits a peer after 10 failed authentications counted across services, without locking out a valid token', async () => {
+    const Attendant = ((loadProtos().attendant as grpc.GrpcObject).v1 as grpc.GrpcObject).AttendantService as grpc.ServiceClientConstructor;
+    const other = new Attendant(address, grpc.credentials.createInsecure()) as grpc.Client & Record<string, (...args: unknown[]) => void>;
+    const listCalls = (md: grpc.Metadata) =>
+      new Promise<grpc.ServiceError | null>((resolve) => other.ListCalls({ store: 'paris-11', limit: 1 }, md, (err: grpc.ServiceError | null) => resolve(err)));
+    try {
+      // Wrong tokens on each service in turn (earlier tests failed some already): one count
+      // for both, so the peer is refused within 10 failures, not 10 on each service.
+      let attempts = 0;
+      let code: grpc.status | undefined;
+      while (attempts < 25 && code !== grpc.status.RESOURCE_EXHAUSTED) {
+        attempts += 1;
+        code = attempts % 2 === 0
+          ? (await listCalls(auth('att_guess')))?.code
+          : ((await rpc('GetDirectory')({ store: 'paris-11' }, auth('att_guess')).catch((e) => e)) as grpc.ServiceError).code;
+      }
+      expect(code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      expect(attempts).toBeLessThanOrEqual(11);
+      expect((await listCalls(auth('att_guess')))?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      // A colleague behind the same address, with a valid token, is not locked out.
+      await expect(rpc('GetDirectory')({ store: 'paris-11' }, auth(storeToken))).resolves.toHaveProperty('version');
+      expect(await listCalls(auth(storeToken))).toBeNull();
+    } finally {
+      other.close();
     }
-    expect(last?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
   });
 });
 
