@@ -270,10 +270,10 @@ export function step(state: FlowState, event: FlowEvent, ctx: FlowContext): { st
         else if (d === '*') startSpelling();
         else if (d === '#') submitSpelling();
         else if (/^[2-9]$/.test(d)) {
+          // Read back after a pause or #, never mid-typing: a caller who goes on typing the
+          // name after it became unique would otherwise dial the rest as an extension.
           s.spelling = `${s.spelling ?? ''}${d}`;
-          // One name left: no need to wait for the pause.
-          if (spelledMatches(ctx.directory ?? [], s.spelling).length <= 1) submitSpelling();
-          else actions.push({ type: 'setTimer', name: 'digits', ms: ctx.digitPauseMs });
+          actions.push({ type: 'setTimer', name: 'digits', ms: ctx.digitPauseMs });
         }
         break;
       }

@@ -118,8 +118,8 @@ describe('dial-by-name on the keypad', () => {
   });
 
   it('* then the letters of a unique name reads it back, and 1 puts the call through', () => {
-    // G: only "Goff" (in "Le Goff") starts with 4, so the first key is enough.
-    const { actions, state } = run([...keys('*4'), { type: 'digit', digit: '1' }, { type: 'transferred' }]);
+    // G: only "Goff" (in "Le Goff") starts with 4; the caller types on (GOFF), then pauses.
+    const { actions, state } = run([...keys('*4633'), { type: 'timer', name: 'digits' }, { type: 'digit', digit: '1' }, { type: 'transferred' }]);
     expect(prompts(actions)).toEqual(['greeting', 'spell', 'spell-choices', 'connecting']);
     expect(transfers(actions)).toEqual(['2040']);
     expect(state.path).toContain('spell:asked');
@@ -127,7 +127,7 @@ describe('dial-by-name on the keypad', () => {
   });
 
   it('asks for another letter while more than three names match, then reads back up to three', () => {
-    const { actions } = run([...keys('*537'), { type: 'timer', name: 'digits' }, ...keys('6'), { type: 'digit', digit: '1' }]);
+    const { actions } = run([...keys('*537'), { type: 'timer', name: 'digits' }, ...keys('6#'), { type: 'digit', digit: '1' }]);
     const played = actions.filter((a): a is Extract<FlowAction, { type: 'play' }> => a.type === 'play').map((a) => a.prompt);
     expect(played.map((p) => p.key)).toEqual(['greeting', 'spell', 'spell-more', 'spell-choices', 'connecting']);
     expect(played[2]).toEqual({ key: 'spell-more', count: 4 });
@@ -136,7 +136,7 @@ describe('dial-by-name on the keypad', () => {
   });
 
   it('goes back to speech when no name matches, and to the operator on 0', () => {
-    const none = run(keys('*9'));
+    const none = run(keys('*9#'));
     expect(prompts(none.actions)).toEqual(['greeting', 'spell', 'spell-none']);
     expect(none.state.phase).toBe('listening');
     expect(transfers(run([...keys('*5'), { type: 'digit', digit: '0' }]).actions)).toEqual(['operator:9']);
