@@ -123,6 +123,12 @@ describe('attendant serve as a PBX sees it (sipp)', () => {
     expect(code).toBe(0);
   });
 
+  it('puts a caller who spells G-O-F-F on the keypad (*4633#, then 1) through to Yann Le Goff', async () => {
+    const { code, out } = await cli(['call', 'demo', '--server', `127.0.0.1:${sipPort}`, '--dtmf', '*4633#', '--dtmf', '1', '--timeout', '40']);
+    expect(out.join('\n')).toMatch(/^transferred to 2040 \(Yann Le Goff\) in /);
+    expect(code).toBe(0);
+  });
+
   it('keeps going when the caller hangs up mid-prompt, and records the call as abandoned', async () => {
     const before = await metric('attendant_calls_total{outcome="abandoned"}');
     const r = await sipp(scenario('hangup', [invite(G711_OFFER), ...ANSWERED, '<pause milliseconds="800"/>', inDialogRequest('BYE', 2), '<recv response="200"/>']));
