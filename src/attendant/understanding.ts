@@ -38,7 +38,14 @@ export async function hearUtterance(
   write: (send: (pcm16k: Int16Array) => void) => void,
   beforeEnd?: (flush: () => Promise<void>) => Promise<void>,
 ): Promise<{ understood: Understanding; results: RecognitionResult[] }> {
-  const sessions = await Promise.all(understanding.grammars.map((g) => recognizer.start(g)));
+  const started = await Promise.allSettled(understanding.grammars.map((g) => recognizer.start(g)));
+  const sessions = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed !== undefined) {
+    // One model could not start: the others are closed, and the caller's call degrades as for any recognition failure.
+    for (const s of sessions) s.close();
+    throw failed.reason;
+  }
   try {
     write((pcm) => {
       for (const s of sessions) s.write(pcm);
