@@ -33,6 +33,8 @@ export interface AcousticModel {
   dictionary?: string;
   /** The model's phones, SIL and fillers left out (pocketsphinx, from mdef). */
   phones: string[];
+  /** No triphones (a text mdef with 0 n_tri, as the French rebuild): one speed serves it. */
+  contextIndependent: boolean;
   /** How it was found. */
   source: 'manifest' | 'layout' | 'system';
 }
@@ -57,6 +59,7 @@ export function systemModel(root = SYSTEM_MODEL_DIR): AcousticModel | undefined 
     dictionary: join(root, 'cmudict-en-us.dict'),
     // Its mdef is binary; its phones are CMUdict's.
     phones: [...CMU_PHONES],
+    contextIndependent: false,
     source: 'system',
   };
 }
@@ -116,7 +119,7 @@ export function readModel(dir: string): AcousticModel {
   const source = existsSync(manifestPath) ? 'manifest' : 'layout';
   if (engine === 'vosk') {
     if (!isVosk(acoustic)) throw new ModelError('a Vosk model needs am/ and graph/ (or final.mdl and HCLG.fst)');
-    return { id, engine, locale, sampleRate: 16000, dir: acoustic, phones: [], source };
+    return { id, engine, locale, sampleRate: 16000, dir: acoustic, phones: [], contextIndependent: false, source };
   }
   const missing = POCKETSPHINX_FILES.filter((f) => !existsSync(join(acoustic, f)));
   if (!existsSync(join(acoustic, 'mixture_weights')) && !existsSync(join(acoustic, 'sendump'))) missing.push('mixture_weights (or sendump)');
@@ -126,8 +129,10 @@ export function readModel(dir: string): AcousticModel {
   const dictionary = manifest.dictionary !== undefined ? resolve(dir, manifest.dictionary) : findDictionary(acoustic, locale);
   if (dictionary === undefined) throw new ModelError(`no pronunciation dictionary: put a .dict file in the folder or name it in model.json ("dictionary")`);
   if (!existsSync(dictionary)) throw new ModelError(`the dictionary ${dictionary} does not exist`);
-  const phones = readMdefText(acoustic) === undefined ? [...CMU_PHONES] : readPhones(acoustic);
-  return { id, engine, locale, sampleRate, dir: acoustic, dictionary, phones, source };
+  const mdef = readMdefText(acoustic);
+  const phones = mdef === undefined ? [...CMU_PHONES] : phonesOf(mdef);
+  const contextIndependent = mdef !== undefined && /^\s*0\s+n_tri\b/m.test(mdef);
+  return { id, engine, locale, sampleRate, dir: acoustic, dictionary, phones, contextIndependent, source };
 }
 
 const POCKETSPHINX_FILES = ['mdef', 'means', 'variances', 'transition_matrices', 'noisedict'];
@@ -168,9 +173,9 @@ function readMdefText(dir: string): string | undefined {
 }
 
 /** The base phones of a PocketSphinx text mdef, SIL and fillers left out. */
-export function readPhones(dir: string): string[] {
+function phonesOf(mdef: string): string[] {
   const phones: string[] = [];
-  for (const line of (readMdefText(dir) ?? '').split('\n')) {
+  for (const line of mdef.split('\n')) {
     const m = /^\s*(\S+)\s+-\s+-\s+-\s+(\S+)\s+\d+/.exec(line);
     if (m !== null && m[2] !== 'filler') phones.push(m[1]);
   }
@@ -185,7 +190,12 @@ export interface ModelCatalog {
 }
 
 export function loadCatalog(env: NodeJS.ProcessEnv = process.env): ModelCatalog {
-  const { models, problems } = findModels(modelsDir(env));
+  return catalogAt(modelsDir(env));
+}
+
+/** Debian's model (when installed) and the models under `root`. */
+export function catalogAt(root: string): ModelCatalog {
+  const { models, problems } = findModels(root);
   const system = systemModel();
   return { models: system === undefined ? models : [system, ...models.filter((m) => m.id !== system.id)], problems };
 }
@@ -197,4 +207,16 @@ export function loadCatalog(env: NodeJS.ProcessEnv = process.env): ModelCatalog 
 export function pocketsphinxModelFor(catalog: ModelCatalog, locale: string): AcousticModel | undefined {
   const ps = catalog.models.filter((m) => m.engine === 'pocketsphinx');
   return ps.find((m) => m.locale === locale && m.source !== 'system') ?? ps.find((m) => m.locale === locale) ?? ps.find((m) => m.source === 'system');
+}
+
+/**
+ * The PocketSphinx models a store of `locale` is heard with, its own first: a French model
+ * with Debian's US English one beside it (they are wrong on different callers); an installed
+ * English model alone; Debian's model alone when the locale has none of its own.
+ */
+export function modelsForLocale(catalog: ModelCatalog, locale: string): AcousticModel[] {
+  const own = pocketsphinxModelFor(catalog, locale);
+  if (own === undefined) return [];
+  const system = catalog.models.find((m) => m.source === 'system');
+  return own.locale === 'fr-FR' && own.source !== 'system' && system !== undefined ? [own, system] : [own];
 }

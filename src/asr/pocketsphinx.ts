@@ -143,7 +143,7 @@ class SharedDecoder {
     // An 8 kHz model takes 8 kHz audio and a 256-point FFT; a context-independent one (no
     // triphones: the French rebuild) gains from scoring more Gaussians per frame (-topn).
     const rateArgs = model.sampleRate === 8000 ? ['-samprate', '8000', '-nfft', '256'] : ['-samprate', String(SAMPLE_RATE)];
-    const argv = ['-hmm', model.dir, ...dictArgs, ...rateArgs, ...(isContextIndependent(model) ? ['-topn', '16'] : []), '-cmn', 'batch', '-remove_noise', 'no', '-remove_silence', 'no'];
+    const argv = ['-hmm', model.dir, ...dictArgs, ...rateArgs, ...(model.contextIndependent ? ['-topn', '16'] : []), '-cmn', 'batch', '-remove_noise', 'no', '-remove_silence', 'no'];
     const config = lib.cmd_ln_parse_r(null, lib.ps_args(), argv.length, argv, 1);
     if (config === null) throw new Error(`pocketsphinx rejected its configuration for the model ${model.id}`);
     const ps = lib.ps_init(config);
@@ -390,12 +390,6 @@ function loopDictionary(model: AcousticModel): string {
   return `${model.phones.map((p) => `${GARBAGE_PREFIX}${p.toLowerCase()} ${p}`).join('\n')}\n`;
 }
 
-/** A model without triphones (its phones have no context): one decoder and one speed serve it. */
-function isContextIndependent(model: AcousticModel): boolean {
-  const mdef = readFileSync(join(model.dir, 'mdef'));
-  return mdef.subarray(0, 4).toString('latin1') !== 'BMDF' && /^\s*0\s+n_tri\b/m.test(mdef.toString('utf8'));
-}
-
 /**
  * One acoustic model's decoders in a worker: the grammars' decoder (with the phone loop in
  * context for `accurate`) and, for `fast`, a loop of context-independent phones. A model
@@ -412,7 +406,7 @@ class ModelDecoders {
     readonly model: AcousticModel,
     profile: PocketsphinxProfile,
   ) {
-    const single = isContextIndependent(model);
+    const single = model.contextIndependent;
     this.speeds = single ? ['accurate'] : profile === 'auto' ? ['accurate', 'fast'] : [profile];
     this.settings = single ? { accurate: CONTEXT_INDEPENDENT, fast: CONTEXT_INDEPENDENT } : SPEEDS;
     this.decoder = SharedDecoder.create(lib, model, this.speeds.includes('accurate') ? 'triphone' : 'none');

@@ -1,6 +1,6 @@
 import { FrenchLexicon } from './french-lexicon';
 import { Cmudict, Lexicon } from './lexicon';
-import { AcousticModel, ModelCatalog, pocketsphinxModelFor } from './models';
+import { AcousticModel, ModelCatalog, modelsForLocale } from './models';
 
 /**
  * The lexicons a store is heard with, by its locale: a French store with a French model
@@ -15,20 +15,17 @@ export class StoreLexicons {
     private readonly catalog: ModelCatalog,
   ) {}
 
-  /** The acoustic model a store of `locale` is heard with first. */
-  modelFor(locale: string): AcousticModel | undefined {
-    return pocketsphinxModelFor(this.catalog, locale);
+  forLocale(locale: string): Lexicon[] {
+    return modelsForLocale(this.catalog, locale).map((model) => this.lexiconFor(model));
   }
 
-  forLocale(locale: string): Lexicon[] {
-    const model = this.modelFor(locale);
-    if (model === undefined || model.id === this.cmudict.model || model.dictionary === undefined) return [this.cmudict];
+  private lexiconFor(model: AcousticModel): Lexicon {
+    if (model.id === this.cmudict.model || model.dictionary === undefined) return this.cmudict;
     let lexicon = this.loaded.get(model.id);
     if (lexicon === undefined) {
       lexicon = model.locale === 'fr-FR' ? new FrenchLexicon(model.id, Cmudict.load(model.dictionary, model.id)) : Cmudict.load(model.dictionary, model.id);
       this.loaded.set(model.id, lexicon);
     }
-    // An installed English model replaces Debian's; a French one is heard alongside it.
-    return model.locale === 'fr-FR' ? [lexicon, this.cmudict] : [lexicon];
+    return lexicon;
   }
 }

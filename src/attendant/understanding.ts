@@ -97,7 +97,8 @@ export class StoreUnderstanding {
     const views = this.views(results);
     const candidates = combineModels(views, weights);
     // The operator when a model heard it asked for and the other heard no name it trusts.
-    const operatorAsked = views.some((v, i) => this.operatorAsked(v.result) && views.every((w, j) => j === i || this.operatorAsked(w.result) || (w.candidates[0]?.score ?? 0) < 0.5));
+    const asked = views.map((v) => this.operatorAsked(v.result));
+    const operatorAsked = views.some((_, i) => asked[i] && views.every((w, j) => j === i || asked[j] || (w.candidates[0]?.score ?? 0) < 0.5));
     const best = views.find((v) => v.candidates[0]?.entry.id === candidates[0]?.entry.id) ?? views[0];
     return {
       transcript: best.transcript,
@@ -124,14 +125,9 @@ export class StoreUnderstanding {
   }
 
   understand(result: RecognitionResult, thresholds?: DecisionThresholds): Understanding {
-    const belief = result.fit === undefined ? 1 : fitToBelief(result.fit, result.fitCalibration);
-    const hypotheses = result.nbest.map((h) => ({ text: stripGarbage(h.text), probability: Math.exp(h.score) * belief }));
-    const candidates = this.matcher.rank(hypotheses);
-    const best = result.nbest[0]?.text ?? '';
-    const transcript = readable(best);
-    const tokens = normalizeText(stripGarbage(best)).split(' ');
-    const operatorAsked = OPERATOR_REQUESTS.some((run) => run.every((t) => tokens.includes(t)));
-    return { transcript, fit: result.fit, candidates, decision: decide(candidates, { operatorAsked, thresholds }) };
+    const candidates = this.rankResult(result);
+    const transcript = readable(result.nbest[0]?.text ?? '');
+    return { transcript, fit: result.fit, candidates, decision: decide(candidates, { operatorAsked: this.operatorAsked(result), thresholds }) };
   }
 }
 

@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { AcousticModel, findModels, ModelLocale, pocketsphinxModelFor, readModel, systemModel } from '../asr/models';
+import { AcousticModel, catalogAt, ModelLocale, modelsForLocale, readModel } from '../asr/models';
 import { invalidInput, unavailable } from './exit-codes';
 
 const run = promisify(execFile);
@@ -23,19 +23,12 @@ export interface StoreModelUse {
 
 /** One line per model, with the stores heard with it (as `serve` chooses: see StoreLexicons). */
 export function listModels(root: string, stores: StoreModelUse[]): string[] {
-  const { models, problems } = findModels(root);
-  const system = systemModel();
-  const catalog = { models: [...(system === undefined ? [] : [system]), ...models.filter((m) => m.id !== system?.id)], problems };
-  const heardWith = (s: StoreModelUse): string[] => {
-    const own = pocketsphinxModelFor(catalog, s.locale);
-    if (own === undefined) return [];
-    return own.locale === 'fr-FR' && own.source !== 'system' && system !== undefined ? [own.id, system.id] : [own.id];
-  };
+  const catalog = catalogAt(root);
   const lines = catalog.models.map((m) => {
-    const users = stores.filter((s) => heardWith(s).includes(m.id)).map((s) => s.store);
+    const users = stores.filter((s) => modelsForLocale(catalog, s.locale).includes(m)).map((s) => s.store);
     return [m.id, m.engine, m.locale, `${m.sampleRate / 1000} kHz`, m.source === 'system' ? 'Debian (pocketsphinx-en-us)' : m.dir, `stores: ${users.join(' ') || '-'}`].join('\t');
   });
-  for (const p of problems) lines.push(`not a model: ${p}`);
+  for (const p of catalog.problems) lines.push(`not a model: ${p}`);
   return lines;
 }
 

@@ -142,8 +142,9 @@ function fitAndChoose(understanding: StoreUnderstanding, outcomes: Outcome[]): v
     for (const confirm of [0.1, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7]) {
       if (confirm >= transfer) continue;
       const t = { transfer, confirm, tieRatio: COMBINED_THRESHOLDS.tieRatio };
-      const r = rates(outcomes, oofDecided(t));
-      const absentConfirmedOrTransferred = outcomes.filter((o, i) => o.call.expect.kind === 'absent' && ['transfer', 'confirm', 'disambiguate'].includes(oofDecided(t)[i].decision)).length;
+      const decisions = oofDecided(t);
+      const r = rates(outcomes, decisions);
+      const absentConfirmedOrTransferred = outcomes.filter((o, i) => o.call.expect.kind === 'absent' && ['transfer', 'confirm', 'disambiguate'].includes(decisions[i].decision)).length;
       const absent = outcomes.filter((o) => o.call.expect.kind === 'absent').length;
       // Limits with room for callers never seen: half the 1% wrong transfers allowed, 95% of
       // absent names not transferred (90% allowed), and at most half of them confirmed.
