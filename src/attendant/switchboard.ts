@@ -7,7 +7,7 @@ import { Store } from '../directory/directory-store';
 import { parseDtmfInfo } from '../media/dtmf';
 import { MediaClock } from '../media/media-clock';
 import { PromptLibrary } from '../media/prompts';
-import { PortRange, RtpSession } from '../media/rtp';
+import { PortRange, RtpSession, RtpSourcePolicy } from '../media/rtp';
 import { GrpcHooksTransferrer } from '../pbx/hooks';
 import { ReferTransferrer } from '../pbx/refer';
 import { Transferrer } from '../pbx/transfer';
@@ -46,6 +46,8 @@ export interface SwitchboardOptions {
   records: CallRecords;
   dataDir: string;
   rtpHost: string;
+  /** Whose RTP a call takes (ATTENDANT_RTP_SOURCE): the SDP's address (default) or latched behind NAT. */
+  rtpSource?: RtpSourcePolicy;
   rtpPorts: [number, number];
   maxCalls: number;
   /** True when recognition is so far behind that a new call would wait too long: 503. */
@@ -155,7 +157,7 @@ export class Switchboard {
     this.sessions.set(callId, placeholder);
     let rtp: RtpSession;
     try {
-      rtp = await RtpSession.open(this.ports, o.rtpHost, this.clock);
+      rtp = await RtpSession.open(this.ports, o.rtpHost, this.clock, { source: o.rtpSource });
     } catch (err) {
       this.sessions.delete(callId);
       this.reject(invite, 503, (err as Error).message, [['Retry-After', '5']]);
@@ -207,7 +209,18 @@ export class Switchboard {
       const digit = parseDtmfInfo(header(request, 'content-type') ?? '', request.body.toString('utf8'));
       if (digit !== undefined) session.digit(digit);
     });
-    invite.on('ackTimeout', () => log.warn('no ACK for our 200 OK; the call is dropped by its peer'));
+    // Nothing is played, sent or decided before the caller confirmed the call: its ACK, or
+    // RTP from the address it offered. An offer naming someone else's address gets no media.
+    dialog.once('acked', () => rtp.open());
+    invite.on('ackTimeout', () => {
+      if (rtp.isOpen) {
+        log.warn('no ACK for our 200 OK, though the caller sends RTP; hanging up');
+        return; // the user agent sends the BYE (§13.3.1.4)
+      }
+      // Never confirmed, no media from the offer: most likely a forged INVITE. End it quietly, no BYE to a stranger.
+      log.info('no ACK for our 200 OK and no RTP from the offered address; the call is forgotten');
+      dialog.terminate('never confirmed');
+    });
     session.on('decided', (ms) => {
       this.stats.decisionMs.push(ms);
       if (this.stats.decisionMs.length > 10_000) this.stats.decisionMs.splice(0, 5000);
@@ -223,7 +236,7 @@ export class Switchboard {
         log.error({ err: (err as Error).message }, 'call record could not be stored');
       }
     });
-    session.start();
+    rtp.once('opened', () => session.start());
   }
 
   /** Hold and unhold (§14 of RFC 3261, RFC 3264 §8.4): same codec, direction mirrored. */

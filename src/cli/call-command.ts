@@ -57,7 +57,7 @@ export async function placeCall(o: CallOptions): Promise<CallResult> {
   transport.on('error', () => undefined);
   const ua = new SipUserAgent(transport);
   const clock = new MediaClock();
-  const rtp = await RtpSession.open(new PortRange(40000, 49999), host.startsWith('127.') ? '127.0.0.1' : '0.0.0.0', clock, 60_000);
+  const rtp = await RtpSession.open(new PortRange(40000, 49999), host.startsWith('127.') ? '127.0.0.1' : '0.0.0.0', clock, { noRtpTimeoutMs: 60_000, source: 'latch' });
   const local = transport.advertisedHost(peer);
   const sdp = formatSdp(
     { address: local, port: rtp.port, sessionId: Date.now(), sessionVersion: 1 },
@@ -86,6 +86,7 @@ export async function placeCall(o: CallOptions): Promise<CallResult> {
       return { outcome: 'refused', reason: 'the answer has no G.711 codec', callMs: performance.now() - t0, promptsHeard: 0 };
     }
     rtp.configure(rtpRemote(media), media.direction);
+    rtp.open(); // our ACK went with the answer
     return await converse(dialog, rtp, lines, t0, o.timeoutMs);
   } finally {
     rtp.close();

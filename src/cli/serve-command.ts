@@ -18,6 +18,7 @@ import type { Io } from './main';
 import { peerKey, SipTransport } from '../sip/transport';
 import { SipUserAgent } from '../sip/user-agent';
 import { PromptLibrary, RECORDABLE, Prompt } from '../media/prompts';
+import { rtpCounters } from '../media/rtp';
 import { CallRecords } from '../attendant/call-records';
 import { confirmAnswers } from '../attendant/answers';
 import { Route, Switchboard } from '../attendant/switchboard';
@@ -77,6 +78,9 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
       '# HELP attendant_sip_forbidden_total SIP requests from addresses outside ATTENDANT_SIP_ALLOW (answered 403).',
       '# TYPE attendant_sip_forbidden_total counter',
       `attendant_sip_forbidden_total ${sipForbidden.count}`,
+      '# HELP attendant_rtp_dropped_total RTP packets refused: from another address, port or SSRC than the call\'s stream.',
+      '# TYPE attendant_rtp_dropped_total counter',
+      `attendant_rtp_dropped_total ${rtpCounters.dropped}`,
       '# HELP attendant_asr_fast_utterances_total Utterances decoded at the fast speed (with ATTENDANT_ASR_PROFILE=auto, those that would have waited).',
       '# TYPE attendant_asr_fast_utterances_total counter',
       `attendant_asr_fast_utterances_total ${recognizer.fastUtterances}`,
@@ -186,12 +190,13 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
     dataDir: settings.dataDir,
     rtpHost: settings.sipHost,
     rtpPorts: settings.rtpPorts,
+    rtpSource: settings.rtpSource,
     maxCalls: settings.maxCalls,
     // More than MAX_BACKLOG utterances waiting per worker: about a second of delay already.
     overloaded: () => recognizer.backlog >= MAX_BACKLOG_PER_WORKER * recognizer.size,
     log,
   });
-  log.info({ port: transport.port, transports: ['udp', 'tcp'], rtp_ports: settings.rtpPorts.join('-'), max_calls: settings.maxCalls, sip_allow: allow?.text ?? 'any' }, 'SIP edge listening');
+  log.info({ port: transport.port, transports: ['udp', 'tcp'], rtp_ports: settings.rtpPorts.join('-'), rtp_source: settings.rtpSource, max_calls: settings.maxCalls, sip_allow: allow?.text ?? 'any' }, 'SIP edge listening');
   // Synthesise the fixed prompts now rather than on the first call.
   const fixed: Prompt[] = RECORDABLE.map((key) => ({ key }) as Prompt);
   await Promise.all(fixed.flatMap((p) => [prompts.render(p, 'fr-FR'), prompts.render(p, 'en-US')])).catch((err: Error) =>

@@ -3,6 +3,7 @@ import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { EngineSetting } from '../asr/engine';
 import { PocketsphinxProfile, pocketsphinxProfile } from '../asr/pocketsphinx';
+import type { RtpSourcePolicy } from '../media/rtp';
 
 /** Settings from the environment (DESIGN.md, "Settings"), validated once at start. */
 export interface Settings {
@@ -16,6 +17,8 @@ export interface Settings {
   sipHost: string;
   sipPort: number;
   rtpPorts: [number, number];
+  /** Whose RTP a call takes: the SDP's address (sdp, default) or the first steady source (latch, callers behind NAT). */
+  rtpSource: RtpSourcePolicy;
   grpcPort: number;
   httpPort: number;
   /** Calls taken at once; more get 503 with Retry-After. */
@@ -97,6 +100,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (rtp === null || Number(rtp[1]) > Number(rtp[2]) || Number(rtp[2]) > 65535) {
     throw new SettingsError(`ATTENDANT_RTP_PORTS="${rtpText}" is not a port range such as 20000-20999`);
   }
+  const rtpSource = (env.ATTENDANT_RTP_SOURCE ?? 'sdp') as RtpSourcePolicy;
+  if (rtpSource !== 'sdp' && rtpSource !== 'latch') throw new SettingsError(`ATTENDANT_RTP_SOURCE="${rtpSource}" is not a policy; use sdp (the offer's address only) or latch (behind NAT)`);
   const workersText = env.ATTENDANT_ASR_WORKERS;
   const workers = workersText === undefined ? Math.max(1, cpus().length) : Number(workersText);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
@@ -112,6 +117,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     sipHost: env.ATTENDANT_SIP_HOST ?? '0.0.0.0',
     sipPort: port(env, 'ATTENDANT_SIP_PORT', 5060),
     rtpPorts: [Number(rtp[1]), Number(rtp[2])],
+    rtpSource,
     grpcPort: port(env, 'ATTENDANT_GRPC_PORT', 50051),
     httpPort: port(env, 'ATTENDANT_HTTP_PORT', 8080),
     maxCalls: whole(env, 'ATTENDANT_MAX_CALLS', 100, 1, 100_000),

@@ -1,6 +1,6 @@
 import { createSocket, Socket } from 'node:dgram';
 import { once, EventEmitter } from 'node:events';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { Codec, decodeAlaw, decodeUlaw, encodeAlaw, encodeUlaw } from './g711';
 import { parseDtmfEvent, DTMF_DIGITS, formatDtmfEvent } from './dtmf';
 import { MediaClock } from './media-clock';
@@ -29,26 +29,43 @@ export interface RtpEvents {
   dtmf: [digit: string];
   /** No RTP for longer than the no-RTP timeout while the call is not on hold. */
   timeout: [];
+  /** The stream is open both ways: the ACK came, or RTP came from the offered address. Once. */
+  opened: [];
 }
 
-/** Even RTP ports from a configured range; RTCP (port + 1) is left free (RFC 3550 §11). */
-export class PortRange {
-  private next: number;
+/**
+ * Whose RTP a stream takes. `sdp` (default): only from the address and port the peer's SDP
+ * names (symmetric RTP, RFC 4961, as PBXs send it), fixed to the first packet's SSRC. `latch`: a peer behind NAT whose SDP
+ * address is not where its media comes from; after the stream opened, the first source
+ * sending three packets in sequence with one SSRC is latched, then fixed.
+ */
+export type RtpSourcePolicy = 'sdp' | 'latch';
 
+/** Packets refused for coming from the wrong place, across every stream of the process. */
+export const rtpCounters = { dropped: 0 };
+
+const sameHost = (a: string, b: string): boolean => a.replace(/^::ffff:/, '') === b.replace(/^::ffff:/, '');
+
+/**
+ * Even RTP ports from a configured range, picked at random so that an outsider cannot
+ * guess the next call's port; RTCP (port + 1) is left free (RFC 3550 §11).
+ */
+export class PortRange {
   constructor(
     private readonly low: number,
     private readonly high: number,
-  ) {
-    this.next = low + (low % 2);
-  }
+  ) {}
 
-  /** Binds a UDP socket on the next free even port; throws when the whole range is in use. */
+  /** Binds a UDP socket on a free even port; throws when the whole range is in use. */
   async bind(host: string): Promise<Socket> {
-    const span = Math.max(1, Math.floor((this.high - this.low) / 2) + 1);
+    const first = this.low + (this.low % 2);
+    const span = Math.max(1, Math.floor((this.high - first) / 2) + 1);
+    // A random start, then a random stride coprime with the span: every port once, in no guessable order.
+    const start = randomInt(span);
+    let stride = 1 + randomInt(Math.max(1, span - 1));
+    while (gcd(stride, span) !== 1) stride += 1;
     for (let i = 0; i < span; i += 1) {
-      const port = this.next;
-      this.next += 2;
-      if (this.next > this.high) this.next = this.low + (this.low % 2);
+      const port = first + 2 * ((start + i * stride) % span);
       const socket = createSocket('udp4');
       try {
         socket.bind(port, host);
@@ -62,9 +79,26 @@ export class PortRange {
   }
 }
 
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+export interface RtpSessionOptions {
+  /** No RTP for this long (while not on hold) is a dead line. */
+  noRtpTimeoutMs?: number;
+  source?: RtpSourcePolicy;
+}
+
 export class RtpSession extends EventEmitter<RtpEvents> {
   private remote?: RtpRemote;
-  private latched = false;
+  /** Where the peer said it receives (its SDP); RTP is taken from that address only, unless `latch`. */
+  private offered?: { address: string; port: number };
+  /** The source the stream is fixed to, once its first good packet came. */
+  private source?: { address: string; port: number; ssrc: number };
+  /** A source trying to become the stream: another SSRC from the fixed source, or (latch) a NAT'd peer. */
+  private candidate?: { address: string; port: number; ssrc: number; seq: number; count: number };
+  private lastFromSourceAt = 0;
+  private opened = false;
+  private readonly policy: RtpSourcePolicy;
+  private readonly noRtpTimeoutMs: number;
   private readonly ssrc = randomBytes(4).readUInt32BE(0);
   private seq = randomBytes(2).readUInt16BE(0);
   private timestamp = randomBytes(4).readUInt32BE(0);
@@ -81,20 +115,40 @@ export class RtpSession extends EventEmitter<RtpEvents> {
   sending = true;
   packetsIn = 0;
   packetsOut = 0;
+  /** Packets refused: from another address, port or SSRC than the stream's. */
+  packetsDropped = 0;
 
   private constructor(
     private readonly socket: Socket,
     private readonly clock: MediaClock,
-    private readonly noRtpTimeoutMs: number,
+    options: RtpSessionOptions,
   ) {
     super();
+    this.noRtpTimeoutMs = options.noRtpTimeoutMs ?? 15_000;
+    this.policy = options.source ?? 'sdp';
     socket.on('message', (data, rinfo) => this.receive(data, rinfo.address, rinfo.port));
     socket.on('error', () => undefined);
     clock.add(this.tick);
   }
 
-  static async open(ports: PortRange, host: string, clock: MediaClock, noRtpTimeoutMs = 15_000): Promise<RtpSession> {
-    return new RtpSession(await ports.bind(host), clock, noRtpTimeoutMs);
+  static async open(ports: PortRange, host: string, clock: MediaClock, options: RtpSessionOptions = {}): Promise<RtpSession> {
+    return new RtpSession(await ports.bind(host), clock, options);
+  }
+
+  /**
+   * Lets audio go out: the dialog is confirmed (the ACK came, or our own INVITE was
+   * answered). Until then nothing is sent, so an unconfirmed offer naming someone
+   * else's address cannot turn this service into a media reflector.
+   */
+  open(): void {
+    if (this.opened || this.closed) return;
+    this.opened = true;
+    this.lastPacketAt = Date.now();
+    this.emit('opened');
+  }
+
+  get isOpen(): boolean {
+    return this.opened;
   }
 
   get port(): number {
@@ -116,9 +170,50 @@ export class RtpSession extends EventEmitter<RtpEvents> {
   }
 
   setRemote(remote: RtpRemote): void {
-    // A re-INVITE may move the stream; symmetric RTP latching restarts from the new address.
+    // A re-INVITE may move the stream: the source is learnt again from the new offer.
     this.remote = { ...remote };
-    this.latched = false;
+    this.offered = { address: remote.address, port: remote.port };
+    this.source = undefined;
+    this.candidate = undefined;
+  }
+
+  /**
+   * Whether a packet belongs to the stream (RFC 3550 §8.2, as Asterisk's strictrtp does):
+   * from the fixed source and SSRC; else it may become the source, by the policy's rules.
+   * A new SSRC from the fixed source (a PBX switching what it bridges) takes over after
+   * ten packets in sequence while the old one is silent.
+   */
+  private admit(address: string, port: number, ssrc: number, seq: number): boolean {
+    const source = this.source;
+    const now = Date.now();
+    if (source !== undefined && source.ssrc === ssrc && source.port === port && sameHost(source.address, address)) {
+      this.lastFromSourceAt = now;
+      this.candidate = undefined;
+      return true;
+    }
+    const offered = this.offered;
+    if (offered === undefined) return false;
+    const fromOffered = port === offered.port && sameHost(address, offered.address);
+    if (source === undefined && fromOffered) {
+      this.source = { address, port, ssrc };
+      this.lastFromSourceAt = now;
+      return true;
+    }
+    const sameSource = source !== undefined && source.port === port && sameHost(source.address, address);
+    const mayLatch = source === undefined ? this.policy === 'latch' && this.opened : sameSource && now - this.lastFromSourceAt >= 200;
+    if (!mayLatch) return false;
+    const c = this.candidate;
+    if (c !== undefined && c.ssrc === ssrc && c.port === port && sameHost(c.address, address) && seq === ((c.seq + 1) & 0xffff)) {
+      c.seq = seq;
+      c.count += 1;
+    } else {
+      this.candidate = { address, port, ssrc, seq, count: 1 };
+    }
+    if (this.candidate!.count < (source === undefined ? 3 : 10)) return false;
+    this.source = { address, port, ssrc };
+    this.candidate = undefined;
+    this.lastFromSourceAt = now;
+    return true;
   }
 
   private receive(data: Buffer, address: string, port: number): void {
@@ -127,6 +222,11 @@ export class RtpSession extends EventEmitter<RtpEvents> {
     if (remote === undefined) return;
     const pt = data[1] & 0x7f;
     if (pt >= 72 && pt <= 76) return; // RTCP on the RTP port (RFC 5761)
+    if (!this.admit(address, port, data.readUInt32BE(8), data.readUInt16BE(2))) {
+      this.packetsDropped += 1;
+      rtpCounters.dropped += 1;
+      return;
+    }
     const csrc = data[0] & 0x0f;
     let offset = RTP_HEADER + 4 * csrc;
     if (data[0] & 0x10) {
@@ -138,12 +238,11 @@ export class RtpSession extends EventEmitter<RtpEvents> {
     if (offset > end) return;
     this.packetsIn += 1;
     this.lastPacketAt = Date.now();
-    if (!this.latched) {
-      // Symmetric RTP (RFC 4961): answer where the caller's media really comes from (NAT).
-      this.latched = true;
-      remote.address = address;
-      remote.port = port;
-    }
+    // Symmetric RTP (RFC 4961): answer where the caller's media really comes from.
+    remote.address = address;
+    remote.port = port;
+    // RTP from the address the caller offered proves the offer was theirs: the stream is open.
+    if (!this.opened && this.offered !== undefined && port === this.offered.port && sameHost(address, this.offered.address)) this.open();
     const payload = data.subarray(offset, end);
     if (remote.dtmfPayloadType !== undefined && pt === remote.dtmfPayloadType) {
       const event = parseDtmfEvent(payload);
@@ -215,7 +314,8 @@ export class RtpSession extends EventEmitter<RtpEvents> {
   }
 
   private readonly tick = (): void => {
-    if (this.closed) return;
+    // Nothing goes out, no silence comes in and no prompt advances before the stream opened.
+    if (this.closed || !this.opened) return;
     // Caller audio goes up as it arrives; once it stops (end of a stream, DTX, hold) the
     // clock fills in silence, after 60 ms so that ordinary jitter does not cut speech.
     const now = Date.now();

@@ -17,6 +17,8 @@ export interface DialogEvents {
   refer: [request: SipRequest, respond: (status: number) => void];
   /** An INFO in the dialog (already answered 200), e.g. application/dtmf-relay. */
   info: [request: SipRequest];
+  /** The ACK for our 2xx came (UAS): the peer really is there. Once. */
+  acked: [];
   /** The dialog is over, whoever ended it; emitted once. */
   terminated: [reason: string];
 }

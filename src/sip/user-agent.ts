@@ -211,7 +211,10 @@ export class SipUserAgent extends EventEmitter<UserAgentEvents> implements Dialo
       if (tx instanceof InviteServerTransaction && tx.receiveAck()) return;
       // The ACK for a 2xx is its own transaction, matched to the dialog (§13.3.1.4).
       const dialog = this.dialogs.get(dialogId(header(request, 'call-id') ?? '', tagOf(header(request, 'to')) ?? '', tagOf(header(request, 'from')) ?? ''));
-      dialog?.awaitingAck?.();
+      if (dialog?.awaitingAck !== undefined) {
+        dialog.awaitingAck();
+        dialog.emit('acked');
+      }
       return;
     }
     const existing = this.servers.get(key);

@@ -209,6 +209,64 @@ Content-Length: 0
     expect(replies).toHaveLength(2);
   });
 
+  it('takes no RTP from an intruder spraying audio and keypad events at every media port (issue 14, 1)', async () => {
+    const intruder = createSocket('udp4');
+    await new Promise<void>((resolve) => intruder.bind(0, '127.0.0.1', () => resolve()));
+    let heard = 0;
+    intruder.on('message', () => (heard += 1));
+    // RFC 4733 events "2 0 0 1 #", one new event (timestamp) per round, to every port of the range.
+    const digits = [2, 0, 0, 1, 11];
+    let round = 0;
+    const spray = setInterval(() => {
+      const pkt = Buffer.alloc(16);
+      pkt[0] = 0x80;
+      pkt[1] = 101;
+      pkt.writeUInt16BE(round & 0xffff, 2);
+      pkt.writeUInt32BE(round * 800, 4);
+      pkt.writeUInt32BE(0x1badcafe, 8);
+      pkt[12] = digits[round % digits.length];
+      pkt[13] = 0x8a; // end of event
+      pkt.writeUInt16BE(800, 14);
+      round += 1;
+      for (let port = 21000; port <= 21999; port += 2) intruder.send(pkt, port, '127.0.0.1');
+    }, 60);
+    try {
+      const before = await metric('attendant_rtp_dropped_total');
+      const { code, out } = await cli(['call', 'demo', '--server', `127.0.0.1:${sipPort}`, '--say', 'Sophie Martin', '--timeout', '40']);
+      expect(out.join('\n')).toMatch(/^transferred to 2014 \(Sophie Martin\) in /);
+      expect(code).toBe(0);
+      expect(await metric('attendant_rtp_dropped_total')).toBeGreaterThan(before);
+    } finally {
+      clearInterval(spray);
+      intruder.close();
+    }
+    expect(heard).toBe(0);
+  });
+
+  it('sends no RTP to the address of an INVITE that is never ACKed (issue 14, 2: no reflection)', async () => {
+    const victim = createSocket('udp4');
+    const sender = createSocket('udp4');
+    await new Promise<void>((resolve) => victim.bind(0, '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve) => sender.bind(0, '127.0.0.1', () => resolve()));
+    let reflected = 0;
+    victim.on('message', () => (reflected += 1));
+    const answers: string[] = [];
+    sender.on('message', (m) => answers.push(m.toString()));
+    const victimPort = victim.address().port;
+    const senderPort = sender.address().port;
+    const body = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${victimPort} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
+    const text =
+      `INVITE sip:demo@127.0.0.1:${sipPort} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${senderPort};branch=z9hG4bKrefl1\r\nFrom: <sip:x@127.0.0.1>;tag=r1\r\n` +
+      `To: <sip:demo@127.0.0.1>\r\nCall-ID: reflect-1\r\nCSeq: 1 INVITE\r\nContact: <sip:x@127.0.0.1:${senderPort}>\r\nMax-Forwards: 70\r\n` +
+      `Content-Type: application/sdp\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    sender.send(text, sipPort, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 3000));
+    victim.close();
+    sender.close();
+    expect(answers.some((a) => /^SIP\/2\.0 200 OK/.test(a))).toBe(true);
+    expect(reflected).toBe(0);
+  });
+
   it('transfers through the PBX gRPC hooks when the store is set to, and to the operator when the hook refuses', async () => {
     hookAccepts = true;
     await cli(['call', 'hooked', '--server', `127.0.0.1:${sipPort}`, '--dtmf', '2014#', '--timeout', '20']);
