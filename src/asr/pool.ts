@@ -120,6 +120,14 @@ export class RecognizerPool implements Recognizer {
     return this.workers.length;
   }
 
+  /**
+   * Whether an utterance starting now would wait behind others (ATTENDANT_ASR_PROFILE=auto):
+   * then a store heard by two models is heard by its fallback model alone (hearUtterance).
+   */
+  get busy(): boolean {
+    return this.spec.profile === 'auto' && this.speed(this.engine === 'pocketsphinx' && this.workers.length >= 2) === 'fast';
+  }
+
   /** Utterances given to the workers and not decoded yet (a split utterance counts once per half). */
   get backlog(): number {
     return this.workers.reduce((n, w) => n + w.open, 0);

@@ -75,6 +75,8 @@ export interface Recognizer {
   readonly engine: EngineName;
   start(grammar: Grammar): Promise<RecognizerSession>;
   close(): Promise<void>;
+  /** True while an utterance would wait for a worker: a recognizer that sheds load says so. */
+  readonly busy?: boolean;
 }
 
 export type EngineName = 'pocketsphinx' | 'vosk';

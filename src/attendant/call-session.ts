@@ -210,7 +210,7 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
     const pcm16k = resample(pcm8k, 8000, 16000);
     const heard =
       listening === 'name'
-        ? hearUtterance(this.parts.recognizer, this.parts.understanding, (send) => send(pcm16k)).then(({ understood, results }) => {
+        ? hearUtterance(this.parts.recognizer, this.parts.understanding, (send) => send(pcm16k)).then(({ understood, results, shed }) => {
             if (this.closed) return;
             if (this.parts.store.transcripts) this.transcripts.push(understood.transcript);
             this.parts.log.info(
@@ -220,6 +220,7 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
                 entry: understood.decision.entry?.id,
                 audio_ms: results[0]?.audioMs,
                 models: understood.models?.map((m) => `${m.model}:${m.top?.entry.id ?? '-'}`),
+                shed: shed || undefined,
               },
               'heard a name',
             );

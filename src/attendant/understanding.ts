@@ -37,8 +37,12 @@ export async function hearUtterance(
   understanding: StoreUnderstanding,
   write: (send: (pcm16k: Int16Array) => void) => void,
   beforeEnd?: (flush: () => Promise<void>) => Promise<void>,
-): Promise<{ understood: Understanding; results: RecognitionResult[] }> {
-  const started = await Promise.allSettled(understanding.grammars.map((g) => recognizer.start(g)));
+): Promise<{ understood: Understanding; results: RecognitionResult[]; shed: boolean }> {
+  // Under load a store heard by two models is heard by its fallback model alone (the US
+  // English one, calibrated on its own): recognition degrades before latency does.
+  const shed = understanding.grammars.length > 1 && recognizer.busy === true;
+  const grammars = shed ? understanding.grammars.slice(-1) : understanding.grammars;
+  const started = await Promise.allSettled(grammars.map((g) => recognizer.start(g)));
   const sessions = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed !== undefined) {
@@ -52,7 +56,7 @@ export async function hearUtterance(
     });
     if (beforeEnd !== undefined) await beforeEnd(async () => void (await Promise.all(sessions.map((s) => s.flush()))));
     const results = await Promise.all(sessions.map((s) => s.end()));
-    return { understood: understanding.understandAll(results), results };
+    return { understood: shed ? understanding.understand(results[0]) : understanding.understandAll(results), results, shed };
   } finally {
     for (const s of sessions) s.close();
   }

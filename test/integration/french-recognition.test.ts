@@ -4,6 +4,7 @@ import { resolveEngine } from '../../src/asr/engine';
 import { Cmudict } from '../../src/asr/lexicon';
 import { findModels, systemModel } from '../../src/asr/models';
 import { RecognizerPool } from '../../src/asr/pool';
+import { Recognizer } from '../../src/asr/recognizer';
 import { StoreLexicons } from '../../src/asr/store-lexicons';
 import { StoreUnderstanding } from '../../src/attendant/understanding';
 import { loadCmudict, recognizePcm } from '../../src/cli/recognize-command';
@@ -50,6 +51,20 @@ maybe('a French store heard by the French model and the US English one', () => {
     expect(['transfer', 'confirm']).toContain(u.decision.kind);
     expect(u.decision.entry?.extension).toBe('2001');
     expect(u.models?.map((m) => m.top?.entry.id)).toEqual(['p01', 'p01']);
+  });
+
+  it('under load hears the caller with the fallback model alone, and still never transfers an absent name', async () => {
+    const started: (string | undefined)[] = [];
+    const busy: Recognizer = { engine: pool.engine, busy: true, close: async () => undefined, start: (g) => (started.push(g.model ?? 'en-us'), pool.start(g)) };
+    const say = async (text: string) => {
+      const audio = await readAudioFile(await synthesize({ text, synth: 'espeak', voice: 'fr', condition: 'clean' }));
+      return (await recognizePcm(busy, understanding, audio.pcm)).understanding;
+    };
+    const u = await say('Sophie Martin');
+    expect(started).toEqual(['en-us']);
+    expect(u.models).toBeUndefined(); // one model's own decision, on its own calibration
+    if (u.decision.kind === 'transfer' || u.decision.kind === 'confirm') expect(u.decision.entry?.extension).toBe('2014');
+    expect((await say('Bernard Lemoine')).decision.kind).not.toBe('transfer');
   });
 
   it('never transfers a name that is not in the directory', async () => {
