@@ -78,11 +78,19 @@ export class CallRecords {
       .run(store, store, KEPT_CALLS_PER_STORE);
   }
 
-  /** The latest calls of a store, newest first. */
-  list(store: string, limit = 50): CallRecord[] {
+  /**
+   * The latest calls of a store (or of every store when `store` is undefined), newest first;
+   * `since` an ISO time, `outcome` one outcome.
+   */
+  list(store: string | undefined, limit = 50, filter: { since?: string; outcome?: CallOutcome } = {}): CallRecord[] {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (store !== undefined) (where.push('store = ?'), params.push(store));
+    if (filter.since !== undefined) (where.push('started_at >= ?'), params.push(filter.since));
+    if (filter.outcome !== undefined) (where.push('outcome = ?'), params.push(filter.outcome));
     const rows = this.db
-      .prepare('SELECT * FROM calls WHERE store = ? ORDER BY started_at DESC, rowid DESC LIMIT ?')
-      .all(store, Math.max(1, Math.min(1000, limit))) as Record<string, string | number>[];
+      .prepare(`SELECT * FROM calls ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, rowid DESC LIMIT ?`)
+      .all(...params, Math.max(1, Math.min(100_000, limit))) as Record<string, string | number>[];
     return rows.map((r) => ({
       callId: String(r.call_id),
       store: String(r.store),

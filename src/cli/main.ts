@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { modelsDir } from '../asr/models';
 import { installModel, listModels } from './models-command';
-import { parseArgs, ParseArgsConfig } from 'node:util';
-import { loadSettings, SettingsError } from '../config/settings';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Command, CommanderError } from 'commander';
+import { loadSettings, Settings, SettingsError } from '../config/settings';
 import { DirectoryFileError, ParsedDirectory, formatProblem, parseDirectory } from '../directory/directory-file';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { pushDirectory, PushError } from '../api/directory-client';
@@ -13,71 +15,75 @@ import {
   StoreSettings,
   TransferMode,
   VersionConflictError,
+  entryChanges,
 } from '../directory/directory-store';
 import { formatCsvField, spreadsheetSafe } from '../directory/csv';
 import { DirectoryEntry } from '../directory/entry';
 import { openStore } from '../attendant/store-directory';
-import { CliError, EXIT_INVALID, EXIT_OK, EXIT_UNAVAILABLE, invalidInput, unavailable, usageError } from './exit-codes';
+import { CliError, EXIT_INVALID, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, invalidInput, unavailable, usageError } from './exit-codes';
 import { recognizeFiles } from './recognize-command';
 import { serve } from './serve-command';
 import { TokenStore } from '../api/tokens';
 import { describeCall, placeCall, Turn } from './call-command';
-import { CallRecords } from '../attendant/call-records';
-
-const USAGE = `attendant: offline speech auto-attendant
-
-  attendant serve
-  attendant store create <store> [--name N] [--number DID]... [--operator EXT] [--locale fr-FR|en-US]
-                         [--transfer refer|grpc] [--pbx HOST[:PORT]] [--hooks HOST:PORT] [--transcripts on|off]
-  attendant store update <store> [same options]
-  attendant store list
-  attendant directory import <store> <file.csv|file.json> [--dry-run]
-  attendant directory export <store> [--format csv|json]
-  attendant directory versions <store>
-  attendant directory rollback <store> <version>
-  attendant directory history <store>
-  attendant directory push <store> <file> --server host:port --token T
-  attendant recognize --store <store> <file.wav>...
-  attendant models list
-  attendant models install <dir|file.tar.gz|file.zip|url> [--sha256 H] [--name N] [--locale fr-FR|en-US] [--dictionary file.dict]
-  attendant call <store> [--say "text" | --wav file | --dtmf digits]... [--server host:port] [--tcp]
-                         [--voice en|fr] [--timeout seconds]
-  attendant calls <store> [--limit N] [--json]
-  attendant token create <store> | --admin
-  attendant token list
-  attendant token revoke <id>
-
-Settings come from the environment: ATTENDANT_DATA_DIR (default ./data), ATTENDANT_ASR_ENGINE
-(auto|vosk|pocketsphinx), ATTENDANT_ASR_PROFILE (auto|accurate|fast), ATTENDANT_VOSK_MODEL (default models/vosk), ATTENDANT_LOG_LEVEL,
-ATTENDANT_SIP_HOST, ATTENDANT_SIP_PORT (default 5060), ATTENDANT_RTP_PORTS (default 20000-20999),
-ATTENDANT_HTTP_PORT (default 8080), ATTENDANT_GRPC_PORT (default 50051), ATTENDANT_MAX_CALLS (default 100),
-ATTENDANT_SIP_ALLOW (addresses or subnets that may send SIP; default any), ATTENDANT_MODELS_DIR (default ./models).
-Exit status: 0 ok, 1 invalid input, 2 usage, 3 unavailable.`;
+import { CallOutcome, CallRecords } from '../attendant/call-records';
 
 export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
 }
 
-const STORE_OPTIONS = {
-  name: { type: 'string' },
-  number: { type: 'string', multiple: true },
-  operator: { type: 'string' },
-  locale: { type: 'string' },
-  transfer: { type: 'string' },
-  pbx: { type: 'string' },
-  hooks: { type: 'string' },
-  transcripts: { type: 'string' },
-} as const;
+/** The environment settings each command reads, listed in its --help. */
+const SETTINGS_HELP = {
+  serve: `Settings (environment):
+  ATTENDANT_DATA_DIR      where stores, tokens and call records live (default ./data)
+  ATTENDANT_SIP_HOST      SIP and RTP address (default 0.0.0.0)
+  ATTENDANT_SIP_PORT      SIP port, UDP and TCP (default 5060)
+  ATTENDANT_SIP_ALLOW     addresses or subnets that may send SIP (default any)
+  ATTENDANT_RTP_PORTS     RTP port range (default 20000-20999)
+  ATTENDANT_RTP_SOURCE    sdp (default) or latch (PBX behind NAT)
+  ATTENDANT_HTTP_PORT     /healthz, /readyz, /metrics (default 8080)
+  ATTENDANT_GRPC_PORT     gRPC DirectoryService and AttendantService (default 50051)
+  ATTENDANT_MAX_CALLS     calls at once; more get 503 (default 100)
+  ATTENDANT_ASR_ENGINE    auto, pocketsphinx or vosk (default auto)
+  ATTENDANT_ASR_PROFILE   auto, accurate or fast (default auto)
+  ATTENDANT_ASR_WORKERS   recognition threads (default one per core)
+  ATTENDANT_MODELS_DIR    acoustic models (default ./models)
+  ATTENDANT_VOSK_MODEL    Vosk model folder (default models/vosk)
+  ATTENDANT_LOG_LEVEL     fatal, error, warn, info (default), debug, trace, silent`,
+  data: `Settings (environment):
+  ATTENDANT_DATA_DIR      where stores, tokens and call records live (default ./data)`,
+  models: `Settings (environment):
+  ATTENDANT_MODELS_DIR    acoustic models (default ./models)
+  ATTENDANT_DATA_DIR      stores, to show which model each uses (default ./data)`,
+  push: `Settings (environment):
+  ATTENDANT_TOKEN         the token, when --token is not given`,
+  call: `Settings (environment):
+  ATTENDANT_SIP_PORT      the port called when --server is not given (default 5060)
+  ATTENDANT_DATA_DIR      where the store's recorded prompts are (default ./data)`,
+};
 
-type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+const EXIT_HELP = 'Exit status: 0 ok, 1 invalid input, 2 usage, 3 unavailable.';
 
-function parse<T extends OptionsConfig>(args: string[], options: T) {
+function version(): string {
   try {
-    return parseArgs({ args, options, allowPositionals: true as const, strict: true as const });
-  } catch (err) {
-    throw usageError(`${(err as Error).message}\n\n${USAGE}`);
+    return (JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
   }
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+function withStoreOptions(command: Command): Command {
+  return command
+    .option('--name <name>', "the store's name")
+    .option('--number <did>', 'a number that reaches the store (repeat for several)', collect)
+    .option('--operator <ext>', 'extension of the human operator (default 9)')
+    .option('--locale <locale>', 'fr-FR or en-US (default fr-FR)')
+    .option('--transfer <mode>', 'refer (SIP REFER, default) or grpc (PBX hooks)')
+    .option('--pbx <host[:port]>', 'host put in Refer-To (default: where the call came from)')
+    .option('--hooks <host:port>', "the PBX's gRPC hooks, with --transfer grpc")
+    .option('--transcripts <on|off>', 'keep what callers said in the call records');
 }
 
 function storeSettings(values: Record<string, unknown>): Partial<StoreSettings> {
@@ -113,10 +119,6 @@ function storeSettings(values: Record<string, unknown>): Partial<StoreSettings> 
   return settings;
 }
 
-function need(positionals: string[], count: number, what: string): void {
-  if (positionals.length < count) throw usageError(`missing ${what}\n\n${USAGE}`);
-}
-
 /** Reads and validates a directory file, printing every problem; undefined when it is refused. */
 function readAndCheck(file: string, io: Io): ParsedDirectory | undefined {
   let bytes: Buffer;
@@ -132,31 +134,58 @@ function readAndCheck(file: string, io: Io): ParsedDirectory | undefined {
   return undefined;
 }
 
-export function entriesToCsv(entries: DirectoryEntry[]): string {
-  const header = 'id,type,first_name,last_name,service_name,department,extension,aliases,enabled';
+const CSV_COLUMNS = ['id', 'type', 'first_name', 'last_name', 'service_name', 'department', 'extension', 'aliases', 'enabled'];
+
+/**
+ * The directory as CSV. `excel`: as French Excel opens it with a double click (UTF-8 with a
+ * byte-order mark, `;` between fields, CRLF), cells Excel would run escaped either way.
+ */
+export function entriesToCsv(entries: DirectoryEntry[], excel = false): string {
+  const sep = excel ? ';' : ',';
   const rows = entries.map((e) =>
     [e.id, e.type, e.firstName, e.lastName, e.serviceName, e.department, e.extension, e.aliases.join('|'), String(e.enabled)]
-      .map((v) => formatCsvField(spreadsheetSafe(v)))
-      .join(','),
+      .map((v) => formatCsvField(spreadsheetSafe(v), sep))
+      .join(sep),
   );
-  return `${[header, ...rows].join('\n')}\n`;
+  const text = [CSV_COLUMNS.join(sep), ...rows].join(excel ? '\r\n' : '\n');
+  return excel ? `\ufeff${text}\r\n` : `${text}\n`;
 }
 
-async function runCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promise<number> {
-  const [command, sub, ...rest] = argv;
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    io.out(USAGE);
-    return command === undefined ? 2 : 0;
-  }
-  const settings = loadSettings(env);
-  if (command === 'serve') return serve(settings, io);
+function describeEntry(e: DirectoryEntry): string {
+  const name = e.type === 'person' ? `${e.firstName} ${e.lastName}`.trim() : e.serviceName;
+  return `${e.id} ${name} (${e.extension}${e.enabled ? '' : ', disabled'})`;
+}
 
+const OUTCOMES: CallOutcome[] = ['transferred', 'operator', 'abandoned', 'failed', 'rejected'];
+
+function csvLine(values: (string | number)[]): string {
+  return values.map((v) => formatCsvField(spreadsheetSafe(String(v)))).join(',');
+}
+
+/** `--since`: an ISO date or time, or a duration back from now: 30m, 24h, 7d. */
+function parseSince(text: string, now = Date.now()): string {
+  const ago = /^(\d+)([mhd])$/.exec(text);
+  if (ago !== null) return new Date(now - Number(ago[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[ago[2] as 'm' | 'h' | 'd']).toISOString();
+  const t = Date.parse(text);
+  if (Number.isNaN(t)) throw usageError(`--since "${text}" is not a date (2026-11-23, 2026-11-23T08:00) or a duration (30m, 24h, 7d)`);
+  return new Date(t).toISOString();
+}
+
+/**
+ * The `attendant` program. Each action sets `result.code`; errors thrown by an action
+ * become the exit status in `run`. `--help` on any command prints and returns before any
+ * action runs, so it never starts a server or changes data.
+ */
+function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Command {
+  const settings = (): Settings => loadSettings(env);
+  const origin = { via: 'cli', actor: env.USER ?? 'cli' };
   const withStore = async <T>(fn: (store: DirectoryStore) => T | Promise<T>): Promise<T> => {
+    const dataDir = settings().dataDir;
     let store: DirectoryStore;
     try {
-      store = DirectoryStore.open(settings.dataDir);
+      store = DirectoryStore.open(dataDir);
     } catch (err) {
-      throw unavailable(`the directory database in ${settings.dataDir} cannot be opened: ${(err as Error).message}`);
+      throw unavailable(`the directory database in ${dataDir} cannot be opened: ${(err as Error).message}`);
     }
     try {
       return await fn(store);
@@ -164,266 +193,405 @@ async function runCommand(argv: string[], io: Io, env: NodeJS.ProcessEnv): Promi
       store.close();
     }
   };
-  const origin = { via: 'cli', actor: env.USER ?? 'cli' };
+  /** Commands that read data refuse a data folder that does not exist rather than make an empty one. */
+  const existingData = (): void => {
+    const dataDir = settings().dataDir;
+    if (!existsSync(dataDir)) throw invalidInput(`no data in ${dataDir}: set ATTENDANT_DATA_DIR to the folder attendant serve uses, or create a store first`);
+  };
+  const done = (code = EXIT_OK): void => {
+    result.code = code;
+  };
 
-  if (command === 'store') {
-    const { values, positionals } = parse(rest, STORE_OPTIONS);
-    return withStore((store) => {
-      if (sub === 'list') {
-        for (const s of store.listStores()) {
-          io.out([s.id, `v${s.version}`, s.locale, `operator ${s.operator}`, s.numbers.join(' '), s.name].join('\t'));
+  const root = new Command('attendant')
+    .description('offline speech auto-attendant: answers a PBX\'s calls, hears a name, transfers the call')
+    .version(version(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help for a command')
+    .addHelpText('after', `\n${SETTINGS_HELP.serve}\n\n${EXIT_HELP}`)
+    .exitOverride()
+    .showHelpAfterError('(attendant <command> --help shows its options)')
+    .configureOutput({ writeOut: (t) => io.out(t.trimEnd()), writeErr: (t) => io.err(t.trimEnd()) })
+    .enablePositionalOptions();
+
+  root
+    .command('serve')
+    .description('answer calls: SIP, RTP, recognition, gRPC and HTTP, until SIGTERM')
+    .addHelpText('after', `\n${SETTINGS_HELP.serve}`)
+    .action(async () => done(await serve(settings(), io)));
+
+  // store
+  const store = root.command('store').description('create, change, list, show and delete stores').addHelpText('after', `\n${SETTINGS_HELP.data}`);
+  withStoreOptions(store.command('create <store>').description('create a store (its id is what the PBX calls)')).action((id: string, values: Record<string, unknown>) =>
+    withStore((db) => {
+      db.createStore(id, storeSettings(values));
+      io.out(`store ${id} created`);
+      done();
+    }),
+  );
+  withStoreOptions(store.command('update <store>').description("change a store's settings")).action((id: string, values: Record<string, unknown>) =>
+    withStore((db) => {
+      db.updateStore(id, storeSettings(values));
+      io.out(`store ${id} updated`);
+      done();
+    }),
+  );
+  store
+    .command('list')
+    .description('every store: id, version, locale, operator, numbers, name')
+    .action(() => {
+      existingData();
+      return withStore((db) => {
+        for (const s of db.listStores()) io.out([s.id, `v${s.version}`, s.locale, `operator ${s.operator}`, s.numbers.join(' '), s.name].join('\t'));
+        done();
+      });
+    });
+  store
+    .command('show <store>')
+    .description("a store's settings and directory version")
+    .option('--json', 'as JSON')
+    .action((id: string, values: { json?: boolean }) => {
+      existingData();
+      return withStore((db) => {
+        const s = openStore(id, db);
+        const snapshot = db.snapshot(s.id);
+        if (values.json === true) io.out(JSON.stringify({ ...s, entries: snapshot.entries.length }, null, 2));
+        else {
+          io.out(`store ${s.id}${s.name === '' ? '' : ` (${s.name})`}`);
+          io.out(`  version      ${s.version} (${snapshot.entries.length} entries, ${snapshot.entries.filter((e) => e.enabled).length} enabled)`);
+          io.out(`  locale       ${s.locale}`);
+          io.out(`  numbers      ${s.numbers.join(' ') || '-'}`);
+          io.out(`  operator     ${s.operator}`);
+          io.out(`  transfer     ${s.transfer}${s.transfer === 'grpc' ? ` via ${s.hooks}` : ''}${s.pbx === '' ? '' : `, PBX ${s.pbx}`}`);
+          io.out(`  transcripts  ${s.transcripts ? 'on' : 'off'}`);
         }
-        return EXIT_OK;
-      }
-      if (sub === 'create' || sub === 'update') {
-        need(positionals, 1, '<store>');
-        const settingsGiven = storeSettings(values);
-        const s = sub === 'create' ? store.createStore(positionals[0], settingsGiven) : store.updateStore(positionals[0], settingsGiven);
-        io.out(`store ${s.id} ${sub === 'create' ? 'created' : 'updated'}`);
-        return EXIT_OK;
-      }
-      throw usageError(`unknown store command "${sub ?? ''}"\n\n${USAGE}`);
+        done();
+      });
     });
-  }
-
-  if (command === 'directory') {
-    const { values, positionals } = parse(rest, {
-      'dry-run': { type: 'boolean' },
-      format: { type: 'string' },
-      server: { type: 'string' },
-      token: { type: 'string' },
-    });
-    if (sub === 'push') {
-      need(positionals, 2, '<store> <file>');
-      if (values.server === undefined || values.token === undefined) throw usageError(`push needs --server host:port and --token T\n\n${USAGE}`);
-      const [storeId, file] = positionals;
-      const parsed = readAndCheck(file, io);
-      if (parsed === undefined) return EXIT_INVALID;
+  store
+    .command('delete <store>')
+    .description('delete a store, its directory versions and its tokens (its history stays)')
+    .option('--yes', 'do it without asking')
+    .action(async (id: string, values: { yes?: boolean }) => {
+      existingData();
+      if (values.yes !== true) {
+        if (!process.stdin.isTTY) throw usageError(`store delete ${id} needs --yes when not run from a terminal`);
+        const rl = createInterface({ input: process.stdin, output: process.stderr });
+        const answer = await new Promise<string>((resolve) => rl.question(`delete store ${id}, its versions and its tokens? [y/N] `, resolve));
+        rl.close();
+        if (!/^y(es)?$/i.test(answer.trim())) {
+          io.err('nothing deleted');
+          return done(EXIT_INVALID);
+        }
+      }
+      await withStore((db) => db.deleteStore(id, origin));
+      const tokens = TokenStore.open(settings().dataDir);
       try {
-        const r = await pushDirectory(values.server, values.token, storeId, parsed.entries);
+        for (const t of tokens.list()) if (t.store === id && t.revokedAt === null) tokens.revoke(t.id);
+      } finally {
+        tokens.close();
+      }
+      io.out(`store ${id} deleted`);
+      done();
+    });
+
+  // directory
+  const directory = root.command('directory').description("a store's directory: import, export, versions, diff, rollback, history, push").addHelpText('after', `\n${SETTINGS_HELP.data}`);
+  directory
+    .command('import <store> <file>')
+    .description('make a CSV or JSON file the store\'s directory, as a new version')
+    .option('--dry-run', 'check the file, change nothing')
+    .option('--create', 'create the store if it does not exist')
+    .action((storeId: string, file: string, values: { dryRun?: boolean; create?: boolean }) =>
+      withStore((db) => {
+        if (db.findStore(storeId) === undefined && values.create !== true && values.dryRun !== true) {
+          const known = db.listStores().map((s) => s.id);
+          throw invalidInput(`no store "${storeId}"${known.length > 0 ? ` (stores: ${known.join(', ')})` : ''}; add --create to create it`);
+        }
+        const parsed = readAndCheck(file, io);
+        if (parsed === undefined) return done(EXIT_INVALID);
+        const notes: string[] = [];
+        if (parsed.encoding !== 'utf-8') notes.push(`read as ${parsed.encoding}`);
+        if (parsed.ignored.length > 0) notes.push(`ignored column${parsed.ignored.length > 1 ? 's' : ''} ${parsed.ignored.join(', ')}`);
+        const suffix = notes.length > 0 ? ` (${notes.join('; ')})` : '';
+        if (values.dryRun === true) {
+          io.out(`${file}: ${parsed.entries.length} entries are valid; nothing imported (--dry-run)${suffix}`);
+          return done();
+        }
+        if (db.findStore(storeId) === undefined) db.createStore(storeId);
+        const info = db.replaceDirectory(storeId, parsed.entries, origin);
+        io.out(`store ${storeId}: version ${info.version}, ${info.entries} entries (${info.added} added, ${info.changed} changed, ${info.removed} removed)${suffix}`);
+        done();
+      }),
+    );
+  directory
+    .command('export <store>')
+    .description("print the store's current directory")
+    .option('--format <format>', 'csv or json', 'csv')
+    .option('--excel', 'CSV for French Excel: UTF-8 with BOM, ";" between fields')
+    .option('--version <n>', 'an older version instead of the current one')
+    .action((storeId: string, values: { format: string; excel?: boolean; version?: string }) => {
+      if (values.format !== 'csv' && values.format !== 'json') throw usageError('--format is csv or json');
+      return withStore((db) => {
+        const wanted = values.version === undefined ? undefined : versionNumber(values.version);
+        const snapshot = db.snapshot(openStore(storeId, db).id, wanted);
+        if (values.format === 'json') io.out(JSON.stringify({ entries: snapshot.entries }, null, 2));
+        else io.out(entriesToCsv(snapshot.entries, values.excel === true).replace(/\r?\n$/, ''));
+        done();
+      });
+    });
+  directory
+    .command('versions <store>')
+    .description('the kept versions (20), newest first; * marks the current one')
+    .action((storeId: string) =>
+      withStore((db) => {
+        for (const v of db.listVersions(storeId)) {
+          io.out(`${v.current ? '*' : ' '} v${v.version}\t${v.createdAt}\t${v.entries} entries\t+${v.added} ~${v.changed} -${v.removed}\t${v.via} ${v.actor}`);
+        }
+        done();
+      }),
+    );
+  directory
+    .command('diff <store> <v1> <v2>')
+    .description('entries added, changed and removed from version v1 to v2')
+    .action((storeId: string, v1: string, v2: string) =>
+      withStore((db) => {
+        const changes = entryChanges(db.snapshot(storeId, versionNumber(v1)).entries, db.snapshot(storeId, versionNumber(v2)).entries);
+        for (const e of changes.added) io.out(`+ ${describeEntry(e)}`);
+        for (const c of changes.changed) io.out(`~ ${describeEntry(c.before)} -> ${describeEntry(c.after)}`);
+        for (const e of changes.removed) io.out(`- ${describeEntry(e)}`);
+        io.out(`${changes.added.length} added, ${changes.changed.length} changed, ${changes.removed.length} removed`);
+        done();
+      }),
+    );
+  directory
+    .command('rollback <store> <version>')
+    .description('make an older version current again (as a new version)')
+    .action((storeId: string, v: string) =>
+      withStore((db) => {
+        const version = versionNumber(v);
+        const info = db.rollback(storeId, version, origin);
+        io.out(`store ${storeId}: version ${info.version} has the content of version ${version} (${info.entries} entries)`);
+        done();
+      }),
+    );
+  directory
+    .command('history <store>')
+    .description('who changed the directory, when and how')
+    .action((storeId: string) =>
+      withStore((db) => {
+        for (const h of db.history(storeId)) io.out(`${h.at}\tv${h.version}\t${h.action}\t+${h.added} ~${h.changed} -${h.removed}\t${h.via}\t${h.actor}`);
+        done();
+      }),
+    );
+  directory
+    .command('push <store> <file>')
+    .description('send a directory file to a running attendant over gRPC')
+    .requiredOption('--server <host:port>', "attendant's gRPC address")
+    .option('--token <token>', 'a store or admin token (default: ATTENDANT_TOKEN)')
+    .addHelpText('after', `\n${SETTINGS_HELP.push}`)
+    .action(async (storeId: string, file: string, values: { server: string; token?: string }) => {
+      const token = values.token ?? env.ATTENDANT_TOKEN;
+      if (token === undefined || token === '') throw usageError('push needs a token: --token T or ATTENDANT_TOKEN');
+      const parsed = readAndCheck(file, io);
+      if (parsed === undefined) return done(EXIT_INVALID);
+      try {
+        const r = await pushDirectory(values.server, token, storeId, parsed.entries);
         io.out(`store ${storeId}: version ${r.version}, ${r.entries} entries (${r.added} added, ${r.changed} changed, ${r.removed} removed)`);
-        return EXIT_OK;
+        done();
       } catch (err) {
         if (err instanceof PushError && err.code === grpcStatus.UNAVAILABLE) throw unavailable(`${values.server}: ${err.message}`);
         throw invalidInput(`${values.server}: ${(err as Error).message}`);
       }
-    }
-    return withStore((store) => {
-      switch (sub) {
-        case 'import': {
-          need(positionals, 2, '<store> <file>');
-          const [storeId, file] = positionals;
-          const parsed = readAndCheck(file, io);
-          if (parsed === undefined) return EXIT_INVALID;
-          const notes: string[] = [];
-          if (parsed.encoding !== 'utf-8') notes.push(`read as ${parsed.encoding}`);
-          if (parsed.ignored.length > 0) notes.push(`ignored column${parsed.ignored.length > 1 ? 's' : ''} ${parsed.ignored.join(', ')}`);
-          const suffix = notes.length > 0 ? ` (${notes.join('; ')})` : '';
-          if (values['dry-run'] === true) {
-            io.out(`${file}: ${parsed.entries.length} entries are valid; nothing imported (--dry-run)${suffix}`);
-            return EXIT_OK;
-          }
-          if (store.findStore(storeId) === undefined) store.createStore(storeId);
-          const info = store.replaceDirectory(storeId, parsed.entries, origin);
-          io.out(
-            `store ${storeId}: version ${info.version}, ${info.entries} entries (${info.added} added, ${info.changed} changed, ${info.removed} removed)${suffix}`,
-          );
-          return EXIT_OK;
+    });
+
+  // token
+  const token = root.command('token').description('gRPC tokens: create, list, revoke').addHelpText('after', `\n${SETTINGS_HELP.data}`);
+  token
+    .command('create [store]')
+    .description("a token for one store, or --admin for every store (printed once)")
+    .option('--admin', 'a token for every store')
+    .action((storeId: string | undefined, values: { admin?: boolean }) => {
+      if ((values.admin === true) === (storeId !== undefined)) throw usageError('token create needs <store> or --admin');
+      return withStore((db) => {
+        if (storeId !== undefined) db.getStore(storeId);
+        const tokens = TokenStore.open(settings().dataDir);
+        try {
+          const created = tokens.create(storeId ?? null);
+          io.out(created.token);
+          io.err(`token ${created.id} for ${storeId === undefined ? 'every store (admin)' : `store ${storeId}`}; it is shown only now`);
+          done();
+        } finally {
+          tokens.close();
         }
-        case 'export': {
-          need(positionals, 1, '<store>');
-          const snapshot = store.snapshot(openStore(positionals[0], store).id);
-          const format = values.format ?? 'csv';
-          if (format === 'json') io.out(JSON.stringify({ entries: snapshot.entries }, null, 2));
-          else if (format === 'csv') io.out(entriesToCsv(snapshot.entries).trimEnd());
-          else throw usageError('--format is csv or json');
-          return EXIT_OK;
+      });
+    });
+  token
+    .command('list')
+    .description('tokens: id, store, created, state')
+    .action(() =>
+      withStore(() => {
+        const tokens = TokenStore.open(settings().dataDir);
+        try {
+          for (const t of tokens.list()) io.out([t.id, t.store ?? '(admin)', t.createdAt, t.revokedAt === null ? 'active' : `revoked ${t.revokedAt}`].join('\t'));
+          done();
+        } finally {
+          tokens.close();
         }
-        case 'versions': {
-          need(positionals, 1, '<store>');
-          for (const v of store.listVersions(positionals[0])) {
+      }),
+    );
+  token
+    .command('revoke <id>')
+    .description('revoke a token at once')
+    .action((id: string) =>
+      withStore(() => {
+        const tokens = TokenStore.open(settings().dataDir);
+        try {
+          if (!tokens.revoke(id)) throw invalidInput(`no active token "${id}"`);
+          io.out(`token ${id} revoked`);
+          done();
+        } finally {
+          tokens.close();
+        }
+      }),
+    );
+
+  // models
+  const models = root.command('models').description('acoustic models: list, install').addHelpText('after', `\n${SETTINGS_HELP.models}`);
+  models
+    .command('list')
+    .description('installed models and the stores heard with each')
+    .action(async () => {
+      const dataDir = settings().dataDir;
+      const stores = existsSync(dataDir) ? await withStore((db) => db.listStores().map((st) => ({ store: st.id, locale: st.locale }))) : [];
+      for (const line of listModels(modelsDir(env), stores)) io.out(line);
+      done();
+    });
+  models
+    .command('install <source>')
+    .description('unpack a PocketSphinx or Vosk model (folder, .tar.gz, .zip or URL) into the models folder, checked')
+    .option('--sha256 <hash>', 'refuse the archive unless its SHA-256 is this')
+    .option('--name <name>', "the model's folder name")
+    .option('--locale <locale>', 'fr-FR or en-US, when the name does not say')
+    .option('--dictionary <file.dict>', 'a pronunciation dictionary to install with it')
+    .action(async (source: string, values: { sha256?: string; name?: string; locale?: string; dictionary?: string }) => {
+      if (values.locale !== undefined && values.locale !== 'fr-FR' && values.locale !== 'en-US') throw usageError('--locale is fr-FR or en-US');
+      const model = await installModel(modelsDir(env), source, { ...values, locale: values.locale as Locale | undefined });
+      io.out(`installed ${model.id}: ${model.engine}, ${model.locale}, ${model.sampleRate / 1000} kHz, in ${model.dir}; restart attendant serve to use it`);
+      done();
+    });
+
+  // recognize
+  root
+    .command('recognize <file...>')
+    .description('what attendant would hear and decide for recorded WAV files')
+    .requiredOption('--store <store>', 'the store whose directory is matched')
+    .addHelpText('after', `\n${SETTINGS_HELP.serve}`)
+    .action(async (files: string[], values: { store: string }) => {
+      const s = settings();
+      const { snapshot, locale } = await withStore((db) => {
+        const found = openStore(values.store, db);
+        return { snapshot: db.snapshot(found.id), locale: found.locale };
+      });
+      if (snapshot.entries.length === 0) throw invalidInput(`store "${values.store}" has no directory yet; import one: attendant directory import ${values.store} <file>`);
+      const failures = await recognizeFiles(s, snapshot, locale, files, io.out);
+      done(failures > 0 ? EXIT_INVALID : EXIT_OK);
+    });
+
+  // call
+  const turns: Turn[] = [];
+  root
+    .command('call <store>')
+    .description('place a test call to a running attendant: say names, type digits, see where it goes')
+    .option('--say <text>', 'speak this (synthesised); repeat for each turn', (v: string) => (turns.push({ say: v }), v))
+    .option('--wav <file>', 'play this recording; repeat for each turn', (v: string) => (turns.push({ wav: v }), v))
+    .option('--dtmf <digits>', 'press these keys (RFC 4733); repeat for each turn', (v: string) => {
+      if (!/^[0-9*#A-D]+$/.test(v)) throw usageError(`--dtmf "${v}" is not keypad digits (0-9 * #)`);
+      turns.push({ dtmf: v });
+      return v;
+    })
+    .option('--server <host:port>', "attendant's SIP address (default 127.0.0.1:ATTENDANT_SIP_PORT)")
+    .option('--tcp', 'SIP over TCP')
+    .option('--voice <lang>', 'en or fr (default en)')
+    .option('--timeout <seconds>', 'give up after', '60')
+    .option('--json', 'print the result as JSON')
+    .option('--expect <ext>', 'exit 0 only when the call is transferred to this extension')
+    .addHelpText('after', `\n${SETTINGS_HELP.call}`)
+    .action(async (storeId: string, values: { server?: string; tcp?: boolean; voice?: string; timeout: string; json?: boolean; expect?: string }) => {
+      if (turns.length === 0) throw usageError('call needs --say "text", --wav file or --dtmf digits');
+      const s = settings();
+      const server = values.server ?? `127.0.0.1:${s.sipPort === 0 ? 5060 : s.sipPort}`;
+      const hp = /^([^\s:]+|\[[^\]]+\]):(\d{1,5})$/.exec(server);
+      if (hp === null) throw usageError('--server is HOST:PORT');
+      if (values.voice !== undefined && values.voice !== 'fr' && values.voice !== 'en') throw usageError('--voice is fr or en');
+      const timeout = Number(values.timeout);
+      if (!(timeout > 0)) throw usageError('--timeout is a number of seconds');
+      const callResult = await placeCall({
+        store: storeId,
+        server: { host: hp[1], port: Number(hp[2]), transport: values.tcp === true ? 'TCP' : 'UDP' },
+        turns,
+        // The caller's voice: English by default, which the en-US PocketSphinx model hears best.
+        locale: values.voice === 'fr' ? 'fr-FR' : 'en-US',
+        dataDir: s.dataDir,
+        timeoutMs: timeout * 1000,
+      });
+      io.out(values.json === true ? JSON.stringify(callResult) : describeCall(callResult));
+      if (callResult.outcome === 'transferred') done(values.expect === undefined || values.expect === callResult.extension ? EXIT_OK : EXIT_INVALID);
+      else done(callResult.outcome === 'refused' && callResult.status === 404 ? EXIT_INVALID : EXIT_UNAVAILABLE);
+    });
+
+  // calls
+  root
+    .command('calls [store]')
+    .description("recent calls: when, outcome, where they went, how")
+    .option('--limit <n>', 'how many, newest first (default 20; 100000 with --csv)')
+    .option('--since <when>', 'from this date or time, or this long ago: 30m, 24h, 7d')
+    .option('--outcome <outcome>', `only ${OUTCOMES.join(', ')}`)
+    .option('--all-stores', 'every store')
+    .option('--json', 'one JSON object a line')
+    .option('--csv', 'a CDR file: CSV with a header line')
+    .addHelpText('after', `\n${SETTINGS_HELP.data}`)
+    .action(async (storeId: string | undefined, values: { limit?: string; since?: string; outcome?: string; allStores?: boolean; json?: boolean; csv?: boolean }) => {
+      if ((storeId === undefined) === (values.allStores !== true)) throw usageError('calls needs <store> or --all-stores');
+      const limit = values.limit === undefined ? (values.csv === true ? 100_000 : 20) : Number(values.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw usageError('--limit is a whole number from 1 to 100000');
+      if (values.outcome !== undefined && !OUTCOMES.includes(values.outcome as CallOutcome)) throw usageError(`--outcome is one of ${OUTCOMES.join(', ')}`);
+      const since = values.since === undefined ? undefined : parseSince(values.since);
+      existingData();
+      if (storeId !== undefined) await withStore((db) => db.getStore(storeId));
+      const records = CallRecords.open(settings().dataDir);
+      try {
+        const calls = records.list(storeId, limit, { since, outcome: values.outcome as CallOutcome | undefined });
+        if (values.csv === true) {
+          io.out(csvLine(['call_id', 'store', 'started_at', 'ended_at', 'outcome', 'extension', 'entry_id', 'duration_ms', 'decision_ms', 'path', 'transfer', 'reason', 'sip_call_id']));
+          for (const c of calls) io.out(csvLine([c.callId, c.store, c.startedAt, c.endedAt, c.outcome, c.extension, c.entryId, c.durationMs, c.decisionMs, c.path.join(' > '), c.transfer, c.reason, c.sipCallId]));
+        } else if (values.json === true) for (const c of calls) io.out(JSON.stringify(c));
+        else if (calls.length === 0) io.out(`no calls recorded${storeId === undefined ? '' : ` for store "${storeId}"`} yet`);
+        else {
+          io.out(`started                   ${storeId === undefined ? 'store        ' : ''}outcome      extension  duration  decision  path`);
+          for (const c of calls) {
             io.out(
-              `${v.current ? '*' : ' '} v${v.version}\t${v.createdAt}\t${v.entries} entries\t+${v.added} ~${v.changed} -${v.removed}\t${v.via} ${v.actor}`,
+              `${c.startedAt.padEnd(25)} ${storeId === undefined ? `${c.store.padEnd(12)} ` : ''}${c.outcome.padEnd(12)} ${(c.extension || '-').padEnd(10)} ${`${(c.durationMs / 1000).toFixed(1)} s`.padEnd(9)} ${(c.decisionMs < 0 ? '-' : `${c.decisionMs} ms`).padEnd(9)} ${c.path.join(' > ')}`,
             );
           }
-          return EXIT_OK;
         }
-        case 'rollback': {
-          need(positionals, 2, '<store> <version>');
-          const version = Number(positionals[1].replace(/^v/, ''));
-          if (!Number.isInteger(version) || version < 1) throw usageError(`"${positionals[1]}" is not a version number`);
-          const info = store.rollback(positionals[0], version, origin);
-          io.out(`store ${positionals[0]}: version ${info.version} has the content of version ${version} (${info.entries} entries)`);
-          return EXIT_OK;
-        }
-        case 'history': {
-          need(positionals, 1, '<store>');
-          for (const h of store.history(positionals[0])) {
-            io.out(`${h.at}\tv${h.version}\t${h.action}\t+${h.added} ~${h.changed} -${h.removed}\t${h.via}\t${h.actor}`);
-          }
-          return EXIT_OK;
-        }
-        default:
-          throw usageError(`unknown directory command "${sub ?? ''}"\n\n${USAGE}`);
+      } finally {
+        records.close();
       }
+      done();
     });
-  }
 
-  if (command === 'token') {
-    const { values, positionals } = parse(rest, { admin: { type: 'boolean' } });
-    if (sub === 'create') {
-      if (values.admin !== true && positionals.length !== 1) throw usageError(`token create needs <store> or --admin\n\n${USAGE}`);
-      const storeId = values.admin === true ? null : positionals[0];
-      return withStore((store) => {
-        if (storeId !== null) store.getStore(storeId);
-        const tokens = TokenStore.open(settings.dataDir);
-        try {
-          const { id, token } = tokens.create(storeId);
-          io.out(token);
-          io.err(`token ${id} for ${storeId === null ? 'every store (admin)' : `store ${storeId}`}; it is shown only now`);
-          return EXIT_OK;
-        } finally {
-          tokens.close();
-        }
-      });
-    }
-    if (sub === 'list' || sub === 'revoke') {
-      return withStore(() => {
-        const tokens = TokenStore.open(settings.dataDir);
-        try {
-          if (sub === 'list') {
-            for (const t of tokens.list()) io.out([t.id, t.store ?? '(admin)', t.createdAt, t.revokedAt === null ? 'active' : `revoked ${t.revokedAt}`].join('\t'));
-            return EXIT_OK;
-          }
-          need(positionals, 1, '<id>');
-          if (!tokens.revoke(positionals[0])) throw invalidInput(`no active token "${positionals[0]}"`);
-          io.out(`token ${positionals[0]} revoked`);
-          return EXIT_OK;
-        } finally {
-          tokens.close();
-        }
-      });
-    }
-    throw usageError(`unknown token command "${sub ?? ''}"\n\n${USAGE}`);
-  }
+  return root;
+}
 
-  if (command === 'models') {
-    const root = modelsDir(env);
-    if (sub === 'list') {
-      parse(rest, {});
-      const stores = existsSync(settings.dataDir) ? await withStore((store) => store.listStores().map((st) => ({ store: st.id, locale: st.locale }))) : [];
-      for (const line of listModels(root, stores)) io.out(line);
-      return EXIT_OK;
-    }
-    if (sub === 'install') {
-      const { values, positionals } = parse(rest, { sha256: { type: 'string' }, name: { type: 'string' }, locale: { type: 'string' }, dictionary: { type: 'string' } });
-      need(positionals, 1, '<dir|archive|url>');
-      if (values.locale !== undefined && values.locale !== 'fr-FR' && values.locale !== 'en-US') throw usageError('--locale is fr-FR or en-US');
-      const model = await installModel(root, positionals[0], { sha256: values.sha256, name: values.name, locale: values.locale as Locale | undefined, dictionary: values.dictionary });
-      io.out(`installed ${model.id}: ${model.engine}, ${model.locale}, ${model.sampleRate / 1000} kHz, in ${model.dir}; restart attendant serve to use it`);
-      return EXIT_OK;
-    }
-    throw usageError(`unknown models command "${sub ?? ''}"\n\n${USAGE}`);
-  }
-
-  if (command === 'recognize') {
-    const { values, positionals } = parse(sub === undefined ? [] : [sub, ...rest], { store: { type: 'string' } });
-    if (values.store === undefined) throw usageError(`recognize needs --store <store>\n\n${USAGE}`);
-    need(positionals, 1, '<file.wav>');
-    const storeId = values.store;
-    const { snapshot, locale } = await withStore((store) => {
-      const found = openStore(storeId, store);
-      return { snapshot: store.snapshot(found.id), locale: found.locale };
-    });
-    if (snapshot.entries.length === 0) {
-      throw invalidInput(`store "${storeId}" has no directory yet; import one: attendant directory import ${storeId} <file>`);
-    }
-    const failures = await recognizeFiles(settings, snapshot, locale, positionals, io.out);
-    return failures > 0 ? EXIT_INVALID : EXIT_OK;
-  }
-
-  if (command === 'call') {
-    need(sub === undefined ? [] : [sub], 1, '<store>');
-    const turns: Turn[] = [];
-    let server = `127.0.0.1:${settings.sipPort === 0 ? 5060 : settings.sipPort}`;
-    let locale: 'fr-FR' | 'en-US' | undefined;
-    let tcp = false;
-    let timeout = 60;
-    for (let i = 0; i < rest.length; i += 1) {
-      const option = rest[i];
-      const value = (): string => {
-        const v = rest[i + 1];
-        if (v === undefined) throw usageError(`${option} needs a value\n\n${USAGE}`);
-        i += 1;
-        return v;
-      };
-      if (option === '--say') turns.push({ say: value() });
-      else if (option === '--wav') turns.push({ wav: value() });
-      else if (option === '--dtmf') {
-        const digits = value();
-        if (!/^[0-9*#A-D]+$/.test(digits)) throw usageError(`--dtmf "${digits}" is not keypad digits (0-9 * #)`);
-        turns.push({ dtmf: digits });
-      } else if (option === '--server') server = value();
-      else if (option === '--voice') {
-        const v = value();
-        if (v !== 'fr' && v !== 'en') throw usageError('--voice is fr or en');
-        locale = v === 'fr' ? 'fr-FR' : 'en-US';
-      } else if (option === '--tcp') tcp = true;
-      else if (option === '--timeout') timeout = Number(value());
-      else throw usageError(`unknown option ${option}\n\n${USAGE}`);
-    }
-    if (turns.length === 0) throw usageError(`call needs --say "text", --wav file or --dtmf digits\n\n${USAGE}`);
-    const hp = /^([^\s:]+|\[[^\]]+\]):(\d{1,5})$/.exec(server);
-    if (hp === null) throw usageError('--server is HOST:PORT');
-    if (!(timeout > 0)) throw usageError('--timeout is a number of seconds');
-    // The caller's voice: English by default, which the en-US PocketSphinx model hears best.
-    const known = locale ?? 'en-US';
-    const result = await placeCall({
-      store: sub as string,
-      server: { host: hp[1], port: Number(hp[2]), transport: tcp ? 'TCP' : 'UDP' },
-      turns,
-      locale: known,
-      dataDir: settings.dataDir,
-      timeoutMs: timeout * 1000,
-    });
-    io.out(describeCall(result));
-    if (result.outcome === 'transferred') return EXIT_OK;
-    return result.outcome === 'refused' && result.status === 404 ? EXIT_INVALID : EXIT_UNAVAILABLE;
-  }
-
-  if (command === 'calls') {
-    const { values, positionals } = parse(sub === undefined ? [] : [sub, ...rest], { limit: { type: 'string' }, json: { type: 'boolean' } });
-    need(positionals, 1, '<store>');
-    const limit = values.limit === undefined ? 20 : Number(values.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw usageError('--limit is a whole number from 1 to 1000');
-    const storeId = positionals[0];
-    await withStore((store) => store.getStore(storeId));
-    const records = CallRecords.open(settings.dataDir);
-    try {
-      const calls = records.list(storeId, limit);
-      if (values.json === true) for (const c of calls) io.out(JSON.stringify(c));
-      else if (calls.length === 0) io.out(`no calls recorded for store "${storeId}" yet`);
-      else {
-        io.out('started                   outcome      extension  duration  decision  path');
-        for (const c of calls) {
-          io.out(
-            `${c.startedAt.padEnd(25)} ${c.outcome.padEnd(12)} ${(c.extension || '-').padEnd(10)} ${`${(c.durationMs / 1000).toFixed(1)} s`.padEnd(9)} ${(c.decisionMs < 0 ? '-' : `${c.decisionMs} ms`).padEnd(9)} ${c.path.join(' > ')}`,
-          );
-        }
-      }
-    } finally {
-      records.close();
-    }
-    return EXIT_OK;
-  }
-
-  throw usageError(`unknown command "${command}"\n\n${USAGE}`);
+function versionNumber(text: string): number {
+  const version = Number(text.replace(/^v/, ''));
+  if (!Number.isInteger(version) || version < 1) throw usageError(`"${text}" is not a version number`);
+  return version;
 }
 
 /** Maps any error to its message and exit status. */
 export function exitCodeFor(err: unknown): { message: string; code: number } {
   if (err instanceof CliError) return { message: err.message, code: err.exitCode };
-  if (err instanceof SettingsError) return { message: err.message, code: 2 };
+  if (err instanceof SettingsError) return { message: err.message, code: EXIT_USAGE };
   if (err instanceof DirectoryFileError) return { message: err.message, code: EXIT_INVALID };
   if (err instanceof StoreNotFoundError || err instanceof VersionConflictError) return { message: err.message, code: EXIT_INVALID };
   const message = (err as Error).message ?? String(err);
@@ -433,9 +601,16 @@ export function exitCodeFor(err: unknown): { message: string; code: number } {
 
 /** Runs one `attendant` command; errors are printed on `io.err` and become the exit status. */
 export async function run(argv: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const result = { code: EXIT_OK };
   try {
-    return await runCommand(argv, io, env);
+    await program(io, env, result).parseAsync(argv, { from: 'user' });
+    return result.code;
   } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here with 0; a usage mistake (already printed by commander) with 2.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT_OK;
+      return EXIT_USAGE;
+    }
     const { message, code } = exitCodeFor(err);
     io.err(`attendant: ${message}`);
     return code;
@@ -443,6 +618,10 @@ export async function run(argv: string[], io: Io, env: NodeJS.ProcessEnv = proce
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `attendant ... | head` closes the pipe early: that is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  });
   const io: Io = { out: (t) => process.stdout.write(`${t}\n`), err: (t) => process.stderr.write(`${t}\n`) };
   process.exitCode = await run(argv, io);
 }

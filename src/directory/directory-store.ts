@@ -242,6 +242,19 @@ export class DirectoryStore {
     )();
   }
 
+  /**
+   * Deletes a store and its versions. Its history stays (with a "delete" line), so that a
+   * store created again under the same id goes on with new version numbers.
+   */
+  deleteStore(storeId: string, origin: ChangeOrigin): void {
+    this.db.transaction(() => {
+      const store = this.getStore(storeId);
+      this.db.prepare('DELETE FROM versions WHERE store_id = ?').run(storeId);
+      this.db.prepare('DELETE FROM stores WHERE id = ?').run(storeId);
+      this.record(storeId, new Date().toISOString(), origin, 'delete', store.version, { added: 0, changed: 0, removed: 0 });
+    })();
+  }
+
   /** Makes an older version current again, as a new version with that content. */
   rollback(storeId: string, toVersion: number, origin: ChangeOrigin): VersionInfo {
     return this.db.transaction(() => {
@@ -342,14 +355,23 @@ export function diffEntries(
   before: DirectoryEntry[],
   after: DirectoryEntry[],
 ): { added: number; changed: number; removed: number } {
-  const old = new Map(before.map((e) => [e.id, JSON.stringify(e)]));
-  let added = 0;
-  let changed = 0;
+  const d = entryChanges(before, after);
+  return { added: d.added.length, changed: d.changed.length, removed: d.removed.length };
+}
+
+/** What changed between two versions, entry by entry (matched by id). */
+export function entryChanges(
+  before: DirectoryEntry[],
+  after: DirectoryEntry[],
+): { added: DirectoryEntry[]; changed: { before: DirectoryEntry; after: DirectoryEntry }[]; removed: DirectoryEntry[] } {
+  const old = new Map(before.map((e) => [e.id, e]));
+  const added: DirectoryEntry[] = [];
+  const changed: { before: DirectoryEntry; after: DirectoryEntry }[] = [];
   for (const entry of after) {
     const previous = old.get(entry.id);
-    if (previous === undefined) added += 1;
-    else if (previous !== JSON.stringify(entry)) changed += 1;
+    if (previous === undefined) added.push(entry);
+    else if (JSON.stringify(previous) !== JSON.stringify(entry)) changed.push({ before: previous, after: entry });
     old.delete(entry.id);
   }
-  return { added, changed, removed: old.size };
+  return { added, changed, removed: [...old.values()] };
 }

@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   const maxCalls = Number(values['max-calls']);
   const dir = mkdtempSync(join(tmpdir(), 'attendant-bench-calls-'));
   const quiet = { out: () => undefined, err: () => undefined };
-  await run(['directory', 'import', 'demo', join(root, 'directory-fixtures', 'demo-store.csv')], quiet, { ATTENDANT_DATA_DIR: dir });
+  await run(['directory', 'import', 'demo', join(root, 'directory-fixtures', 'demo-store.csv'), '--create'], quiet, { ATTENDANT_DATA_DIR: dir });
   // --stores N: calls go round N stores, each with the demo directory and one service of its
   // own, so that every store has its own grammar, as in a deployment hosting many stores.
   const storeCount = Number(values.stores);
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     for (const [i, id] of storeIds.entries()) {
       const file = join(dir, `${id}.csv`);
       writeFileSync(file, `${demoCsv}\nbench${i},service,,,Caisse ${i + 1},,${3000 + i},,true\n`);
-      await run(['directory', 'import', id, file], quiet, { ATTENDANT_DATA_DIR: dir });
+      await run(['directory', 'import', id, file, '--create'], quiet, { ATTENDANT_DATA_DIR: dir });
     }
   }
   const speech = await synthesize({ text: 'Sophie Martin', synth: 'espeak', voice: 'en-us', condition: 'clean' });

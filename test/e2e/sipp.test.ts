@@ -63,8 +63,8 @@ describe('attendant serve as a PBX sees it (sipp)', () => {
     sipPort = await freePort();
     httpPort = await freePort();
     const quiet = { out: () => undefined, err: () => undefined };
-    expect(await run(['directory', 'import', 'demo', join(root, 'directory-fixtures', 'demo-store.csv')], quiet, env())).toBe(0);
-    expect(await run(['directory', 'import', 'hooked', join(root, 'directory-fixtures', 'demo-store.csv')], quiet, env())).toBe(0);
+    expect(await run(['directory', 'import', 'demo', join(root, 'directory-fixtures', 'demo-store.csv'), '--create'], quiet, env())).toBe(0);
+    expect(await run(['directory', 'import', 'hooked', join(root, 'directory-fixtures', 'demo-store.csv'), '--create'], quiet, env())).toBe(0);
     expect(await run(['store', 'update', 'hooked', '--transfer', 'grpc', '--hooks', `127.0.0.1:${hooksPort}`, '--operator', '9', '--transcripts', 'on'], quiet, env())).toBe(0);
     child = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
       env: {

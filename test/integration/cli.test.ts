@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../src/cli/main';
+import { CallRecord, CallRecords } from '../../src/attendant/call-records';
 
 const fixtures = join(__dirname, '..', '..', '..', 'directory-fixtures');
 
@@ -24,7 +25,7 @@ describe('attendant CLI (directory and stores)', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('imports a directory, creating the store, and exports it back', async () => {
-    expect(await attendant('directory', 'import', 'paris-11', join(fixtures, 'demo-store.csv'))).toBe(0);
+    expect(await attendant('directory', 'import', 'paris-11', join(fixtures, 'demo-store.csv'), '--create')).toBe(0);
     expect(out[0]).toBe('store paris-11: version 1, 72 entries (72 added, 0 changed, 0 removed)');
     expect(await attendant('directory', 'export', 'paris-11')).toBe(0);
     const exported = join(dir, 'export.csv');
@@ -34,7 +35,7 @@ describe('attendant CLI (directory and stores)', () => {
   });
 
   it('refuses a broken file with exit 1, names each problem and leaves the store as it was', async () => {
-    await attendant('directory', 'import', 's', join(fixtures, 'demo-store.csv'));
+    await attendant('directory', 'import', 's', join(fixtures, 'demo-store.csv'), '--create');
     await attendant('directory', 'export', 's', '--format', 'json');
     const before = out.join('\n');
     expect(await attendant('directory', 'import', 's', join(fixtures, 'broken-fields.csv'))).toBe(1);
@@ -55,7 +56,7 @@ describe('attendant CLI (directory and stores)', () => {
   });
 
   it('lists versions, rolls back and shows the history', async () => {
-    await attendant('directory', 'import', 's', join(fixtures, 'demo-store.csv'));
+    await attendant('directory', 'import', 's', join(fixtures, 'demo-store.csv'), '--create');
     await attendant('directory', 'import', 's', join(fixtures, 'excel-export-utf8-bom.csv'));
     expect(out[0]).toMatch(/version 2, 12 entries \(0 added, 0 changed, 60 removed\)/);
     expect(await attendant('directory', 'rollback', 's', '1')).toBe(0);
@@ -72,6 +73,102 @@ describe('attendant CLI (directory and stores)', () => {
     expect(out).toEqual(['lyon-3\tv0\ten-US\toperator 100\t0472000000\tLyon 3']);
     expect(await attendant('store', 'create', 'lyon-3')).toBe(1);
     expect(err).toEqual(['attendant: store "lyon-3" already exists']);
+  });
+
+  const COMMANDS = [
+    ['serve'], ['store'], ['store', 'create'], ['store', 'update'], ['store', 'list'], ['store', 'show'], ['store', 'delete'],
+    ['directory'], ['directory', 'import'], ['directory', 'export'], ['directory', 'versions'], ['directory', 'diff'],
+    ['directory', 'rollback'], ['directory', 'history'], ['directory', 'push'], ['token'], ['token', 'create'], ['token', 'list'],
+    ['token', 'revoke'], ['models'], ['models', 'list'], ['models', 'install'], ['recognize'], ['call'], ['calls'],
+  ];
+
+  it.each(COMMANDS.map((c) => [c.join(' '), c] as const))('prints help for "%s --help", exit 0, and neither starts nor changes anything', async (_name, command) => {
+    const data = join(dir, 'untouched');
+    env = { ATTENDANT_DATA_DIR: data, ATTENDANT_SIP_PORT: '1' };
+    expect(await attendant(...command, '--help')).toBe(0);
+    expect(out.join('\n')).toMatch(new RegExp(`^Usage: attendant ${command.join(' ')} `));
+    expect(out.join('\n')).toMatch(/-h, --help/);
+    expect(existsSync(data)).toBe(false);
+  });
+
+  it('prints its version, and refuses unknown commands and options with the usage, exit 2', async () => {
+    expect(await attendant('--version')).toBe(0);
+    expect(out[0]).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(await attendant('serve', '--port', '5070')).toBe(2);
+    expect(err.join('\n')).toMatch(/unknown option '--port'/);
+    expect(await attendant('store', 'frobnicate')).toBe(2);
+    expect(await attendant('directory', 'import', 's', 'f.csv', '--dry')).toBe(2);
+    expect(err.join('\n')).toMatch(/unknown option '--dry'.*\n.*--help/s);
+    expect(existsSync(join(dir, 'directory.db'))).toBe(false);
+  });
+
+  it('refuses to import into a store that does not exist unless --create, naming the stores', async () => {
+    await attendant('directory', 'import', 'paris-11', join(fixtures, 'demo-store.csv'), '--create');
+    expect(await attendant('directory', 'import', 'paris-12', join(fixtures, 'demo-store.csv'))).toBe(1);
+    expect(err[0]).toBe('attendant: no store "paris-12" (stores: paris-11); add --create to create it');
+    await attendant('store', 'list');
+    expect(out).toHaveLength(1);
+  });
+
+  it('shows a store, diffs two versions, and deletes a store with its tokens', async () => {
+    await attendant('directory', 'import', 's', join(fixtures, 'demo-store.csv'), '--create');
+    await attendant('directory', 'import', 's', join(fixtures, 'excel-export-utf8-bom.csv'));
+    expect(await attendant('store', 'show', 's')).toBe(0);
+    expect(out.join('\n')).toMatch(/^store s \(s\)\n {2}version {6}2 \(12 entries, 12 enabled\)\n {2}locale {7}fr-FR/);
+    expect(await attendant('directory', 'diff', 's', '1', '2')).toBe(0);
+    expect(out[out.length - 1]).toBe('0 added, 0 changed, 60 removed');
+    expect(out.filter((l) => l.startsWith('- '))).toHaveLength(60);
+    await attendant('token', 'create', 's');
+    expect(await attendant('store', 'delete', 's')).toBe(2); // not a terminal: --yes needed
+    expect(await attendant('store', 'delete', 's', '--yes')).toBe(0);
+    expect(out).toEqual(['store s deleted']);
+    await attendant('token', 'list');
+    expect(out[0]).toMatch(/\ts\t.*\trevoked /);
+    expect(await attendant('store', 'show', 's')).toBe(1);
+    // Created again, it goes on with new version numbers.
+    await attendant('directory', 'import', 's', join(fixtures, 'demo-store.csv'), '--create');
+    expect(out[0]).toMatch(/^store s: version 3, /);
+  });
+
+  it('exports for French Excel with --excel: BOM, semicolons, CRLF, formulas escaped', async () => {
+    await attendant('directory', 'import', 's', join(fixtures, 'demo-store.csv'), '--create');
+    expect(await attendant('directory', 'export', 's', '--excel')).toBe(0);
+    const text = out.join('\n');
+    expect(text.startsWith('\ufeffid;type;first_name;last_name;')).toBe(true);
+    expect(text).toContain('\r\n');
+    expect(text.split('\r\n')).toHaveLength(73);
+  });
+
+  it('refuses to list stores or calls from a folder with no data, instead of making one', async () => {
+    env = { ATTENDANT_DATA_DIR: join(dir, 'elsewhere') };
+    expect(await attendant('store', 'list')).toBe(1);
+    expect(err[0]).toMatch(/no data in .*elsewhere: set ATTENDANT_DATA_DIR/);
+    expect(await attendant('calls', '--all-stores')).toBe(1);
+    expect(existsSync(join(dir, 'elsewhere'))).toBe(false);
+  });
+
+  it('lists calls by store, outcome and time, and writes a CDR file', async () => {
+    await attendant('store', 'create', 'a');
+    await attendant('store', 'create', 'b');
+    const records = CallRecords.open(dir);
+    const call = (id: string, store: string, outcome: CallRecord['outcome'], startedAt: string): CallRecord => ({
+      callId: id, store, sipCallId: `sip-${id}`, startedAt, endedAt: startedAt, outcome, extension: outcome === 'transferred' ? '2014' : '',
+      entryId: '', path: ['greeting', 'heard'], durationMs: 5000, decisionMs: 200, transcripts: [], transfer: 'refer', reason: '',
+    });
+    records.add(call('c1', 'a', 'transferred', '2026-11-01T10:00:00.000Z'));
+    records.add(call('c2', 'a', 'operator', '2026-11-20T10:00:00.000Z'));
+    records.add(call('c3', 'b', 'transferred', '2026-11-21T10:00:00.000Z'));
+    records.close();
+    expect(await attendant('calls', 'a', '--json')).toBe(0);
+    expect(out.map((l) => JSON.parse(l).callId)).toEqual(['c2', 'c1']);
+    await attendant('calls', '--all-stores', '--outcome', 'transferred', '--json');
+    expect(out.map((l) => JSON.parse(l).callId)).toEqual(['c3', 'c1']);
+    await attendant('calls', '--all-stores', '--since', '2026-11-15', '--csv');
+    expect(out[0]).toMatch(/^call_id,store,started_at,ended_at,outcome,extension/);
+    expect(out.slice(1).map((l) => l.split(',')[0])).toEqual(['c3', 'c2']);
+    expect(await attendant('calls', 'a', '--outcome', 'lost')).toBe(2);
+    expect(await attendant('calls')).toBe(2);
+    expect(await attendant('calls', 'a', '--since', 'last tuesday')).toBe(2);
   });
 
   it.each([
