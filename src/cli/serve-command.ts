@@ -6,14 +6,17 @@ import { createLogger } from '../log/logger';
 import { DirectoryStore } from '../directory/directory-store';
 import { StoreUnderstanding } from '../attendant/understanding';
 import { DEMO_STORE, ensureDemoStore } from '../attendant/store-directory';
-import { createRecognizer, loadCmudict } from './recognize-command';
+import { loadCmudict } from './recognize-command';
+import { resolveEngine } from '../asr/engine';
+import { RecognizerPool } from '../asr/pool';
+import { probeEngine } from '../asr/probe';
 import { loadCatalog, modelsDir } from '../asr/models';
 import { StoreLexicons } from '../asr/store-lexicons';
 import { ThrottledWarning } from '../attendant/throttled-warning';
 import { startGrpcServer } from '../api/directory-service';
 import { TokenStore } from '../api/tokens';
 import { DropFolder, dropFolderFor } from '../api/drop-folder';
-import { EXIT_OK } from './exit-codes';
+import { EXIT_OK, unavailable } from './exit-codes';
 import type { Io } from './main';
 import { peerKey, SipTransport } from '../sip/transport';
 import { SipUserAgent } from '../sip/user-agent';
@@ -89,7 +92,9 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   const http = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      // Alive while recognition workers are: a dead one is replaced, none at all is not healthy.
+      const alive = recognizer === undefined || recognizer.size > 0;
+      res.writeHead(alive ? 200 : 503, { 'content-type': 'text/plain' }).end(alive ? 'ok\n' : 'no recognition worker\n');
     } else if (path === '/readyz') {
       res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'starting\n');
     } else if (path === '/metrics') {
@@ -112,11 +117,23 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }
   });
+  // The recognition engine and every model are loaded and tried on a test sound before any
+  // port opens: a missing or broken model stops here with one line and exit 3.
+  let recognizer: RecognizerPool;
+  try {
+    const spec = resolveEngine(settings.asrEngine, settings.voskModel, settings.asrProfile);
+    const checked = await probeEngine(spec);
+    log.info({ checked }, 'models loaded and tried on a test sound');
+    recognizer = await RecognizerPool.create(spec, settings.asrWorkers);
+  } catch (err) {
+    process.off('uncaughtException', onUncaught);
+    directory.close();
+    throw unavailable(`cannot start: ${(err as Error).message}`);
+  }
   http.listen(settings.httpPort);
   await once(http, 'listening');
   log.info({ port: settings.httpPort }, 'HTTP /healthz /readyz /metrics listening');
 
-  const recognizer = await createRecognizer(settings, settings.asrWorkers);
   log.info({ engine: recognizer.engine, profile: recognizer.engine === 'pocketsphinx' ? settings.asrProfile : undefined, workers: settings.asrWorkers }, 'recognizer ready');
   const cmudict = loadCmudict();
   const catalog = loadCatalog();

@@ -103,6 +103,7 @@ export class RtpSession extends EventEmitter<RtpEvents> {
   private seq = randomBytes(2).readUInt16BE(0);
   private timestamp = randomBytes(4).readUInt32BE(0);
   private lastFrameAt = Date.now();
+  private fillPending = false;
   private playing?: { pcm: Int16Array; offset: number; done: (completed: boolean) => void };
   private readonly digits: string[] = [];
   private dtmf?: { digit: string; step: number; timestamp: number };
@@ -318,11 +319,18 @@ export class RtpSession extends EventEmitter<RtpEvents> {
     if (this.closed || !this.opened) return;
     // Caller audio goes up as it arrives; once it stops (end of a stream, DTX, hold) the
     // clock fills in silence, after 60 ms so that ordinary jitter does not cut speech.
-    const now = Date.now();
-    if (now - this.lastFrameAt >= 60) {
-      this.lastFrameAt = now - 40;
-      this.emit('frame', SILENCE);
-      if (this.closed) return;
+    // Timers run before pending socket reads in each turn of the event loop: after a busy
+    // moment the caller's queued packets are read just after this tick. So the silence is
+    // decided after them (setImmediate), never inserted into the middle of speech.
+    if (Date.now() - this.lastFrameAt >= 60 && !this.fillPending) {
+      this.fillPending = true;
+      setImmediate(() => {
+        this.fillPending = false;
+        const now = Date.now();
+        if (this.closed || now - this.lastFrameAt < 60) return;
+        this.lastFrameAt = now - 40;
+        this.emit('frame', SILENCE);
+      });
     }
     if (!this.held && Date.now() - this.lastPacketAt > this.noRtpTimeoutMs) {
       this.lastPacketAt = Date.now();

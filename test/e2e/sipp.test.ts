@@ -229,7 +229,7 @@ Content-Length: 0
       pkt.writeUInt16BE(800, 14);
       round += 1;
       for (let port = 21000; port <= 21999; port += 2) intruder.send(pkt, port, '127.0.0.1');
-    }, 60);
+    }, 100);
     try {
       const before = await metric('attendant_rtp_dropped_total');
       const { code, out } = await cli(['call', 'demo', '--server', `127.0.0.1:${sipPort}`, '--say', 'Sophie Martin', '--timeout', '40']);

@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port';
@@ -33,6 +34,37 @@ describe('attendant serve', () => {
   afterAll(() => {
     child?.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  const serveOnce = async (env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string; httpPort: number }> => {
+    const httpPort = await freePort();
+    const p = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
+      env: { ...process.env, ATTENDANT_DATA_DIR: mkdtempSync(join(tmpdir(), 'attendant-serve-bad-')), ATTENDANT_HTTP_PORT: String(httpPort), ATTENDANT_GRPC_PORT: String(await freePort()), ATTENDANT_SIP_PORT: String(await freePort()), ATTENDANT_ASR_WORKERS: '1', ...env },
+    });
+    let err = '';
+    p.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => p.kill('SIGKILL'), 30_000);
+    const [code] = (await once(p, 'exit')) as [number | null];
+    clearTimeout(timer);
+    return { code, stderr: err, httpPort };
+  };
+
+  it('stops with exit 3 and one clear line, before opening any port, when the Vosk model is missing', async () => {
+    const r = await serveOnce({ ATTENDANT_ASR_ENGINE: 'vosk', ATTENDANT_VOSK_MODEL: join(dir, 'no-such-model') });
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim().split('\n').pop()).toMatch(/^attendant: cannot start: ATTENDANT_ASR_ENGINE=vosk: no Vosk model at .*no-such-model/);
+    expect(r.stderr).not.toMatch(/listening/);
+  });
+
+  it('stops with exit 3 when a model crashes the engine on a test sound (a Vosk folder of empty files), instead of dying on the first call', async () => {
+    const model = join(dir, 'empty-vosk');
+    for (const sub of ['am', 'graph', 'conf']) mkdirSync(join(model, sub), { recursive: true });
+    for (const f of ['am/final.mdl', 'graph/HCLG.fst', 'conf/mfcc.conf']) writeFileSync(join(model, f), '');
+    const r = await serveOnce({ ATTENDANT_ASR_ENGINE: 'vosk', ATTENDANT_VOSK_MODEL: model });
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim().split('\n').pop()).toMatch(/^attendant: cannot start: the Vosk model in .*empty-vosk (crashed the recognition engine \(SIG\w+\)|cannot be used)/);
+    expect(r.stderr).not.toMatch(/ready to take calls|listening/);
+    await expect(fetch(`http://127.0.0.1:${r.httpPort}/healthz`)).rejects.toThrow();
   });
 
   it('loads the demo store when there is none, becomes ready, and stops cleanly on SIGTERM', async () => {
