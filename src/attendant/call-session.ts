@@ -309,6 +309,52 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
     }
   }
 
+  /**
+   * The service is stopping and this call is still up: the caller is sent to the operator
+   * (REFER or the PBX hook), or, when that fails, hung up with a BYE; never just dropped.
+   * Each step waits at most `stepMs`. The record says what happened ("shutdown").
+   */
+  async shutdown(stepMs = 3000): Promise<void> {
+    if (this.closed) return;
+    const within = <T>(p: Promise<T>): Promise<T | undefined> =>
+      Promise.race([p, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), stepMs).unref())]);
+    if (this.transferring !== undefined) await within(this.transferring);
+    if (this.closed) return;
+    const { parts } = this;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    this.playId += 1;
+    parts.rtp.stopPlayback();
+    const operator = parts.store.operator;
+    parts.log.info({ extension: operator }, 'service stopping: sending the caller to the operator');
+    let transferred = false;
+    if (parts.dialog.state !== 'terminated') {
+      try {
+        const result = await within(
+          parts.transferrer.transfer({
+            store: parts.store.id, callId: parts.callId, sipCallId: parts.dialog.callId, extension: operator, caller: parts.caller,
+            dialog: parts.dialog, pbxHost: parts.pbxHost, hooks: parts.store.hooks,
+          }),
+        );
+        transferred = result?.ok === true;
+        this.transferReason = `shutdown: ${result?.reason ?? 'no answer to the transfer in time'}`;
+      } catch (err) {
+        this.transferReason = `shutdown: ${(err as Error).message}`;
+      }
+    }
+    // Recorded before the BYE, whose end of dialog closes the call.
+    this.state = {
+      ...this.state,
+      phase: 'ended',
+      outcome: transferred ? 'operator' : 'failed',
+      target: transferred ? { extension: operator, operator: true, via: 'shutdown' } : this.state.target,
+      path: [...this.state.path, transferred ? `shutdown:${operator}` : 'shutdown:bye'],
+    };
+    // Either way the dialog ends with our BYE before the service closes its SIP transport.
+    if (parts.dialog.state !== 'terminated') await within(parts.dialog.bye(transferred ? 'sent to the operator: service stopping' : 'service stopping'));
+    this.close();
+  }
+
   /** Ends the call: timers, prompt, RTP, record. Safe to call more than once. */
   close(): void {
     if (this.closed) return;

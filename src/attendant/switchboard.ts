@@ -253,11 +253,15 @@ export class Switchboard {
     }
   }
 
-  /** Refuses new calls (503) and waits up to `graceMs` for the calls in progress to end. */
+  /**
+   * Refuses new calls (503) and waits up to `graceMs` for the calls in progress to end; the
+   * calls still up are then sent to the operator, or hung up with a BYE (CallSession.shutdown),
+   * before this resolves, so that the user agent is still there to send them.
+   */
   async drain(graceMs: number): Promise<void> {
     this.accepting = false;
     const deadline = Date.now() + graceMs;
     while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    for (const session of this.sessions.values()) if (typeof session.close === 'function') session.close();
+    await Promise.all([...this.sessions.values()].map((session) => (typeof session.shutdown === 'function' ? session.shutdown() : undefined)));
   }
 }

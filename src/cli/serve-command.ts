@@ -16,7 +16,7 @@ import { ThrottledWarning } from '../attendant/throttled-warning';
 import { startGrpcServer } from '../api/directory-service';
 import { TokenStore } from '../api/tokens';
 import { DropFolder, dropFolderFor } from '../api/drop-folder';
-import { EXIT_OK, unavailable } from './exit-codes';
+import { EXIT_OK, EXIT_UNAVAILABLE, unavailable } from './exit-codes';
 import type { Io } from './main';
 import { peerKey, SipTransport } from '../sip/transport';
 import { SipUserAgent } from '../sip/user-agent';
@@ -174,7 +174,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   transport.on('error', (err) => log.warn({ err: err.message }, 'SIP transport error'));
   // TCP connections closed by a limit, and requests from addresses outside ATTENDANT_SIP_ALLOW (403).
   transport.on('refused', (reason, peer) => tcpRefused.add({ peer: peerKey(peer), reason }));
-  const ua = new SipUserAgent(transport, { allow: allow === undefined ? undefined : (peer) => allow.has(peer.host) });
+  const ua = new SipUserAgent(transport, { allow: allow === undefined ? undefined : (peer) => allow.has(peer.host), available: () => ready });
   ua.on('refused', (request, status, peer) => {
     if (status === 403) sipForbidden.add({ peer: peerKey(peer), method: request?.method });
   });
@@ -243,9 +243,20 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   log.info({ sip_port: transport.port, http_port: settings.httpPort }, 'ready to take calls');
 
   await waitForStop(signal);
-  log.info({ active_calls: board.activeCalls }, 'stopping: new calls get 503, calls in progress have 10 s to end');
+  log.info({ active_calls: board.activeCalls, grace_s: settings.drainSeconds }, `stopping: new calls and OPTIONS get 503, calls in progress have ${settings.drainSeconds} s to end, then go to the operator`);
   ready = false;
-  await board.drain(10_000);
+  // SIGTERM always ends the process: if closing hangs, or a second signal comes, it exits anyway.
+  const forced = (why: string): void => {
+    log.error({ why }, 'stopping took too long; exiting now');
+    process.exit(EXIT_UNAVAILABLE);
+  };
+  const watchdog = setTimeout(() => forced(`not stopped ${settings.drainSeconds + 20} s after the signal`), (settings.drainSeconds + 20) * 1000);
+  watchdog.unref();
+  const again = (): void => forced('a second stop signal');
+  process.once('SIGTERM', again);
+  process.once('SIGINT', again);
+  await board.drain(settings.drainSeconds * 1000);
+  log.info('calls ended; closing');
   ua.close();
   await transport.close();
   records.close();
@@ -256,6 +267,9 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   drop.close();
   await recognizer.close();
   directory.close();
+  clearTimeout(watchdog);
+  process.off('SIGTERM', again);
+  process.off('SIGINT', again);
   return EXIT_OK;
 }
 

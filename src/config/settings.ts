@@ -21,6 +21,8 @@ export interface Settings {
   rtpSource: RtpSourcePolicy;
   grpcPort: number;
   httpPort: number;
+  /** On SIGTERM: how long calls in progress may go on before they are sent to the operator. */
+  drainSeconds: number;
   /** Calls taken at once; more get 503 with Retry-After. */
   maxCalls: number;
   /** Addresses that may send SIP (the PBXs, a kamailio in front); undefined: any. */
@@ -121,6 +123,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     grpcPort: port(env, 'ATTENDANT_GRPC_PORT', 50051),
     httpPort: port(env, 'ATTENDANT_HTTP_PORT', 8080),
     maxCalls: whole(env, 'ATTENDANT_MAX_CALLS', 100, 1, 100_000),
+    drainSeconds: whole(env, 'ATTENDANT_DRAIN_SECONDS', 10, 0, 3600),
     sipAllow: env.ATTENDANT_SIP_ALLOW === undefined ? undefined : parseAddressList('ATTENDANT_SIP_ALLOW', env.ATTENDANT_SIP_ALLOW),
   };
 }

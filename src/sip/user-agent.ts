@@ -129,6 +129,8 @@ export interface UserAgentOptions {
   onInvite?: (invite: IncomingInvite) => void;
   /** Whether a peer may send requests; others get 403 (ACKs are dropped). Default: everyone. */
   allow?: (peer: Peer) => boolean;
+  /** Whether new calls are taken now; OPTIONS are answered 503 when not. Default: always. */
+  available?: () => boolean;
 }
 
 export class SipUserAgent extends EventEmitter<UserAgentEvents> implements DialogRequester {
@@ -138,6 +140,7 @@ export class SipUserAgent extends EventEmitter<UserAgentEvents> implements Dialo
   private readonly invites = new Map<string, IncomingInvite>();
   private readonly timers: Timers;
   private readonly allow: (peer: Peer) => boolean;
+  private readonly available: () => boolean;
   onInvite?: (invite: IncomingInvite) => void;
 
   constructor(readonly transport: SipTransport, options: UserAgentOptions = {}) {
@@ -145,6 +148,7 @@ export class SipUserAgent extends EventEmitter<UserAgentEvents> implements Dialo
     this.timers = options.timers ?? DEFAULT_TIMERS;
     this.onInvite = options.onInvite;
     this.allow = options.allow ?? (() => true);
+    this.available = options.available ?? (() => true);
     transport.on('message', (message, peer) => {
       try {
         if (!this.allow(peer)) {
@@ -248,10 +252,13 @@ export class SipUserAgent extends EventEmitter<UserAgentEvents> implements Dialo
         return;
       case 'OPTIONS': {
         const tx = this.serverTransaction(request, peer) as NonInviteServerTransaction;
+        // A proxy's health check (Kamailio's dispatcher): 503 while not taking calls.
+        const available = this.available();
         tx.respond(
-          createResponse(request, 200, {
+          createResponse(request, available ? 200 : 503, {
             toTag: newTag(),
             headers: [
+              ...(available ? [] : ([['Retry-After', '30']] as [string, string][])),
               ['Allow', ALLOW],
               ['Accept', 'application/sdp'],
               ['Supported', 'replaces'],

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port';
 import { run } from '../../src/cli/main';
+import { ANSWERED, expectReferTo, G711_OFFER, invite, runSipp, scenario } from '../e2e/sipp';
 
 const root = join(__dirname, '..', '..', '..');
 
@@ -66,6 +67,44 @@ describe('attendant serve', () => {
     expect(r.stderr).not.toMatch(/ready to take calls|listening/);
     await expect(fetch(`http://127.0.0.1:${r.httpPort}/healthz`)).rejects.toThrow();
   });
+
+  it('on SIGTERM answers OPTIONS 503, then sends a call still up to the operator with a REFER and a BYE, records it, and exits 0', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'attendant-drain-'));
+    const [httpPort, sipPort] = [await freePort(), await freePort()];
+    const p = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
+      env: { ...process.env, ATTENDANT_DATA_DIR: data, ATTENDANT_HTTP_PORT: String(httpPort), ATTENDANT_GRPC_PORT: String(await freePort()), ATTENDANT_SIP_PORT: String(sipPort), ATTENDANT_ASR_WORKERS: '1', ATTENDANT_DRAIN_SECONDS: '1', ATTENDANT_RTP_PORTS: '23000-23099' },
+    });
+    let err = '';
+    p.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    try {
+      await waitFor(`http://127.0.0.1:${httpPort}/readyz`, 200, 30000);
+      // The PBX: a call that listens to the greeting, gets our REFER to the operator (9), then our BYE.
+      const call = runSipp(scenario('drained', [invite(G711_OFFER), ...ANSWERED, ...expectReferTo('9')]), {
+        target: `127.0.0.1:${sipPort}`, service: 'demo', localPort: await freePort(), mediaPort: 24000, timeoutS: 30,
+      });
+      await new Promise((r) => setTimeout(r, 1500));
+      const exited = once(p, 'exit');
+      p.kill('SIGTERM');
+      // While draining, a proxy's OPTIONS ping hears 503.
+      const options = await runSipp(scenario('ping', [
+        `<send retrans="500"><![CDATA[\nOPTIONS sip:demo@[remote_ip]:[remote_port] SIP/2.0\nVia: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\nFrom: <sip:ping@[local_ip]>;tag=[pid]\nTo: <sip:demo@[remote_ip]>\nCall-ID: [call_id]\nCSeq: 1 OPTIONS\nMax-Forwards: 70\nContent-Length: 0\n\n]]></send>`,
+        '<recv response="503"/>',
+      ]), { target: `127.0.0.1:${sipPort}`, service: 'demo', localPort: await freePort(), mediaPort: 24100, timeoutS: 10 });
+      expect(options.code).toBe(0);
+      const r = await call;
+      if (r.code !== 0) throw new Error(`sipp exit ${r.code}\n${r.errors}\n${r.stdout.slice(-1500)}`);
+      const [code] = (await exited) as [number | null];
+      expect(code).toBe(0);
+      const out: string[] = [];
+      await run(['calls', 'demo', '--json'], { out: (t) => out.push(t), err: () => undefined }, { ATTENDANT_DATA_DIR: data });
+      const record = JSON.parse(out[0]) as { outcome: string; extension: string; path: string[] };
+      expect(record).toMatchObject({ outcome: 'operator', extension: '9' });
+      expect(record.path[record.path.length - 1]).toBe('shutdown:9');
+    } finally {
+      p.kill('SIGKILL');
+      rmSync(data, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('loads the demo store when there is none, becomes ready, and stops cleanly on SIGTERM', async () => {
     const port = await freePort();
