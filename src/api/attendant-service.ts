@@ -5,13 +5,14 @@ import { toStatus } from './directory-service';
 
 /**
  * The gRPC AttendantService (protos/attendant/v1/attendant.proto), for operations:
- * ListCalls (a store's token for its own store, or an admin token), GetStats (any valid
- * token) and Health (no token: load balancers probe it).
+ * ListCalls and GetStats (a store's token for its own store only, or an admin token) and
+ * Health (no token: load balancers probe it).
  */
 
 export interface AttendantBackend {
   listCalls(store: string, limit: number): CallRecord[];
-  stats(): { active: number; total: number; byOutcome: Record<string, number>; p50: number; p95: number };
+  /** Every store's figures, or one store's. */
+  stats(store?: string): { active: number; total: number; byOutcome: Record<string, number>; p50: number; p95: number };
   health(): { ready: boolean; engine: string; stores: number };
 }
 
@@ -40,11 +41,14 @@ export function attendantServiceHandlers(backend: AttendantBackend, authorize: A
       callback(toStatus(err));
     }
   };
-  const getStats: Handler<unknown, unknown> = (call, callback) => {
+  const getStats: Handler<{ store?: string }, unknown> = (call, callback) => {
     try {
-      authorize(call as grpc.ServerUnaryCall<unknown, unknown>, null);
-      const s = backend.stats();
-      callback(null, { active_calls: s.active, calls_total: s.total, calls_by_outcome: s.byOutcome, decision_ms_p50: s.p50, decision_ms_p95: s.p95 });
+      const asked = call.request.store ?? '';
+      const token = authorize(call as grpc.ServerUnaryCall<unknown, unknown>, asked === '' ? null : asked);
+      // A store's token sees its own store, whatever it asked for.
+      const store = token.store ?? (asked === '' ? undefined : asked);
+      const s = backend.stats(store);
+      callback(null, { active_calls: s.active, calls_total: s.total, calls_by_outcome: s.byOutcome, decision_ms_p50: s.p50, decision_ms_p95: s.p95, store: store ?? '' });
     } catch (err) {
       callback(toStatus(err));
     }

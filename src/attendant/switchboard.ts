@@ -74,6 +74,8 @@ export class Switchboard {
   private readonly refer: Transferrer;
   private readonly grpc: Transferrer;
   readonly stats: SwitchboardStats = { active: 0, total: 0, rejected: {}, byOutcome: {}, decisionMs: [] };
+  /** The same figures per store (refusals are not: an unknown store has none). */
+  private readonly perStore = new Map<string, SwitchboardStats>();
   private accepting = true;
 
   constructor(private readonly o: SwitchboardOptions) {
@@ -92,10 +94,25 @@ export class Switchboard {
     o.ua.on('malformed', (error, peer, answered) => malformed.add({ peer: peerKey(peer), err: error.message, answered: answered ? error.status : undefined }));
   }
 
-  /** Decision latency (end of speech to transfer request) over the last calls kept in `stats`. */
-  decisionLatency(): { p50: number; p95: number; count: number } {
-    const sorted = [...this.stats.decisionMs].sort((a, b) => a - b);
+  /** Decision latency (end of speech to transfer request) over the last calls kept in `stats`, or a store's. */
+  decisionLatency(store?: string): { p50: number; p95: number; count: number } {
+    const stats = store === undefined ? this.stats : this.perStore.get(store);
+    const sorted = [...(stats?.decisionMs ?? [])].sort((a, b) => a - b);
     return { p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), count: sorted.length };
+  }
+
+  /** One store's call figures (zeros for a store with no call yet). */
+  storeStats(store: string): SwitchboardStats {
+    return this.perStore.get(store) ?? { active: 0, total: 0, rejected: {}, byOutcome: {}, decisionMs: [] };
+  }
+
+  private countFor(store: string): SwitchboardStats {
+    let stats = this.perStore.get(store);
+    if (stats === undefined) {
+      stats = { active: 0, total: 0, rejected: {}, byOutcome: {}, decisionMs: [] };
+      this.perStore.set(store, stats);
+    }
+    return stats;
   }
 
   get activeCalls(): number {
@@ -204,6 +221,9 @@ export class Switchboard {
     this.dialogs.set(dialog, session);
     this.stats.active = this.sessions.size;
     this.stats.total += 1;
+    const own = this.countFor(store.id);
+    own.active += 1;
+    own.total += 1;
     log.info({ sip_call_id: dialog.callId, transport: invite.peer.transport }, 'call taken');
     dialog.on('info', (request) => {
       const digit = parseDtmfInfo(header(request, 'content-type') ?? '', request.body.toString('utf8'));
@@ -222,14 +242,18 @@ export class Switchboard {
       dialog.terminate('never confirmed');
     });
     session.on('decided', (ms) => {
-      this.stats.decisionMs.push(ms);
-      if (this.stats.decisionMs.length > 10_000) this.stats.decisionMs.splice(0, 5000);
+      for (const stats of [this.stats, own]) {
+        stats.decisionMs.push(ms);
+        if (stats.decisionMs.length > 10_000) stats.decisionMs.splice(0, 5000);
+      }
     });
     session.on('ended', (record: CallRecord) => {
       this.sessions.delete(callId);
       this.dialogs.delete(dialog);
       this.stats.active = this.sessions.size;
       this.stats.byOutcome[record.outcome] = (this.stats.byOutcome[record.outcome] ?? 0) + 1;
+      own.active -= 1;
+      own.byOutcome[record.outcome] = (own.byOutcome[record.outcome] ?? 0) + 1;
       try {
         o.records.add(record);
       } catch (err) {

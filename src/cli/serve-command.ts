@@ -228,9 +228,10 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
       onChange,
       attendant: {
         listCalls: (store, limit) => records.list(store, limit),
-        stats: () => {
-          const { p50, p95 } = board.decisionLatency();
-          return { active: board.activeCalls, total: board.stats.total, byOutcome: board.stats.byOutcome, p50, p95 };
+        stats: (store) => {
+          const { p50, p95 } = board.decisionLatency(store);
+          const st = store === undefined ? board.stats : board.storeStats(store);
+          return { active: store === undefined ? board.activeCalls : st.active, total: st.total, byOutcome: st.byOutcome, p50, p95 };
         },
         health: () => ({ ready, engine: recognizer.engine, stores: stores.size }),
       },

@@ -209,7 +209,7 @@ Content-Length: 0
     expect(replies).toHaveLength(2);
   });
 
-  it('takes no keypad events from an intruder spraying RTP at every media port; the caller's own digits go through (issue 14, 1)', async () => {
+  it('takes no keypad events from an intruder spraying RTP at every media port; the caller keeps their own (issue 14, 1)', async () => {
     const intruder = createSocket('udp4');
     await new Promise<void>((resolve) => intruder.bind(0, '127.0.0.1', () => resolve()));
     let heard = 0;

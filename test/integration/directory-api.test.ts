@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { loadProtos, startGrpcServer } from '../../src/api/directory-service';
 import { TokenStore } from '../../src/api/tokens';
+import { AttendantBackend } from '../../src/api/attendant-service';
 import { readDirectory } from '../../src/directory/directory-file';
 import { DirectoryStore } from '../../src/directory/directory-store';
 import { run } from '../../src/cli/main';
@@ -29,6 +30,7 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
   let adminToken: string;
   const changed: string[] = [];
   let address = '';
+  let backend: AttendantBackend;
 
   const rpc = (name: string): Call => (req, md) =>
     new Promise((resolve, reject) => client[name](req, md, (err: grpc.ServiceError | null, res: Record<string, unknown>) => (err ? reject(err) : resolve(res))));
@@ -47,8 +49,13 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
     storeToken = tokens.create('paris-11').token;
     otherToken = tokens.create('lyon-3').token;
     adminToken = tokens.create(null).token;
-    const attendant = { listCalls: () => [], stats: () => ({ active: 0, total: 0, byOutcome: {}, p50: 0, p95: 0 }), health: () => ({ ready: true, engine: 'test', stores: 0 }) };
-    const started = await startGrpcServer({ directory, tokens, log: pino({ level: 'silent' }), onChange: (s) => changed.push(s), attendant }, '127.0.0.1', 0);
+    const totals: Record<string, number> = { 'paris-11': 3, 'lyon-3': 1 };
+    backend = {
+      listCalls: () => [],
+      stats: (store?: string) => ({ active: 0, total: store === undefined ? 4 : (totals[store] ?? 0), byOutcome: {}, p50: 0, p95: 0 }),
+      health: () => ({ ready: true, engine: 'test', stores: 0 }),
+    };
+    const started = await startGrpcServer({ directory, tokens, log: pino({ level: 'silent' }), onChange: (s) => changed.push(s), attendant: backend }, '127.0.0.1', 0);
     server = started.server;
     address = `127.0.0.1:${started.port}`;
     const Service = ((loadProtos().attendant as grpc.GrpcObject).v1 as grpc.GrpcObject).DirectoryService as grpc.ServiceClientConstructor;
@@ -167,6 +174,42 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
     stream.end();
     reflection.close();
     expect(names).toContain('attendant.v1.DirectoryService');
+  });
+
+  it("refuses another store's token on every RPC that names a store, and scopes GetStats to the token's store", async () => {
+    // A server of its own: the refusals below must not be counted with the other tests' (10 a minute per peer).
+    const fresh = await startGrpcServer({ directory, tokens, log: pino({ level: 'silent' }), attendant: backend }, '127.0.0.1', 0);
+    const Attendant = ((loadProtos().attendant as grpc.GrpcObject).v1 as grpc.GrpcObject).AttendantService as grpc.ServiceClientConstructor;
+    const Directory = ((loadProtos().attendant as grpc.GrpcObject).v1 as grpc.GrpcObject).DirectoryService as grpc.ServiceClientConstructor;
+    const att = new Attendant(`127.0.0.1:${fresh.port}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, (...args: unknown[]) => void>;
+    const dir2 = new Directory(`127.0.0.1:${fresh.port}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, (...args: unknown[]) => void>;
+    const on = (c: typeof att) => (name: string): Call => (req, md) =>
+      new Promise((resolve, reject) => c[name](req, md, (err: grpc.ServiceError | null, res: Record<string, unknown>) => (err ? reject(err) : resolve(res))));
+    const arpc = on(att);
+    const rpc = on(dir2);
+    try {
+      const lyon = auth(otherToken);
+      const refused: [Call, object][] = [
+        [rpc('SyncDirectory'), { store: 'paris-11', entries: wire }],
+        [rpc('GetDirectory'), { store: 'paris-11' }],
+        [rpc('ListVersions'), { store: 'paris-11' }],
+        [rpc('Rollback'), { store: 'paris-11', version: 1 }],
+        [rpc('UpsertEntry'), { store: 'paris-11', entry: { id: 'x1', type: 'person', last_name: 'X', extension: '2990' } }],
+        [rpc('DeleteEntry'), { store: 'paris-11', id: 'p02' }],
+        [arpc('ListCalls'), { store: 'paris-11', limit: 5 }],
+        [arpc('GetStats'), { store: 'paris-11' }],
+      ];
+      for (const [call, req] of refused) await expect(call(req, lyon)).rejects.toMatchObject({ code: grpc.status.PERMISSION_DENIED });
+      // GetStats: a store token gets its own store's figures only; an admin token every store's.
+      expect(await arpc('GetStats')({}, lyon)).toMatchObject({ calls_total: 1, store: 'lyon-3' });
+      expect(await arpc('GetStats')({}, auth(storeToken))).toMatchObject({ calls_total: 3, store: 'paris-11' });
+      expect(await arpc('GetStats')({}, auth(adminToken))).toMatchObject({ calls_total: 4, store: '' });
+      expect(await arpc('GetStats')({ store: 'lyon-3' }, auth(adminToken))).toMatchObject({ calls_total: 1, store: 'lyon-3' });
+    } finally {
+      att.close();
+      dir2.close();
+      await new Promise<void>((resolve) => fresh.server.tryShutdown(() => resolve()));
+    }
   });
 
   it('rate-limits a peer after 10 failed authentications counted across services, without locking out a valid token', async () => {
