@@ -86,6 +86,14 @@ function whole(env: NodeJS.ProcessEnv, name: string, fallback: number, min: numb
   return value;
 }
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function logLevel(env: NodeJS.ProcessEnv): string {
+  const level = env.ATTENDANT_LOG_LEVEL ?? 'info';
+  if (!LOG_LEVELS.includes(level)) throw new SettingsError(`ATTENDANT_LOG_LEVEL="${level}" is not a level; use one of ${LOG_LEVELS.join(', ')}`);
+  return level;
+}
+
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const engine = (env.ATTENDANT_ASR_ENGINE ?? 'auto') as EngineSetting;
   if (!['auto', 'vosk', 'pocketsphinx'].includes(engine)) {
@@ -115,7 +123,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     asrProfile,
     voskModel: resolve(env.ATTENDANT_VOSK_MODEL ?? 'models/vosk'),
     asrWorkers: workers,
-    logLevel: env.ATTENDANT_LOG_LEVEL ?? 'info',
+    logLevel: logLevel(env),
     sipHost: env.ATTENDANT_SIP_HOST ?? '0.0.0.0',
     sipPort: port(env, 'ATTENDANT_SIP_PORT', 5060),
     rtpPorts: [Number(rtp[1]), Number(rtp[2])],

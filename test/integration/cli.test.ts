@@ -102,6 +102,15 @@ describe('attendant CLI (directory and stores)', () => {
     expect(existsSync(join(dir, 'directory.db'))).toBe(false);
   });
 
+  it('names the setting that is wrong, with exit 2, before doing anything', async () => {
+    env = { ATTENDANT_DATA_DIR: dir, ATTENDANT_LOG_LEVEL: 'verbose' };
+    expect(await attendant('serve')).toBe(2);
+    expect(err).toEqual(['attendant: ATTENDANT_LOG_LEVEL="verbose" is not a level; use one of fatal, error, warn, info, debug, trace, silent']);
+    env = { ATTENDANT_DATA_DIR: dir, ATTENDANT_RTP_SOURCE: 'any' };
+    expect(await attendant('store', 'list')).toBe(2);
+    expect(err[0]).toMatch(/^attendant: ATTENDANT_RTP_SOURCE="any" is not a policy/);
+  });
+
   it('refuses to import into a store that does not exist unless --create, naming the stores', async () => {
     await attendant('directory', 'import', 'paris-11', join(fixtures, 'demo-store.csv'), '--create');
     expect(await attendant('directory', 'import', 'paris-12', join(fixtures, 'demo-store.csv'))).toBe(1);
