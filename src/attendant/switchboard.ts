@@ -10,7 +10,7 @@ import { PromptLibrary } from '../media/prompts';
 import { PortRange, RtpSession, RtpSourcePolicy } from '../media/rtp';
 import { GrpcHooksTransferrer } from '../pbx/hooks';
 import { ReferTransferrer } from '../pbx/refer';
-import { Transferrer } from '../pbx/transfer';
+import { FallbackTransferrer, Transferrer } from '../pbx/transfer';
 import { parseNameAddr, parseUri } from '../sip/address';
 import { Dialog } from '../sip/dialog';
 import { header } from '../sip/message';
@@ -81,7 +81,7 @@ export class Switchboard {
   constructor(private readonly o: SwitchboardOptions) {
     this.ports = new PortRange(o.rtpPorts[0], o.rtpPorts[1]);
     this.refer = o.transferrers?.refer ?? new ReferTransferrer();
-    this.grpc = o.transferrers?.grpc ?? new GrpcHooksTransferrer();
+    this.grpc = o.transferrers?.grpc ?? new FallbackTransferrer(new GrpcHooksTransferrer(), this.refer);
     o.ua.onInvite = (invite) => {
       this.take(invite).catch((err: Error) => {
         o.log.error({ sip_call_id: invite.callId, err: err.message }, 'call could not be taken');

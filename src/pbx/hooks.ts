@@ -62,7 +62,7 @@ export class GrpcHooksTransferrer implements Transferrer {
   }
 
   transfer(request: TransferRequest): Promise<TransferResult> {
-    if (request.hooks === '') return Promise.resolve({ ok: false, reason: 'the store transfers by gRPC but has no hooks address (--hooks HOST:PORT)' });
+    if (request.hooks === '') return Promise.resolve({ ok: false, unreachable: true, reason: 'the store transfers by gRPC but has no hooks address (--hooks HOST:PORT)' });
     const message: TransferCallRequest = {
       store: request.store,
       call_id: request.callId,
@@ -72,7 +72,7 @@ export class GrpcHooksTransferrer implements Transferrer {
     };
     return new Promise((resolve) => {
       this.client(request.hooks).TransferCall(message, { deadline: Date.now() + this.deadlineMs }, (err, res) => {
-        if (err !== null) resolve({ ok: false, reason: `PbxHooks.TransferCall at ${request.hooks} failed: ${err.details || err.message}` });
+        if (err !== null) resolve({ ok: false, unreachable: true, reason: `PbxHooks.TransferCall at ${request.hooks} failed: ${err.details || err.message}` });
         else if (res?.accepted !== true) resolve({ ok: false, reason: `PbxHooks refused: ${res?.reason ?? 'no reason given'}` });
         else resolve({ ok: true, reason: 'accepted by PbxHooks' });
       });

@@ -24,9 +24,32 @@ export interface TransferRequest {
 export interface TransferResult {
   ok: boolean;
   reason: string;
+  /** The transfer could not be asked for at all (the PBX hooks unreachable), as opposed to refused. */
+  unreachable?: boolean;
 }
 
 export interface Transferrer {
   readonly mode: 'refer' | 'grpc';
   transfer(request: TransferRequest): Promise<TransferResult>;
+}
+
+/**
+ * A store that transfers through its PBX's gRPC hooks: when the hooks cannot be reached
+ * (down, timed out), the same transfer is asked for by SIP REFER instead, so that the
+ * caller is not hung up for want of a hook. A refusal by the hooks stands (the PBX said no).
+ */
+export class FallbackTransferrer implements Transferrer {
+  readonly mode = 'grpc' as const;
+
+  constructor(
+    private readonly primary: Transferrer,
+    private readonly fallback: Transferrer,
+  ) {}
+
+  async transfer(request: TransferRequest): Promise<TransferResult> {
+    const first = await this.primary.transfer(request);
+    if (first.ok || first.unreachable !== true) return first;
+    const second = await this.fallback.transfer(request);
+    return { ok: second.ok, reason: `${first.reason}; by SIP REFER instead: ${second.reason}` };
+  }
 }

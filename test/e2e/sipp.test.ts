@@ -65,6 +65,9 @@ describe('attendant serve as a PBX sees it (sipp)', () => {
     const quiet = { out: () => undefined, err: () => undefined };
     expect(await run(['directory', 'import', 'demo', join(root, 'directory-fixtures', 'demo-store.csv'), '--create'], quiet, env())).toBe(0);
     expect(await run(['directory', 'import', 'hooked', join(root, 'directory-fixtures', 'demo-store.csv'), '--create'], quiet, env())).toBe(0);
+    // A store whose PBX hooks are down (nothing listens there): transfers go by REFER instead.
+    expect(await run(['directory', 'import', 'hooks-down', join(root, 'directory-fixtures', 'demo-store.csv'), '--create'], quiet, env())).toBe(0);
+    expect(await run(['store', 'update', 'hooks-down', '--transfer', 'grpc', '--hooks', `127.0.0.1:${await freePort()}`], quiet, env())).toBe(0);
     expect(await run(['store', 'update', 'hooked', '--transfer', 'grpc', '--hooks', `127.0.0.1:${hooksPort}`, '--operator', '9', '--transcripts', 'on'], quiet, env())).toBe(0);
     child = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
       env: {
@@ -283,6 +286,15 @@ Content-Length: 0
     expect(records[0]).toMatchObject({ outcome: 'failed', transfer: 'grpc' });
     expect(records[0].path).toEqual(['keypad:2014', 'transfer:2014:keypad', 'transfer-failed', 'transfer:operator:failure', 'transfer-failed']);
     expect(records[1]).toMatchObject({ outcome: 'transferred', extension: '2014', transfer: 'grpc' });
+  });
+
+  it('transfers by REFER when the store\'s PBX hooks cannot be reached, instead of hanging up', async () => {
+    const keys = ['2', '0', '1', '4', '#'].flatMap((digit, i) => [
+      inDialogRequest('INFO', 2 + i, ['Content-Type: application/dtmf-relay'], `Signal=${digit}\nDuration=160`),
+      '<recv response="200"/>',
+    ]);
+    const r = await sipp(scenario('hooks-down', [invite(G711_OFFER), ...ANSWERED, '<pause milliseconds="500"/>', ...keys, ...expectReferTo('2014', 10)]), { service: 'hooks-down' });
+    expectSuccess(r);
   });
 
   it('puts a call id on every log line of a call', () => {
