@@ -23,7 +23,7 @@ export interface ParsedDirectory {
   /** Columns or keys the file had that attendant does not use. */
   ignored: string[];
   format: 'csv' | 'json';
-  encoding: 'utf-8' | 'windows-1252';
+  encoding: 'utf-8' | 'windows-1252' | 'utf-16';
 }
 
 export class DirectoryFileError extends Error {
@@ -57,6 +57,28 @@ const JSON_KEYS: Record<string, CsvColumn> = {
   enabled: 'enabled',
 };
 
+/**
+ * Column names as French back offices and Excel users write them, folded (lower case, no
+ * accents, spaces as _): each means one of CSV_COLUMNS. "service" is a person's department
+ * on a row with a last name, the service's name otherwise.
+ */
+const COLUMN_ALIASES: Record<string, CsvColumn | 'service'> = {
+  identifiant: 'id', ident: 'id', code: 'id',
+  nom: 'last_name', nom_de_famille: 'last_name', last: 'last_name', lastname: 'last_name',
+  prenom: 'first_name', first: 'first_name', firstname: 'first_name',
+  service: 'service', rayon: 'department', departement: 'department', department_name: 'department',
+  poste: 'extension', extension_telephonique: 'extension', numero_de_poste: 'extension', ext: 'extension', telephone: 'extension',
+  alias: 'aliases', surnoms: 'aliases', actif: 'enabled', active: 'enabled',
+};
+
+const foldHeader = (name: string): string => name.trim().toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[\s-]+/g, '_');
+
+/** A stable id for a row of a file without an id column: its name and extension, as an id may be written. */
+function derivedId(...parts: string[]): string {
+  const slug = parts.join('-').normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase();
+  return slug.slice(0, 64) || 'entry';
+}
+
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const EXTENSION_PATTERN = /^[0-9*#+]{1,15}$/;
 const SIP_URI_PATTERN = /^sips?:[^\s<>"]+@?[^\s<>"]*$/i;
@@ -64,8 +86,13 @@ const TRUE_WORDS = new Set(['true', '1', 'yes', 'oui', 'y', 'o']);
 const FALSE_WORDS = new Set(['false', '0', 'no', 'non', 'n']);
 const MAX_TEXT = 200;
 
-/** Decodes a file's bytes: UTF-8 (BOM or not), else Windows-1252 as Excel writes it. */
-export function decodeText(bytes: Uint8Array): { text: string; encoding: 'utf-8' | 'windows-1252' } {
+/**
+ * Decodes a file's bytes: UTF-16 with its byte-order mark (Excel's "Unicode text"), UTF-8
+ * (BOM or not), else Windows-1252 as Excel writes it.
+ */
+export function decodeText(bytes: Uint8Array): { text: string; encoding: 'utf-8' | 'windows-1252' | 'utf-16' } {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return { text: new TextDecoder('utf-16le').decode(bytes.subarray(2)), encoding: 'utf-16' };
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return { text: new TextDecoder('utf-16be').decode(bytes.subarray(2)), encoding: 'utf-16' };
   let body = bytes;
   if (body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) body = body.subarray(3);
   try {
@@ -88,7 +115,8 @@ export function parseDirectory(bytes: Uint8Array, fileName: string): ParsedDirec
   if (bytes.length > MAX_DIRECTORY_BYTES) {
     return fail(`the file is ${bytes.length} bytes; the limit is ${MAX_DIRECTORY_BYTES} bytes (10 MiB)`);
   }
-  if (looksBinary(bytes)) return fail('this is not a text file (it holds binary data); export the directory as CSV or JSON');
+  const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+  if (!utf16 && looksBinary(bytes)) return fail('this is not a text file (it holds binary data); export the directory as CSV or JSON');
   const { text, encoding } = decodeText(bytes);
   const isJson = /\.json$/i.test(fileName) || /^\s*[{[]/.test(text);
   const parsed = isJson ? parseJsonDirectory(text) : parseCsvDirectory(text);
@@ -129,29 +157,40 @@ interface RawParse {
 
 function parseCsvDirectory(text: string): RawParse {
   const problems: DirectoryProblem[] = [];
-  const table = parseCsv(text, detectSeparator(text));
+  // Excel's "sep=;" first line names the separator; the line itself is not the header.
+  const sep = /^sep=([,;])[ \t]*(?=\r?\n|$)/i.exec(text);
+  const body = sep === null ? text : text.slice(sep[0].length);
+  const table = parseCsv(body, sep === null ? detectSeparator(body) : (sep[1] as ',' | ';'));
   if (table.unterminatedQuoteLine !== undefined) {
     problems.push({
       where: `line ${table.unterminatedQuoteLine}`,
       message: 'a quoted field is never closed; the file looks cut short',
     });
   }
-  const [header, ...rows] = table.records;
+  // Rows of separators only (Excel keeps the width of formatted empty rows) are not entries.
+  const records = table.records.filter((r) => r.fields.some((f) => f.trim() !== ''));
+  const [header, ...rows] = records;
   if (header === undefined) return { entries: [], locations: [], problems: [{ message: 'the file has no header row' }], ignored: [] };
-  const names = header.fields.map((f) => f.trim().toLowerCase().replace(/[\s-]+/g, '_'));
-  const columns = new Map<CsvColumn, number>();
+  const names = header.fields.map(foldHeader);
+  const columns = new Map<CsvColumn | 'service', number>();
   const ignored: string[] = [];
   names.forEach((name, index) => {
-    if ((CSV_COLUMNS as readonly string[]).includes(name)) {
-      if (columns.has(name as CsvColumn)) {
-        problems.push({ where: `line ${header.line}`, message: `column "${name}" appears twice in the header` });
+    const column = (CSV_COLUMNS as readonly string[]).includes(name) ? (name as CsvColumn) : COLUMN_ALIASES[name];
+    if (column !== undefined) {
+      if (columns.has(column)) {
+        problems.push({ where: `line ${header.line}`, message: `column "${header.fields[index].trim()}" appears twice in the header` });
       }
-      columns.set(name as CsvColumn, index);
+      columns.set(column, index);
     } else if (name !== '') {
       ignored.push(header.fields[index].trim());
     }
   });
-  const missing = REQUIRED_COLUMNS.filter((c) => !columns.has(c));
+  // A file without id or type columns (a back office's "Nom;Prénom;Service;Poste"): ids come
+  // from the name and extension, the type from whether the row has a last name.
+  const named = columns.has('last_name') || columns.has('service') || columns.has('service_name');
+  const deriveId = !columns.has('id') && named;
+  const deriveType = !columns.has('type') && named;
+  const missing = REQUIRED_COLUMNS.filter((c) => !columns.has(c) && !(c === 'id' && deriveId) && !(c === 'type' && deriveType));
   if (missing.length > 0) {
     problems.push({
       where: `line ${header.line}`,
@@ -170,20 +209,25 @@ function parseCsvDirectory(text: string): RawParse {
       });
       continue;
     }
-    const value = (column: CsvColumn): string | undefined => {
+    const value = (column: CsvColumn | 'service'): string | undefined => {
       const index = columns.get(column);
       return index === undefined ? undefined : row.fields[index];
     };
     const aliases = (value('aliases') ?? '').split('|');
+    const isPerson = (value('last_name') ?? '').trim() !== '' || value('type')?.trim().toLowerCase() === 'person';
+    const serviceColumn = value('service')?.trim();
+    const serviceName = value('service_name') ?? (isPerson ? undefined : serviceColumn);
+    const department = value('department') ?? (isPerson ? serviceColumn : undefined);
+    const extension = value('extension')?.trim().replace(/^(\d+)[.,]0+$/, '$1');
     const entry = validateEntry(
       {
-        id: value('id'),
-        type: value('type'),
+        id: deriveId ? derivedId(...(isPerson ? [value('last_name') ?? '', value('first_name') ?? ''] : [serviceName ?? '']), extension ?? '') : value('id'),
+        type: deriveType ? (isPerson ? 'person' : 'service') : value('type'),
         first_name: value('first_name'),
         last_name: value('last_name'),
-        service_name: value('service_name'),
-        department: value('department'),
-        extension: value('extension'),
+        service_name: serviceName,
+        department,
+        extension,
         aliases,
         enabled: value('enabled'),
       },
@@ -277,7 +321,8 @@ export function validateEntry(
   if (type === 'service' && serviceName === '') {
     problems.push({ where, field: 'service_name', message: 'is empty; a service needs a name' });
   }
-  const extensionText = asText(raw.extension, 'extension', where, problems);
+  // "3001.0": a number column that Excel or a back office wrote with a decimal point.
+  const extensionText = asText(raw.extension, 'extension', where, problems).replace(/^(\d+)[.,]0+$/, '$1');
   const extension = /^[0-9*#+\s]+$/.test(extensionText) ? extensionText.replace(/\s/g, '') : extensionText;
   if (extension === '') problems.push({ where, field: 'extension', message: 'is empty; every entry needs an extension' });
   else if (!EXTENSION_PATTERN.test(extension) && !SIP_URI_PATTERN.test(extension)) {

@@ -26,6 +26,26 @@ describe('parseDirectory', () => {
     expect(parsed.entries.find((e) => e.id === 'p10')?.firstName).toBe('Gwenaëlle');
   });
 
+  it("reads French Excel as written in a store: UTF-16 with BOM, a sep=; line, French column names, 3001.0, rows of separators", () => {
+    const parsed = load('excel-french-utf16.csv');
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.encoding).toBe('utf-16');
+    expect(parsed.entries).toHaveLength(4);
+    expect(parsed.entries[0]).toMatchObject({ id: 'prodhomme-herve-2001', type: 'person', firstName: 'Hervé', lastName: 'Prodhomme', department: 'Direction', extension: '2001' });
+    expect(parsed.entries.find((e) => e.type === 'service')).toMatchObject({ id: 'boulangerie-3001', serviceName: 'Boulangerie', extension: '3001' });
+    expect(parsed.entries.find((e) => e.lastName === 'Kerhervé')?.firstName).toBe('Gwenaëlle');
+  });
+
+  it('names the right lines after a sep= line, and keeps refusing a file with neither ids nor names', () => {
+    const bad = parseDirectory(Buffer.from('sep=,\nid,type,last_name,extension\np1,person,Martin,20x1\n'), 'x.csv');
+    expect(bad.problems.map((p) => formatProblem('x.csv', p))).toEqual(['x.csv line 3, field extension: "20x1" is not an extension (1 to 15 of 0-9 * # +, or a sip: URI)']);
+    expect(parseDirectory(Buffer.from('Prénom;Poste\nYann;2040\n'), 'y.csv').problems[0].message).toMatch(/the header lacks columns id, type;/);
+    // French names for every column, ids kept, the type read from the row.
+    const french = load('french-header.csv');
+    expect(french.problems).toEqual([]);
+    expect(french.entries[0]).toMatchObject({ id: 'p01', type: 'person', lastName: 'Prodhomme', extension: '2001' });
+  });
+
   it('reads a UTF-8 export with a byte order mark', () => {
     const parsed = load('excel-export-utf8-bom.csv');
     expect(parsed.problems).toEqual([]);
