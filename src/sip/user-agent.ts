@@ -141,6 +141,8 @@ export class SipUserAgent extends EventEmitter<UserAgentEvents> implements Dialo
   private readonly timers: Timers;
   private readonly allow: (peer: Peer) => boolean;
   private readonly available: () => boolean;
+  /** Requests outside dialogs seen lately, for merged-request detection (§8.2.2.2). */
+  private readonly recentRequests = new Map<string, { key: string; at: number }>();
   onInvite?: (invite: IncomingInvite) => void;
 
   constructor(readonly transport: SipTransport, options: UserAgentOptions = {}) {
@@ -201,6 +203,25 @@ export class SipUserAgent extends EventEmitter<UserAgentEvents> implements Dialo
     this.emit('malformed', error, peer, answered);
   }
 
+  /**
+   * Whether an INVITE outside any dialog is one already taken under another transaction
+   * (§8.2.2.2: same From tag, Call-ID and CSeq, another branch) within the last 64×T1.
+   */
+  private merged(request: SipRequest, key: string): boolean {
+    const now = Date.now();
+    const { seq, method } = cseq(request);
+    const id = `${header(request, 'call-id') ?? ''}|${tagOf(header(request, 'from')) ?? ''}|${seq} ${method}`;
+    const seen = this.recentRequests.get(id);
+    if (seen !== undefined && seen.key !== key && now - seen.at < 64 * this.timers.T1) return true;
+    this.recentRequests.set(id, { key, at: now });
+    if (this.recentRequests.size > 20_000) {
+      for (const [k, v] of this.recentRequests) if (now - v.at >= 64 * this.timers.T1) this.recentRequests.delete(k);
+      // Under a flood of distinct requests, forget the oldest half rather than grow.
+      if (this.recentRequests.size > 20_000) for (const k of [...this.recentRequests.keys()].slice(0, 10_000)) this.recentRequests.delete(k);
+    }
+    return false;
+  }
+
   private refuse(request: SipRequest, peer: Peer, status: number, headers: [string, string][] = []): void {
     const tx = new NonInviteServerTransaction(request, this.send, peer, this.timers, (id) => this.servers.delete(id));
     this.servers.set(tx.id, tx);
@@ -244,6 +265,11 @@ export class SipUserAgent extends EventEmitter<UserAgentEvents> implements Dialo
     const toTag = tagOf(header(request, 'to'));
     if (toTag !== undefined) {
       this.receiveInDialog(request, peer, toTag);
+      return;
+    }
+    if (request.method === 'INVITE' && this.merged(request, key)) {
+      // §8.2.2.2: the same request reached us twice by different paths (a forking proxy).
+      this.refuse(request, peer, 482);
       return;
     }
     switch (request.method) {

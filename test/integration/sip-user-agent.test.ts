@@ -82,6 +82,17 @@ describe('SIP user agent over real sockets', () => {
     await waitFor(/^SIP\/2\.0 481[\s\S]*z9hG4bKbye1/);
   });
 
+  it('answers 482 to a merged request: the same INVITE (Call-ID, From tag, CSeq) by another branch (RFC 3261 §8.2.2.2)', async () => {
+    const port = (socket.address() as { port: number }).port;
+    const before = invites.length;
+    const first = request('INVITE', port, 'z9hG4bKmerge1');
+    send(first);
+    await waitFor(/^SIP\/2\.0 100 Trying[\s\S]*z9hG4bKmerge1/);
+    send(first.replace('branch=z9hG4bKmerge1', 'branch=z9hG4bKmerge2'));
+    expect(await waitFor(/z9hG4bKmerge2/)).toMatch(/^SIP\/2\.0 482 /);
+    expect(invites.length).toBe(before + 1);
+  });
+
   it('answers 405 to REGISTER and 501 to a method it does not know', async () => {
     const port = (socket.address() as { port: number }).port;
     send(request('REGISTER', port, 'z9hG4bKreg1'));
