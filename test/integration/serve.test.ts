@@ -77,7 +77,7 @@ describe('attendant serve', () => {
     let err = '';
     p.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     try {
-      await waitFor(`http://127.0.0.1:${httpPort}/readyz`, 200, 30000);
+      await waitFor(`http://127.0.0.1:${httpPort}/readyz`, 200, 60000);
       // The PBX: a call that listens to the greeting, gets our REFER to the operator (9), then our BYE.
       const call = runSipp(scenario('drained', [invite(G711_OFFER), ...ANSWERED, ...expectReferTo('9')]), {
         target: `127.0.0.1:${sipPort}`, service: 'demo', localPort: await freePort(), mediaPort: 24000, timeoutS: 30,
