@@ -104,7 +104,7 @@ describe('attendant serve', () => {
       p.kill('SIGKILL');
       rmSync(data, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 120_000);
 
   it('loads the demo store when there is none, becomes ready, and stops cleanly on SIGTERM', async () => {
     const port = await freePort();
