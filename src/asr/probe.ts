@@ -30,7 +30,7 @@ function testSound(): Int16Array {
 const PROBE_GRAMMAR: Grammar = { key: 'probe', jsgf: '', dict: '', phrases: ['oui', 'non'] };
 
 /** Runs in the child: loads every model of `spec` and decodes the test sound with each. */
-export function probeInProcess(spec: EngineSpec): string[] {
+function probeInProcess(spec: EngineSpec): string[] {
   const factory = createDecoderFactory(spec);
   const checked: string[] = [];
   try {

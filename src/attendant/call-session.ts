@@ -10,7 +10,7 @@ import { Endpointer } from '../media/endpointer';
 import { PromptLibrary, Prompt } from '../media/prompts';
 import { resample } from '../media/resample';
 import { RtpSession } from '../media/rtp';
-import { TransferResult, Transferrer } from '../pbx/transfer';
+import { TransferRequest, TransferResult, Transferrer } from '../pbx/transfer';
 import { Dialog } from '../sip/dialog';
 import { formatSdp, LocalMedia, Negotiated, rtpRemote } from '../sip/sdp';
 import { AnswerGrammar, choiceAnswers } from './answers';
@@ -276,16 +276,9 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
     return grammar;
   }
 
-  private async transfer(extension: string, entry?: DirectoryEntry): Promise<void> {
+  private transferRequest(extension: string, entry?: DirectoryEntry): TransferRequest {
     const { parts } = this;
-    if (this.lastSpeechEndAt !== undefined && this.decisionMs < 0) {
-      this.decisionMs = performance.now() - this.lastSpeechEndAt;
-      this.emit('decided', this.decisionMs);
-    }
-    parts.log.info({ extension, entry: entry?.id, mode: parts.transferrer.mode, decision_ms: Math.round(this.decisionMs) }, 'transferring');
-    let result: TransferResult;
-    try {
-      result = await parts.transferrer.transfer({
+    return {
       store: parts.store.id,
       callId: parts.callId,
       sipCallId: parts.dialog.callId,
@@ -295,7 +288,19 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
       dialog: parts.dialog,
       pbxHost: parts.pbxHost,
       hooks: parts.store.hooks,
-      });
+    };
+  }
+
+  private async transfer(extension: string, entry?: DirectoryEntry): Promise<void> {
+    const { parts } = this;
+    if (this.lastSpeechEndAt !== undefined && this.decisionMs < 0) {
+      this.decisionMs = performance.now() - this.lastSpeechEndAt;
+      this.emit('decided', this.decisionMs);
+    }
+    parts.log.info({ extension, entry: entry?.id, mode: parts.transferrer.mode, decision_ms: Math.round(this.decisionMs) }, 'transferring');
+    let result: TransferResult;
+    try {
+      result = await parts.transferrer.transfer(this.transferRequest(extension, entry));
     } catch (err) {
       result = { ok: false, reason: `transfer error: ${(err as Error).message}` };
     }
@@ -330,12 +335,7 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
     let transferred = false;
     if (parts.dialog.state !== 'terminated') {
       try {
-        const result = await within(
-          parts.transferrer.transfer({
-            store: parts.store.id, callId: parts.callId, sipCallId: parts.dialog.callId, extension: operator, caller: parts.caller,
-            dialog: parts.dialog, pbxHost: parts.pbxHost, hooks: parts.store.hooks,
-          }),
-        );
+        const result = await within(parts.transferrer.transfer(this.transferRequest(operator)));
         transferred = result?.ok === true;
         this.transferReason = `shutdown: ${result?.reason ?? 'no answer to the transfer in time'}`;
       } catch (err) {

@@ -66,6 +66,8 @@ export interface SwitchboardStats {
   decisionMs: number[];
 }
 
+const emptyStats = (): SwitchboardStats => ({ active: 0, total: 0, rejected: {}, byOutcome: {}, decisionMs: [] });
+
 export class Switchboard {
   private readonly sessions = new Map<string, CallSession>();
   private readonly dialogs = new Map<Dialog, CallSession>();
@@ -73,7 +75,7 @@ export class Switchboard {
   private readonly ports: PortRange;
   private readonly refer: Transferrer;
   private readonly grpc: Transferrer;
-  readonly stats: SwitchboardStats = { active: 0, total: 0, rejected: {}, byOutcome: {}, decisionMs: [] };
+  readonly stats: SwitchboardStats = emptyStats();
   /** The same figures per store (refusals are not: an unknown store has none). */
   private readonly perStore = new Map<string, SwitchboardStats>();
   private accepting = true;
@@ -103,13 +105,13 @@ export class Switchboard {
 
   /** One store's call figures (zeros for a store with no call yet). */
   storeStats(store: string): SwitchboardStats {
-    return this.perStore.get(store) ?? { active: 0, total: 0, rejected: {}, byOutcome: {}, decisionMs: [] };
+    return this.perStore.get(store) ?? emptyStats();
   }
 
   private countFor(store: string): SwitchboardStats {
     let stats = this.perStore.get(store);
     if (stats === undefined) {
-      stats = { active: 0, total: 0, rejected: {}, byOutcome: {}, decisionMs: [] };
+      stats = emptyStats();
       this.perStore.set(store, stats);
     }
     return stats;

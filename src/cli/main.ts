@@ -143,9 +143,7 @@ const CSV_COLUMNS = ['id', 'type', 'first_name', 'last_name', 'service_name', 'd
 export function entriesToCsv(entries: DirectoryEntry[], excel = false): string {
   const sep = excel ? ';' : ',';
   const rows = entries.map((e) =>
-    [e.id, e.type, e.firstName, e.lastName, e.serviceName, e.department, e.extension, e.aliases.join('|'), String(e.enabled)]
-      .map((v) => formatCsvField(spreadsheetSafe(v), sep))
-      .join(sep),
+    csvLine([e.id, e.type, e.firstName, e.lastName, e.serviceName, e.department, e.extension, e.aliases.join('|'), String(e.enabled)], sep),
   );
   const text = [CSV_COLUMNS.join(sep), ...rows].join(excel ? '\r\n' : '\n');
   return excel ? `\ufeff${text}\r\n` : `${text}\n`;
@@ -158,8 +156,9 @@ function describeEntry(e: DirectoryEntry): string {
 
 const OUTCOMES: CallOutcome[] = ['transferred', 'operator', 'abandoned', 'failed', 'rejected'];
 
-function csvLine(values: (string | number)[]): string {
-  return values.map((v) => formatCsvField(spreadsheetSafe(String(v)))).join(',');
+/** One CSV line, each cell quoted as needed and escaped so that a spreadsheet does not run it. */
+function csvLine(values: (string | number)[], sep: ',' | ';' = ','): string {
+  return values.map((v) => formatCsvField(spreadsheetSafe(String(v)), sep)).join(sep);
 }
 
 /** `--since`: an ISO date or time, or a duration back from now: 30m, 24h, 7d. */
@@ -177,7 +176,9 @@ function parseSince(text: string, now = Date.now()): string {
  * action runs, so it never starts a server or changes data.
  */
 function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Command {
-  const settings = (): Settings => loadSettings(env);
+  let loaded: Settings | undefined;
+  // Read when a command runs, not before: --help must work whatever the environment says.
+  const settings = (): Settings => (loaded ??= loadSettings(env));
   const origin = { via: 'cli', actor: env.USER ?? 'cli' };
   const withStore = async <T>(fn: (store: DirectoryStore) => T | Promise<T>): Promise<T> => {
     const dataDir = settings().dataDir;
@@ -193,6 +194,15 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
       store.close();
     }
   };
+  const withTokens = async <T>(fn: (tokens: TokenStore) => T): Promise<T> =>
+    withStore(() => {
+      const tokens = TokenStore.open(settings().dataDir);
+      try {
+        return fn(tokens);
+      } finally {
+        tokens.close();
+      }
+    });
   /** Commands that read data refuse a data folder that does not exist rather than make an empty one. */
   const existingData = (): void => {
     const dataDir = settings().dataDir;
@@ -283,12 +293,9 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
         }
       }
       await withStore((db) => db.deleteStore(id, origin));
-      const tokens = TokenStore.open(settings().dataDir);
-      try {
+      await withTokens((tokens) => {
         for (const t of tokens.list()) if (t.store === id && t.revokedAt === null) tokens.revoke(t.id);
-      } finally {
-        tokens.close();
-      }
+      });
       io.out(`store ${id} deleted`);
       done();
     });
@@ -409,48 +416,31 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .command('create [store]')
     .description("a token for one store, or --admin for every store (printed once)")
     .option('--admin', 'a token for every store')
-    .action((storeId: string | undefined, values: { admin?: boolean }) => {
+    .action(async (storeId: string | undefined, values: { admin?: boolean }) => {
       if ((values.admin === true) === (storeId !== undefined)) throw usageError('token create needs <store> or --admin');
-      return withStore((db) => {
-        if (storeId !== undefined) db.getStore(storeId);
-        const tokens = TokenStore.open(settings().dataDir);
-        try {
-          const created = tokens.create(storeId ?? null);
-          io.out(created.token);
-          io.err(`token ${created.id} for ${storeId === undefined ? 'every store (admin)' : `store ${storeId}`}; it is shown only now`);
-          done();
-        } finally {
-          tokens.close();
-        }
-      });
+      if (storeId !== undefined) await withStore((db) => db.getStore(storeId));
+      const created = await withTokens((tokens) => tokens.create(storeId ?? null));
+      io.out(created.token);
+      io.err(`token ${created.id} for ${storeId === undefined ? 'every store (admin)' : `store ${storeId}`}; it is shown only now`);
+      done();
     });
   token
     .command('list')
     .description('tokens: id, store, created, state')
     .action(() =>
-      withStore(() => {
-        const tokens = TokenStore.open(settings().dataDir);
-        try {
-          for (const t of tokens.list()) io.out([t.id, t.store ?? '(admin)', t.createdAt, t.revokedAt === null ? 'active' : `revoked ${t.revokedAt}`].join('\t'));
-          done();
-        } finally {
-          tokens.close();
-        }
+      withTokens((tokens) => {
+        for (const t of tokens.list()) io.out([t.id, t.store ?? '(admin)', t.createdAt, t.revokedAt === null ? 'active' : `revoked ${t.revokedAt}`].join('\t'));
+        done();
       }),
     );
   token
     .command('revoke <id>')
     .description('revoke a token at once')
     .action((id: string) =>
-      withStore(() => {
-        const tokens = TokenStore.open(settings().dataDir);
-        try {
-          if (!tokens.revoke(id)) throw invalidInput(`no active token "${id}"`);
-          io.out(`token ${id} revoked`);
-          done();
-        } finally {
-          tokens.close();
-        }
+      withTokens((tokens) => {
+        if (!tokens.revoke(id)) throw invalidInput(`no active token "${id}"`);
+        io.out(`token ${id} revoked`);
+        done();
       }),
     );
 

@@ -93,7 +93,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') {
       // Alive while recognition workers are: a dead one is replaced, none at all is not healthy.
-      const alive = recognizer === undefined || recognizer.size > 0;
+      const alive = recognizer.size > 0;
       res.writeHead(alive ? 200 : 503, { 'content-type': 'text/plain' }).end(alive ? 'ok\n' : 'no recognition worker\n');
     } else if (path === '/readyz') {
       res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'starting\n');
@@ -119,17 +119,11 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   });
   // The recognition engine and every model are loaded and tried on a test sound before any
   // port opens: a missing or broken model stops here with one line and exit 3.
-  let recognizer: RecognizerPool;
-  try {
-    const spec = resolveEngine(settings.asrEngine, settings.voskModel, settings.asrProfile);
-    const checked = await probeEngine(spec);
-    log.info({ checked }, 'models loaded and tried on a test sound');
-    recognizer = await RecognizerPool.create(spec, settings.asrWorkers);
-  } catch (err) {
+  const recognizer = await checkedRecognizer(settings, log).catch((err: Error) => {
     process.off('uncaughtException', onUncaught);
     directory.close();
-    throw unavailable(`cannot start: ${(err as Error).message}`);
-  }
+    throw unavailable(`cannot start: ${err.message}`);
+  });
   http.listen(settings.httpPort);
   await once(http, 'listening');
   log.info({ port: settings.httpPort }, 'HTTP /healthz /readyz /metrics listening');
@@ -231,7 +225,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
         stats: (store) => {
           const { p50, p95 } = board.decisionLatency(store);
           const st = store === undefined ? board.stats : board.storeStats(store);
-          return { active: store === undefined ? board.activeCalls : st.active, total: st.total, byOutcome: st.byOutcome, p50, p95 };
+          return { active: st.active, total: st.total, byOutcome: st.byOutcome, p50, p95 };
         },
         health: () => ({ ready, engine: recognizer.engine, stores: stores.size }),
       },
@@ -272,6 +266,13 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   process.off('SIGTERM', again);
   process.off('SIGINT', again);
   return EXIT_OK;
+}
+
+/** The recognizer pool, once the engine and every model decoded a test sound in a separate process. */
+async function checkedRecognizer(settings: Settings, log: Logger): Promise<RecognizerPool> {
+  const spec = resolveEngine(settings.asrEngine, settings.voskModel, settings.asrProfile);
+  log.info({ checked: await probeEngine(spec) }, 'models loaded and tried on a test sound');
+  return RecognizerPool.create(spec, settings.asrWorkers);
 }
 
 /** Utterances waiting per recognition worker beyond which new calls are refused (503). */

@@ -1,5 +1,5 @@
 import { parseCsv, detectSeparator } from './csv';
-import { DirectoryEntry, EntryType } from './entry';
+import { DirectoryEntry, EntryType, normalizeText } from './entry';
 
 /**
  * Reading and validating a store's directory file (DESIGN.md, "Directory files").
@@ -71,12 +71,11 @@ const COLUMN_ALIASES: Record<string, CsvColumn | 'service'> = {
   alias: 'aliases', surnoms: 'aliases', actif: 'enabled', active: 'enabled',
 };
 
-const foldHeader = (name: string): string => name.trim().toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[\s-]+/g, '_');
+const foldHeader = (name: string): string => normalizeText(name).replace(/ /g, '_');
 
 /** A stable id for a row of a file without an id column: its name and extension, as an id may be written. */
 function derivedId(...parts: string[]): string {
-  const slug = parts.join('-').normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z0-9]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase();
-  return slug.slice(0, 64) || 'entry';
+  return normalizeText(parts.join(' ')).replace(/ /g, '-').slice(0, 64).replace(/-$/, '') || 'entry';
 }
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

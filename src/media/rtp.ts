@@ -198,6 +198,8 @@ export class RtpSession extends EventEmitter<RtpEvents> {
     if (source === undefined && fromOffered) {
       this.source = { address, port, ssrc };
       this.lastFromSourceAt = now;
+      // RTP from the address the caller offered proves the offer was theirs: the stream is open.
+      this.open();
       return true;
     }
     const sameSource = source !== undefined && source.port === port && sameHost(source.address, address);
@@ -242,8 +244,6 @@ export class RtpSession extends EventEmitter<RtpEvents> {
     // Symmetric RTP (RFC 4961): answer where the caller's media really comes from.
     remote.address = address;
     remote.port = port;
-    // RTP from the address the caller offered proves the offer was theirs: the stream is open.
-    if (!this.opened && this.offered !== undefined && port === this.offered.port && sameHost(address, this.offered.address)) this.open();
     const payload = data.subarray(offset, end);
     if (remote.dtmfPayloadType !== undefined && pt === remote.dtmfPayloadType) {
       const event = parseDtmfEvent(payload);
