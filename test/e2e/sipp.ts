@@ -33,7 +33,20 @@ export interface SippOptions {
   injection?: string;
 }
 
-export function runSipp(scenario: string, o: SippOptions): Promise<SippRun> {
+/**
+ * Runs sipp; when the SIP or media port it was given was taken between choosing it and sipp
+ * binding it (another test, or attendant's own random media ports), runs again on other ports.
+ */
+export async function runSipp(scenario: string, o: SippOptions): Promise<SippRun> {
+  let opts = o;
+  for (let attempt = 1; ; attempt++) {
+    const r = await runSippOnce(scenario, opts);
+    if (attempt >= 5 || !/Unable to bind|Address already in use/.test(r.stdout)) return r;
+    opts = { ...opts, localPort: 40000 + Math.floor(Math.random() * 10000), mediaPort: 30000 + Math.floor(Math.random() * 5000) * 2 };
+  }
+}
+
+function runSippOnce(scenario: string, o: SippOptions): Promise<SippRun> {
   const dir = mkdtempSync(join(tmpdir(), 'attendant-sipp-'));
   const file = join(dir, 'scenario.xml');
   writeFileSync(file, scenario);
