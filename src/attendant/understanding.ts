@@ -4,7 +4,7 @@ import { DEFAULT_FIT_CALIBRATION, FitCalibration, RecognitionResult, Recognizer 
 import { combineModels, ModelView, Weights } from './confidence';
 import { Decision, DecisionThresholds, decide } from '../directory/decision';
 import { Snapshot } from '../directory/directory-store';
-import { normalizeText } from '../directory/entry';
+import { DirectoryEntry, normalizeText } from '../directory/entry';
 import { Candidate, DirectoryMatcher } from '../directory/matcher';
 
 /**
@@ -26,7 +26,7 @@ export interface Understanding {
  * Thresholds on the combined belief of two models (combineModels), chosen on out-of-fold
  * scores of the development set (`npm run bench:accuracy -- --fit`, docs/benchmarks.md).
  */
-export const COMBINED_THRESHOLDS: DecisionThresholds = { transfer: 0.95, confirm: 0.4, tieRatio: 0.75 };
+export const COMBINED_THRESHOLDS: DecisionThresholds = { transfer: 0.95, confirm: 0.6, tieRatio: 0.75 };
 
 /**
  * Decodes one utterance (16 kHz) with each of the store's grammars at once, and understands
@@ -109,7 +109,7 @@ export class StoreUnderstanding {
       fit: best.result.fit,
       candidates,
       models: views.map((v) => ({ model: v.model, transcript: v.transcript, fit: v.result.fit, top: v.candidates[0] })),
-      decision: decide(candidates, { operatorAsked, thresholds: thresholds ?? COMBINED_THRESHOLDS }),
+      decision: offerBoth(decide(candidates, { operatorAsked, thresholds: thresholds ?? COMBINED_THRESHOLDS }), views, candidates),
     };
   }
 
@@ -133,6 +133,22 @@ export class StoreUnderstanding {
     const transcript = readable(result.nbest[0]?.text ?? '');
     return { transcript, fit: result.fit, candidates, decision: decide(candidates, { operatorAsked: this.operatorAsked(result), thresholds }) };
   }
+}
+
+/**
+ * Where the two models each heard a different entry and neither is sure enough to transfer,
+ * the caller is offered both ("Hervé Prodhomme, ou Paul Martin ?") rather than asked to
+ * confirm one guess or to repeat: the models are wrong on different callers, so one of the
+ * two is often right. The entry the combination ranks higher is offered first.
+ */
+export function offerBoth(decision: Decision, views: ModelView[], combined: Candidate[]): Decision {
+  if (decision.kind !== 'reprompt') return decision;
+  const tops = views.map((v) => v.candidates[0]?.entry);
+  if (tops.length !== 2 || tops[0] === undefined || tops[1] === undefined || tops[0].id === tops[1].id) return decision;
+  if (tops[0].extension === tops[1].extension) return decision;
+  const rank = (id: string): number => combined.findIndex((c) => c.entry.id === id);
+  const choices = [...tops].sort((a, b) => rank(a!.id) - rank(b!.id)) as DirectoryEntry[];
+  return { kind: 'disambiguate', choices, confidence: decision.confidence, reason: 'the two models heard different entries' };
 }
 
 /**

@@ -65,13 +65,14 @@ function table(outcomes: Outcome[], decided: Decided[], verdicts: Verdict[], by:
     for (const key of ['all', ...by(o)]) groups.set(key, [...(groups.get(key) ?? []), i]);
   });
   const lines = [
-    '| group | calls | right | wrong transfer | absent not transferred | absent rejected | confirmed | right among top 3 | p50 ms | p95 ms |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| group | calls | right | of which offered a choice | wrong transfer | absent not transferred | absent rejected | confirmed | right among top 3 | p50 ms | p95 ms |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const [name, idx] of groups) {
     const present = idx.filter((i) => outcomes[i].call.expect.kind !== 'absent');
     const absent = idx.filter((i) => outcomes[i].call.expect.kind === 'absent');
     const right = present.filter((i) => verdicts[i] === 'right').length;
+    const offered = present.filter((i) => verdicts[i] === 'right' && decided[i].decision === 'disambiguate').length;
     const wrong = idx.filter((i) => verdicts[i] === 'wrong-transfer').length;
     const notTransferred = absent.filter((i) => verdicts[i] !== 'wrong-transfer').length;
     const rejected = absent.filter((i) => verdicts[i] === 'rejected').length;
@@ -79,7 +80,7 @@ function table(outcomes: Outcome[], decided: Decided[], verdicts: Verdict[], by:
     const top3 = present.filter((i) => decided[i].candidates.slice(0, 3).some((c) => outcomes[i].call.expect.ids.includes(c.entry.id))).length;
     const ms = idx.map((i) => outcomes[i].ms);
     lines.push(
-      `| ${name} | ${idx.length} | ${pct(right, present.length)} | ${pct(wrong, idx.length)} | ${pct(notTransferred, absent.length)} | ${pct(rejected, absent.length)} | ${pct(confirmed, present.length)} | ${pct(top3, present.length)} | ${percentile(ms, 50).toFixed(0)} | ${percentile(ms, 95).toFixed(0)} |`,
+      `| ${name} | ${idx.length} | ${pct(right, present.length)} | ${pct(offered, present.length)} | ${pct(wrong, idx.length)} | ${pct(notTransferred, absent.length)} | ${pct(rejected, absent.length)} | ${pct(confirmed, present.length)} | ${pct(top3, present.length)} | ${percentile(ms, 50).toFixed(0)} | ${percentile(ms, 95).toFixed(0)} |`,
     );
   }
   return lines.join('\n');
@@ -144,7 +145,9 @@ function fitAndChoose(understanding: StoreUnderstanding, outcomes: Outcome[]): v
       const t = { transfer, confirm, tieRatio: COMBINED_THRESHOLDS.tieRatio };
       const decisions = oofDecided(t);
       const r = rates(outcomes, decisions);
-      const absentConfirmedOrTransferred = outcomes.filter((o, i) => o.call.expect.kind === 'absent' && ['transfer', 'confirm', 'disambiguate'].includes(decisions[i].decision)).length;
+      // An offer of two entries is a question like a reprompt ("X, ou Y ?"): only a transfer or
+      // a yes/no on one entry counts as accepting an absent name.
+      const absentConfirmedOrTransferred = outcomes.filter((o, i) => o.call.expect.kind === 'absent' && ['transfer', 'confirm'].includes(decisions[i].decision)).length;
       const absent = outcomes.filter((o) => o.call.expect.kind === 'absent').length;
       // Limits with room for callers never seen: half the 1% wrong transfers allowed, 95% of
       // absent names not transferred (90% allowed), and at most half of them confirmed.

@@ -5,6 +5,7 @@ import { bretonSpellings, ipaToFrench } from '../../src/asr/french-lexicon';
 import { findModels, pocketsphinxModelFor, readModel } from '../../src/asr/models';
 import { areaUnderRoc, combineModels, EntryFeatures, fitWeights, ModelView, score } from '../../src/attendant/confidence';
 import { DirectoryEntry } from '../../src/directory/entry';
+import { offerBoth } from '../../src/attendant/understanding';
 
 const FRENCH_PHONES = new Set('aa ai an au bb ch dd ee ei eu ff gg gn ii in jj kk ll mm nn oe on oo ou pp rr ss tt un uu uy vv ww yy zz'.split(' '));
 
@@ -103,6 +104,20 @@ describe('one decision from two models', () => {
     expect(agreed[0].entry.id).toBe('a');
     expect(agreed[0].score).toBeGreaterThan(disputed[0].score);
     expect(disputed.map((c) => c.entry.id).sort()).toEqual(['a', 'b']);
+  });
+
+  it('offers both entries when the models heard different ones and would otherwise ask the caller to repeat', () => {
+    const views = [view('fr', ['a', 0.3]), view('en', ['b', 0.35])];
+    const combined = combineModels(views);
+    const reprompt = { kind: 'reprompt' as const, choices: [], confidence: 0.2, reason: 'low' };
+    const offered = offerBoth(reprompt, views, combined);
+    expect(offered.kind).toBe('disambiguate');
+    expect(offered.choices.map((e) => e.id)).toEqual(combined.map((c) => c.entry.id));
+    // Agreement, one model hearing nothing, or an answer other than "repeat" are left as they were.
+    expect(offerBoth(reprompt, [view('fr', ['a', 0.3]), view('en', ['a', 0.2])], combined).kind).toBe('reprompt');
+    expect(offerBoth(reprompt, [view('fr', ['a', 0.3]), view('en')], combined).kind).toBe('reprompt');
+    const confirm = { kind: 'confirm' as const, entry: entry('a'), choices: [], confidence: 0.6, reason: 'likely' };
+    expect(offerBoth(confirm, views, combined)).toBe(confirm);
   });
 
   it('fits weights that rank the meant entries first, and measures them by the area under the ROC curve', () => {
