@@ -47,6 +47,7 @@ export interface WireEntry {
   aliases: string[];
   enabled?: boolean;
   _enabled?: string;
+  sounds_like?: string;
 }
 
 /** An entry as the proto spells it. */
@@ -60,6 +61,7 @@ export const toWire = (e: DirectoryEntry): WireEntry => ({
   extension: e.extension,
   aliases: e.aliases,
   enabled: e.enabled,
+  sounds_like: e.soundsLike ?? '',
 });
 
 const versionToWire = (v: VersionInfo) => ({
@@ -105,6 +107,7 @@ export function entriesFromWire(list: WireEntry[]): DirectoryEntry[] {
         extension: w.extension,
         aliases: w.aliases,
         enabled: w._enabled === 'enabled' ? w.enabled : true,
+        sounds_like: w.sounds_like,
       },
       where,
       problems,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DirectoryEntry, spokenForms, spokenWords } from '../directory/entry';
+import { DirectoryEntry, soundsLikeSpellings, spokenForms, spokenWords } from '../directory/entry';
 import { ARTICLES, GREETINGS, LEADING_PHRASES, OPERATOR_PHRASES, TITLES, TRAILING_PHRASES, isEnglishCarrier } from './carrier';
 import { Lexicon, WordRequest } from './lexicon';
 
@@ -93,9 +93,60 @@ export async function buildGrammar(entries: DirectoryEntry[], lexicon: Lexicon):
     '',
   ].join('\n');
 
-  const dict = dictionaryText(await lexicon.pronounce([...words.values()]));
+  const dict = dictionaryText(await withSoundsLike(await lexicon.pronounce([...words.values()]), entries, lexicon));
   const phrases = [...names, ...[...words.keys()].filter((w) => !names.has(w))];
   return withKey({ jsgf, dict, phrases }, lexicon.model);
+}
+
+/**
+ * The pronunciations of the words of entries with a "sounds like" spelling, put first: each
+ * spelling is read the French way, in the lexicon's phones. The written name's own readings
+ * stay after them (some callers read it as written).
+ */
+export async function withSoundsLike(prons: Map<string, string[]>, entries: DirectoryEntry[], lexicon: Lexicon): Promise<Map<string, string[]>> {
+  const wanted = new Map<string, Set<string>>();
+  for (const entry of entries) {
+    if (!entry.enabled || entry.soundsLike === undefined) continue;
+    let spellings: Map<string, string>;
+    try {
+      spellings = soundsLikeSpellings(entry);
+    } catch {
+      continue; // refused at import; an entry stored before the check is heard as written
+    }
+    for (const [token, spelling] of spellings) if (prons.has(token)) wanted.set(token, (wanted.get(token) ?? new Set()).add(spelling));
+  }
+  if (wanted.size === 0) return prons;
+  const requests: WordRequest[] = [];
+  const keyOf = new Map<string, string>();
+  for (const [token, spellings] of wanted) {
+    [...spellings].forEach((spelling, i) => {
+      const key = `${token}__sounds_like_${i}`;
+      keyOf.set(key, token);
+      requests.push({ token: key, spelling, reading: 'fr' });
+    });
+  }
+  const spoken = await lexicon.pronounce(requests);
+  const out = new Map(prons);
+  for (const [token] of wanted) out.set(token, []);
+  for (const [key, list] of spoken) out.get(keyOf.get(key)!)!.push(...list);
+  for (const [token] of wanted) out.set(token, [...new Set([...out.get(token)!, ...(prons.get(token) ?? [])])].slice(0, 6));
+  return out;
+}
+
+/**
+ * What each word of an entry's names will be heard as, per word: for `attendant lexicon`.
+ * Same words and readings as the store's grammar.
+ */
+export async function entryPronunciations(entries: DirectoryEntry[], lexicon: Lexicon): Promise<{ entry: DirectoryEntry; words: { token: string; spelling: string; phones: string[] }[] }[]> {
+  const requests = new Map<string, WordRequest>();
+  const perEntry = entries.map((entry) => {
+    const words = new Map<string, string>();
+    for (const form of spokenForms(entry)) for (const w of spokenWords(form)) if (!words.has(w.token)) words.set(w.token, w.spelling);
+    for (const [token, spelling] of words) if (!requests.has(token)) requests.set(token, { token, spelling, reading: 'both' });
+    return { entry, words };
+  });
+  const prons = await withSoundsLike(await lexicon.pronounce([...requests.values()]), entries, lexicon);
+  return perEntry.map(({ entry, words }) => ({ entry, words: [...words].map(([token, spelling]) => ({ token, spelling, phones: prons.get(token) ?? [] })) }));
 }
 
 /** Token sequences that ask for the operator, as the grammar spells them. */

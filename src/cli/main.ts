@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Command, CommanderError } from 'commander';
 import { loadSettings, Settings, SettingsError } from '../config/settings';
-import { DirectoryFileError, ParsedDirectory, formatProblem, parseDirectory } from '../directory/directory-file';
+import { CSV_COLUMNS, DirectoryFileError, ParsedDirectory, formatProblem, parseDirectory } from '../directory/directory-file';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { pushDirectory, PushError } from '../api/directory-client';
 import {
@@ -18,10 +18,11 @@ import {
   entryChanges,
 } from '../directory/directory-store';
 import { formatCsvField, spreadsheetSafe } from '../directory/csv';
-import { DirectoryEntry } from '../directory/entry';
+import { DirectoryEntry, displayName, normalizeText } from '../directory/entry';
 import { openStore } from '../attendant/store-directory';
 import { CliError, EXIT_INVALID, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, invalidInput, unavailable, usageError } from './exit-codes';
-import { recognizeFiles } from './recognize-command';
+import { recognizeFiles, storeLexicons } from './recognize-command';
+import { entryPronunciations } from '../asr/grammar';
 import { serve } from './serve-command';
 import { TokenStore } from '../api/tokens';
 import { describeCall, placeCall, Turn } from './call-command';
@@ -134,8 +135,6 @@ function readAndCheck(file: string, io: Io): ParsedDirectory | undefined {
   return undefined;
 }
 
-const CSV_COLUMNS = ['id', 'type', 'first_name', 'last_name', 'service_name', 'department', 'extension', 'aliases', 'enabled'];
-
 /**
  * The directory as CSV. `excel`: as French Excel opens it with a double click (UTF-8 with a
  * byte-order mark, `;` between fields, CRLF), cells Excel would run escaped either way.
@@ -143,7 +142,7 @@ const CSV_COLUMNS = ['id', 'type', 'first_name', 'last_name', 'service_name', 'd
 export function entriesToCsv(entries: DirectoryEntry[], excel = false): string {
   const sep = excel ? ';' : ',';
   const rows = entries.map((e) =>
-    csvLine([e.id, e.type, e.firstName, e.lastName, e.serviceName, e.department, e.extension, e.aliases.join('|'), String(e.enabled)], sep),
+    csvLine([e.id, e.type, e.firstName, e.lastName, e.serviceName, e.department, e.extension, e.aliases.join('|'), String(e.enabled), e.soundsLike ?? ''], sep),
   );
   const text = [CSV_COLUMNS.join(sep), ...rows].join(excel ? '\r\n' : '\n');
   return excel ? `\ufeff${text}\r\n` : `${text}\n`;
@@ -484,6 +483,42 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
       if (snapshot.entries.length === 0) throw invalidInput(`store "${values.store}" has no directory yet; import one: attendant directory import ${values.store} <file>`);
       const failures = await recognizeFiles(s, snapshot, locale, files, io.out);
       done(failures > 0 ? EXIT_INVALID : EXIT_OK);
+    });
+
+  // lexicon
+  root
+    .command('lexicon <store> [name...]')
+    .description("the phones each name of a store will be heard as, per acoustic model (fix one with the entry's sounds_like)")
+    .option('--json', 'print JSON')
+    .addHelpText('after', `\n${SETTINGS_HELP.models}`)
+    .action(async (storeId: string, name: string[], values: { json?: boolean }) => {
+      const { snapshot, locale } = await withStore((db) => {
+        const found = openStore(storeId, db);
+        return { snapshot: db.snapshot(found.id), locale: found.locale };
+      });
+      const query = normalizeText(name.join(' '));
+      const entries = snapshot.entries.filter((e) => query === '' || [e.id, displayName(e), ...e.aliases].some((t) => normalizeText(t).includes(query)));
+      if (entries.length === 0) {
+        throw invalidInput(snapshot.entries.length === 0 ? `store "${storeId}" has no directory yet` : `no entry of store "${storeId}" matches "${name.join(' ')}"`);
+      }
+      const lexicons = storeLexicons(locale);
+      const heard = await Promise.all(lexicons.map(async (l) => ({ model: l.model, entries: await entryPronunciations(entries, l) })));
+      if (values.json === true) {
+        io.out(JSON.stringify(entries.map((e, i) => ({
+          id: e.id, name: displayName(e), extension: e.extension, soundsLike: e.soundsLike ?? null,
+          models: Object.fromEntries(heard.map((h) => [h.model, h.entries[i].words])),
+        }))));
+      } else {
+        entries.forEach((e, i) => {
+          io.out(`${e.id}  ${displayName(e)}  ${e.extension}${e.soundsLike === undefined ? '' : `  (sounds like "${e.soundsLike}")`}`);
+          for (const h of heard) {
+            io.out(`  ${h.model}`);
+            const width = Math.max(...h.entries[i].words.map((w) => w.token.length));
+            for (const w of h.entries[i].words) io.out(`    ${w.token.padEnd(width)}  ${w.phones.join('  |  ')}`);
+          }
+        });
+      }
+      done();
     });
 
   // call

@@ -1,5 +1,5 @@
 import { parseCsv, detectSeparator } from './csv';
-import { DirectoryEntry, EntryType, normalizeText } from './entry';
+import { DirectoryEntry, EntryType, normalizeText, soundsLikeSpellings } from './entry';
 
 /**
  * Reading and validating a store's directory file (DESIGN.md, "Directory files").
@@ -42,7 +42,7 @@ export function formatProblem(fileName: string, problem: DirectoryProblem): stri
   return `${fileName}${where}${field}: ${problem.message}`;
 }
 
-const CSV_COLUMNS = ['id', 'type', 'first_name', 'last_name', 'service_name', 'department', 'extension', 'aliases', 'enabled'] as const;
+export const CSV_COLUMNS = ['id', 'type', 'first_name', 'last_name', 'service_name', 'department', 'extension', 'aliases', 'enabled', 'sounds_like'] as const;
 type CsvColumn = (typeof CSV_COLUMNS)[number];
 const REQUIRED_COLUMNS: CsvColumn[] = ['id', 'type', 'extension'];
 const JSON_KEYS: Record<string, CsvColumn> = {
@@ -55,6 +55,7 @@ const JSON_KEYS: Record<string, CsvColumn> = {
   extension: 'extension',
   aliases: 'aliases',
   enabled: 'enabled',
+  soundsLike: 'sounds_like',
 };
 
 /**
@@ -69,6 +70,7 @@ const COLUMN_ALIASES: Record<string, CsvColumn | 'service'> = {
   service: 'service', rayon: 'department', departement: 'department', department_name: 'department',
   poste: 'extension', extension_telephonique: 'extension', numero_de_poste: 'extension', ext: 'extension', telephone: 'extension',
   alias: 'aliases', surnoms: 'aliases', actif: 'enabled', active: 'enabled',
+  prononciation: 'sounds_like', se_prononce: 'sounds_like', soundslike: 'sounds_like', phonetique: 'sounds_like',
 };
 
 const foldHeader = (name: string): string => normalizeText(name).replace(/ /g, '_');
@@ -229,6 +231,7 @@ function parseCsvDirectory(text: string): RawParse {
         extension,
         aliases,
         enabled: value('enabled'),
+        sounds_like: value('sounds_like'),
       },
       where,
       problems,
@@ -348,8 +351,19 @@ export function validateEntry(
     else if (FALSE_WORDS.has(text)) enabled = false;
     else problems.push({ where, field: 'enabled', message: `"${text}" is not true/false (also 1/0, yes/no, oui/non)` });
   }
+  const soundsLike = asText(raw.sounds_like, 'sounds_like', where, problems);
   if (problems.length > before) return undefined;
-  return { id, type, firstName, lastName, serviceName, department, extension, aliases, enabled };
+  const entry: DirectoryEntry = { id, type, firstName, lastName, serviceName, department, extension, aliases, enabled };
+  if (soundsLike !== '') {
+    entry.soundsLike = soundsLike;
+    try {
+      soundsLikeSpellings(entry);
+    } catch (err) {
+      problems.push({ where, field: 'sounds_like', message: (err as Error).message });
+      return undefined;
+    }
+  }
+  return entry;
 }
 
 function checkUniqueIds(entries: DirectoryEntry[], locations: string[], problems: DirectoryProblem[]): void {

@@ -13,6 +13,12 @@ export interface DirectoryEntry {
   extension: string;
   aliases: string[];
   enabled: boolean;
+  /**
+   * How the name is said, spelled the French way, when the written name misleads ("Le Goff"
+   * sounds like "le gof", "Kerhervé" like "kèr erv é"): for a person the last name (or the
+   * whole name), for a service its name. Absent when the written name is enough.
+   */
+  soundsLike?: string;
 }
 
 /** The name a caller hears in a confirmation: "Paul Martin", "Pharmacie". */
@@ -62,4 +68,30 @@ export function spokenWords(text: string): { token: string; spelling: string }[]
     .map((spelling) => spelling.toLowerCase().replace(/[^\p{L}\p{N}'’]/gu, ''))
     .map((spelling) => ({ token: normalizeText(spelling).replace(/ /g, ''), spelling }))
     .filter((w) => w.token !== '');
+}
+
+/**
+ * The spelling each word of an entry's name is said as, from its `soundsLike`: one spelling
+ * word per name word, or any number of them for a one-word name (read together). For a
+ * person the spelling covers the last name, or the first and last names when it has as many
+ * words as both. Throws with a message for the admin when the words do not line up.
+ */
+export function soundsLikeSpellings(entry: DirectoryEntry): Map<string, string> {
+  const out = new Map<string, string>();
+  const spelling = spokenWords(entry.soundsLike ?? '');
+  if (spelling.length === 0) return out;
+  const candidates = entry.type === 'service' ? [entry.serviceName] : [entry.lastName, displayName(entry)];
+  for (const name of candidates) {
+    const words = spokenWords(name);
+    if (words.length === spelling.length) {
+      words.forEach((w, i) => out.set(w.token, spelling[i].spelling));
+      return out;
+    }
+    if (words.length === 1) {
+      out.set(words[0].token, spelling.map((w) => w.spelling).join(' '));
+      return out;
+    }
+  }
+  const name = entry.type === 'service' ? entry.serviceName : entry.lastName;
+  throw new Error(`"${entry.soundsLike}" has ${spelling.length} word${spelling.length === 1 ? '' : 's'} where "${name}" has ${spokenWords(name).length}: give one spelling per word of the name`);
 }

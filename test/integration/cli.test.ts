@@ -34,6 +34,26 @@ describe('attendant CLI (directory and stores)', () => {
     expect(out[0]).toBe('store paris-11: version 2, 72 entries (0 added, 0 changed, 0 removed)');
   });
 
+  it('shows what each name will be heard as with `lexicon`, the "sounds like" spelling first, and exports it back', async () => {
+    expect(await attendant('directory', 'import', 'brest', join(fixtures, 'breton-sounds-like.csv'), '--create')).toBe(0);
+    expect(await attendant('lexicon', 'brest', 'le', 'goff')).toBe(0);
+    expect(out[0]).toBe('b01  Yann Le Goff  3001  (sounds like "le gof")');
+    expect(out[1]).toBe('  en-us');
+    const goff = out.find((l) => l.trim().startsWith('goff'));
+    // "gof" read the French way: no final schwa, one F; the written reading follows.
+    expect(goff).toMatch(/^\s+goff\s+G [A-Z]+ F(\s|$)/);
+    expect(await attendant('lexicon', 'brest', '--json')).toBe(0);
+    const all = JSON.parse(out[0]) as { id: string; soundsLike: string | null; models: Record<string, { token: string; phones: string[] }[]> }[];
+    expect(all.map((e) => e.id)).toEqual(['b01', 'b02', 'b03', 'b04', 'b05']);
+    expect(all.every((e) => e.models['en-us'].every((w) => w.phones.length > 0))).toBe(true);
+    expect(await attendant('lexicon', 'brest', 'nobody')).toBe(1);
+    expect(err.join('\n')).toContain('no entry of store "brest" matches "nobody"');
+    expect(await attendant('directory', 'export', 'brest')).toBe(0);
+    const lines = out.join('\n').split('\n');
+    expect(lines[0].split(',').pop()).toBe('sounds_like');
+    expect(lines).toContain('b02,person,Gwenaëlle,Kerhervé,,Boulangerie,3002,,true,kèr èr vé');
+  });
+
   it('refuses a broken file with exit 1, names each problem and leaves the store as it was', async () => {
     await attendant('directory', 'import', 's', join(fixtures, 'demo-store.csv'), '--create');
     await attendant('directory', 'export', 's', '--format', 'json');

@@ -81,6 +81,19 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
     expect((versions.versions as { via: string }[])[0].via).toBe('grpc');
   });
 
+  it('carries a "sounds like" spelling both ways, and refuses one that does not line up with the name', async () => {
+    directory.createStore('brest-2');
+    const token = tokens.create('brest-2').token;
+    const breton = { id: 'b01', type: 'person', first_name: 'Yann', last_name: 'Le Goff', extension: '3001', aliases: [], sounds_like: 'le gof' };
+    await rpc('SyncDirectory')({ store: 'brest-2', entries: [breton, { ...breton, id: 'b02', last_name: 'Martin', sounds_like: '' }] }, auth(token));
+    const got = (await rpc('GetDirectory')({ store: 'brest-2' }, auth(token))).entries as { id: string; sounds_like: string }[];
+    expect(got.map((e) => [e.id, e.sounds_like])).toEqual([['b01', 'le gof'], ['b02', '']]);
+    await expect(rpc('SyncDirectory')({ store: 'brest-2', entries: [{ ...breton, sounds_like: 'a b c d' }] }, auth(token))).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringContaining('sounds_like'),
+    });
+  });
+
   it('upserts and deletes single entries, then rolls back', async () => {
     const base = (await rpc('GetDirectory')({ store: 'paris-11' }, auth(storeToken))).version as number;
     await rpc('UpsertEntry')({ store: 'paris-11', entry: { id: 'n01', type: 'person', last_name: 'Nouveau', extension: '2999' } }, auth(storeToken));
