@@ -205,6 +205,11 @@ export function step(state: FlowState, event: FlowEvent, ctx: FlowContext): { st
 
   switch (event.type) {
     case 'start':
+      // A store whose directory is empty (new, or every entry disabled) has no one to find: the operator.
+      if (ctx.extensions.size === 0) {
+        toOperator('empty-directory');
+        break;
+      }
       s.phase = 'greeting';
       actions.push({ type: 'play', prompt: { key: 'greeting' }, bargeIn: true }, { type: 'listen', for: 'name' });
       break;

@@ -146,6 +146,23 @@ export class Switchboard {
       this.reject(invite, 503, 'recognition is behind', [['Retry-After', '5']]);
       return;
     }
+    // The offer is checked before the store is looked up: an INVITE that could not set up a call
+    // anyway gets the same 488 whether the store exists or not (no enumeration of stores).
+    let negotiated;
+    try {
+      const type = header(invite.request, 'content-type') ?? '';
+      if (invite.request.body.length === 0) throw new SdpError('the INVITE has no SDP offer (late offer is not supported)');
+      if (!/^application\/sdp/i.test(type)) throw new SdpError(`the INVITE body is ${type || 'untyped'}, not application/sdp`);
+      negotiated = negotiate(parseAudioOffer(invite.request.body.toString('utf8')));
+    } catch (err) {
+      const code = err instanceof SdpError ? err.warnCode : 399;
+      this.reject(invite, 488, (err as Error).message, [['Warning', `${code} attendant "${(err as Error).message.replace(/"/g, "'")}"`]]);
+      return;
+    }
+    if (negotiated === undefined) {
+      this.reject(invite, 488, 'no common codec', [['Warning', '305 attendant "Incompatible media format: PCMU or PCMA at 8000 Hz only"']]);
+      return;
+    }
     const user = invite.calledUser;
     const route = o.route(user);
     if (route === undefined) {
@@ -154,20 +171,6 @@ export class Switchboard {
     }
     if (route === 'loading') {
       this.reject(invite, 503, 'the store is still loading', [['Retry-After', '5']]);
-      return;
-    }
-    let negotiated;
-    try {
-      const type = header(invite.request, 'content-type') ?? '';
-      if (invite.request.body.length === 0) throw new SdpError('the INVITE has no SDP offer (late offer is not supported)');
-      if (!/^application\/sdp/i.test(type)) throw new SdpError(`the INVITE body is ${type || 'untyped'}, not application/sdp`);
-      negotiated = negotiate(parseAudioOffer(invite.request.body.toString('utf8')));
-    } catch (err) {
-      this.reject(invite, 488, (err as Error).message, [['Warning', `399 attendant "${(err as Error).message.replace(/"/g, "'")}"`]]);
-      return;
-    }
-    if (negotiated === undefined) {
-      this.reject(invite, 488, 'no common codec', [['Warning', '305 attendant "Incompatible media format: PCMU or PCMA at 8000 Hz only"']]);
       return;
     }
     // Reserve the slot before the first await so that concurrent INVITEs see it.

@@ -40,6 +40,7 @@ export async function hearUtterance(
 ): Promise<{ understood: Understanding; results: RecognitionResult[]; shed: boolean }> {
   // Under load a store heard by two models is heard by its fallback model alone (the US
   // English one, calibrated on its own): recognition degrades before latency does.
+  if (understanding.grammars.length === 0) throw new Error('the store has no directory to recognize');
   const shed = understanding.grammars.length > 1 && recognizer.busy === true;
   const grammars = shed ? understanding.grammars.slice(-1) : understanding.grammars;
   const started = await Promise.allSettled(grammars.map((g) => recognizer.start(g)));
@@ -81,6 +82,11 @@ export class StoreUnderstanding {
   /** The models the store is heard with, in `grammars` order. */
   get models(): string[] {
     return this.grammars.map((g) => g.model ?? 'en-us');
+  }
+
+  /** A store with no enabled entry: nothing to hear, its calls go to the operator (flow 'start'). */
+  static empty(snapshot: Snapshot): StoreUnderstanding {
+    return new StoreUnderstanding(snapshot, [], new DirectoryMatcher([], { carrierWords: CARRIERS, minFuzzyScore: 0.35 }));
   }
 
   /** `lexicons`: one per acoustic model, the store's own first (see lexiconsFor). */

@@ -135,10 +135,15 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   const lexicons = new StoreLexicons(cmudict, catalog);
   const load = async (storeId: string): Promise<void> => {
     const snapshot = directory.snapshot(storeId);
-    if (snapshot.entries.length === 0) return;
     const t0 = Date.now();
     const locale = directory.findStore(storeId)?.locale ?? 'fr-FR';
     const storeLexicons = lexicons.forLocale(locale);
+    if (!snapshot.entries.some((e) => e.enabled)) {
+      // Answered and sent to the operator, not refused with 503 until someone imports a directory.
+      stores.set(storeId, StoreUnderstanding.empty(snapshot));
+      log.warn({ store: storeId, version: snapshot.version }, 'the store has no enabled directory entry: its calls go to the operator; import a directory (attendant directory import)');
+      return;
+    }
     stores.set(storeId, await StoreUnderstanding.build(snapshot, ...storeLexicons));
     for (const [number, id] of numbers) if (id === storeId) numbers.delete(number);
     for (const number of directory.findStore(storeId)?.numbers ?? []) numbers.set(number, storeId);
@@ -172,20 +177,39 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   ua.on('refused', (request, status, peer) => {
     if (status === 403) sipForbidden.add({ peer: peerKey(peer), method: request?.method });
   });
-  // Stores created, or directories imported, by another process (the CLI) are picked up by
-  // the first call that needs them; meanwhile calls get 503 (new store) or the previous version.
+  // While a store's new version is being built its calls use the previous one (a store never
+  // loaded gets 503 meanwhile). A version that cannot be built is not tried again.
   const loading = new Set<string>();
+  const failed = new Map<string, number>();
   const reload = (id: string): void => {
-    if (loading.has(id)) return;
+    const version = directory.findStore(id)?.version;
+    if (loading.has(id) || (version !== undefined && failed.get(id) === version)) return;
     loading.add(id);
     load(id)
-      .catch((err: Error) => log.error({ store: id, err: err.message }, 'store grammar could not be built'))
+      .catch((err: Error) => {
+        if (version !== undefined) failed.set(id, version);
+        log.error({ store: id, version, err: err.message }, 'store grammar could not be built');
+      })
       .finally(() => loading.delete(id));
   };
+  // Stores created and directories imported by another process (the CLI, another node) are
+  // noticed within a second, and their grammar built before their first call.
+  const watch = setInterval(() => {
+    try {
+      for (const st of directory.listStores()) if (stores.get(st.id)?.snapshot.version !== st.version) reload(st.id);
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'could not check the stores for changes');
+    }
+  }, 1000);
+  watch.unref();
   const route = (user: string): Route | undefined | 'loading' => {
     const id = stores.has(user) ? user : numbers.get(user) ?? directory.resolveStore(user)?.id;
     const store = id === undefined ? undefined : directory.findStore(id);
     if (store === undefined) return undefined;
+    if (!stores.has(store.id) && !directory.snapshot(store.id).entries.some((e) => e.enabled)) {
+      // A store with no directory yet needs no grammar: its calls are answered, for the operator.
+      stores.set(store.id, StoreUnderstanding.empty(directory.snapshot(store.id)));
+    }
     const understanding = stores.get(store.id);
     if (understanding === undefined || understanding.snapshot.version !== store.version) reload(store.id);
     return understanding === undefined ? 'loading' : { store, understanding };
@@ -251,6 +275,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   process.once('SIGTERM', again);
   process.once('SIGINT', again);
   await board.drain(settings.drainSeconds * 1000);
+  clearInterval(watch);
   log.info('calls ended; closing');
   ua.close();
   await transport.close();

@@ -30,7 +30,11 @@ export interface Negotiated {
 }
 
 export class SdpError extends Error {
-  constructor(message: string) {
+  /** RFC 3261 §20.43 warn-code for the 488's Warning header: 399 misc, 301 incompatible address format. */
+  constructor(
+    message: string,
+    readonly warnCode = 399,
+  ) {
     super(message);
     this.name = 'SdpError';
   }
@@ -69,9 +73,10 @@ export function parseAudioOffer(text: string): AudioOffer {
       continue;
     }
     if (type === 'c') {
-      const c = /^IN IP[46] (\S+)/.exec(value);
+      const c = /^IN (IP[46]) (\S+)/.exec(value);
       if (c === null) continue;
-      const address = c[1].split('/')[0];
+      // Media is IPv4 only: an IPv6 address is declined (488, warning 301) rather than answered with IPv4.
+      const address = c[1] === 'IP6' ? 'IP6' : c[2].split('/')[0];
       if (!seenMedia) sessionAddress = address;
       else if (inAudio && media !== undefined) media.address = address;
       continue;
@@ -92,6 +97,7 @@ export function parseAudioOffer(text: string): AudioOffer {
   if (media === undefined) throw new SdpError('the offer has no active audio stream over RTP/AVP');
   if (media.address === '') media.address = sessionAddress;
   if (media.address === '') throw new SdpError('the offer has no connection address (c= line)');
+  if (media.address === 'IP6') throw new SdpError('IPv6 media is not supported; offer an IPv4 address (c=IN IP4)', 301);
   if (media.port < 1 || media.port > 65535) throw new SdpError(`audio port ${media.port} is out of range`);
   return media;
 }

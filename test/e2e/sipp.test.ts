@@ -141,9 +141,34 @@ describe('attendant serve as a PBX sees it (sipp)', () => {
     expect(await metric('attendant_active_calls')).toBe(0);
   });
 
+  it('answers a store created while it runs at once: empty, to its operator; then, imported, by name (issue 13, 14)', async () => {
+    const quiet = { out: () => undefined, err: () => undefined };
+    expect(await run(['store', 'create', 'new-store', '--operator', '7'], quiet, env())).toBe(0);
+    // No directory yet: answered and sent to the operator, not 503 until someone imports one.
+    expectSuccess(await sipp(scenario('empty-store', [invite(G711_OFFER), ...ANSWERED, ...expectReferTo('7')]), { service: 'new-store' }));
+    expect(await run(['directory', 'import', 'new-store', join(root, 'directory-fixtures', 'demo-store.csv')], quiet, env())).toBe(0);
+    // The grammar is built in the background within seconds of the import, before the first call.
+    const until = Date.now() + 30_000;
+    while (!/"store":"new-store","version":1,[^\n]*store grammar ready/.test(log) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    const keys = ['2', '0', '1', '2', '#'].flatMap((digit, i) => [
+      inDialogRequest('INFO', 2 + i, ['Content-Type: application/dtmf-relay'], `Signal=${digit}\nDuration=160`),
+      '<recv response="200"/>',
+    ]);
+    expectSuccess(await sipp(scenario('imported-store', [invite(G711_OFFER), ...ANSWERED, '<pause milliseconds="500"/>', ...keys, ...expectReferTo('2012', 10)]), { service: 'new-store' }));
+  });
+
   it('answers 404 for a store that does not exist', async () => {
     const r = await sipp(scenario('unknown', [invite(G711_OFFER), '<recv response="100" optional="true"/>', '<recv response="404"/>', ACK_FAILURE]), { service: 'no-such-store' });
     expectSuccess(r);
+  });
+
+  it('answers an INVITE without SDP with the same 488 whether the store exists or not (no store enumeration)', async () => {
+    const noSdp = (name: string) => scenario(name, [
+      invite(''),
+      '<recv response="100" optional="true"/>', '<recv response="488"/>', ACK_FAILURE,
+    ]);
+    expectSuccess(await sipp(noSdp('nosdp-known'), { service: 'demo' }));
+    expectSuccess(await sipp(noSdp('nosdp-unknown'), { service: 'no-such-store' }));
   });
 
   it('answers 488 when no codec fits (G.729 only)', async () => {

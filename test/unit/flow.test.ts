@@ -37,6 +37,12 @@ describe('call flow', () => {
     expect(state.phase).toBe('greeting');
   });
 
+  it('sends a call to a store with no enabled entry straight to the operator (issue 14, 9)', () => {
+    const { actions } = play([], { ...ctx, extensions: new Map() });
+    expect(transfers(actions)).toEqual(['operator:9']);
+    expect(prompts(actions)).not.toContain('greeting');
+  });
+
   it('stops the greeting when the caller starts speaking (barge-in)', () => {
     const { actions, state } = play([{ type: 'speechStarted' }]);
     expect(actions).toContainEqual({ type: 'stopPrompt' });

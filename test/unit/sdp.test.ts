@@ -18,6 +18,21 @@ describe('SDP offer/answer', () => {
     expect(negotiate(parseAudioOffer(offer('m=audio 4000 RTP/AVP 96', ['a=rtpmap:96 PCMU/16000'])))).toBeUndefined();
   });
 
+  it('declines IPv6 media with warning 301 rather than answering it with IPv4 (issue 14, 9)', () => {
+    const err = (() => {
+      try {
+        parseAudioOffer(offer('m=audio 4000 RTP/AVP 0', [], 'c=IN IP6 2001:db8::10'));
+      } catch (e) {
+        return e as SdpError;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(SdpError);
+    expect(err?.warnCode).toBe(301);
+    expect(err?.message).toContain('IPv6');
+    expect(parseAudioOffer(offer('m=audio 4000 RTP/AVP 0')).address).toBe('192.0.2.10');
+  });
+
   it('mirrors hold: a sendonly offer is answered recvonly', () => {
     expect(negotiate(parseAudioOffer(offer('m=audio 4000 RTP/AVP 0', ['a=sendonly'])))?.direction).toBe('recvonly');
     expect(negotiate(parseAudioOffer(offer('m=audio 4000 RTP/AVP 0', ['a=inactive'])))?.direction).toBe('inactive');
