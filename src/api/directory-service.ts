@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
 import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { join } from 'node:path';
@@ -271,7 +272,7 @@ export async function startGrpcServer(
   options: DirectoryServiceOptions & { attendant?: AttendantBackend },
   host: string,
   port: number,
-): Promise<{ server: grpc.Server; port: number }> {
+): Promise<{ server: grpc.Server; port: number; health: HealthImplementation }> {
   const definition = loadDefinition();
   const protos = grpc.loadPackageDefinition(definition);
   const v1 = (protos.attendant as grpc.GrpcObject).v1 as grpc.GrpcObject;
@@ -286,8 +287,17 @@ export async function startGrpcServer(
   }
   // Server reflection, so that grpcurl-style clients can list and call the service.
   new ReflectionService(definition).addToServer(server);
+  // The standard grpc.health.v1 service (load balancers, grpc_health_probe): NOT_SERVING until the caller says ready.
+  const names = ['', 'attendant.v1.DirectoryService', ...(options.attendant !== undefined ? ['attendant.v1.AttendantService'] : [])];
+  const health = new HealthImplementation(Object.fromEntries(names.map((n) => [n, 'NOT_SERVING' as const])));
+  health.addToServer(server);
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
-  return { server, port: bound };
+  return { server, port: bound, health };
+}
+
+/** Sets every service of a server's grpc.health.v1 at once. */
+export function setHealth(health: HealthImplementation, serving: boolean): void {
+  for (const n of ['', 'attendant.v1.DirectoryService', 'attendant.v1.AttendantService']) health.setStatus(n, serving ? 'SERVING' : 'NOT_SERVING');
 }

@@ -24,6 +24,7 @@ import { percentile } from './percentile';
 import { FlowContext } from './flow';
 import { ThrottledWarning } from './throttled-warning';
 import { StoreUnderstanding } from './understanding';
+import { CallObserver } from './metrics';
 
 /**
  * Takes the PBX's INVITEs: finds the store (Request-URI user = store id or number, else
@@ -54,6 +55,8 @@ export interface SwitchboardOptions {
   overloaded?: () => boolean;
   log: Logger;
   flow?: Partial<Omit<FlowContext, 'operator' | 'extensions'>>;
+  /** Told of each refused INVITE, decision and ended call (the service's metrics). */
+  observe?: CallObserver;
   /** For tests: replaces the store's transferrers. */
   transferrers?: { refer: Transferrer; grpc: Transferrer };
 }
@@ -127,6 +130,7 @@ export class Switchboard {
 
   private reject(invite: IncomingInvite, status: number, why: string, headers: [string, string][] = []): void {
     this.stats.rejected[String(status)] = (this.stats.rejected[String(status)] ?? 0) + 1;
+    this.o.observe?.refused(status);
     this.o.log.info({ call_id: randomBytes(8).toString('hex'), sip_call_id: invite.callId, status, why }, 'call refused');
     invite.reject(status, headers);
   }
@@ -247,6 +251,7 @@ export class Switchboard {
       dialog.terminate('never confirmed');
     });
     session.on('decided', (ms) => {
+      o.observe?.decided(store.id, ms);
       for (const stats of [this.stats, own]) {
         stats.decisionMs.push(ms);
         if (stats.decisionMs.length > 10_000) stats.decisionMs.splice(0, 5000);
@@ -259,6 +264,7 @@ export class Switchboard {
       this.stats.byOutcome[record.outcome] = (this.stats.byOutcome[record.outcome] ?? 0) + 1;
       own.active -= 1;
       own.byOutcome[record.outcome] = (own.byOutcome[record.outcome] ?? 0) + 1;
+      o.observe?.ended(store.id, record.outcome, record.durationMs);
       try {
         o.records.add(record);
       } catch (err) {

@@ -13,7 +13,7 @@ import { probeEngine } from '../asr/probe';
 import { loadCatalog, modelsDir } from '../asr/models';
 import { StoreLexicons } from '../asr/store-lexicons';
 import { ThrottledWarning } from '../attendant/throttled-warning';
-import { startGrpcServer } from '../api/directory-service';
+import { setHealth, startGrpcServer } from '../api/directory-service';
 import { TokenStore } from '../api/tokens';
 import { DropFolder, dropFolderFor } from '../api/drop-folder';
 import { EXIT_OK, EXIT_UNAVAILABLE, unavailable } from './exit-codes';
@@ -25,6 +25,7 @@ import { rtpCounters } from '../media/rtp';
 import { CallRecords } from '../attendant/call-records';
 import { confirmAnswers } from '../attendant/answers';
 import { Route, Switchboard } from '../attendant/switchboard';
+import { ServiceMetrics } from '../attendant/metrics';
 
 /**
  * `attendant serve`: opens the directory store (loading the demo store when there is
@@ -53,42 +54,19 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   // A flood must not flood the log: these are counted, and logged at most every 10 s.
   const tcpRefused = new ThrottledWarning(log, 'SIP TCP connection closed');
   const sipForbidden = new ThrottledWarning(log, 'SIP from an address outside ATTENDANT_SIP_ALLOW: 403');
-  const callMetrics = (): string[] => {
-    if (switchboard === undefined) return [];
-    const st = switchboard.stats;
-    const latency = switchboard.decisionLatency();
-    return [
-      '# HELP attendant_active_calls Calls in progress.',
-      '# TYPE attendant_active_calls gauge',
-      `attendant_active_calls ${switchboard.activeCalls}`,
-      '# HELP attendant_calls_total Calls ended, by outcome.',
-      '# TYPE attendant_calls_total counter',
-      ...['transferred', 'operator', 'abandoned', 'failed'].map((o) => `attendant_calls_total{outcome="${o}"} ${st.byOutcome[o] ?? 0}`),
-      '# HELP attendant_calls_refused_total INVITEs refused, by SIP status.',
-      '# TYPE attendant_calls_refused_total counter',
-      ...Object.entries(st.rejected).map(([status, n]) => `attendant_calls_refused_total{status="${status}"} ${n}`),
-      '# HELP attendant_decision_latency_ms End of speech to transfer request (last 10,000 calls).',
-      '# TYPE attendant_decision_latency_ms summary',
-      `attendant_decision_latency_ms{quantile="0.5"} ${latency.p50.toFixed(1)}`,
-      `attendant_decision_latency_ms{quantile="0.95"} ${latency.p95.toFixed(1)}`,
-      `attendant_decision_latency_ms_count ${latency.count}`,
-      '# HELP attendant_media_late_ticks 20 ms media ticks that ran late (event loop overloaded).',
-      '# TYPE attendant_media_late_ticks counter',
-      `attendant_media_late_ticks ${switchboard.lateMediaTicks}`,
-      '# HELP attendant_sip_tcp_refused_total Inbound SIP TCP connections closed by a limit (too many, or no message in time).',
-      '# TYPE attendant_sip_tcp_refused_total counter',
-      `attendant_sip_tcp_refused_total ${tcpRefused.count}`,
-      '# HELP attendant_sip_forbidden_total SIP requests from addresses outside ATTENDANT_SIP_ALLOW (answered 403).',
-      '# TYPE attendant_sip_forbidden_total counter',
-      `attendant_sip_forbidden_total ${sipForbidden.count}`,
-      '# HELP attendant_rtp_dropped_total RTP packets refused: from another address, port or SSRC than the call\'s stream.',
-      '# TYPE attendant_rtp_dropped_total counter',
-      `attendant_rtp_dropped_total ${rtpCounters.dropped}`,
-      '# HELP attendant_asr_fast_utterances_total Utterances decoded at the fast speed (with ATTENDANT_ASR_PROFILE=auto, those that would have waited).',
-      '# TYPE attendant_asr_fast_utterances_total counter',
-      `attendant_asr_fast_utterances_total ${recognizer.fastUtterances}`,
-    ];
-  };
+  const metrics = new ServiceMetrics(
+    {
+      ready: () => ready,
+      activeCalls: () => switchboard?.activeCalls ?? 0,
+      stores: () => [...stores.values()].map((u) => ({ store: u.snapshot.store, version: u.snapshot.version })),
+      lateMediaTicks: () => switchboard?.lateMediaTicks ?? 0,
+      rtpDropped: () => rtpCounters.dropped,
+      tcpRefused: () => tcpRefused.count,
+      sipForbidden: () => sipForbidden.count,
+      fastUtterances: () => recognizer?.fastUtterances ?? 0,
+    },
+    settings.metricsStores,
+  );
   const http = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') {
@@ -98,21 +76,10 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
     } else if (path === '/readyz') {
       res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'starting\n');
     } else if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(
-        [
-          '# HELP attendant_ready 1 when the service can take calls.',
-          '# TYPE attendant_ready gauge',
-          `attendant_ready ${ready ? 1 : 0}`,
-          '# HELP attendant_stores Stores with a directory loaded.',
-          '# TYPE attendant_stores gauge',
-          `attendant_stores ${stores.size}`,
-          '# HELP attendant_directory_version Directory version that new calls of a store use.',
-          '# TYPE attendant_directory_version gauge',
-          ...[...stores.values()].map((u) => `attendant_directory_version{store="${u.snapshot.store}"} ${u.snapshot.version}`),
-          ...callMetrics(),
-          '',
-        ].join('\n'),
-      );
+      metrics
+        .text()
+        .then((text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text))
+        .catch((err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`));
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     }
@@ -124,7 +91,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
     directory.close();
     throw unavailable(`cannot start: ${err.message}`);
   });
-  http.listen(settings.httpPort);
+  http.listen(settings.httpPort, settings.httpHost);
   await once(http, 'listening');
   log.info({ port: settings.httpPort }, 'HTTP /healthz /readyz /metrics listening');
 
@@ -227,6 +194,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
     rtpPorts: settings.rtpPorts,
     rtpSource: settings.rtpSource,
     maxCalls: settings.maxCalls,
+    observe: metrics,
     // More than MAX_BACKLOG utterances waiting per worker: about a second of delay already.
     overloaded: () => recognizer.backlog >= MAX_BACKLOG_PER_WORKER * recognizer.size,
     log,
@@ -254,16 +222,18 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
         health: () => ({ ready, engine: recognizer.engine, stores: stores.size }),
       },
     },
-    '0.0.0.0',
+    settings.grpcHost,
     settings.grpcPort,
   );
   log.info({ port: grpcServer.port }, 'gRPC DirectoryService and AttendantService listening');
   ready = true;
+  setHealth(grpcServer.health, true);
   log.info({ sip_port: transport.port, http_port: settings.httpPort }, 'ready to take calls');
 
   await waitForStop(signal);
   log.info({ active_calls: board.activeCalls, grace_s: settings.drainSeconds }, `stopping: new calls and OPTIONS get 503, calls in progress have ${settings.drainSeconds} s to end, then go to the operator`);
   ready = false;
+  setHealth(grpcServer.health, false);
   // SIGTERM always ends the process: if closing hangs, or a second signal comes, it exits anyway.
   const forced = (why: string): void => {
     log.error({ why }, 'stopping took too long; exiting now');

@@ -19,7 +19,11 @@ export interface Settings {
   rtpPorts: [number, number];
   /** Whose RTP a call takes: the SDP's address (sdp, default) or the first steady source (latch, callers behind NAT). */
   rtpSource: RtpSourcePolicy;
+  /** ATTENDANT_GRPC_HOST: the address gRPC listens on (default every address). */
+  grpcHost: string;
   grpcPort: number;
+  /** ATTENDANT_HTTP_HOST: the address /healthz, /readyz and /metrics listen on (default every address). */
+  httpHost: string;
   httpPort: number;
   /** On SIGTERM: how long calls in progress may go on before they are sent to the operator. */
   drainSeconds: number;
@@ -27,6 +31,8 @@ export interface Settings {
   maxCalls: number;
   /** Addresses that may send SIP (the PBXs, a kamailio in front); undefined: any. */
   sipAllow?: AddressList;
+  /** ATTENDANT_METRICS_STORES=on: per-store series in /metrics (store ids in labels). Off by default. */
+  metricsStores: boolean;
 }
 
 /** A list of addresses and subnets, as ATTENDANT_SIP_ALLOW gives them. */
@@ -128,10 +134,21 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     sipPort: port(env, 'ATTENDANT_SIP_PORT', 5060),
     rtpPorts: [Number(rtp[1]), Number(rtp[2])],
     rtpSource,
+    grpcHost: env.ATTENDANT_GRPC_HOST ?? '0.0.0.0',
     grpcPort: port(env, 'ATTENDANT_GRPC_PORT', 50051),
+    httpHost: env.ATTENDANT_HTTP_HOST ?? '0.0.0.0',
     httpPort: port(env, 'ATTENDANT_HTTP_PORT', 8080),
     maxCalls: whole(env, 'ATTENDANT_MAX_CALLS', 100, 1, 100_000),
     drainSeconds: whole(env, 'ATTENDANT_DRAIN_SECONDS', 10, 0, 3600),
+    metricsStores: onOff(env, 'ATTENDANT_METRICS_STORES', false),
     sipAllow: env.ATTENDANT_SIP_ALLOW === undefined ? undefined : parseAddressList('ATTENDANT_SIP_ALLOW', env.ATTENDANT_SIP_ALLOW),
   };
+}
+
+function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  if (text === 'on' || text === '1' || text === 'true') return true;
+  if (text === 'off' || text === '0' || text === 'false') return false;
+  throw new SettingsError(`${name}="${text}" is not on or off`);
 }

@@ -322,6 +322,21 @@ Content-Length: 0
     expectSuccess(r);
   });
 
+  it('serves Prometheus metrics through prom-client: process metrics, seconds histograms, _total counters, no store ids by default', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    expect(text).toMatch(/^process_cpu_seconds_total \d/m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_seconds \d/m);
+    expect(text).toMatch(/^# TYPE attendant_decision_latency_seconds histogram$/m);
+    // Calls above were transferred after speech: the histogram has observations, in seconds.
+    expect(await metric('attendant_decision_latency_seconds_count')).toBeGreaterThan(0);
+    expect(await metric('attendant_decision_latency_seconds_sum') / await metric('attendant_decision_latency_seconds_count')).toBeLessThan(30);
+    expect(await metric('attendant_calls_total{outcome="transferred"}')).toBeGreaterThan(0);
+    expect(text).toMatch(/^# TYPE attendant_media_late_ticks_total counter$/m);
+    // Without ATTENDANT_METRICS_STORES=on, an unauthenticated scrape lists no store.
+    expect(text).not.toMatch(/store="/);
+    expect(text).not.toMatch(/demo|hooked/);
+  });
+
   it('puts a call id on every log line of a call', () => {
     const lines = log.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const callLines = lines.filter((l) => typeof l.msg === 'string' && /^(call |heard|transferr|call flow|dialog ended)/.test(l.msg));

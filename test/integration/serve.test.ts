@@ -3,6 +3,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { freePort } from './free-port';
 import { run } from '../../src/cli/main';
 import { ANSWERED, expectReferTo, G711_OFFER, invite, runSipp, scenario } from '../e2e/sipp';
@@ -110,7 +113,7 @@ describe('attendant serve', () => {
     const port = await freePort();
     const grpcPort = await freePort();
     child = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
-      env: { ...process.env, ATTENDANT_DATA_DIR: dir, ATTENDANT_HTTP_PORT: String(port), ATTENDANT_GRPC_PORT: String(grpcPort), ATTENDANT_SIP_PORT: String(await freePort()), ATTENDANT_ASR_WORKERS: '1' },
+      env: { ...process.env, ATTENDANT_DATA_DIR: dir, ATTENDANT_HTTP_PORT: String(port), ATTENDANT_GRPC_PORT: String(grpcPort), ATTENDANT_SIP_PORT: String(await freePort()), ATTENDANT_ASR_WORKERS: '1', ATTENDANT_METRICS_STORES: 'on', ATTENDANT_HTTP_HOST: '127.0.0.1', ATTENDANT_GRPC_HOST: '127.0.0.1' },
     });
     child.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();
@@ -118,7 +121,7 @@ describe('attendant serve', () => {
     expect(await waitFor(`http://127.0.0.1:${port}/healthz`, 200, 20000)).toBe('ok\n');
     expect(await waitFor(`http://127.0.0.1:${port}/readyz`, 200, 20000)).toBe('ready\n');
     expect(await waitFor(`http://127.0.0.1:${port}/metrics`, 200, 5000)).toMatch(/^attendant_stores 1$/m);
-    expect(await waitFor(`http://127.0.0.1:${port}/metrics`, 200, 5000)).toMatch(/^attendant_directory_version\{store="demo"\} 1$/m);
+    expect(await waitFor(`http://127.0.0.1:${port}/metrics`, 200, 5000)).toMatch(/^attendant_store_directory_version\{store="demo"\} 1$/m);
 
     // A directory pushed over gRPC is what the next call uses, within a second, without a restart.
     const io = { out: () => undefined, err: () => undefined };
@@ -134,10 +137,21 @@ describe('attendant serve', () => {
     ).toBe(0);
     for (;;) {
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      if (/^attendant_directory_version\{store="demo"\} 2$/m.test(metrics)) break;
+      if (/^attendant_store_directory_version\{store="demo"\} 2$/m.test(metrics)) break;
       expect(Date.now() - pushed).toBeLessThan(1000);
       await new Promise((r) => setTimeout(r, 20));
     }
+
+    // The standard gRPC health check, as a load balancer or grpc_health_probe asks it.
+    const healthProto = grpc.loadPackageDefinition(protoLoader.loadSync(healthProtoPath, { keepCase: true, enums: String }));
+    const Health = ((healthProto.grpc as grpc.GrpcObject).health as grpc.GrpcObject).v1 as grpc.GrpcObject;
+    const client = new (Health.Health as grpc.ServiceClientConstructor)(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
+    const check = (service: string): Promise<{ status: string }> =>
+      new Promise((resolve, reject) => (client as unknown as Record<string, (r: object, cb: (e: Error | null, v: { status: string }) => void) => void>).Check({ service }, (e, v) => (e ? reject(e) : resolve(v))));
+    expect((await check('')).status).toBe('SERVING');
+    expect((await check('attendant.v1.DirectoryService')).status).toBe('SERVING');
+    await expect(check('no.such.Service')).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+    client.close();
 
     const first = JSON.parse(stderr.split('\n')[0]);
     expect(first.msg).toMatch(/loaded the demo store "demo" from directory-fixtures/);

@@ -1,0 +1,112 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * `/metrics` (Prometheus text format) through prom-client: the process and Node metrics, the
+ * calls, and the service's counters. Store ids appear only as labels of the `attendant_store_*`
+ * metrics, and only when ATTENDANT_METRICS_STORES=on: an unauthenticated scrape must not list
+ * the stores (issue 14).
+ */
+
+export interface MetricsSources {
+  ready: () => boolean;
+  activeCalls: () => number;
+  /** Stores loaded, with the directory version their new calls use. */
+  stores: () => { store: string; version: number }[];
+  lateMediaTicks: () => number;
+  rtpDropped: () => number;
+  tcpRefused: () => number;
+  sipForbidden: () => number;
+  fastUtterances: () => number;
+}
+
+/** What the switchboard reports as calls go (SwitchboardOptions.observe). */
+export interface CallObserver {
+  refused(status: number): void;
+  decided(store: string, ms: number): void;
+  ended(store: string, outcome: string, durationMs: number): void;
+}
+
+export const OUTCOMES = ['transferred', 'operator', 'abandoned', 'failed'] as const;
+
+export class ServiceMetrics implements CallObserver {
+  readonly registry = new Registry();
+  private readonly calls: Counter<'outcome'>;
+  private readonly storeCalls?: Counter<'store' | 'outcome'>;
+  private readonly refusedCalls: Counter<'status'>;
+  private readonly decision: Histogram;
+  private readonly storeDecision?: Histogram<'store'>;
+  private readonly duration: Histogram<'outcome'>;
+
+  constructor(
+    sources: MetricsSources,
+    readonly storeLabels = false,
+  ) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    const gauge = (name: string, help: string, read: () => number): void =>
+      void new Gauge({ name, help, registers, collect() { this.set(read()); } });
+    // A count kept elsewhere (a socket's, a worker pool's), shown as the counter it is.
+    const counted = (name: string, help: string, read: () => number): void =>
+      void new Counter({ name, help, registers, collect() { this.reset(); this.inc(read()); } });
+    gauge('attendant_ready', '1 when the service can take calls.', () => (sources.ready() ? 1 : 0));
+    gauge('attendant_active_calls', 'Calls in progress.', sources.activeCalls);
+    gauge('attendant_stores', 'Stores loaded (with a directory, or empty and sent to their operator).', () => sources.stores().length);
+    if (storeLabels) {
+      new Gauge({
+        name: 'attendant_store_directory_version',
+        help: 'Directory version that new calls of a store use.',
+        labelNames: ['store'],
+        registers,
+        collect() {
+          this.reset();
+          for (const s of sources.stores()) this.set({ store: s.store }, s.version);
+        },
+      });
+    }
+    counted('attendant_media_late_ticks_total', '20 ms media ticks that ran late (event loop overloaded).', sources.lateMediaTicks);
+    counted('attendant_rtp_dropped_total', "RTP packets refused: from another address, port or SSRC than the call's stream.", sources.rtpDropped);
+    counted('attendant_sip_tcp_refused_total', 'Inbound SIP TCP connections closed by a limit (too many, or no message in time).', sources.tcpRefused);
+    counted('attendant_sip_forbidden_total', 'SIP requests from addresses outside ATTENDANT_SIP_ALLOW (answered 403).', sources.sipForbidden);
+    counted('attendant_asr_fast_utterances_total', 'Utterances decoded at the fast speed (with ATTENDANT_ASR_PROFILE=auto, those that would have waited).', sources.fastUtterances);
+
+    this.calls = new Counter({ name: 'attendant_calls_total', help: 'Calls ended, by outcome.', labelNames: ['outcome'], registers });
+    for (const outcome of OUTCOMES) this.calls.inc({ outcome }, 0);
+    this.refusedCalls = new Counter({ name: 'attendant_calls_refused_total', help: 'INVITEs refused, by SIP status.', labelNames: ['status'], registers });
+    const latency = [0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
+    this.decision = new Histogram({ name: 'attendant_decision_latency_seconds', help: 'End of speech to transfer request.', buckets: latency, registers });
+    this.duration = new Histogram({
+      name: 'attendant_call_duration_seconds',
+      help: 'Answer to end of the call, by outcome.',
+      labelNames: ['outcome'],
+      buckets: [1, 2, 5, 10, 15, 20, 30, 45, 60, 120, 300],
+      registers,
+    });
+    if (storeLabels) {
+      this.storeCalls = new Counter({ name: 'attendant_store_calls_total', help: 'Calls ended, by store and outcome.', labelNames: ['store', 'outcome'], registers });
+      this.storeDecision = new Histogram({ name: 'attendant_store_decision_latency_seconds', help: 'End of speech to transfer request, by store.', labelNames: ['store'], buckets: latency, registers });
+    }
+  }
+
+  refused(status: number): void {
+    this.refusedCalls.inc({ status: String(status) });
+  }
+
+  decided(store: string, ms: number): void {
+    this.decision.observe(ms / 1000);
+    this.storeDecision?.observe({ store }, ms / 1000);
+  }
+
+  ended(store: string, outcome: string, durationMs: number): void {
+    this.calls.inc({ outcome });
+    this.storeCalls?.inc({ store, outcome });
+    this.duration.observe({ outcome }, durationMs / 1000);
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
