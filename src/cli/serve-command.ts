@@ -18,7 +18,7 @@ import { TokenStore } from '../api/tokens';
 import { DropFolder, dropFolderFor } from '../api/drop-folder';
 import { EXIT_OK, EXIT_UNAVAILABLE, unavailable } from './exit-codes';
 import type { Io } from './main';
-import { peerKey, SipTransport } from '../sip/transport';
+import { peerKey, redactSip, SipTransport } from '../sip/transport';
 import { SipUserAgent } from '../sip/user-agent';
 import { PromptLibrary, RECORDABLE, Prompt } from '../media/prompts';
 import { rtpCounters } from '../media/rtp';
@@ -136,6 +136,10 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   const allow = settings.sipAllow;
   // With an allow list, other addresses cannot hold TCP connections, and listed ones are never refused for room.
   const transport = await SipTransport.listen(settings.sipHost, settings.sipPort, allow === undefined ? {} : { allow: (host) => allow.has(host) });
+  if (log.isLevelEnabled('debug')) {
+    // ATTENDANT_LOG_LEVEL=debug: every SIP message in and out, the caller's identity masked.
+    transport.trace = (direction, data, peer) => log.debug({ sip: direction, peer: peerKey(peer), message: redactSip(data) }, 'SIP message');
+  }
   // A socket error (a peer unreachable, a full buffer) concerns one message, not the service.
   transport.on('error', (err) => log.warn({ err: err.message }, 'SIP transport error'));
   // TCP connections closed by a limit, and requests from addresses outside ATTENDANT_SIP_ALLOW (403).

@@ -119,6 +119,7 @@ export class SipTransport extends EventEmitter<TransportEvents> {
     }
     // RFC 5626 keep-alives: a lone CRLF (or CRLFCRLF) is not a message.
     if (data.length <= 4 && data.toString('latin1').trim() === '') return;
+    this.trace?.('in', data, peer);
     let message: SipMessage;
     try {
       message = parseMessage(data);
@@ -206,9 +207,13 @@ export class SipTransport extends EventEmitter<TransportEvents> {
     });
   }
 
+  /** Sees every message received and sent (the SIP trace at log level debug). */
+  trace?: (direction: 'in' | 'out', data: Buffer, peer: Peer) => void;
+
   /** Sends a serialised message; a TCP peer without a connection gets one. Errors are emitted, not thrown. */
   send(data: Buffer, peer: Peer): void {
     if (this.closed) return;
+    this.trace?.('out', data, peer);
     if (peer.transport === 'UDP') {
       this.udp.send(data, peer.port, peer.host, (err) => {
         if (err !== null && err !== undefined) this.emit('error', err);
@@ -252,4 +257,22 @@ function firstExternalAddress(): string | undefined {
     for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }
   return undefined;
+}
+
+/**
+ * A SIP message as the debug trace shows it: the caller's identity masked (display names, and
+ * the user part of From, Contact, P-Asserted-Identity, Remote-Party-ID, Referred-By), the
+ * store id and the extensions kept, cut at 4 KiB. SIP carries no audio.
+ */
+export function redactSip(data: Buffer): string {
+  const text = data.subarray(0, 4096).toString('latin1');
+  return text
+    .split(/\r?\n/)
+    .map((line) => {
+      const m = /^(From|f|Contact|m|P-Asserted-Identity|P-Preferred-Identity|Remote-Party-ID|Referred-By|b)\s*:(.*)$/i.exec(line);
+      if (m === null) return line;
+      const value = m[2].replace(/"[^"]*"/g, '"…"').replace(/(sips?:|tel:)[^@;>\s]+@/gi, '$1…@').replace(/tel:[^;>\s]+/gi, 'tel:…');
+      return `${m[1]}:${value}`;
+    })
+    .join('\n');
 }

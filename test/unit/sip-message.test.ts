@@ -1,5 +1,6 @@
 import { createResponse, cseq, reasonPhrase, header, headerValues, parseMessage, serializeMessage, SipParseError, SipRequest, StreamFramer } from '../../src/sip/message';
 import { parseNameAddr, parseUri, parseVia, tagOf } from '../../src/sip/address';
+import { redactSip } from '../../src/sip/transport';
 
 const invite = [
   'INVITE sip:demo@127.0.0.1:5060 SIP/2.0',
@@ -148,5 +149,25 @@ describe('SIP parsing under hostile input', () => {
     // Some mutations leave a valid message, most do not: both paths were exercised.
     expect(parsed).toBeGreaterThan(50);
     expect(parsed).toBeLessThan(5000);
+  });
+});
+
+describe('SIP trace at debug', () => {
+  it("masks the caller's number and name, and keeps the store and the extensions", () => {
+    const text = [
+      'INVITE sip:brest-01@10.0.0.5 SIP/2.0',
+      'From: "Jean Dupont" <sip:+33698765432@pbx.example>;tag=1',
+      'To: <sip:brest-01@10.0.0.5>',
+      'Contact: <sip:+33698765432@10.0.0.9:5060>',
+      'P-Asserted-Identity: <tel:+33698765432>',
+      'Refer-To: <sip:2014@pbx.example>',
+      '',
+      '',
+    ].join('\r\n');
+    const shown = redactSip(Buffer.from(text, 'latin1'));
+    expect(shown).not.toMatch(/33698765432|Dupont/);
+    expect(shown).toContain('INVITE sip:brest-01@10.0.0.5 SIP/2.0');
+    expect(shown).toContain('From: "…" <sip:…@pbx.example>;tag=1');
+    expect(shown).toContain('Refer-To: <sip:2014@pbx.example>');
   });
 });
