@@ -40,6 +40,7 @@ const SETTINGS_HELP = {
   ATTENDANT_SIP_HOST      SIP and RTP address (default 0.0.0.0)
   ATTENDANT_SIP_PORT      SIP port, UDP and TCP (default 5060)
   ATTENDANT_SIP_ALLOW     addresses or subnets that may send SIP (default any)
+  ATTENDANT_SIP_ADVERTISED_ADDRESS  the IPv4 address put in SDP and Contact (NAT; default the SIP host's)
   ATTENDANT_RTP_PORTS     RTP port range (default 20000-20999)
   ATTENDANT_RTP_SOURCE    sdp (default) or latch (PBX behind NAT)
   ATTENDANT_HTTP_HOST     address for HTTP (default 0.0.0.0)

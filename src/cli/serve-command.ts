@@ -136,6 +136,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   const allow = settings.sipAllow;
   // With an allow list, other addresses cannot hold TCP connections, and listed ones are never refused for room.
   const transport = await SipTransport.listen(settings.sipHost, settings.sipPort, allow === undefined ? {} : { allow: (host) => allow.has(host) });
+  transport.advertised = settings.sipAdvertised;
   if (log.isLevelEnabled('debug')) {
     // ATTENDANT_LOG_LEVEL=debug: every SIP message in and out, the caller's identity masked.
     transport.trace = (direction, data, peer) => log.debug({ sip: direction, peer: peerKey(peer), message: redactSip(data) }, 'SIP message');

@@ -33,6 +33,8 @@ export interface Settings {
   sipAllow?: AddressList;
   /** ATTENDANT_METRICS_STORES=on: per-store series in /metrics (store ids in labels). Off by default. */
   metricsStores: boolean;
+  /** ATTENDANT_SIP_ADVERTISED_ADDRESS: the address put in SDP, Via and Contact (NAT, a shared address); default the SIP host's. */
+  sipAdvertised?: string;
 }
 
 /** A list of addresses and subnets, as ATTENDANT_SIP_ALLOW gives them. */
@@ -141,6 +143,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     maxCalls: whole(env, 'ATTENDANT_MAX_CALLS', 100, 1, 100_000),
     drainSeconds: whole(env, 'ATTENDANT_DRAIN_SECONDS', 10, 0, 3600),
     metricsStores: onOff(env, 'ATTENDANT_METRICS_STORES', false),
+    sipAdvertised: advertisedAddress(env.ATTENDANT_SIP_ADVERTISED_ADDRESS),
     sipAllow: env.ATTENDANT_SIP_ALLOW === undefined ? undefined : parseAddressList('ATTENDANT_SIP_ALLOW', env.ATTENDANT_SIP_ALLOW),
   };
 }
@@ -151,4 +154,10 @@ function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean
   if (text === 'on' || text === '1' || text === 'true') return true;
   if (text === 'off' || text === '0' || text === 'false') return false;
   throw new SettingsError(`${name}="${text}" is not on or off`);
+}
+
+function advertisedAddress(text: string | undefined): string | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (isIP(text) !== 4) throw new SettingsError(`ATTENDANT_SIP_ADVERTISED_ADDRESS="${text}" is not an IPv4 address (media is IPv4)`);
+  return text;
 }

@@ -106,8 +106,12 @@ export class SipTransport extends EventEmitter<TransportEvents> {
   }
 
   /** The address peers should use to reach us (Via, Contact, SDP): a loopback peer gets loopback. */
+  /** The address put in Via, Contact and SDP for peers off this host (ATTENDANT_SIP_ADVERTISED_ADDRESS: behind NAT, a public or VIP address). */
+  advertised?: string;
+
   advertisedHost(peer?: { host: string }): string {
     if (peer !== undefined && (peer.host.startsWith('127.') || peer.host === '::1')) return '127.0.0.1';
+    if (this.advertised !== undefined) return this.advertised;
     if (this.host !== '0.0.0.0' && this.host !== '::') return this.host;
     return firstExternalAddress() ?? '127.0.0.1';
   }

@@ -131,6 +131,12 @@ describe('attendant CLI (directory and stores)', () => {
     env = { ATTENDANT_DATA_DIR: dir, ATTENDANT_RTP_SOURCE: 'any' };
     expect(await attendant('store', 'list')).toBe(2);
     expect(err[0]).toMatch(/^attendant: ATTENDANT_RTP_SOURCE="any" is not a policy/);
+    env = { ATTENDANT_DATA_DIR: dir, ATTENDANT_SIP_ADVERTISED_ADDRESS: '2001:db8::1' };
+    expect(await attendant('serve')).toBe(2);
+    expect(err[0]).toMatch(/^attendant: ATTENDANT_SIP_ADVERTISED_ADDRESS="2001:db8::1" is not an IPv4 address/);
+    env = { ATTENDANT_DATA_DIR: dir, ATTENDANT_METRICS_STORES: 'yes please' };
+    expect(await attendant('serve')).toBe(2);
+    expect(err[0]).toBe('attendant: ATTENDANT_METRICS_STORES="yes please" is not on or off');
   });
 
   it('refuses to import into a store that does not exist unless --create, naming the stores', async () => {

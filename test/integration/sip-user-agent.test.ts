@@ -118,6 +118,20 @@ describe('SIP user agent over real sockets', () => {
   });
 });
 
+describe('the advertised address (ATTENDANT_SIP_ADVERTISED_ADDRESS)', () => {
+  it('is put in Via, Contact and SDP for peers off the host; loopback peers keep 127.0.0.1', async () => {
+    const transport = await SipTransport.listen('127.0.0.1', 0);
+    try {
+      expect(transport.advertisedHost({ host: '10.1.2.3' })).toBe('127.0.0.1');
+      transport.advertised = '203.0.113.7';
+      expect(transport.advertisedHost({ host: '10.1.2.3' })).toBe('203.0.113.7');
+      expect(transport.advertisedHost({ host: '127.0.0.1' })).toBe('127.0.0.1');
+    } finally {
+      await transport.close();
+    }
+  });
+});
+
 describe('SIP over TCP against a flood of connections', () => {
   it('closes connections beyond the per-address limit at once, and silent ones at the first-message deadline; a talking one stays', async () => {
     const transport = await SipTransport.listen('127.0.0.1', 0, { maxConnectionsPerHost: 3, firstMessageMs: 400 });
