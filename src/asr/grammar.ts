@@ -116,20 +116,15 @@ export async function withSoundsLike(prons: Map<string, string[]>, entries: Dire
     for (const [token, spelling] of spellings) if (prons.has(token)) wanted.set(token, (wanted.get(token) ?? new Set()).add(spelling));
   }
   if (wanted.size === 0) return prons;
-  const requests: WordRequest[] = [];
-  const keyOf = new Map<string, string>();
-  for (const [token, spellings] of wanted) {
-    [...spellings].forEach((spelling, i) => {
-      const key = `${token}__sounds_like_${i}`;
-      keyOf.set(key, token);
-      requests.push({ token: key, spelling, reading: 'fr' });
-    });
-  }
+  const requests = [...wanted].flatMap(([token, spellings]) =>
+    [...spellings].map((spelling, i): WordRequest => ({ token: `${token}__sounds_like_${i}`, spelling, reading: 'fr' })),
+  );
   const spoken = await lexicon.pronounce(requests);
   const out = new Map(prons);
-  for (const [token] of wanted) out.set(token, []);
-  for (const [key, list] of spoken) out.get(keyOf.get(key)!)!.push(...list);
-  for (const [token] of wanted) out.set(token, [...new Set([...out.get(token)!, ...(prons.get(token) ?? [])])].slice(0, 6));
+  for (const [token, spellings] of wanted) {
+    const first = [...spellings].flatMap((_, i) => spoken.get(`${token}__sounds_like_${i}`) ?? []);
+    out.set(token, [...new Set([...first, ...(prons.get(token) ?? [])])].slice(0, 6));
+  }
   return out;
 }
 

@@ -1,3 +1,4 @@
+import type { CallOutcome } from './call-records';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
@@ -23,10 +24,11 @@ export interface MetricsSources {
 export interface CallObserver {
   refused(status: number): void;
   decided(store: string, ms: number): void;
-  ended(store: string, outcome: string, durationMs: number): void;
+  ended(store: string, outcome: CallOutcome, durationMs: number): void;
 }
 
-export const OUTCOMES = ['transferred', 'operator', 'abandoned', 'failed'] as const;
+/** Outcomes of calls that were answered (a refused INVITE is counted by status instead). */
+const ANSWERED_OUTCOMES: CallOutcome[] = ['transferred', 'operator', 'abandoned', 'failed'];
 
 export class ServiceMetrics implements CallObserver {
   readonly registry = new Registry();
@@ -70,7 +72,7 @@ export class ServiceMetrics implements CallObserver {
     counted('attendant_asr_fast_utterances_total', 'Utterances decoded at the fast speed (with ATTENDANT_ASR_PROFILE=auto, those that would have waited).', sources.fastUtterances);
 
     this.calls = new Counter({ name: 'attendant_calls_total', help: 'Calls ended, by outcome.', labelNames: ['outcome'], registers });
-    for (const outcome of OUTCOMES) this.calls.inc({ outcome }, 0);
+    for (const outcome of ANSWERED_OUTCOMES) this.calls.inc({ outcome }, 0);
     this.refusedCalls = new Counter({ name: 'attendant_calls_refused_total', help: 'INVITEs refused, by SIP status.', labelNames: ['status'], registers });
     const latency = [0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
     this.decision = new Histogram({ name: 'attendant_decision_latency_seconds', help: 'End of speech to transfer request.', buckets: latency, registers });
@@ -96,7 +98,7 @@ export class ServiceMetrics implements CallObserver {
     this.storeDecision?.observe({ store }, ms / 1000);
   }
 
-  ended(store: string, outcome: string, durationMs: number): void {
+  ended(store: string, outcome: CallOutcome, durationMs: number): void {
     this.calls.inc({ outcome });
     this.storeCalls?.inc({ store, outcome });
     this.duration.observe({ outcome }, durationMs / 1000);

@@ -4,7 +4,7 @@ import { DEFAULT_FIT_CALIBRATION, FitCalibration, RecognitionResult, Recognizer 
 import { combineModels, ModelView, Weights } from './confidence';
 import { Decision, DecisionThresholds, decide } from '../directory/decision';
 import { Snapshot } from '../directory/directory-store';
-import { DirectoryEntry, normalizeText } from '../directory/entry';
+import { normalizeText } from '../directory/entry';
 import { Candidate, DirectoryMatcher } from '../directory/matcher';
 
 /**
@@ -152,8 +152,8 @@ export function offerBoth(decision: Decision, views: ModelView[], combined: Cand
   const tops = views.map((v) => v.candidates[0]?.entry);
   if (tops.length !== 2 || tops[0] === undefined || tops[1] === undefined || tops[0].id === tops[1].id) return decision;
   if (tops[0].extension === tops[1].extension) return decision;
-  const rank = (id: string): number => combined.findIndex((c) => c.entry.id === id);
-  const choices = [...tops].sort((a, b) => rank(a!.id) - rank(b!.id)) as DirectoryEntry[];
+  // Both tops are among the combined candidates (entryFeatures takes each model's first five).
+  const choices = combined.filter((c) => c.entry.id === tops[0]!.id || c.entry.id === tops[1]!.id).map((c) => c.entry);
   return { kind: 'disambiguate', choices, confidence: decision.confidence, reason: 'the two models heard different entries' };
 }
 

@@ -197,6 +197,12 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
       store.close();
     }
   };
+  /** A store's current directory and its locale (the models it is heard with). */
+  const storeDirectory = (id: string) =>
+    withStore((db) => {
+      const found = openStore(id, db);
+      return { snapshot: db.snapshot(found.id), locale: found.locale };
+    });
   const withTokens = async <T>(fn: (tokens: TokenStore) => T): Promise<T> =>
     withStore(() => {
       const tokens = TokenStore.open(settings().dataDir);
@@ -480,10 +486,7 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .addHelpText('after', `\n${SETTINGS_HELP.serve}`)
     .action(async (files: string[], values: { store: string }) => {
       const s = settings();
-      const { snapshot, locale } = await withStore((db) => {
-        const found = openStore(values.store, db);
-        return { snapshot: db.snapshot(found.id), locale: found.locale };
-      });
+      const { snapshot, locale } = await storeDirectory(values.store);
       if (snapshot.entries.length === 0) throw invalidInput(`store "${values.store}" has no directory yet; import one: attendant directory import ${values.store} <file>`);
       const failures = await recognizeFiles(s, snapshot, locale, files, io.out);
       done(failures > 0 ? EXIT_INVALID : EXIT_OK);
@@ -496,10 +499,7 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .option('--json', 'print JSON')
     .addHelpText('after', `\n${SETTINGS_HELP.models}`)
     .action(async (storeId: string, name: string[], values: { json?: boolean }) => {
-      const { snapshot, locale } = await withStore((db) => {
-        const found = openStore(storeId, db);
-        return { snapshot: db.snapshot(found.id), locale: found.locale };
-      });
+      const { snapshot, locale } = await storeDirectory(storeId);
       const query = normalizeText(name.join(' '));
       const entries = snapshot.entries.filter((e) => query === '' || [e.id, displayName(e), ...e.aliases].some((t) => normalizeText(t).includes(query)));
       if (entries.length === 0) {

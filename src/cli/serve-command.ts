@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { Settings } from '../config/settings';
 import type { Logger } from 'pino';
 import { createLogger } from '../log/logger';
-import { DirectoryStore } from '../directory/directory-store';
+import { DirectoryStore, Snapshot } from '../directory/directory-store';
 import { StoreUnderstanding } from '../attendant/understanding';
 import { DEMO_STORE, ensureDemoStore } from '../attendant/store-directory';
 import { loadCmudict } from './recognize-command';
@@ -63,7 +63,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
       rtpDropped: () => rtpCounters.dropped,
       tcpRefused: () => tcpRefused.count,
       sipForbidden: () => sipForbidden.count,
-      fastUtterances: () => recognizer?.fastUtterances ?? 0,
+      fastUtterances: () => recognizer.fastUtterances,
     },
     settings.metricsStores,
   );
@@ -100,20 +100,24 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   const catalog = loadCatalog();
   for (const problem of catalog.problems) log.warn({ problem }, 'a folder in the models directory is not a usable model; it is ignored');
   const lexicons = new StoreLexicons(cmudict, catalog);
+  /** A store with no enabled entry needs no grammar: its calls are answered and sent to its operator. */
+  const emptyStore = (snapshot: Snapshot): StoreUnderstanding | undefined =>
+    snapshot.entries.some((e) => e.enabled) ? undefined : StoreUnderstanding.empty(snapshot);
   const load = async (storeId: string): Promise<void> => {
     const snapshot = directory.snapshot(storeId);
-    const t0 = Date.now();
-    const locale = directory.findStore(storeId)?.locale ?? 'fr-FR';
-    const storeLexicons = lexicons.forLocale(locale);
-    if (!snapshot.entries.some((e) => e.enabled)) {
-      // Answered and sent to the operator, not refused with 503 until someone imports a directory.
-      stores.set(storeId, StoreUnderstanding.empty(snapshot));
+    const empty = emptyStore(snapshot);
+    if (empty !== undefined) {
+      stores.set(storeId, empty);
       log.warn({ store: storeId, version: snapshot.version }, 'the store has no enabled directory entry: its calls go to the operator; import a directory (attendant directory import)');
       return;
     }
+    const t0 = Date.now();
+    const store = directory.findStore(storeId);
+    const locale = store?.locale ?? 'fr-FR';
+    const storeLexicons = lexicons.forLocale(locale);
     stores.set(storeId, await StoreUnderstanding.build(snapshot, ...storeLexicons));
     for (const [number, id] of numbers) if (id === storeId) numbers.delete(number);
-    for (const number of directory.findStore(storeId)?.numbers ?? []) numbers.set(number, storeId);
+    for (const number of store?.numbers ?? []) numbers.set(number, storeId);
     const models = storeLexicons.map((l) => l.model);
     log.info({ store: storeId, version: snapshot.version, entries: snapshot.entries.length, locale, models, ms: Date.now() - t0 }, 'store grammar ready');
     if (locale === 'fr-FR' && !models.some((m) => m !== 'en-us')) {
@@ -178,9 +182,10 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
     const id = stores.has(user) ? user : numbers.get(user) ?? directory.resolveStore(user)?.id;
     const store = id === undefined ? undefined : directory.findStore(id);
     if (store === undefined) return undefined;
-    if (!stores.has(store.id) && !directory.snapshot(store.id).entries.some((e) => e.enabled)) {
-      // A store with no directory yet needs no grammar: its calls are answered, for the operator.
-      stores.set(store.id, StoreUnderstanding.empty(directory.snapshot(store.id)));
+    if (!stores.has(store.id)) {
+      // A store with no directory yet is answered at once, without waiting for a load.
+      const empty = emptyStore(directory.snapshot(store.id));
+      if (empty !== undefined) stores.set(store.id, empty);
     }
     const understanding = stores.get(store.id);
     if (understanding === undefined || understanding.snapshot.version !== store.version) reload(store.id);

@@ -9,7 +9,7 @@ import { run } from '../../src/cli/main';
 import { synthesize } from '../audio/synth';
 import { pbxHooksService, TransferCallRequest } from '../../src/pbx/hooks';
 import {
-  ACK_2XX, ACK_FAILURE, ANSWERED, expectReferTo, G711_OFFER, G729_OFFER, inDialogRequest, invite, playAudio, runSipp, scenario,
+  ACK_2XX, ACK_FAILURE, ANSWERED, expectReferTo, G711_OFFER, G729_OFFER, inDialogRequest, infoKeys, invite, playAudio, runSipp, scenario,
 } from './sipp';
 
 /**
@@ -112,10 +112,7 @@ describe('attendant serve as a PBX sees it (sipp)', () => {
   });
 
   it('transfers to an extension dialled with SIP INFO keypad presses', async () => {
-    const keys = ['2', '0', '1', '2', '#'].flatMap((digit, i) => [
-      inDialogRequest('INFO', 2 + i, ['Content-Type: application/dtmf-relay'], `Signal=${digit}\nDuration=160`),
-      '<recv response="200"/>',
-    ]);
+    const keys = infoKeys('2012#');
     const r = await sipp(scenario('info-dtmf', [invite(G711_OFFER), ...ANSWERED, '<pause milliseconds="500"/>', ...keys, ...expectReferTo('2012', 10)]));
     expectSuccess(r);
   });
@@ -150,10 +147,7 @@ describe('attendant serve as a PBX sees it (sipp)', () => {
     // The grammar is built in the background within seconds of the import, before the first call.
     const until = Date.now() + 30_000;
     while (!/"store":"new-store","version":1,[^\n]*store grammar ready/.test(log) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
-    const keys = ['2', '0', '1', '2', '#'].flatMap((digit, i) => [
-      inDialogRequest('INFO', 2 + i, ['Content-Type: application/dtmf-relay'], `Signal=${digit}\nDuration=160`),
-      '<recv response="200"/>',
-    ]);
+    const keys = infoKeys('2012#');
     expectSuccess(await sipp(scenario('imported-store', [invite(G711_OFFER), ...ANSWERED, '<pause milliseconds="500"/>', ...keys, ...expectReferTo('2012', 10)]), { service: 'new-store' }));
   });
 
@@ -314,10 +308,7 @@ Content-Length: 0
   });
 
   it('transfers by REFER when the store\'s PBX hooks cannot be reached, instead of hanging up', async () => {
-    const keys = ['2', '0', '1', '4', '#'].flatMap((digit, i) => [
-      inDialogRequest('INFO', 2 + i, ['Content-Type: application/dtmf-relay'], `Signal=${digit}\nDuration=160`),
-      '<recv response="200"/>',
-    ]);
+    const keys = infoKeys('2014#');
     const r = await sipp(scenario('hooks-down', [invite(G711_OFFER), ...ANSWERED, '<pause milliseconds="500"/>', ...keys, ...expectReferTo('2014', 10)]), { service: 'hooks-down' });
     expectSuccess(r);
   });

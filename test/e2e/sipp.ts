@@ -206,6 +206,14 @@ export function expectReferTo(extension: string, notifyCseq = 2): string[] {
   ];
 }
 
+/** Keypad presses as SIP INFO (application/dtmf-relay), each answered 200; CSeq from `firstCseq`. */
+export function infoKeys(digits: string, firstCseq = 2): string[] {
+  return [...digits].flatMap((digit, i) => [
+    inDialogRequest('INFO', firstCseq + i, ['Content-Type: application/dtmf-relay'], `Signal=${digit}\nDuration=160`),
+    '<recv response="200"/>',
+  ]);
+}
+
 export function playAudio(file: string, afterMs = 1000): string[] {
   return [`<pause milliseconds="${afterMs}"/>`, `<nop><action><exec rtp_stream="${file},1,0"/></action></nop>`];
 }
