@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { Grammar, GARBAGE_PREFIX } from './grammar';
+import { jsgfToFsg } from './fsg';
 import { SpeechPresence } from '../media/speech-presence';
 import { HighBandNoiseFloor } from './noise-floor';
 import { AcousticModel, systemModel } from './models';
@@ -32,6 +33,10 @@ interface Api {
   ps_init: (cfg: Pointer) => Pointer;
   ps_free: (ps: Pointer) => number;
   ps_set_jsgf_string: (ps: Pointer, name: string, jsgf: string) => number;
+  ps_set_fsg: (ps: Pointer, name: string, fsg: Pointer) => number;
+  ps_get_logmath: (ps: Pointer) => Pointer;
+  fsg_model_readfile: (file: string, lmath: Pointer, lw: number) => Pointer;
+  fsg_model_free: (fsg: Pointer) => number;
   ps_set_search: (ps: Pointer, name: string) => number;
   ps_unset_search: (ps: Pointer, name: string) => number;
   ps_add_word: (ps: Pointer, word: string, phones: string, update: number) => number;
@@ -67,6 +72,10 @@ function loadApi(): Api {
     ps_init: ps.func('void *ps_init(void *config)'),
     ps_free: ps.func('int ps_free(void *ps)'),
     ps_set_jsgf_string: ps.func('int ps_set_jsgf_string(void *ps, const char *name, const char *jsgf)'),
+    ps_set_fsg: ps.func('int ps_set_fsg(void *ps, const char *name, void *fsg)'),
+    ps_get_logmath: ps.func('void *ps_get_logmath(void *ps)'),
+    fsg_model_readfile: sb.func('void *fsg_model_readfile(const char *file, void *lmath, float lw)'),
+    fsg_model_free: sb.func('int fsg_model_free(void *fsg)'),
     ps_set_search: ps.func('int ps_set_search(void *ps, const char *name)'),
     ps_unset_search: ps.func('int ps_unset_search(void *ps, const char *name)'),
     ps_add_word: ps.func('int ps_add_word(void *ps, const char *word, const char *phones, int update)'),
@@ -167,28 +176,37 @@ class SharedDecoder {
   load(grammar: Grammar, key: string, beams: Beams): void {
     if (this.searches.has(key)) return;
     const n = (this.grammarsLoaded += 1);
-    const renamed = new Map<string, string>();
-    const adds: [string, string[]][] = [];
+    // The dictionary words each grammar word stands for in this search, when not itself: a
+    // private name, or one word per pronunciation (see alternateNames).
+    const renamed = new Map<string, string[]>();
     for (const [word, prons] of parseDictionary(grammar.dict)) {
       const known = this.words.get(word);
-      if (known === undefined) adds.push([word, prons]);
-      else if (known.join('|') !== prons.join('|')) {
-        renamed.set(word, `${word}${PRIVATE_MARK}${n}`);
-        adds.push([`${word}${PRIVATE_MARK}${n}`, prons]);
+      const base = known === undefined || known.join('|') === prons.join('|') ? word : `${word}${PRIVATE_MARK}${n}`;
+      const names = alternateNames(base, prons.length);
+      if (known === undefined || base !== word) {
+        names.forEach((name, i) => {
+          if (this.lib.ps_add_word(this.ps, name, prons[i], 0) < 0) throw new Error(`pocketsphinx refused the pronunciation "${prons[i]}" of "${word}"`);
+        });
+        this.words.set(base, prons);
       }
-    }
-    for (const [word, prons] of adds) {
-      prons.forEach((phones, i) => {
-        if (this.lib.ps_add_word(this.ps, i === 0 ? word : `${word}(${i + 1})`, phones, 0) < 0) {
-          throw new Error(`pocketsphinx refused the pronunciation "${phones}" of "${word}"`);
-        }
-      });
-      this.words.set(word, prons);
+      if (names.length > 1 || base !== word) renamed.set(word, names);
     }
     const name = `g${n}`;
     this.setBeams(beams);
-    if (this.lib.ps_set_jsgf_string(this.ps, name, renameWords(grammar.jsgf, renamed)) < 0) {
-      throw new Error('pocketsphinx rejected the grammar (ATTENDANT_PS_LOG=1 shows its messages on stderr)');
+    // Compiled here, not by pocketsphinx's JSGF compiler (see fsg.ts), and read from a file:
+    // the FSG reader takes a path.
+    const file = join(tmpdir(), `attendant-grammar-${process.pid}-${threadId}-${n}.fsg`);
+    writeFileSync(file, jsgfToFsg(grammar.jsgf, (word) => renamed.get(word) ?? [word]));
+    try {
+      // -lw is pocketsphinx's default; every transition has probability 1, so it scales nothing.
+      const fsg = this.lib.fsg_model_readfile(file, this.lib.ps_get_logmath(this.ps), 6.5);
+      if (fsg === null) throw new Error('pocketsphinx could not read the compiled grammar (ATTENDANT_PS_LOG=1 shows its messages on stderr)');
+      // The search keeps its own reference to the grammar.
+      const added = this.lib.ps_set_fsg(this.ps, name, fsg);
+      this.lib.fsg_model_free(fsg);
+      if (added < 0) throw new Error('pocketsphinx rejected the grammar (ATTENDANT_PS_LOG=1 shows its messages on stderr)');
+    } finally {
+      rmSync(file, { force: true });
     }
     this.searches.set(key, name);
   }
@@ -244,9 +262,21 @@ function writeOnce(name: string, text: string): string {
 }
 
 const LOOP_SEARCH = 'phone-loop';
-/** Marks a word's private name in one grammar; dictionary tokens never contain it. */
+/** Marks a word's private name in one grammar, and its alternate pronunciations; dictionary tokens never contain it. */
 const PRIVATE_MARK = '__';
-const PRIVATE_WORD = /__\d+(?=\s|$)/g;
+const PRIVATE_WORD = /(?:__p?\d+)+(?=\s|$)/g;
+
+/**
+ * The dictionary words that stand for one grammar word with `count` pronunciations: the word
+ * itself, then "word__p2", "word__p3"... The compiled grammar gives each its own transition
+ * (probability 1, as pocketsphinx gives a dictionary alternate), instead of the dictionary
+ * holding "word(2)": pocketsphinx adds a dictionary alternate to a grammar by walking every
+ * transition of the grammar once per alternate word (fsg_model_add_alt), which took 6.5 s
+ * for 2,000 entries and minutes for 50,000, on the worker that every call needs.
+ */
+function alternateNames(word: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => (i === 0 ? word : `${word}${PRIVATE_MARK}p${i + 1}`));
+}
 
 /** "word PHONES" / "word(2) PHONES" lines to each word's pronunciations, alternates in order. */
 function parseDictionary(text: string): Map<string, string[]> {
@@ -259,19 +289,6 @@ function parseDictionary(text: string): Map<string, string[]> {
     words.set(m[1], list);
   }
   return words;
-}
-
-/** Renames words in the rule bodies of a JSGF grammar; rule names (<...>) and headers are left alone. */
-function renameWords(jsgf: string, renamed: Map<string, string>): string {
-  if (renamed.size === 0) return jsgf;
-  return jsgf
-    .split('\n')
-    .map((line) => {
-      const m = /^((?:public\s+)?<[^>]+>\s*=)(.*)$/.exec(line);
-      if (m === null) return line;
-      return m[1] + m[2].replace(/<[^>]*>|[^\s|[\]()<>;*+{}/]+/g, (token) => (token.startsWith('<') ? token : renamed.get(token) ?? token));
-    })
-    .join('\n');
 }
 
 /**

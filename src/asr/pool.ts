@@ -26,6 +26,8 @@ interface PendingFlush {
 class PoolWorker {
   readonly pending = new Map<number, Pending>();
   readonly flushes = new Map<number, PendingFlush>();
+  /** Grammars being loaded ahead of calls (prepare), by request id. */
+  readonly loads = new Map<number, PendingFlush>();
   open = 0;
   /** The grammar texts this worker holds, as it keeps them (GRAMMAR_TEXTS, most recent last). */
   readonly grammars = new Map<string, true>();
@@ -45,6 +47,11 @@ class PoolWorker {
         } else if (msg.type === 'flushed') {
           this.flushes.get(msg.session)?.resolve();
           this.flushes.delete(msg.session);
+        } else if (msg.type === 'loaded' || msg.type === 'load-failed') {
+          const load = this.loads.get(msg.session);
+          this.loads.delete(msg.session);
+          if (msg.type === 'loaded') load?.resolve();
+          else load?.reject(new Error(msg.message));
         } else {
           const pending = this.pending.get(msg.session);
           if (pending === undefined) return;
@@ -78,8 +85,13 @@ class PoolWorker {
     this.pending.clear();
     for (const flush of this.flushes.values()) flush.reject(err);
     this.flushes.clear();
+    for (const load of this.loads.values()) load.reject(err);
+    this.loads.clear();
   }
 }
+
+/** How many open sessions a worker loading a grammar counts as, when sessions are given out. */
+const LOADING_WEIGHT = 4;
 
 export function workerScript(): string {
   const compiled = join(__dirname, 'worker.js');
@@ -151,7 +163,9 @@ export class RecognizerPool implements Recognizer {
    */
   async start(grammar: Grammar): Promise<RecognizerSession> {
     if (this.closed) throw new Error('the recognizer pool is closed');
-    const split = this.engine === 'pocketsphinx' && this.workers.length >= 2;
+    // A worker loading a grammar (prepare) takes no half of an utterance: the whole of it
+    // goes to a free worker instead of waiting behind the load.
+    const split = this.engine === 'pocketsphinx' && this.workers.filter((w) => w.loads.size === 0).length >= 2;
     const speed = this.speed(split);
     // Utterances on the first model are counted at once, before any await, so that those
     // starting together see each other. A second model's (a French store's French model,
@@ -224,7 +238,9 @@ export class RecognizerPool implements Recognizer {
   /** A session on the least busy worker (other than `avoid` when there is a choice). */
   private async open(grammar: Grammar, part: DecoderPart, speed: Speed, avoid: PoolWorker[]): Promise<RecognizerSession & { worker: PoolWorker }> {
     const candidates = this.workers.filter((w) => !avoid.includes(w));
-    const target = (candidates.length > 0 ? candidates : this.workers).reduce((a, b) => (b.open < a.open ? b : a));
+    // A worker loading a grammar counts as busy with a long utterance.
+    const load = (w: PoolWorker): number => w.open + (w.loads.size > 0 ? LOADING_WEIGHT : 0);
+    const target = (candidates.length > 0 ? candidates : this.workers).reduce((a, b) => (load(b) < load(a) ? b : a));
     await target.ready;
     const id = this.nextSession;
     this.nextSession += 1;
@@ -268,6 +284,29 @@ export class RecognizerPool implements Recognizer {
         target.post({ type: 'close', session: id });
       },
     };
+  }
+
+  /**
+   * Loads a grammar in every worker before its first utterance, one worker at a time, so
+   * that the others go on decoding meanwhile (a 50,000-entry store takes seconds to load)
+   * and the first call to a new directory version does not wait for it. Rejects, saying
+   * why, when the grammar cannot be loaded.
+   */
+  async prepare(grammar: Grammar): Promise<void> {
+    const speed: Speed = this.spec.profile === 'fast' ? 'fast' : 'accurate';
+    for (const target of [...this.workers]) {
+      if (this.closed) return;
+      if (target.grammars.has(grammar.key) || !this.workers.includes(target)) continue;
+      await target.ready;
+      const id = this.nextSession;
+      this.nextSession += 1;
+      touchRecent(target.grammars, grammar.key, true, GRAMMAR_TEXTS);
+      this.grammarTextsSent += 1;
+      await new Promise<void>((resolve, reject) => {
+        target.loads.set(id, { resolve, reject });
+        target.post({ type: 'load', session: id, key: grammar.key, grammar, speed });
+      });
+    }
   }
 
   async close(): Promise<void> {

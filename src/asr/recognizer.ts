@@ -74,6 +74,8 @@ export interface RecognizerSession {
 export interface Recognizer {
   readonly engine: EngineName;
   start(grammar: Grammar): Promise<RecognizerSession>;
+  /** Loads a grammar ahead of its first utterance; rejects, saying why, when it cannot be. */
+  prepare?(grammar: Grammar): Promise<void>;
   close(): Promise<void>;
   /** True while an utterance would wait for a worker: a recognizer that sheds load says so. */
   readonly busy?: boolean;

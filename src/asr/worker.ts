@@ -15,14 +15,18 @@ export type WorkerRequest =
   | { type: 'write'; session: number; pcm: ArrayBuffer }
   | { type: 'end'; session: number }
   | { type: 'flush'; session: number }
-  | { type: 'close'; session: number };
+  | { type: 'close'; session: number }
+  /** Loads a grammar ahead of its first utterance (RecognizerPool.prepare). */
+  | { type: 'load'; session: number; key: string; grammar: Grammar; speed?: Speed };
 
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'fatal'; message: string }
   | { type: 'result'; session: number; result: import('./recognizer').RecognitionResult }
   | { type: 'error'; session: number; message: string }
-  | { type: 'flushed'; session: number };
+  | { type: 'flushed'; session: number }
+  | { type: 'loaded'; session: number }
+  | { type: 'load-failed'; session: number; message: string };
 
 /** Grammars with a loaded decoder, most recently used kept. */
 const MAX_GRAMMARS = 24;
@@ -96,6 +100,15 @@ function main(): void {
         }
         break;
       }
+      case 'load':
+        touchRecent(texts, msg.key, msg.grammar, GRAMMAR_TEXTS);
+        try {
+          decodersFor(msg.grammar, msg.speed);
+          port.postMessage({ type: 'loaded', session: msg.session } satisfies WorkerReply);
+        } catch (err) {
+          port.postMessage({ type: 'load-failed', session: msg.session, message: (err as Error).message } satisfies WorkerReply);
+        }
+        break;
       case 'flush':
         port.postMessage({ type: 'flushed', session: msg.session } satisfies WorkerReply);
         break;

@@ -115,11 +115,19 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
     const store = directory.findStore(storeId);
     const locale = store?.locale ?? 'fr-FR';
     const storeLexicons = lexicons.forLocale(locale);
-    stores.set(storeId, await StoreUnderstanding.build(snapshot, ...storeLexicons));
+    const understanding = await StoreUnderstanding.build(snapshot, ...storeLexicons);
+    const built = Date.now();
+    // Loaded in the recognition workers before the version goes live: its first call does
+    // not wait for the load, and the calls of other stores meanwhile go to the other workers.
+    for (const grammar of understanding.grammars) await recognizer.prepare(grammar);
+    stores.set(storeId, understanding);
     for (const [number, id] of numbers) if (id === storeId) numbers.delete(number);
     for (const number of store?.numbers ?? []) numbers.set(number, storeId);
     const models = storeLexicons.map((l) => l.model);
-    log.info({ store: storeId, version: snapshot.version, entries: snapshot.entries.length, locale, models, ms: Date.now() - t0 }, 'store grammar ready');
+    log.info(
+      { store: storeId, version: snapshot.version, entries: snapshot.entries.length, locale, models, ms: Date.now() - t0, load_ms: Date.now() - built },
+      'store grammar ready',
+    );
     if (locale === 'fr-FR' && !models.some((m) => m !== 'en-us')) {
       log.warn({ store: storeId, models_dir: modelsDir() }, 'no French acoustic model is installed: this French store is heard with the US English model; install one with `attendant models install` (README, "Models")');
     }

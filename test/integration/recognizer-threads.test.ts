@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { resolveEngine } from '../../src/asr/engine';
-import { buildPhraseGrammar } from '../../src/asr/grammar';
+import { buildPhraseGrammar, Grammar } from '../../src/asr/grammar';
+import { POCKETSPHINX_MODEL_DIR } from '../../src/asr/pocketsphinx';
 import { RecognizerPool } from '../../src/asr/pool';
 import { loadCmudict } from '../../src/cli/recognize-command';
 import { readAudioFile } from '../../src/media/audio-file';
@@ -66,4 +68,65 @@ describe('pocketsphinx decoders in several threads of one process', () => {
     await decodes;
     expect(heard).toBeGreaterThan(0);
   }, 120_000);
+});
+
+describe('grammars loaded ahead of calls (issue 14, 3)', () => {
+  let pool: RecognizerPool;
+  beforeAll(async () => {
+    pool = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, 'accurate'), 2);
+  });
+  afterAll(() => pool.close());
+
+  /** A grammar of `n` two-word phrases of dictionary words: 2n new words, seconds to load at n = 30,000. */
+  function bigGrammar(n: number): Grammar {
+    const lines = readFileSync(`${POCKETSPHINX_MODEL_DIR}/cmudict-en-us.dict`, 'utf8')
+      .split('\n')
+      .filter((l) => /^[a-z]+ /.test(l))
+      .slice(0, 2 * n);
+    const words = lines.map((l) => l.split(' ')[0]);
+    const phrases = Array.from({ length: n }, (_, i) => `${words[i]} ${words[n + i]}`);
+    return { key: `big-${n}`, jsgf: `#JSGF V1.0;\ngrammar big;\npublic <u> = ${phrases.join(' | ')};\n`, dict: `${lines.join('\n')}\n`, phrases };
+  }
+
+  it('loads a large grammar worker by worker while another store is heard, and its first utterance sends no grammar', async () => {
+    const cmudict = loadCmudict();
+    const pcm = (await readAudioFile(await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }))).pcm;
+    const small = await buildPhraseGrammar([{ text: 'yes', reading: 'en' }, { text: 'no', reading: 'en' }], cmudict);
+    await pool.prepare(small);
+    const big = bigGrammar(30_000);
+    const sent = pool.grammarTextsSent;
+    const order: string[] = [];
+    const preparing = pool.prepare(big).then(() => order.push('big loaded'));
+    // Utterances of the small store while the large one loads: each goes whole to the worker
+    // that is not loading, instead of waiting behind the load.
+    const heard: string[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const session = await pool.start(small);
+      session.write(pcm);
+      heard.push((await session.end()).nbest[0]?.text ?? '');
+      session.close();
+    }
+    order.push('small heard');
+    await preparing;
+    expect(order).toEqual(['small heard', 'big loaded']);
+    expect(heard).toEqual(['yes', 'yes', 'yes']);
+    expect(pool.grammarTextsSent).toBe(sent + 2); // once per worker
+    const session = await pool.start(big);
+    session.write(pcm);
+    await session.end();
+    session.close();
+    expect(pool.grammarTextsSent).toBe(sent + 2);
+  }, 180_000);
+
+  it('rejects a grammar that cannot be loaded, saying why, and goes on serving', async () => {
+    const cmudict = loadCmudict();
+    await expect(pool.prepare({ key: 'broken', jsgf: '#JSGF V1.0;\ngrammar b;\npublic <u> = yes (no;\n', dict: 'yes Y EH S\nno N OW\n', phrases: [] })).rejects.toThrow(
+      /lacks a closing "\)"/,
+    );
+    const pcm = (await readAudioFile(await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }))).pcm;
+    const session = await pool.start(await buildPhraseGrammar([{ text: 'yes', reading: 'en' }, { text: 'no', reading: 'en' }], cmudict));
+    session.write(pcm);
+    expect((await session.end()).nbest[0]?.text).toBe('yes');
+    session.close();
+  }, 60_000);
 });
