@@ -142,7 +142,9 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   log.info({ folder: dropFolderFor(settings.dataDir) }, 'watching the drop folder: put a file in drop/<store>/');
 
   // The SIP edge and what a call needs: prompts, answers, records.
-  const prompts = new PromptLibrary(settings.dataDir);
+  const prompts = new PromptLibrary(settings.dataDir, undefined, (file, message) =>
+    log.warn({ file, err: message }, 'a prompt recording cannot be played: the synthesised prompt is used instead; replace it with a WAV file'),
+  );
   const confirm = await confirmAnswers(cmudict);
   const records = CallRecords.open(settings.dataDir);
   const allow = settings.sipAllow;

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -96,24 +96,51 @@ export function promptText(prompt: Prompt, locale: PromptLocale): string {
   }
 }
 
+/** Called once per version of a store's recording that cannot be played: the synthesised prompt is used instead. */
+export type BadRecording = (file: string, message: string) => void;
+
 export class PromptLibrary {
   private readonly memory = new Map<string, Promise<Int16Array>>();
   private readonly cacheDir: string;
+  /** Versions (path, size, time) of recordings found unplayable, reported once each. */
+  private readonly bad = new Set<string>();
 
   constructor(
     dataDir: string,
     private readonly espeak = 'espeak-ng',
+    private readonly onBadRecording: BadRecording = () => undefined,
   ) {
     this.cacheDir = join(dataDir, 'prompts');
     mkdirSync(this.cacheDir, { recursive: true });
   }
 
-  /** 8 kHz audio for a prompt: the store's recording if it has one, else synthesised (cached). */
-  render(prompt: Prompt, locale: PromptLocale, storeDir?: string): Promise<Int16Array> {
+  /**
+   * 8 kHz audio for a prompt: the store's recording if it has one, else synthesised (cached).
+   * A recording is read again when it changes (its size or time), so a replaced file is
+   * heard by the next call; one that cannot be played is reported and the synthesised
+   * prompt is used.
+   */
+  async render(prompt: Prompt, locale: PromptLocale, storeDir?: string): Promise<Int16Array> {
     if (storeDir !== undefined && RECORDABLE.includes(prompt.key)) {
       for (const name of [`${prompt.key}.${locale}.wav`, `${prompt.key}.wav`]) {
         const file = join(storeDir, 'prompts', name);
-        if (existsSync(file)) return this.once(`file:${file}`, async () => (await decodeWav(await readFile(file), file, 8000)).pcm);
+        let version: string;
+        try {
+          const st = statSync(file);
+          version = `file:${file}:${st.size}:${st.mtimeMs}`;
+        } catch {
+          continue;
+        }
+        if (this.bad.has(version)) break;
+        try {
+          return await this.once(version, async () => (await decodeWav(await readFile(file), file, 8000)).pcm);
+        } catch (err) {
+          if (!this.bad.has(version)) {
+            this.bad.add(version);
+            this.onBadRecording(file, (err as Error).message);
+          }
+          break;
+        }
       }
     }
     return this.synthesize(promptText(prompt, locale), locale);
