@@ -21,9 +21,20 @@ export class PushError extends Error {
   }
 }
 
-export function pushDirectory(server: string, token: string, store: string, entries: DirectoryEntry[], timeoutMs = 30_000): Promise<PushResult> {
+/** How the client reaches the server: plaintext, or TLS checked against `ca` (PEM; absent: the system's authorities). */
+export type Transport = { tls: false } | { tls: true; ca?: Buffer };
+
+export function pushDirectory(
+  server: string,
+  token: string,
+  store: string,
+  entries: DirectoryEntry[],
+  transport: Transport = { tls: false },
+  timeoutMs = 30_000,
+): Promise<PushResult> {
   const Service = ((loadProtos().attendant as grpc.GrpcObject).v1 as grpc.GrpcObject).DirectoryService as grpc.ServiceClientConstructor;
-  const client = new Service(server, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 16 * 1024 * 1024 });
+  const credentials = transport.tls ? grpc.credentials.createSsl(transport.ca ?? null) : grpc.credentials.createInsecure();
+  const client = new Service(server, credentials, { 'grpc.max_send_message_length': 16 * 1024 * 1024 });
   const metadata = new grpc.Metadata();
   metadata.set('authorization', `Bearer ${token}`);
   const request = {

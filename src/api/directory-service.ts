@@ -272,6 +272,7 @@ export async function startGrpcServer(
   options: DirectoryServiceOptions & { attendant?: AttendantBackend },
   host: string,
   port: number,
+  tls?: { cert: Buffer; key: Buffer },
 ): Promise<{ server: grpc.Server; port: number; health: HealthImplementation }> {
   const definition = loadDefinition();
   const protos = grpc.loadPackageDefinition(definition);
@@ -292,7 +293,11 @@ export async function startGrpcServer(
   const health = new HealthImplementation(Object.fromEntries(names.map((n) => [n, 'NOT_SERVING' as const])));
   health.addToServer(server);
   const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(
+      `${host}:${port}`,
+      tls === undefined ? grpc.ServerCredentials.createInsecure() : grpc.ServerCredentials.createSsl(null, [{ cert_chain: tls.cert, private_key: tls.key }], false),
+      (err, p) => (err ? reject(err) : resolve(p)),
+    ),
   );
   return { server, port: bound, health };
 }

@@ -4,10 +4,10 @@ import { installModel, listModels } from './models-command';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Command, CommanderError } from 'commander';
-import { loadSettings, Settings, SettingsError } from '../config/settings';
+import { loadSettings, pemFile, Settings, SettingsError } from '../config/settings';
 import { CSV_COLUMNS, DirectoryFileError, ParsedDirectory, formatProblem, parseDirectory } from '../directory/directory-file';
 import { status as grpcStatus } from '@grpc/grpc-js';
-import { pushDirectory, PushError } from '../api/directory-client';
+import { pushDirectory, PushError, Transport } from '../api/directory-client';
 import {
   DirectoryStore,
   Locale,
@@ -48,6 +48,7 @@ const SETTINGS_HELP = {
   ATTENDANT_METRICS_STORES on: per-store series (store ids) in /metrics (default off)
   ATTENDANT_GRPC_HOST     address for gRPC (default 0.0.0.0)
   ATTENDANT_GRPC_PORT     gRPC DirectoryService, AttendantService, grpc.health.v1 (default 50051)
+  ATTENDANT_GRPC_TLS_CERT, ATTENDANT_GRPC_TLS_KEY  gRPC over TLS: certificate chain and key, PEM (default plaintext)
   ATTENDANT_MAX_CALLS     calls at once; more get 503 (default 100)
   ATTENDANT_ASR_ENGINE    auto, pocketsphinx or vosk (default auto)
   ATTENDANT_ASR_PROFILE   auto, accurate or fast (default auto)
@@ -61,7 +62,8 @@ const SETTINGS_HELP = {
   ATTENDANT_MODELS_DIR    acoustic models (default ./models)
   ATTENDANT_DATA_DIR      stores, to show which model each uses (default ./data)`,
   push: `Settings (environment):
-  ATTENDANT_TOKEN         the token, when --token is not given`,
+  ATTENDANT_TOKEN         the token, when --token is not given
+  ATTENDANT_GRPC_TLS_CA   the authority to check the server's certificate with, when --ca is not given`,
   call: `Settings (environment):
   ATTENDANT_SIP_PORT      the port called when --server is not given (default 5060)
   ATTENDANT_DATA_DIR      where the store's recorded prompts are (default ./data)`,
@@ -403,14 +405,25 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .description('send a directory file to a running attendant over gRPC')
     .requiredOption('--server <host:port>', "attendant's gRPC address")
     .option('--token <token>', 'a store or admin token (default: ATTENDANT_TOKEN)')
+    .option('--tls', "TLS, checking the server's certificate with the system's authorities")
+    .option('--ca <file>', "TLS, checking the server's certificate with this authority (PEM; default: ATTENDANT_GRPC_TLS_CA)")
     .addHelpText('after', `\n${SETTINGS_HELP.push}`)
-    .action(async (storeId: string, file: string, values: { server: string; token?: string }) => {
+    .action(async (storeId: string, file: string, values: { server: string; token?: string; tls?: boolean; ca?: string }) => {
       const token = values.token ?? env.ATTENDANT_TOKEN;
       if (token === undefined || token === '') throw usageError('push needs a token: --token T or ATTENDANT_TOKEN');
+      const caFile = values.ca ?? (env.ATTENDANT_GRPC_TLS_CA || undefined);
+      let transport: Transport = { tls: values.tls === true };
+      if (caFile !== undefined) {
+        try {
+          transport = { tls: true, ca: pemFile(values.ca !== undefined ? '--ca' : 'ATTENDANT_GRPC_TLS_CA', caFile, 'CERTIFICATE') };
+        } catch (err) {
+          throw usageError((err as Error).message);
+        }
+      }
       const parsed = readAndCheck(file, io);
       if (parsed === undefined) return done(EXIT_INVALID);
       try {
-        const r = await pushDirectory(values.server, token, storeId, parsed.entries);
+        const r = await pushDirectory(values.server, token, storeId, parsed.entries, transport);
         io.out(`store ${storeId}: version ${r.version}, ${r.entries} entries (${r.added} added, ${r.changed} changed, ${r.removed} removed)`);
         done();
       } catch (err) {

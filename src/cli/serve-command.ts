@@ -244,8 +244,9 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
     },
     settings.grpcHost,
     settings.grpcPort,
+    settings.grpcTls,
   );
-  log.info({ port: grpcServer.port }, 'gRPC DirectoryService and AttendantService listening');
+  log.info({ port: grpcServer.port, tls: settings.grpcTls !== undefined }, 'gRPC DirectoryService and AttendantService listening');
   ready = true;
   setHealth(grpcServer.health, true);
   log.info({ sip_port: transport.port, http_port: settings.httpPort }, 'ready to take calls');

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
@@ -22,6 +23,8 @@ export interface Settings {
   /** ATTENDANT_GRPC_HOST: the address gRPC listens on (default every address). */
   grpcHost: string;
   grpcPort: number;
+  /** ATTENDANT_GRPC_TLS_CERT and ATTENDANT_GRPC_TLS_KEY: gRPC over TLS with this certificate (PEM); absent, plaintext. */
+  grpcTls?: GrpcTls;
   /** ATTENDANT_HTTP_HOST: the address /healthz, /readyz and /metrics listen on (default every address). */
   httpHost: string;
   httpPort: number;
@@ -35,6 +38,12 @@ export interface Settings {
   metricsStores: boolean;
   /** ATTENDANT_SIP_ADVERTISED_ADDRESS: the address put in SDP, Via and Contact (NAT, a shared address); default the SIP host's. */
   sipAdvertised?: string;
+}
+
+/** A server certificate chain and its private key, PEM. */
+export interface GrpcTls {
+  cert: Buffer;
+  key: Buffer;
 }
 
 /** A list of addresses and subnets, as ATTENDANT_SIP_ALLOW gives them. */
@@ -138,6 +147,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     rtpSource,
     grpcHost: env.ATTENDANT_GRPC_HOST ?? '0.0.0.0',
     grpcPort: port(env, 'ATTENDANT_GRPC_PORT', 50051),
+    grpcTls: grpcTls(env),
     httpHost: env.ATTENDANT_HTTP_HOST ?? '0.0.0.0',
     httpPort: port(env, 'ATTENDANT_HTTP_PORT', 8080),
     maxCalls: whole(env, 'ATTENDANT_MAX_CALLS', 100, 1, 100_000),
@@ -146,6 +156,31 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     sipAdvertised: advertisedAddress(env.ATTENDANT_SIP_ADVERTISED_ADDRESS),
     sipAllow: env.ATTENDANT_SIP_ALLOW === undefined ? undefined : parseAddressList('ATTENDANT_SIP_ALLOW', env.ATTENDANT_SIP_ALLOW),
   };
+}
+
+/** Both files or neither, each a PEM that can be read now (not at the first connection). */
+function grpcTls(env: NodeJS.ProcessEnv): GrpcTls | undefined {
+  const cert = env.ATTENDANT_GRPC_TLS_CERT ?? '';
+  const key = env.ATTENDANT_GRPC_TLS_KEY ?? '';
+  if (cert === '' && key === '') return undefined;
+  if (cert === '' || key === '') {
+    throw new SettingsError(`ATTENDANT_GRPC_TLS_CERT and ATTENDANT_GRPC_TLS_KEY go together: set ${cert === '' ? 'ATTENDANT_GRPC_TLS_CERT (the certificate chain)' : 'ATTENDANT_GRPC_TLS_KEY (its private key)'} too`);
+  }
+  return { cert: pemFile('ATTENDANT_GRPC_TLS_CERT', cert, 'CERTIFICATE'), key: pemFile('ATTENDANT_GRPC_TLS_KEY', key, 'PRIVATE KEY') };
+}
+
+/** A PEM file's bytes; says which setting names a missing or wrong file. */
+export function pemFile(name: string, path: string, kind: 'CERTIFICATE' | 'PRIVATE KEY'): Buffer {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    throw new SettingsError(`${name}="${path}" cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if (!new RegExp(`-----BEGIN [A-Z ]*${kind}-----`).test(bytes.toString('latin1'))) {
+    throw new SettingsError(`${name}="${path}" is not a PEM ${kind === 'CERTIFICATE' ? 'certificate' : 'private key'} (-----BEGIN ${kind}-----)`);
+  }
+  return bytes;
 }
 
 function onOff(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {

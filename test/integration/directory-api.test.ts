@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { AttendantBackend } from '../../src/api/attendant-service';
 import { readDirectory } from '../../src/directory/directory-file';
 import { DirectoryStore } from '../../src/directory/directory-store';
 import { run } from '../../src/cli/main';
+import { loadSettings } from '../../src/config/settings';
 
 const fixtures = join(__dirname, '..', '..', '..', 'directory-fixtures');
 const demo = readDirectory(readFileSync(join(fixtures, 'demo-store.csv')), 'demo-store.csv').entries;
@@ -276,5 +278,62 @@ describe('attendant token', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('gRPC over TLS (issue 13, 7)', () => {
+  let dir: string;
+  let server: grpc.Server;
+  let address = '';
+  let ca = '';
+  let token = '';
+  const env = (): Record<string, string> => ({ ATTENDANT_DATA_DIR: dir });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'attendant-tls-'));
+    // A self-signed certificate for this host, made by Debian's openssl.
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost',
+      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ], { stdio: 'ignore' });
+    ca = join(dir, 'cert.pem');
+    const settings = loadSettings({ ATTENDANT_GRPC_TLS_CERT: join(dir, 'cert.pem'), ATTENDANT_GRPC_TLS_KEY: join(dir, 'key.pem') });
+    const directory = DirectoryStore.open(dir);
+    directory.createStore('brest');
+    const tokens = TokenStore.open(dir);
+    token = tokens.create('brest').token;
+    const started = await startGrpcServer({ directory, tokens, log: pino({ level: 'silent' }), onChange: () => undefined }, '127.0.0.1', 0, settings.grpcTls);
+    server = started.server;
+    address = `127.0.0.1:${started.port}`;
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('takes `directory push --ca` (or ATTENDANT_GRPC_TLS_CA) and refuses plaintext and an unknown authority', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (t: string) => out.push(t), err: (t: string) => err.push(t) };
+    const push = (extra: string[], more: Record<string, string> = {}): Promise<number> =>
+      run(['directory', 'push', 'brest', join(fixtures, 'demo-store.csv'), '--server', address, '--token', token, ...extra], io, { ...env(), ...more });
+    expect(await push(['--ca', ca])).toBe(0);
+    expect(out.pop()).toMatch(/^store brest: version 1, 72 entries/);
+    expect(await push([], { ATTENDANT_GRPC_TLS_CA: ca })).toBe(0);
+    expect(out.pop()).toMatch(/^store brest: version 2/);
+    // Plaintext to a TLS server, and TLS checked against the system's authorities: no connection.
+    expect(await push([])).toBe(3);
+    expect(await push(['--tls'])).toBe(3);
+    expect(await push(['--ca', join(dir, 'key.pem')])).toBe(2);
+    expect(err.pop()).toMatch(/--ca=".*key\.pem" is not a PEM certificate/);
+  }, 60_000);
+
+  it('refuses at start a certificate without its key, or a file that is not one, naming the setting', () => {
+    expect(() => loadSettings({ ATTENDANT_GRPC_TLS_CERT: ca })).toThrow(/ATTENDANT_GRPC_TLS_CERT and ATTENDANT_GRPC_TLS_KEY go together: set ATTENDANT_GRPC_TLS_KEY/);
+    expect(() => loadSettings({ ATTENDANT_GRPC_TLS_CERT: join(dir, 'key.pem'), ATTENDANT_GRPC_TLS_KEY: join(dir, 'key.pem') })).toThrow(
+      /ATTENDANT_GRPC_TLS_CERT=".*key\.pem" is not a PEM certificate/,
+    );
+    expect(() => loadSettings({ ATTENDANT_GRPC_TLS_CERT: ca, ATTENDANT_GRPC_TLS_KEY: join(dir, 'missing.pem') })).toThrow(/ATTENDANT_GRPC_TLS_KEY=".*missing\.pem" cannot be read \(ENOENT\)/);
   });
 });
