@@ -297,15 +297,16 @@ export class RecognizerPool implements Recognizer {
     for (const target of [...this.workers]) {
       if (this.closed) return;
       if (target.grammars.has(grammar.key) || !this.workers.includes(target)) continue;
-      await target.ready;
       const id = this.nextSession;
       this.nextSession += 1;
+      // Counted as loading at once, before any await: an utterance starting now avoids it.
+      const loaded = new Promise<void>((resolve, reject) => target.loads.set(id, { resolve, reject }));
+      loaded.catch(() => undefined);
+      await target.ready;
       touchRecent(target.grammars, grammar.key, true, GRAMMAR_TEXTS);
       this.grammarTextsSent += 1;
-      await new Promise<void>((resolve, reject) => {
-        target.loads.set(id, { resolve, reject });
-        target.post({ type: 'load', session: id, key: grammar.key, grammar, speed });
-      });
+      target.post({ type: 'load', session: id, key: grammar.key, grammar, speed });
+      await loaded;
     }
   }
 

@@ -2,7 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { carrierTokens, buildGrammar } from '../../src/asr/grammar';
+import { resolveEngine } from '../../src/asr/engine';
+import { buildPhraseGrammar, carrierTokens, buildGrammar } from '../../src/asr/grammar';
+import { RecognizerPool } from '../../src/asr/pool';
+import { readAudioFile } from '../../src/media/audio-file';
+import { synthesize } from '../audio/synth';
 import { loadCmudict } from '../../src/cli/recognize-command';
 import { entriesToCsv } from '../../src/cli/main';
 import { parseDirectory } from '../../src/directory/directory-file';
@@ -87,6 +91,68 @@ async function main(): Promise<void> {
   console.log('|---|---|---|');
   console.log(`| exact name in a carrier phrase | ${percentile(exact, 50).toFixed(3)} | ${percentile(exact, 99).toFixed(3)} |`);
   console.log(`| misheard name (fuse.js + phonetic key) | ${percentile(fuzzy, 50).toFixed(3)} | ${percentile(fuzzy, 99).toFixed(3)} |`);
+  await largeStore(Number(process.env.BENCH_LARGE_ENTRIES ?? 50_000));
+}
+
+/** `n` people with made-up Breton-like surnames, nearly all different (as many words as a real directory). */
+function bretonDirectory(n: number): DirectoryEntry[] {
+  const syllables = ['ker', 'le', 'goff', 'bras', 'gall', 'roux', 'moal', 'quer', 'ven', 'nec', 'dan', 'tre', 'guen', 'mor', 'ic', 'hel', 'pen', 'ros', 'lan', 'bihan', 'cor', 'nou', 'ar', 'vel'];
+  const surname = (i: number): string => {
+    let text = '';
+    let x = i * 7919 + 13;
+    for (let k = 0; k < 3; k += 1) {
+      text += syllables[x % syllables.length];
+      x = Math.floor(x / syllables.length) + k * 31;
+    }
+    return text[0].toUpperCase() + text.slice(1);
+  };
+  return bigDirectory(n).map((e, i) => ({ ...e, lastName: surname(i) }));
+}
+
+/**
+ * A store of `n` entries loaded in the recognition workers (as serve does before its version
+ * goes live) while another store's callers are heard: how long the load takes, and what it
+ * does to the other store's decisions (end of audio to result, one utterance at a time).
+ */
+async function largeStore(n: number): Promise<void> {
+  const lexicon = loadCmudict();
+  const t0 = performance.now();
+  const big = await buildGrammar(bretonDirectory(n), lexicon);
+  const buildMs = performance.now() - t0;
+  const pool = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, 'accurate'), 2);
+  const small = await buildPhraseGrammar(['Sophie Martin', 'Paul Dupont', 'la boulangerie'].map((text) => ({ text, reading: 'both' as const })), lexicon);
+  await pool.prepare(small);
+  const pcm = (await readAudioFile(await synthesize({ text: 'Sophie Martin', synth: 'espeak', voice: 'fr', condition: 'clean' }))).pcm;
+  const hear = async (): Promise<number> => {
+    const session = await pool.start(small);
+    session.write(pcm);
+    const a = performance.now();
+    await session.end();
+    session.close();
+    return performance.now() - a;
+  };
+  const quiet: number[] = [];
+  for (let i = 0; i < 10; i += 1) quiet.push(await hear());
+  const rss0 = process.memoryUsage().rss;
+  let loading = true;
+  const t1 = performance.now();
+  const prepared = pool.prepare(big).then(() => {
+    loading = false;
+  });
+  const during: number[] = [];
+  while (loading) during.push(await hear());
+  await prepared;
+  const loadMs = performance.now() - t1;
+  const rssMb = (process.memoryUsage().rss - rss0) / 1e6;
+  await pool.close();
+  console.log(`\n${n.toLocaleString('en')} entries loaded in 2 recognition workers while another store is heard\n`);
+  console.log('| step | figure |');
+  console.log('|---|---|');
+  console.log(`| grammar built (${big.dict.split('\n').length - 1} pronunciations) | ${(buildMs / 1000).toFixed(1)} s |`);
+  console.log(`| grammar loaded in both workers, one after the other | ${(loadMs / 1000).toFixed(1)} s |`);
+  console.log(`| memory added by the loaded grammar (RSS, both workers) | ${rssMb.toFixed(0)} MB |`);
+  console.log(`| other store, decision ms p50 / max, before the load | ${percentile(quiet, 50).toFixed(0)} / ${Math.max(...quiet).toFixed(0)} |`);
+  console.log(`| other store, decision ms p50 / max, during the load (${during.length} utterances) | ${percentile(during, 50).toFixed(0)} / ${Math.max(...during).toFixed(0)} |`);
 }
 
 main().catch((err) => {
