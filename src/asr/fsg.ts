@@ -3,8 +3,8 @@
  * compiled to pocketsphinx's finite-state grammar text (FSG_BEGIN ... FSG_END).
  *
  * pocketsphinx's own JSGF compiler finds each word of each transition by a linear search of
- * the grammar's vocabulary (fsg_model_word_id): a 5,000-entry store took 4.6 s, a 50,000-entry
- * one minutes, on the worker every call needs. Its FSG reader keeps the vocabulary in a hash
+ * the grammar's vocabulary (fsg_model_word_id): in it alone a 5,000-entry store took 4.6 s,
+ * a 50,000-entry one minutes, on the worker every call needs. Its FSG reader keeps the vocabulary in a hash
  * table, so a grammar compiled here loads in time proportional to its size. The compiled
  * grammar is the same automaton: each word a transition of probability 1 (as JSGF's default
  * weight), an optional part a null transition beside it, a rule reference its rule's body
@@ -96,7 +96,7 @@ export function jsgfToFsg(jsgf: string, names: (word: string) => string[] = (w) 
           const bySuffix = tail !== undefined && (last.get(tail) ?? 0) > (head === undefined ? 1 : first.get(head) ?? 0);
           // With a shared suffix, the last word is already there, from the state before it.
           const end = bySuffix ? sequence.length - 1 : sequence.length;
-          const exit = bySuffix ? stateBefore(sequence[sequence.length - 1], to) : to;
+          const exit = bySuffix ? stateBefore(tail, to) : to;
           let at = from;
           for (let i = 0; i < end; i += 1) {
             const item = sequence[i];
@@ -117,14 +117,14 @@ export function jsgfToFsg(jsgf: string, names: (word: string) => string[] = (w) 
       }
     }
   };
-  /** The state before `last` on the way to `to`, shared by the sequences that end so. */
-  const stateBefore = (lastWord: Node, to: number): number => {
-    const key = `${lastWord.kind === 'word' ? lastWord.word : ''} ${to}`;
+  /** The state before the word `last` on the way to `to`, shared by the sequences that end so. */
+  const stateBefore = (last: string, to: number): number => {
+    const key = `${last} ${to}`;
     let before = suffixes.get(key);
     if (before === undefined) {
       before = states++;
       suffixes.set(key, before);
-      build(lastWord, before, to);
+      build({ kind: 'word', word: last }, before, to);
     }
     return before;
   };

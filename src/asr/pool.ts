@@ -245,10 +245,8 @@ export class RecognizerPool implements Recognizer {
     const id = this.nextSession;
     this.nextSession += 1;
     target.open += 1;
-    const known = target.grammars.has(grammar.key);
-    touchRecent(target.grammars, grammar.key, true, GRAMMAR_TEXTS);
-    if (!known) this.grammarTextsSent += 1;
-    target.post({ type: 'start', session: id, key: grammar.key, grammar: known ? undefined : grammar, part, speed });
+    const send = this.holds(target, grammar);
+    target.post({ type: 'start', session: id, key: grammar.key, grammar: send ? grammar : undefined, part, speed });
     let done = false;
     const finish = (): void => {
       if (!done) {
@@ -287,6 +285,17 @@ export class RecognizerPool implements Recognizer {
   }
 
   /**
+   * Records that `target` is given `grammar` now, as the worker records it (the same order
+   * of sessions and loads); true when the worker lacks its text, which must then be sent.
+   */
+  private holds(target: PoolWorker, grammar: Grammar): boolean {
+    const send = !target.grammars.has(grammar.key);
+    touchRecent(target.grammars, grammar.key, true, GRAMMAR_TEXTS);
+    if (send) this.grammarTextsSent += 1;
+    return send;
+  }
+
+  /**
    * Loads a grammar in every worker before its first utterance, one worker at a time, so
    * that the others go on decoding meanwhile (a 50,000-entry store takes seconds to load)
    * and the first call to a new directory version does not wait for it. Rejects, saying
@@ -303,8 +312,7 @@ export class RecognizerPool implements Recognizer {
       const loaded = new Promise<void>((resolve, reject) => target.loads.set(id, { resolve, reject }));
       loaded.catch(() => undefined);
       await target.ready;
-      touchRecent(target.grammars, grammar.key, true, GRAMMAR_TEXTS);
-      this.grammarTextsSent += 1;
+      this.holds(target, grammar);
       target.post({ type: 'load', session: id, key: grammar.key, grammar, speed });
       await loaded;
     }

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync } from 'node:fs';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Writer } from 'wav';
@@ -126,7 +126,7 @@ export class PromptLibrary {
         const file = join(storeDir, 'prompts', name);
         let version: string;
         try {
-          const st = statSync(file);
+          const st = await stat(file);
           version = `file:${file}:${st.size}:${st.mtimeMs}`;
         } catch {
           continue;
