@@ -10,7 +10,7 @@ import { toStatus } from './directory-service';
  */
 
 export interface AttendantBackend {
-  listCalls(store: string, limit: number): CallRecord[];
+  listCalls(store: string, limit: number): Promise<CallRecord[]>;
   /** Every store's figures, or one store's. */
   stats(store?: string): { active: number; total: number; byOutcome: Record<string, number>; p50: number; p95: number };
   health(): { ready: boolean; engine: string; stores: number };
@@ -32,19 +32,19 @@ const callToWire = (c: CallRecord): Record<string, unknown> => ({
 });
 
 export function attendantServiceHandlers(backend: AttendantBackend, authorize: Authorizer): Record<string, Handler<never, unknown>> {
-  const listCalls: Handler<{ store: string; limit: number }, unknown> = (call, callback) => {
+  const listCalls: Handler<{ store: string; limit: number }, unknown> = async (call, callback) => {
     try {
-      authorize(call as grpc.ServerUnaryCall<unknown, unknown>, call.request.store);
+      await authorize(call as grpc.ServerUnaryCall<unknown, unknown>, call.request.store);
       const limit = call.request.limit === 0 ? 50 : Math.min(1000, call.request.limit);
-      callback(null, { calls: backend.listCalls(call.request.store, limit).map(callToWire) });
+      callback(null, { calls: (await backend.listCalls(call.request.store, limit)).map(callToWire) });
     } catch (err) {
       callback(toStatus(err));
     }
   };
-  const getStats: Handler<{ store?: string }, unknown> = (call, callback) => {
+  const getStats: Handler<{ store?: string }, unknown> = async (call, callback) => {
     try {
       const asked = call.request.store ?? '';
-      const token = authorize(call as grpc.ServerUnaryCall<unknown, unknown>, asked === '' ? null : asked);
+      const token = await authorize(call as grpc.ServerUnaryCall<unknown, unknown>, asked === '' ? null : asked);
       // A store's token sees its own store, whatever it asked for.
       const store = token.store ?? (asked === '' ? undefined : asked);
       const s = backend.stats(store);

@@ -10,6 +10,7 @@ import {
 } from '../directory/directory-store';
 import { DirectoryEntry } from '../directory/entry';
 import { TokenInfo, TokenStore } from './tokens';
+import { DatabaseUnavailableError } from '../storage/sql';
 import { AttendantBackend, attendantServiceHandlers } from './attendant-service';
 
 /**
@@ -139,7 +140,7 @@ export interface DirectoryServiceOptions {
 
 export type Handler<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
 
-export type Authorizer = (call: grpc.ServerUnaryCall<unknown, unknown>, store: string | null) => TokenInfo;
+export type Authorizer = (call: grpc.ServerUnaryCall<unknown, unknown>, store: string | null) => Promise<TokenInfo>;
 
 /**
  * Checks the bearer token of a call for a store (null: any valid token), counting failures
@@ -149,7 +150,7 @@ export type Authorizer = (call: grpc.ServerUnaryCall<unknown, unknown>, store: s
  */
 export function createAuthorizer(tokens: TokenStore, log: Logger): Authorizer {
   const failures = new Map<string, number[]>();
-  return (call, store) => {
+  return async (call, store) => {
     const peer = call.getPeer().replace(/:\d+$/, '');
     const now = Date.now();
     const recent = (failures.get(peer) ?? []).filter((t) => now - t < FAILURE_WINDOW_MS);
@@ -163,7 +164,7 @@ export function createAuthorizer(tokens: TokenStore, log: Logger): Authorizer {
     const header = call.metadata.get('authorization')[0];
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (match === null) return fail(grpc.status.UNAUTHENTICATED, 'missing "authorization: Bearer <token>" metadata');
-    const token = tokens.verify(match[1]);
+    const token = await tokens.verify(match[1]);
     if (token === undefined) return fail(grpc.status.UNAUTHENTICATED, 'unknown or revoked token');
     if (store !== null && token.store !== null && token.store !== store) {
       return fail(grpc.status.PERMISSION_DENIED, `this token is for store "${token.store}", not "${store}"`);
@@ -177,13 +178,13 @@ export function directoryServiceHandlers(options: DirectoryServiceOptions, autho
 
   const unary = <Req extends { store: string }, Res>(
     name: string,
-    fn: (req: Req, origin: { via: string; actor: string }) => Res,
+    fn: (req: Req, origin: { via: string; actor: string }) => Promise<Res>,
     changes: boolean,
   ): Handler<Req, Res> =>
-    (call, callback) => {
+    async (call, callback) => {
       try {
-        const token = authorize(call as grpc.ServerUnaryCall<unknown, unknown>, call.request.store);
-        const result = fn(call.request, { via: 'grpc', actor: `token ${token.id}` });
+        const token = await authorize(call as grpc.ServerUnaryCall<unknown, unknown>, call.request.store);
+        const result = await fn(call.request, { via: 'grpc', actor: `token ${token.id}` });
         if (changes) {
           log.info({ store: call.request.store, rpc: name, token: token.id }, 'directory changed over gRPC');
           options.onChange?.(call.request.store);
@@ -200,43 +201,43 @@ export function directoryServiceHandlers(options: DirectoryServiceOptions, autho
   return {
     SyncDirectory: unary<{ store: string; entries: WireEntry[]; expected_version?: number; _expected_version?: string }, unknown>(
       'SyncDirectory',
-      (req, origin) => versionToWire(directory.replaceDirectory(req.store, entriesFromWire(req.entries), origin, expected(req))),
+      async (req, origin) => versionToWire(await directory.replaceDirectory(req.store, entriesFromWire(req.entries), origin, expected(req))),
       true,
     ),
     GetDirectory: unary<{ store: string; version?: number; _version?: string }, unknown>(
       'GetDirectory',
-      (req) => {
-        const snapshot = directory.snapshot(req.store, req._version === 'version' ? req.version : undefined);
+      async (req) => {
+        const snapshot = await directory.snapshot(req.store, req._version === 'version' ? req.version : undefined);
         return { store: snapshot.store, version: snapshot.version, entries: snapshot.entries.map(toWire) };
       },
       false,
     ),
     ListVersions: unary<{ store: string }, unknown>(
       'ListVersions',
-      (req) => ({ versions: directory.listVersions(req.store).map(versionToWire) }),
+      async (req) => ({ versions: (await directory.listVersions(req.store)).map(versionToWire) }),
       false,
     ),
     Rollback: unary<{ store: string; version: number }, unknown>(
       'Rollback',
-      (req, origin) => versionToWire(directory.rollback(req.store, req.version, origin)),
+      async (req, origin) => versionToWire(await directory.rollback(req.store, req.version, origin)),
       true,
     ),
     UpsertEntry: unary<{ store: string; entry: WireEntry | null; expected_version?: number; _expected_version?: string }, unknown>(
       'UpsertEntry',
-      (req, origin) => {
+      async (req, origin) => {
         if (req.entry === null) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'entry is missing');
         const [entry] = entriesFromWire([req.entry]);
         return versionToWire(
-          directory.updateDirectory(req.store, (entries) => [...entries.filter((e) => e.id !== entry.id), entry], origin, expected(req)),
+          await directory.updateDirectory(req.store, (entries) => [...entries.filter((e) => e.id !== entry.id), entry], origin, expected(req)),
         );
       },
       true,
     ),
     DeleteEntry: unary<{ store: string; id: string; expected_version?: number; _expected_version?: string }, unknown>(
       'DeleteEntry',
-      (req, origin) =>
+      async (req, origin) =>
         versionToWire(
-          directory.updateDirectory(
+          await directory.updateDirectory(
             req.store,
             (entries) => {
               if (!entries.some((e) => e.id === req.id)) {
@@ -262,6 +263,7 @@ export function toStatus(err: unknown): Partial<grpc.StatusObject> {
   if (err instanceof StoreNotFoundError) return { code: grpc.status.NOT_FOUND, details: err.message };
   if (err instanceof VersionConflictError) return { code: grpc.status.FAILED_PRECONDITION, details: err.message };
   if (err instanceof EmptyDirectoryError) return { code: grpc.status.INVALID_ARGUMENT, details: err.message };
+  if (err instanceof DatabaseUnavailableError) return { code: grpc.status.UNAVAILABLE, details: err.message };
   const message = (err as Error).message ?? String(err);
   if (/has no version/.test(message)) return { code: grpc.status.NOT_FOUND, details: message };
   return { code: grpc.status.INTERNAL, details: message };

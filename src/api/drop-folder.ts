@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Logger } from 'pino';
 import { formatProblem, parseDirectory } from '../directory/directory-file';
 import { DirectoryStore } from '../directory/directory-store';
+import { DatabaseUnavailableError } from '../storage/sql';
 
 /**
  * The drop folder: a file put in ATTENDANT_DATA_DIR/drop/<store>/ is imported as that
@@ -25,6 +26,7 @@ const IGNORED = /^\.|\.(tmp|part|crdownload|swp)$|~$/i;
 export class DropFolder {
   private readonly seen = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
+  private scanning = false;
 
   constructor(
     private readonly root: string,
@@ -38,11 +40,11 @@ export class DropFolder {
   /** Polls every `intervalMs`; a file must look the same on two polls in a row to be taken. */
   start(intervalMs = 1000): void {
     this.timer = setInterval(() => {
-      try {
-        this.scan();
-      } catch (err) {
-        this.log.error({ err: (err as Error).message }, 'drop folder scan failed');
-      }
+      if (this.scanning) return;
+      this.scanning = true;
+      this.scan()
+        .catch((err: Error) => this.log.error({ err: err.message }, 'drop folder scan failed'))
+        .finally(() => (this.scanning = false));
     }, intervalMs);
     this.timer.unref();
   }
@@ -52,7 +54,7 @@ export class DropFolder {
   }
 
   /** One pass: imports the files that were already there, unchanged, on the previous pass. */
-  scan(): DropResult[] {
+  async scan(): Promise<DropResult[]> {
     const results: DropResult[] = [];
     const present = new Set<string>();
     for (const store of readdirSync(this.root)) {
@@ -70,14 +72,16 @@ export class DropFolder {
           continue;
         }
         this.seen.delete(path);
-        results.push(this.take(store, folder, name));
+        const result = await this.take(store, folder, name);
+        if (result !== undefined) results.push(result);
       }
     }
     for (const path of this.seen.keys()) if (!present.has(path)) this.seen.delete(path);
     return results;
   }
 
-  private take(store: string, folder: string, name: string): DropResult {
+  /** Imports one file; undefined when the database cannot be reached (the file stays, and is tried again). */
+  private async take(store: string, folder: string, name: string): Promise<DropResult | undefined> {
     const path = join(folder, name);
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const move = (to: 'processed' | 'rejected'): string => {
@@ -87,19 +91,32 @@ export class DropFolder {
       return target;
     };
     let problems: string[];
-    if (this.directory.findStore(store) === undefined) {
+    const unavailable = (err: unknown): boolean => {
+      if (!(err instanceof DatabaseUnavailableError)) return false;
+      this.log.warn({ store, file: name, err: err.message }, 'drop folder: the database cannot be reached; the file stays and is tried again');
+      return true;
+    };
+    let exists: boolean;
+    try {
+      exists = (await this.directory.findStore(store)) !== undefined;
+    } catch (err) {
+      if (unavailable(err)) return undefined;
+      throw err;
+    }
+    if (!exists) {
       problems = [`store "${store}" does not exist; create it with: attendant store create ${store}`];
     } else {
       const parsed = parseDirectory(readFileSync(path), name);
       problems = parsed.problems.map((p) => formatProblem(name, p));
       if (problems.length === 0) {
         try {
-          const info = this.directory.replaceDirectory(store, parsed.entries, { via: 'file', actor: name });
+          const info = await this.directory.replaceDirectory(store, parsed.entries, { via: 'file', actor: name });
           const movedTo = move('processed');
           this.log.info({ store, file: name, version: info.version, encoding: parsed.encoding, added: info.added, changed: info.changed, removed: info.removed }, 'drop folder: directory imported');
           this.onChange(store);
           return { store, file: name, accepted: true, movedTo, version: info.version, problems };
         } catch (err) {
+          if (unavailable(err)) return undefined;
           problems = [`${name}: could not be stored: ${(err as Error).message}`];
         }
       }

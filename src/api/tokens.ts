@@ -1,6 +1,5 @@
-import Database from 'better-sqlite3';
 import { createHash, randomBytes } from 'node:crypto';
-import { openDatabase } from '../directory/database';
+import { Sql } from '../storage/sql';
 
 /**
  * API tokens: per store, or admin (every store). A token is shown once when created;
@@ -15,62 +14,48 @@ export interface TokenInfo {
   revokedAt: string | null;
 }
 
-const SCHEMA = `
+const TABLE = `
 CREATE TABLE IF NOT EXISTS tokens (
   id TEXT PRIMARY KEY,
   store_id TEXT,
   hash TEXT NOT NULL UNIQUE,
   created_at TEXT NOT NULL,
   revoked_at TEXT
-);`;
+)`;
+
+/** The tokens table (migration "002_tokens"), the same in both dialects. */
+export const TOKENS_MIGRATION = { name: '002_tokens', sqlite: TABLE, postgres: TABLE };
 
 const hash = (token: string): string => createHash('sha256').update(token).digest('hex');
 
 export class TokenStore {
-  private constructor(private readonly db: Database.Database) {}
-
-  /** Opens the tokens table in the data dir's database (the directory store's file). */
-  static open(dataDir: string): TokenStore {
-    return new TokenStore(openDatabase(dataDir, SCHEMA));
-  }
-
-  close(): void {
-    this.db.close();
-  }
+  constructor(private readonly sql: Sql) {}
 
   /** Creates a token; the returned secret is never stored and cannot be shown again. */
-  create(store: string | null): { id: string; token: string } {
+  async create(store: string | null): Promise<{ id: string; token: string }> {
     const id = randomBytes(4).toString('hex');
     const token = `att_${randomBytes(24).toString('base64url')}`;
-    this.db
-      .prepare('INSERT INTO tokens (id, store_id, hash, created_at) VALUES (?, ?, ?, ?)')
-      .run(id, store, hash(token), new Date().toISOString());
+    await this.sql.run('INSERT INTO tokens (id, store_id, hash, created_at) VALUES (?, ?, ?, ?)', [id, store, hash(token), new Date().toISOString()]);
     return { id, token };
   }
 
-  list(): TokenInfo[] {
-    return (
-      this.db.prepare('SELECT id, store_id, created_at, revoked_at FROM tokens ORDER BY created_at').all() as {
-        id: string;
-        store_id: string | null;
-        created_at: string;
-        revoked_at: string | null;
-      }[]
-    ).map((r) => ({ id: r.id, store: r.store_id, createdAt: r.created_at, revokedAt: r.revoked_at }));
+  async list(): Promise<TokenInfo[]> {
+    const rows = await this.sql.all<{ id: string; store_id: string | null; created_at: string; revoked_at: string | null }>(
+      'SELECT id, store_id, created_at, revoked_at FROM tokens ORDER BY created_at',
+    );
+    return rows.map((r) => ({ id: r.id, store: r.store_id, createdAt: r.created_at, revokedAt: r.revoked_at }));
   }
 
-  revoke(id: string): boolean {
-    const result = this.db
-      .prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
-      .run(new Date().toISOString(), id);
-    return result.changes === 1;
+  async revoke(id: string): Promise<boolean> {
+    return (await this.sql.run('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [new Date().toISOString(), id])) === 1;
   }
 
-  /** The live token whose secret this is, or undefined. */
-  verify(token: string): TokenInfo | undefined {
-    const row = this.db
-      .prepare('SELECT id, store_id, created_at, revoked_at FROM tokens WHERE hash = ? AND revoked_at IS NULL')
-      .get(hash(token)) as { id: string; store_id: string | null; created_at: string; revoked_at: null } | undefined;
+  /** The live token whose secret this is, or undefined. Checked in the database each time: a revocation on any node holds at once. */
+  async verify(token: string): Promise<TokenInfo | undefined> {
+    const row = await this.sql.get<{ id: string; store_id: string | null; created_at: string }>(
+      'SELECT id, store_id, created_at FROM tokens WHERE hash = ? AND revoked_at IS NULL',
+      [hash(token)],
+    );
     return row === undefined ? undefined : { id: row.id, store: row.store_id, createdAt: row.created_at, revokedAt: null };
   }
 }

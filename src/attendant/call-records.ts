@@ -1,5 +1,4 @@
-import Database from 'better-sqlite3';
-import { openDatabase } from '../directory/database';
+import { Sql } from '../storage/sql';
 
 /**
  * Every call, stored: store, times, decision path, where it went, how it ended, durations;
@@ -27,8 +26,7 @@ export interface CallRecord {
   reason: string;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS calls (
+const COLUMNS = `
   call_id TEXT PRIMARY KEY,
   store TEXT NOT NULL,
   sip_call_id TEXT NOT NULL,
@@ -42,55 +40,111 @@ CREATE TABLE IF NOT EXISTS calls (
   decision_ms INTEGER NOT NULL,
   transcripts TEXT NOT NULL,
   transfer TEXT NOT NULL,
-  reason TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS calls_by_store ON calls (store, started_at);
-`;
+  reason TEXT NOT NULL`;
+
+/** The calls table (migration "003_calls"). PostgreSQL has no rowid: `seq` orders calls that started in the same millisecond. */
+export const CALLS_MIGRATION = {
+  name: '003_calls',
+  sqlite: `CREATE TABLE IF NOT EXISTS calls (${COLUMNS});
+CREATE INDEX IF NOT EXISTS calls_by_store ON calls (store, started_at);`,
+  postgres: `CREATE TABLE IF NOT EXISTS calls (seq BIGSERIAL, ${COLUMNS});
+CREATE INDEX IF NOT EXISTS calls_by_store ON calls (store, started_at)`,
+};
+
+const FIELDS = ['call_id', 'store', 'sip_call_id', 'started_at', 'ended_at', 'outcome', 'extension', 'entry_id', 'path', 'duration_ms', 'decision_ms', 'transcripts', 'transfer', 'reason'];
+const INSERT = `INSERT INTO calls (${FIELDS.join(', ')}) VALUES (${FIELDS.map(() => '?').join(', ')})
+  ON CONFLICT (call_id) DO UPDATE SET ${FIELDS.slice(1).map((f) => `${f} = excluded.${f}`).join(', ')}`;
+
+const RETRY_MS = 5000;
 
 /** Records older than this many per store are pruned as new ones come in. */
 export const KEPT_CALLS_PER_STORE = 100_000;
 
+/** Records kept in memory while the database cannot be reached, written when it is back. */
+export const MAX_PENDING_RECORDS = 20_000;
+
 export class CallRecords {
-  private readonly insert: Database.Statement;
   private writes = 0;
+  private readonly pending: CallRecord[] = [];
+  private retry: NodeJS.Timeout | undefined;
 
-  private constructor(private readonly db: Database.Database) {
-    // Call records are not directory data: a power cut may lose the last few, never corrupt.
-    db.pragma('synchronous = NORMAL');
-    this.insert = db.prepare(`INSERT OR REPLACE INTO calls
-      (call_id, store, sip_call_id, started_at, ended_at, outcome, extension, entry_id, path, duration_ms, decision_ms, transcripts, transfer, reason)
-      VALUES (@callId, @store, @sipCallId, @startedAt, @endedAt, @outcome, @extension, @entryId, @path, @durationMs, @decisionMs, @transcripts, @transfer, @reason)`);
+  constructor(private readonly sql: Sql) {}
+
+  /**
+   * Stores a record without making the call wait. When the database cannot be reached, the
+   * record waits in memory (up to MAX_PENDING_RECORDS, oldest dropped first) and is written
+   * when it is back; `onError` hears of each failure.
+   */
+  keep(record: CallRecord, onError: (err: Error, pending: number) => void = () => undefined): void {
+    this.add(record).catch((err: Error) => {
+      this.pending.push(record);
+      if (this.pending.length > MAX_PENDING_RECORDS) this.pending.shift();
+      onError(err, this.pending.length);
+      this.scheduleRetry(onError);
+    });
   }
 
-  static open(dataDir: string): CallRecords {
-    return new CallRecords(openDatabase(dataDir, SCHEMA));
+  /** Records not yet written. */
+  get backlog(): number {
+    return this.pending.length;
   }
 
-  add(record: CallRecord): void {
-    this.insert.run({ ...record, path: JSON.stringify(record.path), transcripts: JSON.stringify(record.transcripts) });
+  private scheduleRetry(onError: (err: Error, pending: number) => void): void {
+    if (this.retry !== undefined) return;
+    this.retry = setTimeout(async () => {
+      this.retry = undefined;
+      while (this.pending.length > 0) {
+        try {
+          await this.add(this.pending[0]);
+          this.pending.shift();
+        } catch (err) {
+          onError(err as Error, this.pending.length);
+          this.scheduleRetry(onError);
+          return;
+        }
+      }
+    }, RETRY_MS);
+    this.retry.unref();
+  }
+
+  /** Stops retrying; records still pending are lost (the caller logs how many). */
+  stop(): number {
+    clearTimeout(this.retry);
+    this.retry = undefined;
+    return this.pending.length;
+  }
+
+  async add(r: CallRecord): Promise<void> {
+    await this.sql.run(INSERT, [
+      r.callId, r.store, r.sipCallId, r.startedAt, r.endedAt, r.outcome, r.extension, r.entryId,
+      JSON.stringify(r.path), r.durationMs, r.decisionMs, JSON.stringify(r.transcripts), r.transfer, r.reason,
+    ]);
     this.writes += 1;
-    if (this.writes % 1000 === 0) this.prune(record.store);
+    if (this.writes % 1000 === 0) await this.prune(r.store);
   }
 
-  private prune(store: string): void {
-    this.db
-      .prepare(`DELETE FROM calls WHERE store = ? AND call_id NOT IN (SELECT call_id FROM calls WHERE store = ? ORDER BY started_at DESC LIMIT ?)`)
-      .run(store, store, KEPT_CALLS_PER_STORE);
+  private async prune(store: string): Promise<void> {
+    await this.sql.run(
+      'DELETE FROM calls WHERE store = ? AND call_id NOT IN (SELECT call_id FROM calls WHERE store = ? ORDER BY started_at DESC LIMIT ?)',
+      [store, store, KEPT_CALLS_PER_STORE],
+    );
   }
 
   /**
    * The latest calls of a store (or of every store when `store` is undefined), newest first;
    * `since` an ISO time, `outcome` one outcome.
    */
-  list(store: string | undefined, limit = 50, filter: { since?: string; outcome?: CallOutcome } = {}): CallRecord[] {
+  async list(store: string | undefined, limit = 50, filter: { since?: string; outcome?: CallOutcome } = {}): Promise<CallRecord[]> {
     const where: string[] = [];
     const params: (string | number)[] = [];
     if (store !== undefined) (where.push('store = ?'), params.push(store));
     if (filter.since !== undefined) (where.push('started_at >= ?'), params.push(filter.since));
     if (filter.outcome !== undefined) (where.push('outcome = ?'), params.push(filter.outcome));
-    const rows = this.db
-      .prepare(`SELECT * FROM calls ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, rowid DESC LIMIT ?`)
-      .all(...params, Math.max(1, Math.min(100_000, limit))) as Record<string, string | number>[];
+    const order = this.sql.dialect === 'sqlite' ? 'rowid' : 'seq';
+    const rows = await this.sql.all<Record<string, string | number>>(
+      `SELECT * FROM calls ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, ${order} DESC LIMIT ?`,
+      [...params, Math.max(1, Math.min(100_000, limit))],
+    );
     return rows.map((r) => ({
       callId: String(r.call_id),
       store: String(r.store),
@@ -107,9 +161,5 @@ export class CallRecords {
       transfer: String(r.transfer),
       reason: String(r.reason),
     }));
-  }
-
-  close(): void {
-    this.db.close();
   }
 }

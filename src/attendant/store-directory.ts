@@ -8,15 +8,21 @@ export const DEMO_STORE = 'demo';
 export const DEMO_DIRECTORY = join(__dirname, '..', '..', '..', 'directory-fixtures', 'demo-store.csv');
 
 /** Creates the demo store from directory-fixtures/ when it does not exist yet. Returns true if it did. */
-export function ensureDemoStore(store: DirectoryStore, file = DEMO_DIRECTORY): boolean {
-  if (store.findStore(DEMO_STORE) !== undefined) return false;
+export async function ensureDemoStore(store: DirectoryStore, file = DEMO_DIRECTORY): Promise<boolean> {
+  if ((await store.findStore(DEMO_STORE)) !== undefined) return false;
   const parsed = readDirectory(readFileSync(file), file);
-  store.createStore(DEMO_STORE, { name: 'Demo store (directory-fixtures)', numbers: ['0100000000'], operator: '9', locale: 'fr-FR' });
-  store.replaceDirectory(DEMO_STORE, parsed.entries, { via: 'fixture', actor: 'attendant' });
+  try {
+    await store.createStore(DEMO_STORE, { name: 'Demo store (directory-fixtures)', numbers: ['0100000000'], operator: '9', locale: 'fr-FR' });
+  } catch (err) {
+    // Another node starting at the same time created it first.
+    if (/already exists/.test((err as Error).message)) return false;
+    throw err;
+  }
+  await store.replaceDirectory(DEMO_STORE, parsed.entries, { via: 'fixture', actor: 'attendant' });
   return true;
 }
 
-export function openStore(storeId: string, store: DirectoryStore): Store {
-  if (storeId === DEMO_STORE) ensureDemoStore(store);
+export async function openStore(storeId: string, store: DirectoryStore): Promise<Store> {
+  if (storeId === DEMO_STORE) await ensureDemoStore(store);
   return store.getStore(storeId);
 }

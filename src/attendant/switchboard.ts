@@ -32,6 +32,8 @@ import { CallObserver } from './metrics';
  * opens RTP, answers, and runs a CallSession until the call ends.
  */
 
+export type RouteResult = Route | undefined | 'loading';
+
 export interface Route {
   store: Store;
   understanding: StoreUnderstanding;
@@ -39,7 +41,8 @@ export interface Route {
 
 export interface SwitchboardOptions {
   ua: SipUserAgent;
-  route: (user: string) => Route | undefined | 'loading';
+  /** The store a call is for; a promise when it must be looked up (a store this node has not seen yet). */
+  route: (user: string) => RouteResult | Promise<RouteResult>;
   recognizer: Recognizer;
   confirm: AnswerGrammar;
   cmudict: Cmudict;
@@ -168,7 +171,14 @@ export class Switchboard {
       return;
     }
     const user = invite.calledUser;
-    const route = o.route(user);
+    let route = o.route(user);
+    if (route instanceof Promise) {
+      route = await route;
+      if (this.sessions.size >= o.maxCalls) {
+        this.reject(invite, 503, `at capacity (${o.maxCalls} calls)`, [['Retry-After', '5']]);
+        return;
+      }
+    }
     if (route === undefined) {
       this.reject(invite, 404, `no store "${user.slice(0, 64)}"`);
       return;
@@ -265,11 +275,7 @@ export class Switchboard {
       own.active -= 1;
       own.byOutcome[record.outcome] = (own.byOutcome[record.outcome] ?? 0) + 1;
       o.observe?.ended(store.id, record.outcome, record.durationMs);
-      try {
-        o.records.add(record);
-      } catch (err) {
-        log.error({ err: (err as Error).message }, 'call record could not be stored');
-      }
+      o.records.keep(record, (err, pending) => log.error({ err: err.message, pending }, 'call record could not be stored yet; it is kept in memory and written when the database is back'));
     });
     rtp.once('opened', () => session.start());
   }

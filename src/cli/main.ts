@@ -25,8 +25,10 @@ import { recognizeFiles, storeLexicons } from './recognize-command';
 import { entryPronunciations } from '../asr/grammar';
 import { serve } from './serve-command';
 import { TokenStore } from '../api/tokens';
+import { describeUrl, Storage } from '../storage/storage';
+import { DatabaseUnavailableError } from '../storage/sql';
 import { describeCall, placeCall, Turn } from './call-command';
-import { CallOutcome, CallRecords } from '../attendant/call-records';
+import { CallOutcome } from '../attendant/call-records';
 
 export interface Io {
   out: (text: string) => void;
@@ -185,39 +187,36 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
   // Read when a command runs, not before: --help must work whatever the environment says.
   const settings = (): Settings => (loaded ??= loadSettings(env));
   const origin = { via: 'cli', actor: env.USER ?? 'cli' };
-  const withStore = async <T>(fn: (store: DirectoryStore) => T | Promise<T>): Promise<T> => {
-    const dataDir = settings().dataDir;
-    let store: DirectoryStore;
+  const withStorage = async <T>(fn: (storage: Storage) => Promise<T>): Promise<T> => {
+    const { dataDir, databaseUrl } = settings();
+    let storage: Storage;
     try {
-      store = DirectoryStore.open(dataDir);
+      storage = await Storage.open({ dataDir, databaseUrl });
     } catch (err) {
-      throw unavailable(`the directory database in ${dataDir} cannot be opened: ${(err as Error).message}`);
+      const where = databaseUrl === undefined ? `in ${dataDir}` : `(${describeUrl(databaseUrl)})`;
+      throw unavailable(`the directory database ${where} cannot be opened: ${(err as Error).message}`);
     }
     try {
-      return await fn(store);
+      return await fn(storage);
+    } catch (err) {
+      if (err instanceof DatabaseUnavailableError) throw unavailable(err.message);
+      throw err;
     } finally {
-      store.close();
+      await storage.close();
     }
   };
+  const withStore = <T>(fn: (store: DirectoryStore) => Promise<T>): Promise<T> => withStorage((s) => fn(s.directory));
   /** A store's current directory and its locale (the models it is heard with). */
   const storeDirectory = (id: string) =>
-    withStore((db) => {
-      const found = openStore(id, db);
-      return { snapshot: db.snapshot(found.id), locale: found.locale };
+    withStore(async (db) => {
+      const found = await openStore(id, db);
+      return { snapshot: await db.snapshot(found.id), locale: found.locale };
     });
-  const withTokens = async <T>(fn: (tokens: TokenStore) => T): Promise<T> =>
-    withStore(() => {
-      const tokens = TokenStore.open(settings().dataDir);
-      try {
-        return fn(tokens);
-      } finally {
-        tokens.close();
-      }
-    });
+  const withTokens = <T>(fn: (tokens: TokenStore) => Promise<T>): Promise<T> => withStorage((s) => fn(s.tokens));
   /** Commands that read data refuse a data folder that does not exist rather than make an empty one. */
   const existingData = (): void => {
-    const dataDir = settings().dataDir;
-    if (!existsSync(dataDir)) throw invalidInput(`no data in ${dataDir}: set ATTENDANT_DATA_DIR to the folder attendant serve uses, or create a store first`);
+    const { dataDir, databaseUrl } = settings();
+    if (databaseUrl === undefined && !existsSync(dataDir)) throw invalidInput(`no data in ${dataDir}: set ATTENDANT_DATA_DIR to the folder attendant serve uses, or create a store first`);
   };
   const done = (code = EXIT_OK): void => {
     result.code = code;
@@ -242,15 +241,15 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
   // store
   const store = root.command('store').description('create, change, list, show and delete stores').addHelpText('after', `\n${SETTINGS_HELP.data}`);
   withStoreOptions(store.command('create <store>').description('create a store (its id is what the PBX calls)')).action((id: string, values: Record<string, unknown>) =>
-    withStore((db) => {
-      db.createStore(id, storeSettings(values));
+    withStore(async (db) => {
+      await db.createStore(id, storeSettings(values));
       io.out(`store ${id} created`);
       done();
     }),
   );
   withStoreOptions(store.command('update <store>').description("change a store's settings")).action((id: string, values: Record<string, unknown>) =>
-    withStore((db) => {
-      db.updateStore(id, storeSettings(values));
+    withStore(async (db) => {
+      await db.updateStore(id, storeSettings(values));
       io.out(`store ${id} updated`);
       done();
     }),
@@ -260,8 +259,8 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .description('every store: id, version, locale, operator, numbers, name')
     .action(() => {
       existingData();
-      return withStore((db) => {
-        for (const s of db.listStores()) io.out([s.id, `v${s.version}`, s.locale, `operator ${s.operator}`, s.numbers.join(' '), s.name].join('\t'));
+      return withStore(async (db) => {
+        for (const s of await db.listStores()) io.out([s.id, `v${s.version}`, s.locale, `operator ${s.operator}`, s.numbers.join(' '), s.name].join('\t'));
         done();
       });
     });
@@ -271,9 +270,9 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .option('--json', 'as JSON')
     .action((id: string, values: { json?: boolean }) => {
       existingData();
-      return withStore((db) => {
-        const s = openStore(id, db);
-        const snapshot = db.snapshot(s.id);
+      return withStore(async (db) => {
+        const s = await openStore(id, db);
+        const snapshot = await db.snapshot(s.id);
         if (values.json === true) io.out(JSON.stringify({ ...s, entries: snapshot.entries.length }, null, 2));
         else {
           io.out(`store ${s.id}${s.name === '' ? '' : ` (${s.name})`}`);
@@ -304,8 +303,8 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
         }
       }
       await withStore((db) => db.deleteStore(id, origin));
-      await withTokens((tokens) => {
-        for (const t of tokens.list()) if (t.store === id && t.revokedAt === null) tokens.revoke(t.id);
+      await withTokens(async (tokens) => {
+        for (const t of await tokens.list()) if (t.store === id && t.revokedAt === null) await tokens.revoke(t.id);
       });
       io.out(`store ${id} deleted`);
       done();
@@ -319,9 +318,9 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .option('--dry-run', 'check the file, change nothing')
     .option('--create', 'create the store if it does not exist')
     .action((storeId: string, file: string, values: { dryRun?: boolean; create?: boolean }) =>
-      withStore((db) => {
-        if (db.findStore(storeId) === undefined && values.create !== true && values.dryRun !== true) {
-          const known = db.listStores().map((s) => s.id);
+      withStore(async (db) => {
+        if ((await db.findStore(storeId)) === undefined && values.create !== true && values.dryRun !== true) {
+          const known = (await db.listStores()).map((s) => s.id);
           throw invalidInput(`no store "${storeId}"${known.length > 0 ? ` (stores: ${known.join(', ')})` : ''}; add --create to create it`);
         }
         const parsed = readAndCheck(file, io);
@@ -334,8 +333,8 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
           io.out(`${file}: ${parsed.entries.length} entries are valid; nothing imported (--dry-run)${suffix}`);
           return done();
         }
-        if (db.findStore(storeId) === undefined) db.createStore(storeId);
-        const info = db.replaceDirectory(storeId, parsed.entries, origin);
+        if ((await db.findStore(storeId)) === undefined) await db.createStore(storeId);
+        const info = await db.replaceDirectory(storeId, parsed.entries, origin);
         io.out(`store ${storeId}: version ${info.version}, ${info.entries} entries (${info.added} added, ${info.changed} changed, ${info.removed} removed)${suffix}`);
         done();
       }),
@@ -348,9 +347,9 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .option('--version <n>', 'an older version instead of the current one')
     .action((storeId: string, values: { format: string; excel?: boolean; version?: string }) => {
       if (values.format !== 'csv' && values.format !== 'json') throw usageError('--format is csv or json');
-      return withStore((db) => {
+      return withStore(async (db) => {
         const wanted = values.version === undefined ? undefined : versionNumber(values.version);
-        const snapshot = db.snapshot(openStore(storeId, db).id, wanted);
+        const snapshot = await db.snapshot((await openStore(storeId, db)).id, wanted);
         if (values.format === 'json') io.out(JSON.stringify({ entries: snapshot.entries }, null, 2));
         else io.out(entriesToCsv(snapshot.entries, values.excel === true).replace(/\r?\n$/, ''));
         done();
@@ -360,8 +359,8 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .command('versions <store>')
     .description('the kept versions (20), newest first; * marks the current one')
     .action((storeId: string) =>
-      withStore((db) => {
-        for (const v of db.listVersions(storeId)) {
+      withStore(async (db) => {
+        for (const v of await db.listVersions(storeId)) {
           io.out(`${v.current ? '*' : ' '} v${v.version}\t${v.createdAt}\t${v.entries} entries\t+${v.added} ~${v.changed} -${v.removed}\t${v.via} ${v.actor}`);
         }
         done();
@@ -371,8 +370,8 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .command('diff <store> <v1> <v2>')
     .description('entries added, changed and removed from version v1 to v2')
     .action((storeId: string, v1: string, v2: string) =>
-      withStore((db) => {
-        const changes = entryChanges(db.snapshot(storeId, versionNumber(v1)).entries, db.snapshot(storeId, versionNumber(v2)).entries);
+      withStore(async (db) => {
+        const changes = entryChanges((await db.snapshot(storeId, versionNumber(v1))).entries, (await db.snapshot(storeId, versionNumber(v2))).entries);
         for (const e of changes.added) io.out(`+ ${describeEntry(e)}`);
         for (const c of changes.changed) io.out(`~ ${describeEntry(c.before)} -> ${describeEntry(c.after)}`);
         for (const e of changes.removed) io.out(`- ${describeEntry(e)}`);
@@ -384,9 +383,9 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .command('rollback <store> <version>')
     .description('make an older version current again (as a new version)')
     .action((storeId: string, v: string) =>
-      withStore((db) => {
+      withStore(async (db) => {
         const version = versionNumber(v);
-        const info = db.rollback(storeId, version, origin);
+        const info = await db.rollback(storeId, version, origin);
         io.out(`store ${storeId}: version ${info.version} has the content of version ${version} (${info.entries} entries)`);
         done();
       }),
@@ -395,8 +394,8 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .command('history <store>')
     .description('who changed the directory, when and how')
     .action((storeId: string) =>
-      withStore((db) => {
-        for (const h of db.history(storeId)) io.out(`${h.at}\tv${h.version}\t${h.action}\t+${h.added} ~${h.changed} -${h.removed}\t${h.via}\t${h.actor}`);
+      withStore(async (db) => {
+        for (const h of await db.history(storeId)) io.out(`${h.at}\tv${h.version}\t${h.action}\t+${h.added} ~${h.changed} -${h.removed}\t${h.via}\t${h.actor}`);
         done();
       }),
     );
@@ -450,8 +449,8 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .command('list')
     .description('tokens: id, store, created, state')
     .action(() =>
-      withTokens((tokens) => {
-        for (const t of tokens.list()) io.out([t.id, t.store ?? '(admin)', t.createdAt, t.revokedAt === null ? 'active' : `revoked ${t.revokedAt}`].join('\t'));
+      withTokens(async (tokens) => {
+        for (const t of await tokens.list()) io.out([t.id, t.store ?? '(admin)', t.createdAt, t.revokedAt === null ? 'active' : `revoked ${t.revokedAt}`].join('\t'));
         done();
       }),
     );
@@ -459,8 +458,8 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .command('revoke <id>')
     .description('revoke a token at once')
     .action((id: string) =>
-      withTokens((tokens) => {
-        if (!tokens.revoke(id)) throw invalidInput(`no active token "${id}"`);
+      withTokens(async (tokens) => {
+        if (!(await tokens.revoke(id))) throw invalidInput(`no active token "${id}"`);
         io.out(`token ${id} revoked`);
         done();
       }),
@@ -472,8 +471,11 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .command('list')
     .description('installed models and the stores heard with each')
     .action(async () => {
-      const dataDir = settings().dataDir;
-      const stores = existsSync(dataDir) ? await withStore((db) => db.listStores().map((st) => ({ store: st.id, locale: st.locale }))) : [];
+      const { dataDir, databaseUrl } = settings();
+      const stores =
+        existsSync(dataDir) || databaseUrl !== undefined
+          ? await withStore(async (db) => (await db.listStores()).map((st) => ({ store: st.id, locale: st.locale })))
+          : [];
       for (const line of listModels(modelsDir(env), stores)) io.out(line);
       done();
     });
@@ -599,9 +601,8 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
       const since = values.since === undefined ? undefined : parseSince(values.since);
       existingData();
       if (storeId !== undefined) await withStore((db) => db.getStore(storeId));
-      const records = CallRecords.open(settings().dataDir);
-      try {
-        const calls = records.list(storeId, limit, { since, outcome: values.outcome as CallOutcome | undefined });
+      await withStorage(async ({ records }) => {
+        const calls = await records.list(storeId, limit, { since, outcome: values.outcome as CallOutcome | undefined });
         if (values.csv === true) {
           io.out(csvLine(['call_id', 'store', 'started_at', 'ended_at', 'outcome', 'extension', 'entry_id', 'duration_ms', 'decision_ms', 'path', 'transfer', 'reason', 'sip_call_id']));
           for (const c of calls) io.out(csvLine([c.callId, c.store, c.startedAt, c.endedAt, c.outcome, c.extension, c.entryId, c.durationMs, c.decisionMs, c.path.join(' > '), c.transfer, c.reason, c.sipCallId]));
@@ -615,9 +616,7 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
             );
           }
         }
-      } finally {
-        records.close();
-      }
+      });
       done();
     });
 

@@ -3,7 +3,9 @@ import { once } from 'node:events';
 import { Settings } from '../config/settings';
 import type { Logger } from 'pino';
 import { createLogger } from '../log/logger';
-import { DirectoryStore, Snapshot } from '../directory/directory-store';
+import { Snapshot, Store } from '../directory/directory-store';
+import { describeUrl, Storage } from '../storage/storage';
+import { DatabaseUnavailableError } from '../storage/sql';
 import { StoreUnderstanding } from '../attendant/understanding';
 import { DEMO_STORE, ensureDemoStore } from '../attendant/store-directory';
 import { loadCmudict } from './recognize-command';
@@ -14,7 +16,6 @@ import { loadCatalog, modelsDir } from '../asr/models';
 import { StoreLexicons } from '../asr/store-lexicons';
 import { ThrottledWarning } from '../attendant/throttled-warning';
 import { setHealth, startGrpcServer } from '../api/directory-service';
-import { TokenStore } from '../api/tokens';
 import { DropFolder, dropFolderFor } from '../api/drop-folder';
 import { EXIT_OK, EXIT_UNAVAILABLE, unavailable } from './exit-codes';
 import type { Io } from './main';
@@ -22,9 +23,8 @@ import { peerKey, redactSip, SipTransport } from '../sip/transport';
 import { SipUserAgent } from '../sip/user-agent';
 import { PromptLibrary, RECORDABLE, Prompt } from '../media/prompts';
 import { rtpCounters } from '../media/rtp';
-import { CallRecords } from '../attendant/call-records';
 import { confirmAnswers } from '../attendant/answers';
-import { Route, Switchboard } from '../attendant/switchboard';
+import { RouteResult, Switchboard } from '../attendant/switchboard';
 import { ServiceMetrics } from '../attendant/metrics';
 
 /**
@@ -39,13 +39,23 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   // Last resort: a bug in one call's code must not take every other call down with the process.
   const onUncaught = (err: Error): void => log.fatal({ err: err.message, stack: err.stack }, 'uncaught error; the service carries on');
   process.on('uncaughtException', onUncaught);
-  const directory = DirectoryStore.open(settings.dataDir);
-  const demoLoaded = directory.listStores().length === 0 && ensureDemoStore(directory);
+  let storage: Storage;
+  try {
+    storage = await Storage.open({ dataDir: settings.dataDir, databaseUrl: settings.databaseUrl });
+  } catch (err) {
+    process.off('uncaughtException', onUncaught);
+    const where = settings.databaseUrl === undefined ? `in ${settings.dataDir}` : `(${describeUrl(settings.databaseUrl)}, ATTENDANT_DATABASE_URL)`;
+    throw unavailable(`cannot start: the directory database ${where} cannot be opened: ${(err as Error).message}`);
+  }
+  const { directory, tokens, records } = storage;
+  const demoLoaded = (await directory.listStores()).length === 0 && (await ensureDemoStore(directory));
+  /** Every store's settings, as last read: calls are routed from here, so they go on when the database is away. */
+  const known = new Map<string, Store>((await directory.listStores()).map((st) => [st.id, st]));
   log.info(
-    { data_dir: settings.dataDir, demo_store: demoLoaded ? DEMO_STORE : undefined },
+    { data_dir: settings.dataDir, database: storage.where, demo_store: demoLoaded ? DEMO_STORE : undefined },
     demoLoaded
       ? `no store existed: loaded the demo store "${DEMO_STORE}" from directory-fixtures/`
-      : `serving ${directory.listStores().length} store(s) from ${settings.dataDir}`,
+      : `serving ${known.size} store(s) from ${storage.databaseUrl === undefined ? settings.dataDir : storage.where}`,
   );
   let ready = false;
   const stores = new Map<string, StoreUnderstanding>();
@@ -88,7 +98,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   // port opens: a missing or broken model stops here with one line and exit 3.
   const recognizer = await checkedRecognizer(settings, log).catch((err: Error) => {
     process.off('uncaughtException', onUncaught);
-    directory.close();
+    void storage.close();
     throw unavailable(`cannot start: ${err.message}`);
   });
   http.listen(settings.httpPort, settings.httpHost);
@@ -103,17 +113,35 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   /** A store with no enabled entry needs no grammar: its calls are answered and sent to its operator. */
   const emptyStore = (snapshot: Snapshot): StoreUnderstanding | undefined =>
     snapshot.entries.some((e) => e.enabled) ? undefined : StoreUnderstanding.empty(snapshot);
+  /** Numbers of a store, as the routing table knows them. */
+  const setNumbers = (store: Store): void => {
+    for (const [number, id] of numbers) if (id === store.id) numbers.delete(number);
+    for (const number of store.numbers) numbers.set(number, store.id);
+  };
   const load = async (storeId: string): Promise<void> => {
-    const snapshot = directory.snapshot(storeId);
+    const store = await directory.findStore(storeId);
+    if (store === undefined) {
+      // Deleted (here or on another node): its calls get 404 from now on.
+      known.delete(storeId);
+      stores.delete(storeId);
+      for (const [number, id] of numbers) if (id === storeId) numbers.delete(number);
+      log.info({ store: storeId }, 'store deleted: it takes no more calls');
+      return;
+    }
+    const held = stores.get(storeId);
+    // Nothing changed since the last load (a check and a notification for one change).
+    if (held !== undefined && held.snapshot.version === store.version && JSON.stringify(known.get(storeId)) === JSON.stringify(store)) return;
+    const snapshot = await directory.snapshot(storeId, store.version);
     const empty = emptyStore(snapshot);
     if (empty !== undefined) {
       stores.set(storeId, empty);
+      known.set(storeId, store);
+      setNumbers(store);
       log.warn({ store: storeId, version: snapshot.version }, 'the store has no enabled directory entry: its calls go to the operator; import a directory (attendant directory import)');
       return;
     }
     const t0 = Date.now();
-    const store = directory.findStore(storeId);
-    const locale = store?.locale ?? 'fr-FR';
+    const locale = store.locale;
     const storeLexicons = lexicons.forLocale(locale);
     const understanding = await StoreUnderstanding.build(snapshot, ...storeLexicons);
     const built = Date.now();
@@ -121,8 +149,8 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
     // not wait for the load, and the calls of other stores meanwhile go to the other workers.
     for (const grammar of understanding.grammars) await recognizer.prepare(grammar);
     stores.set(storeId, understanding);
-    for (const [number, id] of numbers) if (id === storeId) numbers.delete(number);
-    for (const number of store?.numbers ?? []) numbers.set(number, storeId);
+    known.set(storeId, store);
+    setNumbers(store);
     const models = storeLexicons.map((l) => l.model);
     log.info(
       { store: storeId, version: snapshot.version, entries: snapshot.entries.length, locale, models, ms: Date.now() - t0, load_ms: Date.now() - built },
@@ -132,21 +160,13 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
       log.warn({ store: storeId, models_dir: modelsDir() }, 'no French acoustic model is installed: this French store is heard with the US English model; install one with `attendant models install` (README, "Models")');
     }
   };
-  for (const store of directory.listStores()) await load(store.id);
-  const onChange = (storeId: string): void => {
-    load(storeId).catch((err: Error) => log.error({ store: storeId, err: err.message }, 'store grammar could not be rebuilt; the previous one stays'));
-  };
-  const tokens = TokenStore.open(settings.dataDir);
-  const drop = new DropFolder(dropFolderFor(settings.dataDir), directory, log, onChange);
-  drop.start();
-  log.info({ folder: dropFolderFor(settings.dataDir) }, 'watching the drop folder: put a file in drop/<store>/');
+  for (const id of known.keys()) await load(id);
 
   // The SIP edge and what a call needs: prompts, answers, records.
   const prompts = new PromptLibrary(settings.dataDir, undefined, (file, message) =>
     log.warn({ file, err: message }, 'a prompt recording cannot be played: the synthesised prompt is used instead; replace it with a WAV file'),
   );
   const confirm = await confirmAnswers(cmudict);
-  const records = CallRecords.open(settings.dataDir);
   const allow = settings.sipAllow;
   // With an allow list, other addresses cannot hold TCP connections, and listed ones are never refused for room.
   const transport = await SipTransport.listen(settings.sipHost, settings.sipPort, allow === undefined ? {} : { allow: (host) => allow.has(host) });
@@ -166,40 +186,98 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   // While a store's new version is being built its calls use the previous one (a store never
   // loaded gets 503 meanwhile). A version that cannot be built is not tried again.
   const loading = new Set<string>();
+  /** A store changed again while it was loading: load it once more when that load ends. */
+  const changedAgain = new Set<string>();
   const failed = new Map<string, number>();
-  const reload = (id: string): void => {
-    const version = directory.findStore(id)?.version;
-    if (loading.has(id) || (version !== undefined && failed.get(id) === version)) return;
+  const reload = (id: string, version?: number): void => {
+    if (loading.has(id)) {
+      changedAgain.add(id);
+      return;
+    }
+    if (version !== undefined && failed.get(id) === version) return;
     loading.add(id);
     load(id)
       .catch((err: Error) => {
-        if (version !== undefined) failed.set(id, version);
-        log.error({ store: id, version, err: err.message }, 'store grammar could not be built');
+        const at = known.get(id)?.version;
+        if (!(err instanceof DatabaseUnavailableError) && at !== undefined) failed.set(id, at);
+        log.error({ store: id, version: at, err: err.message }, 'store grammar could not be built; its calls keep the previous version');
       })
-      .finally(() => loading.delete(id));
+      .finally(() => {
+        loading.delete(id);
+        if (changedAgain.delete(id)) reload(id);
+      });
   };
-  // Stores created and directories imported by another process (the CLI, another node) are
-  // noticed within a second, and their grammar built before their first call.
-  const watch = setInterval(() => {
+  const onChange = (storeId: string): void => reload(storeId);
+  const drop = new DropFolder(dropFolderFor(settings.dataDir), directory, log, onChange);
+  drop.start();
+  log.info({ folder: dropFolderFor(settings.dataDir) }, 'watching the drop folder: put a file in drop/<store>/');
+  // Changes made through another process (the CLI, another node) are noticed at once through
+  // PostgreSQL notifications, and by a periodic check in case one was missed (every second
+  // on SQLite, which has none).
+  let databaseUp = true;
+  const check = async (): Promise<void> => {
     try {
-      for (const st of directory.listStores()) if (stores.get(st.id)?.snapshot.version !== st.version) reload(st.id);
+      const now = await directory.listStores();
+      if (!databaseUp) log.info({ database: storage.where }, 'the database is back: changes are taken again');
+      databaseUp = true;
+      const ids = new Set(now.map((st) => st.id));
+      for (const st of now) {
+        const held = known.get(st.id);
+        if (stores.get(st.id)?.snapshot.version !== st.version || JSON.stringify(held) !== JSON.stringify(st)) reload(st.id, st.version);
+      }
+      for (const id of known.keys()) if (!ids.has(id)) reload(id);
     } catch (err) {
-      log.warn({ err: (err as Error).message }, 'could not check the stores for changes');
+      if (databaseUp) log.error({ database: storage.where, err: (err as Error).message }, 'the database cannot be reached: calls go on with the directories held here, changes are refused');
+      databaseUp = false;
     }
-  }, 1000);
+  };
+  let checking = false;
+  const watch = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    void check().finally(() => (checking = false));
+  }, storage.databaseUrl === undefined ? 1000 : 5000);
   watch.unref();
-  const route = (user: string): Route | undefined | 'loading' => {
-    const id = stores.has(user) ? user : numbers.get(user) ?? directory.resolveStore(user)?.id;
-    const store = id === undefined ? undefined : directory.findStore(id);
-    if (store === undefined) return undefined;
-    if (!stores.has(store.id)) {
-      // A store with no directory yet is answered at once, without waiting for a load.
-      const empty = emptyStore(directory.snapshot(store.id));
-      if (empty !== undefined) stores.set(store.id, empty);
-    }
+  const listener = storage.listen();
+  if (listener !== undefined) {
+    listener.on('change', (id: string) => reload(id));
+    listener.on('lost', (err: Error) => log.warn({ err: err.message }, 'lost the database notifications; reconnecting (changes are checked every 5 s meanwhile)'));
+    listener.on('reconnected', () => {
+      log.info('database notifications back');
+      void check();
+    });
+    await listener.start();
+  }
+  const routeKnown = (store: Store): RouteResult => {
     const understanding = stores.get(store.id);
     if (understanding === undefined || understanding.snapshot.version !== store.version) reload(store.id);
     return understanding === undefined ? 'loading' : { store, understanding };
+  };
+  const route = (user: string): RouteResult | Promise<RouteResult> => {
+    const id = known.has(user) ? user : numbers.get(user) ?? [...known.values()].find((st) => st.numbers.includes(user))?.id;
+    const store = id === undefined ? undefined : known.get(id);
+    if (store !== undefined) return routeKnown(store);
+    // A store created a moment ago (the CLI, another node) is answered at once: an empty one
+    // goes to its operator, one with a directory gets 503 until its grammar is built.
+    return (async (): Promise<RouteResult> => {
+      try {
+        const found = await directory.resolveStore(user);
+        if (found === undefined) return undefined;
+        if (!known.has(found.id)) {
+          const empty = emptyStore(await directory.snapshot(found.id, found.version));
+          if (empty !== undefined && !stores.has(found.id)) {
+            stores.set(found.id, empty);
+            known.set(found.id, found);
+            setNumbers(found);
+          }
+        }
+        return routeKnown(known.get(found.id) ?? found);
+      } catch (err) {
+        // The database away: a store never seen here cannot be served by this node.
+        log.warn({ err: (err as Error).message }, 'a call for a store not held here could not be looked up');
+        return 'loading';
+      }
+    })();
   };
   switchboard = new Switchboard({
     ua,
@@ -270,14 +348,15 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   log.info('calls ended; closing');
   ua.close();
   await transport.close();
-  records.close();
+  const unwritten = records.stop();
+  if (unwritten > 0) log.error({ records: unwritten }, 'call records could not be written before the end: the database is still away');
   await closeServer(http);
   process.off('uncaughtException', onUncaught);
   await new Promise<void>((resolve) => grpcServer.server.tryShutdown(() => resolve()));
-  tokens.close();
   drop.close();
+  await listener?.close();
   await recognizer.close();
-  directory.close();
+  await storage.close();
   clearTimeout(watchdog);
   process.off('SIGTERM', again);
   process.off('SIGINT', again);

@@ -9,6 +9,8 @@ import type { RtpSourcePolicy } from '../media/rtp';
 /** Settings from the environment (DESIGN.md, "Settings"), validated once at start. */
 export interface Settings {
   dataDir: string;
+  /** ATTENDANT_DATABASE_URL=postgres://…: directories, tokens and call records in PostgreSQL, shared by every node; absent, SQLite in the data dir. */
+  databaseUrl?: string;
   asrEngine: EngineSetting;
   /** How pocketsphinx spends CPU: auto (default), accurate or fast (ATTENDANT_ASR_PROFILE). */
   asrProfile: PocketsphinxProfile;
@@ -136,6 +138,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   }
   return {
     dataDir: resolve(env.ATTENDANT_DATA_DIR ?? 'data'),
+    databaseUrl: databaseUrl(env.ATTENDANT_DATABASE_URL),
     asrEngine: engine,
     asrProfile,
     voskModel: resolve(env.ATTENDANT_VOSK_MODEL ?? 'models/vosk'),
@@ -156,6 +159,21 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     sipAdvertised: advertisedAddress(env.ATTENDANT_SIP_ADVERTISED_ADDRESS),
     sipAllow: env.ATTENDANT_SIP_ALLOW === undefined ? undefined : parseAddressList('ATTENDANT_SIP_ALLOW', env.ATTENDANT_SIP_ALLOW),
   };
+}
+
+/** postgres:// or postgresql:// URLs only: a typo must not silently fall back to a local SQLite file. */
+function databaseUrl(text: string | undefined): string | undefined {
+  if (text === undefined || text === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new SettingsError('ATTENDANT_DATABASE_URL is not a URL; write postgres://user:password@host:5432/database');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new SettingsError(`ATTENDANT_DATABASE_URL has the scheme "${url.protocol}"; only postgres:// is supported (leave it unset for SQLite in ATTENDANT_DATA_DIR)`);
+  }
+  return text;
 }
 
 /** Both files or neither, each a PEM that can be read now (not at the first connection). */

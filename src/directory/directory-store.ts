@@ -1,9 +1,8 @@
-import Database from 'better-sqlite3';
-import { openDatabase } from './database';
+import { Sql } from '../storage/sql';
 import { DirectoryEntry } from './entry';
 
 /**
- * The versioned store of every store's directory, in SQLite (WAL) in the data dir.
+ * The versioned store of every store's directory, in SQLite (WAL) in the data dir or in PostgreSQL.
  * Each accepted import is a whole new numbered version written in one transaction,
  * so a reader sees the old directory or the new one, never a mix.
  */
@@ -107,7 +106,10 @@ export const DEFAULT_SETTINGS: StoreSettings = {
   transcripts: false,
 };
 
-const SCHEMA = `
+/** The directory tables, in each dialect (migration "001_directory"). */
+export const DIRECTORY_MIGRATION = {
+  name: '001_directory',
+  sqlite: `
 CREATE TABLE IF NOT EXISTS stores (
   id TEXT PRIMARY KEY,
   settings TEXT NOT NULL,
@@ -138,151 +140,231 @@ CREATE TABLE IF NOT EXISTS history (
   added INTEGER NOT NULL,
   changed INTEGER NOT NULL,
   removed INTEGER NOT NULL
+);`,
+  postgres: `
+CREATE TABLE IF NOT EXISTS stores (
+  id TEXT PRIMARY KEY,
+  settings TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  version INTEGER NOT NULL DEFAULT 0
 );
-`;
+CREATE TABLE IF NOT EXISTS versions (
+  store_id TEXT NOT NULL REFERENCES stores(id),
+  version INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  via TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  entry_count INTEGER NOT NULL,
+  added INTEGER NOT NULL,
+  changed INTEGER NOT NULL,
+  removed INTEGER NOT NULL,
+  entries TEXT NOT NULL,
+  PRIMARY KEY (store_id, version)
+);
+CREATE TABLE IF NOT EXISTS history (
+  seq BIGSERIAL PRIMARY KEY,
+  store_id TEXT NOT NULL,
+  at TEXT NOT NULL,
+  via TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  added INTEGER NOT NULL,
+  changed INTEGER NOT NULL,
+  removed INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_by_store ON history (store_id, seq)`,
+};
 
+interface StoreRow {
+  id: string;
+  settings: string;
+  created_at: string;
+  version: number;
+}
+
+const toStore = (row: StoreRow): Store => ({
+  ...DEFAULT_SETTINGS,
+  ...(JSON.parse(row.settings) as StoreSettings),
+  id: row.id,
+  createdAt: row.created_at,
+  version: Number(row.version),
+});
+
+/**
+ * Every store and its directory versions, on SQLite or PostgreSQL (the same statements).
+ * Each change is one transaction that takes the store's row first, so that two nodes
+ * changing one store at once are put one after the other: the second sees the first's
+ * version (and `expected_version` holds across nodes).
+ */
 export class DirectoryStore {
-  private constructor(private readonly db: Database.Database) {}
+  constructor(private readonly sql: Sql) {}
 
-  static open(dataDir: string): DirectoryStore {
-    return new DirectoryStore(openDatabase(dataDir, SCHEMA));
-  }
-
-  close(): void {
-    this.db.close();
-  }
-
-  createStore(id: string, settings: Partial<StoreSettings> = {}): Store {
+  async createStore(id: string, settings: Partial<StoreSettings> = {}): Promise<Store> {
     if (!STORE_ID_PATTERN.test(id)) {
       throw new Error(`"${id}" is not a valid store id (1 to 64 of A-Z a-z 0-9 _ -)`);
     }
-    if (this.findStore(id) !== undefined) throw new Error(`store "${id}" already exists`);
     const full: StoreSettings = { ...DEFAULT_SETTINGS, name: id, ...settings };
-    this.db
-      .prepare('INSERT INTO stores (id, settings, created_at) VALUES (?, ?, ?)')
-      .run(id, JSON.stringify(full), new Date().toISOString());
-    return this.getStore(id);
+    const created = await this.sql.transaction(async (tx) => {
+      const inserted = await tx.run(
+        'INSERT INTO stores (id, settings, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING',
+        [id, JSON.stringify(full), new Date().toISOString()],
+      );
+      if (inserted === 0) throw new Error(`store "${id}" already exists`);
+      await this.sql.notify(tx, id);
+      return this.readStore(tx, id);
+    });
+    return created;
   }
 
-  updateStore(id: string, settings: Partial<StoreSettings>): Store {
-    const store = this.getStore(id);
-    const { id: _id, createdAt: _c, version: _v, ...current } = store;
-    const next: StoreSettings = { ...current, ...settings };
-    this.db.prepare('UPDATE stores SET settings = ? WHERE id = ?').run(JSON.stringify(next), id);
-    return this.getStore(id);
+  async updateStore(id: string, settings: Partial<StoreSettings>): Promise<Store> {
+    return this.sql.transaction(async (tx) => {
+      const store = await this.lockStore(tx, id);
+      const { id: _id, createdAt: _c, version: _v, ...current } = store;
+      const next: StoreSettings = { ...current, ...settings };
+      await tx.run('UPDATE stores SET settings = ? WHERE id = ?', [JSON.stringify(next), id]);
+      await this.sql.notify(tx, id);
+      return this.readStore(tx, id);
+    });
   }
 
-  findStore(id: string): Store | undefined {
-    const row = this.db.prepare('SELECT id, settings, created_at, version FROM stores WHERE id = ?').get(id) as
-      | { id: string; settings: string; created_at: string; version: number }
-      | undefined;
-    if (row === undefined) return undefined;
-    return { ...DEFAULT_SETTINGS, ...(JSON.parse(row.settings) as StoreSettings), id: row.id, createdAt: row.created_at, version: row.version };
+  async findStore(id: string): Promise<Store | undefined> {
+    const row = await this.sql.get<StoreRow>('SELECT id, settings, created_at, version FROM stores WHERE id = ?', [id]);
+    return row === undefined ? undefined : toStore(row);
   }
 
-  getStore(id: string): Store {
-    const store = this.findStore(id);
+  async getStore(id: string): Promise<Store> {
+    const store = await this.findStore(id);
     if (store === undefined) throw new StoreNotFoundError(id);
     return store;
   }
 
-  listStores(): Store[] {
-    const rows = this.db.prepare('SELECT id FROM stores ORDER BY id').all() as { id: string }[];
-    return rows.map((row) => this.getStore(row.id));
+  async listStores(): Promise<Store[]> {
+    const rows = await this.sql.all<StoreRow>('SELECT id, settings, created_at, version FROM stores ORDER BY id');
+    return rows.map(toStore);
   }
 
   /** The store whose id or one of whose numbers is `user` (the Request-URI user of a call). */
-  resolveStore(user: string): Store | undefined {
-    const direct = this.findStore(user);
+  async resolveStore(user: string): Promise<Store | undefined> {
+    const direct = await this.findStore(user);
     if (direct !== undefined) return direct;
-    return this.listStores().find((store) => store.numbers.includes(user));
+    return (await this.listStores()).find((store) => store.numbers.includes(user));
   }
 
   /** Replaces a store's whole directory with `entries` as a new version, atomically. */
-  replaceDirectory(
+  async replaceDirectory(
     storeId: string,
     entries: DirectoryEntry[],
     origin: ChangeOrigin,
     expectedVersion?: number,
-  ): VersionInfo {
+  ): Promise<VersionInfo> {
     if (entries.length === 0) throw new EmptyDirectoryError(storeId);
-    return this.db.transaction(() => {
-      const store = this.getStore(storeId);
-      if (expectedVersion !== undefined && expectedVersion !== store.version) {
-        throw new VersionConflictError(storeId, expectedVersion, store.version);
-      }
-      const previous = store.version === 0 ? [] : this.readEntries(storeId, store.version);
-      const diff = diffEntries(previous, entries);
-      const version = this.nextVersion(storeId);
-      const now = new Date().toISOString();
-      this.db
-        .prepare(
-          `INSERT INTO versions (store_id, version, created_at, via, actor, entry_count, added, changed, removed, entries)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(storeId, version, now, origin.via, origin.actor, entries.length, diff.added, diff.changed, diff.removed, JSON.stringify(entries));
-      this.db.prepare('UPDATE stores SET version = ? WHERE id = ?').run(version, storeId);
-      this.record(storeId, now, origin, 'replace', version, diff);
-      this.db
-        .prepare('DELETE FROM versions WHERE store_id = ? AND version <= ?')
-        .run(storeId, version - KEPT_VERSIONS);
-      return { version, createdAt: now, ...origin, entries: entries.length, ...diff, current: true };
-    })();
+    return this.sql.transaction((tx) => this.replaceIn(tx, storeId, () => entries, origin, expectedVersion, 'replace'));
   }
 
   /** Reads the current directory, applies `change` and stores the result as a new version, in one transaction. */
-  updateDirectory(
+  async updateDirectory(
     storeId: string,
     change: (entries: DirectoryEntry[]) => DirectoryEntry[],
     origin: ChangeOrigin,
     expectedVersion?: number,
-  ): VersionInfo {
-    return this.db.transaction(() =>
-      this.replaceDirectory(storeId, change(this.snapshot(storeId).entries), origin, expectedVersion),
-    )();
+  ): Promise<VersionInfo> {
+    return this.sql.transaction((tx) => this.replaceIn(tx, storeId, change, origin, expectedVersion, 'replace'));
   }
 
   /**
    * Deletes a store and its versions. Its history stays (with a "delete" line), so that a
    * store created again under the same id goes on with new version numbers.
    */
-  deleteStore(storeId: string, origin: ChangeOrigin): void {
-    this.db.transaction(() => {
-      const store = this.getStore(storeId);
-      this.db.prepare('DELETE FROM versions WHERE store_id = ?').run(storeId);
-      this.db.prepare('DELETE FROM stores WHERE id = ?').run(storeId);
-      this.record(storeId, new Date().toISOString(), origin, 'delete', store.version, { added: 0, changed: 0, removed: 0 });
-    })();
+  async deleteStore(storeId: string, origin: ChangeOrigin): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      const store = await this.lockStore(tx, storeId);
+      await tx.run('DELETE FROM versions WHERE store_id = ?', [storeId]);
+      await tx.run('DELETE FROM stores WHERE id = ?', [storeId]);
+      await this.record(tx, storeId, new Date().toISOString(), origin, 'delete', store.version, { added: 0, changed: 0, removed: 0 });
+      await this.sql.notify(tx, storeId);
+    });
   }
 
   /** Makes an older version current again, as a new version with that content. */
-  rollback(storeId: string, toVersion: number, origin: ChangeOrigin): VersionInfo {
-    return this.db.transaction(() => {
-      const entries = this.readEntries(storeId, toVersion);
-      const info = this.replaceDirectory(storeId, entries, origin);
-      this.db
-        .prepare("UPDATE history SET action = ? WHERE store_id = ? AND version = ? AND action = 'replace'")
-        .run(`rollback to ${toVersion}`, storeId, info.version);
-      return info;
-    })();
+  async rollback(storeId: string, toVersion: number, origin: ChangeOrigin): Promise<VersionInfo> {
+    return this.sql.transaction(async (tx) => {
+      await this.lockStore(tx, storeId);
+      const entries = await this.readEntries(tx, storeId, toVersion);
+      return this.replaceIn(tx, storeId, () => entries, origin, undefined, `rollback to ${toVersion}`);
+    });
   }
 
   /** The store's current directory (version 0 and no entries before the first import). */
-  snapshot(storeId: string, version?: number): Snapshot {
-    const store = this.getStore(storeId);
+  async snapshot(storeId: string, version?: number): Promise<Snapshot> {
+    const store = await this.getStore(storeId);
     const wanted = version ?? store.version;
     if (wanted === 0) return { store: storeId, version: 0, entries: [] };
-    return { store: storeId, version: wanted, entries: this.readEntries(storeId, wanted) };
+    return { store: storeId, version: wanted, entries: await this.readEntries(this.sql, storeId, wanted) };
   }
 
-  listVersions(storeId: string): VersionInfo[] {
-    const store = this.getStore(storeId);
-    const rows = this.db
-      .prepare(
-        `SELECT version, created_at, via, actor, entry_count, added, changed, removed
-         FROM versions WHERE store_id = ? ORDER BY version DESC`,
-      )
-      .all(storeId) as {
+  async listVersions(storeId: string): Promise<VersionInfo[]> {
+    return this.versionsIn(this.sql, await this.getStore(storeId));
+  }
+
+  async history(storeId: string): Promise<HistoryRecord[]> {
+    await this.getStore(storeId);
+    const rows = await this.sql.all<HistoryRecord>(
+      'SELECT at, via, actor, action, version, added, changed, removed FROM history WHERE store_id = ? ORDER BY seq',
+      [storeId],
+    );
+    return rows.map((r) => ({ ...r, version: Number(r.version), added: Number(r.added), changed: Number(r.changed), removed: Number(r.removed) }));
+  }
+
+  private async replaceIn(
+    tx: Sql,
+    storeId: string,
+    change: (entries: DirectoryEntry[]) => DirectoryEntry[],
+    origin: ChangeOrigin,
+    expectedVersion: number | undefined,
+    action: string,
+  ): Promise<VersionInfo> {
+    const store = await this.lockStore(tx, storeId);
+    if (expectedVersion !== undefined && expectedVersion !== store.version) {
+      throw new VersionConflictError(storeId, expectedVersion, store.version);
+    }
+    const previous = store.version === 0 ? [] : await this.readEntries(tx, storeId, store.version);
+    const entries = change(previous);
+    if (entries.length === 0) throw new EmptyDirectoryError(storeId);
+    const diff = diffEntries(previous, entries);
+    const last = await tx.get<{ v: number | null }>('SELECT MAX(version) AS v FROM history WHERE store_id = ?', [storeId]);
+    const version = Number(last?.v ?? 0) + 1;
+    const now = new Date().toISOString();
+    await tx.run(
+      `INSERT INTO versions (store_id, version, created_at, via, actor, entry_count, added, changed, removed, entries)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [storeId, version, now, origin.via, origin.actor, entries.length, diff.added, diff.changed, diff.removed, JSON.stringify(entries)],
+    );
+    await tx.run('UPDATE stores SET version = ? WHERE id = ?', [version, storeId]);
+    await this.record(tx, storeId, now, origin, action, version, diff);
+    await tx.run('DELETE FROM versions WHERE store_id = ? AND version <= ?', [storeId, version - KEPT_VERSIONS]);
+    await this.sql.notify(tx, storeId);
+    return { version, createdAt: now, ...origin, entries: entries.length, ...diff, current: true };
+  }
+
+  /** The store's row, locked until the transaction ends (PostgreSQL; SQLite has locked the file). */
+  private async lockStore(tx: Sql, id: string): Promise<Store> {
+    const row = await tx.get<StoreRow>(
+      `SELECT id, settings, created_at, version FROM stores WHERE id = ?${tx.dialect === 'postgres' ? ' FOR UPDATE' : ''}`,
+      [id],
+    );
+    if (row === undefined) throw new StoreNotFoundError(id);
+    return toStore(row);
+  }
+
+  private async readStore(tx: Sql, id: string): Promise<Store> {
+    const row = await tx.get<StoreRow>('SELECT id, settings, created_at, version FROM stores WHERE id = ?', [id]);
+    if (row === undefined) throw new StoreNotFoundError(id);
+    return toStore(row);
+  }
+
+  private async versionsIn(tx: Sql, store: Store): Promise<VersionInfo[]> {
+    const rows = await tx.all<{
       version: number;
       created_at: string;
       via: string;
@@ -291,35 +373,28 @@ export class DirectoryStore {
       added: number;
       changed: number;
       removed: number;
-    }[];
+    }>(
+      `SELECT version, created_at, via, actor, entry_count, added, changed, removed
+       FROM versions WHERE store_id = ? ORDER BY version DESC`,
+      [store.id],
+    );
     return rows.map((r) => ({
-      version: r.version,
+      version: Number(r.version),
       createdAt: r.created_at,
       via: r.via,
       actor: r.actor,
-      entries: r.entry_count,
-      added: r.added,
-      changed: r.changed,
-      removed: r.removed,
-      current: r.version === store.version,
+      entries: Number(r.entry_count),
+      added: Number(r.added),
+      changed: Number(r.changed),
+      removed: Number(r.removed),
+      current: Number(r.version) === store.version,
     }));
   }
 
-  history(storeId: string): HistoryRecord[] {
-    this.getStore(storeId);
-    return this.db
-      .prepare(
-        'SELECT at, via, actor, action, version, added, changed, removed FROM history WHERE store_id = ? ORDER BY seq',
-      )
-      .all(storeId) as HistoryRecord[];
-  }
-
-  private readEntries(storeId: string, version: number): DirectoryEntry[] {
-    const row = this.db.prepare('SELECT entries FROM versions WHERE store_id = ? AND version = ?').get(storeId, version) as
-      | { entries: string }
-      | undefined;
+  private async readEntries(tx: Sql, storeId: string, version: number): Promise<DirectoryEntry[]> {
+    const row = await tx.get<{ entries: string }>('SELECT entries FROM versions WHERE store_id = ? AND version = ?', [storeId, version]);
     if (row === undefined) {
-      const kept = this.listVersions(storeId).map((v) => v.version);
+      const kept = (await this.versionsIn(tx, await this.readStore(tx, storeId))).map((v) => v.version);
       throw new Error(
         `store "${storeId}" has no version ${version}; kept versions: ${kept.length > 0 ? kept.join(', ') : 'none'}`,
       );
@@ -327,27 +402,20 @@ export class DirectoryStore {
     return JSON.parse(row.entries) as DirectoryEntry[];
   }
 
-  private nextVersion(storeId: string): number {
-    const row = this.db
-      .prepare('SELECT MAX(version) AS v FROM history WHERE store_id = ?')
-      .get(storeId) as { v: number | null };
-    return (row.v ?? 0) + 1;
-  }
-
-  private record(
+  private async record(
+    tx: Sql,
     storeId: string,
     at: string,
     origin: ChangeOrigin,
     action: string,
     version: number,
     diff: { added: number; changed: number; removed: number },
-  ): void {
-    this.db
-      .prepare(
-        `INSERT INTO history (store_id, at, via, actor, action, version, added, changed, removed)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(storeId, at, origin.via, origin.actor, action, version, diff.added, diff.changed, diff.removed);
+  ): Promise<void> {
+    await tx.run(
+      `INSERT INTO history (store_id, at, via, actor, action, version, added, changed, removed)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [storeId, at, origin.via, origin.actor, action, version, diff.added, diff.changed, diff.removed],
+    );
   }
 }
 

@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CallRecords } from '../../src/attendant/call-records';
+import { Storage } from '../../src/storage/storage';
+import type { CallRecord } from '../../src/attendant/call-records';
 import { run } from '../../src/cli/main';
 import { synthesize } from '../audio/synth';
 import { freePort } from '../integration/free-port';
@@ -148,9 +149,7 @@ async function main(): Promise<void> {
   const callSeconds = Number(values.wait) / 1000 + 4;
   const runLevel = async (concurrency: number): Promise<Level> => {
     const calls = concurrency * Number(values.rounds);
-    const records = CallRecords.open(dir);
-    const before = new Set(storeIds.flatMap((id) => records.list(id, 1000).map((r) => r.callId)));
-    records.close();
+    const before = new Set((await callsOf(dir, storeIds)).map((r) => r.callId));
     const refusedBefore = await metric(httpPort, 'attendant_calls_refused_total{status="503"}');
     const fastBefore = await metric(httpPort, 'attendant_asr_fast_utterances_total');
     const cpu0 = cpuSeconds(pid);
@@ -181,9 +180,7 @@ async function main(): Promise<void> {
     const cpu = cpuSeconds(pid) - cpu0;
     const mainCpu = cpuSeconds(pid, true) - main0;
     const machine1 = machineTicks();
-    const after = CallRecords.open(dir);
-    const fresh = storeIds.flatMap((id) => after.list(id, 1000)).filter((r) => !before.has(r.callId));
-    after.close();
+    const fresh = (await callsOf(dir, storeIds)).filter((r) => !before.has(r.callId));
     const latencies = fresh.filter((r) => r.decisionMs >= 0).map((r) => r.decisionMs);
     const ok = Number(result.stats?.['SuccessfulCall(C)'] ?? 0);
     const failed = Number(result.stats?.['FailedCall(C)'] ?? calls - ok);
@@ -245,3 +242,13 @@ main().catch((err: Error) => {
   console.error(err.message);
   process.exit(1);
 });
+
+/** The latest call records of these stores, read from the data dir's database. */
+async function callsOf(dir: string, storeIds: string[]): Promise<CallRecord[]> {
+  const storage = await Storage.open({ dataDir: dir });
+  try {
+    return (await Promise.all(storeIds.map((id) => storage.records.list(id, 1000)))).flat();
+  } finally {
+    await storage.close();
+  }
+}

@@ -10,7 +10,7 @@ import { synthesize } from '../audio/synth';
 import { loadCmudict } from '../../src/cli/recognize-command';
 import { entriesToCsv } from '../../src/cli/main';
 import { parseDirectory } from '../../src/directory/directory-file';
-import { DirectoryStore } from '../../src/directory/directory-store';
+import { Storage } from '../../src/storage/storage';
 import { DirectoryEntry, displayName } from '../../src/directory/entry';
 import { DirectoryMatcher } from '../../src/directory/matcher';
 import { percentile } from './stats';
@@ -40,15 +40,16 @@ async function main(): Promise<void> {
   const entries = bigDirectory(10_000);
   const csv = Buffer.from(entriesToCsv(entries));
   const dir = mkdtempSync(join(tmpdir(), 'attendant-bench-dir-'));
-  const store = DirectoryStore.open(dir);
-  store.createStore('big');
+  const storage = await Storage.open({ dataDir: dir });
+  const store = storage.directory;
+  await store.createStore('big');
   const times: Record<string, number[]> = { validate: [], store: [], matcher: [], live: [] };
   for (let round = 0; round < 5; round += 1) {
     const t0 = performance.now();
     const parsed = parseDirectory(csv, 'big.csv');
     if (parsed.problems.length > 0) throw new Error(parsed.problems[0].message);
     const t1 = performance.now();
-    store.replaceDirectory('big', parsed.entries, { via: 'bench', actor: 'bench' });
+    await store.replaceDirectory('big', parsed.entries, { via: 'bench', actor: 'bench' });
     const t2 = performance.now();
     new DirectoryMatcher(parsed.entries, { carrierWords: carrierTokens(), minFuzzyScore: 0.35 });
     const t3 = performance.now();
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
     matcher.matchText(`${displayName(e).replace(/e/g, 'é').replace(/t$/, 'd')}x`);
     fuzzy.push(performance.now() - b);
   }
-  store.close();
+  await storage.close();
   rmSync(dir, { recursive: true, force: true });
   const ms = (v: number): string => v.toFixed(1);
   console.log(`10,000 entries, ${(csv.length / 1024).toFixed(0)} KiB of CSV, median of 5 rounds\n`);

@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../src/cli/main';
-import { CallRecord, CallRecords } from '../../src/attendant/call-records';
+import { CallRecord } from '../../src/attendant/call-records';
+import { Storage } from '../../src/storage/storage';
 
 const fixtures = join(__dirname, '..', '..', '..', 'directory-fixtures');
 
@@ -187,15 +188,16 @@ describe('attendant CLI (directory and stores)', () => {
   it('lists calls by store, outcome and time, and writes a CDR file', async () => {
     await attendant('store', 'create', 'a');
     await attendant('store', 'create', 'b');
-    const records = CallRecords.open(dir);
+    const storage = await Storage.open({ dataDir: dir });
+    const records = storage.records;
     const call = (id: string, store: string, outcome: CallRecord['outcome'], startedAt: string): CallRecord => ({
       callId: id, store, sipCallId: `sip-${id}`, startedAt, endedAt: startedAt, outcome, extension: outcome === 'transferred' ? '2014' : '',
       entryId: '', path: ['greeting', 'heard'], durationMs: 5000, decisionMs: 200, transcripts: [], transfer: 'refer', reason: '',
     });
-    records.add(call('c1', 'a', 'transferred', '2026-11-01T10:00:00.000Z'));
-    records.add(call('c2', 'a', 'operator', '2026-11-20T10:00:00.000Z'));
-    records.add(call('c3', 'b', 'transferred', '2026-11-21T10:00:00.000Z'));
-    records.close();
+    await records.add(call('c1', 'a', 'transferred', '2026-11-01T10:00:00.000Z'));
+    await records.add(call('c2', 'a', 'operator', '2026-11-20T10:00:00.000Z'));
+    await records.add(call('c3', 'b', 'transferred', '2026-11-21T10:00:00.000Z'));
+    await storage.close();
     expect(await attendant('calls', 'a', '--json')).toBe(0);
     expect(out.map((l) => JSON.parse(l).callId)).toEqual(['c2', 'c1']);
     await attendant('calls', '--all-stores', '--outcome', 'transferred', '--json');

@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port';
 import { loadProtos } from '../../src/api/directory-service';
-import { TokenStore } from '../../src/api/tokens';
-import { DirectoryStore } from '../../src/directory/directory-store';
+import { Storage } from '../../src/storage/storage';
 
 const root = join(__dirname, '..', '..', '..');
 
@@ -25,17 +24,15 @@ describe('the server killed in the middle of a large sync', () => {
   it('leaves the store on the old or the new version, never a mix', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'attendant-crash-'));
     try {
-      const setup = DirectoryStore.open(dir);
-      setup.createStore('big');
-      setup.replaceDirectory(
+      const setup = await Storage.open({ dataDir: dir });
+      await setup.directory.createStore('big');
+      await setup.directory.replaceDirectory(
         'big',
         bigDirectory(1).map((e) => ({ id: e.id, type: 'person' as const, firstName: e.first_name, lastName: e.last_name, serviceName: '', department: '', extension: e.extension, aliases: [], enabled: true })),
         { via: 'test', actor: 'setup' },
       );
-      setup.close();
-      const tokens = TokenStore.open(dir);
-      const { token } = tokens.create('big');
-      tokens.close();
+      const { token } = await setup.tokens.create('big');
+      await setup.close();
 
       const [httpPort, grpcPort, sipPort] = [await freePort(), await freePort(), await freePort()];
       child = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
@@ -61,9 +58,9 @@ describe('the server killed in the middle of a large sync', () => {
       await sync;
       client.close();
 
-      const after = DirectoryStore.open(dir);
-      const snapshot = after.snapshot('big');
-      after.close();
+      const after = await Storage.open({ dataDir: dir });
+      const snapshot = await after.directory.snapshot('big');
+      await after.close();
       expect([1, 2]).toContain(snapshot.version);
       expect(snapshot.entries).toHaveLength(40000);
       expect(new Set(snapshot.entries.map((e) => e.lastName))).toEqual(new Set([`Round${snapshot.version}`]));

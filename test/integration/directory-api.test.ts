@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { loadProtos, startGrpcServer } from '../../src/api/directory-service';
 import { TokenStore } from '../../src/api/tokens';
+import { Storage } from '../../src/storage/storage';
 import { AttendantBackend } from '../../src/api/attendant-service';
 import { readDirectory } from '../../src/directory/directory-file';
 import { DirectoryStore } from '../../src/directory/directory-store';
@@ -23,6 +24,7 @@ type Call = (req: object, md: grpc.Metadata) => Promise<Record<string, unknown>>
 
 describe('DirectoryService over gRPC on 127.0.0.1', () => {
   let dir: string;
+  let storage: Storage;
   let directory: DirectoryStore;
   let tokens: TokenStore;
   let server: grpc.Server;
@@ -44,16 +46,16 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'attendant-api-'));
-    directory = DirectoryStore.open(dir);
-    directory.createStore('paris-11');
-    directory.createStore('lyon-3');
-    tokens = TokenStore.open(dir);
-    storeToken = tokens.create('paris-11').token;
-    otherToken = tokens.create('lyon-3').token;
-    adminToken = tokens.create(null).token;
+    storage = await Storage.open({ dataDir: dir });
+    ({ directory, tokens } = storage);
+    await directory.createStore('paris-11');
+    await directory.createStore('lyon-3');
+    storeToken = (await tokens.create('paris-11')).token;
+    otherToken = (await tokens.create('lyon-3')).token;
+    adminToken = (await tokens.create(null)).token;
     const totals: Record<string, number> = { 'paris-11': 3, 'lyon-3': 1 };
     backend = {
-      listCalls: () => [],
+      listCalls: async () => [],
       stats: (store?: string) => ({ active: 0, total: store === undefined ? 4 : (totals[store] ?? 0), byOutcome: {}, p50: 0, p95: 0 }),
       health: () => ({ ready: true, engine: 'test', stores: 0 }),
     };
@@ -66,8 +68,7 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
   afterAll(async () => {
     client.close();
     await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-    tokens.close();
-    directory.close();
+    await storage.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -84,8 +85,8 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
   });
 
   it('carries a "sounds like" spelling both ways, and refuses one that does not line up with the name', async () => {
-    directory.createStore('brest-2');
-    const token = tokens.create('brest-2').token;
+    await directory.createStore('brest-2');
+    const token = (await tokens.create('brest-2')).token;
     const breton = { id: 'b01', type: 'person', first_name: 'Yann', last_name: 'Le Goff', extension: '3001', aliases: [], sounds_like: 'le gof' };
     await rpc('SyncDirectory')({ store: 'brest-2', entries: [breton, { ...breton, id: 'b02', last_name: 'Martin', sounds_like: '' }] }, auth(token));
     const got = (await rpc('GetDirectory')({ store: 'brest-2' }, auth(token))).entries as { id: string; sounds_like: string }[];
@@ -128,7 +129,7 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
     const err = await rpc('SyncDirectory')({ store: 'paris-11', entries: [] }, auth(storeToken)).catch((e: grpc.ServiceError) => e);
     expect(err).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringMatching(/at least one entry/) });
     expect((await rpc('GetDirectory')({ store: 'paris-11' }, auth(storeToken))).version).toBe(before);
-    expect(directory.listVersions('paris-11').every((v) => v.entries > 0)).toBe(true);
+    expect((await directory.listVersions('paris-11')).every((v) => v.entries > 0)).toBe(true);
   });
 
   it('refuses a stale expected_version with FAILED_PRECONDITION', async () => {
@@ -272,9 +273,9 @@ describe('attendant token', () => {
       expect(out.join('\n')).not.toContain(token);
       const id = out[0].split('\t')[0];
       expect(await run(['token', 'revoke', id], io, env)).toBe(0);
-      const tokens = TokenStore.open(dir);
-      expect(tokens.verify(token)).toBeUndefined();
-      tokens.close();
+      const storage = await Storage.open({ dataDir: dir });
+      expect(await storage.tokens.verify(token)).toBeUndefined();
+      await storage.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -288,6 +289,7 @@ describe('gRPC over TLS (issue 13, 7)', () => {
   let ca = '';
   let token = '';
   const env = (): Record<string, string> => ({ ATTENDANT_DATA_DIR: dir });
+  let storage: Storage;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'attendant-tls-'));
@@ -299,16 +301,17 @@ describe('gRPC over TLS (issue 13, 7)', () => {
     ], { stdio: 'ignore' });
     ca = join(dir, 'cert.pem');
     const settings = loadSettings({ ATTENDANT_GRPC_TLS_CERT: join(dir, 'cert.pem'), ATTENDANT_GRPC_TLS_KEY: join(dir, 'key.pem') });
-    const directory = DirectoryStore.open(dir);
-    directory.createStore('brest');
-    const tokens = TokenStore.open(dir);
-    token = tokens.create('brest').token;
+    storage = await Storage.open({ dataDir: dir });
+    const { directory, tokens } = storage;
+    await directory.createStore('brest');
+    token = (await tokens.create('brest')).token;
     const started = await startGrpcServer({ directory, tokens, log: pino({ level: 'silent' }), onChange: () => undefined }, '127.0.0.1', 0, settings.grpcTls);
     server = started.server;
     address = `127.0.0.1:${started.port}`;
   });
   afterAll(async () => {
     await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    await storage.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

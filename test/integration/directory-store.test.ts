@@ -3,74 +3,175 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DirectoryStore, KEPT_VERSIONS, StoreNotFoundError, VersionConflictError } from '../../src/directory/directory-store';
 import { DirectoryEntry } from '../../src/directory/entry';
+import { Storage } from '../../src/storage/storage';
+import { DatabaseUnavailableError } from '../../src/storage/sql';
+import { PgCluster } from './postgres';
 
 const entry = (id: string, lastName: string, extension: string): DirectoryEntry => ({
   id, type: 'person', firstName: '', lastName, serviceName: '', department: '', extension, aliases: [], enabled: true,
 });
 const cli = { via: 'cli', actor: 'test' };
 
-describe('DirectoryStore (SQLite)', () => {
+let cluster: PgCluster | undefined;
+let databases = 0;
+beforeAll(async () => {
+  cluster = await PgCluster.start();
+}, 120_000);
+afterAll(() => cluster?.stop());
+
+/** The same semantics on both backends: every test below runs on each. */
+describe.each(['sqlite', 'postgres'] as const)('DirectoryStore (%s)', (backend) => {
   let dir: string;
+  let storage: Storage;
   let store: DirectoryStore;
-  beforeEach(() => {
+  /** A second connection to the same data: another process, or another node. */
+  let open: () => Promise<Storage>;
+  beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'attendant-store-'));
-    store = DirectoryStore.open(dir);
-    store.createStore('s1', { operator: '9' });
+    if (backend === 'postgres') {
+      if (cluster === undefined) return;
+      const url = await cluster.createDatabase(`store_test_${++databases}`);
+      open = () => Storage.open({ dataDir: dir, databaseUrl: url });
+    } else {
+      open = () => Storage.open({ dataDir: dir });
+    }
+    storage = await open();
+    store = storage.directory;
+    await store.createStore('s1', { operator: '9' });
   });
-  afterEach(() => {
-    store.close();
+  afterEach(async () => {
+    await storage?.close();
     rmSync(dir, { recursive: true, force: true });
   });
+  /** PostgreSQL tests need the cluster; without it they say so and pass nothing off as tested. */
+  const on = (name: string, fn: () => Promise<void>, timeout?: number): void =>
+    it(name, async () => {
+      if (backend === 'postgres' && cluster === undefined) return console.log(`skipped on PostgreSQL (not installed): ${name}`);
+      await fn();
+    }, timeout);
 
-  it('numbers each import and counts what changed', () => {
-    const v1 = store.replaceDirectory('s1', [entry('a', 'Martin', '1'), entry('b', 'Durand', '2')], cli);
-    const v2 = store.replaceDirectory('s1', [entry('a', 'Martin', '11'), entry('c', 'Petit', '3')], cli);
+  on('numbers each import and counts what changed', async () => {
+    const v1 = await store.replaceDirectory('s1', [entry('a', 'Martin', '1'), entry('b', 'Durand', '2')], cli);
+    const v2 = await store.replaceDirectory('s1', [entry('a', 'Martin', '11'), entry('c', 'Petit', '3')], cli);
     expect(v1).toMatchObject({ version: 1, added: 2, changed: 0, removed: 0 });
     expect(v2).toMatchObject({ version: 2, added: 1, changed: 1, removed: 1 });
-    expect(store.snapshot('s1').entries.map((e) => e.id)).toEqual(['a', 'c']);
-    expect(store.snapshot('s1', 1).entries.map((e) => e.extension)).toEqual(['1', '2']);
+    expect((await store.snapshot('s1')).entries.map((e) => e.id)).toEqual(['a', 'c']);
+    expect((await store.snapshot('s1', 1)).entries.map((e) => e.extension)).toEqual(['1', '2']);
   });
 
-  it('rolls back by making the old content a new version, and records it', () => {
-    store.replaceDirectory('s1', [entry('a', 'Martin', '1')], cli);
-    store.replaceDirectory('s1', [entry('b', 'Durand', '2')], cli);
-    const info = store.rollback('s1', 1, cli);
+  on('rolls back by making the old content a new version, and records it', async () => {
+    await store.replaceDirectory('s1', [entry('a', 'Martin', '1')], cli);
+    await store.replaceDirectory('s1', [entry('b', 'Durand', '2')], cli);
+    const info = await store.rollback('s1', 1, cli);
     expect(info.version).toBe(3);
-    expect(store.snapshot('s1').entries.map((e) => e.id)).toEqual(['a']);
-    expect(store.history('s1').map((h) => h.action)).toEqual(['replace', 'replace', 'rollback to 1']);
-    expect(store.listVersions('s1').find((v) => v.current)?.version).toBe(3);
+    expect((await store.snapshot('s1')).entries.map((e) => e.id)).toEqual(['a']);
+    expect((await store.history('s1')).map((h) => h.action)).toEqual(['replace', 'replace', 'rollback to 1']);
+    expect((await store.listVersions('s1')).find((v) => v.current)?.version).toBe(3);
   });
 
-  it('refuses a stale expected version and changes nothing', () => {
-    store.replaceDirectory('s1', [entry('a', 'Martin', '1')], cli);
-    expect(() => store.replaceDirectory('s1', [entry('b', 'Durand', '2')], cli, 0)).toThrow(VersionConflictError);
-    expect(store.snapshot('s1')).toMatchObject({ version: 1 });
+  on('refuses a stale expected version and changes nothing', async () => {
+    await store.replaceDirectory('s1', [entry('a', 'Martin', '1')], cli);
+    await expect(store.replaceDirectory('s1', [entry('b', 'Durand', '2')], cli, 0)).rejects.toThrow(VersionConflictError);
+    expect(await store.snapshot('s1')).toMatchObject({ version: 1 });
   });
 
-  it('keeps the last versions only', () => {
-    for (let i = 0; i < KEPT_VERSIONS + 5; i += 1) store.replaceDirectory('s1', [entry('a', 'Martin', String(i))], cli);
-    const versions = store.listVersions('s1');
+  on('keeps the last versions only', async () => {
+    for (let i = 0; i < KEPT_VERSIONS + 5; i += 1) await store.replaceDirectory('s1', [entry('a', 'Martin', String(i))], cli);
+    const versions = await store.listVersions('s1');
     expect(versions).toHaveLength(KEPT_VERSIONS);
-    expect(() => store.rollback('s1', 1, cli)).toThrow(/has no version 1; kept versions: 25, 24/);
+    await expect(store.rollback('s1', 1, cli)).rejects.toThrow(/has no version 1; kept versions: 25, 24/);
   });
 
-  it('keeps stores apart and finds a store by one of its numbers', () => {
-    store.createStore('s2', { numbers: ['0142000000'] });
-    store.replaceDirectory('s2', [entry('z', 'Zola', '9')], cli);
-    expect(store.snapshot('s1').entries).toEqual([]);
-    expect(store.resolveStore('0142000000')?.id).toBe('s2');
-    expect(store.resolveStore('0000')).toBeUndefined();
+  on('keeps stores apart and finds a store by one of its numbers', async () => {
+    await store.createStore('s2', { numbers: ['0142000000'] });
+    await store.replaceDirectory('s2', [entry('z', 'Zola', '9')], cli);
+    expect((await store.snapshot('s1')).entries).toEqual([]);
+    expect((await store.resolveStore('0142000000'))?.id).toBe('s2');
+    expect(await store.resolveStore('0000')).toBeUndefined();
+    await expect(store.createStore('s2')).rejects.toThrow(/already exists/);
   });
 
-  it('says how to create a store that does not exist', () => {
-    expect(() => store.snapshot('nope')).toThrow(StoreNotFoundError);
-    expect(() => store.snapshot('nope')).toThrow(/attendant store create nope/);
+  on('says how to create a store that does not exist', async () => {
+    await expect(store.snapshot('nope')).rejects.toThrow(StoreNotFoundError);
+    await expect(store.snapshot('nope')).rejects.toThrow(/attendant store create nope/);
   });
 
-  it('is durable: a second connection sees the committed version', () => {
-    store.replaceDirectory('s1', [entry('a', 'Martin', '1')], cli);
-    const other = DirectoryStore.open(dir);
-    expect(other.snapshot('s1').entries).toHaveLength(1);
-    other.close();
+  on('is durable: a second connection sees the committed version', async () => {
+    await store.replaceDirectory('s1', [entry('a', 'Martin', '1')], cli);
+    const other = await open();
+    expect((await other.directory.snapshot('s1')).entries).toHaveLength(1);
+    await other.close();
   });
+
+  on('puts concurrent changes from two connections one after the other: one version each, expected_version holds', async () => {
+    const other = await open();
+    try {
+      // 10 changes at once from each side, as two nodes would.
+      const changes = Array.from({ length: 20 }, (_, i) =>
+        (i % 2 === 0 ? store : other.directory).replaceDirectory('s1', [entry('a', 'Martin', String(i))], cli),
+      );
+      const versions = (await Promise.all(changes)).map((v) => v.version).sort((a, b) => a - b);
+      expect(versions).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      // Both read version 20; only the first of two changes that expect it is taken.
+      const both = await Promise.allSettled([
+        store.replaceDirectory('s1', [entry('b', 'Durand', '1')], cli, 20),
+        other.directory.replaceDirectory('s1', [entry('c', 'Petit', '1')], cli, 20),
+      ]);
+      expect(both.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      expect(both.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason)).toEqual([expect.any(VersionConflictError)]);
+      expect((await store.snapshot('s1')).version).toBe(21);
+    } finally {
+      await other.close();
+    }
+  }, 30_000);
+
+  on('applies its migrations once when two nodes start at once, and again as a no-op', async () => {
+    const opened = await Promise.all([open(), open(), open()]);
+    for (const s of opened) expect((await s.directory.listStores()).map((st) => st.id)).toEqual(['s1']);
+    const names = await opened[0].sql.all<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name');
+    expect(names.map((n) => n.name)).toEqual(['001_directory', '002_tokens', '003_calls']);
+    await Promise.all(opened.map((s) => s.close()));
+  }, 30_000);
+
+  on('keeps tokens and call records in the same database', async () => {
+    const { id, token } = await storage.tokens.create('s1');
+    const other = await open();
+    try {
+      expect(await other.tokens.verify(token)).toMatchObject({ id, store: 's1' });
+      expect(await other.tokens.revoke(id)).toBe(true);
+      expect(await storage.tokens.verify(token)).toBeUndefined();
+      const record = {
+        callId: 'c1', store: 's1', sipCallId: 'x', startedAt: '2026-11-23T10:00:00.000Z', endedAt: '2026-11-23T10:00:09.000Z',
+        outcome: 'transferred' as const, extension: '1', entryId: 'a', path: ['voice'], durationMs: 9000, decisionMs: 210,
+        transcripts: [], transfer: 'refer', reason: '',
+      };
+      await storage.records.add(record);
+      await storage.records.add({ ...record, outcome: 'operator' });
+      expect(await other.records.list('s1')).toEqual([{ ...record, outcome: 'operator' }]);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('PostgreSQL away', () => {
+  it('refuses a change with a clear error, and takes changes again when the server is back', async () => {
+    if (cluster === undefined) return console.log('skipped: PostgreSQL not installed');
+    const dir = mkdtempSync(join(tmpdir(), 'attendant-store-'));
+    const storage = await Storage.open({ dataDir: dir, databaseUrl: await cluster.createDatabase('away_test') });
+    try {
+      await storage.directory.createStore('s1');
+      await storage.directory.replaceDirectory('s1', [entry('a', 'Martin', '1')], cli);
+      cluster.down(true);
+      const refused = storage.directory.replaceDirectory('s1', [entry('b', 'Durand', '2')], cli);
+      await expect(refused).rejects.toThrow(DatabaseUnavailableError);
+      await expect(storage.directory.replaceDirectory('s1', [entry('b', 'Durand', '2')], cli)).rejects.toThrow(/cannot be reached.*nothing was changed/);
+      await cluster.up();
+      const info = await storage.directory.replaceDirectory('s1', [entry('b', 'Durand', '2')], cli);
+      expect(info.version).toBe(2);
+    } finally {
+      await storage.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
