@@ -39,13 +39,22 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   // Last resort: a bug in one call's code must not take every other call down with the process.
   const onUncaught = (err: Error): void => log.fatal({ err: err.message, stack: err.stack }, 'uncaught error; the service carries on');
   process.on('uncaughtException', onUncaught);
-  let storage: Storage;
-  try {
-    storage = await Storage.open({ dataDir: settings.dataDir, databaseUrl: settings.databaseUrl });
-  } catch (err) {
-    process.off('uncaughtException', onUncaught);
-    const where = settings.databaseUrl === undefined ? `in ${settings.dataDir}` : `(${describeUrl(settings.databaseUrl)}, ATTENDANT_DATABASE_URL)`;
-    throw unavailable(`cannot start: the directory database ${where} cannot be opened: ${(err as Error).message}`);
+  const where = settings.databaseUrl === undefined ? `in ${settings.dataDir}` : `(${describeUrl(settings.databaseUrl)}, ATTENDANT_DATABASE_URL)`;
+  let storage: Storage | undefined;
+  // A node with no directory cannot take calls: while PostgreSQL cannot be reached (both
+  // sites restarting at once), it waits for it. A wrong password or database stops it at once.
+  for (let attempt = 0; storage === undefined; attempt += 1) {
+    try {
+      storage = await Storage.open({ dataDir: settings.dataDir, databaseUrl: settings.databaseUrl });
+    } catch (err) {
+      if (err instanceof DatabaseUnavailableError && !(signal?.aborted ?? false)) {
+        if (attempt % 5 === 0) log.error({ database: where, err: err.message }, 'waiting for the database: no call is taken until it can be reached');
+        await new Promise((r) => setTimeout(r, 2000));
+        continue;
+      }
+      process.off('uncaughtException', onUncaught);
+      throw unavailable(`cannot start: the directory database ${where} cannot be opened: ${(err as Error).message}`);
+    }
   }
   const { directory, tokens, records } = storage;
   const demoLoaded = (await directory.listStores()).length === 0 && (await ensureDemoStore(directory));

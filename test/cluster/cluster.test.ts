@@ -14,7 +14,8 @@ import { ANSWERED, expectReferTo, G711_OFFER, infoKeys, invite, playAudio, runSi
 /**
  * Two datacenters on one machine (issue 12): PostgreSQL 15 in a cluster of its own,
  * Kamailio with the shipped deploy/kamailio configuration in front, two attendant nodes
- * sharing the database; sipp is the PBX and calls through Kamailio. Also `npm run test:cluster`.
+ * sharing the database; sipp is the PBX and calls through Kamailio. `npm test` runs it after
+ * the other suites, alone (its timings are not shared with them); `npm run test:cluster` alone.
  */
 
 const root = join(__dirname, '..', '..', '..');
@@ -255,17 +256,21 @@ describe('two attendant nodes behind Kamailio, one PostgreSQL (issue 12)', () =>
   it('loses only the calls in conversation with a node killed with SIGKILL: the others are answered by the other node', async () => {
     if (skip()) return;
     const [a] = nodes;
+    const logFrom = a.log.length;
     const running = calls(16, { rate: 4, listenMs: 5000, referTimeoutMs: 20_000 });
     await new Promise((r) => setTimeout(r, 2000));
-    const activeOnA = await metric(a, 'attendant_active_calls');
     a.child?.kill('SIGKILL');
+    await a.exited;
+    // The calls node A had answered (200 OK sent) and not ended when it died: in conversation.
+    const lines = a.log.slice(logFrom).split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; call_id?: string });
+    const ended = new Set(lines.filter((l) => l.msg === 'call ended').map((l) => l.call_id));
+    const inConversation = lines.filter((l) => l.msg === 'call taken' && !ended.has(l.call_id)).length;
     const r = await running;
     const ok = Number(r.stats?.['SuccessfulCall(C)']);
     const failed = Number(r.stats?.['FailedCall(C)']);
-    console.log(`SIGKILL with ${activeOnA} calls in progress on node A: ${ok} of 16 calls transferred, ${failed} lost`);
+    console.log(`SIGKILL with ${inConversation} calls in conversation on node A: ${ok} of 16 calls transferred, ${failed} lost`);
+    expect(inConversation).toBeGreaterThan(0);
     expect(ok + failed).toBe(16);
-    expect(failed).toBeLessThanOrEqual(activeOnA);
-    expect(ok).toBeGreaterThanOrEqual(16 - activeOnA);
-    expect(ok).toBeGreaterThan(8);
+    expect(failed).toBeLessThanOrEqual(inConversation);
   }, 180_000);
 });
