@@ -106,73 +106,44 @@ export const DEFAULT_SETTINGS: StoreSettings = {
   transcripts: false,
 };
 
-/** The directory tables, in each dialect (migration "001_directory"). */
+const DIRECTORY_TABLES = `
+CREATE TABLE IF NOT EXISTS stores (
+  id TEXT PRIMARY KEY,
+  settings TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  version INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS versions (
+  store_id TEXT NOT NULL REFERENCES stores(id),
+  version INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  via TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  entry_count INTEGER NOT NULL,
+  added INTEGER NOT NULL,
+  changed INTEGER NOT NULL,
+  removed INTEGER NOT NULL,
+  entries TEXT NOT NULL,
+  PRIMARY KEY (store_id, version)
+);
+CREATE TABLE IF NOT EXISTS history (
+  seq SEQ,
+  store_id TEXT NOT NULL,
+  at TEXT NOT NULL,
+  via TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  added INTEGER NOT NULL,
+  changed INTEGER NOT NULL,
+  removed INTEGER NOT NULL
+)`;
+
+/** The directory tables (migration "001_directory"): the same in both dialects but for history's sequence. */
 export const DIRECTORY_MIGRATION = {
   name: '001_directory',
-  sqlite: `
-CREATE TABLE IF NOT EXISTS stores (
-  id TEXT PRIMARY KEY,
-  settings TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  version INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS versions (
-  store_id TEXT NOT NULL REFERENCES stores(id),
-  version INTEGER NOT NULL,
-  created_at TEXT NOT NULL,
-  via TEXT NOT NULL,
-  actor TEXT NOT NULL,
-  entry_count INTEGER NOT NULL,
-  added INTEGER NOT NULL,
-  changed INTEGER NOT NULL,
-  removed INTEGER NOT NULL,
-  entries TEXT NOT NULL,
-  PRIMARY KEY (store_id, version)
-);
-CREATE TABLE IF NOT EXISTS history (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  store_id TEXT NOT NULL,
-  at TEXT NOT NULL,
-  via TEXT NOT NULL,
-  actor TEXT NOT NULL,
-  action TEXT NOT NULL,
-  version INTEGER NOT NULL,
-  added INTEGER NOT NULL,
-  changed INTEGER NOT NULL,
-  removed INTEGER NOT NULL
-);`,
-  postgres: `
-CREATE TABLE IF NOT EXISTS stores (
-  id TEXT PRIMARY KEY,
-  settings TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  version INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS versions (
-  store_id TEXT NOT NULL REFERENCES stores(id),
-  version INTEGER NOT NULL,
-  created_at TEXT NOT NULL,
-  via TEXT NOT NULL,
-  actor TEXT NOT NULL,
-  entry_count INTEGER NOT NULL,
-  added INTEGER NOT NULL,
-  changed INTEGER NOT NULL,
-  removed INTEGER NOT NULL,
-  entries TEXT NOT NULL,
-  PRIMARY KEY (store_id, version)
-);
-CREATE TABLE IF NOT EXISTS history (
-  seq BIGSERIAL PRIMARY KEY,
-  store_id TEXT NOT NULL,
-  at TEXT NOT NULL,
-  via TEXT NOT NULL,
-  actor TEXT NOT NULL,
-  action TEXT NOT NULL,
-  version INTEGER NOT NULL,
-  added INTEGER NOT NULL,
-  changed INTEGER NOT NULL,
-  removed INTEGER NOT NULL
-);
+  sqlite: `${DIRECTORY_TABLES.replace('SEQ', 'INTEGER PRIMARY KEY AUTOINCREMENT')};`,
+  postgres: `${DIRECTORY_TABLES.replace('SEQ', 'BIGSERIAL PRIMARY KEY')};
 CREATE INDEX IF NOT EXISTS history_by_store ON history (store_id, seq)`,
 };
 
@@ -211,7 +182,7 @@ export class DirectoryStore {
         [id, JSON.stringify(full), new Date().toISOString()],
       );
       if (inserted === 0) throw new Error(`store "${id}" already exists`);
-      await this.sql.notify(tx, id);
+      await tx.notify(id);
       return this.readStore(tx, id);
     });
     return created;
@@ -223,7 +194,7 @@ export class DirectoryStore {
       const { id: _id, createdAt: _c, version: _v, ...current } = store;
       const next: StoreSettings = { ...current, ...settings };
       await tx.run('UPDATE stores SET settings = ? WHERE id = ?', [JSON.stringify(next), id]);
-      await this.sql.notify(tx, id);
+      await tx.notify(id);
       return this.readStore(tx, id);
     });
   }
@@ -282,7 +253,7 @@ export class DirectoryStore {
       await tx.run('DELETE FROM versions WHERE store_id = ?', [storeId]);
       await tx.run('DELETE FROM stores WHERE id = ?', [storeId]);
       await this.record(tx, storeId, new Date().toISOString(), origin, 'delete', store.version, { added: 0, changed: 0, removed: 0 });
-      await this.sql.notify(tx, storeId);
+      await tx.notify(storeId);
     });
   }
 
@@ -343,7 +314,7 @@ export class DirectoryStore {
     await tx.run('UPDATE stores SET version = ? WHERE id = ?', [version, storeId]);
     await this.record(tx, storeId, now, origin, action, version, diff);
     await tx.run('DELETE FROM versions WHERE store_id = ? AND version <= ?', [storeId, version - KEPT_VERSIONS]);
-    await this.sql.notify(tx, storeId);
+    await tx.notify(storeId);
     return { version, createdAt: now, ...origin, entries: entries.length, ...diff, current: true };
   }
 

@@ -22,8 +22,8 @@ export interface Sql {
   run(text: string, params?: unknown[]): Promise<number>;
   /** Runs `fn` in one transaction: every statement of `tx` commits together or none does. */
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
-  /** Tells every node that a store changed, once the current transaction commits (PostgreSQL). */
-  notify(tx: Sql, store: string): Promise<void>;
+  /** Tells every node that a store changed, once the current transaction commits (PostgreSQL; nothing on SQLite). */
+  notify(store: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -208,43 +208,35 @@ function wrap(err: unknown): never {
   throw err;
 }
 
-class ClientSql implements Sql {
-  readonly dialect = 'postgres' as const;
-  constructor(private readonly client: pg.PoolClient) {}
-  async all<T>(text: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.client.query(numbered(text), params).catch(wrap)).rows as T[];
-  }
-  async get<T>(text: string, params: unknown[] = []): Promise<T | undefined> {
-    return (await this.all<T>(text, params))[0];
-  }
-  async run(text: string, params: unknown[] = []): Promise<number> {
-    return (await this.client.query(numbered(text), params).catch(wrap)).rowCount ?? 0;
-  }
-  transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
-    return fn(this);
-  }
-  async notify(tx: Sql, store: string): Promise<void> {
-    await tx.run('SELECT pg_notify(?, ?)', [CHANGES_CHANNEL, store]);
-  }
-  async close(): Promise<void> {}
-}
-
+/**
+ * Statements on the pool, or on one connection checked out of it for a transaction (then
+ * `transaction` runs inside it, and `pool` is undefined).
+ */
 class PostgresSql implements Sql {
   readonly dialect = 'postgres' as const;
-  constructor(readonly pool: pg.Pool) {
+
+  constructor(
+    private readonly db: pg.Pool | pg.PoolClient,
+    readonly pool?: pg.Pool,
+  ) {
     // An idle connection that breaks (the server restarted) must not crash the process.
-    pool.on('error', () => undefined);
+    pool?.on('error', () => undefined);
   }
+
   async all<T>(text: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.pool.query(numbered(text), params).catch(wrap)).rows as T[];
+    return (await this.db.query(numbered(text), params).catch(wrap)).rows as T[];
   }
+
   async get<T>(text: string, params: unknown[] = []): Promise<T | undefined> {
     return (await this.all<T>(text, params))[0];
   }
+
   async run(text: string, params: unknown[] = []): Promise<number> {
-    return (await this.pool.query(numbered(text), params).catch(wrap)).rowCount ?? 0;
+    return (await this.db.query(numbered(text), params).catch(wrap)).rowCount ?? 0;
   }
+
   async transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
+    if (this.pool === undefined) return fn(this);
     const client = await this.pool.connect().catch(wrap);
     let broken = false;
     // The connection may break while it is checked out (the server stopped): its statement
@@ -255,7 +247,7 @@ class PostgresSql implements Sql {
     client.on('error', onError);
     try {
       await client.query('BEGIN');
-      const result = await fn(new ClientSql(client));
+      const result = await fn(new PostgresSql(client));
       await client.query('COMMIT');
       return result;
     } catch (err) {
@@ -267,11 +259,13 @@ class PostgresSql implements Sql {
       client.release(broken);
     }
   }
-  async notify(tx: Sql, store: string): Promise<void> {
-    await tx.run('SELECT pg_notify(?, ?)', [CHANGES_CHANNEL, store]);
+
+  async notify(store: string): Promise<void> {
+    await this.run('SELECT pg_notify(?, ?)', [CHANGES_CHANNEL, store]);
   }
+
   async close(): Promise<void> {
-    await this.pool.end();
+    await this.pool?.end();
   }
 }
 
@@ -285,7 +279,8 @@ function poolConfig(url: string): pg.PoolConfig {
  * once take turns on an advisory lock, so each migration runs exactly once.
  */
 export async function openPostgres(url: string, migrations: Migration[]): Promise<PostgresSql> {
-  const sql = new PostgresSql(new pg.Pool(poolConfig(url)));
+  const pool = new pg.Pool(poolConfig(url));
+  const sql = new PostgresSql(pool, pool);
   try {
     await sql.transaction(async (tx) => {
       await tx.run('SELECT pg_advisory_xact_lock(?)', [MIGRATION_LOCK]);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Storage } from '../../src/storage/storage';
+import { scrapeMetric } from '../integration/scrape';
 import type { CallRecord } from '../../src/attendant/call-records';
 import { run } from '../../src/cli/main';
 import { synthesize } from '../audio/synth';
@@ -47,10 +48,9 @@ function rssMb(pid: number): number {
   }
 }
 
+/** A counter's value, 0 before its first sample. */
 async function metric(httpPort: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-  const m = new RegExp(`^${name.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(text);
-  return m === null ? 0 : Number(m[1]);
+  return (await scrapeMetric(httpPort, name)) || 0;
 }
 
 /** Busy and total CPU ticks of the whole machine (attendant, sipp playing the PBX, this script). */

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../integration/free-port';
+import { scrapeMetric } from '../integration/scrape';
 import { PgCluster } from '../integration/postgres';
 import { run } from '../../src/cli/main';
 import { pushDirectory, PushError } from '../../src/api/directory-client';
@@ -56,11 +57,7 @@ describe('two attendant nodes behind Kamailio, one PostgreSQL (issue 12)', () =>
     ATTENDANT_DATA_DIR: node?.dir ?? join(work, 'cli'),
     ATTENDANT_LOG_LEVEL: 'info',
   });
-  const metric = async (node: Node, name: string): Promise<number> => {
-    const text = await (await fetch(`http://127.0.0.1:${node.httpPort}/metrics`)).text();
-    const m = new RegExp(`^${name.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(text);
-    return m === null ? NaN : Number(m[1]);
-  };
+  const metric = (node: Node, name: string): Promise<number> => scrapeMetric(node.httpPort, name);
   const start = async (node: Node): Promise<void> => {
     node.log = '';
     const child = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { freePort } from '../integration/free-port';
+import { scrapeMetric } from '../integration/scrape';
 import { run } from '../../src/cli/main';
 import { synthesize } from '../audio/synth';
 import { pbxHooksService, TransferCallRequest } from '../../src/pbx/hooks';
@@ -41,11 +42,7 @@ describe('attendant serve as a PBX sees it (sipp)', () => {
   };
   const sipp = async (xml: string, opts: { service?: string; transport?: 'u1' | 't1' } = {}) =>
     runSipp(xml, { target: `127.0.0.1:${sipPort}`, service: opts.service ?? 'demo', transport: opts.transport, localPort: await freePort(), mediaPort: 30000 + Math.floor(Math.random() * 5000) * 2, timeoutS: 45 });
-  const metric = async (name: string): Promise<number> => {
-    const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-    const m = new RegExp(`^${name.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(text);
-    return m === null ? NaN : Number(m[1]);
-  };
+  const metric = (name: string): Promise<number> => scrapeMetric(httpPort, name);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'attendant-e2e-'));
