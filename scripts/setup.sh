@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 
 # Recognition (PocketSphinx + its US English model), pronunciations (espeak-ng),
 # test and benchmark audio (sox, flite), SIP test peers (sipp, from sip-tester), model
-# archives (unzip; zip for the tests), PostgreSQL and Kamailio (the two-node cluster test).
-PACKAGES=(libpocketsphinx3 pocketsphinx-en-us espeak-ng sox libsox-fmt-base flite sip-tester unzip zip openssl postgresql-15 kamailio)
+# archives (unzip; zip for the tests), PostgreSQL and Kamailio (the two-node cluster test),
+# Chromium and a font (the store console's browser tests).
+PACKAGES=(libpocketsphinx3 pocketsphinx-en-us espeak-ng sox libsox-fmt-base flite sip-tester unzip zip openssl postgresql-15 kamailio chromium fonts-dejavu-core)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -10,6 +10,7 @@ import {
 } from '../directory/directory-store';
 import { DirectoryEntry } from '../directory/entry';
 import { TokenInfo, TokenStore } from './tokens';
+import { FailureLimiter } from './failure-limiter';
 import { DatabaseUnavailableError } from '../storage/sql';
 import { AttendantBackend, attendantServiceHandlers } from './attendant-service';
 
@@ -21,8 +22,8 @@ import { AttendantBackend, attendantServiceHandlers } from './attendant-service'
 
 export const PROTO_DIR = join(__dirname, '..', '..', '..', 'protos');
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
-const FAILURE_LIMIT = 10;
-const FAILURE_WINDOW_MS = 60_000;
+export const FAILURE_LIMIT = 10;
+export const FAILURE_WINDOW_MS = 60_000;
 
 function loadDefinition(): protoLoader.PackageDefinition {
   return protoLoader.loadSync([join(PROTO_DIR, 'attendant', 'v1', 'directory.proto'), join(PROTO_DIR, 'attendant', 'v1', 'attendant.proto')], {
@@ -148,16 +149,12 @@ export type Authorizer = (call: grpc.ServerUnaryCall<unknown, unknown>, store: s
  * a minute, the peer's failing calls get RESOURCE_EXHAUSTED. A valid token still works
  * during a lockout, so that a colleague behind the same address is not locked out.
  */
-export function createAuthorizer(tokens: TokenStore, log: Logger): Authorizer {
-  const failures = new Map<string, number[]>();
+export function createAuthorizer(tokens: TokenStore, log: Logger, limiter = new FailureLimiter(FAILURE_LIMIT, FAILURE_WINDOW_MS)): Authorizer {
   return async (call, store) => {
-    const peer = call.getPeer().replace(/:\d+$/, '');
-    const now = Date.now();
-    const recent = (failures.get(peer) ?? []).filter((t) => now - t < FAILURE_WINDOW_MS);
-    if (recent.length === 0) failures.delete(peer);
+    const peer = FailureLimiter.addressOf(call.getPeer());
     const fail = (code: grpc.status, message: string): never => {
-      if (recent.length >= FAILURE_LIMIT) throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, 'too many failed authentications; retry in a minute');
-      failures.set(peer, [...recent, now]);
+      if (limiter.locked(peer)) throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, 'too many failed authentications; retry in a minute');
+      limiter.fail(peer);
       log.warn({ peer, store, reason: message }, 'API authentication failed');
       throw new RpcError(code, message);
     };
@@ -271,7 +268,7 @@ export function toStatus(err: unknown): Partial<grpc.StatusObject> {
 
 /** Starts a gRPC server with the DirectoryService on `host:port` (port 0: any free port). */
 export async function startGrpcServer(
-  options: DirectoryServiceOptions & { attendant?: AttendantBackend },
+  options: DirectoryServiceOptions & { attendant?: AttendantBackend; limiter?: FailureLimiter },
   host: string,
   port: number,
   tls?: { cert: Buffer; key: Buffer },
@@ -282,7 +279,7 @@ export async function startGrpcServer(
   const service = v1.DirectoryService as grpc.ServiceClientConstructor;
   const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES });
   // One failed-authentication count per peer for every service.
-  const authorize = createAuthorizer(options.tokens, options.log);
+  const authorize = createAuthorizer(options.tokens, options.log, options.limiter);
   server.addService(service.service, directoryServiceHandlers(options, authorize) as unknown as grpc.UntypedServiceImplementation);
   if (options.attendant !== undefined) {
     const attendant = v1.AttendantService as grpc.ServiceClientConstructor;

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from 'pino';
-import { formatProblem, parseDirectory } from '../directory/directory-file';
+import { formatProblem, parseDirectoryFile } from '../directory/directory-file';
 import { DirectoryStore } from '../directory/directory-store';
 import { DatabaseUnavailableError } from '../storage/sql';
 
@@ -106,7 +106,7 @@ export class DropFolder {
     if (!exists) {
       problems = [`store "${store}" does not exist; create it with: attendant store create ${store}`];
     } else {
-      const parsed = parseDirectory(readFileSync(path), name);
+      const parsed = await parseDirectoryFile(readFileSync(path), name);
       problems = parsed.problems.map((p) => formatProblem(name, p));
       if (problems.length === 0) {
         try {

@@ -1,11 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { modelsDir } from '../asr/models';
 import { installModel, listModels } from './models-command';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Command, CommanderError } from 'commander';
 import { loadSettings, pemFile, Settings, SettingsError } from '../config/settings';
-import { CSV_COLUMNS, DirectoryFileError, ParsedDirectory, formatProblem, parseDirectory } from '../directory/directory-file';
+import { CSV_COLUMNS, DirectoryFileError, ParsedDirectory, formatProblem, parseDirectoryFile } from '../directory/directory-file';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { pushDirectory, PushError, Transport } from '../api/directory-client';
 import {
@@ -17,7 +17,8 @@ import {
   VersionConflictError,
   entryChanges,
 } from '../directory/directory-store';
-import { formatCsvField, spreadsheetSafe } from '../directory/csv';
+import { csvLine, entriesToCsv, entryCells } from '../directory/export';
+import { writeXlsx } from '../directory/xlsx';
 import { DirectoryEntry, displayName, normalizeText } from '../directory/entry';
 import { openStore } from '../attendant/store-directory';
 import { CliError, EXIT_INVALID, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, invalidInput, unavailable, usageError } from './exit-codes';
@@ -129,31 +130,18 @@ function storeSettings(values: Record<string, unknown>): Partial<StoreSettings> 
 }
 
 /** Reads and validates a directory file, printing every problem; undefined when it is refused. */
-function readAndCheck(file: string, io: Io): ParsedDirectory | undefined {
+async function readAndCheck(file: string, io: Io): Promise<ParsedDirectory | undefined> {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
   } catch (err) {
     throw invalidInput(`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  const parsed = parseDirectory(bytes, file);
+  const parsed = await parseDirectoryFile(bytes, file);
   if (parsed.problems.length === 0) return parsed;
   for (const p of parsed.problems) io.err(formatProblem(file, p));
   io.err(`${file}: ${parsed.problems.length} problem${parsed.problems.length > 1 ? 's' : ''}; nothing was imported`);
   return undefined;
-}
-
-/**
- * The directory as CSV. `excel`: as French Excel opens it with a double click (UTF-8 with a
- * byte-order mark, `;` between fields, CRLF), cells Excel would run escaped either way.
- */
-export function entriesToCsv(entries: DirectoryEntry[], excel = false): string {
-  const sep = excel ? ';' : ',';
-  const rows = entries.map((e) =>
-    csvLine([e.id, e.type, e.firstName, e.lastName, e.serviceName, e.department, e.extension, e.aliases.join('|'), String(e.enabled), e.soundsLike ?? ''], sep),
-  );
-  const text = [CSV_COLUMNS.join(sep), ...rows].join(excel ? '\r\n' : '\n');
-  return excel ? `\ufeff${text}\r\n` : `${text}\n`;
 }
 
 function describeEntry(e: DirectoryEntry): string {
@@ -162,11 +150,6 @@ function describeEntry(e: DirectoryEntry): string {
 }
 
 const OUTCOMES: CallOutcome[] = ['transferred', 'operator', 'abandoned', 'failed', 'rejected'];
-
-/** One CSV line, each cell quoted as needed and escaped so that a spreadsheet does not run it. */
-function csvLine(values: (string | number)[], sep: ',' | ';' = ','): string {
-  return values.map((v) => formatCsvField(spreadsheetSafe(String(v)), sep)).join(sep);
-}
 
 /** `--since`: an ISO date or time, or a duration back from now: 30m, 24h, 7d. */
 function parseSince(text: string, now = Date.now()): string {
@@ -314,7 +297,7 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
   const directory = root.command('directory').description("a store's directory: import, export, versions, diff, rollback, history, push").addHelpText('after', `\n${SETTINGS_HELP.data}`);
   directory
     .command('import <store> <file>')
-    .description('make a CSV or JSON file the store\'s directory, as a new version')
+    .description('make a CSV, JSON or Excel (.xlsx) file the store\'s directory, as a new version')
     .option('--dry-run', 'check the file, change nothing')
     .option('--create', 'create the store if it does not exist')
     .action((storeId: string, file: string, values: { dryRun?: boolean; create?: boolean }) =>
@@ -323,7 +306,7 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
           const known = (await db.listStores()).map((s) => s.id);
           throw invalidInput(`no store "${storeId}"${known.length > 0 ? ` (stores: ${known.join(', ')})` : ''}; add --create to create it`);
         }
-        const parsed = readAndCheck(file, io);
+        const parsed = await readAndCheck(file, io);
         if (parsed === undefined) return done(EXIT_INVALID);
         const notes: string[] = [];
         if (parsed.encoding !== 'utf-8') notes.push(`read as ${parsed.encoding}`);
@@ -341,17 +324,28 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     );
   directory
     .command('export <store>')
-    .description("print the store's current directory")
-    .option('--format <format>', 'csv or json', 'csv')
+    .description("print the store's current directory, or write it to an Excel file")
+    .option('--format <format>', 'csv, json or xlsx (xlsx needs --output)', 'csv')
     .option('--excel', 'CSV for French Excel: UTF-8 with BOM, ";" between fields')
+    .option('--output <file>', 'write to this file instead of printing')
     .option('--version <n>', 'an older version instead of the current one')
-    .action((storeId: string, values: { format: string; excel?: boolean; version?: string }) => {
-      if (values.format !== 'csv' && values.format !== 'json') throw usageError('--format is csv or json');
+    .action((storeId: string, values: { format: string; excel?: boolean; version?: string; output?: string }) => {
+      if (!['csv', 'json', 'xlsx'].includes(values.format)) throw usageError('--format is csv, json or xlsx');
+      if (values.format === 'xlsx' && values.output === undefined) throw usageError('--format xlsx writes a file: add --output <file>.xlsx');
       return withStore(async (db) => {
         const wanted = values.version === undefined ? undefined : versionNumber(values.version);
         const snapshot = await db.snapshot((await openStore(storeId, db)).id, wanted);
-        if (values.format === 'json') io.out(JSON.stringify({ entries: snapshot.entries }, null, 2));
-        else io.out(entriesToCsv(snapshot.entries, values.excel === true).replace(/\r?\n$/, ''));
+        const body =
+          values.format === 'xlsx'
+            ? await writeXlsx(CSV_COLUMNS, snapshot.entries.map(entryCells))
+            : values.format === 'json'
+              ? `${JSON.stringify({ entries: snapshot.entries }, null, 2)}\n`
+              : entriesToCsv(snapshot.entries, values.excel === true);
+        if (values.output === undefined) io.out(String(body).replace(/\r?\n$/, ''));
+        else {
+          writeFileSync(values.output, body);
+          io.err(`${values.output}: ${snapshot.entries.length} entries of store ${snapshot.store}, version ${snapshot.version}`);
+        }
         done();
       });
     });
@@ -419,7 +413,7 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
           throw usageError((err as Error).message);
         }
       }
-      const parsed = readAndCheck(file, io);
+      const parsed = await readAndCheck(file, io);
       if (parsed === undefined) return done(EXIT_INVALID);
       try {
         const r = await pushDirectory(values.server, token, storeId, parsed.entries, transport);
@@ -432,7 +426,7 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     });
 
   // token
-  const token = root.command('token').description('gRPC tokens: create, list, revoke').addHelpText('after', `\n${SETTINGS_HELP.data}`);
+  const token = root.command('token').description('tokens for gRPC and the store console: create, list, revoke').addHelpText('after', `\n${SETTINGS_HELP.data}`);
   token
     .command('create [store]')
     .description("a token for one store, or --admin for every store (printed once)")

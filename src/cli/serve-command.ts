@@ -15,7 +15,9 @@ import { probeEngine } from '../asr/probe';
 import { loadCatalog, modelsDir } from '../asr/models';
 import { StoreLexicons } from '../asr/store-lexicons';
 import { ThrottledWarning } from '../attendant/throttled-warning';
-import { setHealth, startGrpcServer } from '../api/directory-service';
+import { FAILURE_LIMIT, FAILURE_WINDOW_MS, setHealth, startGrpcServer } from '../api/directory-service';
+import { FailureLimiter } from '../api/failure-limiter';
+import { ConsoleServer } from '../console/console-server';
 import { DropFolder, dropFolderFor } from '../api/drop-folder';
 import { EXIT_OK, EXIT_UNAVAILABLE, unavailable } from './exit-codes';
 import type { Io } from './main';
@@ -99,10 +101,15 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
         .text()
         .then((text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text))
         .catch((err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`));
-    } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    } else if (consoleServer === undefined || !consoleServer.handle(req, res)) {
+      const starting = consoleServer === undefined && (path === '/' || path.startsWith('/api/') || path.startsWith('/console/'));
+      res.writeHead(starting ? 503 : 404, { 'content-type': 'text/plain' }).end(starting ? 'starting\n' : 'not found\n');
     }
   });
+  /** The store console at / (set once the stores are loaded). */
+  let consoleServer: ConsoleServer | undefined;
+  /** Failed authentications per address, for gRPC and the console's sign-in alike. */
+  const limiter = new FailureLimiter(FAILURE_LIMIT, FAILURE_WINDOW_MS);
   // The recognition engine and every model are loaded and tried on a test sound before any
   // port opens: a missing or broken model stops here with one line and exit 3.
   const recognizer = await checkedRecognizer(settings, log).catch((err: Error) => {
@@ -319,6 +326,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
       tokens,
       log,
       onChange,
+      limiter,
       attendant: {
         listCalls: (store, limit) => records.list(store, limit),
         stats: (store) => {
@@ -334,6 +342,19 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
     settings.grpcTls,
   );
   log.info({ port: grpcServer.port, tls: settings.grpcTls !== undefined }, 'gRPC DirectoryService and AttendantService listening');
+  consoleServer = new ConsoleServer({
+    directory,
+    tokens,
+    records,
+    limiter,
+    log,
+    understandingOf: (id) => stores.get(id),
+    recognizer,
+    prompts,
+    dataDir: settings.dataDir,
+    onChange,
+  });
+  log.info({ url: `http://${settings.httpHost === '0.0.0.0' ? 'localhost' : settings.httpHost}:${settings.httpPort}/` }, 'store console listening (sign in with a store or admin token: attendant token create)');
   ready = true;
   setHealth(grpcServer.health, true);
   log.info({ sip_port: transport.port, http_port: settings.httpPort }, 'ready to take calls');

@@ -1,4 +1,5 @@
-import { parseCsv, detectSeparator } from './csv';
+import { CsvRecord, parseCsv, detectSeparator } from './csv';
+import { isZip, readXlsxRows } from './xlsx';
 import { DirectoryEntry, EntryType, normalizeText, soundsLikeSpellings } from './entry';
 
 /**
@@ -22,7 +23,7 @@ export interface ParsedDirectory {
   problems: DirectoryProblem[];
   /** Columns or keys the file had that attendant does not use. */
   ignored: string[];
-  format: 'csv' | 'json';
+  format: 'csv' | 'json' | 'xlsx';
   encoding: 'utf-8' | 'windows-1252' | 'utf-16';
 }
 
@@ -117,10 +118,14 @@ export function parseDirectory(bytes: Uint8Array, fileName: string): ParsedDirec
     return fail(`the file is ${bytes.length} bytes; the limit is ${MAX_DIRECTORY_BYTES} bytes (10 MiB)`);
   }
   const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
-  if (!utf16 && looksBinary(bytes)) return fail('this is not a text file (it holds binary data); export the directory as CSV or JSON');
+  if (!utf16 && looksBinary(bytes)) return fail('this is not a text file (it holds binary data); export the directory as CSV, JSON or Excel (.xlsx)');
   const { text, encoding } = decodeText(bytes);
   const isJson = /\.json$/i.test(fileName) || /^\s*[{[]/.test(text);
-  const parsed = isJson ? parseJsonDirectory(text) : parseCsvDirectory(text);
+  return finish(isJson ? parseJsonDirectory(text) : parseCsvDirectory(text), isJson ? 'json' : 'csv', encoding);
+}
+
+/** The checks on a whole file, whatever its format. */
+function finish(parsed: RawParse, format: ParsedDirectory['format'], encoding: ParsedDirectory['encoding']): ParsedDirectory {
   if (parsed.entries.length === 0 && parsed.problems.length === 0) {
     parsed.problems.push({ message: 'the file has no entries' });
   }
@@ -128,12 +133,35 @@ export function parseDirectory(bytes: Uint8Array, fileName: string): ParsedDirec
     parsed.problems.push({ message: `the file has ${parsed.entries.length} entries; the limit is ${MAX_DIRECTORY_ENTRIES}` });
   }
   checkUniqueIds(parsed.entries, parsed.locations, parsed.problems);
-  return { entries: parsed.entries, problems: parsed.problems, ignored: parsed.ignored, format: isJson ? 'json' : 'csv', encoding };
+  return { entries: parsed.entries, problems: parsed.problems, ignored: parsed.ignored, format, encoding };
 }
 
 /** Parses and validates, throwing a DirectoryFileError that lists every problem. */
 export function readDirectory(bytes: Uint8Array, fileName: string): ParsedDirectory {
   const parsed = parseDirectory(bytes, fileName);
+  if (parsed.problems.length > 0) throw new DirectoryFileError(fileName, parsed.problems);
+  return parsed;
+}
+
+/**
+ * Parses and validates a directory file of any accepted format: an Excel workbook (.xlsx,
+ * its first sheet, problems named by row and cell), else CSV or JSON (parseDirectory).
+ */
+export async function parseDirectoryFile(bytes: Uint8Array, fileName: string): Promise<ParsedDirectory> {
+  if (!isZip(bytes) && !/\.xlsx$/i.test(fileName)) return parseDirectory(bytes, fileName);
+  const fail = (message: string): ParsedDirectory => ({ entries: [], problems: [{ message }], ignored: [], format: 'xlsx', encoding: 'utf-8' });
+  if (bytes.length > MAX_DIRECTORY_BYTES) return fail(`the file is ${bytes.length} bytes; the limit is ${MAX_DIRECTORY_BYTES} bytes (10 MiB)`);
+  if (!isZip(bytes)) return fail('this file is named .xlsx but is not an Excel workbook; export it again from Excel as .xlsx');
+  const { records, problems: cellProblems } = await readXlsxRows(bytes);
+  if (records.length === 0 && cellProblems.length > 0) return { ...fail(''), problems: cellProblems };
+  const parsed = tableDirectory(records, (n) => `row ${n}`, ',');
+  parsed.problems.unshift(...cellProblems);
+  return finish(parsed, 'xlsx', 'utf-8');
+}
+
+/** Parses and validates any accepted format, throwing a DirectoryFileError that lists every problem. */
+export async function readDirectoryFile(bytes: Uint8Array, fileName: string): Promise<ParsedDirectory> {
+  const parsed = await parseDirectoryFile(bytes, fileName);
   if (parsed.problems.length > 0) throw new DirectoryFileError(fileName, parsed.problems);
   return parsed;
 }
@@ -157,19 +185,28 @@ interface RawParse {
 }
 
 function parseCsvDirectory(text: string): RawParse {
-  const problems: DirectoryProblem[] = [];
   // Excel's "sep=;" first line names the separator; the line itself is not the header.
   const sep = /^sep=([,;])[ \t]*(?=\r?\n|$)/i.exec(text);
   const body = sep === null ? text : text.slice(sep[0].length);
   const table = parseCsv(body, sep === null ? detectSeparator(body) : (sep[1] as ',' | ';'));
+  const parsed = tableDirectory(table.records, (n) => `line ${n}`, table.separator);
   if (table.unterminatedQuoteLine !== undefined) {
-    problems.push({
+    parsed.problems.unshift({
       where: `line ${table.unterminatedQuoteLine}`,
       message: 'a quoted field is never closed; the file looks cut short',
     });
   }
+  return parsed;
+}
+
+/**
+ * Rows of a table (a CSV file's records, an Excel sheet's rows) as entries: the first
+ * non-empty row is the header; `at` names a row in problems ("line 4", "row 4").
+ */
+function tableDirectory(all: CsvRecord[], at: (n: number) => string, separator: string): RawParse {
+  const problems: DirectoryProblem[] = [];
   // Rows of separators only (Excel keeps the width of formatted empty rows) are not entries.
-  const records = table.records.filter((r) => r.fields.some((f) => f.trim() !== ''));
+  const records = all.filter((r) => r.fields.some((f) => f.trim() !== ''));
   const [header, ...rows] = records;
   if (header === undefined) return { entries: [], locations: [], problems: [{ message: 'the file has no header row' }], ignored: [] };
   const names = header.fields.map(foldHeader);
@@ -179,7 +216,7 @@ function parseCsvDirectory(text: string): RawParse {
     const column = (CSV_COLUMNS as readonly string[]).includes(name) ? (name as CsvColumn) : COLUMN_ALIASES[name];
     if (column !== undefined) {
       if (columns.has(column)) {
-        problems.push({ where: `line ${header.line}`, message: `column "${header.fields[index].trim()}" appears twice in the header` });
+        problems.push({ where: at(header.line), message: `column "${header.fields[index].trim()}" appears twice in the header` });
       }
       columns.set(column, index);
     } else if (name !== '') {
@@ -194,15 +231,15 @@ function parseCsvDirectory(text: string): RawParse {
   const missing = REQUIRED_COLUMNS.filter((c) => !columns.has(c) && !(c === 'id' && deriveId) && !(c === 'type' && deriveType));
   if (missing.length > 0) {
     problems.push({
-      where: `line ${header.line}`,
-      message: `the header lacks column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; expected ${CSV_COLUMNS.join(table.separator)}`,
+      where: at(header.line),
+      message: `the header lacks column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}; expected ${CSV_COLUMNS.join(separator)}`,
     });
     return { entries: [], locations: [], problems, ignored };
   }
   const entries: DirectoryEntry[] = [];
   const locations: string[] = [];
   for (const row of rows) {
-    const where = `line ${row.line}`;
+    const where = at(row.line);
     if (row.fields.length !== header.fields.length) {
       problems.push({
         where,

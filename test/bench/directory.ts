@@ -8,7 +8,7 @@ import { RecognizerPool } from '../../src/asr/pool';
 import { readAudioFile } from '../../src/media/audio-file';
 import { synthesize } from '../audio/synth';
 import { loadCmudict } from '../../src/cli/recognize-command';
-import { entriesToCsv } from '../../src/cli/main';
+import { entriesToCsv } from '../../src/directory/export';
 import { parseDirectory } from '../../src/directory/directory-file';
 import { Storage } from '../../src/storage/storage';
 import { DirectoryEntry, displayName } from '../../src/directory/entry';
