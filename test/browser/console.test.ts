@@ -59,6 +59,8 @@ describe('store console in Chromium', () => {
   let page: Page;
   let base: string;
   let sipPort: number;
+  let grpcPort: number;
+  let data: string;
   let storeToken: string;
   let stderr = '';
 
@@ -83,10 +85,11 @@ describe('store console in Chromium', () => {
     if (CHROMIUM === undefined) throw new Error('Chromium is not installed (apt-get install chromium; npm test installs it)');
     mkdirSync(shots, { recursive: true });
     dir = mkdtempSync(join(tmpdir(), 'attendant-console-'));
-    const data = join(dir, 'data');
+    data = join(dir, 'data');
     const io = { out: () => undefined, err: () => undefined };
     const out: string[] = [];
-    const [httpPort, grpcPort] = [await freePort(), await freePort()];
+    const httpPort = await freePort();
+    grpcPort = await freePort();
     sipPort = await freePort();
     serve = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
       env: { ...process.env, ATTENDANT_DATA_DIR: data, ATTENDANT_HTTP_PORT: String(httpPort), ATTENDANT_GRPC_PORT: String(grpcPort), ATTENDANT_SIP_PORT: String(sipPort), ATTENDANT_HTTP_HOST: '127.0.0.1', ATTENDANT_SIP_HOST: '127.0.0.1', ATTENDANT_ASR_WORKERS: '1', ATTENDANT_RTP_PORTS: '24000-24099' },
@@ -264,5 +267,48 @@ describe('store console in Chromium', () => {
     const after = await page.evaluate(async () => (await fetch('/api/stores/demo/entries')).status);
     expect(after).toBe(401);
     expect(stderr).not.toMatch(/"level":50/);
+  });
+
+  /** Signs in from Node (no browser): the session cookie and CSRF token. */
+  const signIn = async (token: string): Promise<{ status: number; cookie: string; body: { csrf?: string; stores?: { id: string }[]; error?: string } }> => {
+    const r = await fetch(`${base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+    return { status: r.status, cookie: (r.headers.get('set-cookie') ?? '').split(';')[0], body: (await r.json()) as { csrf?: string } };
+  };
+
+  it('gives an admin token every store, exports cells a spreadsheet would run escaped, and refuses a 20 MB upload from its length', async () => {
+    const out: string[] = [];
+    expect(await run(['token', 'create', '--admin'], { out: (t) => out.push(t), err: () => undefined }, { ATTENDANT_DATA_DIR: data })).toBe(0);
+    const admin = await signIn(out[0]);
+    expect(admin.status).toBe(200);
+    expect(admin.body.stores?.map((st) => st.id).sort()).toEqual(['autre', 'demo']);
+    const headers = { cookie: admin.cookie, 'x-csrf-token': admin.body.csrf ?? '', 'content-type': 'application/json' };
+    const saved = await fetch(`${base}/api/stores/autre/entries/z2`, { method: 'PUT', headers, body: JSON.stringify({ entry: { type: 'person', last_name: "=cmd|' /C calc'!A0", extension: '4001' } }) });
+    expect(saved.status).toBe(200);
+    const csv = await (await fetch(`${base}/api/stores/autre/export.csv`, { headers })).text();
+    expect(csv).toMatch(/;'=cmd\|' \/C calc'!A0;/);
+    // 20 MB announced: refused at once, before the body is read.
+    const big = Buffer.alloc(20 * 1024 * 1024, 0x41);
+    const t0 = Date.now();
+    const refused = await fetch(`${base}/api/stores/autre/import`, { method: 'POST', headers: { ...headers, 'content-type': 'application/octet-stream', 'x-file-name': 'big.csv' }, body: big }).catch((err: Error) => err);
+    if (!(refused instanceof Error)) {
+      expect(refused.status).toBe(413);
+      expect(((await refused.json()) as { error: string }).error).toMatch(/Fichier trop gros \(20971520 octets\)/);
+    }
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    const versions = (await (await fetch(`${base}/api/stores/autre/versions`, { headers })).json()) as { versions: unknown[] };
+    expect(versions.versions).toHaveLength(2);
+  });
+
+  it('locks an address out after 10 failed sign-ins a minute, counted with the gRPC API, and still lets a valid token in', async () => {
+    const statuses: number[] = [];
+    // The first test's wrong token was the first failure of this minute: nine more are answered 401, then 429.
+    for (let i = 0; i < 10; i += 1) statuses.push((await signIn(`att_wrong-${i}`)).status);
+    expect(statuses).toEqual([...Array(9).fill(401), 429]);
+    // The same count holds for the gRPC API from this address.
+    const err: string[] = [];
+    writeFileSync(join(dir, 'one.csv'), 'id,type,last_name,extension\na,person,X,1\n');
+    await run(['directory', 'push', 'demo', join(dir, 'one.csv'), '--server', `127.0.0.1:${grpcPort}`, '--token', 'att_wrong'], { out: () => undefined, err: (t) => err.push(t) }, { ATTENDANT_DATA_DIR: data });
+    expect(err.join('\n')).toMatch(/too many failed authentications/);
+    expect((await signIn(storeToken)).status).toBe(200);
   });
 });
