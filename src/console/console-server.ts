@@ -18,7 +18,7 @@ import { recognizePcm } from '../cli/recognize-command';
 import { decodeWav } from '../media/audio-file';
 import { encodeWav, PromptLibrary, promptText, RECORDABLE, Prompt, PromptLocale } from '../media/prompts';
 import { ConsoleLang, csrfMatches, Session, sessionCookie, Sessions } from './sessions';
-import { say, showProblem, TextKey } from './messages';
+import { say, showProblem, showReason, TextKey } from './messages';
 
 /**
  * The store console: a page in French (or English) on the HTTP port, for a store's admin
@@ -350,7 +350,7 @@ export class ConsoleServer {
     const u = this.ready(store, lang);
     if (normalizeText(text) === '') throw new HttpError(400, say('badRequest', lang, { why: 'text' }));
     const heard: RecognitionResult = { nbest: [{ text: normalizeText(text), score: 0 }], confidence: 1, audioMs: 0 };
-    return this.shown(u, u.understandAll(u.grammars.map(() => heard)), u.snapshot.version);
+    return this.shown(u, u.understandAll(u.grammars.map(() => heard)), u.snapshot.version, lang);
   }
 
   private async testAudio(req: IncomingMessage, store: string, lang: ConsoleLang): Promise<Json> {
@@ -363,10 +363,10 @@ export class ConsoleServer {
       throw new HttpError(400, say('badWav', lang, { why: (err as Error).message }));
     }
     const { understanding, ms } = await recognizePcm(this.deps.recognizer, u, pcm);
-    return { ...this.shown(u, understanding, u.snapshot.version), audio_ms: Math.round((pcm.length / 16000) * 1000), decision_ms: Math.round(ms) };
+    return { ...this.shown(u, understanding, u.snapshot.version, lang), audio_ms: Math.round((pcm.length / 16000) * 1000), decision_ms: Math.round(ms) };
   }
 
-  private shown(u: StoreUnderstanding, understood: Understanding, version: number): Json {
+  private shown(u: StoreUnderstanding, understood: Understanding, version: number, lang: ConsoleLang): Json {
     const d = understood.decision;
     const top = d.entry ?? understood.candidates[0]?.entry;
     return {
@@ -374,7 +374,7 @@ export class ConsoleServer {
       heard: understood.transcript,
       decision: d.kind,
       confidence: round(d.confidence),
-      reason: d.reason,
+      reason: showReason(d.reason, lang),
       entry: d.entry === undefined ? null : toRow(d.entry),
       choices: d.choices.map(toRow),
       candidates: understood.candidates.slice(0, 5).map((c) => ({ ...toRow(c.entry), score: round(c.score) })),

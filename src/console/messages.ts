@@ -74,6 +74,27 @@ export function showProblem(p: DirectoryProblem, lang: ConsoleLang): ShownProble
   };
 }
 
+/** Why a decision was made (decision.ts, understanding.ts), in French. */
+const REASONS_FR: [RegExp, (m: RegExpExecArray) => string][] = [
+  [/^the caller asked for the operator$/, () => 'l’appelant a demandé le standard'],
+  [/^no directory entry was heard$/, () => 'aucune entrée de l’annuaire n’a été entendue'],
+  [/^best match ([\d.]+) is below ([\d.]+)$/, (m) => `le meilleur candidat (${m[1]}) est sous le seuil de confirmation (${m[2]})`],
+  [/^(\d+) entries share the name heard$/, (m) => `${m[1]} entrées portent le nom entendu`],
+  [/^(\d+) entries are near ties$/, (m) => `${m[1]} entrées sont presque à égalité`],
+  [/^clear match$/, () => 'correspondance nette'],
+  [/^likely match, to confirm$/, () => 'correspondance probable, à confirmer'],
+  [/^the two models heard different entries$/, () => 'les deux modèles ont entendu des entrées différentes'],
+];
+
+export function showReason(reason: string, lang: ConsoleLang): string {
+  if (lang === 'en') return reason;
+  for (const [re, fr] of REASONS_FR) {
+    const m = re.exec(reason);
+    if (m !== null) return fr(m);
+  }
+  return reason;
+}
+
 /** The console's own messages. */
 const TEXTS = {
   signInFirst: { fr: 'Connectez-vous d’abord.', en: 'Sign in first.' },

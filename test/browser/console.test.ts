@@ -201,6 +201,7 @@ describe('store console in Chromium', () => {
     await page.waitForSelector('#decision-kind');
     expect(await page.$eval('#decision-kind', (el) => (el as HTMLElement).dataset.kind)).toBe('transfer');
     expect(await text('#decision')).toMatch(/Sophie Martin \(2014\)/);
+    expect(await text('#decision')).toMatch(/correspondance nette/);
     expect(await text('#pronunciations')).toMatch(/sophie/);
     await shot('06-test-typed');
 
