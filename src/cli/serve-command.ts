@@ -69,6 +69,8 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
       : `serving ${known.size} store(s) from ${storage.databaseUrl === undefined ? settings.dataDir : storage.where}`,
   );
   let ready = false;
+  /** Stores whose current version could not be built, and that version. */
+  const failed = new Map<string, number>();
   const stores = new Map<string, StoreUnderstanding>();
   const numbers = new Map<string, string>();
   let switchboard: Switchboard | undefined;
@@ -95,7 +97,13 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
       const alive = recognizer.size > 0;
       res.writeHead(alive ? 200 : 503, { 'content-type': 'text/plain' }).end(alive ? 'ok\n' : 'no recognition worker\n');
     } else if (path === '/readyz') {
-      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'starting\n');
+      // Not ready while starting or draining, nor while a store this node serves cannot take
+      // calls (its grammar could not be built and no earlier version is held).
+      const unusable = ready ? [...failed.keys()].filter((id) => known.has(id) && !stores.has(id)) : [];
+      const ok = ready && unusable.length === 0;
+      res
+        .writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' })
+        .end(ok ? 'ready\n' : ready ? `store${unusable.length > 1 ? 's' : ''} ${unusable.join(', ')} cannot take calls: see the log\n` : 'starting\n');
     } else if (path === '/metrics') {
       metrics
         .text()
@@ -152,6 +160,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
     if (empty !== undefined) {
       stores.set(storeId, empty);
       known.set(storeId, store);
+      failed.delete(storeId);
       setNumbers(store);
       log.warn({ store: storeId, version: snapshot.version }, 'the store has no enabled directory entry: its calls go to the operator; import a directory (attendant directory import)');
       return;
@@ -166,6 +175,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
     for (const grammar of understanding.grammars) await recognizer.prepare(grammar);
     stores.set(storeId, understanding);
     known.set(storeId, store);
+    failed.delete(storeId);
     setNumbers(store);
     const models = storeLexicons.map((l) => l.model);
     log.info(
@@ -176,7 +186,13 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
       log.warn({ store: storeId, models_dir: modelsDir() }, 'no French acoustic model is installed: this French store is heard with the US English model; install one with `attendant models install` (README, "Models")');
     }
   };
-  for (const id of known.keys()) await load(id);
+  // One store that cannot be built must not keep the others from taking calls.
+  for (const id of known.keys()) {
+    await load(id).catch((err: Error) => {
+      failed.set(id, known.get(id)?.version ?? 0);
+      log.error({ store: id, version: known.get(id)?.version, err: err.message }, 'store grammar could not be built: its calls get 503 and /readyz says so until a new version is imported');
+    });
+  }
 
   // The SIP edge and what a call needs: prompts, answers, records.
   const prompts = new PromptLibrary(settings.dataDir, undefined, (file, message) =>
@@ -204,7 +220,6 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   const loading = new Set<string>();
   /** A store changed again while it was loading: load it once more when that load ends. */
   const changedAgain = new Set<string>();
-  const failed = new Map<string, number>();
   const reload = (id: string, version?: number): void => {
     if (loading.has(id)) {
       changedAgain.add(id);

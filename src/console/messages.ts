@@ -21,6 +21,7 @@ const PROBLEMS_FR: [RegExp, (m: RegExpExecArray) => string][] = [
   [/^is empty; a service needs a name$/, () => 'est vide ; un service a besoin d’un nom'],
   [/^is empty; every entry needs an extension$/, () => 'est vide ; chaque entrée a besoin d’un poste'],
   [/^"(.*)" is not an extension/, (m) => `« ${m[1]} » n’est pas un numéro de poste (1 à 15 caractères parmi 0-9 * # +, ou une adresse sip:)`],
+  [/^"(.*)" has no letter or digit/, (m) => `« ${m[1]} » n’a ni lettre ni chiffre : un appelant ne pourrait pas le dire`],
   [/^must be a list of names$/, () => 'doit être une liste de noms'],
   [/^"(.*)" is not true\/false/, (m) => `« ${m[1]} » n’est ni oui ni non (aussi true/false, 1/0)`],
   [/^"(.*)" is used twice \(first (?:on|in) (.*)\)$/, (m) => `« ${m[1]} » est utilisé deux fois (d’abord ${where(m[2], 'fr')})`],

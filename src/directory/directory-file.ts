@@ -360,6 +360,11 @@ export function validateEntry(
   if (type === 'service' && serviceName === '') {
     problems.push({ where, field: 'service_name', message: 'is empty; a service needs a name' });
   }
+  // A name of only punctuation ("---", "?") cannot be said, so no caller could reach the entry.
+  const spoken = type === 'service' ? ['service_name', serviceName] : ['last_name', lastName];
+  if (spoken[1] !== '' && normalizeText(spoken[1]) === '') {
+    problems.push({ where, field: spoken[0], message: `"${spoken[1]}" has no letter or digit; a caller could not say it` });
+  }
   // "3001.0": a number column that Excel or a back office wrote with a decimal point.
   const extensionText = asText(raw.extension, 'extension', where, problems).replace(/^(\d+)[.,]0+$/, '$1');
   const extension = /^[0-9*#+\s]+$/.test(extensionText) ? extensionText.replace(/\s/g, '') : extensionText;

@@ -8,6 +8,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { freePort } from './free-port';
 import { run } from '../../src/cli/main';
+import { Storage } from '../../src/storage/storage';
 import { ANSWERED, expectReferTo, G711_OFFER, invite, runSipp, scenario } from '../e2e/sipp';
 
 const root = join(__dirname, '..', '..', '..');
@@ -103,6 +104,41 @@ describe('attendant serve', () => {
       const record = JSON.parse(out[0]) as { outcome: string; extension: string; path: string[] };
       expect(record).toMatchObject({ outcome: 'operator', extension: '9' });
       expect(record.path[record.path.length - 1]).toBe('shutdown:9');
+    } finally {
+      p.kill('SIGKILL');
+      rmSync(data, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('starts with a store that cannot be built, takes the other stores\' calls, says so in /readyz, and is ready once a good directory is imported', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'attendant-unusable-'));
+    // A directory written before names of only punctuation were refused (validation is bypassed here, as an older version's data would be).
+    const storage = await Storage.open({ dataDir: data });
+    await storage.directory.createStore('bad');
+    await storage.directory.replaceDirectory('bad', [{ id: 'a', type: 'person', firstName: '', lastName: '---', serviceName: '', department: '', extension: '100', aliases: [], enabled: true }], { via: 'test', actor: 'test' });
+    await storage.close();
+    const io = { out: () => undefined, err: () => undefined };
+    expect(await run(['store', 'create', 'good'], io, { ATTENDANT_DATA_DIR: data })).toBe(0);
+    expect(await run(['directory', 'import', 'good', join(root, 'directory-fixtures', 'demo-store.csv')], io, { ATTENDANT_DATA_DIR: data })).toBe(0);
+    const httpPort = await freePort();
+    const p = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
+      env: { ...process.env, ATTENDANT_DATA_DIR: data, ATTENDANT_HTTP_PORT: String(httpPort), ATTENDANT_GRPC_PORT: String(await freePort()), ATTENDANT_SIP_PORT: String(await freePort()), ATTENDANT_ASR_WORKERS: '1', ATTENDANT_HTTP_HOST: '127.0.0.1' },
+    });
+    let err = '';
+    p.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    try {
+      // 503 "starting", then 503 naming the store once the others are ready.
+      let body = '';
+      for (const until = Date.now() + 60000; Date.now() < until && !/cannot take calls/.test(body); await new Promise((r) => setTimeout(r, 200))) {
+        body = await waitFor(`http://127.0.0.1:${httpPort}/readyz`, 503, 60000);
+      }
+      expect(body).toBe('store bad cannot take calls: see the log\n');
+      await waitFor(`http://127.0.0.1:${httpPort}/healthz`, 200, 5000);
+      expect(err).toMatch(/"store":"bad".*store grammar could not be built/);
+      expect(err).toMatch(/"store":"good".*store grammar ready/);
+      writeFileSync(join(data, 'fixed.csv'), 'id,type,last_name,extension\na,person,Le Goff,100\n');
+      expect(await run(['directory', 'import', 'bad', join(data, 'fixed.csv')], io, { ATTENDANT_DATA_DIR: data })).toBe(0);
+      expect(await waitFor(`http://127.0.0.1:${httpPort}/readyz`, 200, 20000)).toBe('ready\n');
     } finally {
       p.kill('SIGKILL');
       rmSync(data, { recursive: true, force: true });

@@ -105,4 +105,12 @@ describe('parseDirectory', () => {
     const parsed = parseDirectory(Buffer.alloc(10 * 1024 * 1024 + 1, 0x41), 'big.csv');
     expect(parsed.problems[0].message).toMatch(/limit is 10485760 bytes/);
   });
+
+  it('refuses a name of only punctuation, which no caller could say', () => {
+    const parsed = parseDirectory(Buffer.from('id,type,last_name,service_name,extension\na,person,---,,100\nb,service,,?!,101\nc,person,O\'Neil,,102\n'), 'p.csv');
+    expect(parsed.problems).toEqual([
+      { where: 'line 2', field: 'last_name', message: '"---" has no letter or digit; a caller could not say it' },
+      { where: 'line 3', field: 'service_name', message: '"?!" has no letter or digit; a caller could not say it' },
+    ]);
+  });
 });
