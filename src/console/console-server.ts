@@ -131,6 +131,7 @@ export class ConsoleServer {
     else if (err instanceof VersionConflictError) e = known(409, 'conflict', { actual: err.actual, expected: err.expected });
     else if (err instanceof DatabaseUnavailableError) e = known(503, 'database');
     else if (err instanceof EmptyDirectoryError) e = known(400, 'empty');
+    else if (err instanceof URIError) e = known(400, 'badRequest', { why: err.message });
     else {
       this.deps.log.error({ err: (err as Error).message }, 'console request failed');
       e = known(500, 'internal', { why: (err as Error).message });
