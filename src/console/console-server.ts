@@ -1,6 +1,6 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger } from 'pino';
 import { DirectoryStore, EmptyDirectoryError, entryChanges, StoreNotFoundError, VersionConflictError } from '../directory/directory-store';
@@ -9,6 +9,7 @@ import { DirectoryEntry, displayName, normalizeText, spokenForms, spokenWords } 
 import { writeXlsx } from '../directory/xlsx';
 import { entriesToCsv, entryCells } from '../directory/export';
 import { TokenStore } from '../api/tokens';
+import { toWire } from '../api/directory-service';
 import { FailureLimiter } from '../api/failure-limiter';
 import { DatabaseUnavailableError } from '../storage/sql';
 import { CallRecord, CallRecords } from '../attendant/call-records';
@@ -174,6 +175,8 @@ export class ConsoleServer {
     const rest = m[2] ?? '';
     const { directory } = this.deps;
     const route = `${method} ${rest.replace(/^\/(entries|prompts|import)\/[^/]+/, '/$1/:id')}`;
+    /** The entry id, prompt key or preview id after the collection in the path. */
+    const param = (): string => decodeURIComponent(rest.split('/')[2]);
     switch (route) {
       case 'GET ': {
         const st = await directory.getStore(store);
@@ -185,7 +188,7 @@ export class ConsoleServer {
       }
       case 'PUT /entries/:id': {
         const body = await readJson(req, lang);
-        const id = decodeURIComponent(rest.split('/')[2]);
+        const id = param();
         const problems: DirectoryProblem[] = [];
         const entry = validateEntry({ ...(body.entry as Json), id }, 'entry', problems);
         if (entry === undefined) throw new HttpError(400, say('problems', lang, { n: problems.length }), { problems: problems.map((p) => showProblem(p, lang)) });
@@ -197,7 +200,7 @@ export class ConsoleServer {
         return { version: info.version };
       }
       case 'DELETE /entries/:id': {
-        const id = decodeURIComponent(rest.split('/')[2]);
+        const id = param();
         const info = await directory.updateDirectory(store, (entries) => {
           if (!entries.some((e) => e.id === id)) throw new HttpError(404, say('noEntry', lang, { id }));
           return entries.filter((e) => e.id !== id);
@@ -208,7 +211,7 @@ export class ConsoleServer {
       case 'POST /import':
         return this.preview(req, session, store, lang);
       case 'POST /import/:id':
-        return this.apply(rest.split('/')[2], session, store, origin, lang);
+        return this.apply(param(), session, store, origin, lang);
       case 'GET /export.csv': {
         const snap = await directory.snapshot(store);
         return new Download(`${store}-v${snap.version}.csv`, 'text/csv; charset=utf-8', Buffer.from(entriesToCsv(snap.entries, true)));
@@ -224,8 +227,7 @@ export class ConsoleServer {
         const from = Number(url.searchParams.get('from'));
         const to = Number(url.searchParams.get('to'));
         const [a, b] = await Promise.all([this.versionOf(store, from, lang), this.versionOf(store, to, lang)]);
-        const d = entryChanges(a, b);
-        return { from, to, added: d.added.map(toRow), removed: d.removed.map(toRow), changed: d.changed.map((c) => ({ before: toRow(c.before), after: toRow(c.after) })) };
+        return { from, to, ...changesShown(a, b) };
       }
       case 'POST /rollback': {
         const body = await readJson(req, lang);
@@ -247,11 +249,11 @@ export class ConsoleServer {
       case 'GET /prompts':
         return this.listPrompts(store);
       case 'GET /prompts/:id':
-        return this.playPrompt(store, rest.split('/')[2], lang);
+        return this.playPrompt(store, param(), lang);
       case 'PUT /prompts/:id':
-        return this.recordPrompt(req, store, rest.split('/')[2], origin.actor, lang);
+        return this.recordPrompt(req, store, param(), origin.actor, lang);
       case 'DELETE /prompts/:id':
-        return this.resetPrompt(store, rest.split('/')[2], origin.actor, lang);
+        return this.resetPrompt(store, param(), origin.actor, lang);
       default:
         throw new HttpError(404, say('notFound', lang));
     }
@@ -307,7 +309,6 @@ export class ConsoleServer {
     const bytes = await readBody(req, MAX_UPLOAD_BYTES, lang);
     const current = await this.deps.directory.snapshot(store);
     const parsed = await parseDirectoryFile(bytes, name);
-    const d = entryChanges(current.entries, parsed.entries);
     const result: Json = {
       file: name,
       format: parsed.format,
@@ -315,9 +316,7 @@ export class ConsoleServer {
       ignored: parsed.ignored,
       base_version: current.version,
       entries: parsed.entries.length,
-      added: d.added.map(toRow),
-      changed: d.changed.map((c) => ({ before: toRow(c.before), after: toRow(c.after) })),
-      removed: d.removed.map(toRow),
+      ...changesShown(current.entries, parsed.entries),
       problems: parsed.problems.map((p) => showProblem(p, lang)),
     };
     if (parsed.problems.length > 0) return result;
@@ -430,7 +429,7 @@ export class ConsoleServer {
     const own = await Promise.all(
       RECORDABLE.map(async (key) => {
         for (const name of [`${key}.${locale}.wav`, `${key}.wav`]) {
-          if (await readFile(join(this.storeDir(store), 'prompts', name)).then(() => true, () => false)) return true;
+          if (await access(join(this.storeDir(store), 'prompts', name)).then(() => true, () => false)) return true;
         }
         return false;
       }),
@@ -494,12 +493,13 @@ const secure = (req: IncomingMessage): boolean =>
 
 const expectedOf = (body: Json): number | undefined => (typeof body.expected_version === 'number' ? body.expected_version : undefined);
 
-/** An entry as the console shows and edits it (the CSV's column names). */
-function toRow(e: DirectoryEntry): Json {
-  return {
-    id: e.id, type: e.type, first_name: e.firstName, last_name: e.lastName, service_name: e.serviceName, department: e.department,
-    extension: e.extension, aliases: e.aliases, enabled: e.enabled, sounds_like: e.soundsLike ?? '', name: displayName(e),
-  };
+/** An entry as the console shows and edits it: the gRPC wire form (the CSV's column names) and its display name. */
+const toRow = (e: DirectoryEntry): Json => ({ ...toWire(e), name: displayName(e) });
+
+/** What changed between two lists of entries, as rows. */
+function changesShown(before: DirectoryEntry[], after: DirectoryEntry[]): Json {
+  const d = entryChanges(before, after);
+  return { added: d.added.map(toRow), changed: d.changed.map((c) => ({ before: toRow(c.before), after: toRow(c.after) })), removed: d.removed.map(toRow) };
 }
 
 /** How a call reached where it went: by voice, on the keypad, or through the operator. */
@@ -507,7 +507,7 @@ function howReached(c: CallRecord): 'voice' | 'keypad' | 'operator' | 'none' {
   if (c.outcome === 'operator') return 'operator';
   const transfer = [...c.path].reverse().find((p) => p.startsWith('transfer:'));
   if (transfer === undefined) return 'none';
-  if (transfer.includes(':operator:') ) return 'operator';
+  if (transfer.includes(':operator:')) return 'operator';
   return /:(keypad|spell)/.test(transfer) || c.path.some((p) => p.startsWith('keypad:')) ? 'keypad' : 'voice';
 }
 
