@@ -5,7 +5,7 @@ import { threadId } from 'node:worker_threads';
 import { Grammar, GARBAGE_PREFIX } from './grammar';
 import { jsgfToFsg } from './fsg';
 import { SpeechPresence } from '../media/speech-presence';
-import { HighBandNoiseFloor } from './noise-floor';
+import { addLineNoise, HighBandNoiseFloor, LINE_NOISE_PEAK } from './noise-floor';
 import { AcousticModel, systemModel } from './models';
 import { resample } from '../media/resample';
 import { DEFAULT_FIT_CALIBRATION, Decoder, DecoderFactory, DecoderPart, FitCalibration, Speed, GrammarDecoders, RecognitionResult, SAMPLE_RATE } from './recognizer';
@@ -303,6 +303,7 @@ class PocketsphinxDecoder implements Decoder {
   // A grammar search always finds some name, even in silence or steady noise: those are not decoded.
   private readonly presence = new SpeechPresence();
   private readonly floor = new HighBandNoiseFloor(Number(process.env.ATTENDANT_PS_FLOOR ?? 220));
+  private readonly lineNoise = Number(process.env.ATTENDANT_PS_LINE_NOISE ?? LINE_NOISE_PEAK);
   private open = true;
 
   constructor(
@@ -331,7 +332,7 @@ class PocketsphinxDecoder implements Decoder {
       offset += chunk.length;
     }
     const speech = this.presence.hasSpeech();
-    const pcm = this.sampleRate === SAMPLE_RATE ? audio : resample(audio, SAMPLE_RATE, this.sampleRate);
+    const pcm = addLineNoise(this.sampleRate === SAMPLE_RATE ? audio : resample(audio, SAMPLE_RATE, this.sampleRate), this.lineNoise);
     const frames = Math.max(1, this.samples / SAMPLES_PER_FRAME);
     const audioMs = Math.round((this.samples / SAMPLE_RATE) * 1000);
     const names = this.part === 'loop' ? undefined : this.decoder.decode(this.grammarKey, pcm, speech);

@@ -26,7 +26,7 @@ export interface Understanding {
  * Thresholds on the combined belief of two models (combineModels), chosen on out-of-fold
  * scores of the development set (`npm run bench:accuracy -- --fit`, docs/benchmarks.md).
  */
-export const COMBINED_THRESHOLDS: DecisionThresholds = { transfer: 0.95, confirm: 0.6, tieRatio: 0.75 };
+export const COMBINED_THRESHOLDS: DecisionThresholds = { transfer: 0.97, confirm: 0.7, tieRatio: 0.75 };
 
 /**
  * Decodes one utterance (16 kHz) with each of the store's grammars at once, and understands

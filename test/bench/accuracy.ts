@@ -108,9 +108,8 @@ function rates(outcomes: Outcome[], decided: Decided[]): { right: number; wrong:
 /**
  * Leave one voice out: the combination's weights are fitted on every voice but one and
  * score that voice's calls; the thresholds are then chosen on those out-of-fold decisions:
- * the lowest transfer threshold with at most 0.5% wrong transfers, then the confirm
- * threshold with the most right answers while at least 90% of absent names are not
- * transferred (confirmations of them included).
+ * the pairs (transfer, confirm) within the limits below, and of those with the most right
+ * answers the median pair.
  */
 function fitAndChoose(understanding: StoreUnderstanding, outcomes: Outcome[]): void {
   const rowsOf = (o: Outcome) => {
@@ -138,7 +137,7 @@ function fitAndChoose(understanding: StoreUnderstanding, outcomes: Outcome[]): v
   console.log(`\nleave-one-voice-out over ${voices.length} voices: AUC of the best entry's combined probability ${areaUnderRoc(oofScores, oofLabels).toFixed(3)} (${oofScores.length} calls with a candidate)`);
   console.log(`weights fitted on every dev call: ${JSON.stringify(Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, Number(v.toFixed(3))])))}`);
   const oofDecided = (t: DecisionThresholds): Decided[] => outcomes.map((o) => decideAgain(understanding, o, t, weightsFor.get(o.call.utterance.voice)));
-  let best: { t: DecisionThresholds; right: number } | undefined;
+  const allowed: { t: DecisionThresholds; right: number }[] = [];
   for (const transfer of [0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99]) {
     for (const confirm of [0.1, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7]) {
       if (confirm >= transfer) continue;
@@ -153,9 +152,14 @@ function fitAndChoose(understanding: StoreUnderstanding, outcomes: Outcome[]): v
       // absent names not transferred (90% allowed), and at most half of them confirmed.
       const ok = r.wrong <= 0.005 && r.absentTransferred <= 0.05 && absentConfirmedOrTransferred <= 0.5 * absent;
       console.log(`  out-of-fold ${transfer} / ${confirm}: right ${(100 * r.right).toFixed(1)}%, wrong transfers ${(100 * r.wrong).toFixed(1)}%, absent accepted ${absentConfirmedOrTransferred}/${absent}${ok ? '' : ' (over the limits)'}`);
-      if (ok && (best === undefined || r.right > best.right)) best = { t, right: r.right };
+      if (ok) allowed.push({ t, right: r.right });
     }
   }
+  // Of the pairs with the most right answers (right counts transfers and confirmations
+  // alike, so many pairs tie), the median one: the farthest from where the limits break.
+  const most = Math.max(...allowed.map((a) => a.right));
+  const tied = allowed.filter((a) => a.right === most);
+  const best = tied.length === 0 ? undefined : tied[Math.floor(tied.length / 2)];
   console.log(`chosen thresholds: ${best === undefined ? 'none within the limits' : JSON.stringify(best.t)}`);
 }
 

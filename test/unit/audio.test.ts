@@ -2,7 +2,7 @@ import { decodeAlaw, decodeUlaw, encodeAlaw, encodeUlaw } from '../../src/media/
 import { resample } from '../../src/media/resample';
 import { decodeWav } from '../../src/media/audio-file';
 import { ipaToCmu } from '../../src/asr/phones';
-import { HighBandNoiseFloor } from '../../src/asr/noise-floor';
+import { addLineNoise, HighBandNoiseFloor } from '../../src/asr/noise-floor';
 
 const tone = (n: number, rate: number, freq: number, amp = 8000): Int16Array =>
   Int16Array.from({ length: n }, (_, i) => Math.round(amp * Math.sin((2 * Math.PI * freq * i) / rate)));
@@ -86,5 +86,21 @@ describe('HighBandNoiseFloor', () => {
     expect(Math.abs(mean)).toBeLessThan(5);
     expect(rms).toBeGreaterThan(10);
     expect(rms).toBeLessThan(220);
+  });
+});
+
+describe('addLineNoise', () => {
+  it('fills digital silence with the same faint noise each time, and clips nothing', () => {
+    const a = addLineNoise(new Int16Array(8000), 64);
+    const b = addLineNoise(new Int16Array(8000), 64);
+    expect(Array.from(a)).toEqual(Array.from(b));
+    const rms = Math.sqrt(a.reduce((s, v) => s + v * v, 0) / a.length);
+    expect(rms).toBeGreaterThan(30); // uniform in ±64: RMS 37
+    expect(rms).toBeLessThan(45);
+    expect(Math.max(...Array.from(a, Math.abs))).toBeLessThanOrEqual(64);
+    const loud = addLineNoise(Int16Array.from([32767, -32768, 1000]), 64);
+    expect(loud[0]).toBeLessThanOrEqual(32767);
+    expect(loud[1]).toBeGreaterThanOrEqual(-32768);
+    expect(Math.abs(loud[2] - 1000)).toBeLessThanOrEqual(64);
   });
 });
