@@ -4,7 +4,7 @@ import { DEFAULT_FIT_CALIBRATION, FitCalibration, RecognitionResult, Recognizer 
 import { combineModels, ModelView, Weights } from './confidence';
 import { Decision, DecisionThresholds, decide } from '../directory/decision';
 import { Snapshot } from '../directory/directory-store';
-import { normalizeText } from '../directory/entry';
+import { displayName, normalizeText } from '../directory/entry';
 import { Candidate, DirectoryMatcher } from '../directory/matcher';
 
 /**
@@ -152,8 +152,11 @@ export function offerBoth(decision: Decision, views: ModelView[], combined: Cand
   const tops = views.map((v) => v.candidates[0]?.entry);
   if (tops.length !== 2 || tops[0] === undefined || tops[1] === undefined || tops[0].id === tops[1].id) return decision;
   if (tops[0].extension === tops[1].extension) return decision;
-  // Both tops are among the combined candidates (entryFeatures takes each model's first five).
-  const choices = combined.filter((c) => c.entry.id === tops[0]!.id || c.entry.id === tops[1]!.id).map((c) => c.entry);
+  // Both tops are among the combined candidates (entryFeatures takes each model's first five),
+  // each with the entries that share its name: a model that heard "Paul Martin" heard either
+  // Paul Martin, and the caller is asked which (up to four choices in all).
+  const names = new Set(tops.map((e) => displayName(e!)));
+  const choices = combined.filter((c) => names.has(displayName(c.entry))).map((c) => c.entry).slice(0, 4);
   return { kind: 'disambiguate', choices, confidence: decision.confidence, reason: 'the two models heard different entries' };
 }
 

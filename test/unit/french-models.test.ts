@@ -120,6 +120,15 @@ describe('one decision from two models', () => {
     expect(offerBoth(confirm, views, combined)).toBe(confirm);
   });
 
+  it('offers every entry that shares a name one model heard, so that homonyms are asked apart', () => {
+    const named = (id: string, lastName: string): DirectoryEntry => ({ ...entry(id), lastName });
+    const fr: ModelView = { ...view('fr'), candidates: [{ entry: named('p02', 'Martin'), score: 0.3 }, { entry: named('p03', 'Martin'), score: 0.29 }] };
+    const en: ModelView = { ...view('en'), candidates: [{ entry: named('s06', 'SAV'), score: 0.25 }] };
+    const combined = combineModels([fr, en]);
+    const reprompt = { kind: 'reprompt' as const, choices: [], confidence: 0.2, reason: 'low' };
+    expect(offerBoth(reprompt, [fr, en], combined).choices.map((e) => e.id).sort()).toEqual(['p02', 'p03', 's06']);
+  });
+
   it('fits weights that rank the meant entries first, and measures them by the area under the ROC curve', () => {
     const rows: EntryFeatures[] = [];
     const labels: number[] = [];
