@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -236,6 +237,24 @@ async function main(): Promise<void> {
   writeFileSync(saved, JSON.stringify(outcomes.map((o, i) => ({ call: o.call, results: o.results, ms: o.ms, decided: { ...decided[i], candidates: decided[i].candidates.slice(0, 5).map((c) => ({ id: c.entry.id, score: c.score })) }, verdict: verdicts[i] })), null, 1));
 }
 
+/**
+ * espeak-ng's French voices read some names with their English voice ("Arthur", "Mathis":
+ * `-x` shows "(en)"), unlike a French caller: how many French callers that touches, and how
+ * many of them were right, apart from the others.
+ */
+function englishSwitches(outcomes: Outcome[], verdicts: Verdict[]): void {
+  const counts = { switched: [0, 0], french: [0, 0] };
+  outcomes.forEach((o, i) => {
+    const u = o.call.utterance;
+    if (o.call.language !== 'fr' || u.synth !== 'espeak' || o.call.expect.kind === 'absent') return;
+    const phonemes = execFileSync('espeak-ng', ['-q', '-x', '-v', u.voice, u.text]).toString();
+    const c = phonemes.includes('(en)') ? counts.switched : counts.french;
+    c[1] += 1;
+    if (verdicts[i] === 'right') c[0] += 1;
+  });
+  console.log(`\nFrench callers whose voice read a word in English (espeak "(en)"): ${counts.switched[1]}, right ${pct(counts.switched[0], counts.switched[1])}; the others: ${counts.french[1]}, right ${pct(counts.french[0], counts.french[1])}`);
+}
+
 /** Prints the tables (and, with --fit, the fit); returns the decisions. */
 function report(understanding: StoreUnderstanding, outcomes: Outcome[], values: { fit?: boolean; verbose?: boolean }, header: string): Decided[] {
   const decided = outcomes.map((o) => decideAgain(understanding, o));
@@ -245,6 +264,7 @@ function report(understanding: StoreUnderstanding, outcomes: Outcome[], values: 
   console.log(table(outcomes, decided, verdicts, (o) => [o.call.utterance.condition, `lang ${o.call.language}`]));
   console.log('\nby voice:\n');
   console.log(table(outcomes, decided, verdicts, (o) => [o.call.utterance.voice]));
+  englishSwitches(outcomes, verdicts);
   if (values.verbose) {
     outcomes.forEach((o, i) => {
       const d = decided[i];
