@@ -107,8 +107,8 @@ export function cseq(message: SipMessage): { seq: number; method: string } {
   return { seq: Number(m[1]), method: m[2].toUpperCase() };
 }
 
-/** Splits on commas that are outside quotes and angle brackets. */
-function splitList(value: string): string[] {
+/** Splits on commas that are outside quotes and angle brackets; empty elements dropped unless `keepEmpty`. */
+function splitList(value: string, keepEmpty = false): string[] {
   const out: string[] = [];
   let depth = 0;
   let quoted = false;
@@ -124,7 +124,66 @@ function splitList(value: string): string[] {
     }
   }
   out.push(value.slice(start).trim());
-  return out.filter((v) => v !== '');
+  return keepEmpty ? out : out.filter((v) => v !== '');
+}
+
+const TOKEN = "[A-Za-z0-9.!%*_+`'~-]+";
+// A parameter value: a token, an IPv6 reference or address (Via received), or a quoted string.
+const PARAMS = new RegExp(`^(?:\\s*;\\s*${TOKEN}(?:\\s*=\\s*(?:[^\\s;,"<>=]+|"(?:[^"\\\\]|\\\\.)*"))?)*\\s*$`);
+// Unquoted display names are tokens (letters beyond ASCII let through: some PBXs send them).
+const DISPLAY_TOKEN = "[A-Za-z0-9.!%*_+`'~\\u0080-\\uffff-]+";
+const NAME_ADDR = new RegExp(`^(?:"(?:[^"\\\\]|\\\\.)*"|${DISPLAY_TOKEN}(?:[ \\t]+${DISPLAY_TOKEN})*)?[ \\t]*<([^<>\\s]+)>(.*)$`);
+
+/**
+ * One From, To or Contact value (§20.10, §25.1): a name-addr, whose display name is tokens or
+ * one quoted string and whose URI has no space; or a bare addr-spec, with no comma, question
+ * mark or semicolon in the URI (those need <>); then header parameters, none empty.
+ */
+export function addressFault(value: string): string | undefined {
+  const v = value.trim();
+  const angled = NAME_ADDR.exec(v);
+  let params: string;
+  if (angled !== null) {
+    params = angled[2];
+  } else {
+    if (v.includes('<') || v.includes('"')) return 'a display name or <URI> is malformed';
+    const semi = v.indexOf(';');
+    const uri = (semi < 0 ? v : v.slice(0, semi)).trim();
+    if (!/^(sips?|tel):[^\s,?<>"]+$/i.test(uri)) return 'an address without <> has a space, comma or ? in its URI';
+    params = semi < 0 ? '' : v.slice(semi);
+  }
+  return PARAMS.test(params) ? undefined : 'an address has an empty or malformed parameter';
+}
+
+/** The Request-URI and the addresses of a request, as far as a 400 should refuse them. */
+function checkRequestSyntax(request: SipRequest): void {
+  const uri = request.uri;
+  // §19.1.1, Table 1: the Request-URI is a bare URI, with no headers component.
+  // The user part may hold "?" (§25.1 user-unreserved); after the host it starts headers.
+  if (/^(sips?):/i.test(uri) && uri.slice(uri.indexOf('@') + 1).includes('?')) throw new SipParseError('the Request-URI has a headers component');
+  if (!/^(sips?|tel):[^\s<>"]+$/i.test(uri) && !/^[a-z][a-z0-9+.-]*:[^\s<>"]+$/i.test(uri)) throw new SipParseError('the Request-URI is not a URI');
+  for (const name of ['from', 'to']) {
+    const fault = addressFault(request.headers.get(name)?.[0] ?? '');
+    if (fault !== undefined) throw new SipParseError(`${name}: ${fault}`);
+  }
+  for (const value of request.headers.get('contact') ?? []) {
+    if (value.trim() === '*') continue;
+    for (const one of splitList(value, true)) {
+      const fault = one === '' ? 'an empty element' : addressFault(one);
+      if (fault !== undefined) throw new SipParseError(`contact: ${fault}`);
+    }
+  }
+  for (const value of request.headers.get('via') ?? []) {
+    const params = /^SIP\s*\/\s*\d+\.\d+\s*\/\s*[A-Za-z]+\s+[^;\s]+\s*(.*)$/i.exec(value.trim());
+    if (params === null || !PARAMS.test(params[1])) throw new SipParseError('a Via value is malformed');
+  }
+}
+
+/** A request line with runs of spaces, trailing spaces or a space inside the URI, as a request to answer 400. */
+function lenientRequest(startLine: string, headers: Headers): SipRequest | undefined {
+  const m = new RegExp(`^(${TOKEN})\\s+(\\S+)(?:\\s+\\S+)*?\\s+SIP\\/(\\d+\\.\\d+)\\s*$`).exec(startLine);
+  if (m === null || !['via', 'call-id', 'cseq', 'from', 'to'].every((h) => headers.has(h))) return undefined;
+  return { kind: 'request', method: m[1].toUpperCase(), uri: m[2], headers, body: Buffer.alloc(0) };
 }
 
 /**
@@ -145,6 +204,8 @@ export function parseMessage(data: Buffer): SipMessage {
   const lines = unfold(headText.replace(/^(\r?\n)+/, '').split(/\r?\n/));
   const startLine = lines.shift() ?? '';
   const headers: Headers = new Map();
+  // Syntax faults found while reading the headers, answered 400 once the request is known.
+  const faults: string[] = [];
   if (lines.length > MAX_HEADERS) throw new SipParseError(`more than ${MAX_HEADERS} header lines`);
   for (const line of lines) {
     if (line === '') continue;
@@ -155,6 +216,7 @@ export function parseMessage(data: Buffer): SipMessage {
     const name = COMPACT[raw] ?? raw;
     const value = line.slice(colon + 1).trim();
     const values = LIST_HEADERS.has(name) ? splitList(value) : [value];
+    if (LIST_HEADERS.has(name) && values.length !== splitList(value, true).length) faults.push(`the ${name} header has an empty element`);
     const list = headers.get(name);
     if (list === undefined) headers.set(name, values);
     else list.push(...values);
@@ -164,10 +226,16 @@ export function parseMessage(data: Buffer): SipMessage {
   if (lengthText !== undefined) {
     if (!/^\d+$/.test(lengthText)) throw new SipParseError(`Content-Length "${lengthText}" is not a number`, partialRequest(startLine, headers));
     const length = Number(lengthText);
-    if (length > body.length) throw new SipParseError(`Content-Length ${length} is more than the ${body.length} body bytes received`);
+    if (length > body.length) throw new SipParseError(`Content-Length ${length} is more than the ${body.length} body bytes received`, partialRequest(startLine, headers));
     body = body.subarray(0, length);
   }
-  const message = parseStartLine(startLine, headers, Buffer.from(body));
+  let message: SipMessage;
+  try {
+    message = parseStartLine(startLine, headers, Buffer.from(body));
+  } catch (err) {
+    // A request line with extra spaces or a URI broken by one is still answered (400).
+    throw new SipParseError((err as Error).message, lenientRequest(startLine, headers));
+  }
   const partial = message.kind === 'request' && ['via', 'call-id', 'cseq', 'from', 'to'].every((h) => headers.has(h)) ? message : undefined;
   for (const required of ['via', 'call-id', 'cseq', 'from', 'to']) {
     if (!headers.has(required)) throw new SipParseError(`the ${required} header is missing`);
@@ -183,8 +251,10 @@ export function parseMessage(data: Buffer): SipMessage {
       throw new SipParseError(`CSeq method ${method} differs from the request method ${message.method}`);
     }
     const maxForwards = headers.get('max-forwards')?.[0];
-    // §20.22: Max-Forwards = 1*DIGIT (0 to 255 in practice).
-    if (maxForwards !== undefined && !/^\d{1,3}$/.test(maxForwards)) throw new SipParseError(`Max-Forwards "${maxForwards.slice(0, 12)}" is not a number`);
+    // §20.22: Max-Forwards = 1*DIGIT, leading zeros allowed; RFC 4475 §3.1.2.4: above 255 is malformed.
+    if (maxForwards !== undefined && !(/^\d{1,10}$/.test(maxForwards) && Number(maxForwards) <= 255)) throw new SipParseError(`Max-Forwards "${maxForwards.slice(0, 12)}" is not a number from 0 to 255`);
+    if (faults.length > 0) throw new SipParseError(faults[0]);
+    if (message.kind === 'request') checkRequestSyntax(message);
   } catch (err) {
     throw new SipParseError((err as Error).message, partial);
   }

@@ -87,6 +87,32 @@ describe('SIP messages', () => {
     expect(err.partial?.method).toBe('INVITE');
   });
 
+  it('takes what real peers send: leading zeros, IPv6 received, unquoted non-ASCII display names, ? in a user part', () => {
+    const ok = invite
+      .replace('CSeq: 1 INVITE', 'CSeq: 1 INVITE\r\nMax-Forwards: 0070\r\nContact: Hervé <sip:100@10.0.0.1;transport=tcp>;expires=60, <sip:101@10.0.0.1>')
+      .replace('branch=z9hG4bK1;rport', 'branch=z9hG4bK1;rport=5061;received=2001:db8::1')
+      .replace('INVITE sip:demo@127.0.0.1:5060', 'INVITE sip:de?mo@127.0.0.1:5060');
+    expect((parseMessage(Buffer.from(ok)) as SipRequest).uri).toBe('sip:de?mo@127.0.0.1:5060');
+  });
+
+  it.each([
+    ['a Request-URI in <>', invite.replace('INVITE sip:demo@127.0.0.1:5060', 'INVITE <sip:demo@127.0.0.1:5060>'), /Request-URI is not a URI/],
+    ['a Request-URI with headers', invite.replace('INVITE sip:demo@127.0.0.1:5060', 'INVITE sip:demo@127.0.0.1:5060?Route=%3Csip:x%3E'), /headers component/],
+    ['two spaces in the request line', invite.replace('INVITE sip:', 'INVITE  sip:'), /start line/],
+    ['an unterminated quoted display name', invite.replace('f: "Caller, Jr" <sip:', 'f: "Caller, Jr <sip:'), /from: /],
+    ['a comma in an unquoted display name', invite.replace('f: "Caller, Jr" <sip:', 'f: Caller, Jr <sip:'), /from: /],
+    ['spaces inside <>', invite.replace('t: <sip:demo@127.0.0.1>', 't: < sip:demo@127.0.0.1 >'), /to: /],
+    ['an empty parameter', invite.replace(';tag=abc', ';;tag=abc'), /from: .*parameter/],
+    ['an empty Via element', invite.replace('branch=z9hG4bK2', 'branch=z9hG4bK2,,'), /via header has an empty element/],
+    ['a Content-Length past the body', invite.replace('l: 4', 'l: 9999'), /Content-Length 9999/],
+    ['Max-Forwards over 255', invite.replace('CSeq: 1 INVITE', 'CSeq: 1 INVITE\r\nMax-Forwards: 300'), /Max-Forwards/],
+  ])('answers %s with 400 (RFC 4475 §3.1.2)', (_name, text, message) => {
+    const err = failure(text);
+    expect(err.message).toMatch(message);
+    expect(err.status).toBe(400);
+    expect(err.partial?.method).toBe('INVITE');
+  });
+
   it('reads a method with token characters, to be answered 501 rather than dropped', () => {
     expect((parseMessage(Buffer.from(invite.replace('INVITE sip:', 'INV!TE.x sip:').replace('CSeq: 1 INVITE', 'CSeq: 1 INV!TE.x'))) as SipRequest).method).toBe('INV!TE.X');
   });
