@@ -52,6 +52,8 @@ const COMPACT: Record<string, string> = {
 /** Headers whose comma-separated values are separate entries (§7.3.1). */
 const LIST_HEADERS = new Set(['via', 'route', 'record-route', 'allow', 'supported', 'require', 'accept']);
 
+const ROUTE_HEADERS = new Set(['via', 'route', 'record-route']);
+
 /** List headers written back on one line (Via and the route sets keep one line per hop). */
 const JOINED_HEADERS = new Set(['allow', 'supported', 'require', 'accept']);
 
@@ -216,7 +218,8 @@ export function parseMessage(data: Buffer): SipMessage {
     const name = COMPACT[raw] ?? raw;
     const value = line.slice(colon + 1).trim();
     const values = LIST_HEADERS.has(name) ? splitList(value) : [value];
-    if (LIST_HEADERS.has(name) && values.length !== splitList(value, true).length) faults.push(`the ${name} header has an empty element`);
+    // An empty Via or route element (RFC 4475 §3.1.2.1); an empty Supported or Allow is legal.
+    if (ROUTE_HEADERS.has(name) && values.length !== splitList(value, true).length) faults.push(`the ${name} header has an empty element`);
     const list = headers.get(name);
     if (list === undefined) headers.set(name, values);
     else list.push(...values);

@@ -87,11 +87,12 @@ describe('SIP messages', () => {
     expect(err.partial?.method).toBe('INVITE');
   });
 
-  it('takes what real peers send: leading zeros, IPv6 received, unquoted non-ASCII display names, ? in a user part', () => {
+  it('takes what real peers send: leading zeros, IPv6 received, unquoted non-ASCII display names, ? in a user part, an empty Supported, a trailing comma in Allow', () => {
     const ok = invite
       .replace('CSeq: 1 INVITE', 'CSeq: 1 INVITE\r\nMax-Forwards: 0070\r\nContact: Hervé <sip:100@10.0.0.1;transport=tcp>;expires=60, <sip:101@10.0.0.1>')
       .replace('branch=z9hG4bK1;rport', 'branch=z9hG4bK1;rport=5061;received=2001:db8::1')
-      .replace('INVITE sip:demo@127.0.0.1:5060', 'INVITE sip:de?mo@127.0.0.1:5060');
+      .replace('INVITE sip:demo@127.0.0.1:5060', 'INVITE sip:de?mo@127.0.0.1:5060')
+      .replace('Subject: a header', 'Supported:\r\nAllow: INVITE, ACK,\r\nSubject: a header');
     expect((parseMessage(Buffer.from(ok)) as SipRequest).uri).toBe('sip:de?mo@127.0.0.1:5060');
   });
 
