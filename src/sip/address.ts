@@ -110,3 +110,38 @@ export function parseVia(text: string): Via | undefined {
   if (hp === null) return undefined;
   return { transport: m[1].toUpperCase(), host: hp[1], port: hp[2] === undefined ? undefined : Number(hp[2]), params: params(m[3]) };
 }
+
+/** An RFC 3261 token (§25.1): methods, header and parameter names. */
+export const TOKEN = "[A-Za-z0-9.!%*_+`'~-]+";
+// A parameter value: a token, an IPv6 reference or address (Via received), or a quoted string.
+const PARAMS = new RegExp(`^(?:\\s*;\\s*${TOKEN}(?:\\s*=\\s*(?:[^\\s;,"<>=]+|"(?:[^"\\\\]|\\\\.)*"))?)*\\s*$`);
+// Unquoted display names are tokens (letters beyond ASCII let through: some PBXs send them).
+const DISPLAY_TOKEN = "[A-Za-z0-9.!%*_+`'~\\u0080-\\uffff-]+";
+const NAME_ADDR = new RegExp(`^(?:"(?:[^"\\\\]|\\\\.)*"|${DISPLAY_TOKEN}(?:[ \\t]+${DISPLAY_TOKEN})*)?[ \\t]*<([^<>\\s]+)>(.*)$`);
+
+/**
+ * One From, To or Contact value (§20.10, §25.1): a name-addr, whose display name is tokens or
+ * one quoted string and whose URI has no space; or a bare addr-spec, with no comma, question
+ * mark or semicolon in the URI (those need <>); then header parameters, none empty.
+ */
+export function addressFault(value: string): string | undefined {
+  const v = value.trim();
+  const angled = NAME_ADDR.exec(v);
+  let params: string;
+  if (angled !== null) {
+    params = angled[2];
+  } else {
+    if (v.includes('<') || v.includes('"')) return 'a display name or <URI> is malformed';
+    const semi = v.indexOf(';');
+    const uri = (semi < 0 ? v : v.slice(0, semi)).trim();
+    if (!/^(sips?|tel):[^\s,?<>"]+$/i.test(uri)) return 'an address without <> has a space, comma or ? in its URI';
+    params = semi < 0 ? '' : v.slice(semi);
+  }
+  return PARAMS.test(params) ? undefined : 'an address has an empty or malformed parameter';
+}
+
+/** Whether a Via value's parameters are malformed (an empty one: RFC 4475 §3.1.2.1); any SIP version. */
+export function viaFault(value: string): boolean {
+  const params = /^SIP\s*\/\s*\d+\.\d+\s*\/\s*[A-Za-z]+\s+[^;\s]+\s*(.*)$/i.exec(value.trim());
+  return params === null || !PARAMS.test(params[1]);
+}

@@ -6,6 +6,8 @@
  * Route and Record-Route are split (§7.3.1).
  */
 
+import { addressFault, TOKEN, viaFault } from './address';
+
 export const SIP_VERSION = 'SIP/2.0';
 
 /** Limits against hostile traffic: a message larger than this is dropped unread. */
@@ -53,6 +55,10 @@ const COMPACT: Record<string, string> = {
 const LIST_HEADERS = new Set(['via', 'route', 'record-route', 'allow', 'supported', 'require', 'accept']);
 
 const ROUTE_HEADERS = new Set(['via', 'route', 'record-route']);
+
+/** Headers every message needs (§8.1.1); a request with all of them can be answered. */
+const REQUIRED_HEADERS = ['via', 'call-id', 'cseq', 'from', 'to'];
+const answerable = (headers: Headers): boolean => REQUIRED_HEADERS.every((h) => headers.has(h));
 
 /** List headers written back on one line (Via and the route sets keep one line per hop). */
 const JOINED_HEADERS = new Set(['allow', 'supported', 'require', 'accept']);
@@ -129,41 +135,13 @@ function splitList(value: string, keepEmpty = false): string[] {
   return keepEmpty ? out : out.filter((v) => v !== '');
 }
 
-const TOKEN = "[A-Za-z0-9.!%*_+`'~-]+";
-// A parameter value: a token, an IPv6 reference or address (Via received), or a quoted string.
-const PARAMS = new RegExp(`^(?:\\s*;\\s*${TOKEN}(?:\\s*=\\s*(?:[^\\s;,"<>=]+|"(?:[^"\\\\]|\\\\.)*"))?)*\\s*$`);
-// Unquoted display names are tokens (letters beyond ASCII let through: some PBXs send them).
-const DISPLAY_TOKEN = "[A-Za-z0-9.!%*_+`'~\\u0080-\\uffff-]+";
-const NAME_ADDR = new RegExp(`^(?:"(?:[^"\\\\]|\\\\.)*"|${DISPLAY_TOKEN}(?:[ \\t]+${DISPLAY_TOKEN})*)?[ \\t]*<([^<>\\s]+)>(.*)$`);
-
-/**
- * One From, To or Contact value (§20.10, §25.1): a name-addr, whose display name is tokens or
- * one quoted string and whose URI has no space; or a bare addr-spec, with no comma, question
- * mark or semicolon in the URI (those need <>); then header parameters, none empty.
- */
-export function addressFault(value: string): string | undefined {
-  const v = value.trim();
-  const angled = NAME_ADDR.exec(v);
-  let params: string;
-  if (angled !== null) {
-    params = angled[2];
-  } else {
-    if (v.includes('<') || v.includes('"')) return 'a display name or <URI> is malformed';
-    const semi = v.indexOf(';');
-    const uri = (semi < 0 ? v : v.slice(0, semi)).trim();
-    if (!/^(sips?|tel):[^\s,?<>"]+$/i.test(uri)) return 'an address without <> has a space, comma or ? in its URI';
-    params = semi < 0 ? '' : v.slice(semi);
-  }
-  return PARAMS.test(params) ? undefined : 'an address has an empty or malformed parameter';
-}
-
 /** The Request-URI and the addresses of a request, as far as a 400 should refuse them. */
 function checkRequestSyntax(request: SipRequest): void {
   const uri = request.uri;
   // §19.1.1, Table 1: the Request-URI is a bare URI, with no headers component.
   // The user part may hold "?" (§25.1 user-unreserved); after the host it starts headers.
   if (/^(sips?):/i.test(uri) && uri.slice(uri.indexOf('@') + 1).includes('?')) throw new SipParseError('the Request-URI has a headers component');
-  if (!/^(sips?|tel):[^\s<>"]+$/i.test(uri) && !/^[a-z][a-z0-9+.-]*:[^\s<>"]+$/i.test(uri)) throw new SipParseError('the Request-URI is not a URI');
+  if (!/^[a-z][a-z0-9+.-]*:[^\s<>"]+$/i.test(uri)) throw new SipParseError('the Request-URI is not a URI');
   for (const name of ['from', 'to']) {
     const fault = addressFault(request.headers.get(name)?.[0] ?? '');
     if (fault !== undefined) throw new SipParseError(`${name}: ${fault}`);
@@ -176,15 +154,14 @@ function checkRequestSyntax(request: SipRequest): void {
     }
   }
   for (const value of request.headers.get('via') ?? []) {
-    const params = /^SIP\s*\/\s*\d+\.\d+\s*\/\s*[A-Za-z]+\s+[^;\s]+\s*(.*)$/i.exec(value.trim());
-    if (params === null || !PARAMS.test(params[1])) throw new SipParseError('a Via value is malformed');
+    if (viaFault(value)) throw new SipParseError('a Via value is malformed');
   }
 }
 
 /** A request line with runs of spaces, trailing spaces or a space inside the URI, as a request to answer 400. */
 function lenientRequest(startLine: string, headers: Headers): SipRequest | undefined {
   const m = new RegExp(`^(${TOKEN})\\s+(\\S+)(?:\\s+\\S+)*?\\s+SIP\\/(\\d+\\.\\d+)\\s*$`).exec(startLine);
-  if (m === null || !['via', 'call-id', 'cseq', 'from', 'to'].every((h) => headers.has(h))) return undefined;
+  if (m === null || !answerable(headers)) return undefined;
   return { kind: 'request', method: m[1].toUpperCase(), uri: m[2], headers, body: Buffer.alloc(0) };
 }
 
@@ -239,8 +216,8 @@ export function parseMessage(data: Buffer): SipMessage {
     // A request line with extra spaces or a URI broken by one is still answered (400).
     throw new SipParseError((err as Error).message, lenientRequest(startLine, headers));
   }
-  const partial = message.kind === 'request' && ['via', 'call-id', 'cseq', 'from', 'to'].every((h) => headers.has(h)) ? message : undefined;
-  for (const required of ['via', 'call-id', 'cseq', 'from', 'to']) {
+  const partial = message.kind === 'request' && answerable(headers) ? message : undefined;
+  for (const required of REQUIRED_HEADERS) {
     if (!headers.has(required)) throw new SipParseError(`the ${required} header is missing`);
   }
   if (message.kind === 'request' && message.version !== undefined) {
@@ -267,7 +244,7 @@ export function parseMessage(data: Buffer): SipMessage {
 function partialRequest(startLine: string, headers: Headers): SipRequest | undefined {
   try {
     const message = parseStartLine(startLine, headers, Buffer.alloc(0));
-    return message.kind === 'request' && ['via', 'call-id', 'cseq', 'from', 'to'].every((h) => headers.has(h)) ? message : undefined;
+    return message.kind === 'request' && answerable(headers) ? message : undefined;
   } catch {
     return undefined;
   }
