@@ -1,6 +1,6 @@
+import { ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { EngineSpec } from './engine';
 import { Grammar } from './grammar';
 import { DecoderPart, joinParts, RecognitionResult, Recognizer, RecognizerSession, EngineName, Speed } from './recognizer';
@@ -8,9 +8,12 @@ import { GRAMMAR_TEXTS, touchRecent } from './recent';
 import type { WorkerReply, WorkerRequest } from './worker';
 
 /**
- * The Recognizer every caller of recognition uses: a pool of worker threads, each
+ * The Recognizer every caller of recognition uses: a pool of worker processes, each
  * with its own engine. A session stays on one worker; new sessions go to the worker
- * with the fewest open sessions.
+ * with the fewest open sessions. Workers are processes, not threads: a native engine
+ * that crashes (a broken model, a bug in pocketsphinx or Vosk) takes its worker down, not
+ * the calls; the utterances it held fail (their callers go to the keypad or the operator)
+ * and a new worker takes its place.
  */
 
 interface Pending {
@@ -32,12 +35,17 @@ class PoolWorker {
   /** The grammar texts this worker holds, as it keeps them (GRAMMAR_TEXTS, most recent last). */
   readonly grammars = new Map<string, true>();
   private failure: Error | undefined;
+  /** Set once the worker has exited: what its sessions fail with from then on. */
+  dead: Error | undefined;
   readonly ready: Promise<void>;
+  readonly exited: Promise<void>;
 
   constructor(
-    readonly worker: Worker,
-    onExit: (w: PoolWorker) => void,
+    readonly worker: ChildProcess,
+    onExit: (w: PoolWorker, err: Error) => void,
   ) {
+    let exited: () => void = () => undefined;
+    this.exited = new Promise((resolve) => (exited = resolve));
     this.ready = new Promise((resolve, reject) => {
       worker.on('message', (msg: WorkerReply) => {
         if (msg.type === 'ready') resolve();
@@ -60,24 +68,38 @@ class PoolWorker {
           else pending.reject(new Error(`recognition failed: ${msg.message}`));
         }
       });
+      // 'error': the process could not be started or signalled; its 'exit' follows when it ran.
       worker.on('error', (err) => {
-        this.failure = err;
+        this.failure ??= err;
         reject(err);
-        this.failAll(err);
+        if (worker.exitCode === null && worker.signalCode === null && worker.pid !== undefined) return;
+        this.die(err, onExit, exited);
       });
-      worker.on('exit', (code) => {
-        const err = this.failure ?? new Error(`recognition worker stopped (exit code ${code})`);
+      worker.on('exit', (code, signal) => {
+        const err =
+          this.failure ??
+          new Error(signal !== null ? `the recognition worker crashed (${signal})` : `the recognition worker stopped (exit code ${String(code)})`);
         reject(err);
-        this.failAll(err);
-        onExit(this);
+        this.die(err, onExit, exited);
       });
     });
     // A worker that fails to start is reported by whoever awaits `ready`.
     this.ready.catch(() => undefined);
   }
 
-  post(msg: WorkerRequest, transfer: ArrayBuffer[] = []): void {
-    this.worker.postMessage(msg, transfer);
+  private die(err: Error, onExit: (w: PoolWorker, err: Error) => void, exited: () => void): void {
+    if (this.dead !== undefined) return;
+    this.dead = err;
+    this.failAll(err);
+    exited();
+    onExit(this, err);
+  }
+
+  /** Sends a request; to a worker that has exited, nothing (its sessions fail through `dead`). */
+  post(msg: WorkerRequest): void {
+    if (this.dead !== undefined || !this.worker.connected) return;
+    // An error here means the worker is exiting: its 'exit' fails what it held.
+    this.worker.send(msg, (err) => void err);
   }
 
   private failAll(err: Error): void {
@@ -89,6 +111,9 @@ class PoolWorker {
     this.loads.clear();
   }
 }
+
+/** How long a worker that died before it was ready waits to be started again. */
+const RESTART_PAUSE_MS = 1000;
 
 /** How many open sessions a worker loading a grammar counts as, when sessions are given out. */
 const LOADING_WEIGHT = 4;
@@ -110,6 +135,10 @@ export class RecognizerPool implements Recognizer {
   fastUtterances = 0;
   /** Utterances started and not decoded yet. */
   private utterances = 0;
+  /** Workers that exited while the pool was in use (a crash: each was replaced). */
+  workerExits = 0;
+  /** Told when a worker exits while the pool is in use, with why. */
+  onWorkerExit: ((err: Error) => void) | undefined;
 
   private constructor(private readonly spec: EngineSpec) {
     this.engine = spec.engine;
@@ -140,20 +169,42 @@ export class RecognizerPool implements Recognizer {
     return this.spec.profile === 'auto' && this.speed(this.engine === 'pocketsphinx' && this.workers.length >= 2) === 'fast';
   }
 
-  /** Utterances given to the workers and not decoded yet (a split utterance counts once per half). */
+  /** Utterances being written to the workers, not ended yet (a split utterance counts once per half). */
   get backlog(): number {
     return this.workers.reduce((n, w) => n + w.open, 0);
   }
 
+  /** Utterances given to the workers and not answered yet: being written or being decoded (per half). */
+  get inFlight(): number {
+    return this.workers.reduce((n, w) => n + w.open + w.pending.size, 0);
+  }
+
   private spawn(): PoolWorker {
-    const worker = new Worker(workerScript(), { workerData: this.spec });
-    const pw = new PoolWorker(worker, (dead) => {
+    // 'advanced': the structured clone of worker threads (typed arrays, Maps) over the IPC pipe.
+    const child = fork(workerScript(), [JSON.stringify(this.spec)], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const startedAt = Date.now();
+    let started = false;
+    const pw = new PoolWorker(child, (dead, err) => {
       this.workers = this.workers.filter((w) => w !== dead);
-      // Replace a worker that died while the pool is in use.
-      if (!this.closed) this.spawn();
+      if (this.closed) return;
+      this.workerExits += 1;
+      this.onWorkerExit?.(err);
+      // Replace a worker that died while the pool is in use; one that died starting, after a
+      // pause (a model that cannot load would otherwise be restarted in a tight loop).
+      const pause = started || Date.now() - startedAt > RESTART_PAUSE_MS ? 0 : RESTART_PAUSE_MS;
+      const timer = setTimeout(() => {
+        if (!this.closed) this.spawn();
+      }, pause);
+      timer.unref();
     });
+    pw.ready.then(() => (started = true)).catch(() => undefined);
     this.workers.push(pw);
     return pw;
+  }
+
+  /** The workers' process ids (benchmarks add their CPU and memory to the server's). */
+  get pids(): number[] {
+    return this.workers.flatMap((w) => (w.worker.pid === undefined ? [] : [w.worker.pid]));
   }
 
   /**
@@ -237,6 +288,7 @@ export class RecognizerPool implements Recognizer {
 
   /** A session on the least busy worker (other than `avoid` when there is a choice). */
   private async open(grammar: Grammar, part: DecoderPart, speed: Speed, avoid: PoolWorker[]): Promise<RecognizerSession & { worker: PoolWorker }> {
+    if (this.workers.length === 0) throw new Error('no recognition worker is running (the last one exited and is being restarted)');
     const candidates = this.workers.filter((w) => !avoid.includes(w));
     // A worker loading a grammar counts as busy with a long utterance.
     const load = (w: PoolWorker): number => w.open + (w.loads.size > 0 ? LOADING_WEIGHT : 0);
@@ -258,11 +310,11 @@ export class RecognizerPool implements Recognizer {
       worker: target,
       write(pcm: Int16Array): void {
         if (done) return;
-        const copy = pcm.slice();
-        target.post({ type: 'write', session: id, pcm: copy.buffer as ArrayBuffer }, [copy.buffer as ArrayBuffer]);
+        target.post({ type: 'write', session: id, pcm: pcm.slice().buffer as ArrayBuffer });
       },
       flush(): Promise<void> {
         if (done) return Promise.resolve();
+        if (target.dead !== undefined) return Promise.reject(target.dead);
         return new Promise((resolve, reject) => {
           target.flushes.set(id, { resolve, reject });
           target.post({ type: 'flush', session: id });
@@ -271,6 +323,7 @@ export class RecognizerPool implements Recognizer {
       end(): Promise<RecognitionResult> {
         if (done) return Promise.reject(new Error('the recognition session is already over'));
         finish();
+        if (target.dead !== undefined) return Promise.reject(target.dead);
         return new Promise((resolve, reject) => {
           target.pending.set(id, { resolve, reject });
           target.post({ type: 'end', session: id });
@@ -322,6 +375,7 @@ export class RecognizerPool implements Recognizer {
     this.closed = true;
     const workers = this.workers;
     this.workers = [];
-    await Promise.all(workers.map((w) => w.worker.terminate()));
+    for (const w of workers) w.worker.kill('SIGTERM');
+    await Promise.all(workers.map((w) => w.exited));
   }
 }

@@ -1,12 +1,12 @@
-import { parentPort, workerData } from 'node:worker_threads';
 import { createDecoderFactory, EngineSpec } from './engine';
 import { Grammar } from './grammar';
 import { GRAMMAR_TEXTS, touchRecent } from './recent';
 import { Decoder, DecoderPart, GrammarDecoders, Speed } from './recognizer';
 
 /**
- * A recognition worker thread: holds one decoder per grammar (most recently used kept)
- * and decodes the sessions the pool gives it, off the main event loop.
+ * A recognition worker process (forked by RecognizerPool, its engine spec as the first
+ * argument): holds one decoder per grammar (most recently used kept) and decodes the
+ * sessions the pool gives it, off the main event loop and outside the server's process.
  */
 
 export type WorkerRequest =
@@ -31,14 +31,29 @@ export type WorkerReply =
 /** Grammars with a loaded decoder, most recently used kept. */
 const MAX_GRAMMARS = 24;
 
+/** The pool's end of the IPC channel; the worker exits when the server does. */
+function connect(): { post: (msg: WorkerReply, sent?: () => void) => void; on: (fn: (msg: WorkerRequest) => void) => void } {
+  const send = process.send?.bind(process);
+  if (send === undefined) {
+    process.stderr.write('worker.js is a recognition worker: attendant starts it, it is not run by hand\n');
+    process.exit(2);
+  }
+  // The server is gone (even killed with SIGKILL): nothing is left to decode for.
+  process.on('disconnect', () => process.exit(0));
+  return {
+    post: (msg, sent) => void send(msg, undefined, undefined, () => sent?.()),
+    on: (fn) => void process.on('message', fn as (msg: unknown) => void),
+  };
+}
+
 function main(): void {
-  const port = parentPort;
-  if (port === null) throw new Error('worker.ts runs as a worker thread');
+  const port = connect();
   let factory: ReturnType<typeof createDecoderFactory>;
   try {
-    factory = createDecoderFactory(workerData as EngineSpec);
+    factory = createDecoderFactory(JSON.parse(process.argv[2] ?? '') as EngineSpec);
   } catch (err) {
-    port.postMessage({ type: 'fatal', message: (err as Error).message } satisfies WorkerReply);
+    // Said, then gone: a worker without an engine holds no place in the pool.
+    port.post({ type: 'fatal', message: (err as Error).message } satisfies WorkerReply, () => process.exit(3));
     return;
   }
   // Decoders per grammar, and grammar texts, most recently used last.
@@ -59,7 +74,7 @@ function main(): void {
     return loaded;
   };
 
-  port.on('message', (msg: WorkerRequest) => {
+  port.on((msg: WorkerRequest) => {
     switch (msg.type) {
       case 'start': {
         const grammar = msg.grammar ?? texts.get(msg.key);
@@ -88,14 +103,14 @@ function main(): void {
         const session = sessions.get(msg.session);
         sessions.delete(msg.session);
         if (session === undefined) {
-          port.postMessage({ type: 'error', session: msg.session, message: 'unknown session' } satisfies WorkerReply);
+          port.post({ type: 'error', session: msg.session, message: 'unknown session' } satisfies WorkerReply);
         } else if (session.failure !== undefined || session.decoder === undefined) {
-          port.postMessage({ type: 'error', session: msg.session, message: session.failure ?? 'no decoder' } satisfies WorkerReply);
+          port.post({ type: 'error', session: msg.session, message: session.failure ?? 'no decoder' } satisfies WorkerReply);
         } else {
           try {
-            port.postMessage({ type: 'result', session: msg.session, result: session.decoder.end() } satisfies WorkerReply);
+            port.post({ type: 'result', session: msg.session, result: session.decoder.end() } satisfies WorkerReply);
           } catch (err) {
-            port.postMessage({ type: 'error', session: msg.session, message: (err as Error).message } satisfies WorkerReply);
+            port.post({ type: 'error', session: msg.session, message: (err as Error).message } satisfies WorkerReply);
           }
         }
         break;
@@ -104,13 +119,13 @@ function main(): void {
         touchRecent(texts, msg.key, msg.grammar, GRAMMAR_TEXTS);
         try {
           decodersFor(msg.grammar, msg.speed);
-          port.postMessage({ type: 'loaded', session: msg.session } satisfies WorkerReply);
+          port.post({ type: 'loaded', session: msg.session } satisfies WorkerReply);
         } catch (err) {
-          port.postMessage({ type: 'load-failed', session: msg.session, message: (err as Error).message } satisfies WorkerReply);
+          port.post({ type: 'load-failed', session: msg.session, message: (err as Error).message } satisfies WorkerReply);
         }
         break;
       case 'flush':
-        port.postMessage({ type: 'flushed', session: msg.session } satisfies WorkerReply);
+        port.post({ type: 'flushed', session: msg.session } satisfies WorkerReply);
         break;
       case 'close': {
         const session = sessions.get(msg.session);
@@ -126,7 +141,7 @@ function main(): void {
       }
     }
   });
-  port.postMessage({ type: 'ready' } satisfies WorkerReply);
+  port.post({ type: 'ready' } satisfies WorkerReply);
 }
 
 main();

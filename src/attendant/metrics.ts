@@ -18,6 +18,8 @@ export interface MetricsSources {
   tcpRefused: () => number;
   sipForbidden: () => number;
   fastUtterances: () => number;
+  /** The recognition worker pool: live workers, utterances waiting, exits, workers' memory. */
+  asr?: { workers: () => number; backlog: () => number; exits: () => number; residentBytes: () => number };
 }
 
 /** What the switchboard reports as calls go (SwitchboardOptions.observe). */
@@ -69,6 +71,13 @@ export class ServiceMetrics implements CallObserver {
     counted('attendant_rtp_dropped_total', "RTP packets refused: from another address, port or SSRC than the call's stream.", sources.rtpDropped);
     counted('attendant_sip_tcp_refused_total', 'Inbound SIP TCP connections closed by a limit (too many, or no message in time).', sources.tcpRefused);
     counted('attendant_sip_forbidden_total', 'SIP requests from addresses outside ATTENDANT_SIP_ALLOW (answered 403).', sources.sipForbidden);
+    if (sources.asr !== undefined) {
+      const asr = sources.asr;
+      gauge('attendant_asr_workers', 'Recognition worker processes running.', asr.workers);
+      gauge('attendant_asr_backlog', 'Utterances given to recognition workers and not decoded yet (an utterance split over two workers counts twice).', asr.backlog);
+      gauge('attendant_asr_workers_resident_memory_bytes', 'Resident memory of the recognition worker processes together (process_resident_memory_bytes is the server alone).', asr.residentBytes);
+      counted('attendant_asr_worker_exits_total', 'Recognition workers that exited while in use (a crash): their utterances failed, each was replaced.', asr.exits);
+    }
     counted('attendant_asr_fast_utterances_total', 'Utterances decoded at the fast speed (with ATTENDANT_ASR_PROFILE=auto, those that would have waited).', sources.fastUtterances);
 
     this.calls = new Counter({ name: 'attendant_calls_total', help: 'Calls ended, by outcome.', labelNames: ['outcome'], registers });

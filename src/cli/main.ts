@@ -55,7 +55,7 @@ const SETTINGS_HELP = {
   ATTENDANT_MAX_CALLS     calls at once; more get 503 (default 100)
   ATTENDANT_ASR_ENGINE    auto, pocketsphinx or vosk (default auto)
   ATTENDANT_ASR_PROFILE   auto, accurate or fast (default auto)
-  ATTENDANT_ASR_WORKERS   recognition threads (default one per core)
+  ATTENDANT_ASR_WORKERS   recognition worker processes (default one per core)
   ATTENDANT_MODELS_DIR    acoustic models (default ./models)
   ATTENDANT_VOSK_MODEL    Vosk model folder (default models/vosk)
   ATTENDANT_LOG_LEVEL     fatal, error, warn, info (default), debug, trace, silent`,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { once } from 'node:events';
 import { Settings } from '../config/settings';
@@ -87,6 +88,12 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
       tcpRefused: () => tcpRefused.count,
       sipForbidden: () => sipForbidden.count,
       fastUtterances: () => recognizer.fastUtterances,
+      asr: {
+        workers: () => recognizer.size,
+        backlog: () => recognizer.inFlight,
+        exits: () => recognizer.workerExits,
+        residentBytes: () => recognizer.pids.reduce((n, pid) => n + residentBytes(pid), 0),
+      },
     },
     settings.metricsStores,
   );
@@ -129,6 +136,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   await once(http, 'listening');
   log.info({ port: settings.httpPort }, 'HTTP /healthz /readyz /metrics listening');
 
+  recognizer.onWorkerExit = (err) => log.error({ err: err.message, workers: recognizer.size }, 'a recognition worker exited: the utterances it held failed (their callers go to the operator); a new worker is started');
   log.info({ engine: recognizer.engine, profile: recognizer.engine === 'pocketsphinx' ? settings.asrProfile : undefined, workers: settings.asrWorkers }, 'recognizer ready');
   const cmudict = loadCmudict();
   const catalog = loadCatalog();
@@ -413,6 +421,15 @@ async function checkedRecognizer(settings: Settings, log: Logger): Promise<Recog
   const spec = resolveEngine(settings.asrEngine, settings.voskModel, settings.asrProfile);
   log.info({ checked: await probeEngine(spec) }, 'models loaded and tried on a test sound');
   return RecognizerPool.create(spec, settings.asrWorkers);
+}
+
+/** A process's resident memory in bytes (Linux /proc), 0 when it is gone. */
+function residentBytes(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096;
+  } catch {
+    return 0;
+  }
 }
 
 /** Utterances waiting per recognition worker beyond which new calls are refused (503). */

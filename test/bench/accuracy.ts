@@ -18,6 +18,7 @@ import {
 } from '../audio/caller-set';
 import { synthesize } from '../audio/synth';
 import { benchProfile, mapLimit, pct, percentile } from './stats';
+import { cpuSeconds } from './proc';
 
 /**
  * npm run bench:accuracy [-- --set dev|heldout] [--locale fr|en] [--workers N] [--fit] [--verbose]
@@ -207,6 +208,7 @@ async function main(): Promise<void> {
   const pool = await RecognizerPool.create(spec, workers);
   const t1 = Date.now();
   const cpu0 = process.cpuUsage();
+  const workerCpu0 = pool.pids.reduce((n, pid) => n + cpuSeconds(pid), 0);
   const outcomes = await mapLimit(calls, workers * 2, async (call, i): Promise<Outcome> => {
     const audio = await readAudioFile(paths[i]);
     let t0 = 0;
@@ -223,13 +225,15 @@ async function main(): Promise<void> {
     );
     return { call, results, ms: performance.now() - t0 };
   });
-  const cpu = process.cpuUsage(cpu0);
+  const own = process.cpuUsage(cpu0);
+  // This process and the recognition workers (processes of their own).
+  const cpuMs = (own.user + own.system) / 1e3 + (pool.pids.reduce((n, pid) => n + cpuSeconds(pid), 0) - workerCpu0) * 1e3;
   await pool.close();
   const decided = report(
     understanding,
     outcomes,
     values,
-    `engine ${spec.engine} (profile ${spec.profile}), models ${understanding.models.join(' + ')}, ${workers} workers, ${calls.length} calls decoded in ${((Date.now() - t1) / 1000).toFixed(1)} s, ${((cpu.user + cpu.system) / 1e3 / calls.length).toFixed(0)} ms CPU per call\nset: ${values.set} (${file.replace(`${root}/`, '')}), store locale ${locale}`,
+    `engine ${spec.engine} (profile ${spec.profile}), models ${understanding.models.join(' + ')}, ${workers} workers, ${calls.length} calls decoded in ${((Date.now() - t1) / 1000).toFixed(1)} s, ${(cpuMs / calls.length).toFixed(0)} ms CPU per call\nset: ${values.set} (${file.replace(`${root}/`, '')}), store locale ${locale}`,
   );
   const verdicts = outcomes.map((o, i) => verdictOf(o, decided[i]));
   const out = join(root, '.cache', 'bench');

@@ -1,4 +1,5 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { childPids, cpuSeconds, rssMb, treeCpuSeconds } from './proc';
 import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,26 +27,17 @@ import { percentile } from './stats';
 
 const root = join(__dirname, '..', '..', '..');
 
-/** CPU seconds of the whole process, or of its main thread (SIP, RTP, endpointing, the call flow) alone. */
-function cpuSeconds(pid: number, mainThreadOnly = false): number {
-  const path = mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`;
-  const fields = readFileSync(path, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, clock ticks of 10 ms
-}
-
 function count(items: string[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const item of items) counts.set(item, (counts.get(item) ?? 0) + 1);
   return counts;
 }
 
-function rssMb(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m === null ? NaN : Number(m[1]) / 1024;
-  } catch {
-    throw new Error(`attendant serve (pid ${pid}) is gone: it crashed under load`);
-  }
+/** Resident memory of the server and its recognition workers, in MB; throws once the server is gone. */
+function serviceRssMb(pid: number): number {
+  const mb = rssMb(pid);
+  if (mb === 0) throw new Error(`attendant serve (pid ${pid}) is gone: it crashed under load`);
+  return mb + childPids(pid).reduce((n, c) => n + rssMb(c), 0);
 }
 
 /** A counter's value, 0 before its first sample. */
@@ -152,13 +144,13 @@ async function main(): Promise<void> {
     const before = new Set((await callsOf(dir, storeIds)).map((r) => r.callId));
     const refusedBefore = await metric(httpPort, 'attendant_calls_refused_total{status="503"}');
     const fastBefore = await metric(httpPort, 'attendant_asr_fast_utterances_total');
-    const cpu0 = cpuSeconds(pid);
+    const cpu0 = treeCpuSeconds(pid);
     const main0 = cpuSeconds(pid, true);
     const machine0 = machineTicks();
-    const rss0 = rssMb(pid);
+    const rss0 = serviceRssMb(pid);
     let rssPeak = rss0;
     const sampler = setInterval(() => {
-      rssPeak = Math.max(rssPeak, rssMb(pid));
+      rssPeak = Math.max(rssPeak, serviceRssMb(pid));
     }, 200);
     const rate = Math.max(1, Math.round(concurrency / callSeconds));
     const result = await runSipp(xml, {
@@ -177,7 +169,7 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     // Let the last records land.
     await new Promise((r) => setTimeout(r, 1500));
-    const cpu = cpuSeconds(pid) - cpu0;
+    const cpu = treeCpuSeconds(pid) - cpu0;
     const mainCpu = cpuSeconds(pid, true) - main0;
     const machine1 = machineTicks();
     const fresh = (await callsOf(dir, storeIds)).filter((r) => !before.has(r.callId));

@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -19,6 +19,19 @@ import {
  */
 
 const root = join(__dirname, '..', '..', '..');
+
+/** The recognition worker processes of the server `pid` (its children running worker.js). */
+function workerPids(pid: number): number[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      return ppid === pid && readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('worker.js') ? [Number(d)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
 
 /** sipp ran every call to its end, with nothing unexpected: else its own words are the failure. */
 function expectSuccess(r: { code: number; errors: string; stdout: string }): void {
@@ -309,6 +322,36 @@ Content-Length: 0
     const r = await sipp(scenario('hooks-down', [invite(G711_OFFER), ...ANSWERED, '<pause milliseconds="500"/>', ...keys, ...expectReferTo('2014', 10)]), { service: 'hooks-down' });
     expectSuccess(r);
   });
+
+  it('sends the caller to the operator when a recognition worker crashes on their utterance, and stays up for the next caller (issue 13, 3)', async () => {
+    const workers = workerPids(child.pid ?? 0);
+    expect(workers).toHaveLength(2);
+    // Stopped, the workers hold the caller's utterance; a segmentation fault then ends them as a
+    // native fault in pocketsphinx or Vosk would.
+    for (const pid of workers) process.kill(pid, 'SIGSTOP');
+    const exitsBefore = await metric('attendant_asr_worker_exits_total');
+    const audio = await speech('Sophie Martin');
+    const call = sipp(scenario('worker-crash', [invite(G711_OFFER), ...ANSWERED, ...playAudio(audio, 1000), ...expectReferTo('9')]));
+    try {
+      for (const until = Date.now() + 30_000; (await metric('attendant_asr_backlog')) === 0; ) {
+        if (Date.now() > until) throw new Error(`the utterance never reached the recognition workers:\n${log.slice(-3000)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      for (const pid of workers) {
+        process.kill(pid, 'SIGSEGV');
+        process.kill(pid, 'SIGCONT');
+      }
+    }
+    expectSuccess(await call);
+    expect(await metric('attendant_asr_worker_exits_total')).toBe(exitsBefore + 2);
+    expect(log).toMatch(/"msg":"recognition failed; sending the caller to the operator"/);
+    expect(log).toMatch(/crashed \(SIGSEGV\)/);
+    // New workers: the next caller is heard and put through.
+    for (const until = Date.now() + 20_000; (await metric('attendant_asr_workers')) < 2 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
+    expect(workerPids(child.pid ?? 0).some((pid) => workers.includes(pid))).toBe(false);
+    expectSuccess(await sipp(scenario('after-crash', [invite(G711_OFFER), ...ANSWERED, ...playAudio(audio, 1000), ...expectReferTo('2014')])));
+  }, 120_000);
 
   it('serves Prometheus metrics through prom-client: process metrics, seconds histograms, _total counters, no store ids by default', async () => {
     const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();

@@ -8,17 +8,14 @@ import { readAudioFile } from '../../src/media/audio-file';
 import { synthesize } from '../audio/synth';
 
 /**
- * pocketsphinx decoders live in several worker threads of one process, and sphinxbase
- * keeps process-wide state. A decoder being made on one thread while another thread
- * decoded once corrupted the heap (sphinxbase swapped and closed its shared log FILE):
- * the process aborted with "free(): invalid pointer" (with one decoder per grammar, the
- * first test below hung or aborted 2 runs in 4 before the fix). Now a worker makes its one
- * decoder at start and loads grammars as searches, so the window is small and these tests
- * no longer reproduce that failure reliably; they keep decoders being made, grammars being
- * loaded and utterances being decoded side by side in several threads, where an abort
- * fails the suite.
+ * pocketsphinx decoders once lived in several worker threads of one process, where
+ * sphinxbase's process-wide state corrupted the heap (a decoder being made on one thread
+ * while another decoded: "free(): invalid pointer"). Workers are now processes of their
+ * own; these tests keep decoders being made, grammars being loaded and utterances being
+ * decoded side by side in several workers, where an abort fails the suite, and show that a
+ * worker that crashes (a native fault: SIGSEGV) fails the utterances it held and nothing else.
  */
-describe('pocketsphinx decoders in several threads of one process', () => {
+describe('pocketsphinx decoders in several workers', () => {
   let pool: RecognizerPool;
   beforeAll(async () => {
     pool = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, 'accurate'), 2);
@@ -128,5 +125,43 @@ describe('grammars loaded ahead of calls (issue 14, 3)', () => {
     session.write(pcm);
     expect((await session.end()).nbest[0]?.text).toBe('yes');
     session.close();
+  }, 60_000);
+});
+
+describe('a recognition worker that crashes (issue 13, 3)', () => {
+  let pool: RecognizerPool;
+  beforeAll(async () => {
+    pool = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, 'accurate'), 2);
+  });
+  afterAll(() => pool.close());
+
+  it('fails the utterance it held with the signal named, is replaced, and the next utterance is heard', async () => {
+    const cmudict = loadCmudict();
+    const pcm = (await readAudioFile(await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }))).pcm;
+    const grammar = await buildPhraseGrammar([{ text: 'yes', reading: 'en' }, { text: 'no', reading: 'en' }], cmudict);
+    const before = pool.pids;
+    expect(before).toHaveLength(2);
+    // Stopped, the workers hold the utterance undecoded; a segmentation fault then ends them
+    // as a fault in pocketsphinx or Vosk would.
+    for (const pid of before) process.kill(pid, 'SIGSTOP');
+    const session = await pool.start(grammar);
+    session.write(pcm);
+    const result = session.end();
+    result.catch(() => undefined);
+    for (const pid of before) {
+      process.kill(pid, 'SIGSEGV');
+      process.kill(pid, 'SIGCONT');
+    }
+    await expect(result).rejects.toThrow(/crashed \(SIGSEGV\)/);
+    session.close();
+    // This process is alive to see it; new workers take the dead ones' places.
+    for (const until = Date.now() + 20_000; (pool.workerExits < 2 || pool.pids.length < 2) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
+    expect(pool.workerExits).toBe(2);
+    expect(pool.pids).toHaveLength(2);
+    expect(pool.pids.some((pid) => before.includes(pid))).toBe(false);
+    const next = await pool.start(grammar);
+    next.write(pcm);
+    expect((await next.end()).nbest[0]?.text).toBe('yes');
+    next.close();
   }, 60_000);
 });
