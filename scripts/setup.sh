@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # test and benchmark audio (sox, flite), SIP test peers (sipp, from sip-tester), model
 # archives (unzip; zip for the tests), PostgreSQL and Kamailio (the two-node cluster test),
 # Chromium and a font (the store console's browser tests).
-PACKAGES=(libpocketsphinx3 pocketsphinx-en-us espeak-ng sox libsox-fmt-base flite sip-tester unzip zip openssl postgresql-15 kamailio chromium fonts-dejavu-core)
+PACKAGES=(libpocketsphinx3 pocketsphinx-en-us espeak-ng sox libsox-fmt-base flite sip-tester unzip zip openssl postgresql-15 kamailio chromium fonts-dejavu-core baresip-core)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
