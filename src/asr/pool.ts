@@ -29,8 +29,8 @@ interface PendingFlush {
 class PoolWorker {
   readonly pending = new Map<number, Pending>();
   readonly flushes = new Map<number, PendingFlush>();
-  /** Grammars being loaded ahead of calls (prepare), by request id. */
-  readonly loads = new Map<number, PendingFlush>();
+  /** Grammars being loaded ahead of calls (prepare), by request id: resolved with the memory the load took. */
+  readonly loads = new Map<number, { key: string; resolve: (bytes: number) => void; reject: (err: Error) => void }>();
   open = 0;
   /** The grammar texts this worker holds, as it keeps them (GRAMMAR_TEXTS, most recent last). */
   readonly grammars = new Map<string, true>();
@@ -58,8 +58,12 @@ class PoolWorker {
         } else if (msg.type === 'loaded' || msg.type === 'load-failed') {
           const load = this.loads.get(msg.session);
           this.loads.delete(msg.session);
-          if (msg.type === 'loaded') load?.resolve();
-          else load?.reject(new Error(msg.message));
+          if (msg.type === 'loaded') load?.resolve(msg.bytes);
+          else {
+            // The worker keeps no part of a grammar it could not load (or dropped for its size).
+            if (load !== undefined) this.grammars.delete(load.key);
+            load?.reject(new Error(msg.message));
+          }
         } else {
           const pending = this.pending.get(msg.session);
           if (pending === undefined) return;
@@ -112,6 +116,9 @@ class PoolWorker {
   }
 }
 
+/** The most grammars a worker that replaces a dead one loads before calls (a worker keeps 24 loaded). */
+const MAX_RELOADED = 24;
+
 /** How long a worker that died before it was ready waits to be started again. */
 const RESTART_PAUSE_MS = 1000;
 
@@ -135,6 +142,10 @@ export class RecognizerPool implements Recognizer {
   fastUtterances = 0;
   /** Utterances started and not decoded yet. */
   private utterances = 0;
+  /** Grammars prepared ahead of calls, most recent last: loaded again in a worker that replaces a dead one. */
+  private readonly prepared = new Map<string, { grammar: Grammar; memoryLimit?: number }>();
+  /** Resident memory a grammar took in a worker when it was loaded (the most of any worker), by grammar key. */
+  private readonly grammarBytes = new Map<string, number>();
   /** Workers that exited while the pool was in use (a crash: each was replaced). */
   workerExits = 0;
   /** Told when a worker exits while the pool is in use, with why. */
@@ -192,14 +203,35 @@ export class RecognizerPool implements Recognizer {
       // Replace a worker that died while the pool is in use; one that died starting, after a
       // pause (a model that cannot load would otherwise be restarted in a tight loop).
       const pause = started || Date.now() - startedAt > RESTART_PAUSE_MS ? 0 : RESTART_PAUSE_MS;
+      // The grammars it held that were prepared ahead of calls are loaded in its successor
+      // before its first utterance, as they were in it: no caller waits for a reload.
+      const held = [...dead.grammars.keys()].filter((key) => this.prepared.has(key)).slice(-MAX_RELOADED);
       const timer = setTimeout(() => {
-        if (!this.closed) this.spawn();
+        if (this.closed) return;
+        const fresh = this.spawn();
+        fresh.ready
+          .then(async () => {
+            for (const key of held) {
+              const p = this.prepared.get(key);
+              if (p !== undefined && !this.closed) await this.prepare(p.grammar, p.memoryLimit).catch(() => undefined);
+            }
+          })
+          .catch(() => undefined);
       }, pause);
       timer.unref();
     });
     pw.ready.then(() => (started = true)).catch(() => undefined);
     this.workers.push(pw);
     return pw;
+  }
+
+  /** The memory a grammar took in one worker when prepared (undefined when it is held by none). */
+  memoryOf(key: string): number | undefined {
+    if (!this.workers.some((w) => w.grammars.has(key))) {
+      this.grammarBytes.delete(key);
+      return undefined;
+    }
+    return this.grammarBytes.get(key);
   }
 
   /** The workers' process ids (benchmarks add their CPU and memory to the server's). */
@@ -354,20 +386,25 @@ export class RecognizerPool implements Recognizer {
    * and the first call to a new directory version does not wait for it. Rejects, saying
    * why, when the grammar cannot be loaded.
    */
-  async prepare(grammar: Grammar): Promise<void> {
+  async prepare(grammar: Grammar, memoryLimit?: number): Promise<void> {
     const speed: Speed = this.spec.profile === 'fast' ? 'fast' : 'accurate';
+    touchRecent(this.prepared, grammar.key, { grammar, memoryLimit }, GRAMMAR_TEXTS);
     for (const target of [...this.workers]) {
       if (this.closed) return;
       if (target.grammars.has(grammar.key) || !this.workers.includes(target)) continue;
       const id = this.nextSession;
       this.nextSession += 1;
       // Counted as loading at once, before any await: an utterance starting now avoids it.
-      const loaded = new Promise<void>((resolve, reject) => target.loads.set(id, { resolve, reject }));
+      const loaded = new Promise<number>((resolve, reject) => target.loads.set(id, { key: grammar.key, resolve, reject }));
       loaded.catch(() => undefined);
       await target.ready;
       this.holds(target, grammar);
-      target.post({ type: 'load', session: id, key: grammar.key, grammar, speed });
-      await loaded;
+      target.post({ type: 'load', session: id, key: grammar.key, grammar, speed, memoryLimit });
+      const bytes = await loaded.catch((err: Error) => {
+        this.prepared.delete(grammar.key);
+        throw err;
+      });
+      this.grammarBytes.set(grammar.key, Math.max(bytes, this.grammarBytes.get(grammar.key) ?? 0));
     }
   }
 

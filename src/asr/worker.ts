@@ -17,7 +17,7 @@ export type WorkerRequest =
   | { type: 'flush'; session: number }
   | { type: 'close'; session: number }
   /** Loads a grammar ahead of its first utterance (RecognizerPool.prepare). */
-  | { type: 'load'; session: number; key: string; grammar: Grammar; speed?: Speed };
+  | { type: 'load'; session: number; key: string; grammar: Grammar; speed?: Speed; memoryLimit?: number };
 
 export type WorkerReply =
   | { type: 'ready' }
@@ -25,7 +25,8 @@ export type WorkerReply =
   | { type: 'result'; session: number; result: import('./recognizer').RecognitionResult }
   | { type: 'error'; session: number; message: string }
   | { type: 'flushed'; session: number }
-  | { type: 'loaded'; session: number }
+  /** `bytes`: the worker's resident memory grown by the load (0 when the grammar was loaded already). */
+  | { type: 'loaded'; session: number; bytes: number }
   | { type: 'load-failed'; session: number; message: string };
 
 /** Grammars with a loaded decoder, most recently used kept. */
@@ -115,15 +116,28 @@ function main(): void {
         }
         break;
       }
-      case 'load':
+      case 'load': {
         touchRecent(texts, msg.key, msg.grammar, GRAMMAR_TEXTS);
+        const before = process.memoryUsage.rss();
+        const had = grammars.has(msg.key);
         try {
-          decodersFor(msg.grammar, msg.speed);
-          port.post({ type: 'loaded', session: msg.session } satisfies WorkerReply);
+          const loaded = decodersFor(msg.grammar, msg.speed);
+          const bytes = had ? 0 : Math.max(0, process.memoryUsage.rss() - before);
+          if (msg.memoryLimit !== undefined && bytes > msg.memoryLimit) {
+            // Over the store's budget: freed at once, and the store's version is refused.
+            grammars.delete(msg.key);
+            texts.delete(msg.key);
+            loaded.free();
+            throw new Error(
+              `the grammar takes ${Math.round(bytes / 1048576)} MB in a recognition worker, more than the ${Math.round(msg.memoryLimit / 1048576)} MB a store may take (ATTENDANT_STORE_MEMORY_MB); split the directory or raise the limit`,
+            );
+          }
+          port.post({ type: 'loaded', session: msg.session, bytes } satisfies WorkerReply);
         } catch (err) {
           port.post({ type: 'load-failed', session: msg.session, message: (err as Error).message } satisfies WorkerReply);
         }
         break;
+      }
       case 'flush':
         port.post({ type: 'flushed', session: msg.session } satisfies WorkerReply);
         break;

@@ -11,8 +11,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export interface MetricsSources {
   ready: () => boolean;
   activeCalls: () => number;
-  /** Stores loaded, with the directory version their new calls use. */
-  stores: () => { store: string; version: number }[];
+  /** Stores loaded, with the directory version their new calls use and the memory of its grammars in one worker. */
+  stores: () => { store: string; version: number; grammarBytes?: number }[];
   lateMediaTicks: () => number;
   rtpDropped: () => number;
   tcpRefused: () => number;
@@ -55,7 +55,20 @@ export class ServiceMetrics implements CallObserver {
     gauge('attendant_ready', '1 when the service can take calls.', () => (sources.ready() ? 1 : 0));
     gauge('attendant_active_calls', 'Calls in progress.', sources.activeCalls);
     gauge('attendant_stores', 'Stores loaded (with a directory, or empty and sent to their operator).', () => sources.stores().length);
+    gauge('attendant_grammars_memory_bytes', "Memory the stores' grammars took in one recognition worker when loaded, all stores together (each store's is bounded by ATTENDANT_STORE_MEMORY_MB).", () =>
+      sources.stores().reduce((n, s) => n + (s.grammarBytes ?? 0), 0),
+    );
     if (storeLabels) {
+      new Gauge({
+        name: 'attendant_store_grammar_memory_bytes',
+        help: "Memory a store's grammars took in one recognition worker when loaded (bounded by ATTENDANT_STORE_MEMORY_MB).",
+        labelNames: ['store'],
+        registers,
+        collect() {
+          this.reset();
+          for (const s of sources.stores()) this.set({ store: s.store }, s.grammarBytes ?? 0);
+        },
+      });
       new Gauge({
         name: 'attendant_store_directory_version',
         help: 'Directory version that new calls of a store use.',

@@ -56,6 +56,7 @@ const SETTINGS_HELP = {
   ATTENDANT_ASR_ENGINE    auto, pocketsphinx or vosk (default auto)
   ATTENDANT_ASR_PROFILE   auto, accurate or fast (default auto)
   ATTENDANT_ASR_WORKERS   recognition worker processes (default one per core)
+  ATTENDANT_STORE_MEMORY_MB  most memory a store's grammars may take per worker (default 1024)
   ATTENDANT_MODELS_DIR    acoustic models (default ./models)
   ATTENDANT_VOSK_MODEL    Vosk model folder (default models/vosk)
   ATTENDANT_LOG_LEVEL     fatal, error, warn, info (default), debug, trace, silent`,

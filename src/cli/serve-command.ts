@@ -82,7 +82,13 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
     {
       ready: () => ready,
       activeCalls: () => switchboard?.activeCalls ?? 0,
-      stores: () => [...stores.values()].map((u) => ({ store: u.snapshot.store, version: u.snapshot.version })),
+      stores: () =>
+        [...stores.values()].map((u) => ({
+          store: u.snapshot.store,
+          version: u.snapshot.version,
+          // What its grammars took in one recognition worker when they were loaded.
+          grammarBytes: u.grammars.reduce((n, g) => n + (recognizer.memoryOf(g.key) ?? 0), 0),
+        })),
       lateMediaTicks: () => switchboard?.lateMediaTicks ?? 0,
       rtpDropped: () => rtpCounters.dropped,
       tcpRefused: () => tcpRefused.count,
@@ -180,7 +186,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
     const built = Date.now();
     // Loaded in the recognition workers before the version goes live: its first call does
     // not wait for the load, and the calls of other stores meanwhile go to the other workers.
-    for (const grammar of understanding.grammars) await recognizer.prepare(grammar);
+    for (const grammar of understanding.grammars) await recognizer.prepare(grammar, settings.storeMemoryLimit);
     stores.set(storeId, understanding);
     known.set(storeId, store);
     failed.delete(storeId);

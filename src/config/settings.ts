@@ -16,6 +16,8 @@ export interface Settings {
   asrProfile: PocketsphinxProfile;
   voskModel: string;
   asrWorkers: number;
+  /** The most memory one store's grammars may take in a recognition worker, in bytes (ATTENDANT_STORE_MEMORY_MB). */
+  storeMemoryLimit: number;
   logLevel: string;
   sipHost: string;
   sipPort: number;
@@ -105,6 +107,12 @@ function whole(env: NodeJS.ProcessEnv, name: string, fallback: number, min: numb
   return value;
 }
 
+/**
+ * A store's grammars may take this much memory in each recognition worker: a 50,000-entry
+ * store takes about 500 MB (docs/benchmarks.md, directory benchmark), a 100-entry one a few.
+ */
+export const DEFAULT_STORE_MEMORY_MB = 1024;
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function logLevel(env: NodeJS.ProcessEnv): string {
@@ -136,6 +144,11 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
     throw new SettingsError(`ATTENDANT_ASR_WORKERS="${workersText}" must be a whole number from 1 to 64`);
   }
+  const memoryText = env.ATTENDANT_STORE_MEMORY_MB ?? String(DEFAULT_STORE_MEMORY_MB);
+  const memoryMb = Number(memoryText);
+  if (!Number.isInteger(memoryMb) || memoryMb < 16) {
+    throw new SettingsError(`ATTENDANT_STORE_MEMORY_MB="${memoryText}" must be a whole number of megabytes, 16 or more (default ${DEFAULT_STORE_MEMORY_MB})`);
+  }
   return {
     dataDir: resolve(env.ATTENDANT_DATA_DIR ?? 'data'),
     databaseUrl: databaseUrl(env.ATTENDANT_DATABASE_URL),
@@ -143,6 +156,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     asrProfile,
     voskModel: resolve(env.ATTENDANT_VOSK_MODEL ?? 'models/vosk'),
     asrWorkers: workers,
+    storeMemoryLimit: memoryMb * 1024 * 1024,
     logLevel: logLevel(env),
     sipHost: env.ATTENDANT_SIP_HOST ?? '0.0.0.0',
     sipPort: port(env, 'ATTENDANT_SIP_PORT', 5060),

@@ -350,6 +350,9 @@ Content-Length: 0
     // New workers: the next caller is heard and put through.
     for (const until = Date.now() + 20_000; (await metric('attendant_asr_workers')) < 2 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
     expect(workerPids(child.pid ?? 0).some((pid) => workers.includes(pid))).toBe(false);
+    // The stores' grammars are loaded in the new workers before the next call, as at start.
+    for (const until = Date.now() + 20_000; (await metric('attendant_grammars_memory_bytes')) === 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
+    expect(await metric('attendant_grammars_memory_bytes')).toBeGreaterThan(0);
     expectSuccess(await sipp(scenario('after-crash', [invite(G711_OFFER), ...ANSWERED, ...playAudio(audio, 1000), ...expectReferTo('2014')])));
   }, 120_000);
 
@@ -363,6 +366,10 @@ Content-Length: 0
     expect(await metric('attendant_decision_latency_seconds_sum') / await metric('attendant_decision_latency_seconds_count')).toBeLessThan(30);
     expect(await metric('attendant_calls_total{outcome="transferred"}')).toBeGreaterThan(0);
     expect(text).toMatch(/^# TYPE attendant_media_late_ticks_total counter$/m);
+    // The stores' grammars, measured when loaded in a worker: megabytes for three 72-entry stores at most.
+    expect(await metric('attendant_grammars_memory_bytes')).toBeGreaterThan(0);
+    expect(await metric('attendant_grammars_memory_bytes')).toBeLessThan(200 * 1024 * 1024);
+    expect(await metric('attendant_asr_workers_resident_memory_bytes')).toBeGreaterThan(await metric('attendant_grammars_memory_bytes'));
     // Without ATTENDANT_METRICS_STORES=on, an unauthenticated scrape lists no store.
     expect(text).not.toMatch(/store="/);
     expect(text).not.toMatch(/demo|hooked/);

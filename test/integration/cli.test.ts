@@ -138,6 +138,9 @@ describe('attendant CLI (directory and stores)', () => {
     env = { ATTENDANT_DATA_DIR: dir, ATTENDANT_METRICS_STORES: 'yes please' };
     expect(await attendant('serve')).toBe(2);
     expect(err[0]).toBe('attendant: ATTENDANT_METRICS_STORES="yes please" is not on or off');
+    env = { ATTENDANT_DATA_DIR: dir, ATTENDANT_STORE_MEMORY_MB: '1.5' };
+    expect(await attendant('serve')).toBe(2);
+    expect(err[0]).toBe('attendant: ATTENDANT_STORE_MEMORY_MB="1.5" must be a whole number of megabytes, 16 or more (default 1024)');
   });
 
   it('refuses to import into a store that does not exist unless --create, naming the stores', async () => {

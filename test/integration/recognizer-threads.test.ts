@@ -128,6 +128,46 @@ describe('grammars loaded ahead of calls (issue 14, 3)', () => {
   }, 60_000);
 });
 
+describe("a store's grammar memory, measured and bounded (issue 14, isolation)", () => {
+  let pool: RecognizerPool;
+  beforeAll(async () => {
+    pool = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, 'accurate'), 2);
+  });
+  afterAll(() => pool.close());
+
+  /** `n` two-word phrases of dictionary words from offset `from` (new words: real memory to load). */
+  function phrasesGrammar(key: string, n: number, from: number): Grammar {
+    const lines = readFileSync(`${POCKETSPHINX_MODEL_DIR}/cmudict-en-us.dict`, 'utf8')
+      .split('\n')
+      .filter((l) => /^[a-z]+ /.test(l))
+      .slice(from, from + 2 * n);
+    const words = lines.map((l) => l.split(' ')[0]);
+    const phrases = Array.from({ length: n }, (_, i) => `${words[i]} ${words[n + i]}`);
+    return { key, jsgf: `#JSGF V1.0;\ngrammar g;\npublic <u> = ${phrases.join(' | ')};\n`, dict: `${lines.join('\n')}\n`, phrases };
+  }
+
+  it('reports what a grammar took, refuses one over the limit (freed, saying so), and goes on serving', async () => {
+    const cmudict = loadCmudict();
+    const small = await buildPhraseGrammar([{ text: 'yes', reading: 'en' }, { text: 'no', reading: 'en' }], cmudict);
+    await pool.prepare(small);
+    const medium = phrasesGrammar('medium', 5_000, 40_000);
+    await pool.prepare(medium);
+    const took = pool.memoryOf('medium') ?? 0;
+    // 10,000 new words in a worker: megabytes, not bytes, and not the worker's whole memory.
+    expect(took).toBeGreaterThan(1024 * 1024);
+    expect(took).toBeLessThan(500 * 1024 * 1024);
+    await expect(pool.prepare(phrasesGrammar('too-big', 5_000, 60_000), 256 * 1024)).rejects.toThrow(
+      /MB in a recognition worker, more than the 0 MB a store may take \(ATTENDANT_STORE_MEMORY_MB\)/,
+    );
+    expect(pool.memoryOf('too-big')).toBeUndefined();
+    const pcm = (await readAudioFile(await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }))).pcm;
+    const session = await pool.start(small);
+    session.write(pcm);
+    expect((await session.end()).nbest[0]?.text).toBe('yes');
+    session.close();
+  }, 180_000);
+});
+
 describe('a recognition worker that crashes (issue 13, 3)', () => {
   let pool: RecognizerPool;
   beforeAll(async () => {

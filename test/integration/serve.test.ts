@@ -158,6 +158,10 @@ describe('attendant serve', () => {
     expect(await waitFor(`http://127.0.0.1:${port}/readyz`, 200, 20000)).toBe('ready\n');
     expect(await waitFor(`http://127.0.0.1:${port}/metrics`, 200, 5000)).toMatch(/^attendant_stores 1$/m);
     expect(await waitFor(`http://127.0.0.1:${port}/metrics`, 200, 5000)).toMatch(/^attendant_store_directory_version\{store="demo"\} 1$/m);
+    // The demo store's grammars, measured when loaded in the worker: some memory, well under the default limit.
+    const grammarBytes = Number(/^attendant_store_grammar_memory_bytes\{store="demo"\} (\d+)$/m.exec(await waitFor(`http://127.0.0.1:${port}/metrics`, 200, 5000))?.[1]);
+    expect(grammarBytes).toBeGreaterThan(0);
+    expect(grammarBytes).toBeLessThan(1024 * 1024 * 1024);
 
     // A directory pushed over gRPC is what the next call uses, within a second, without a restart.
     const io = { out: () => undefined, err: () => undefined };
