@@ -51,9 +51,9 @@ CREATE INDEX IF NOT EXISTS calls_by_store ON calls (store, started_at);`,
 CREATE INDEX IF NOT EXISTS calls_by_store ON calls (store, started_at)`,
 };
 
-const FIELDS = ['call_id', 'store', 'sip_call_id', 'started_at', 'ended_at', 'outcome', 'extension', 'entry_id', 'path', 'duration_ms', 'decision_ms', 'transcripts', 'transfer', 'reason'];
-const INSERT = `INSERT INTO calls (${FIELDS.join(', ')}) VALUES (${FIELDS.map(() => '?').join(', ')})
-  ON CONFLICT (call_id) DO UPDATE SET ${FIELDS.slice(1).map((f) => `${f} = excluded.${f}`).join(', ')}`;
+export const CALL_FIELDS = ['call_id', 'store', 'sip_call_id', 'started_at', 'ended_at', 'outcome', 'extension', 'entry_id', 'path', 'duration_ms', 'decision_ms', 'transcripts', 'transfer', 'reason'];
+const INSERT = `INSERT INTO calls (${CALL_FIELDS.join(', ')}) VALUES (${CALL_FIELDS.map(() => '?').join(', ')})
+  ON CONFLICT (call_id) DO UPDATE SET ${CALL_FIELDS.slice(1).map((f) => `${f} = excluded.${f}`).join(', ')}`;
 
 const RETRY_MS = 5000;
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { modelsDir } from '../asr/models';
 import { installModel, listModels } from './models-command';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Command, CommanderError } from 'commander';
 import { loadSettings, pemFile, Settings, SettingsError } from '../config/settings';
@@ -28,6 +28,7 @@ import { serve } from './serve-command';
 import { TokenStore } from '../api/tokens';
 import { describeUrl, Storage } from '../storage/storage';
 import { DatabaseUnavailableError } from '../storage/sql';
+import { copyDatabase, TargetNotEmptyError } from '../storage/copy';
 import { describeCall, placeCall, Turn } from './call-command';
 import { CallOutcome } from '../attendant/call-records';
 
@@ -38,6 +39,9 @@ export interface Io {
 
 /** The environment settings each command reads, listed in its --help. */
 const SETTINGS_HELP = {
+  database: `Settings (environment):
+  ATTENDANT_DATABASE_URL  the database copied from (postgres://…; default SQLite in the data dir)
+  ATTENDANT_DATA_DIR      where the SQLite database is (default ./data)`,
   serve: `Settings (environment):
   ATTENDANT_DATA_DIR      where stores, tokens and call records live (default ./data)
   ATTENDANT_SIP_HOST      SIP and RTP address (default 0.0.0.0)
@@ -610,6 +614,40 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
               `${c.startedAt.padEnd(25)} ${storeId === undefined ? `${c.store.padEnd(12)} ` : ''}${c.outcome.padEnd(12)} ${(c.extension || '-').padEnd(10)} ${`${(c.durationMs / 1000).toFixed(1)} s`.padEnd(9)} ${(c.decisionMs < 0 ? '-' : `${c.decisionMs} ms`).padEnd(9)} ${c.path.join(' > ')}`,
             );
           }
+        }
+      });
+      done();
+    });
+
+  // database
+  const database = root.command('database').description('the database itself: copy it to another (SQLite to PostgreSQL for two sites)').addHelpText('after', `\n${SETTINGS_HELP.database}`);
+  database
+    .command('copy')
+    .description('copy every store, version, history line, token and call record into another, empty database, in one transaction')
+    .requiredOption('--to <database>', 'postgres://user:password@host/db, or a folder for SQLite')
+    .action(async (values: { to: string }) => {
+      if (settings().databaseUrl === undefined) existingData();
+      const to = values.to;
+      const target = /^postgres(ql)?:\/\//.test(to) ? { dataDir: settings().dataDir, databaseUrl: to } : { dataDir: resolve(to) };
+      const where = target.databaseUrl === undefined ? `SQLite in ${target.dataDir}` : describeUrl(target.databaseUrl);
+      await withStorage(async (source) => {
+        if (target.databaseUrl === undefined ? source.databaseUrl === undefined && resolve(settings().dataDir) === target.dataDir : source.databaseUrl === target.databaseUrl) {
+          throw usageError('--to names the database attendant uses now: copy into another one');
+        }
+        let into: Storage;
+        try {
+          into = await Storage.open(target);
+        } catch (err) {
+          throw unavailable(`the target database (${where}) cannot be opened: ${(err as Error).message}`);
+        }
+        try {
+          const copied = await copyDatabase(source.sql, into.sql).catch((err: Error) => {
+            throw err instanceof TargetNotEmptyError ? invalidInput(err.message) : unavailable(`nothing was copied to ${where}: ${err.message}`);
+          });
+          io.out(`copied to ${where}: ${Object.entries(copied).map(([table, n]) => `${n} ${table}`).join(', ')}`);
+          io.out(`point every node at it (ATTENDANT_DATABASE_URL${target.databaseUrl === undefined ? ' unset, ATTENDANT_DATA_DIR' : ''}) and restart them`);
+        } finally {
+          await into.close();
         }
       });
       done();

@@ -1,5 +1,7 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { childPids, cpuSeconds, rssMb, treeCpuSeconds } from './proc';
+import { bretonDirectory } from './synthetic-directory';
+import { entriesToCsv } from '../../src/directory/export';
 import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +17,10 @@ import { ANSWERED, expectReferTo, G711_OFFER, invite, playAudio, runSipp, scenar
 import { percentile } from './stats';
 
 /**
- * npm run bench:calls [-- --levels 10,25,50,75,100 --max-calls 100 --over 120 --wait 8000 --stores 1]
+ * npm run bench:calls [-- --levels 10,25,50,75,100 --max-calls 100 --over 120 --wait 8000 --stores 1 --sync-entries 0]
+ * --sync-entries N: a store of N people is served too, and at the start of each level a new
+ * version of it (a tenth of the names changed) is imported, so the calls run while it is
+ * validated, stored, built and loaded in the workers (issue 14: calls during a large sync).
  *
  * attendant serve, run as in production, called by sipp as the PBX: each call sends real RTP
  * speech ("Sophie Martin", after `--wait` ms: by default 8 s, the demo store's
@@ -66,6 +71,8 @@ interface Level {
   machineBusyPct: number;
   rssPerCall: number;
   rssPeak: number;
+  /** With --sync-entries: seconds to import the large store's new version, and until serve used it. */
+  synced?: { importS: number; liveS: number };
   seconds: number;
   transferred: number;
   notTransferred: string;
@@ -82,6 +89,7 @@ async function main(): Promise<void> {
       wait: { type: 'string', default: '8000' },
       rounds: { type: 'string', default: '2' },
       stores: { type: 'string', default: '1' },
+      'sync-entries': { type: 'string', default: '0' },
     },
   });
   const maxCalls = Number(values['max-calls']);
@@ -100,6 +108,16 @@ async function main(): Promise<void> {
       await run(['directory', 'import', id, file, '--create'], quiet, { ATTENDANT_DATA_DIR: dir });
     }
   }
+  // --sync-entries N: two versions of a large store, imported in turn, one per level.
+  const syncEntries = Number(values['sync-entries']);
+  const syncFiles: string[] = [];
+  if (syncEntries > 0) {
+    const people = bretonDirectory(syncEntries);
+    syncFiles.push(join(dir, 'big-a.csv'), join(dir, 'big-b.csv'));
+    writeFileSync(syncFiles[0], entriesToCsv(people));
+    writeFileSync(syncFiles[1], entriesToCsv(people.map((e, i) => (i % 10 === 0 ? { ...e, lastName: `${e.lastName}nec` } : e))));
+    await run(['directory', 'import', 'big', syncFiles[0], '--create'], quiet, { ATTENDANT_DATA_DIR: dir });
+  }
   const speech = await synthesize({ text: 'Sophie Martin', synth: 'espeak', voice: 'en-us', condition: 'clean' });
   // A phone line carries RTP all along: the caller's silence while the greeting plays, then the name.
   const audio = join(dir, 'caller.wav');
@@ -115,6 +133,8 @@ async function main(): Promise<void> {
       ATTENDANT_MAX_CALLS: String(maxCalls),
       ATTENDANT_RTP_PORTS: '22000-23999',
       ATTENDANT_LOG_LEVEL: 'warn',
+      // The large store's version, to see when a sync is live.
+      ...(syncEntries > 0 ? { ATTENDANT_METRICS_STORES: 'on' } : {}),
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -126,7 +146,7 @@ async function main(): Promise<void> {
   for (let i = 0; ; i += 1) {
     const ok = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.status === 200).catch(() => false);
     if (ok) break;
-    if (i > 240) throw new Error('attendant serve did not become ready');
+    if (i > (syncEntries > 0 ? 2400 : 240)) throw new Error('attendant serve did not become ready');
     await new Promise((r) => setTimeout(r, 250));
   }
   const pid = child.pid as number;
@@ -153,6 +173,19 @@ async function main(): Promise<void> {
       rssPeak = Math.max(rssPeak, serviceRssMb(pid));
     }, 200);
     const rate = Math.max(1, Math.round(concurrency / callSeconds));
+    // A sync of the large store, started with the calls: imported by the CLI as an admin does,
+    // then built and loaded by serve while the calls go on.
+    let sync: Promise<{ importS: number; liveS: number }> | undefined;
+    if (syncEntries > 0) {
+      const version = await metric(httpPort, 'attendant_store_directory_version{store="big"}');
+      const file = syncFiles[version % 2];
+      const t0 = performance.now();
+      sync = promisify(execFile)(process.execPath, [join(root, 'bin', 'attendant.js'), 'directory', 'import', 'big', file], { env: { ...process.env, ATTENDANT_DATA_DIR: dir } }).then(async () => {
+        const importS = (performance.now() - t0) / 1000;
+        while ((await metric(httpPort, 'attendant_store_directory_version{store="big"}')) <= version) await new Promise((r) => setTimeout(r, 200));
+        return { importS, liveS: (performance.now() - t0) / 1000 };
+      });
+    }
     const result = await runSipp(xml, {
       target: `127.0.0.1:${sipPort}`,
       service: 'demo',
@@ -167,6 +200,7 @@ async function main(): Promise<void> {
       injection,
     });
     clearInterval(sampler);
+    const synced = sync === undefined ? undefined : await sync;
     // Let the last records land.
     await new Promise((r) => setTimeout(r, 1500));
     const cpu = treeCpuSeconds(pid) - cpu0;
@@ -192,6 +226,7 @@ async function main(): Promise<void> {
       rssPerCall: (rssPeak - rss0) / concurrency,
       rssPeak,
       seconds: result.ms / 1000,
+      synced,
       transferred: fresh.filter((r) => r.outcome === 'transferred').length,
       // How the calls that were not put through ended, and the decisions on their way.
       notTransferred: [...count(fresh.filter((r) => r.outcome !== 'transferred').map((r) => `${r.outcome} (${r.path.join(' > ')})`))]
@@ -214,6 +249,7 @@ async function main(): Promise<void> {
       `| ${l.concurrency} | ${l.rate} | ${l.calls} | ${l.ok} | ${l.failed} | ${failurePct.toFixed(1)} | ${l.p50.toFixed(0)} | ${l.p95.toFixed(0)} | ${l.cpuPerCall.toFixed(3)} | ${l.mainCpuPerCall.toFixed(3)} | ${l.machineBusyPct.toFixed(0)} | ${l.rssPerCall.toFixed(2)} | ${l.rssPeak.toFixed(0)} | ${l.seconds.toFixed(1)} | ${l.fastPct.toFixed(0)} |`,
     );
     if (l.notTransferred !== '') notes.push(`${concurrency} calls, not put through: ${l.notTransferred}`);
+    if (l.synced !== undefined) notes.push(`${concurrency} calls: the ${syncEntries.toLocaleString('en')}-entry sync was imported in ${l.synced.importS.toFixed(1)} s and live ${l.synced.liveS.toFixed(1)} s after it began (the calls took ${l.seconds.toFixed(1)} s)`);
   }
   if (notes.length > 0) console.log(`\n${notes.join('\n')}`);
   console.log(`\nhighest concurrency with ≤1% failures: ${best}; with decision p95 ≤ 300 ms: ${fast > 0 ? fast : 'none'}`);

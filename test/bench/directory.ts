@@ -14,29 +14,13 @@ import { Storage } from '../../src/storage/storage';
 import { DirectoryEntry, displayName } from '../../src/directory/entry';
 import { DirectoryMatcher } from '../../src/directory/matcher';
 import { percentile } from './stats';
+import { bigDirectory, bretonDirectory } from './synthetic-directory';
 import { rssMb } from './proc';
 
 /**
  * npm run bench:directory: a 10,000-entry directory, from CSV text to live, and the time to
  * match a heard name against it.
  */
-const FIRST = ['Paul', 'Sophie', 'Jean', 'Claire', 'Hervé', 'Nadia', 'Karim', 'Yann', 'Minh', 'Léa', 'Hugo', 'Inès', 'Lucas', 'Manon', 'Thi', 'Rui', 'Ana', 'Moussa', 'Piotr', 'Zoé'];
-const LAST = ['Martin', 'Dupont', 'Dupond', 'Lefebvre', 'Nguyen', 'Le Goff', 'Kerjean', 'Prodhomme', 'Benali', 'Diallo', 'Haddad', 'Traoré', 'Da Silva', 'Ferreira', 'Tran', 'Moreau', 'Garnier', 'Fontaine', 'Rousseau', 'Chevalier'];
-
-function bigDirectory(n: number): DirectoryEntry[] {
-  return Array.from({ length: n }, (_, i) => ({
-    id: `p${i}`,
-    type: 'person' as const,
-    firstName: FIRST[i % FIRST.length],
-    lastName: `${LAST[Math.floor(i / FIRST.length) % LAST.length]}${i >= 400 ? `-${Math.floor(i / 400)}` : ''}`,
-    serviceName: '',
-    department: `D${i % 30}`,
-    extension: String(10000 + i),
-    aliases: [],
-    enabled: true,
-  }));
-}
-
 async function main(): Promise<void> {
   const entries = bigDirectory(10_000);
   const csv = Buffer.from(entriesToCsv(entries));
@@ -94,21 +78,6 @@ async function main(): Promise<void> {
   console.log(`| exact name in a carrier phrase | ${percentile(exact, 50).toFixed(3)} | ${percentile(exact, 99).toFixed(3)} |`);
   console.log(`| misheard name (fuse.js + phonetic key) | ${percentile(fuzzy, 50).toFixed(3)} | ${percentile(fuzzy, 99).toFixed(3)} |`);
   await largeStore(Number(process.env.BENCH_LARGE_ENTRIES ?? 50_000));
-}
-
-/** `n` people with made-up Breton-like surnames, nearly all different (as many words as a real directory). */
-function bretonDirectory(n: number): DirectoryEntry[] {
-  const syllables = ['ker', 'le', 'goff', 'bras', 'gall', 'roux', 'moal', 'quer', 'ven', 'nec', 'dan', 'tre', 'guen', 'mor', 'ic', 'hel', 'pen', 'ros', 'lan', 'bihan', 'cor', 'nou', 'ar', 'vel'];
-  const surname = (i: number): string => {
-    let text = '';
-    let x = i * 7919 + 13;
-    for (let k = 0; k < 3; k += 1) {
-      text += syllables[x % syllables.length];
-      x = Math.floor(x / syllables.length) + k * 31;
-    }
-    return text[0].toUpperCase() + text.slice(1);
-  };
-  return bigDirectory(n).map((e, i) => ({ ...e, lastName: surname(i) }));
 }
 
 /**

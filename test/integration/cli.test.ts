@@ -102,7 +102,7 @@ describe('attendant CLI (directory and stores)', () => {
     ['serve'], ['store'], ['store', 'create'], ['store', 'update'], ['store', 'list'], ['store', 'show'], ['store', 'delete'],
     ['directory'], ['directory', 'import'], ['directory', 'export'], ['directory', 'versions'], ['directory', 'diff'],
     ['directory', 'rollback'], ['directory', 'history'], ['directory', 'push'], ['token'], ['token', 'create'], ['token', 'list'],
-    ['token', 'revoke'], ['models'], ['models', 'list'], ['models', 'install'], ['recognize'], ['call'], ['calls'],
+    ['token', 'revoke'], ['database'], ['database', 'copy'], ['models'], ['models', 'list'], ['models', 'install'], ['recognize'], ['call'], ['calls'],
   ];
 
   it.each(COMMANDS.map((c) => [c.join(' '), c] as const))('prints help for "%s --help", exit 0, and neither starts nor changes anything', async (_name, command) => {
