@@ -67,6 +67,17 @@ describe('pocketsphinx decoders in several workers', () => {
   }, 120_000);
 });
 
+/** `n` two-word phrases of dictionary words from the `from`th on: 2n new words, seconds to load at n = 30,000. */
+function dictionaryGrammar(key: string, n: number, from: number): Grammar {
+  const lines = readFileSync(`${POCKETSPHINX_MODEL_DIR}/cmudict-en-us.dict`, 'utf8')
+    .split('\n')
+    .filter((l) => /^[a-z]+ /.test(l))
+    .slice(from, from + 2 * n);
+  const words = lines.map((l) => l.split(' ')[0]);
+  const phrases = Array.from({ length: n }, (_, i) => `${words[i]} ${words[n + i]}`);
+  return { key, jsgf: `#JSGF V1.0;\ngrammar g;\npublic <u> = ${phrases.join(' | ')};\n`, dict: `${lines.join('\n')}\n`, phrases };
+}
+
 describe('grammars loaded ahead of calls (issue 14, 3)', () => {
   let pool: RecognizerPool;
   beforeAll(async () => {
@@ -75,22 +86,12 @@ describe('grammars loaded ahead of calls (issue 14, 3)', () => {
   afterAll(() => pool.close());
 
   /** A grammar of `n` two-word phrases of dictionary words: 2n new words, seconds to load at n = 30,000. */
-  function bigGrammar(n: number): Grammar {
-    const lines = readFileSync(`${POCKETSPHINX_MODEL_DIR}/cmudict-en-us.dict`, 'utf8')
-      .split('\n')
-      .filter((l) => /^[a-z]+ /.test(l))
-      .slice(0, 2 * n);
-    const words = lines.map((l) => l.split(' ')[0]);
-    const phrases = Array.from({ length: n }, (_, i) => `${words[i]} ${words[n + i]}`);
-    return { key: `big-${n}`, jsgf: `#JSGF V1.0;\ngrammar big;\npublic <u> = ${phrases.join(' | ')};\n`, dict: `${lines.join('\n')}\n`, phrases };
-  }
-
   it('loads a large grammar worker by worker while another store is heard, and its first utterance sends no grammar', async () => {
     const cmudict = loadCmudict();
     const pcm = (await readAudioFile(await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }))).pcm;
     const small = await buildPhraseGrammar([{ text: 'yes', reading: 'en' }, { text: 'no', reading: 'en' }], cmudict);
     await pool.prepare(small);
-    const big = bigGrammar(30_000);
+    const big = dictionaryGrammar('big-30000', 30_000, 0);
     const sent = pool.grammarTextsSent;
     const order: string[] = [];
     const preparing = pool.prepare(big).then(() => order.push('big loaded'));
@@ -135,28 +136,17 @@ describe("a store's grammar memory, measured and bounded (issue 14, isolation)",
   });
   afterAll(() => pool.close());
 
-  /** `n` two-word phrases of dictionary words from offset `from` (new words: real memory to load). */
-  function phrasesGrammar(key: string, n: number, from: number): Grammar {
-    const lines = readFileSync(`${POCKETSPHINX_MODEL_DIR}/cmudict-en-us.dict`, 'utf8')
-      .split('\n')
-      .filter((l) => /^[a-z]+ /.test(l))
-      .slice(from, from + 2 * n);
-    const words = lines.map((l) => l.split(' ')[0]);
-    const phrases = Array.from({ length: n }, (_, i) => `${words[i]} ${words[n + i]}`);
-    return { key, jsgf: `#JSGF V1.0;\ngrammar g;\npublic <u> = ${phrases.join(' | ')};\n`, dict: `${lines.join('\n')}\n`, phrases };
-  }
-
   it('reports what a grammar took, refuses one over the limit (freed, saying so), and goes on serving', async () => {
     const cmudict = loadCmudict();
     const small = await buildPhraseGrammar([{ text: 'yes', reading: 'en' }, { text: 'no', reading: 'en' }], cmudict);
     await pool.prepare(small);
-    const medium = phrasesGrammar('medium', 5_000, 40_000);
+    const medium = dictionaryGrammar('medium', 5_000, 40_000);
     await pool.prepare(medium);
     const took = pool.memoryOf('medium') ?? 0;
     // 10,000 new words in a worker: megabytes, not bytes, and not the worker's whole memory.
     expect(took).toBeGreaterThan(1024 * 1024);
     expect(took).toBeLessThan(500 * 1024 * 1024);
-    await expect(pool.prepare(phrasesGrammar('too-big', 5_000, 60_000), 256 * 1024)).rejects.toThrow(
+    await expect(pool.prepare(dictionaryGrammar('too-big', 5_000, 60_000), 256 * 1024)).rejects.toThrow(
       /MB in a recognition worker, more than the 0 MB a store may take \(ATTENDANT_STORE_MEMORY_MB\)/,
     );
     expect(pool.memoryOf('too-big')).toBeUndefined();
