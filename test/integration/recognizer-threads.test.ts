@@ -85,7 +85,6 @@ describe('grammars loaded ahead of calls (issue 14, 3)', () => {
   });
   afterAll(() => pool.close());
 
-  /** A grammar of `n` two-word phrases of dictionary words: 2n new words, seconds to load at n = 30,000. */
   it('loads a large grammar worker by worker while another store is heard, and its first utterance sends no grammar', async () => {
     const cmudict = loadCmudict();
     const pcm = (await readAudioFile(await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }))).pcm;
