@@ -244,16 +244,15 @@ export class RecognizerPool implements Recognizer {
    * workers or more, each goes to its own worker, so that the caller waits for one search,
    * not two in a row. Other engines decode on one worker.
    */
-  async start(grammar: Grammar): Promise<RecognizerSession> {
+  async start(grammar: Grammar, options: { also?: boolean } = {}): Promise<RecognizerSession> {
     if (this.closed) throw new Error('the recognizer pool is closed');
     // A worker loading a grammar (prepare) takes no half of an utterance: the whole of it
     // goes to a free worker instead of waiting behind the load.
     const split = this.engine === 'pocketsphinx' && this.workers.filter((w) => w.loads.size === 0).length >= 2;
     const speed = this.speed(split);
-    // Utterances on the first model are counted at once, before any await, so that those
-    // starting together see each other. A second model's (a French store's French model,
-    // one speed and a fifth of the CPU) is not: the same utterance would count twice.
-    let counted = grammar.model === undefined || grammar.model === this.spec.models[0]?.id;
+    // Utterances are counted at once, before any await, so that those starting together see
+    // each other; the same utterance heard by a second model is not counted twice.
+    let counted = options.also !== true;
     if (counted && speed === 'fast') this.fastUtterances += 1;
     if (counted) this.utterances += 1;
     const over = (): void => {

@@ -73,7 +73,12 @@ export interface RecognizerSession {
 
 export interface Recognizer {
   readonly engine: EngineName;
-  start(grammar: Grammar): Promise<RecognizerSession>;
+  /**
+   * An utterance on one grammar. `also`: the same utterance is heard with another grammar
+   * too (a second acoustic model), started with it; such a session is not counted again
+   * as an utterance when the recognizer tells whether it is busy.
+   */
+  start(grammar: Grammar, options?: { also?: boolean }): Promise<RecognizerSession>;
   /** Loads a grammar ahead of its first utterance; rejects, saying why, when it cannot be. */
   prepare?(grammar: Grammar): Promise<void>;
   close(): Promise<void>;

@@ -221,6 +221,7 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
                 audio_ms: results[0]?.audioMs,
                 models: understood.models?.map((m) => `${m.model}:${m.top?.entry.id ?? '-'}`),
                 shed: shed || undefined,
+                heard_ms: Math.round(performance.now() - speechEndAt),
               },
               'heard a name',
             );
@@ -230,7 +231,7 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
             if (this.closed) return;
             const answer = (await this.answerGrammar()).interpret(result);
             if (this.parts.store.transcripts) this.transcripts.push(result.nbest[0]?.text ?? '');
-            this.parts.log.info({ answer: answer.kind }, 'heard an answer');
+            this.parts.log.info({ answer: answer.kind, heard_ms: Math.round(performance.now() - speechEndAt) }, 'heard an answer');
             this.dispatchHeard({ type: 'answered', answer }, speechEndAt);
           });
     heard

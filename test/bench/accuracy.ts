@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { resolveEngine } from '../../src/asr/engine';
 import { RecognizerPool } from '../../src/asr/pool';
 import { performance } from 'node:perf_hooks';
-import { RecognitionResult } from '../../src/asr/recognizer';
+import { DEFAULT_FIT_CALIBRATION, FitCalibration, RecognitionResult, Recognizer } from '../../src/asr/recognizer';
 import { areaUnderRoc, entryFeatures, fitWeights, score, Weights } from '../../src/attendant/confidence';
 import { COMBINED_THRESHOLDS, hearUtterance, StoreUnderstanding } from '../../src/attendant/understanding';
 import { storeLexicons } from '../../src/cli/recognize-command';
@@ -165,6 +165,47 @@ function fitAndChoose(understanding: StoreUnderstanding, outcomes: Outcome[]): v
   console.log(`chosen thresholds: ${best === undefined ? 'none within the limits' : JSON.stringify(best.t)}`);
 }
 
+/**
+ * One model alone (--shed, or an English store): its fit calibration (the logistic curve from
+ * fit to belief), chosen on a grid with the default thresholds. Leave one voice out: each
+ * voice is decided with the pair chosen on the others; the pair printed last is chosen on all.
+ */
+function fitCalibration(understanding: StoreUnderstanding, outcomes: Outcome[]): void {
+  const grid: FitCalibration[] = [];
+  for (let m = -4; m <= 1.001; m += 0.1) for (const slope of [0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.5, 2, 3]) grid.push({ midpoint: Number(m.toFixed(2)), slope });
+  const decideWith = (subset: Outcome[], c: FitCalibration): Decided[] =>
+    subset.map((o) => decideAgain(understanding, { ...o, results: o.results.map((r) => ({ ...r, fitCalibration: c })) }));
+  // Of the calibrations within the limits, those with the most right answers; of these, the
+  // ones that put the most callers straight through (a confirmation is one more question),
+  // and of those the median.
+  const choose = (subset: Outcome[]): { c: FitCalibration; right: number; transfers: number } | undefined => {
+    const ok = grid
+      .map((c) => {
+        const decided = decideWith(subset, c);
+        const transfers = decided.filter((d) => d.decision === 'transfer').length / Math.max(1, subset.length);
+        return { c, r: rates(subset, decided), transfers };
+      })
+      .filter(({ r }) => r.wrong <= 0.005 && r.absentTransferred <= 0.05);
+    if (ok.length === 0) return undefined;
+    const most = Math.max(...ok.map((x) => x.r.right));
+    const tied = ok.filter((x) => x.r.right === most);
+    const direct = Math.max(...tied.map((x) => x.transfers));
+    const best = tied.filter((x) => x.transfers === direct);
+    return { c: best[Math.floor(best.length / 2)].c, right: most, transfers: direct };
+  };
+  const voices = [...new Set(outcomes.map((o) => o.call.utterance.voice))];
+  const oof: { o: Outcome; d: Decided }[] = [];
+  for (const voice of voices) {
+    const chosen = choose(outcomes.filter((o) => o.call.utterance.voice !== voice))?.c ?? DEFAULT_FIT_CALIBRATION;
+    const mine = outcomes.filter((o) => o.call.utterance.voice === voice);
+    decideWith(mine, chosen).forEach((d, i) => oof.push({ o: mine[i], d }));
+  }
+  const r = rates(oof.map((x) => x.o), oof.map((x) => x.d));
+  const transfers = oof.filter((x) => x.d.decision === 'transfer').length / oof.length;
+  console.log(`\nleave-one-voice-out over ${voices.length} voices: right ${(100 * r.right).toFixed(1)}%, wrong transfers ${(100 * r.wrong).toFixed(1)}%, absent transferred ${(100 * r.absentTransferred).toFixed(1)}%, put straight through ${(100 * transfers).toFixed(1)}%`);
+  console.log(`calibration chosen on every call: ${JSON.stringify(choose(outcomes))}`);
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -174,6 +215,7 @@ async function main(): Promise<void> {
       fit: { type: 'boolean', default: false },
       replay: { type: 'boolean', default: false },
       english: { type: 'string' },
+      shed: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
     },
   });
@@ -196,7 +238,7 @@ async function main(): Promise<void> {
 
   const locale = values.locale === 'en' ? 'en-US' : 'fr-FR';
   const understanding = await StoreUnderstanding.build({ store: 'bench', version: 1, entries }, ...storeLexicons(locale));
-  const saved = join(root, '.cache', 'bench', `accuracy-${values.set}-${values.locale}-${understanding.models.join('+')}.json`);
+  const saved = join(root, '.cache', 'bench', `accuracy-${values.set}-${values.locale}-${understanding.models.join('+')}${values.shed ? `-shed-${benchProfile()}` : ''}.json`);
   if (values.replay) {
     // Decisions made again from the last run's recognition results (thresholds, weights).
     const outcomes = (JSON.parse(readFileSync(saved, 'utf8')) as Outcome[]).map((o) => ({ call: o.call, results: o.results, ms: o.ms }));
@@ -206,6 +248,8 @@ async function main(): Promise<void> {
   const spec = resolveEngine((process.env.ATTENDANT_ASR_ENGINE as 'auto') ?? 'auto', undefined, benchProfile());
   const workers = Number(values.workers);
   const pool = await RecognizerPool.create(spec, workers);
+  // --shed: every utterance heard as under load (one model, at the speed the profile gives).
+  const shedding: Recognizer = { engine: pool.engine, busy: true, start: (g, o) => pool.start(g, o), close: () => pool.close() };
   const t1 = Date.now();
   const cpu0 = process.cpuUsage();
   const workerCpu0 = pool.pids.reduce((n, pid) => n + cpuSeconds(pid), 0);
@@ -213,7 +257,7 @@ async function main(): Promise<void> {
     const audio = await readAudioFile(paths[i]);
     let t0 = 0;
     const { results } = await hearUtterance(
-      pool,
+      values.shed ? shedding : pool,
       understanding,
       (send) => {
         for (let k = 0; k < audio.pcm.length; k += 320) send(audio.pcm.subarray(k, Math.min(audio.pcm.length, k + 320)));
@@ -227,13 +271,14 @@ async function main(): Promise<void> {
   });
   const own = process.cpuUsage(cpu0);
   // This process and the recognition workers (processes of their own).
-  const cpuMs = (own.user + own.system) / 1e3 + (pool.pids.reduce((n, pid) => n + cpuSeconds(pid), 0) - workerCpu0) * 1e3;
+  const workersMs = (pool.pids.reduce((n, pid) => n + cpuSeconds(pid), 0) - workerCpu0) * 1e3;
+  const cpuMs = (own.user + own.system) / 1e3 + workersMs;
   await pool.close();
   const decided = report(
     understanding,
     outcomes,
     values,
-    `engine ${spec.engine} (profile ${spec.profile}), models ${understanding.models.join(' + ')}, ${workers} workers, ${calls.length} calls decoded in ${((Date.now() - t1) / 1000).toFixed(1)} s, ${(cpuMs / calls.length).toFixed(0)} ms CPU per call\nset: ${values.set} (${file.replace(`${root}/`, '')}), store locale ${locale}`,
+    `engine ${spec.engine} (profile ${spec.profile}), models ${understanding.models.join(' + ')}, ${workers} workers, ${calls.length} calls decoded in ${((Date.now() - t1) / 1000).toFixed(1)} s, ${(cpuMs / calls.length).toFixed(0)} ms CPU per call (${(workersMs / calls.length).toFixed(0)} in the workers)\nset: ${values.set} (${file.replace(`${root}/`, '')}), store locale ${locale}`,
   );
   const verdicts = outcomes.map((o, i) => verdictOf(o, decided[i]));
   const out = join(root, '.cache', 'bench');
@@ -279,7 +324,8 @@ function report(understanding: StoreUnderstanding, outcomes: Outcome[], values: 
     });
   }
   if (values.fit) {
-    if (understanding.models.length < 2) console.log('\n--fit needs a store heard by two models (a French store with a French model installed)');
+    if (outcomes.every((o) => o.results.length === 1)) fitCalibration(understanding, outcomes);
+    else if (understanding.models.length < 2) console.log('\n--fit needs a store heard by two models (a French store with a French model installed)');
     else fitAndChoose(understanding, outcomes);
   }
   return decided;

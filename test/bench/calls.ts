@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createInterface } from 'node:readline';
 import { Storage } from '../../src/storage/storage';
 import { scrapeMetric } from '../integration/scrape';
 import type { CallRecord } from '../../src/attendant/call-records';
@@ -17,17 +18,21 @@ import { ANSWERED, expectReferTo, G711_OFFER, invite, playAudio, runSipp, scenar
 import { percentile } from './stats';
 
 /**
- * npm run bench:calls [-- --levels 10,25,50,75,100 --max-calls 100 --over 120 --wait 8000 --stores 1 --sync-entries 0]
+ * npm run bench:calls [-- --levels 10,25,50,75,100 --max-calls 100 --over 120 --wait 8000 --stores 1 --sync-entries 0 --voice en-us]
  * --sync-entries N: a store of N people is served too, and at the start of each level a new
  * version of it (a tenth of the names changed) is imported, so the calls run while it is
  * validated, stored, built and loaded in the workers (issue 14: calls during a large sync).
+ * --voice: the espeak-ng voice of the caller (`fr` for a French caller).
  *
  * attendant serve, run as in production, called by sipp as the PBX: each call sends real RTP
- * speech ("Sophie Martin", after `--wait` ms: by default 8 s, the demo store's
- * greeting heard out (6.9 s in French, 7.8 s in English)), and must end in a REFER to 2014. For each level of concurrent calls: calls handled, failures, decision latency from
- * the endpointer's end of speech to the REFER (p50/p95, from the call records), CPU
- * seconds and RSS per call. Then one level above ATTENDANT_MAX_CALLS: the excess gets 503
- * with Retry-After, and the admitted calls must still be transferred.
+ * speech ("Sophie Martin", after `--wait` ms: by default 8 s, the demo store's greeting heard
+ * out (6.9 s in French, 7.8 s in English)), and must end in a REFER to 2014; a caller asked
+ * to confirm says yes ("oui" in a French voice) and the REFER must follow. For each level of
+ * concurrent calls: calls handled, failures, decision latency from the endpointer's end of
+ * speech to the REFER (p50/p95, from the call records), the same for every utterance (from
+ * the log's heard_ms), calls put through after a yes, CPU seconds and RSS per call. Then one
+ * level above ATTENDANT_MAX_CALLS: the excess gets 503 with Retry-After, and the admitted
+ * calls must still be transferred.
  */
 
 const root = join(__dirname, '..', '..', '..');
@@ -66,6 +71,10 @@ interface Level {
   refused503: number;
   p50: number;
   p95: number;
+  /** Every utterance (names and answers): end of speech to what attendant made of it. */
+  heardP95: number;
+  /** Calls put through after the caller confirmed. */
+  confirmed: number;
   cpuPerCall: number;
   mainCpuPerCall: number;
   machineBusyPct: number;
@@ -87,6 +96,7 @@ async function main(): Promise<void> {
       'max-calls': { type: 'string', default: '100' },
       over: { type: 'string', default: '120' },
       wait: { type: 'string', default: '8000' },
+      voice: { type: 'string', default: 'en-us' },
       rounds: { type: 'string', default: '2' },
       stores: { type: 'string', default: '1' },
       'sync-entries': { type: 'string', default: '0' },
@@ -118,10 +128,15 @@ async function main(): Promise<void> {
     writeFileSync(syncFiles[1], entriesToCsv(people.map((e, i) => (i % 10 === 0 ? { ...e, lastName: `${e.lastName}nec` } : e))));
     await run(['directory', 'import', 'big', syncFiles[0], '--create'], quiet, { ATTENDANT_DATA_DIR: dir });
   }
-  const speech = await synthesize({ text: 'Sophie Martin', synth: 'espeak', voice: 'en-us', condition: 'clean' });
+  const voice = values.voice;
+  const speech = await synthesize({ text: 'Sophie Martin', synth: 'espeak', voice, condition: 'clean' });
   // A phone line carries RTP all along: the caller's silence while the greeting plays, then the name.
   const audio = join(dir, 'caller.wav');
   await promisify(execFile)('sox', [speech, audio, 'pad', String(Number(values.wait) / 1000), '1']);
+  // Asked "Vous avez dit Sophie Martin ?" (as callers are when attendant is not sure enough,
+  // more often when its workers are busy and a French store is heard by one model), the caller says yes.
+  const yes = join(dir, 'yes.wav');
+  await promisify(execFile)('sox', [await synthesize({ text: voice.startsWith('fr') ? 'oui' : 'yes', synth: 'espeak', voice, condition: 'clean' }), yes, 'pad', '0', '1']);
   const [sipPort, httpPort, grpcPort] = [await freePort(), await freePort(), await freePort()];
   const child: ChildProcess = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
     env: {
@@ -132,11 +147,26 @@ async function main(): Promise<void> {
       ATTENDANT_GRPC_PORT: String(grpcPort),
       ATTENDANT_MAX_CALLS: String(maxCalls),
       ATTENDANT_RTP_PORTS: '22000-23999',
-      ATTENDANT_LOG_LEVEL: 'warn',
+      // 'heard a name' and 'heard an answer' give each utterance's time to a decision (heard_ms).
+      ATTENDANT_LOG_LEVEL: 'info',
       // The large store's version, to see when a sync is live.
       ...(syncEntries > 0 ? { ATTENDANT_METRICS_STORES: 'on' } : {}),
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  // Every utterance heard: its time from end of speech to what attendant made of it. Warnings
+  // and errors are shown as serve shows them.
+  const heard: { callId: string; ms: number; what: string }[] = [];
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    let entry: { level?: number; msg?: string; call_id?: string; heard_ms?: number; decision?: string; answer?: string } = {};
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      process.stderr.write(`${line}\n`);
+      return;
+    }
+    if ((entry.level ?? 0) >= 40) process.stderr.write(`${line}\n`);
+    if (entry.heard_ms !== undefined && entry.call_id !== undefined) heard.push({ callId: entry.call_id, ms: entry.heard_ms, what: entry.decision ?? `answer ${entry.answer}` });
   });
   const stop = (): void => {
     child.kill('SIGKILL');
@@ -150,7 +180,21 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 250));
   }
   const pid = child.pid as number;
-  let xml = scenario('bench', [invite(G711_OFFER), ...ANSWERED, ...playAudio(audio, 100), ...expectReferTo('2014')]);
+  // The REFER comes within a few seconds of the name, or the caller was asked to confirm:
+  // then the caller says yes and the REFER follows.
+  const referWithin = Number(values.wait) + 5000;
+  const [refer, ...afterRefer] = expectReferTo('2014');
+  let xml = scenario('bench', [
+    invite(G711_OFFER),
+    ...ANSWERED,
+    ...playAudio(audio, 100),
+    refer.replace('timeout="40000"', `timeout="${referWithin}" ontimeout="confirm" next="referred"`),
+    '<label id="confirm"/>',
+    ...playAudio(yes, 0),
+    refer,
+    '<label id="referred"/>',
+    ...afterRefer,
+  ]);
   // Many stores: each call's Request-URI user comes from sipp's injection file, in turn.
   if (storeCount > 1) xml = xml.replaceAll('[service]', '[field0]');
   const injection = storeCount > 1 ? `SEQUENTIAL\n${storeIds.map((id) => `${id};`).join('\n')}\n` : undefined;
@@ -208,6 +252,8 @@ async function main(): Promise<void> {
     const machine1 = machineTicks();
     const fresh = (await callsOf(dir, storeIds)).filter((r) => !before.has(r.callId));
     const latencies = fresh.filter((r) => r.decisionMs >= 0).map((r) => r.decisionMs);
+    const ids = new Set(fresh.map((r) => r.callId));
+    const utterances = heard.filter((h) => ids.has(h.callId)).map((h) => h.ms);
     const ok = Number(result.stats?.['SuccessfulCall(C)'] ?? 0);
     const failed = Number(result.stats?.['FailedCall(C)'] ?? calls - ok);
     return {
@@ -220,6 +266,8 @@ async function main(): Promise<void> {
       fastPct: (100 * ((await metric(httpPort, 'attendant_asr_fast_utterances_total')) - fastBefore)) / Math.max(1, fresh.length),
       p50: percentile(latencies, 50),
       p95: percentile(latencies, 95),
+      heardP95: percentile(utterances, 95),
+      confirmed: fresh.filter((r) => r.outcome === 'transferred' && r.path.some((step) => step.startsWith('heard:confirm'))).length,
       cpuPerCall: cpu / Math.max(1, fresh.length),
       mainCpuPerCall: mainCpu / Math.max(1, fresh.length),
       machineBusyPct: (100 * (machine1.busy - machine0.busy)) / Math.max(1, machine1.total - machine0.total),
@@ -235,8 +283,8 @@ async function main(): Promise<void> {
     };
   };
 
-  console.log('| concurrent calls | new calls/s | calls | ok | failed | failure % | decision p50 ms | p95 ms | CPU s per call | of which main thread | machine busy % | RSS MB per call | peak RSS MB | wall s | fast decodes % |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| concurrent calls | new calls/s | calls | ok | failed | failure % | decision p50 ms | p95 ms | every utterance p95 ms | put through after a yes | CPU s per call | of which main thread | machine busy % | RSS MB per call | peak RSS MB | wall s | fast decodes per 100 calls |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   let best = 0;
   let fast = 0;
   const notes: string[] = [];
@@ -246,7 +294,7 @@ async function main(): Promise<void> {
     if (failurePct <= 1) best = Math.max(best, concurrency);
     if (failurePct <= 1 && l.p95 <= 300) fast = Math.max(fast, concurrency);
     console.log(
-      `| ${l.concurrency} | ${l.rate} | ${l.calls} | ${l.ok} | ${l.failed} | ${failurePct.toFixed(1)} | ${l.p50.toFixed(0)} | ${l.p95.toFixed(0)} | ${l.cpuPerCall.toFixed(3)} | ${l.mainCpuPerCall.toFixed(3)} | ${l.machineBusyPct.toFixed(0)} | ${l.rssPerCall.toFixed(2)} | ${l.rssPeak.toFixed(0)} | ${l.seconds.toFixed(1)} | ${l.fastPct.toFixed(0)} |`,
+      `| ${l.concurrency} | ${l.rate} | ${l.calls} | ${l.ok} | ${l.failed} | ${failurePct.toFixed(1)} | ${l.p50.toFixed(0)} | ${l.p95.toFixed(0)} | ${l.heardP95.toFixed(0)} | ${l.confirmed} | ${l.cpuPerCall.toFixed(3)} | ${l.mainCpuPerCall.toFixed(3)} | ${l.machineBusyPct.toFixed(0)} | ${l.rssPerCall.toFixed(2)} | ${l.rssPeak.toFixed(0)} | ${l.seconds.toFixed(1)} | ${l.fastPct.toFixed(0)} |`,
     );
     if (l.notTransferred !== '') notes.push(`${concurrency} calls, not put through: ${l.notTransferred}`);
     if (l.synced !== undefined) notes.push(`${concurrency} calls: the ${syncEntries.toLocaleString('en')}-entry sync was imported in ${l.synced.importS.toFixed(1)} s and live ${l.synced.liveS.toFixed(1)} s after it began (the calls took ${l.seconds.toFixed(1)} s)`);

@@ -194,3 +194,25 @@ describe('a recognition worker that crashes (issue 13, 3)', () => {
     next.close();
   }, 60_000);
 });
+
+describe('a pool that decodes at the fast speed when its workers are busy (ATTENDANT_ASR_PROFILE=auto)', () => {
+  let pool: RecognizerPool;
+  beforeAll(async () => {
+    pool = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, 'auto'), 2);
+  });
+  afterAll(() => pool.close());
+
+  it('counts an utterance heard by two models once: the second model does not make the pool busy', async () => {
+    const grammar = await buildPhraseGrammar([{ text: 'yes', reading: 'en' }, { text: 'no', reading: 'en' }], loadCmudict());
+    expect(pool.busy).toBe(false);
+    // A second model's session of an utterance (`also`), alone, is not an utterance waiting.
+    const second = await pool.start(grammar, { also: true });
+    expect(pool.busy).toBe(false);
+    // The utterance itself takes both workers (grammar and phone loop side by side): the next would wait.
+    const first = await pool.start(grammar);
+    expect(pool.busy).toBe(true);
+    first.close();
+    second.close();
+    expect(pool.busy).toBe(false);
+  }, 60_000);
+});
