@@ -1,4 +1,5 @@
 import { Cmudict, espeakIpa, Lexicon, WordRequest } from './lexicon';
+import { Slices } from '../util/slices';
 
 /**
  * Pronunciations in the 36 phones of the French PocketSphinx models (CMU Sphinx French:
@@ -90,7 +91,9 @@ export class FrenchLexicon implements Lexicon {
       espeakIpa(englishWords.map((w) => w.spelling), 'en'),
     ]);
     const out = new Map<string, string[]>();
+    const slices = new Slices();
     for (const word of words) {
+      if (slices.due) await slices.next();
       const prons = new Set<string>();
       const known = this.lookup(word.spelling);
       if (known !== undefined) for (const p of known.slice(0, 3)) prons.add(p);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { DirectoryEntry, soundsLikeSpellings, spokenForms, spokenWords } from '../directory/entry';
 import { ARTICLES, GREETINGS, LEADING_PHRASES, OPERATOR_PHRASES, TITLES, TRAILING_PHRASES, isEnglishCarrier } from './carrier';
 import { Lexicon, WordRequest } from './lexicon';
+import { Slices } from '../util/slices';
 
 /**
  * A store's recognition grammar: what a caller may say (a JSGF grammar for
@@ -54,7 +55,9 @@ export async function buildGrammar(entries: DirectoryEntry[], lexicon: Lexicon):
   const names = new Set<string>();
   const lastNames = new Set<string>();
   const services = new Set<string>();
+  const slices = new Slices();
   for (const entry of entries) {
+    if (slices.due) await slices.next();
     if (!entry.enabled) continue;
     for (const form of spokenForms(entry)) {
       const phrase = want(form, 'both');

@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { promisify } from 'node:util';
 import { ipaToCmu } from './phones';
+import { Slices } from '../util/slices';
 
 const run = promisify(execFile);
 
@@ -84,7 +86,8 @@ export async function espeakIpa(spellings: string[], lang: 'fr' | 'en'): Promise
   const input = missing.map((s) => `${s.replace(/[.\n]/g, ' ')}.`).join('\n');
   let stdout: string;
   try {
-    ({ stdout } = await runWithInput('espeak-ng', ['-q', '--ipa', '-v', ESPEAK_VOICES[lang], '-b', '1'], input));
+    // A large batch is a directory being prepared, not a call waiting: it runs on what calls leave.
+    ({ stdout } = await runWithInput('espeak-ng', ['-q', '--ipa', '-v', ESPEAK_VOICES[lang], '-b', '1'], input, missing.length >= BACKGROUND_BATCH ? 19 : undefined));
   } catch (err) {
     throw new Error(
       `espeak-ng could not be run to make pronunciations (${(err as Error).message}); install it: apt-get install espeak-ng`,
@@ -107,12 +110,22 @@ export async function espeakIpa(spellings: string[], lang: 'fr' | 'en'): Promise
   return result;
 }
 
-function runWithInput(cmd: string, args: string[], input: string): Promise<{ stdout: string }> {
+/** Words in one espeak-ng batch from which it runs at the lowest CPU priority. */
+const BACKGROUND_BATCH = 200;
+
+function runWithInput(cmd: string, args: string[], input: string, nice?: number): Promise<{ stdout: string }> {
   return new Promise((resolve, reject) => {
     const child = execFile(cmd, args, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => {
       if (err) reject(err);
       else resolve({ stdout });
     });
+    if (nice !== undefined && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, nice);
+      } catch {
+        // it runs at the service's priority
+      }
+    }
     child.stdin?.end(input, 'utf8');
   });
 }
@@ -123,7 +136,9 @@ export async function pronounce(words: WordRequest[], cmudict: Cmudict): Promise
   const needEn = words.filter((w) => w.reading !== 'fr').map((w) => w.spelling);
   const [fr, en] = await Promise.all([espeakIpa(needFr, 'fr'), espeakIpa(needEn, 'en')]);
   const out = new Map<string, string[]>();
+  const slices = new Slices();
   for (const word of words) {
+    if (slices.due) await slices.next();
     const prons = new Set<string>();
     if (word.reading !== 'fr') {
       for (const p of cmudict.lookup(word.token) ?? []) prons.add(p);

@@ -1,5 +1,6 @@
 import { ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { EngineSpec } from './engine';
 import { Grammar } from './grammar';
@@ -125,6 +126,26 @@ const RESTART_PAUSE_MS = 1000;
 /** How many open sessions a worker loading a grammar counts as, when sessions are given out. */
 const LOADING_WEIGHT = 4;
 
+/**
+ * Grammars whose text (JSGF and dictionary) is at least this long are "large" (about 2,000
+ * entries): they live in a worker of their own at a lower CPU priority (see RecognizerPool).
+ */
+export const LARGE_GRAMMAR_CHARS = 150_000;
+
+/**
+ * The nice value of the worker of large grammars: when the serving workers want every core,
+ * it gets about a quarter of one (CFS weights 335 against 1024); on an idle machine, all it needs.
+ */
+const LARGE_NICE = 5;
+
+/** The longest a replaced worker is kept for the utterances it holds before it is stopped. */
+const RETIRE_WAIT_MS = 60_000;
+
+export interface PoolOptions {
+  /** Grammars at least this long (characters of JSGF and dictionary) are large; Infinity: none is. */
+  largeAbove?: number;
+}
+
 export function workerScript(): string {
   const compiled = join(__dirname, 'worker.js');
   if (existsSync(compiled)) return compiled;
@@ -150,14 +171,27 @@ export class RecognizerPool implements Recognizer {
   workerExits = 0;
   /** Told when a worker exits while the pool is in use, with why. */
   onWorkerExit: ((err: Error) => void) | undefined;
+  /** The worker of large grammars (their search half), at LARGE_NICE; started with the first. */
+  private large: PoolWorker | undefined;
+  /** Times the worker of large grammars was replaced by one fed with a new grammar. */
+  largeWorkersReplaced = 0;
+  /** Workers that take no new session: being fed (the next large worker), or replaced and finishing their utterances. */
+  private readonly aside = new Set<PoolWorker>();
+  /** Large grammars being prepared, one at a time. */
+  private largeQueue: Promise<unknown> = Promise.resolve();
+  private readonly largeAbove: number;
 
-  private constructor(private readonly spec: EngineSpec) {
+  private constructor(
+    private readonly spec: EngineSpec,
+    options: PoolOptions = {},
+  ) {
     this.engine = spec.engine;
+    this.largeAbove = options.largeAbove ?? LARGE_GRAMMAR_CHARS;
   }
 
   /** Starts `size` workers and waits until each has loaded its engine. */
-  static async create(spec: EngineSpec, size: number): Promise<RecognizerPool> {
-    const pool = new RecognizerPool(spec);
+  static async create(spec: EngineSpec, size: number, options: PoolOptions = {}): Promise<RecognizerPool> {
+    const pool = new RecognizerPool(spec, options);
     for (let i = 0; i < Math.max(1, size); i += 1) pool.spawn();
     try {
       await Promise.all(pool.workers.map((w) => w.ready));
@@ -180,24 +214,46 @@ export class RecognizerPool implements Recognizer {
     return this.spec.profile === 'auto' && this.speed(this.engine === 'pocketsphinx' && this.workers.length >= 2) === 'fast';
   }
 
+  /** Every worker process: serving, of large grammars, aside. */
+  private get everyWorker(): PoolWorker[] {
+    return [...this.workers, ...(this.large === undefined ? [] : [this.large]), ...this.aside];
+  }
+
   /** Utterances being written to the workers, not ended yet (a split utterance counts once per half). */
   get backlog(): number {
-    return this.workers.reduce((n, w) => n + w.open, 0);
+    return this.everyWorker.reduce((n, w) => n + w.open, 0);
   }
 
   /** Utterances given to the workers and not answered yet: being written or being decoded (per half). */
   get inFlight(): number {
-    return this.workers.reduce((n, w) => n + w.open + w.pending.size, 0);
+    return this.everyWorker.reduce((n, w) => n + w.open + w.pending.size, 0);
   }
 
-  private spawn(): PoolWorker {
+  /** Whether a grammar is large: decoded (its search half) by the worker of large grammars. */
+  isLarge(grammar: Grammar): boolean {
+    return this.engine === 'pocketsphinx' && grammar.jsgf.length + grammar.dict.length >= this.largeAbove;
+  }
+
+  /** A new worker, serving at once, or (`aside`) kept out of the pool until it is swapped in. */
+  private spawn(aside = false): PoolWorker {
     // 'advanced': the structured clone of worker threads (typed arrays, Maps) over the IPC pipe.
     const child = fork(workerScript(), [JSON.stringify(this.spec)], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const startedAt = Date.now();
     let started = false;
     const pw = new PoolWorker(child, (dead, err) => {
+      const serving = this.workers.includes(dead);
       this.workers = this.workers.filter((w) => w !== dead);
-      if (this.closed) return;
+      this.aside.delete(dead);
+      if (dead === this.large) {
+        // The next utterance of a large grammar starts another, which loads the grammar then.
+        this.large = undefined;
+        if (this.closed) return;
+        this.workerExits += 1;
+        this.onWorkerExit?.(err);
+        return;
+      }
+      // A worker fed aside, or replaced, is not missed: its exit says so to whoever waits on it.
+      if (this.closed || !serving) return;
       this.workerExits += 1;
       this.onWorkerExit?.(err);
       // Replace a worker that died while the pool is in use; one that died starting, after a
@@ -221,22 +277,23 @@ export class RecognizerPool implements Recognizer {
       timer.unref();
     });
     pw.ready.then(() => (started = true)).catch(() => undefined);
-    this.workers.push(pw);
+    if (aside) this.aside.add(pw);
+    else this.workers.push(pw);
     return pw;
   }
 
   /** The memory a grammar took in one worker when prepared (undefined when it is held by none). */
   memoryOf(key: string): number | undefined {
-    if (!this.workers.some((w) => w.grammars.has(key))) {
+    if (![...this.workers, ...(this.large === undefined ? [] : [this.large])].some((w) => w.grammars.has(key))) {
       this.grammarBytes.delete(key);
       return undefined;
     }
     return this.grammarBytes.get(key);
   }
 
-  /** The workers' process ids (benchmarks add their CPU and memory to the server's). */
+  /** The workers' process ids, serving or aside (benchmarks add their CPU and memory to the server's). */
   get pids(): number[] {
-    return this.workers.flatMap((w) => (w.worker.pid === undefined ? [] : [w.worker.pid]));
+    return this.everyWorker.flatMap((w) => (w.worker.pid === undefined ? [] : [w.worker.pid]));
   }
 
   /**
@@ -248,7 +305,8 @@ export class RecognizerPool implements Recognizer {
     if (this.closed) throw new Error('the recognizer pool is closed');
     // A worker loading a grammar (prepare) takes no half of an utterance: the whole of it
     // goes to a free worker instead of waiting behind the load.
-    const split = this.engine === 'pocketsphinx' && this.workers.filter((w) => w.loads.size === 0).length >= 2;
+    const large = this.isLarge(grammar);
+    const split = this.engine === 'pocketsphinx' && (large || this.workers.filter((w) => w.loads.size === 0).length >= 2);
     const speed = this.speed(split);
     // Utterances are counted at once, before any await, so that those starting together see
     // each other; the same utterance heard by a second model is not counted twice.
@@ -262,7 +320,8 @@ export class RecognizerPool implements Recognizer {
       }
     };
     try {
-      const session = split ? await this.openSplit(grammar, speed) : await this.open(grammar, 'both', speed, []);
+      // A large grammar's search runs in its own worker, on the CPU other stores leave; its phone loop, here.
+      const session = split ? await this.openSplit(grammar, speed, large ? this.largeWorker() : undefined) : await this.open(grammar, 'both', speed, []);
       return {
         write: (pcm) => session.write(pcm),
         flush: () => session.flush(),
@@ -284,8 +343,8 @@ export class RecognizerPool implements Recognizer {
     }
   }
 
-  private async openSplit(grammar: Grammar, speed: Speed): Promise<RecognizerSession> {
-    const first = await this.open(grammar, 'grammar', speed, []);
+  private async openSplit(grammar: Grammar, speed: Speed, searchOn?: PoolWorker): Promise<RecognizerSession> {
+    const first = await this.open(grammar, 'grammar', speed, [], searchOn);
     const second = await this.open(grammar, 'loop', speed, [first.worker]);
     return {
       write(pcm: Int16Array): void {
@@ -317,13 +376,13 @@ export class RecognizerPool implements Recognizer {
     return this.utterances >= atOnce ? 'fast' : 'accurate';
   }
 
-  /** A session on the least busy worker (other than `avoid` when there is a choice). */
-  private async open(grammar: Grammar, part: DecoderPart, speed: Speed, avoid: PoolWorker[]): Promise<RecognizerSession & { worker: PoolWorker }> {
+  /** A session on `on`, or on the least busy serving worker (other than `avoid` when there is a choice). */
+  private async open(grammar: Grammar, part: DecoderPart, speed: Speed, avoid: PoolWorker[], on?: PoolWorker): Promise<RecognizerSession & { worker: PoolWorker }> {
     if (this.workers.length === 0) throw new Error('no recognition worker is running (the last one exited and is being restarted)');
     const candidates = this.workers.filter((w) => !avoid.includes(w));
     // A worker loading a grammar counts as busy with a long utterance.
     const load = (w: PoolWorker): number => w.open + (w.loads.size > 0 ? LOADING_WEIGHT : 0);
-    const target = (candidates.length > 0 ? candidates : this.workers).reduce((a, b) => (load(b) < load(a) ? b : a));
+    const target = on ?? (candidates.length > 0 ? candidates : this.workers).reduce((a, b) => (load(b) < load(a) ? b : a));
     await target.ready;
     const id = this.nextSession;
     this.nextSession += 1;
@@ -380,37 +439,121 @@ export class RecognizerPool implements Recognizer {
   }
 
   /**
-   * Loads a grammar in every worker before its first utterance, one worker at a time, so
-   * that the others go on decoding meanwhile (a 50,000-entry store takes seconds to load)
-   * and the first call to a new directory version does not wait for it. Rejects, saying
-   * why, when the grammar cannot be loaded.
+   * Loads a grammar before its first utterance, so that the first call to a new directory
+   * version does not wait for it. Rejects, saying why, when the grammar cannot be loaded (or
+   * takes more than `memoryLimit` bytes in a worker).
+   *
+   * A small grammar loads in every serving worker, one at a time (milliseconds). A large one
+   * (a 50,000-entry store takes seconds to load, and seconds of CPU for each utterance) goes
+   * to the worker of large grammars instead: a new one is started at a lower CPU priority,
+   * loads the large grammars the current one holds and then this one, and takes its place;
+   * the one it replaces finishes the utterances it holds and exits. The serving workers never
+   * stop for a large grammar, and its calls run on the CPU the other stores' calls leave.
    */
   async prepare(grammar: Grammar, memoryLimit?: number): Promise<void> {
-    const speed: Speed = this.spec.profile === 'fast' ? 'fast' : 'accurate';
     touchRecent(this.prepared, grammar.key, { grammar, memoryLimit }, GRAMMAR_TEXTS);
+    if (this.isLarge(grammar)) {
+      const run = this.largeQueue.then(() => this.prepareLarge(grammar, memoryLimit));
+      this.largeQueue = run.catch(() => undefined);
+      return run;
+    }
     for (const target of [...this.workers]) {
       if (this.closed) return;
       if (target.grammars.has(grammar.key) || !this.workers.includes(target)) continue;
-      const id = this.nextSession;
-      this.nextSession += 1;
-      // Counted as loading at once, before any await: an utterance starting now avoids it.
-      const loaded = new Promise<number>((resolve, reject) => target.loads.set(id, { key: grammar.key, resolve, reject }));
-      loaded.catch(() => undefined);
-      await target.ready;
-      this.holds(target, grammar);
-      target.post({ type: 'load', session: id, key: grammar.key, grammar, speed, memoryLimit });
-      const bytes = await loaded.catch((err: Error) => {
-        this.prepared.delete(grammar.key);
-        throw err;
-      });
-      this.grammarBytes.set(grammar.key, Math.max(bytes, this.grammarBytes.get(grammar.key) ?? 0));
+      await this.loadInto(target, grammar, memoryLimit);
     }
+  }
+
+  /** A worker started aside at a lower CPU priority than the server's (as far as the system allows). */
+  private spawnLowered(): PoolWorker {
+    const worker = this.spawn(true);
+    const pid = worker.worker.pid;
+    try {
+      if (pid !== undefined) setPriority(pid, Math.min(19, getPriority() + LARGE_NICE));
+    } catch {
+      // it runs at the server's priority
+    }
+    return worker;
+  }
+
+  /** The worker of large grammars, started (empty: grammars then load with their first utterance) when there is none. */
+  private largeWorker(): PoolWorker {
+    if (this.large === undefined || this.large.dead !== undefined) {
+      const worker = this.spawnLowered();
+      this.aside.delete(worker);
+      this.large = worker;
+    }
+    return this.large;
+  }
+
+  private async prepareLarge(grammar: Grammar, memoryLimit?: number): Promise<void> {
+    if (this.closed) return;
+    const current = this.large?.dead === undefined ? this.large : undefined;
+    if (current?.grammars.has(grammar.key)) return;
+    const held = current === undefined ? [] : [...current.grammars.keys()].filter((key) => key !== grammar.key && this.prepared.has(key)).slice(-(MAX_RELOADED - 1));
+    const next = this.spawnLowered();
+    try {
+      await next.ready;
+      for (const key of held) {
+        const p = this.prepared.get(key);
+        if (p !== undefined && !this.closed) await this.loadInto(next, p.grammar, p.memoryLimit).catch(() => undefined);
+      }
+      await this.loadInto(next, grammar, memoryLimit);
+    } catch (err) {
+      this.aside.delete(next);
+      next.worker.kill('SIGKILL');
+      throw err;
+    }
+    this.aside.delete(next);
+    if (this.closed) {
+      next.worker.kill('SIGTERM');
+      return;
+    }
+    const previous = this.large;
+    this.large = next;
+    if (previous !== undefined) {
+      this.largeWorkersReplaced += 1;
+      if (previous.dead === undefined) this.retire(previous);
+    }
+  }
+
+  /** Loads `grammar` in one worker; resolves when it is loaded, rejects (and forgets it as prepared) when it cannot be. */
+  private async loadInto(target: PoolWorker, grammar: Grammar, memoryLimit?: number): Promise<void> {
+    const speed: Speed = this.spec.profile === 'fast' ? 'fast' : 'accurate';
+    const id = this.nextSession;
+    this.nextSession += 1;
+    // Counted as loading at once, before any await: an utterance starting now avoids it.
+    const loaded = new Promise<number>((resolve, reject) => target.loads.set(id, { key: grammar.key, resolve, reject }));
+    loaded.catch(() => undefined);
+    await target.ready;
+    this.holds(target, grammar);
+    target.post({ type: 'load', session: id, key: grammar.key, grammar, speed, memoryLimit });
+    const bytes = await loaded.catch((err: Error) => {
+      this.prepared.delete(grammar.key);
+      throw err;
+    });
+    this.grammarBytes.set(grammar.key, Math.max(bytes, this.grammarBytes.get(grammar.key) ?? 0));
+  }
+
+  /** Stops a replaced worker once the utterances it holds are answered (or after RETIRE_WAIT_MS). */
+  private retire(worker: PoolWorker): void {
+    this.aside.add(worker);
+    const until = Date.now() + RETIRE_WAIT_MS;
+    const check = (): void => {
+      const idle = worker.open === 0 && worker.pending.size === 0 && worker.flushes.size === 0 && worker.loads.size === 0;
+      if (worker.dead !== undefined) return;
+      if (idle || this.closed || Date.now() > until) worker.worker.kill('SIGTERM');
+      else setTimeout(check, 50).unref();
+    };
+    check();
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    const workers = this.workers;
+    const workers = this.everyWorker;
     this.workers = [];
+    this.large = undefined;
+    this.aside.clear();
     for (const w of workers) w.worker.kill('SIGTERM');
     await Promise.all(workers.map((w) => w.exited));
   }

@@ -95,7 +95,7 @@ export class StoreUnderstanding {
   static async build(snapshot: Snapshot, ...lexicons: Lexicon[]): Promise<StoreUnderstanding> {
     if (lexicons.length === 0) throw new Error('a store needs at least one lexicon');
     const grammars = await Promise.all(lexicons.map((l) => buildGrammar(snapshot.entries, l)));
-    const matcher = new DirectoryMatcher(snapshot.entries, { carrierWords: CARRIERS, minFuzzyScore: 0.35 });
+    const matcher = await DirectoryMatcher.create(snapshot.entries, { carrierWords: CARRIERS, minFuzzyScore: 0.35 });
     return new StoreUnderstanding(snapshot, grammars, matcher);
   }
 

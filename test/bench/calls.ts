@@ -3,7 +3,7 @@ import { childPids, cpuSeconds, rssMb, treeCpuSeconds } from './proc';
 import { bretonDirectory } from './synthetic-directory';
 import { entriesToCsv } from '../../src/directory/export';
 import { promisify } from 'node:util';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,7 +18,7 @@ import { ANSWERED, expectReferTo, G711_OFFER, invite, playAudio, runSipp, scenar
 import { percentile } from './stats';
 
 /**
- * npm run bench:calls [-- --levels 10,25,50,75,100 --max-calls 100 --over 120 --wait 8000 --stores 1 --sync-entries 0 --voice en-us]
+ * npm run bench:calls [-- --levels 10,25,50,75,100 --max-calls 100 --over 120 --wait 8000 --stores 1 --sync-entries 0 --voice en-us --log FILE]
  * --sync-entries N: a store of N people is served too, and at the start of each level a new
  * version of it (a tenth of the names changed) is imported, so the calls run while it is
  * validated, stored, built and loaded in the workers (issue 14: calls during a large sync).
@@ -82,6 +82,8 @@ interface Level {
   rssPeak: number;
   /** With --sync-entries: seconds to import the large store's new version, and until serve used it. */
   synced?: { importS: number; liveS: number };
+  /** With --sync-entries: the calls to the large store during its sync. */
+  big?: { ok: number; failed: number; right: number; outcomes: string; p95: number };
   seconds: number;
   transferred: number;
   notTransferred: string;
@@ -100,6 +102,8 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '2' },
       stores: { type: 'string', default: '1' },
       'sync-entries': { type: 'string', default: '0' },
+      // Every line serve logs, kept in this file (to see what a slow call waited for).
+      log: { type: 'string' },
     },
   });
   const maxCalls = Number(values['max-calls']);
@@ -121,8 +125,12 @@ async function main(): Promise<void> {
   // --sync-entries N: two versions of a large store, imported in turn, one per level.
   const syncEntries = Number(values['sync-entries']);
   const syncFiles: string[] = [];
+  // The large store is called too while it syncs: someone of it (the same in both versions).
+  let bigCaller: { audio: string; extension: string; name: string } | undefined;
   if (syncEntries > 0) {
     const people = bretonDirectory(syncEntries);
+    const callee = people[Math.min(people.length - 1, 1234)];
+    bigCaller = { audio: join(dir, 'big-caller.wav'), extension: callee.extension, name: `${callee.firstName} ${callee.lastName}` };
     syncFiles.push(join(dir, 'big-a.csv'), join(dir, 'big-b.csv'));
     writeFileSync(syncFiles[0], entriesToCsv(people));
     writeFileSync(syncFiles[1], entriesToCsv(people.map((e, i) => (i % 10 === 0 ? { ...e, lastName: `${e.lastName}nec` } : e))));
@@ -135,6 +143,9 @@ async function main(): Promise<void> {
   await promisify(execFile)('sox', [speech, audio, 'pad', String(Number(values.wait) / 1000), '1']);
   // Asked "Vous avez dit Sophie Martin ?" (as callers are when attendant is not sure enough,
   // more often when its workers are busy and a French store is heard by one model), the caller says yes.
+  if (bigCaller !== undefined) {
+    await promisify(execFile)('sox', [await synthesize({ text: bigCaller.name, synth: 'espeak', voice, condition: 'clean' }), bigCaller.audio, 'pad', String(Number(values.wait) / 1000), '1']);
+  }
   const yes = join(dir, 'yes.wav');
   await promisify(execFile)('sox', [await synthesize({ text: voice.startsWith('fr') ? 'oui' : 'yes', synth: 'espeak', voice, condition: 'clean' }), yes, 'pad', '0', '1']);
   const [sipPort, httpPort, grpcPort] = [await freePort(), await freePort(), await freePort()];
@@ -157,7 +168,9 @@ async function main(): Promise<void> {
   // Every utterance heard: its time from end of speech to what attendant made of it. Warnings
   // and errors are shown as serve shows them.
   const heard: { callId: string; ms: number; what: string }[] = [];
+  const logFile = values.log === undefined ? undefined : createWriteStream(values.log);
   createInterface({ input: child.stderr! }).on('line', (line) => {
+    logFile?.write(`${line}\n`);
     let entry: { level?: number; msg?: string; call_id?: string; heard_ms?: number; decision?: string; answer?: string } = {};
     try {
       entry = JSON.parse(line) as typeof entry;
@@ -195,6 +208,22 @@ async function main(): Promise<void> {
     '<label id="referred"/>',
     ...afterRefer,
   ]);
+  // Calls to the large store while it syncs: put through to anyone (a REFER at all), counted apart.
+  const [anyRefer, ...afterAnyRefer] = expectReferTo('[0-9]+');
+  const bigXml =
+    bigCaller === undefined
+      ? undefined
+      : scenario('bench-big', [
+          invite(G711_OFFER),
+          ...ANSWERED,
+          ...playAudio(bigCaller.audio, 100),
+          anyRefer.replace('timeout="40000"', `timeout="${referWithin}" ontimeout="confirm" next="referred"`),
+          '<label id="confirm"/>',
+          ...playAudio(yes, 0),
+          anyRefer,
+          '<label id="referred"/>',
+          ...afterAnyRefer,
+        ]);
   // Many stores: each call's Request-URI user comes from sipp's injection file, in turn.
   if (storeCount > 1) xml = xml.replaceAll('[service]', '[field0]');
   const injection = storeCount > 1 ? `SEQUENTIAL\n${storeIds.map((id) => `${id};`).join('\n')}\n` : undefined;
@@ -230,6 +259,12 @@ async function main(): Promise<void> {
         return { importS, liveS: (performance.now() - t0) / 1000 };
       });
     }
+    // Ten calls to the large store during the sync, three at a time.
+    const bigCalls =
+      bigXml === undefined
+        ? undefined
+        : runSipp(bigXml, { target: `127.0.0.1:${sipPort}`, service: 'big', calls: 10, limit: 3, rate: 1, localPort: await freePort(), mediaPort: 38000, timeoutS: 120, stats: true });
+    const bigBefore = new Set((await callsOf(dir, ['big'])).map((r) => r.callId));
     const result = await runSipp(xml, {
       target: `127.0.0.1:${sipPort}`,
       service: 'demo',
@@ -245,6 +280,7 @@ async function main(): Promise<void> {
     });
     clearInterval(sampler);
     const synced = sync === undefined ? undefined : await sync;
+    const bigResult = bigCalls === undefined ? undefined : await bigCalls;
     // Let the last records land.
     await new Promise((r) => setTimeout(r, 1500));
     const cpu = treeCpuSeconds(pid) - cpu0;
@@ -275,6 +311,22 @@ async function main(): Promise<void> {
       rssPeak,
       seconds: result.ms / 1000,
       synced,
+      big:
+        bigResult === undefined || bigCaller === undefined
+          ? undefined
+          : await (async () => {
+              const records = (await callsOf(dir, ['big'])).filter((r) => !bigBefore.has(r.callId));
+              const decided = records.filter((r) => r.decisionMs >= 0).map((r) => r.decisionMs);
+              return {
+                ok: Number(bigResult.stats?.['SuccessfulCall(C)'] ?? 0),
+                failed: Number(bigResult.stats?.['FailedCall(C)'] ?? 10),
+                right: records.filter((r) => r.outcome === 'transferred' && r.extension === bigCaller!.extension).length,
+                outcomes: [...count(records.map((r) => (r.outcome === 'transferred' ? (r.extension === bigCaller!.extension ? 'transferred to the right person' : 'transferred to someone else') : r.outcome)))]
+                  .map(([what, n]) => `${n} × ${what}`)
+                  .join(', '),
+                p95: percentile(decided, 95),
+              };
+            })(),
       transferred: fresh.filter((r) => r.outcome === 'transferred').length,
       // How the calls that were not put through ended, and the decisions on their way.
       notTransferred: [...count(fresh.filter((r) => r.outcome !== 'transferred').map((r) => `${r.outcome} (${r.path.join(' > ')})`))]
@@ -297,6 +349,11 @@ async function main(): Promise<void> {
       `| ${l.concurrency} | ${l.rate} | ${l.calls} | ${l.ok} | ${l.failed} | ${failurePct.toFixed(1)} | ${l.p50.toFixed(0)} | ${l.p95.toFixed(0)} | ${l.heardP95.toFixed(0)} | ${l.confirmed} | ${l.cpuPerCall.toFixed(3)} | ${l.mainCpuPerCall.toFixed(3)} | ${l.machineBusyPct.toFixed(0)} | ${l.rssPerCall.toFixed(2)} | ${l.rssPeak.toFixed(0)} | ${l.seconds.toFixed(1)} | ${l.fastPct.toFixed(0)} |`,
     );
     if (l.notTransferred !== '') notes.push(`${concurrency} calls, not put through: ${l.notTransferred}`);
+    if (l.big !== undefined && bigCaller !== undefined) {
+      notes.push(
+        `${concurrency} calls: 10 calls to the large store during its sync ("${bigCaller.name}", in the version being replaced and the new one): ${l.big.ok} completed, ${l.big.failed} failed; ${l.big.outcomes}; decision p95 ${l.big.p95.toFixed(0)} ms`,
+      );
+    }
     if (l.synced !== undefined) notes.push(`${concurrency} calls: the ${syncEntries.toLocaleString('en')}-entry sync was imported in ${l.synced.importS.toFixed(1)} s and live ${l.synced.liveS.toFixed(1)} s after it began (the calls took ${l.seconds.toFixed(1)} s)`);
   }
   if (notes.length > 0) console.log(`\n${notes.join('\n')}`);

@@ -40,9 +40,23 @@ export function childPids(pid: number): number[] {
     });
 }
 
-/** CPU seconds of a process and its children together (a server and its recognition workers). */
+/** CPU seconds of the children of a process that have exited and been waited for (cutime + cstime). */
+export function reapedChildrenCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU seconds of a process and its children together (a server and its recognition
+ * workers), those that have exited included (a replaced worker, espeak-ng).
+ */
 export function treeCpuSeconds(pid: number): number {
-  return cpuSeconds(pid) + childPids(pid).reduce((n, c) => n + cpuSeconds(c), 0);
+  return cpuSeconds(pid) + reapedChildrenCpuSeconds(pid) + childPids(pid).reduce((n, c) => n + cpuSeconds(c), 0);
 }
 
 /** Resident memory in MB of a process and its children together. */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { resolveEngine } from '../../src/asr/engine';
 import { buildPhraseGrammar, Grammar } from '../../src/asr/grammar';
 import { POCKETSPHINX_MODEL_DIR } from '../../src/asr/pocketsphinx';
@@ -81,11 +82,12 @@ function dictionaryGrammar(key: string, n: number, from: number): Grammar {
 describe('grammars loaded ahead of calls (issue 14, 3)', () => {
   let pool: RecognizerPool;
   beforeAll(async () => {
-    pool = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, 'accurate'), 2);
+    // Every grammar in the serving workers (no worker of large grammars): loaded in place.
+    pool = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, 'accurate'), 2, { largeAbove: Infinity });
   });
   afterAll(() => pool.close());
 
-  it('loads a large grammar worker by worker while another store is heard, and its first utterance sends no grammar', async () => {
+  it('loads a large grammar in place worker by worker while another store is heard, and its first utterance sends no grammar', async () => {
     const cmudict = loadCmudict();
     const pcm = (await readAudioFile(await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }))).pcm;
     const small = await buildPhraseGrammar([{ text: 'yes', reading: 'en' }, { text: 'no', reading: 'en' }], cmudict);
@@ -126,6 +128,107 @@ describe('grammars loaded ahead of calls (issue 14, 3)', () => {
     expect((await session.end()).nbest[0]?.text).toBe('yes');
     session.close();
   }, 60_000);
+});
+
+describe('large grammars in a worker of their own, at a lower priority (issue 14, 3: one store cannot starve the others)', () => {
+  let pool: RecognizerPool;
+  beforeAll(async () => {
+    pool = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, 'accurate'), 2);
+  });
+  afterAll(() => pool.close());
+
+  it('loads a large grammar in a new lowered worker while both serving workers go on decoding, and decodes its search there', async () => {
+    const cmudict = loadCmudict();
+    const pcm = (await readAudioFile(await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }))).pcm;
+    const small = await buildPhraseGrammar([{ text: 'yes', reading: 'en' }, { text: 'no', reading: 'en' }], cmudict);
+    await pool.prepare(small);
+    const serving = pool.pids;
+    expect(serving).toHaveLength(2);
+    const big = dictionaryGrammar('big-aside', 30_000, 0);
+    expect(pool.isLarge(big)).toBe(true);
+    expect(pool.isLarge(small)).toBe(false);
+    let done = false;
+    const preparing = pool.prepare(big).then(() => (done = true));
+    const nice = new Set<number>();
+    let heard = 0;
+    let utterances = 0;
+    while (!done) {
+      for (const pid of pool.pids.filter((p) => !serving.includes(p))) {
+        try {
+          nice.add(getPriority(pid));
+        } catch {
+          // gone between the listing and the look
+        }
+      }
+      // Both serving workers take the small store's utterances meanwhile, split between them.
+      const session = await pool.start(small);
+      session.write(pcm);
+      if ((await session.end()).nbest[0]?.text === 'yes') heard += 1;
+      session.close();
+      utterances += 1;
+    }
+    await preparing;
+    expect(utterances).toBeGreaterThan(0);
+    expect(heard).toBe(utterances);
+    expect([...nice]).toEqual([getPriority() + 5]);
+    // The serving workers are the same two, and never held the large grammar.
+    expect(pool.pids.filter((pid) => serving.includes(pid))).toHaveLength(2);
+    expect(pool.pids).toHaveLength(3);
+    const large = pool.pids.find((pid) => !serving.includes(pid)) as number;
+    expect(getPriority(large)).toBe(getPriority() + 5);
+    expect(pool.memoryOf('big-aside')).toBeGreaterThan(1024 * 1024);
+    // Its utterance is searched in the worker of large grammars (the CPU goes there).
+    const cpu = (pid: number): number => {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return Number(fields[11]) + Number(fields[12]);
+    };
+    const before = cpu(large);
+    const session = await pool.start(big);
+    session.write(pcm);
+    await session.end();
+    session.close();
+    expect(cpu(large)).toBeGreaterThan(before);
+  }, 240_000);
+
+  it('replaces the worker of large grammars for a new one, keeping the ones it held; an utterance under way finishes', async () => {
+    const cmudict = loadCmudict();
+    const pcm = (await readAudioFile(await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }))).pcm;
+    const first = dictionaryGrammar('big-aside', 30_000, 0);
+    const second = dictionaryGrammar('big-second', 20_000, 60_000);
+    const serving = pool.pids.slice(0, 2);
+    const oldLarge = pool.pids.find((pid) => !serving.includes(pid));
+    const early = await pool.start(first);
+    early.write(pcm);
+    await pool.prepare(second);
+    expect(pool.largeWorkersReplaced).toBe(1);
+    await early.end();
+    early.close();
+    for (const until = Date.now() + 10_000; pool.pids.includes(oldLarge as number) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+    expect(pool.pids).toHaveLength(3);
+    expect(pool.pids).not.toContain(oldLarge);
+    const sent = pool.grammarTextsSent;
+    for (const grammar of [first, second]) {
+      const session = await pool.start(grammar);
+      session.write(pcm);
+      await session.end();
+      session.close();
+    }
+    // The new worker of large grammars held both: neither text went to it again.
+    const large = pool.pids.find((pid) => !serving.includes(pid));
+    expect(large).toBeDefined();
+    expect(pool.memoryOf('big-aside')).toBeGreaterThan(0);
+    expect(pool.memoryOf('big-second')).toBeGreaterThan(0);
+    expect(pool.grammarTextsSent - sent).toBeLessThanOrEqual(2); // at most the loop halves' texts, to serving workers
+    expect(pool.workerExits).toBe(0);
+  }, 240_000);
+
+  it('refuses a large grammar over the memory limit and keeps the worker it had', async () => {
+    const before = pool.pids;
+    await expect(pool.prepare(dictionaryGrammar('big-too-big', 20_000, 30_000), 256 * 1024)).rejects.toThrow(/ATTENDANT_STORE_MEMORY_MB/);
+    for (const until = Date.now() + 10_000; pool.pids.length > 3 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+    expect(pool.pids).toEqual(before);
+    expect(pool.memoryOf('big-too-big')).toBeUndefined();
+  }, 120_000);
 });
 
 describe("a store's grammar memory, measured and bounded (issue 14, isolation)", () => {

@@ -102,3 +102,31 @@ describe('decide', () => {
     expect(decide([], { operatorAsked: true }).kind).toBe('operator');
   });
 });
+
+describe('DirectoryMatcher.create: a large directory made a slice at a time (issue 14, isolation)', () => {
+  // Many people with made-up surnames, as a large store's export holds.
+  const syllables = ['ker', 'le', 'goff', 'bras', 'gall', 'roux', 'moal', 'quer', 'ven', 'nec', 'dan', 'tre'];
+  const many: DirectoryEntry[] = Array.from({ length: 20_000 }, (_, i) =>
+    person(`p${i}`, ['Paul', 'Sophie', 'Yann', 'Léa'][i % 4], `${syllables[i % 12]}${syllables[Math.floor(i / 12) % 12]}${syllables[Math.floor(i / 144) % 12]}`, String(10000 + i)),
+  );
+  const heard = [{ text: 'je voudrais paul kerbrasgoff', probability: 0.6 }, { text: 'paul ker bras', probability: 0.4 }];
+
+  it('ranks as the matcher made at once does', async () => {
+    const options = { carrierWords: carrierTokens(), minFuzzyScore: 0.35 };
+    const atOnce = new DirectoryMatcher(many, options).rank(heard);
+    const sliced = (await DirectoryMatcher.create(many, options)).rank(heard);
+    expect(sliced.length).toBeGreaterThan(0);
+    expect(sliced.map((c) => [c.entry.id, c.score])).toEqual(atOnce.map((c) => [c.entry.id, c.score]));
+  });
+
+  it('lets timers run while it is being made', async () => {
+    let ticks = 0;
+    const timer = setInterval(() => (ticks += 1), 1);
+    const t0 = Date.now();
+    await DirectoryMatcher.create(many, { carrierWords: carrierTokens(), minFuzzyScore: 0.35 });
+    clearInterval(timer);
+    // At least one turn of the event loop per 20-ms slice (none at all when made at once).
+    expect(ticks).toBeGreaterThanOrEqual(Math.floor((Date.now() - t0) / 40));
+    expect(ticks).toBeGreaterThan(0);
+  });
+});
