@@ -214,9 +214,14 @@ export class RecognizerPool implements Recognizer {
     return this.spec.profile === 'auto' && this.speed(this.engine === 'pocketsphinx' && this.workers.length >= 2) === 'fast';
   }
 
-  /** Every worker process: serving, of large grammars, aside. */
+  /** The workers that take sessions: serving, and the worker of large grammars. */
+  private get sessionWorkers(): PoolWorker[] {
+    return this.large === undefined ? this.workers : [...this.workers, this.large];
+  }
+
+  /** Every worker process: those that take sessions, and those aside. */
   private get everyWorker(): PoolWorker[] {
-    return [...this.workers, ...(this.large === undefined ? [] : [this.large]), ...this.aside];
+    return [...this.sessionWorkers, ...this.aside];
   }
 
   /** Utterances being written to the workers, not ended yet (a split utterance counts once per half). */
@@ -244,18 +249,14 @@ export class RecognizerPool implements Recognizer {
       const serving = this.workers.includes(dead);
       this.workers = this.workers.filter((w) => w !== dead);
       this.aside.delete(dead);
-      if (dead === this.large) {
-        // The next utterance of a large grammar starts another, which loads the grammar then.
-        this.large = undefined;
-        if (this.closed) return;
-        this.workerExits += 1;
-        this.onWorkerExit?.(err);
-        return;
-      }
+      const large = dead === this.large;
+      if (large) this.large = undefined;
       // A worker fed aside, or replaced, is not missed: its exit says so to whoever waits on it.
-      if (this.closed || !serving) return;
+      if (this.closed || (!serving && !large)) return;
       this.workerExits += 1;
       this.onWorkerExit?.(err);
+      // The next utterance of a large grammar starts another worker of large grammars, which loads the grammar then.
+      if (large) return;
       // Replace a worker that died while the pool is in use; one that died starting, after a
       // pause (a model that cannot load would otherwise be restarted in a tight loop).
       const pause = started || Date.now() - startedAt > RESTART_PAUSE_MS ? 0 : RESTART_PAUSE_MS;
@@ -284,7 +285,7 @@ export class RecognizerPool implements Recognizer {
 
   /** The memory a grammar took in one worker when prepared (undefined when it is held by none). */
   memoryOf(key: string): number | undefined {
-    if (![...this.workers, ...(this.large === undefined ? [] : [this.large])].some((w) => w.grammars.has(key))) {
+    if (!this.sessionWorkers.some((w) => w.grammars.has(key))) {
       this.grammarBytes.delete(key);
       return undefined;
     }
@@ -500,11 +501,11 @@ export class RecognizerPool implements Recognizer {
       }
       await this.loadInto(next, grammar, memoryLimit);
     } catch (err) {
-      this.aside.delete(next);
       next.worker.kill('SIGKILL');
       throw err;
+    } finally {
+      this.aside.delete(next);
     }
-    this.aside.delete(next);
     if (this.closed) {
       next.worker.kill('SIGTERM');
       return;

@@ -41,47 +41,54 @@ export interface MatcherOptions {
   minFuzzyScore: number;
 }
 
-function indexForm(form: Form, byKey: Map<string, Form[]>, byWordKey: Map<string, Set<Form>>): void {
-  const sameKey = byKey.get(form.key);
-  if (sameKey === undefined) byKey.set(form.key, [form]);
-  else sameKey.push(form);
-  for (const word of form.key.split(' ')) {
-    const set = byWordKey.get(word) ?? new Set<Form>();
-    set.add(form);
-    byWordKey.set(word, set);
+/** An entry's spoken forms, and the forms by their whole phonetic key and by each word's. */
+interface Index {
+  forms: Form[];
+  byKey: Map<string, Form[]>;
+  byWordKey: Map<string, Set<Form>>;
+}
+
+function emptyIndex(): Index {
+  return { forms: [], byKey: new Map(), byWordKey: new Map() };
+}
+
+/** Adds the spoken forms of the `entryIndex`th enabled entry. */
+function addEntry(index: Index, entry: DirectoryEntry, entryIndex: number): void {
+  for (const spoken of spokenForms(entry)) {
+    const text = normalizeText(spoken);
+    const form = { entryIndex, text, tokens: text.split(' '), key: phoneticKey(text) };
+    index.forms.push(form);
+    const sameKey = index.byKey.get(form.key);
+    if (sameKey === undefined) index.byKey.set(form.key, [form]);
+    else sameKey.push(form);
+    for (const word of form.key.split(' ')) {
+      const set = index.byWordKey.get(word) ?? new Set<Form>();
+      set.add(form);
+      index.byWordKey.set(word, set);
+    }
   }
 }
 
-function formsOf(entry: DirectoryEntry, entryIndex: number): Form[] {
-  return spokenForms(entry).map((form) => {
-    const text = normalizeText(form);
-    return { entryIndex, text, tokens: text.split(' '), key: phoneticKey(text) };
-  });
-}
-
 export class DirectoryMatcher {
-  private readonly forms: Form[] = [];
+  private readonly forms: Form[];
   /** Forms by their whole phonetic key, and by the phonetic key of each of their words. */
-  private readonly byKey: Map<string, Form[]> = new Map();
-  private readonly byWordKey: Map<string, Set<Form>> = new Map();
+  private readonly byKey: Map<string, Form[]>;
+  private readonly byWordKey: Map<string, Set<Form>>;
   private readonly fuse: Fuse<Form> | undefined;
   readonly entries: DirectoryEntry[];
 
-  /** `indexed`: the forms of `entries` and their keys, already made (DirectoryMatcher.create); made here otherwise. */
+  /** `index`: the forms of `entries`, already made (DirectoryMatcher.create); made here otherwise. */
   constructor(
     entries: DirectoryEntry[],
     private readonly options: MatcherOptions,
-    indexed?: { forms: Form[]; byKey: Map<string, Form[]>; byWordKey: Map<string, Set<Form>> },
+    index?: Index,
   ) {
     this.entries = entries.filter((e) => e.enabled);
-    if (indexed !== undefined) {
-      this.forms = indexed.forms;
-      this.byKey = indexed.byKey;
-      this.byWordKey = indexed.byWordKey;
-    } else {
-      this.entries.forEach((entry, entryIndex) => this.forms.push(...formsOf(entry, entryIndex)));
-      for (const form of this.forms) indexForm(form, this.byKey, this.byWordKey);
+    if (index === undefined) {
+      index = emptyIndex();
+      for (const [i, entry] of this.entries.entries()) addEntry(index, entry, i);
     }
+    ({ forms: this.forms, byKey: this.byKey, byWordKey: this.byWordKey } = index);
     // Over a few thousand forms, fuse.js scans too slowly for a call; large directories
     // search only the forms that share a word's phonetic key with what was heard.
     this.fuse = this.forms.length <= LARGE_DIRECTORY_FORMS ? new Fuse(this.forms, FUSE_OPTIONS) : undefined;
@@ -94,16 +101,13 @@ export class DirectoryMatcher {
    */
   static async create(entries: DirectoryEntry[], options: MatcherOptions): Promise<DirectoryMatcher> {
     const enabled = entries.filter((e) => e.enabled);
-    const indexed = { forms: [] as Form[], byKey: new Map<string, Form[]>(), byWordKey: new Map<string, Set<Form>>() };
+    const index = emptyIndex();
     const slices = new Slices();
-    for (let i = 0; i < enabled.length; i += 1) {
-      for (const form of formsOf(enabled[i], i)) {
-        indexed.forms.push(form);
-        indexForm(form, indexed.byKey, indexed.byWordKey);
-      }
+    for (const [i, entry] of enabled.entries()) {
+      addEntry(index, entry, i);
       if (slices.due) await slices.next();
     }
-    return new DirectoryMatcher(enabled, options, indexed);
+    return new DirectoryMatcher(enabled, options, index);
   }
 
   /** Scores of entries for one heard text, best first; only entries with some match. */

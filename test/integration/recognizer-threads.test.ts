@@ -8,6 +8,16 @@ import { loadCmudict } from '../../src/cli/recognize-command';
 import { readAudioFile } from '../../src/media/audio-file';
 import { synthesize } from '../audio/synth';
 
+/** "yes" said by espeak-ng's en-us voice, as 16-kHz samples. */
+async function yesAudio(): Promise<Int16Array> {
+  return (await readAudioFile(await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }))).pcm;
+}
+
+/** A grammar of "yes" and "no". */
+function yesNo(cmudict: ReturnType<typeof loadCmudict>): Promise<Grammar> {
+  return buildPhraseGrammar([{ text: 'yes', reading: 'en' }, { text: 'no', reading: 'en' }], cmudict);
+}
+
 /**
  * pocketsphinx decoders once lived in several worker threads of one process, where
  * sphinxbase's process-wide state corrupted the heap (a decoder being made on one thread
@@ -25,7 +35,7 @@ describe('pocketsphinx decoders in several workers', () => {
 
   it('loads new grammars on one thread while the other decodes, and every decode still answers', async () => {
     const cmudict = loadCmudict();
-    const pcm = (await readAudioFile(await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }))).pcm;
+    const pcm = await yesAudio();
     const words = ['yes', 'no', 'maybe', 'hello', 'goodbye', 'thanks', 'please', 'sorry', 'okay', 'right', 'left', 'stop'];
     let heard = 0;
     for (let i = 0; i < 12; i += 1) {
@@ -46,8 +56,8 @@ describe('pocketsphinx decoders in several workers', () => {
 
   it('makes and drops whole decoders (new worker pools) while another pool decodes', async () => {
     const cmudict = loadCmudict();
-    const pcm = (await readAudioFile(await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }))).pcm;
-    const grammar = await buildPhraseGrammar([{ text: 'yes', reading: 'en' }, { text: 'no', reading: 'en' }], cmudict);
+    const pcm = await yesAudio();
+    const grammar = await yesNo(cmudict);
     let heard = 0;
     let decoding = true;
     const decodes = (async () => {
@@ -89,8 +99,8 @@ describe('grammars loaded ahead of calls (issue 14, 3)', () => {
 
   it('loads a large grammar in place worker by worker while another store is heard, and its first utterance sends no grammar', async () => {
     const cmudict = loadCmudict();
-    const pcm = (await readAudioFile(await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }))).pcm;
-    const small = await buildPhraseGrammar([{ text: 'yes', reading: 'en' }, { text: 'no', reading: 'en' }], cmudict);
+    const pcm = await yesAudio();
+    const small = await yesNo(cmudict);
     await pool.prepare(small);
     const big = dictionaryGrammar('big-30000', 30_000, 0);
     const sent = pool.grammarTextsSent;
@@ -122,8 +132,8 @@ describe('grammars loaded ahead of calls (issue 14, 3)', () => {
     await expect(pool.prepare({ key: 'broken', jsgf: '#JSGF V1.0;\ngrammar b;\npublic <u> = yes (no;\n', dict: 'yes Y EH S\nno N OW\n', phrases: [] })).rejects.toThrow(
       /lacks a closing "\)"/,
     );
-    const pcm = (await readAudioFile(await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }))).pcm;
-    const session = await pool.start(await buildPhraseGrammar([{ text: 'yes', reading: 'en' }, { text: 'no', reading: 'en' }], cmudict));
+    const pcm = await yesAudio();
+    const session = await pool.start(await yesNo(cmudict));
     session.write(pcm);
     expect((await session.end()).nbest[0]?.text).toBe('yes');
     session.close();
@@ -139,8 +149,8 @@ describe('large grammars in a worker of their own, at a lower priority (issue 14
 
   it('loads a large grammar in a new lowered worker while both serving workers go on decoding, and decodes its search there', async () => {
     const cmudict = loadCmudict();
-    const pcm = (await readAudioFile(await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }))).pcm;
-    const small = await buildPhraseGrammar([{ text: 'yes', reading: 'en' }, { text: 'no', reading: 'en' }], cmudict);
+    const pcm = await yesAudio();
+    const small = await yesNo(cmudict);
     await pool.prepare(small);
     const serving = pool.pids;
     expect(serving).toHaveLength(2);
@@ -192,7 +202,7 @@ describe('large grammars in a worker of their own, at a lower priority (issue 14
 
   it('replaces the worker of large grammars for a new one, keeping the ones it held; an utterance under way finishes', async () => {
     const cmudict = loadCmudict();
-    const pcm = (await readAudioFile(await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }))).pcm;
+    const pcm = await yesAudio();
     const first = dictionaryGrammar('big-aside', 30_000, 0);
     const second = dictionaryGrammar('big-second', 20_000, 60_000);
     const serving = pool.pids.slice(0, 2);
@@ -240,7 +250,7 @@ describe("a store's grammar memory, measured and bounded (issue 14, isolation)",
 
   it('reports what a grammar took, refuses one over the limit (freed, saying so), and goes on serving', async () => {
     const cmudict = loadCmudict();
-    const small = await buildPhraseGrammar([{ text: 'yes', reading: 'en' }, { text: 'no', reading: 'en' }], cmudict);
+    const small = await yesNo(cmudict);
     await pool.prepare(small);
     const medium = dictionaryGrammar('medium', 5_000, 40_000);
     await pool.prepare(medium);
@@ -252,7 +262,7 @@ describe("a store's grammar memory, measured and bounded (issue 14, isolation)",
       /MB in a recognition worker, more than the 0 MB a store may take \(ATTENDANT_STORE_MEMORY_MB\)/,
     );
     expect(pool.memoryOf('too-big')).toBeUndefined();
-    const pcm = (await readAudioFile(await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }))).pcm;
+    const pcm = await yesAudio();
     const session = await pool.start(small);
     session.write(pcm);
     expect((await session.end()).nbest[0]?.text).toBe('yes');
@@ -269,8 +279,8 @@ describe('a recognition worker that crashes (issue 13, 3)', () => {
 
   it('fails the utterance it held with the signal named, is replaced, and the next utterance is heard', async () => {
     const cmudict = loadCmudict();
-    const pcm = (await readAudioFile(await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }))).pcm;
-    const grammar = await buildPhraseGrammar([{ text: 'yes', reading: 'en' }, { text: 'no', reading: 'en' }], cmudict);
+    const pcm = await yesAudio();
+    const grammar = await yesNo(cmudict);
     const before = pool.pids;
     expect(before).toHaveLength(2);
     // Stopped, the workers hold the utterance undecoded; a segmentation fault then ends them
@@ -306,7 +316,7 @@ describe('a pool that decodes at the fast speed when its workers are busy (ATTEN
   afterAll(() => pool.close());
 
   it('counts an utterance heard by two models once: the second model does not make the pool busy', async () => {
-    const grammar = await buildPhraseGrammar([{ text: 'yes', reading: 'en' }, { text: 'no', reading: 'en' }], loadCmudict());
+    const grammar = await yesNo(loadCmudict());
     expect(pool.busy).toBe(false);
     // A second model's session of an utterance (`also`), alone, is not an utterance waiting.
     const second = await pool.start(grammar, { also: true });
