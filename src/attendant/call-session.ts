@@ -1,9 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { Logger } from 'pino';
-import { Grammar } from '../asr/grammar';
 import { Cmudict } from '../asr/lexicon';
-import { RecognitionResult, Recognizer } from '../asr/recognizer';
+import { RecognitionResult, Recognizer, RecognizerSession } from '../asr/recognizer';
 import { Store } from '../directory/directory-store';
 import { DirectoryEntry, displayName } from '../directory/entry';
 import { Endpointer } from '../media/endpointer';
@@ -13,9 +12,9 @@ import { RtpSession } from '../media/rtp';
 import { TransferRequest, TransferResult, Transferrer } from '../pbx/transfer';
 import { Dialog } from '../sip/dialog';
 import { formatSdp, LocalMedia, Negotiated, rtpRemote } from '../sip/sdp';
-import { AnswerGrammar, choiceAnswers } from './answers';
+import { agreedAnswer, AnswerGrammar, choiceAnswers } from './answers';
 import { CallOutcome, CallRecord } from './call-records';
-import { DEFAULT_FLOW, FlowAction, FlowContext, FlowEvent, FlowState, initialState, Listening, step, TimerName } from './flow';
+import { Answer, DEFAULT_FLOW, FlowAction, FlowContext, FlowEvent, FlowState, initialState, Listening, step, TimerName } from './flow';
 import { hearUtterance, StoreUnderstanding } from './understanding';
 
 /**
@@ -51,8 +50,8 @@ export interface CallSessionEvents {
   decided: [ms: number];
 }
 
-/** Disambiguation grammars, by the choices' ids, shared by calls. */
-const choiceGrammars = new Map<string, Promise<AnswerGrammar>>();
+/** Disambiguation grammars (one per model), by the models and the choices' ids, shared by calls. */
+const choiceGrammars = new Map<string, Promise<AnswerGrammar[]>>();
 
 export class CallSession extends EventEmitter<CallSessionEvents> {
   private state: FlowState = initialState();
@@ -227,11 +226,10 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
             );
             this.dispatchHeard({ type: 'heard', decision: understood.decision }, speechEndAt);
           })
-        : this.recognize(pcm16k, this.answerGrammar().then((a) => a.grammar)).then(async (result) => {
+        : this.hearAnswer(pcm16k).then(({ answer, results }) => {
             if (this.closed) return;
-            const answer = (await this.answerGrammar()).interpret(result);
-            if (this.parts.store.transcripts) this.transcripts.push(result.nbest[0]?.text ?? '');
-            this.parts.log.info({ answer: answer.kind, heard_ms: Math.round(performance.now() - speechEndAt) }, 'heard an answer');
+            if (this.parts.store.transcripts) this.transcripts.push(results[0]?.nbest[0]?.text ?? '');
+            this.parts.log.info({ answer: answer.kind, models: results.length > 1 ? results.length : undefined, heard_ms: Math.round(performance.now() - speechEndAt) }, 'heard an answer');
             this.dispatchHeard({ type: 'answered', answer }, speechEndAt);
           });
     heard
@@ -254,27 +252,36 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
     }
   }
 
-  private async recognize(pcm16k: Int16Array, grammar: Promise<Grammar>): Promise<RecognitionResult> {
-    const session = await this.parts.recognizer.start(await grammar);
+  /**
+   * An answer: yes or no to a confirmation (the US English model), or a choice, heard by
+   * each model the store is heard with and taken where they agree (agreedAnswer).
+   */
+  private async hearAnswer(pcm16k: Int16Array): Promise<{ answer: Answer; results: RecognitionResult[] }> {
+    const grammars = await this.answerGrammars();
+    const sessions: RecognizerSession[] = [];
     try {
-      session.write(pcm16k);
-      return await session.end();
+      for (const [i, g] of grammars.entries()) sessions.push(await this.parts.recognizer.start(g.grammar, { also: i > 0 }));
+      for (const session of sessions) session.write(pcm16k);
+      const results = await Promise.all(sessions.map((session) => session.end()));
+      return { answer: agreedAnswer(grammars.map((g, i) => g.hear(results[i]))), results };
     } finally {
-      session.close();
+      for (const session of sessions) session.close();
     }
   }
 
-  private answerGrammar(): Promise<AnswerGrammar> {
-    if (this.state.phase !== 'disambiguating') return Promise.resolve(this.parts.confirm);
-    const key = this.state.choices.map((c) => `${c.id}:${c.department}`).join('|');
-    let grammar = choiceGrammars.get(key);
-    if (grammar === undefined) {
-      grammar = choiceAnswers(this.state.choices, this.parts.cmudict);
-      grammar.catch(() => choiceGrammars.delete(key));
-      choiceGrammars.set(key, grammar);
+  private answerGrammars(): Promise<AnswerGrammar[]> {
+    if (this.state.phase !== 'disambiguating') return Promise.resolve([this.parts.confirm]);
+    const lexicons = this.parts.understanding.lexicons.length > 0 ? this.parts.understanding.lexicons : [this.parts.cmudict];
+    const key = `${lexicons.map((l) => l.model).join('+')}/${this.state.choices.map((c) => `${c.id}:${c.department}`).join('|')}`;
+    let grammars = choiceGrammars.get(key);
+    if (grammars === undefined) {
+      const choices = this.state.choices;
+      grammars = Promise.all(lexicons.map((l) => choiceAnswers(choices, l)));
+      grammars.catch(() => choiceGrammars.delete(key));
+      choiceGrammars.set(key, grammars);
       if (choiceGrammars.size > 500) choiceGrammars.delete(choiceGrammars.keys().next().value as string);
     }
-    return grammar;
+    return grammars;
   }
 
   private transferRequest(extension: string, entry?: DirectoryEntry): TransferRequest {

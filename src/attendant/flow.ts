@@ -54,6 +54,8 @@ export interface FlowState {
   /** Keys typed for a name (dial-by-name), and whether dial-by-name was offered already. */
   spelling?: string;
   spellingOffered?: boolean;
+  /** The choices were read again once after an unclear answer ("oui" to "A, ou B ?"). */
+  choicesReadAgain?: boolean;
 }
 
 export type Answer = { kind: 'yes' } | { kind: 'no' } | { kind: 'choice'; index: number } | { kind: 'unclear' };
@@ -140,6 +142,8 @@ export function step(state: FlowState, event: FlowEvent, ctx: FlowContext): { st
     s.phase = phase;
     actions.push({ type: 'clearTimer', name: 'no-input' }, { type: 'play', prompt, bargeIn: true }, { type: 'listen', for: listening });
   };
+  const askChoice = (again: boolean): void =>
+    ask('disambiguating', { key: 'disambiguate', choices: s.choices.map((e) => ({ name: displayName(e), department: e.department })), again }, 'answer');
   const retry = (key: 'retry' | 'no-input' | 'unknown-extension'): void => {
     s.retries += 1;
     s.pending = undefined;
@@ -180,6 +184,7 @@ export function step(state: FlowState, event: FlowEvent, ctx: FlowContext): { st
     } else if (matches.length <= SPELL_CHOICES) {
       s.spelling = undefined;
       s.choices = matches;
+      s.choicesReadAgain = true; // typed, not said: an unclear spoken answer goes back to the name
       ask('disambiguating', { key: 'spell-choices', choices: matches.map((e) => ({ name: displayName(e), department: e.department })) }, 'answer');
     } else {
       actions.push({ type: 'play', prompt: { key: 'spell-more', count: matches.length }, bargeIn: true });
@@ -238,7 +243,8 @@ export function step(state: FlowState, event: FlowEvent, ctx: FlowContext): { st
         ask('confirming', { key: 'confirm', name: displayName(d.entry) }, 'answer');
       } else if (d.kind === 'disambiguate' && d.choices.length > 1) {
         s.choices = d.choices.slice(0, 4);
-        ask('disambiguating', { key: 'disambiguate', choices: s.choices.map((e) => ({ name: displayName(e), department: e.department })) }, 'answer');
+        s.choicesReadAgain = false;
+        askChoice(false);
       } else if (d.kind === 'operator') toOperator('asked');
       else retry('retry');
       break;
@@ -254,7 +260,12 @@ export function step(state: FlowState, event: FlowEvent, ctx: FlowContext): { st
         s.path.push(a.kind === 'choice' ? `answer:choice-${a.index + 1}` : `answer:${a.kind}`);
         const chosen = a.kind === 'choice' ? s.choices[a.index] : undefined;
         if (chosen !== undefined) toEntry(chosen, 'chosen');
-        else retry('retry');
+        else if (a.kind === 'unclear' && s.choicesReadAgain !== true) {
+          // "Oui", or an answer not heard well: the choices are read again, once, rather
+          // than the caller sent back to the name they already said.
+          s.choicesReadAgain = true;
+          askChoice(true);
+        } else retry('retry');
       }
       break;
     }

@@ -74,6 +74,8 @@ export class StoreUnderstanding {
     /** One grammar per acoustic model the store is heard with (a French store: French, then US English). */
     readonly grammars: Grammar[],
     readonly matcher: DirectoryMatcher,
+    /** The lexicons of `grammars`, in order: answers to a choice are heard by the same models. */
+    readonly lexicons: Lexicon[] = [],
   ) {}
 
   /** The first grammar: the store's own model. */
@@ -96,7 +98,7 @@ export class StoreUnderstanding {
     if (lexicons.length === 0) throw new Error('a store needs at least one lexicon');
     const grammars = await Promise.all(lexicons.map((l) => buildGrammar(snapshot.entries, l)));
     const matcher = await DirectoryMatcher.create(snapshot.entries, { carrierWords: CARRIERS, minFuzzyScore: 0.35 });
-    return new StoreUnderstanding(snapshot, grammars, matcher);
+    return new StoreUnderstanding(snapshot, grammars, matcher, lexicons);
   }
 
   /**

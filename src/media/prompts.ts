@@ -22,7 +22,7 @@ export type Prompt =
   | { key: 'retry' }
   | { key: 'no-input' }
   | { key: 'confirm'; name: string }
-  | { key: 'disambiguate'; choices: { name: string; department: string }[] }
+  | { key: 'disambiguate'; choices: { name: string; department: string }[]; again?: boolean }
   | { key: 'connecting'; name: string }
   | { key: 'connecting-extension'; extension: string }
   | { key: 'operator' }
@@ -60,15 +60,25 @@ export function promptText(prompt: Prompt, locale: PromptLocale): string {
       return fr
         ? `Vous avez dit ${prompt.name} ? Dites oui ou non, ou tapez 1 pour oui, 2 pour non.`
         : `Did you say ${prompt.name}? Say yes or no, or press 1 for yes, 2 for no.`;
-    case 'disambiguate':
+    case 'disambiguate': {
+      const again = fr ? 'Lequel souhaitez-vous ?' : 'Which one would you like?';
+      const names = new Set(prompt.choices.map((c) => c.name.toLowerCase()));
+      if (names.size === prompt.choices.length) {
+        // Different names (the two models heard different entries): the caller says the name.
+        const keys = prompt.choices.map((c, i) => (fr ? `${i + 1} pour ${c.name}` : `${i + 1} for ${c.name}`)).join(', ');
+        return fr
+          ? `${prompt.again === true ? `${again} ` : ''}${prompt.choices.map((c) => c.name).join(', ou ')} ? Dites le nom, ou tapez ${keys}.`
+          : `${prompt.again === true ? `${again} ` : 'Did you mean '}${prompt.choices.map((c) => c.name).join(', or ')}? Say the name, or press ${keys}.`;
+      }
       return [
-        fr ? `Il y a ${prompt.choices.length} correspondances.` : `There are ${prompt.choices.length} matches.`,
+        prompt.again === true ? again : fr ? `Il y a ${prompt.choices.length} correspondances.` : `There are ${prompt.choices.length} matches.`,
         ...prompt.choices.map((c, i) =>
           fr
             ? `Pour ${c.name}${c.department === '' ? '' : `, ${c.department}`}, dites ${c.department === '' ? `le numéro ${NUMBER_FR[i] ?? i + 1}` : c.department} ou tapez ${i + 1}.`
             : `For ${c.name}${c.department === '' ? '' : ` in ${c.department}`}, say ${c.department === '' ? `number ${i + 1}` : c.department} or press ${i + 1}.`,
         ),
       ].join(' ');
+    }
     case 'connecting':
       return fr ? `Je vous mets en relation avec ${prompt.name}.` : `Connecting you to ${prompt.name}.`;
     case 'connecting-extension':

@@ -27,10 +27,11 @@ import { percentile } from './stats';
  * attendant serve, run as in production, called by sipp as the PBX: each call sends real RTP
  * speech ("Sophie Martin", after `--wait` ms: by default 8 s, the demo store's greeting heard
  * out (6.9 s in French, 7.8 s in English)), and must end in a REFER to 2014; a caller asked
- * to confirm says yes ("oui" in a French voice) and the REFER must follow. For each level of
+ * to confirm says yes ("oui" in a French voice) and the REFER must follow; one offered a
+ * choice, to whom "oui" has the choices read again, then says the name again. For each level of
  * concurrent calls: calls handled, failures, decision latency from the endpointer's end of
  * speech to the REFER (p50/p95, from the call records), the same for every utterance (from
- * the log's heard_ms), calls put through after a yes, CPU seconds and RSS per call. Then one
+ * the log's heard_ms), calls put through after a yes or a choice, CPU seconds and RSS per call. Then one
  * level above ATTENDANT_MAX_CALLS: the excess gets 503 with Retry-After, and the admitted
  * calls must still be transferred.
  */
@@ -75,6 +76,8 @@ interface Level {
   heardP95: number;
   /** Calls put through after the caller confirmed. */
   confirmed: number;
+  /** Calls put through after the caller was offered a choice and said the name again. */
+  chose: number;
   cpuPerCall: number;
   mainCpuPerCall: number;
   machineBusyPct: number;
@@ -126,11 +129,11 @@ async function main(): Promise<void> {
   const syncEntries = Number(values['sync-entries']);
   const syncFiles: string[] = [];
   // The large store is called too while it syncs: someone of it (the same in both versions).
-  let bigCaller: { audio: string; extension: string; name: string } | undefined;
+  let bigCaller: { audio: string; again: string; extension: string; name: string } | undefined;
   if (syncEntries > 0) {
     const people = bretonDirectory(syncEntries);
     const callee = people[Math.min(people.length - 1, 1234)];
-    bigCaller = { audio: join(dir, 'big-caller.wav'), extension: callee.extension, name: `${callee.firstName} ${callee.lastName}` };
+    bigCaller = { audio: join(dir, 'big-caller.wav'), again: join(dir, 'big-again.wav'), extension: callee.extension, name: `${callee.firstName} ${callee.lastName}` };
     syncFiles.push(join(dir, 'big-a.csv'), join(dir, 'big-b.csv'));
     writeFileSync(syncFiles[0], entriesToCsv(people));
     writeFileSync(syncFiles[1], entriesToCsv(people.map((e, i) => (i % 10 === 0 ? { ...e, lastName: `${e.lastName}nec` } : e))));
@@ -141,8 +144,13 @@ async function main(): Promise<void> {
   // A phone line carries RTP all along: the caller's silence while the greeting plays, then the name.
   const audio = join(dir, 'caller.wav');
   await promisify(execFile)('sox', [speech, audio, 'pad', String(Number(values.wait) / 1000), '1']);
+  // The name said again, at once (barging in on the choices read again).
+  const again = join(dir, 'again.wav');
+  await promisify(execFile)('sox', [speech, again, 'pad', '0', '1']);
   if (bigCaller !== undefined) {
-    await promisify(execFile)('sox', [await synthesize({ text: bigCaller.name, synth: 'espeak', voice, condition: 'clean' }), bigCaller.audio, 'pad', String(Number(values.wait) / 1000), '1']);
+    const bigSpeech = await synthesize({ text: bigCaller.name, synth: 'espeak', voice, condition: 'clean' });
+    await promisify(execFile)('sox', [bigSpeech, bigCaller.audio, 'pad', String(Number(values.wait) / 1000), '1']);
+    await promisify(execFile)('sox', [bigSpeech, bigCaller.again, 'pad', '0', '1']);
   }
   // Asked "Vous avez dit Sophie Martin ?" (as callers are when attendant is not sure enough,
   // more often when its workers are busy and a French store is heard by one model), the caller says yes.
@@ -196,7 +204,7 @@ async function main(): Promise<void> {
   // The REFER comes within a few seconds of the name, or the caller was asked to confirm:
   // then the caller says yes and the REFER follows. `extension`: a regular expression.
   const referWithin = Number(values.wait) + 5000;
-  const callerScenario = (name: string, speech: string, extension: string): string => {
+  const callerScenario = (name: string, speech: string, extension: string, nameAgain = again): string => {
     const [refer, ...afterRefer] = expectReferTo(extension);
     return scenario(name, [
       invite(G711_OFFER),
@@ -205,6 +213,11 @@ async function main(): Promise<void> {
       refer.replace('timeout="40000"', `timeout="${referWithin}" ontimeout="confirm" next="referred"`),
       '<label id="confirm"/>',
       ...playAudio(yes, 0),
+      // Offered a choice ("Sophie Martin, ou … ?"), "oui" has the choices read again: the
+      // caller says the name again, 3 s after the yes, while they are read.
+      refer.replace('timeout="40000"', `timeout="3000" ontimeout="again" next="referred"`),
+      '<label id="again"/>',
+      ...playAudio(nameAgain, 0),
       refer,
       '<label id="referred"/>',
       ...afterRefer,
@@ -212,7 +225,7 @@ async function main(): Promise<void> {
   };
   let xml = callerScenario('bench', audio, '2014');
   // Calls to the large store while it syncs: put through to anyone (a REFER at all), counted apart.
-  const bigXml = bigCaller === undefined ? undefined : callerScenario('bench-big', bigCaller.audio, '[0-9]+');
+  const bigXml = bigCaller === undefined ? undefined : callerScenario('bench-big', bigCaller.audio, '[0-9]+', bigCaller.again);
   // Many stores: each call's Request-URI user comes from sipp's injection file, in turn.
   if (storeCount > 1) xml = xml.replaceAll('[service]', '[field0]');
   const injection = storeCount > 1 ? `SEQUENTIAL\n${storeIds.map((id) => `${id};`).join('\n')}\n` : undefined;
@@ -281,6 +294,7 @@ async function main(): Promise<void> {
     const utterances = heard.filter((h) => ids.has(h.callId)).map((h) => h.ms);
     const ok = Number(result.stats?.['SuccessfulCall(C)'] ?? 0);
     const failed = Number(result.stats?.['FailedCall(C)'] ?? calls - ok);
+    if (failed > 0 && result.errors !== '') console.log(`sipp's errors at ${concurrency} calls (the first ones):\n${result.errors.split('\n').slice(0, 12).join('\n')}`);
     return {
       concurrency,
       rate,
@@ -293,6 +307,7 @@ async function main(): Promise<void> {
       p95: percentile(latencies, 95),
       heardP95: percentile(utterances, 95),
       confirmed: fresh.filter((r) => r.outcome === 'transferred' && r.path.some((step) => step.startsWith('heard:confirm'))).length,
+      chose: fresh.filter((r) => r.outcome === 'transferred' && r.path.some((step) => step.startsWith('heard:disambiguate'))).length,
       cpuPerCall: cpu / Math.max(1, fresh.length),
       mainCpuPerCall: mainCpu / Math.max(1, fresh.length),
       machineBusyPct: (100 * (machine1.busy - machine0.busy)) / Math.max(1, machine1.total - machine0.total),
@@ -323,7 +338,7 @@ async function main(): Promise<void> {
     };
   };
 
-  console.log('| concurrent calls | new calls/s | calls | ok | failed | failure % | decision p50 ms | p95 ms | every utterance p95 ms | put through after a yes | CPU s per call | of which main thread | machine busy % | RSS MB per call | peak RSS MB | wall s | fast decodes per 100 calls |');
+  console.log('| concurrent calls | new calls/s | calls | ok | failed | failure % | decision p50 ms | p95 ms | every utterance p95 ms | put through after a yes | after a choice | CPU s per call | of which main thread | machine busy % | RSS MB per call | peak RSS MB | wall s | fast decodes per 100 calls |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   let best = 0;
   let fast = 0;
@@ -334,7 +349,7 @@ async function main(): Promise<void> {
     if (failurePct <= 1) best = Math.max(best, concurrency);
     if (failurePct <= 1 && l.p95 <= 300) fast = Math.max(fast, concurrency);
     console.log(
-      `| ${l.concurrency} | ${l.rate} | ${l.calls} | ${l.ok} | ${l.failed} | ${failurePct.toFixed(1)} | ${l.p50.toFixed(0)} | ${l.p95.toFixed(0)} | ${l.heardP95.toFixed(0)} | ${l.confirmed} | ${l.cpuPerCall.toFixed(3)} | ${l.mainCpuPerCall.toFixed(3)} | ${l.machineBusyPct.toFixed(0)} | ${l.rssPerCall.toFixed(2)} | ${l.rssPeak.toFixed(0)} | ${l.seconds.toFixed(1)} | ${l.fastPct.toFixed(0)} |`,
+      `| ${l.concurrency} | ${l.rate} | ${l.calls} | ${l.ok} | ${l.failed} | ${failurePct.toFixed(1)} | ${l.p50.toFixed(0)} | ${l.p95.toFixed(0)} | ${l.heardP95.toFixed(0)} | ${l.confirmed} | ${l.chose} | ${l.cpuPerCall.toFixed(3)} | ${l.mainCpuPerCall.toFixed(3)} | ${l.machineBusyPct.toFixed(0)} | ${l.rssPerCall.toFixed(2)} | ${l.rssPeak.toFixed(0)} | ${l.seconds.toFixed(1)} | ${l.fastPct.toFixed(0)} |`,
     );
     if (l.notTransferred !== '') notes.push(`${concurrency} calls, not put through: ${l.notTransferred}`);
     if (l.big !== undefined && bigCaller !== undefined) {

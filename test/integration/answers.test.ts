@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveEngine } from '../../src/asr/engine';
 import { RecognizerPool } from '../../src/asr/pool';
-import { choiceAnswers, confirmAnswers, AnswerGrammar } from '../../src/attendant/answers';
+import { agreedAnswer, choiceAnswers, CHOICE_MIN_BELIEF, confirmAnswers, AnswerGrammar } from '../../src/attendant/answers';
 import { loadCmudict } from '../../src/cli/recognize-command';
 import { readDirectory } from '../../src/directory/directory-file';
 import { readAudioFile } from '../../src/media/audio-file';
@@ -51,9 +51,34 @@ describe('answers to attendant questions, on real audio', () => {
     expect(await answer(choices, 'the second one')).toEqual({ kind: 'choice', index: 1 });
   });
 
+  it('hears the name said again when two different names are offered, and "oui" as unclear rather than "non"', async () => {
+    const sophie = demo.find((e) => e.id === 'p04');
+    const herve = demo.find((e) => e.id === 'p01');
+    if (sophie === undefined || herve === undefined) throw new Error('the demo store lost Sophie Martin or Hervé Prodhomme');
+    const offer = await choiceAnswers([sophie, herve], loadCmudict());
+    expect(await answer(offer, 'Hervé Prodhomme', 'fr')).toEqual({ kind: 'choice', index: 1 });
+    expect(await answer(offer, 'Sophie Martin')).toEqual({ kind: 'choice', index: 0 });
+    expect(await answer(offer, 'Prodhomme', 'fr')).toEqual({ kind: 'choice', index: 1 });
+    expect(await answer(offer, 'oui', 'fr')).toEqual({ kind: 'unclear' });
+    expect(await answer(offer, 'non', 'fr')).toEqual({ kind: 'no' });
+    // Homonyms' shared name is no answer: it would pick one of them at random.
+    expect(choices.grammar.phrases).not.toContain('paul martin');
+  });
+
   it('takes nothing said, or a poor fit, as unclear rather than a guess', () => {
     expect(confirm.interpret({ nbest: [], confidence: 0, audioMs: 500 })).toEqual({ kind: 'unclear' });
     expect(confirm.interpret({ nbest: [{ text: 'yes', score: 0 }], confidence: 1, audioMs: 500, fit: -6 })).toEqual({ kind: 'unclear' });
     expect(confirm.interpret({ nbest: [{ text: 'yes', score: 0 }], confidence: 1, audioMs: 500, fit: -0.5 })).toEqual({ kind: 'yes' });
+  });
+
+  it('takes a choice heard by two models only where both heard it and fit it well', () => {
+    const first = { kind: 'choice', index: 0 } as const;
+    const good = CHOICE_MIN_BELIEF + 0.1;
+    expect(agreedAnswer([{ answer: first, belief: 0.2 }])).toEqual(first); // one model: as it heard
+    expect(agreedAnswer([{ answer: first, belief: good }, { answer: first, belief: good }])).toEqual(first);
+    expect(agreedAnswer([{ answer: first, belief: good }, { answer: { kind: 'choice', index: 1 }, belief: good }])).toEqual({ kind: 'unclear' });
+    expect(agreedAnswer([{ answer: first, belief: good }, { answer: first, belief: CHOICE_MIN_BELIEF - 0.1 }])).toEqual({ kind: 'unclear' });
+    expect(agreedAnswer([{ answer: { kind: 'no' }, belief: 0.4 }, { answer: { kind: 'no' }, belief: 0.4 }])).toEqual({ kind: 'no' });
+    expect(agreedAnswer([{ answer: { kind: 'no' }, belief: good }, { answer: first, belief: good }])).toEqual({ kind: 'unclear' });
   });
 });

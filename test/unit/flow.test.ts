@@ -1,6 +1,7 @@
 import { Decision } from '../../src/directory/decision';
 import { DirectoryEntry } from '../../src/directory/entry';
 import { DEFAULT_FLOW, FlowAction, FlowContext, FlowEvent, FlowState, initialState, keypadDigits, spelledMatches, step } from '../../src/attendant/flow';
+import { promptText } from '../../src/media/prompts';
 
 const entry = (id: string, first: string, last: string, extension: string, department = ''): DirectoryEntry => ({
   id, type: 'person', firstName: first, lastName: last, serviceName: '', department, extension, aliases: [], enabled: true,
@@ -56,6 +57,10 @@ describe('call flow', () => {
     ['"no" to a confirmation asks again', [{ type: 'heard', decision: decision('confirm', sophie) }, { type: 'answered', answer: { kind: 'no' } }], [], 'greeting,confirm,retry', undefined],
     ['keypad 2 to a confirmation asks again', [{ type: 'heard', decision: decision('confirm', sophie) }, { type: 'digit', digit: '2' }], [], 'greeting,confirm,retry', undefined],
     ['homonyms are told apart by department', [{ type: 'heard', decision: decision('disambiguate', undefined, [paulBakery, paulOptics]) }, { type: 'answered', answer: { kind: 'choice', index: 1 } }], ['2013'], 'greeting,disambiguate,connecting', undefined],
+    ['two names offered: the one said again is put through', [{ type: 'heard', decision: decision('disambiguate', undefined, [sophie, paulBakery]) }, { type: 'answered', answer: { kind: 'choice', index: 0 } }], ['2014'], 'greeting,disambiguate,connecting', undefined],
+    ['an unclear answer to a choice ("oui") reads the choices again, once', [{ type: 'heard', decision: decision('disambiguate', undefined, [sophie, paulBakery]) }, { type: 'answered', answer: { kind: 'unclear' } }, { type: 'answered', answer: { kind: 'choice', index: 1 } }], ['2012'], 'greeting,disambiguate,disambiguate,connecting', undefined],
+    ['a second unclear answer to a choice asks for the name again', [{ type: 'heard', decision: decision('disambiguate', undefined, [sophie, paulBakery]) }, { type: 'answered', answer: { kind: 'unclear' } }, { type: 'answered', answer: { kind: 'unclear' } }], [], 'greeting,disambiguate,disambiguate,retry', undefined],
+    ['"no" to a choice asks for the name again', [{ type: 'heard', decision: decision('disambiguate', undefined, [sophie, paulBakery]) }, { type: 'answered', answer: { kind: 'no' } }], [], 'greeting,disambiguate,retry', undefined],
     ['homonyms are told apart by keypad', [{ type: 'heard', decision: decision('disambiguate', undefined, [paulBakery, paulOptics]) }, { type: 'digit', digit: '1' }], ['2012'], 'greeting,disambiguate,connecting', undefined],
     ['three misses go to the operator', [{ type: 'heard', decision: decision('reprompt') }, { type: 'heard', decision: decision('reprompt') }, { type: 'heard', decision: decision('reprompt') }, { type: 'transferred' }], ['operator:9'], 'greeting,retry,retry,operator', 'operator'],
     ['silence twice then a name still transfers', [{ type: 'promptEnded' }, { type: 'timer', name: 'no-input' }, { type: 'timer', name: 'no-input' }, { type: 'heard', decision: decision('transfer', sophie) }], ['2014'], 'greeting,no-input,no-input,connecting', undefined],
@@ -157,5 +162,20 @@ describe('dial-by-name on the keypad', () => {
     expect(transfers(after.actions)).toEqual(['operator:9']);
     // Without a directory (or after silence) the operator comes at once, as before.
     expect(transfers(play([miss, miss, miss]).actions)).toEqual(['operator:9']);
+  });
+});
+
+describe('the choices read to a caller', () => {
+  const two = [{ name: 'Sophie Martin', department: '' }, { name: 'Hervé Prodhomme', department: 'Boulangerie' }];
+  const homonyms = [{ name: 'Paul Martin', department: 'Boulangerie' }, { name: 'Paul Martin', department: 'Optique' }];
+
+  it('offers two different names by name, with their keys', () => {
+    expect(promptText({ key: 'disambiguate', choices: two }, 'fr-FR')).toBe('Sophie Martin, ou Hervé Prodhomme ? Dites le nom, ou tapez 1 pour Sophie Martin, 2 pour Hervé Prodhomme.');
+    expect(promptText({ key: 'disambiguate', choices: two, again: true }, 'en-US')).toBe('Which one would you like? Sophie Martin, or Hervé Prodhomme? Say the name, or press 1 for Sophie Martin, 2 for Hervé Prodhomme.');
+  });
+
+  it('tells homonyms apart by department', () => {
+    expect(promptText({ key: 'disambiguate', choices: homonyms }, 'fr-FR')).toBe('Il y a 2 correspondances. Pour Paul Martin, Boulangerie, dites Boulangerie ou tapez 1. Pour Paul Martin, Optique, dites Optique ou tapez 2.');
+    expect(promptText({ key: 'disambiguate', choices: homonyms, again: true }, 'fr-FR')).toMatch(/^Lequel souhaitez-vous \? Pour Paul Martin, Boulangerie/);
   });
 });
