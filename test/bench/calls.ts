@@ -14,7 +14,7 @@ import type { CallRecord } from '../../src/attendant/call-records';
 import { run } from '../../src/cli/main';
 import { synthesize } from '../audio/synth';
 import { freePort } from '../integration/free-port';
-import { ANSWERED, expectReferTo, G711_OFFER, invite, playAudio, runSipp, scenario } from '../e2e/sipp';
+import { ANSWERED, callerTurns, G711_OFFER, invite, runSipp, scenario } from '../e2e/sipp';
 import { percentile } from './stats';
 
 /**
@@ -201,28 +201,11 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 250));
   }
   const pid = child.pid as number;
-  // The REFER comes within a few seconds of the name, or the caller was asked to confirm:
-  // then the caller says yes and the REFER follows. `extension`: a regular expression.
+  // The REFER comes within a few seconds of the name, or the caller was asked to confirm or
+  // to choose (callerTurns).
   const referWithin = Number(values.wait) + 5000;
-  const callerScenario = (name: string, speech: string, extension: string, nameAgain = again): string => {
-    const [refer, ...afterRefer] = expectReferTo(extension);
-    return scenario(name, [
-      invite(G711_OFFER),
-      ...ANSWERED,
-      ...playAudio(speech, 100),
-      refer.replace('timeout="40000"', `timeout="${referWithin}" ontimeout="confirm" next="referred"`),
-      '<label id="confirm"/>',
-      ...playAudio(yes, 0),
-      // Offered a choice ("Sophie Martin, ou … ?"), "oui" has the choices read again: the
-      // caller says the name again, 3 s after the yes, while they are read.
-      refer.replace('timeout="40000"', `timeout="3000" ontimeout="again" next="referred"`),
-      '<label id="again"/>',
-      ...playAudio(nameAgain, 0),
-      refer,
-      '<label id="referred"/>',
-      ...afterRefer,
-    ]);
-  };
+  const callerScenario = (name: string, speech: string, extension: string, nameAgain = again): string =>
+    scenario(name, [invite(G711_OFFER), ...ANSWERED, ...callerTurns({ speech, yes, again: nameAgain, extension, referWithinMs: referWithin })]);
   let xml = callerScenario('bench', audio, '2014');
   // Calls to the large store while it syncs: put through to anyone (a REFER at all), counted apart.
   const bigXml = bigCaller === undefined ? undefined : callerScenario('bench-big', bigCaller.audio, '[0-9]+', bigCaller.again);

@@ -1,8 +1,8 @@
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../integration/free-port';
+import { ClusterNode, hasKamailio, Kamailio, newNode, routed, startKamailio, startNode } from '../integration/cluster-parts';
 import { scrapeMetric } from '../integration/scrape';
 import { PgCluster } from '../integration/postgres';
 import { run } from '../../src/cli/main';
@@ -20,75 +20,39 @@ import { ANSWERED, expectReferTo, G711_OFFER, infoKeys, invite, playAudio, runSi
  */
 
 const root = join(__dirname, '..', '..', '..');
-const hasKamailio = spawnSync('sh', ['-c', 'command -v kamailio']).status === 0;
-
-interface Node {
-  name: string;
-  sipPort: number;
-  httpPort: number;
-  grpcPort: number;
-  dir: string;
-  child?: ChildProcess;
-  log: string;
-  exited?: Promise<number | null>;
-}
-
-/** A sipp scenario whose in-dialog requests follow the Record-Route set (through Kamailio). */
-const routed = (xml: string): string => xml.replace(/(\[next_url\] SIP\/2\.0\n[\s\S]*?Max-Forwards: 70\n)/g, '$1[routes]\n');
 
 describe('two attendant nodes behind Kamailio, one PostgreSQL (issue 12)', () => {
   let pg: PgCluster | undefined;
   let url = '';
   let work = '';
-  let kamailio: ChildProcess | undefined;
-  let kamailioLog = '';
-  let kamailioPort = 0;
+  let kamailio: Kamailio | undefined;
   let adminToken = '';
   let speech = '';
-  const nodes: Node[] = [];
+  const nodes: ClusterNode[] = [];
   const skip = (): boolean => {
-    if (pg !== undefined && hasKamailio) return false;
+    if (pg !== undefined && hasKamailio()) return false;
     console.log(`cluster test skipped: ${pg === undefined ? 'PostgreSQL (postgresql-15)' : 'kamailio'} is not installed; scripts/setup.sh installs both`);
     return true;
   };
-  const env = (node?: Node): NodeJS.ProcessEnv => ({
+  const env = (node?: ClusterNode): NodeJS.ProcessEnv => ({
     ...process.env,
     ATTENDANT_DATABASE_URL: url,
     ATTENDANT_DATA_DIR: node?.dir ?? join(work, 'cli'),
     ATTENDANT_LOG_LEVEL: 'info',
   });
-  const metric = (node: Node, name: string): Promise<number> => scrapeMetric(node.httpPort, name);
-  const start = async (node: Node): Promise<void> => {
-    node.log = '';
-    const child = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
-      env: {
-        ...env(node),
-        ATTENDANT_SIP_HOST: '127.0.0.1',
-        ATTENDANT_SIP_PORT: String(node.sipPort),
-        ATTENDANT_HTTP_PORT: String(node.httpPort),
-        ATTENDANT_GRPC_PORT: String(node.grpcPort),
-        ATTENDANT_RTP_PORTS: node.name === 'A' ? '22000-22499' : '22500-22999',
-        ATTENDANT_ASR_WORKERS: '1',
-        ATTENDANT_DRAIN_SECONDS: '40',
-        ATTENDANT_METRICS_STORES: 'on',
-      },
+  const metric = (node: ClusterNode, name: string): Promise<number> => scrapeMetric(node.httpPort, name);
+  const start = (node: ClusterNode): Promise<void> =>
+    startNode(node, env(node), {
+      ATTENDANT_RTP_PORTS: node.name === 'A' ? '22000-22499' : '22500-22999',
+      ATTENDANT_ASR_WORKERS: '1',
+      ATTENDANT_DRAIN_SECONDS: '40',
+      ATTENDANT_METRICS_STORES: 'on',
     });
-    node.child = child;
-    node.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-    child.stdout?.on('data', (d: Buffer) => (node.log += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (node.log += d.toString()));
-    const until = Date.now() + 90_000;
-    for (;;) {
-      if (await fetch(`http://127.0.0.1:${node.httpPort}/readyz`).then((r) => r.status === 200, () => false)) return;
-      if (Date.now() > until || child.exitCode !== null) throw new Error(`node ${node.name} did not become ready:\n${node.log.slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  };
   const calls = async (count: number, o: { rate: number; listenMs: number; referTimeoutMs?: number }): Promise<SippRun> => {
     let xml = scenario('cluster', [invite(G711_OFFER), ...ANSWERED, ...playAudio(speech, o.listenMs), ...expectReferTo('2014')]);
     if (o.referTimeoutMs !== undefined) xml = xml.replace('timeout="40000"', `timeout="${o.referTimeoutMs}"`);
     return runSipp(routed(xml), {
-      target: `127.0.0.1:${kamailioPort}`,
+      target: `127.0.0.1:${kamailio?.port ?? 0}`,
       service: 'demo',
       calls: count,
       limit: count,
@@ -99,12 +63,12 @@ describe('two attendant nodes behind Kamailio, one PostgreSQL (issue 12)', () =>
       stats: true,
     });
   };
-  const routedTo = (node: Node, from = 0): number =>
-    [...kamailioLog.slice(from).matchAll(new RegExp(`INVITE \\S+ for demo routed to sip:127\\.0\\.0\\.1:${node.sipPort}\\b`, 'g'))].length;
+  const routedTo = (node: ClusterNode, from = 0): number =>
+    [...(kamailio?.log() ?? '').slice(from).matchAll(new RegExp(`INVITE \\S+ for demo routed to sip:127\\.0\\.0\\.1:${node.sipPort}\\b`, 'g'))].length;
 
   beforeAll(async () => {
     pg = await PgCluster.start();
-    if (pg === undefined || !hasKamailio) return;
+    if (pg === undefined || !hasKamailio()) return;
     work = mkdtempSync(join(tmpdir(), 'attendant-cluster-'));
     url = await pg.createDatabase('attendant');
     speech = await synthesize({ text: 'Sophie Martin', synth: 'espeak', voice: 'en-us', condition: 'clean' });
@@ -113,48 +77,31 @@ describe('two attendant nodes behind Kamailio, one PostgreSQL (issue 12)', () =>
     const out: string[] = [];
     expect(await run(['token', 'create', '--admin'], { out: (t) => out.push(t), err: () => undefined }, env())).toBe(0);
     adminToken = out[0];
-    for (const name of ['A', 'B']) {
-      const node: Node = { name, sipPort: await freePort(), httpPort: await freePort(), grpcPort: await freePort(), dir: join(work, name), log: '' };
-      nodes.push(node);
-    }
+    for (const name of ['A', 'B']) nodes.push(await newNode(name, work));
     // Both start at once, as after a power cut: the migrations run once, under a lock.
     await Promise.all(nodes.map(start));
-    kamailioPort = await freePort();
-    const list = join(work, 'dispatcher.list');
-    writeFileSync(list, nodes.map((n) => `1 sip:127.0.0.1:${n.sipPort}\n`).join(''));
-    kamailio = spawn('kamailio', [
-      '-f', join(root, 'deploy', 'kamailio', 'kamailio.cfg'),
-      '-DD', '-E', '-m', '64', '-M', '8', '-n', '2',
-      '-A', `LISTEN=udp:127.0.0.1:${kamailioPort}`,
-      '-A', `DISPATCHER_LIST="${list}"`,
-      '-Y', work, '-P', join(work, 'kamailio.pid'), '-w', work,
-    ]);
-    kamailio.stderr?.on('data', (d: Buffer) => (kamailioLog += d.toString()));
-    kamailio.stdout?.on('data', (d: Buffer) => (kamailioLog += d.toString()));
-    // Both nodes answered Kamailio's OPTIONS (a ping every 2 s).
-    await new Promise((r) => setTimeout(r, 5000));
-    if (kamailio.exitCode !== null) throw new Error(`kamailio exited:\n${kamailioLog.slice(-3000)}`);
+    kamailio = await startKamailio(work, nodes);
   }, 240_000);
 
   afterAll(async () => {
-    kamailio?.kill('SIGTERM');
+    await kamailio?.stop();
     for (const n of nodes) n.child?.kill('SIGKILL');
     pg?.stop();
     if (work !== '') {
-      writeFileSync(join(tmpdir(), 'attendant-cluster-kamailio.log'), kamailioLog);
+      writeFileSync(join(tmpdir(), 'attendant-cluster-kamailio.log'), kamailio?.log() ?? '');
       rmSync(work, { recursive: true, force: true });
     }
   });
 
   it('spreads calls over both nodes and keeps each call\'s in-dialog requests on the node that took it', async () => {
     if (skip()) return;
-    const from = kamailioLog.length;
+    const from = kamailio?.log().length ?? 0;
     const r = await calls(6, { rate: 3, listenMs: 1000 });
     expect(r.stats?.['SuccessfulCall(C)']).toBe('6');
     expect(routedTo(nodes[0], from)).toBeGreaterThanOrEqual(2);
     expect(routedTo(nodes[1], from)).toBeGreaterThanOrEqual(2);
     // REFER, NOTIFY, ACK and BYE went along the recorded route: through Kamailio, to the same node.
-    const relayed = kamailioLog.slice(from).match(/in-dialog (ACK|REFER|NOTIFY|BYE) of \S+ relayed/g) ?? [];
+    const relayed = (kamailio?.log() ?? '').slice(from).match(/in-dialog (ACK|REFER|NOTIFY|BYE) of \S+ relayed/g) ?? [];
     for (const method of ['ACK', 'REFER', 'NOTIFY', 'BYE']) expect(relayed.filter((l) => l.includes(` ${method} `)).length).toBeGreaterThanOrEqual(6);
     expect((await metric(nodes[0], 'attendant_calls_total{outcome="transferred"}')) + (await metric(nodes[1], 'attendant_calls_total{outcome="transferred"}'))).toBe(6);
   }, 120_000);
@@ -229,7 +176,7 @@ describe('two attendant nodes behind Kamailio, one PostgreSQL (issue 12)', () =>
   it('drains a node on SIGTERM: Kamailio sends new calls to the other, the calls in progress end normally', async () => {
     if (skip()) return;
     const [a, b] = nodes;
-    const from = kamailioLog.length;
+    const from = kamailio?.log().length ?? 0;
     const running = calls(10, { rate: 2, listenMs: 6000 });
     await new Promise((r) => setTimeout(r, 2500));
     const activeOnA = await metric(a, 'attendant_active_calls');
@@ -243,10 +190,10 @@ describe('two attendant nodes behind Kamailio, one PostgreSQL (issue 12)', () =>
     expect(routedTo(b, from)).toBeGreaterThan(routedTo(a, from));
     // Back after the upgrade: Kamailio's pings find it, and it takes calls again.
     await start(a);
-    const again = kamailioLog.length;
+    const again = kamailio?.log().length ?? 0;
     await new Promise((r) => setTimeout(r, 5000));
     const after = await calls(4, { rate: 4, listenMs: 1000 });
-    if (after.stats?.['SuccessfulCall(C)'] !== '4') throw new Error(`after the restart: ${after.errors}\n${kamailioLog.slice(again).slice(-4000)}\n${a.log.slice(-3000)}`);
+    if (after.stats?.['SuccessfulCall(C)'] !== '4') throw new Error(`after the restart: ${after.errors}\n${(kamailio?.log() ?? '').slice(again).slice(-4000)}\n${a.log.slice(-3000)}`);
     expect(routedTo(a, again)).toBeGreaterThanOrEqual(1);
   }, 180_000);
 

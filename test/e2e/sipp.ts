@@ -217,3 +217,24 @@ export function infoKeys(digits: string, firstCseq = 2): string[] {
 export function playAudio(file: string, afterMs = 1000): string[] {
   return [`<pause milliseconds="${afterMs}"/>`, `<nop><action><exec rtp_stream="${file},1,0"/></action></nop>`];
 }
+
+/**
+ * A caller as the benchmarks play one, after the INVITE and ACK: says a name (`speech`, its
+ * greeting's silence first), and expects a REFER to `extension` (a regular expression) within
+ * `referWithinMs`; asked to confirm instead, says yes (`yes`); offered a choice, whose "oui"
+ * has the choices read again, says the name again (`again`, when given) 3 s after the yes.
+ */
+export function callerTurns(o: { speech: string; yes: string; again?: string; extension: string; referWithinMs: number }): string[] {
+  const [refer, ...afterRefer] = expectReferTo(o.extension);
+  const orElse = (timeoutMs: number, label: string): string => refer.replace('timeout="40000"', `timeout="${timeoutMs}" ontimeout="${label}" next="referred"`);
+  return [
+    ...playAudio(o.speech, 100),
+    orElse(o.referWithinMs, 'confirm'),
+    '<label id="confirm"/>',
+    ...playAudio(o.yes, 0),
+    ...(o.again === undefined ? [] : [orElse(3000, 'again'), '<label id="again"/>', ...playAudio(o.again, 0)]),
+    refer,
+    '<label id="referred"/>',
+    ...afterRefer,
+  ];
+}
