@@ -267,6 +267,10 @@ Content-Length: 0
       const { code, out } = await cli(['call', 'demo', '--server', `127.0.0.1:${sipPort}`, '--dtmf', '2014#', '--timeout', '40']);
       expect(out.join('\n')).toMatch(/^transferred to 2014 \(Sophie Martin\) in /);
       expect(code).toBe(0);
+      // A caller whose RTP is late (a PBX that sends none until it has some, keys by SIP
+      // INFO): for 1.5 s the intruder's packets are the only ones to reach the call's port,
+      // and must not be taken for the caller's.
+      expectSuccess(await sipp(scenario('late-rtp', [invite(G711_OFFER), ...ANSWERED, '<pause milliseconds="1500"/>', ...infoKeys('2014#'), ...expectReferTo('2014', 10)])));
       expect(await metric('attendant_rtp_dropped_total')).toBeGreaterThan(before);
     } finally {
       clearInterval(spray);

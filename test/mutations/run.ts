@@ -1,0 +1,165 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+/**
+ * npm run test:mutations [-- --only 3,5]
+ *
+ * Proof that the tests of the defects fixed for issues 13 and 14 can fail: each fix is undone
+ * in a copy of the last commit (a git worktree), the project is built, and the test written
+ * for that defect must fail. A mutation its test does not catch fails this run (exit 1).
+ * Not part of `npm test`: each mutation rebuilds the project (about 8 minutes in all).
+ */
+
+interface Mutation {
+  defect: string;
+  file: string;
+  /** The fixed code, exactly as in the file, and the code that undoes the fix. */
+  fixed: string;
+  undone: string;
+  /** The compiled test file and the name (a part of it) of the test that must fail. */
+  test: string;
+  name: string;
+}
+
+const MUTATIONS: Mutation[] = [
+  {
+    defect: "GetStats with a store's token returns every store's totals (13, 6)",
+    file: 'src/api/attendant-service.ts',
+    fixed: "const store = token.store ?? (asked === '' ? undefined : asked);",
+    undone: "const store = asked === '' ? undefined : asked;",
+    test: 'dist/test/integration/directory-api.test.js',
+    name: 'scopes GetStats',
+  },
+  {
+    defect: 'a call still up when the shutdown grace ends is cut without a BYE (13, 4)',
+    file: 'src/attendant/switchboard.ts',
+    fixed: "    await Promise.all([...this.sessions.values()].map((session) => (typeof session.shutdown === 'function' ? session.shutdown() : undefined)));\n",
+    undone: '',
+    test: 'dist/test/integration/serve.test.js',
+    name: 'sends a call still up to the operator',
+  },
+  {
+    defect: "a store whose PBX hooks are down hangs up on the caller (13)",
+    file: 'src/pbx/transfer.ts',
+    fixed: 'if (first.ok || first.unreachable !== true) return first;',
+    undone: 'return first;',
+    test: 'dist/test/e2e/sipp.test.js',
+    name: 'hooks cannot be reached',
+  },
+  {
+    defect: "a store's replaced recording is ignored until restart (13, 5)",
+    file: 'src/media/prompts.ts',
+    fixed: 'version = `file:${file}:${st.size}:${st.mtimeMs}`;',
+    undone: 'version = `file:${file}`;',
+    test: 'dist/test/integration/prompts.test.js',
+    name: 'replaced recording',
+  },
+  {
+    defect: 'an unplayable recording is never reported (13, 5)',
+    file: 'src/media/prompts.ts',
+    fixed: 'this.onBadRecording(file, (err as Error).message);',
+    undone: 'void err;',
+    test: 'dist/test/integration/prompts.test.js',
+    name: 'reports a recording that cannot be played',
+  },
+  {
+    defect: 'a model that crashes the engine passes the start-up check (13, 3)',
+    file: 'src/cli/serve-command.ts',
+    fixed: "log.info({ checked: await probeEngine(spec) }, 'models loaded and tried on a test sound');",
+    undone: "log.info({ checked: probeEngine.name }, 'models not tried');",
+    test: 'dist/test/integration/serve.test.js',
+    name: 'Vosk folder of empty files',
+  },
+  {
+    defect: 'ATTENDANT_LOG_LEVEL=verbose is not named as a wrong setting (13)',
+    file: 'src/config/settings.ts',
+    fixed: '  if (!LOG_LEVELS.includes(level)) throw',
+    undone: '  if (LOG_LEVELS.length < 0 && !LOG_LEVELS.includes(level)) throw',
+    test: 'dist/test/integration/cli.test.js',
+    name: 'names the setting that is wrong',
+  },
+  {
+    defect: 'a store just created is not answered (13; 14, 9)',
+    file: 'src/attendant/flow.ts',
+    fixed: 'if (ctx.extensions.size === 0) {',
+    undone: 'if (ctx.extensions.size < 0) {',
+    test: 'dist/test/e2e/sipp.test.js',
+    name: 'answers a store created while it runs',
+  },
+  {
+    defect: 'RTP from anyone is taken as the caller\'s (14, 1)',
+    file: 'src/media/rtp.ts',
+    fixed: 'const fromOffered = port === offered.port && sameHost(address, offered.address);',
+    undone: 'const fromOffered = port > 0;',
+    test: 'dist/test/e2e/sipp.test.js',
+    name: 'takes no keypad events from an intruder',
+  },
+  {
+    defect: 'RTP is sent to an INVITE never ACKed (14, 2: reflection)',
+    file: 'src/attendant/switchboard.ts',
+    fixed: "dialog.once('acked', () => rtp.open());",
+    undone: 'rtp.open();',
+    test: 'dist/test/e2e/sipp.test.js',
+    name: 'sends no RTP to the address of an INVITE',
+  },
+  {
+    defect: 'exported cells run as formulas in a spreadsheet (14, 7)',
+    file: 'src/directory/csv.ts',
+    fixed: "if (!/^[=+\\-@\\t\\r]/.test(value) || /^[+-]?[0-9][0-9 .]*$/.test(value)) return value;",
+    undone: 'if (value.length >= 0) return value;',
+    test: 'dist/test/unit/csv.test.js',
+    name: 'formulas',
+  },
+  {
+    defect: 'a merged INVITE sets up a second call instead of 482 (14, 9)',
+    file: 'src/sip/user-agent.ts',
+    fixed: "if (request.method === 'INVITE' && this.merged(request, key)) {",
+    undone: "if (request.method === 'INVITE' && this.merged(request, key) && key === '') {",
+    test: 'dist/test/integration/sip-user-agent.test.js',
+    name: 'answers 482 to a merged request',
+  },
+];
+
+function main(): void {
+  const { values } = parseArgs({ options: { only: { type: 'string' } } });
+  const root = join(__dirname, '..', '..', '..');
+  const only = values.only?.split(',').map(Number);
+  const copy = join(mkdtempSync(join(tmpdir(), 'attendant-mutations-')), 'copy');
+  execFileSync('git', ['worktree', 'add', '--detach', copy, 'HEAD'], { cwd: root, stdio: 'ignore' });
+  symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'));
+  const survived: string[] = [];
+  try {
+    MUTATIONS.forEach((m, i) => {
+      if (only !== undefined && !only.includes(i)) return;
+      const path = join(copy, m.file);
+      const text = readFileSync(path, 'utf8');
+      if (!text.includes(m.fixed)) throw new Error(`${m.file} no longer holds the fix of "${m.defect}": update test/mutations/run.ts`);
+      writeFileSync(path, text.replace(m.fixed, m.undone));
+      try {
+        const built = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: copy, encoding: 'utf8' });
+        if (built.status !== 0) throw new Error(`the mutation of ${m.file} does not build:\n${built.stdout}`);
+        const t0 = Date.now();
+        const run = spawnSync('npx', ['jest', m.test, '-t', m.name], { cwd: copy, encoding: 'utf8', env: { ...process.env, CI: '1' } });
+        const summary = /Tests:\s+(.*)/.exec(run.stderr)?.[1] ?? 'no summary';
+        const caught = run.status !== 0 && /\d+ failed/.test(summary);
+        console.log(`${caught ? 'caught   ' : 'SURVIVED '} ${m.defect}: ${m.test.replace('dist/', '')} "${m.name}" → ${summary} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+        if (!caught) survived.push(m.defect);
+      } finally {
+        writeFileSync(path, text);
+      }
+    });
+  } finally {
+    execFileSync('git', ['worktree', 'remove', '--force', copy], { cwd: root, stdio: 'ignore' });
+    rmSync(join(copy, '..'), { recursive: true, force: true });
+  }
+  if (survived.length > 0) {
+    console.log(`\n${survived.length} defect(s) brought back without a test failing: ${survived.join('; ')}`);
+    process.exit(1);
+  }
+  console.log('\nevery defect brought back made its test fail');
+}
+
+main();
