@@ -6,6 +6,7 @@ import { findModels, systemModel } from '../../src/asr/models';
 import { RecognizerPool } from '../../src/asr/pool';
 import { Recognizer } from '../../src/asr/recognizer';
 import { StoreLexicons } from '../../src/asr/store-lexicons';
+import { agreedAnswer, choiceAnswers } from '../../src/attendant/answers';
 import { StoreUnderstanding } from '../../src/attendant/understanding';
 import { loadCmudict, recognizePcm } from '../../src/cli/recognize-command';
 import { readDirectory } from '../../src/directory/directory-file';
@@ -51,6 +52,24 @@ maybe('a French store heard by the French model and the US English one', () => {
     expect(['transfer', 'confirm']).toContain(u.decision.kind);
     expect(u.decision.entry?.extension).toBe('2001');
     expect(u.models?.map((m) => m.top?.entry.id)).toEqual(['p01', 'p01']);
+  });
+
+  it('hears the answer to an offer of two names with both models, and puts through only the name both heard', async () => {
+    const entries = entriesOf('demo-store.csv');
+    const offer = [entries.find((e) => e.id === 'p04')!, entries.find((e) => e.id === 'p01')!]; // Sophie Martin, Hervé Prodhomme
+    const grammars = await Promise.all(understanding.lexicons.map((l) => choiceAnswers(offer, l)));
+    expect(grammars.map((g) => g.grammar.model ?? 'en-us')).toEqual(understanding.models);
+    const answer = async (text: string) => {
+      const audio = await readAudioFile(await synthesize({ text, synth: 'espeak', voice: 'fr', condition: 'clean' }));
+      const sessions = await Promise.all(grammars.map((g, i) => pool.start(g.grammar, { also: i > 0 })));
+      for (const session of sessions) session.write(audio.pcm);
+      const results = await Promise.all(sessions.map((session) => session.end()));
+      for (const session of sessions) session.close();
+      return agreedAnswer(grammars.map((g, i) => g.hear(results[i])));
+    };
+    expect(await answer('Hervé Prodhomme')).toEqual({ kind: 'choice', index: 1 });
+    expect(await answer('oui')).toEqual({ kind: 'unclear' });
+    expect(await answer('non')).toEqual({ kind: 'no' });
   });
 
   it('under load hears the caller with the fallback model alone, and still never transfers an absent name', async () => {
