@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { Logger } from 'pino';
 import { Cmudict } from '../asr/lexicon';
-import { RecognitionResult, Recognizer, RecognizerSession } from '../asr/recognizer';
+import { RecognitionResult, Recognizer } from '../asr/recognizer';
 import { Store } from '../directory/directory-store';
 import { DirectoryEntry, displayName } from '../directory/entry';
 import { Endpointer } from '../media/endpointer';
@@ -15,7 +15,7 @@ import { formatSdp, LocalMedia, Negotiated, rtpRemote } from '../sip/sdp';
 import { agreedAnswer, AnswerGrammar, choiceAnswers } from './answers';
 import { CallOutcome, CallRecord } from './call-records';
 import { Answer, DEFAULT_FLOW, FlowAction, FlowContext, FlowEvent, FlowState, initialState, Listening, step, TimerName } from './flow';
-import { hearUtterance, StoreUnderstanding } from './understanding';
+import { decodeAll, hearUtterance, StoreUnderstanding } from './understanding';
 
 /**
  * The imperative shell of one call: runs the pure flow (flow.ts) against real parts:
@@ -50,7 +50,7 @@ export interface CallSessionEvents {
   decided: [ms: number];
 }
 
-/** Disambiguation grammars (one per model), by the models and the choices' ids, shared by calls. */
+/** Disambiguation grammars (one per model), by the models and the choices, shared by calls. */
 const choiceGrammars = new Map<string, Promise<AnswerGrammar[]>>();
 
 export class CallSession extends EventEmitter<CallSessionEvents> {
@@ -258,21 +258,15 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
    */
   private async hearAnswer(pcm16k: Int16Array): Promise<{ answer: Answer; results: RecognitionResult[] }> {
     const grammars = await this.answerGrammars();
-    const sessions: RecognizerSession[] = [];
-    try {
-      for (const [i, g] of grammars.entries()) sessions.push(await this.parts.recognizer.start(g.grammar, { also: i > 0 }));
-      for (const session of sessions) session.write(pcm16k);
-      const results = await Promise.all(sessions.map((session) => session.end()));
-      return { answer: agreedAnswer(grammars.map((g, i) => g.hear(results[i]))), results };
-    } finally {
-      for (const session of sessions) session.close();
-    }
+    const results = await decodeAll(this.parts.recognizer, grammars.map((g) => g.grammar), (send) => send(pcm16k));
+    return { answer: agreedAnswer(grammars.map((g, i) => g.hear(results[i]))), results };
   }
 
   private answerGrammars(): Promise<AnswerGrammar[]> {
     if (this.state.phase !== 'disambiguating') return Promise.resolve([this.parts.confirm]);
     const lexicons = this.parts.understanding.lexicons.length > 0 ? this.parts.understanding.lexicons : [this.parts.cmudict];
-    const key = `${lexicons.map((l) => l.model).join('+')}/${this.state.choices.map((c) => `${c.id}:${c.department}`).join('|')}`;
+    // What the grammar holds: each choice's name and department (an entry renamed keeps its id).
+    const key = `${lexicons.map((l) => l.model).join('+')}/${this.state.choices.map((c) => `${c.id}:${displayName(c)}:${c.department}`).join('|')}`;
     let grammars = choiceGrammars.get(key);
     if (grammars === undefined) {
       const choices = this.state.choices;

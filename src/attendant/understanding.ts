@@ -44,12 +44,25 @@ export async function hearUtterance(
   // but heard English voices badly: docs/benchmarks.md.)
   if (understanding.grammars.length === 0) throw new Error('the store has no directory to recognize');
   const shed = understanding.grammars.length > 1 && recognizer.busy === true;
-  const grammars = shed ? understanding.grammars.slice(-1) : understanding.grammars;
+  const results = await decodeAll(recognizer, shed ? understanding.grammars.slice(-1) : understanding.grammars, write, beforeEnd);
+  return { understood: shed ? understanding.understand(results[0]) : understanding.understandAll(results), results, shed };
+}
+
+/**
+ * One utterance decoded against each grammar at once (the first counts as the utterance, the
+ * others are `also`); results in `grammars` order. If one cannot start, the others are closed
+ * and the error is thrown: the call degrades as for any recognition failure.
+ */
+export async function decodeAll(
+  recognizer: Recognizer,
+  grammars: Grammar[],
+  write: (send: (pcm16k: Int16Array) => void) => void,
+  beforeEnd?: (flush: () => Promise<void>) => Promise<void>,
+): Promise<RecognitionResult[]> {
   const started = await Promise.allSettled(grammars.map((g, i) => recognizer.start(g, { also: i > 0 })));
   const sessions = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed !== undefined) {
-    // One model could not start: the others are closed, and the caller's call degrades as for any recognition failure.
     for (const s of sessions) s.close();
     throw failed.reason;
   }
@@ -58,8 +71,7 @@ export async function hearUtterance(
       for (const s of sessions) s.write(pcm);
     });
     if (beforeEnd !== undefined) await beforeEnd(async () => void (await Promise.all(sessions.map((s) => s.flush()))));
-    const results = await Promise.all(sessions.map((s) => s.end()));
-    return { understood: shed ? understanding.understand(results[0]) : understanding.understandAll(results), results, shed };
+    return await Promise.all(sessions.map((s) => s.end()));
   } finally {
     for (const s of sessions) s.close();
   }

@@ -7,13 +7,12 @@ import { RecognizerPool } from '../../src/asr/pool';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_FIT_CALIBRATION, FitCalibration, RecognitionResult, Recognizer } from '../../src/asr/recognizer';
 import { areaUnderRoc, entryFeatures, fitWeights, score, Weights } from '../../src/attendant/confidence';
-import { COMBINED_THRESHOLDS, hearUtterance, StoreUnderstanding } from '../../src/attendant/understanding';
+import { COMBINED_THRESHOLDS, decodeAll, hearUtterance, StoreUnderstanding } from '../../src/attendant/understanding';
 import { storeLexicons } from '../../src/cli/recognize-command';
 import { DecisionThresholds, DEFAULT_THRESHOLDS } from '../../src/directory/decision';
 import { readDirectory } from '../../src/directory/directory-file';
 import { Candidate } from '../../src/directory/matcher';
 import { readAudioFile } from '../../src/media/audio-file';
-import { Lexicon } from '../../src/asr/lexicon';
 import { Answer } from '../../src/attendant/flow';
 import { agreedAnswer, choiceAnswers, CHOICE_MIN_BELIEF } from '../../src/attendant/answers';
 import { DirectoryEntry, displayName, normalizeText } from '../../src/directory/entry';
@@ -243,8 +242,7 @@ async function main(): Promise<void> {
   console.log(`${calls.length} calls synthesized in ${((Date.now() - t0) / 1000).toFixed(1)} s (cached in .cache/audio)`);
 
   const locale = values.locale === 'en' ? 'en-US' : 'fr-FR';
-  const lexicons = storeLexicons(locale);
-  const understanding = await StoreUnderstanding.build({ store: 'bench', version: 1, entries }, ...lexicons);
+  const understanding = await StoreUnderstanding.build({ store: 'bench', version: 1, entries }, ...storeLexicons(locale));
   const saved = join(root, '.cache', 'bench', `accuracy-${values.set}-${values.locale}-${understanding.models.join('+')}${values.shed ? `-shed-${benchProfile()}` : ''}.json`);
   if (values.replay) {
     // Decisions made again from the last run's recognition results (thresholds, weights).
@@ -277,7 +275,7 @@ async function main(): Promise<void> {
     return { call, results, ms: performance.now() - t0 };
   });
   const own = process.cpuUsage(cpu0);
-  await secondTurn(pool, understanding, lexicons, entries, outcomes);
+  await secondTurn(pool, understanding, entries, outcomes);
   // This process and the recognition workers (processes of their own).
   const workersMs = (pool.pids.reduce((n, pid) => n + cpuSeconds(pid), 0) - workerCpu0) * 1e3;
   const cpuMs = (own.user + own.system) / 1e3 + workersMs;
@@ -302,7 +300,8 @@ async function main(): Promise<void> {
  * fits above a belief, and attendant's own (agreedAnswer), apart for callers whose entry was
  * offered and those whose entry was not (absent names included): any pick of theirs is wrong.
  */
-async function secondTurn(pool: RecognizerPool, understanding: StoreUnderstanding, lexicons: Lexicon[], entries: DirectoryEntry[], outcomes: Outcome[]): Promise<void> {
+async function secondTurn(pool: RecognizerPool, understanding: StoreUnderstanding, entries: DirectoryEntry[], outcomes: Outcome[]): Promise<void> {
+  const { lexicons } = understanding;
   const byId = new Map(entries.map((e) => [e.id, e]));
   const offers = outcomes.flatMap((o) => {
     const d = understanding.understandAll(o.results).decision;
@@ -328,10 +327,7 @@ async function secondTurn(pool: RecognizerPool, understanding: StoreUnderstandin
     };
     const audio = await readAudioFile(await synthesize({ ...u, text }));
     const grammars = await Promise.all(lexicons.map((l) => choiceAnswers(choices, l)));
-    const sessions = await Promise.all(grammars.map((g, i) => pool.start(g.grammar, { also: i > 0 })));
-    for (const s of sessions) s.write(audio.pcm);
-    const results = await Promise.all(sessions.map((s) => s.end()));
-    for (const s of sessions) s.close();
+    const results = await decodeAll(pool, grammars.map((g) => g.grammar), (send) => send(audio.pcm));
     const heard = grammars.map((g, i) => g.hear(results[i]));
     understanding.models.forEach((m, i) => count(`${m} alone`, heard[i].answer));
     const same = heard.every((h) => h.answer.kind === 'choice' && heard[0].answer.kind === 'choice' && h.answer.index === heard[0].answer.index);

@@ -89,16 +89,17 @@ async function main(): Promise<void> {
           ATTENDANT_MAX_CALLS: '100',
         });
       }
-      kamailio = await startKamailio(work, nodes);
-      console.log(`${setup.name}: node pids ${nodes.map((n) => n.child?.pid).join(', ')}, Kamailio on udp 127.0.0.1:${kamailio.port}`);
+      const proxy = await startKamailio(work, nodes);
+      kamailio = proxy;
+      console.log(`${setup.name}: node pids ${nodes.map((n) => n.child?.pid).join(', ')}, Kamailio on udp 127.0.0.1:${proxy.port}`);
       for (const concurrency of values.levels.split(',').map(Number)) {
         const calls = concurrency * Number(values.rounds);
-        const logFrom = kamailio.log().length;
+        const logFrom = proxy.log().length;
         const cpu0 = nodes.map((n) => treeCpuSeconds(n.child?.pid ?? 0));
-        const kamailioCpu0 = treeCpuSeconds(kamailio.child.pid ?? 0);
+        const kamailioCpu0 = treeCpuSeconds(proxy.child.pid ?? 0);
         const t0 = Date.now();
         const result = await runSipp(xml, {
-          target: `127.0.0.1:${kamailio.port}`,
+          target: `127.0.0.1:${proxy.port}`,
           service: 'demo',
           calls,
           limit: concurrency,
@@ -111,14 +112,13 @@ async function main(): Promise<void> {
         const seconds = (Date.now() - t0) / 1000;
         await new Promise((r) => setTimeout(r, 1500));
         const nodeCpu = nodes.reduce((sum, n, i) => sum + treeCpuSeconds(n.child?.pid ?? 0) - cpu0[i], 0);
-        const kamailioCpu = treeCpuSeconds(kamailio.child.pid ?? 0) - kamailioCpu0;
+        const kamailioCpu = treeCpuSeconds(proxy.child.pid ?? 0) - kamailioCpu0;
         const fresh = (await storage.records.list('demo', 5000)).filter((r) => !seen.has(r.callId));
         for (const r of fresh) seen.add(r.callId);
         const latencies = fresh.filter((r) => r.decisionMs >= 0).map((r) => r.decisionMs);
         const ok = Number(result.stats?.['SuccessfulCall(C)'] ?? 0);
         const failed = Number(result.stats?.['FailedCall(C)'] ?? calls - ok);
-        const log = kamailio.log().slice(logFrom);
-        const spread = nodes.map((n) => `${n.name} ${[...log.matchAll(new RegExp(`INVITE \\S+ for demo routed to sip:127\\.0\\.0\\.1:${n.sipPort}\\b`, 'g'))].length}`).join(', ');
+        const spread = nodes.map((n) => `${n.name} ${proxy.routedTo(n, logFrom)}`).join(', ');
         const row = `| ${setup.name} | ${concurrency} | ${calls} | ${ok} | ${failed} | ${percentile(latencies, 50).toFixed(0)} | ${percentile(latencies, 95).toFixed(0)} | ${(nodeCpu / calls).toFixed(3)} | ${(kamailioCpu / calls).toFixed(4)} | ${spread} | ${seconds.toFixed(0)} |`;
         console.log(row);
         if (failed > 0 && result.errors !== '') console.log(`sipp's errors (the first ones):\n${result.errors.split('\n').slice(0, 8).join('\n')}`);

@@ -72,6 +72,8 @@ export interface Kamailio {
   port: number;
   /** Everything Kamailio logged so far. */
   log(): string;
+  /** INVITEs for `store` Kamailio sent to `node`, counted in its log from offset `from`. */
+  routedTo(node: ClusterNode, from?: number, store?: string): number;
   stop(): Promise<void>;
 }
 
@@ -100,6 +102,7 @@ export async function startKamailio(work: string, nodes: ClusterNode[]): Promise
     child,
     port,
     log: () => log,
+    routedTo: (node, from = 0, store = 'demo') => [...log.slice(from).matchAll(new RegExp(`INVITE \\S+ for ${store} routed to sip:127\\.0\\.0\\.1:${node.sipPort}\\b`, 'g'))].length,
     stop: async () => {
       child.kill('SIGTERM');
       await exited;

@@ -7,7 +7,7 @@ import { RecognizerPool } from '../../src/asr/pool';
 import { Recognizer } from '../../src/asr/recognizer';
 import { StoreLexicons } from '../../src/asr/store-lexicons';
 import { agreedAnswer, choiceAnswers } from '../../src/attendant/answers';
-import { StoreUnderstanding } from '../../src/attendant/understanding';
+import { decodeAll, StoreUnderstanding } from '../../src/attendant/understanding';
 import { loadCmudict, recognizePcm } from '../../src/cli/recognize-command';
 import { readDirectory } from '../../src/directory/directory-file';
 import { readAudioFile } from '../../src/media/audio-file';
@@ -61,10 +61,7 @@ maybe('a French store heard by the French model and the US English one', () => {
     expect(grammars.map((g) => g.grammar.model ?? 'en-us')).toEqual(understanding.models);
     const answer = async (text: string) => {
       const audio = await readAudioFile(await synthesize({ text, synth: 'espeak', voice: 'fr', condition: 'clean' }));
-      const sessions = await Promise.all(grammars.map((g, i) => pool.start(g.grammar, { also: i > 0 })));
-      for (const session of sessions) session.write(audio.pcm);
-      const results = await Promise.all(sessions.map((session) => session.end()));
-      for (const session of sessions) session.close();
+      const results = await decodeAll(pool, grammars.map((g) => g.grammar), (send) => send(audio.pcm));
       return agreedAnswer(grammars.map((g, i) => g.hear(results[i])));
     };
     expect(await answer('Hervé Prodhomme')).toEqual({ kind: 'choice', index: 1 });
