@@ -25,6 +25,11 @@ export interface Grammar {
   phrases: string[];
   /** The acoustic model the dictionary's phones belong to (AcousticModel.id); absent: Debian's en-us. */
   model?: string;
+  /**
+   * 'name': one name of a store, heard again to compare two models' guesses (crossHearing):
+   * many, small and short-lived, so a worker keeps their decoders apart from the stores'.
+   */
+  kind?: 'name';
 }
 
 /** Tokens in the recognizer's output that stand for carrier words, never for a name. */

@@ -316,6 +316,7 @@ class PocketsphinxDecoder implements Decoder {
     private readonly calibration: FitCalibration,
     private readonly part: DecoderPart = 'both',
     private readonly sampleRate: number = SAMPLE_RATE,
+    private readonly speed?: Speed,
   ) {}
 
   write(pcm16k: Int16Array): void {
@@ -348,8 +349,10 @@ class PocketsphinxDecoder implements Decoder {
     if (!speech || names.text === null || names.text.trim() === '') return { nbest: [], confidence: 0, audioMs };
     const nbest = [{ text: names.text.trim(), score: 0 }];
     const fitCalibration = this.calibration;
-    if (loop === undefined) return { nbest, confidence: 1, audioMs, fitCalibration, fitParts: { grammar: perFrame(names.score) } };
-    return { nbest, confidence: 1, audioMs, fitCalibration, fit: perFrame(names.score) - perFrame(loop.score) };
+    const speed = this.speed;
+    if (loop === undefined) return { nbest, confidence: 1, audioMs, fitCalibration, speed, fitParts: { grammar: perFrame(names.score) } };
+    const fitParts = { grammar: perFrame(names.score), loop: perFrame(loop.score) };
+    return { nbest, confidence: 1, audioMs, fitCalibration, speed, fit: fitParts.grammar - fitParts.loop, fitParts };
   }
 }
 
@@ -446,7 +449,7 @@ class ModelDecoders {
 
   open(grammarKey: string, part: DecoderPart | undefined, speed: Speed): Decoder {
     const loop = this.loops[speed] ?? this.decoder;
-    return new PocketsphinxDecoder(this.decoder, loop, searchKey(grammarKey, speed), this.settings[speed].calibration, part, this.model.sampleRate);
+    return new PocketsphinxDecoder(this.decoder, loop, searchKey(grammarKey, speed), this.settings[speed].calibration, part, this.model.sampleRate, speed);
   }
 
   close(): void {

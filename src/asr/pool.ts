@@ -4,7 +4,7 @@ import { getPriority, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { EngineSpec } from './engine';
 import { Grammar } from './grammar';
-import { DecoderPart, joinParts, RecognitionResult, Recognizer, RecognizerSession, EngineName, Speed } from './recognizer';
+import { DecoderPart, joinParts, RecognitionResult, Recognizer, RecognizerSession, EngineName, Speed, StartOptions } from './recognizer';
 import { GRAMMAR_TEXTS, touchRecent } from './recent';
 import type { WorkerReply, WorkerRequest } from './worker';
 
@@ -302,13 +302,17 @@ export class RecognizerPool implements Recognizer {
    * workers or more, each goes to its own worker, so that the caller waits for one search,
    * not two in a row. Other engines decode on one worker.
    */
-  async start(grammar: Grammar, options: { also?: boolean } = {}): Promise<RecognizerSession> {
+  async start(grammar: Grammar, options: StartOptions = {}): Promise<RecognizerSession> {
     if (this.closed) throw new Error('the recognizer pool is closed');
     // A worker loading a grammar (prepare) takes no half of an utterance: the whole of it
     // goes to a free worker instead of waiting behind the load.
     const large = this.isLarge(grammar);
-    const split = this.engine === 'pocketsphinx' && (large || this.workers.filter((w) => w.loads.size === 0).length >= 2);
-    const speed = this.speed(split);
+    const searchOnly = options.part === 'grammar' && this.engine === 'pocketsphinx';
+    const split = !searchOnly && this.engine === 'pocketsphinx' && (large || this.workers.filter((w) => w.loads.size === 0).length >= 2);
+    // The same utterance heard by a second model takes the first one's speed: the first is
+    // counted already, and must not make its companion fast. A speed asked for (a second
+    // search of an utterance, whose fit is compared with the first's) is taken as it is.
+    const speed = options.speed ?? this.speed(split, options.also === true ? 1 : 0);
     // Utterances are counted at once, before any await, so that those starting together see
     // each other; the same utterance heard by a second model is not counted twice.
     let counted = options.also !== true;
@@ -322,7 +326,9 @@ export class RecognizerPool implements Recognizer {
     };
     try {
       // A large grammar's search runs in its own worker, on the CPU other stores leave; its phone loop, here.
-      const session = split ? await this.openSplit(grammar, speed, large ? this.largeWorker() : undefined) : await this.open(grammar, 'both', speed, []);
+      const session = split
+        ? await this.openSplit(grammar, speed, large ? this.largeWorker() : undefined)
+        : await this.open(grammar, searchOnly ? 'grammar' : 'both', speed, [], searchOnly && large ? this.largeWorker() : undefined);
       return {
         write: (pcm) => session.write(pcm),
         flush: () => session.flush(),
@@ -371,10 +377,10 @@ export class RecognizerPool implements Recognizer {
    * once (a split utterance takes two), fast when it would wait behind others. Both halves
    * of an utterance run at one speed, since each speed reads its fit on its own scale.
    */
-  private speed(split: boolean): Speed {
+  private speed(split: boolean, own = 0): Speed {
     if (this.spec.profile !== 'auto') return this.spec.profile;
     const atOnce = Math.max(1, Math.floor(this.workers.length / (split ? 2 : 1)));
-    return this.utterances >= atOnce ? 'fast' : 'accurate';
+    return this.utterances - own >= atOnce ? 'fast' : 'accurate';
   }
 
   /** A session on `on`, or on the least busy serving worker (other than `avoid` when there is a choice). */

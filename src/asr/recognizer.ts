@@ -25,9 +25,11 @@ export interface RecognitionResult {
   fit?: number;
   /** How to read `fit` as a belief (fitToBelief): the engine's settings change its scale. */
   fitCalibration?: FitCalibration;
+  /** The speed it was decoded at (engines with a choice). */
+  speed?: Speed;
   /**
-   * When an utterance was decoded in two halves on two workers (the grammar search on one,
-   * the phone loop on the other), each half's score per 10 ms frame; fit = grammar - loop.
+   * Each search's score per 10 ms frame: the grammar's and the phone loop's (fit = grammar -
+   * loop); a half of an utterance decoded on two workers has its own half alone.
    */
   fitParts?: { grammar?: number; loop?: number };
 }
@@ -57,8 +59,11 @@ export type DecoderPart = 'both' | 'grammar' | 'loop';
 export function joinParts(grammar: RecognitionResult, loop: RecognitionResult): RecognitionResult {
   const g = grammar.fitParts?.grammar;
   const l = loop.fitParts?.loop;
-  const joined: RecognitionResult = { nbest: grammar.nbest, confidence: grammar.confidence, audioMs: grammar.audioMs, fitCalibration: grammar.fitCalibration };
-  if (grammar.nbest.length > 0 && g !== undefined && l !== undefined) joined.fit = g - l;
+  const joined: RecognitionResult = { nbest: grammar.nbest, confidence: grammar.confidence, audioMs: grammar.audioMs, fitCalibration: grammar.fitCalibration, speed: grammar.speed };
+  if (grammar.nbest.length > 0 && g !== undefined && l !== undefined) {
+    joined.fit = g - l;
+    joined.fitParts = { grammar: g, loop: l };
+  }
   return joined;
 }
 
@@ -71,6 +76,19 @@ export interface RecognizerSession {
   close(): void;
 }
 
+export interface StartOptions {
+  /** The same utterance is heard with another grammar too: not counted again as an utterance. */
+  also?: boolean;
+  /**
+   * 'grammar': the grammar's search alone, on one worker, with no phone loop (the utterance's
+   * loop score is known already): `fitParts.grammar` is the result. Engines without a phone
+   * loop decode as usual.
+   */
+  part?: 'grammar';
+  /** The speed to decode at (engines with a choice), instead of the one the load gives. */
+  speed?: Speed;
+}
+
 export interface Recognizer {
   readonly engine: EngineName;
   /**
@@ -78,7 +96,7 @@ export interface Recognizer {
    * too (a second acoustic model), started with it; such a session is not counted again
    * as an utterance when the recognizer tells whether it is busy.
    */
-  start(grammar: Grammar, options?: { also?: boolean }): Promise<RecognizerSession>;
+  start(grammar: Grammar, options?: StartOptions): Promise<RecognizerSession>;
   /** Loads a grammar ahead of its first utterance; rejects, saying why, when it cannot be. */
   prepare?(grammar: Grammar): Promise<void>;
   close(): Promise<void>;

@@ -31,6 +31,8 @@ export type WorkerReply =
 
 /** Grammars with a loaded decoder, most recently used kept. */
 const MAX_GRAMMARS = 24;
+/** Name grammars (Grammar.kind 'name') with a loaded decoder, kept apart so that they never push a store's out. */
+const MAX_NAME_GRAMMARS = 96;
 
 /** The pool's end of the IPC channel; the worker exits when the server does. */
 function connect(): { post: (msg: WorkerReply, sent?: () => void) => void; on: (fn: (msg: WorkerRequest) => void) => void } {
@@ -59,19 +61,21 @@ function main(): void {
   }
   // Decoders per grammar, and grammar texts, most recently used last.
   const grammars = new Map<string, GrammarDecoders>();
+  const names = new Map<string, GrammarDecoders>();
   const texts = new Map<string, Grammar>();
   // The sessions being decoded, and any failure met while writing, reported at end.
   const sessions = new Map<number, { decoder?: Decoder; failure?: string }>();
 
   const decodersFor = (grammar: Grammar, speed: Speed | undefined): GrammarDecoders => {
-    const known = grammars.get(grammar.key);
+    const [held, limit] = grammar.kind === 'name' ? [names, MAX_NAME_GRAMMARS] : [grammars, MAX_GRAMMARS];
+    const known = held.get(grammar.key);
     if (known !== undefined) {
-      touchRecent(grammars, grammar.key, known, MAX_GRAMMARS);
+      touchRecent(held, grammar.key, known, limit);
       return known;
     }
     const loaded = factory.create(grammar, speed);
     // Sessions already open keep the decoder they hold; only idle ones are freed.
-    for (const oldest of touchRecent(grammars, grammar.key, loaded, MAX_GRAMMARS)) oldest.free();
+    for (const oldest of touchRecent(held, grammar.key, loaded, limit)) oldest.free();
     return loaded;
   };
 

@@ -1,5 +1,6 @@
 import { carrierTokens, GARBAGE_PREFIX, Grammar, buildGrammar, operatorRequests } from '../asr/grammar';
 import { Lexicon } from '../asr/lexicon';
+import { touchRecent } from '../asr/recent';
 import { DEFAULT_FIT_CALIBRATION, FitCalibration, RecognitionResult, Recognizer } from '../asr/recognizer';
 import { combineModels, ModelView, Weights } from './confidence';
 import { Decision, DecisionThresholds, decide } from '../directory/decision';
@@ -37,15 +38,87 @@ export async function hearUtterance(
   understanding: StoreUnderstanding,
   write: (send: (pcm16k: Int16Array) => void) => void,
   beforeEnd?: (flush: () => Promise<void>) => Promise<void>,
-): Promise<{ understood: Understanding; results: RecognitionResult[]; shed: boolean }> {
+): Promise<{ understood: Understanding; results: RecognitionResult[]; shed: boolean; cross?: CrossHearing }> {
   // Under load a store heard by two models is heard by its fallback model alone (the US
   // English one, calibrated on its own), at the fast speed: recognition degrades before
   // latency does. (The French rebuild alone, at a fast speed of its own, took half the CPU
   // but heard English voices badly: docs/benchmarks.md.)
   if (understanding.grammars.length === 0) throw new Error('the store has no directory to recognize');
   const shed = understanding.grammars.length > 1 && recognizer.busy === true;
-  const results = await decodeAll(recognizer, shed ? understanding.grammars.slice(-1) : understanding.grammars, write, beforeEnd);
-  return { understood: shed ? understanding.understand(results[0]) : understanding.understandAll(results), results, shed };
+  if (shed) {
+    const results = await decodeAll(recognizer, understanding.grammars.slice(-1), write, beforeEnd);
+    return { understood: understanding.understand(results[0]), results, shed };
+  }
+  // The audio is kept for a second hearing of the names the models disagree on.
+  const chunks: Int16Array[] = [];
+  const results = await decodeAll(
+    recognizer,
+    understanding.grammars,
+    (send) =>
+      write((pcm) => {
+        chunks.push(pcm);
+        send(pcm);
+      }),
+    beforeEnd,
+  );
+  const cross = understanding.grammars.length === 2 ? await crossHear(recognizer, understanding, results, chunks) : undefined;
+  return { understood: understanding.understandAll(results, undefined, undefined, cross), results, shed, cross };
+}
+
+/**
+ * Where two models each heard a different name (or one heard a name, the other none), how
+ * well each model fits each of the names: `fits[model][name]`, the fit (grammar against phone loop, per 10 ms frame) of the
+ * model's best path through that name alone; undefined where a fit is missing, or the second
+ * search ran at another speed than the first. Every name is searched again, a model's own
+ * first one too: its fit in the whole grammar is not on the same footing (dev set, 126
+ * callers the models disagreed on: the sum picked the right name for 73 with the first
+ * pass's fits for the models' own names, 88 with each name searched alone).
+ */
+export interface CrossHearing {
+  names: string[];
+  fits: (number | undefined)[][];
+}
+
+/**
+ * The second hearing: each model searches the utterance again within each of the names the
+ * two models heard (a grammar of that name alone, its search without a phone loop: the loop's
+ * score per frame is the first pass's). The searches run at once. Undefined when the models
+ * agree, neither heard a name, or a search fails: the decision is then made from the first
+ * pass alone.
+ */
+export async function crossHear(recognizer: Recognizer, understanding: StoreUnderstanding, results: RecognitionResult[], chunks: Int16Array[]): Promise<CrossHearing | undefined> {
+  const views = understanding.views(results);
+  const tops = views.map((v) => v.candidates[0]?.entry);
+  if (results.some((r) => r.fit === undefined || r.fitParts?.loop === undefined)) return undefined;
+  // Two names, or one name that the other model did not hear (it heard only carrier or operator words).
+  const names = [...new Set(tops.flatMap((e) => (e === undefined ? [] : [displayName(e)])))];
+  if (names.length === 0 || (names.length === 1 && tops.every((e) => e !== undefined))) return undefined;
+  try {
+    const fits = await Promise.all(
+      results.map((result, model) =>
+        Promise.all(
+          names.map(async (name) => {
+            const grammar = await understanding.nameGrammar(name, model);
+            if (grammar === undefined) return undefined;
+            const session = await recognizer.start(grammar, { also: true, part: 'grammar', speed: result.speed });
+            let heard: RecognitionResult;
+            try {
+              for (const pcm of chunks) session.write(pcm);
+              heard = await session.end();
+            } finally {
+              session.close();
+            }
+            const same = heard.fitCalibration?.midpoint === result.fitCalibration?.midpoint && heard.fitCalibration?.slope === result.fitCalibration?.slope;
+            const grammarScore = heard.fitParts?.grammar;
+            return heard.nbest.length === 0 || grammarScore === undefined || !same ? undefined : grammarScore - result.fitParts!.loop!;
+          }),
+        ),
+      ),
+    );
+    return { names, fits };
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -80,7 +153,24 @@ export async function decodeAll(
 const CARRIERS = carrierTokens();
 const OPERATOR_REQUESTS = operatorRequests();
 
+/**
+ * How a second hearing decides (crossDecision): the name with the highest French fit plus
+ * `secondWeight` times the English fit, when that sum is at least `minFit`. Chosen on the dev
+ * set (`npm run bench:accuracy -- --fit`, docs/benchmarks.md).
+ */
+export interface CrossRule {
+  secondWeight: number;
+  minFit: number;
+}
+
+export const CROSS_RULE: CrossRule = { secondWeight: 0.75, minFit: -3.25 };
+
+/** Name grammars a store keeps built (each model's), most recently used kept. */
+const NAME_GRAMMARS = 256;
+
 export class StoreUnderstanding {
+  private readonly nameGrammars = new Map<string, Promise<Grammar | undefined>>();
+
   private constructor(
     readonly snapshot: Snapshot,
     /** One grammar per acoustic model the store is heard with (a French store: French, then US English). */
@@ -118,21 +208,64 @@ export class StoreUnderstanding {
    * `understand`; with two, one decision from both (combineModels): agreement, each
    * model's fit and the margin between entries; where they disagree, the caller is asked.
    */
-  understandAll(results: RecognitionResult[], thresholds?: DecisionThresholds, weights?: Weights): Understanding {
+  understandAll(results: RecognitionResult[], thresholds?: DecisionThresholds, weights?: Weights, cross?: CrossHearing, crossRule: CrossRule = CROSS_RULE): Understanding {
     if (results.length === 1) return this.understand(results[0], thresholds);
     const views = this.views(results);
     const candidates = combineModels(views, weights);
     // The operator when a model heard it asked for and the other heard no name it trusts.
     const asked = views.map((v) => this.operatorAsked(v.result));
     const operatorAsked = views.some((_, i) => asked[i] && views.every((w, j) => j === i || asked[j] || (w.candidates[0]?.score ?? 0) < 0.5));
-    const best = views.find((v) => v.candidates[0]?.entry.id === candidates[0]?.entry.id) ?? views[0];
+    const first = offerBoth(decide(candidates, { operatorAsked, thresholds: thresholds ?? COMBINED_THRESHOLDS }), views, candidates);
+    const decision = this.crossDecision(first, cross, crossRule, candidates);
+    // After a second hearing, the name asked about leads the candidates and gives the transcript.
+    const chosen = decision === first ? [] : decision.entry !== undefined ? [decision.entry.id] : decision.choices.map((e) => e.id);
+    const ranked = chosen.length === 0 ? candidates : [...candidates.filter((c) => chosen.includes(c.entry.id)), ...candidates.filter((c) => !chosen.includes(c.entry.id))];
+    const best = views.find((v) => v.candidates[0]?.entry.id === ranked[0]?.entry.id) ?? views.find((v) => chosen.includes(v.candidates[0]?.entry.id ?? '')) ?? views[0];
     return {
       transcript: best.transcript,
       fit: best.result.fit,
-      candidates,
+      candidates: ranked,
       models: views.map((v) => ({ model: v.model, transcript: v.transcript, fit: v.result.fit, top: v.candidates[0] })),
-      decision: offerBoth(decide(candidates, { operatorAsked, thresholds: thresholds ?? COMBINED_THRESHOLDS }), views, candidates),
+      decision,
     };
+  }
+
+  /**
+   * Where the models heard different names and the first pass would ask again or offer both,
+   * the name that both models fit best together (CrossRule) is the one asked about: "Vous
+   * avez dit X ?" (or which X, for namesakes). Below the rule's fit, the first pass's decision stands.
+   */
+  private crossDecision(decision: Decision, cross: CrossHearing | undefined, rule: CrossRule, candidates: Candidate[]): Decision {
+    if (cross === undefined || !['reprompt', 'disambiguate', 'confirm'].includes(decision.kind)) return decision;
+    const fused = cross.names.map((_, j) => {
+      const [a, b] = cross.fits.map((f) => f[j]);
+      return a === undefined || b === undefined ? -Infinity : a + rule.secondWeight * b;
+    });
+    const best = fused.indexOf(Math.max(...fused));
+    if (!(fused[best] >= rule.minFit)) return decision;
+    const namesakes = this.snapshot.entries.filter((e) => e.enabled && displayName(e) === cross.names[best]);
+    if (namesakes.length === 0) return decision;
+    const reason = `the two models heard different names; heard again, both fit ${cross.names[best]} best`;
+    const confidence = Math.max(0, ...candidates.filter((c) => namesakes.some((e) => e.id === c.entry.id)).map((c) => c.score));
+    if (namesakes.length > 1 && !namesakes.every((e) => e.extension === namesakes[0].extension)) {
+      return { kind: 'disambiguate', choices: namesakes.slice(0, 4), confidence, reason };
+    }
+    return { kind: 'confirm', entry: namesakes[0], choices: [], confidence, reason };
+  }
+
+  /** A grammar of one name of the store (its entries sharing that display name), for `model`'s lexicon; cached. */
+  nameGrammar(name: string, model: number): Promise<Grammar | undefined> {
+    const key = `${model}\u0000${name}`;
+    let made = this.nameGrammars.get(key);
+    if (made === undefined) {
+      const entries = this.snapshot.entries.filter((e) => e.enabled && displayName(e) === name);
+      const lexicon = this.lexicons[model];
+      made = entries.length === 0 || lexicon === undefined ? Promise.resolve(undefined) : buildGrammar(entries, lexicon).then((g) => ({ ...g, kind: 'name' as const }));
+      // A failed build is not kept: the next utterance tries again.
+      made.catch(() => this.nameGrammars.delete(key));
+      touchRecent(this.nameGrammars, key, made, NAME_GRAMMARS);
+    }
+    return made.catch(() => undefined);
   }
 
   /** What each model heard, ranked against the directory (results in `grammars` order). */

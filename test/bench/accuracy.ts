@@ -7,7 +7,7 @@ import { RecognizerPool } from '../../src/asr/pool';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_FIT_CALIBRATION, FitCalibration, RecognitionResult, Recognizer } from '../../src/asr/recognizer';
 import { areaUnderRoc, entryFeatures, fitWeights, score, Weights } from '../../src/attendant/confidence';
-import { COMBINED_THRESHOLDS, decodeAll, hearUtterance, StoreUnderstanding } from '../../src/attendant/understanding';
+import { COMBINED_THRESHOLDS, CROSS_RULE, CrossHearing, CrossRule, decodeAll, hearUtterance, StoreUnderstanding } from '../../src/attendant/understanding';
 import { storeLexicons } from '../../src/cli/recognize-command';
 import { DecisionThresholds, DEFAULT_THRESHOLDS } from '../../src/directory/decision';
 import { readDirectory } from '../../src/directory/directory-file';
@@ -36,6 +36,8 @@ interface Outcome {
   call: Call;
   /** What each model returned, in the store's grammar order: decisions are made again from these. */
   results: RecognitionResult[];
+  /** The second hearing, where the two models heard different names. */
+  cross?: CrossHearing;
   ms: number;
 }
 
@@ -93,20 +95,25 @@ function table(outcomes: Outcome[], decided: Decided[], verdicts: Verdict[], by:
   return lines.join('\n');
 }
 
-function decideAgain(understanding: StoreUnderstanding, o: Outcome, t?: DecisionThresholds, w?: Weights): Decided {
-  const u = understanding.understandAll(o.results, t, w);
+function decideAgain(understanding: StoreUnderstanding, o: Outcome, t?: DecisionThresholds, w?: Weights, rule?: CrossRule | 'none'): Decided {
+  const u = understanding.understandAll(o.results, t, w, rule === 'none' ? undefined : o.cross, rule === 'none' ? undefined : rule);
   return { transcript: u.transcript, decision: u.decision.kind, entryId: u.decision.entry?.id, choices: u.decision.choices.map((e) => e.id), candidates: u.candidates };
 }
 
 const verdictOf = (o: Outcome, d: Decided): Verdict => judge(o.call.expect, { kind: d.decision, entryId: d.entryId, choices: d.choices });
 
-/** Right, wrong transfers and absent names transferred, as fractions, for a set of decisions. */
+/**
+ * Right (transferred or confirmed to the right entry, or asked which of its namesakes: a
+ * caller offered two different names is not right yet), wrong transfers and absent names
+ * transferred, as fractions, for a set of decisions.
+ */
 function rates(outcomes: Outcome[], decided: Decided[]): { right: number; wrong: number; absentTransferred: number } {
   const v = outcomes.map((o, i) => verdictOf(o, decided[i]));
   const present = outcomes.filter((o) => o.call.expect.kind !== 'absent').length;
   const absent = outcomes.length - present;
+  const offered = (i: number): boolean => decided[i].decision === 'disambiguate' && outcomes[i].call.expect.kind === 'entry';
   return {
-    right: v.filter((x, i) => x === 'right' && outcomes[i].call.expect.kind !== 'absent').length / Math.max(1, present),
+    right: v.filter((x, i) => x === 'right' && outcomes[i].call.expect.kind !== 'absent' && !offered(i)).length / Math.max(1, present),
     wrong: v.filter((x) => x === 'wrong-transfer').length / Math.max(1, outcomes.length),
     absentTransferred: v.filter((x, i) => x === 'wrong-transfer' && outcomes[i].call.expect.kind === 'absent').length / Math.max(1, absent),
   };
@@ -168,6 +175,46 @@ function fitAndChoose(understanding: StoreUnderstanding, outcomes: Outcome[]): v
   const tied = allowed.filter((a) => a.right === most);
   const best = tied.length === 0 ? undefined : tied[Math.floor(tied.length / 2)];
   console.log(`chosen thresholds: ${best === undefined ? 'none within the limits' : JSON.stringify(best.t)}`);
+  chooseCrossRule(understanding, outcomes);
+}
+
+/**
+ * The second hearing's rule (CrossRule), chosen on a grid within the same limits as the
+ * thresholds, at the thresholds in force: of the rules with the most right answers, the
+ * median. Leave one voice out: each voice is decided with the rule chosen on the others.
+ */
+function chooseCrossRule(understanding: StoreUnderstanding, outcomes: Outcome[]): void {
+  const grid: CrossRule[] = [];
+  for (const secondWeight of [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2]) for (let minFit = -6; minFit <= -1.999; minFit += 0.25) grid.push({ secondWeight, minFit: Number(minFit.toFixed(2)) });
+  const judgeAll = (subset: Outcome[], rule: CrossRule | 'none') => {
+    const decided = subset.map((o) => decideAgain(understanding, o, undefined, undefined, rule));
+    const r = rates(subset, decided);
+    const absent = subset.filter((o) => o.call.expect.kind === 'absent').length;
+    const accepted = subset.filter((o, i) => o.call.expect.kind === 'absent' && ['transfer', 'confirm'].includes(decided[i].decision)).length;
+    // A confirmation is a question, like the offer of two names it replaces: only transfers
+    // count against the limits here (absent names confirmed are printed).
+    return { decided, r, ok: r.wrong <= 0.005 && r.absentTransferred <= 0.05, accepted, absent };
+  };
+  const choose = (subset: Outcome[]): CrossRule | undefined => {
+    const ok = grid.map((rule) => ({ rule, ...judgeAll(subset, rule) })).filter((x) => x.ok);
+    if (ok.length === 0) return undefined;
+    const most = Math.max(...ok.map((x) => x.r.right));
+    const tied = ok.filter((x) => x.r.right === most);
+    return tied[Math.floor(tied.length / 2)].rule;
+  };
+  const voices = [...new Set(outcomes.map((o) => o.call.utterance.voice))];
+  const oof: { o: Outcome; d: Decided }[] = [];
+  for (const voice of voices) {
+    const rule = choose(outcomes.filter((o) => o.call.utterance.voice !== voice)) ?? 'none';
+    const mine = outcomes.filter((o) => o.call.utterance.voice === voice);
+    mine.forEach((o) => oof.push({ o, d: decideAgain(understanding, o, undefined, undefined, rule) }));
+  }
+  const r = rates(oof.map((x) => x.o), oof.map((x) => x.d));
+  const without = judgeAll(outcomes, 'none');
+  console.log(`\nsecond hearing, leave one voice out over ${voices.length} voices: right ${(100 * r.right).toFixed(1)}%, wrong transfers ${(100 * r.wrong).toFixed(1)}%, absent transferred ${(100 * r.absentTransferred).toFixed(1)}% (without it: right ${(100 * without.r.right).toFixed(1)}%)`);
+  const chosen = choose(outcomes);
+  const all = chosen === undefined ? undefined : judgeAll(outcomes, chosen);
+  console.log(`second-hearing rule chosen on every dev call: ${chosen === undefined ? 'none within the limits' : `${JSON.stringify(chosen)}: right ${(100 * all!.r.right).toFixed(1)}%, absent confirmed or transferred ${all!.accepted} of ${all!.absent}`}`);
 }
 
 /**
@@ -246,7 +293,7 @@ async function main(): Promise<void> {
   const saved = join(root, '.cache', 'bench', `accuracy-${values.set}-${values.locale}-${understanding.models.join('+')}${values.shed ? `-shed-${benchProfile()}` : ''}.json`);
   if (values.replay) {
     // Decisions made again from the last run's recognition results (thresholds, weights).
-    const outcomes = (JSON.parse(readFileSync(saved, 'utf8')) as Outcome[]).map((o) => ({ call: o.call, results: o.results, ms: o.ms }));
+    const outcomes = (JSON.parse(readFileSync(saved, 'utf8')) as Outcome[]).map((o) => ({ call: o.call, results: o.results, cross: o.cross, ms: o.ms }));
     report(understanding, outcomes, values, `replayed from ${saved.replace(`${root}/`, '')}`);
     return;
   }
@@ -261,7 +308,7 @@ async function main(): Promise<void> {
   const outcomes = await mapLimit(calls, workers * 2, async (call, i): Promise<Outcome> => {
     const audio = await readAudioFile(paths[i]);
     let t0 = 0;
-    const { results } = await hearUtterance(
+    const { results, cross } = await hearUtterance(
       values.shed ? shedding : pool,
       understanding,
       (send) => {
@@ -272,7 +319,7 @@ async function main(): Promise<void> {
         t0 = performance.now();
       },
     );
-    return { call, results, ms: performance.now() - t0 };
+    return { call, results, cross, ms: performance.now() - t0 };
   });
   const own = process.cpuUsage(cpu0);
   await secondTurn(pool, understanding, entries, outcomes);
@@ -289,7 +336,7 @@ async function main(): Promise<void> {
   const verdicts = outcomes.map((o, i) => verdictOf(o, decided[i]));
   const out = join(root, '.cache', 'bench');
   mkdirSync(out, { recursive: true });
-  writeFileSync(saved, JSON.stringify(outcomes.map((o, i) => ({ call: o.call, results: o.results, ms: o.ms, decided: { ...decided[i], candidates: decided[i].candidates.slice(0, 5).map((c) => ({ id: c.entry.id, score: c.score })) }, verdict: verdicts[i] })), null, 1));
+  writeFileSync(saved, JSON.stringify(outcomes.map((o, i) => ({ call: o.call, results: o.results, cross: o.cross, ms: o.ms, decided: { ...decided[i], candidates: decided[i].candidates.slice(0, 5).map((c) => ({ id: c.entry.id, score: c.score })) }, verdict: verdicts[i] })), null, 1));
 }
 
 /**
@@ -304,7 +351,7 @@ async function secondTurn(pool: RecognizerPool, understanding: StoreUnderstandin
   const { lexicons } = understanding;
   const byId = new Map(entries.map((e) => [e.id, e]));
   const offers = outcomes.flatMap((o) => {
-    const d = understanding.understandAll(o.results).decision;
+    const d = understanding.understandAll(o.results, undefined, undefined, o.cross).decision;
     const names = new Set(d.choices.map((e) => normalizeText(displayName(e))));
     return d.kind === 'disambiguate' && names.size === d.choices.length ? [{ o, choices: d.choices }] : [];
   });

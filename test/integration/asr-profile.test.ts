@@ -102,4 +102,29 @@ describe('the auto profile', () => {
       await pool.close();
     }
   });
+
+  it("hears an idle utterance's second grammar (another model's) at the first one's speed, and a second search at the speed asked", async () => {
+    // Before: the second model's session saw the first one counted and was decoded fast, on
+    // an idle pool, unlike what bench:accuracy measures.
+    const pool = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, 'auto'), 2);
+    try {
+      const understanding = await StoreUnderstanding.build({ store: 'demo', version: 1, entries: demo }, loadCmudict());
+      const pcm = (await readAudioFile(join(fixtures, 'audio', 'sophie-martin.wav'))).pcm;
+      const first = await pool.start(understanding.grammar);
+      const second = await pool.start(understanding.grammar, { also: true });
+      for (const s of [first, second]) s.write(pcm);
+      const results = await Promise.all([first.end(), second.end()]);
+      expect(results.map((r) => r.speed)).toEqual(['accurate', 'accurate']);
+      expect(pool.fastUtterances).toBe(0);
+      const search = await pool.start(understanding.grammar, { also: true, part: 'grammar', speed: 'fast' });
+      search.write(pcm);
+      const alone = await search.end();
+      expect(alone.speed).toBe('fast');
+      expect(alone.fit).toBeUndefined(); // no phone loop: the grammar's score alone
+      expect(alone.fitParts?.grammar).toBeLessThan(0);
+      expect(results[0].fitParts?.loop).toBeLessThan(0);
+    } finally {
+      await pool.close();
+    }
+  });
 });

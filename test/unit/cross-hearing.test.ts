@@ -1,0 +1,130 @@
+import { Grammar } from '../../src/asr/grammar';
+import { Lexicon, WordRequest } from '../../src/asr/lexicon';
+import { RecognitionResult, Recognizer, RecognizerSession, StartOptions } from '../../src/asr/recognizer';
+import { CROSS_RULE, crossHear, StoreUnderstanding } from '../../src/attendant/understanding';
+import { DirectoryEntry } from '../../src/directory/entry';
+
+/** A lexicon whose every word is one phone: grammars are built for real, recognition is scripted. */
+const lexicon = (model: string): Lexicon => ({
+  model,
+  pronounce: async (words: WordRequest[]) => new Map(words.map((w) => [w.token, ['AH']])),
+});
+
+const person = (id: string, firstName: string, lastName: string, extension: string): DirectoryEntry => ({
+  id, type: 'person', firstName, lastName, serviceName: '', department: '', extension, aliases: [], enabled: true,
+});
+
+const ENTRIES = [
+  person('p1', 'Sophie', 'Martin', '2014'),
+  person('p2', 'Élodie', 'Masson', '2070'),
+  person('p3', 'Paul', 'Martin', '2012'),
+  person('p4', 'Paul', 'Martin', '2013'),
+  person('p5', 'Hervé', 'Prodhomme', '2001'),
+];
+
+/** A first-pass result: the text heard, its fit and the phone loop's score per frame. */
+const heard = (text: string, fit: number, loop = -50): RecognitionResult => ({
+  nbest: [{ text, score: 0 }], confidence: 1, audioMs: 2000, fit, fitParts: { grammar: loop + fit, loop }, fitCalibration: { midpoint: -1.65, slope: 0.54 },
+});
+
+/**
+ * A recognizer whose name-grammar searches return scripted fits: `fits[model][name]`, where
+ * model is the grammar's model id and name a phrase of the grammar.
+ */
+function scripted(fits: Record<string, Record<string, number>>, loop = -50): Recognizer & { searches: { model: string; name: string; part?: string }[] } {
+  const searches: { model: string; name: string; part?: string }[] = [];
+  return {
+    engine: 'pocketsphinx',
+    searches,
+    close: async () => undefined,
+    start: async (grammar: Grammar, options?: StartOptions): Promise<RecognizerSession> => {
+      const model = grammar.model ?? 'en-us';
+      const name = Object.keys(fits[model] ?? {}).find((n) => grammar.phrases.includes(n));
+      searches.push({ model, name: name ?? '?', part: options?.part });
+      if (name === undefined) throw new Error(`no script for ${model} in ${grammar.phrases.join(', ')}`);
+      let written = 0;
+      return {
+        write: (pcm) => void (written += pcm.length),
+        flush: async () => undefined,
+        close: () => undefined,
+        end: async () => {
+          expect(written).toBe(320);
+          return { nbest: [{ text: name, score: 0 }], confidence: 1, audioMs: 20, fitParts: { grammar: loop + fits[model][name] }, fitCalibration: { midpoint: -1.65, slope: 0.54 } };
+        },
+      };
+    },
+  };
+}
+
+describe('a second hearing where the two models heard different names', () => {
+  let understanding: StoreUnderstanding;
+  beforeAll(async () => {
+    understanding = await StoreUnderstanding.build({ store: 'demo', version: 1, entries: ENTRIES }, lexicon('fr'), lexicon('en-us'));
+  });
+  const audio = [new Int16Array(160), new Int16Array(160)];
+
+  it('searches each name again with each model, grammar alone, and confirms the name both fit best', async () => {
+    const first = [heard('sophie martin', -1.0), heard('elodie masson', -1.2)];
+    expect(understanding.understandAll(first).decision.kind).toBe('disambiguate');
+    const recognizer = scripted({ fr: { 'sophie martin': -1.0, 'elodie masson': -2.0 }, 'en-us': { 'sophie martin': -1.3, 'elodie masson': -1.2 } });
+    const cross = await crossHear(recognizer, understanding, first, audio);
+    expect(cross?.names).toEqual(['Sophie Martin', 'Élodie Masson']);
+    expect(cross?.fits.map((f) => f.map((x) => Number(x?.toFixed(2))))).toEqual([[-1.0, -2.0], [-1.3, -1.2]]);
+    expect(recognizer.searches).toHaveLength(4);
+    expect(recognizer.searches.every((s) => s.part === 'grammar')).toBe(true);
+    const u = understanding.understandAll(first, undefined, undefined, cross);
+    expect(u.decision).toMatchObject({ kind: 'confirm', entry: { id: 'p1' } });
+  });
+
+  it("follows the English model where its fits outweigh the French model's", async () => {
+    const first = [heard('sophie martin', -1.0), heard('elodie masson', -1.2)];
+    const recognizer = scripted({ fr: { 'sophie martin': -1.0, 'elodie masson': -1.1 }, 'en-us': { 'sophie martin': -2.5, 'elodie masson': -1.2 } });
+    const cross = await crossHear(recognizer, understanding, first, audio);
+    expect(understanding.understandAll(first, undefined, undefined, cross).decision).toMatchObject({ kind: 'confirm', entry: { id: 'p2' } });
+  });
+
+  it('asks which one when the name both fit best is shared by two entries', async () => {
+    const first = [heard('paul martin', -1.0), heard('herve prodhomme', -1.2)];
+    const recognizer = scripted({ fr: { 'paul martin': -0.9, 'herve prodhomme': -2.0 }, 'en-us': { 'paul martin': -1.1, 'herve prodhomme': -1.2 } });
+    const cross = await crossHear(recognizer, understanding, first, audio);
+    const d = understanding.understandAll(first, undefined, undefined, cross).decision;
+    expect(d.kind).toBe('disambiguate');
+    expect(d.choices.map((e) => e.id).sort()).toEqual(['p3', 'p4']);
+  });
+
+  it("keeps the first pass's decision when no name fits well enough", async () => {
+    const first = [heard('sophie martin', -3.0), heard('elodie masson', -3.5)];
+    const low = CROSS_RULE.minFit - 1;
+    const recognizer = scripted({ fr: { 'sophie martin': low / 2, 'elodie masson': low }, 'en-us': { 'sophie martin': low, 'elodie masson': low } });
+    const cross = await crossHear(recognizer, understanding, first, audio);
+    expect(understanding.understandAll(first, undefined, undefined, cross).decision.kind).toBe(understanding.understandAll(first).decision.kind);
+  });
+
+  it('searches the one name heard with both models when the other model heard no name', async () => {
+    const first = [heard('sophie martin', -0.4), heard('bonjour', -1.8)];
+    expect(understanding.views(first)[1].candidates).toHaveLength(0);
+    const recognizer = scripted({ fr: { 'sophie martin': -0.4 }, 'en-us': { 'sophie martin': -1.9 } });
+    const cross = await crossHear(recognizer, understanding, first, audio);
+    expect(cross?.names).toEqual(['Sophie Martin']);
+    expect(recognizer.searches.map((s) => s.model)).toEqual(['fr', 'en-us']);
+    expect(understanding.understandAll(first, undefined, undefined, cross).decision).toMatchObject({ kind: 'confirm', entry: { id: 'p1' } });
+  });
+
+  it('hears nothing again when both models heard the same name, or a search fails', async () => {
+    const agree = [heard('sophie martin', -1.0), heard('sophie martin', -1.2)];
+    const recognizer = scripted({ fr: {}, 'en-us': {} });
+    expect(await crossHear(recognizer, understanding, agree, audio)).toBeUndefined();
+    expect(recognizer.searches).toHaveLength(0);
+    const first = [heard('sophie martin', -1.0), heard('elodie masson', -1.2)];
+    const failing = scripted({ fr: { 'sophie martin': -1.0 }, 'en-us': {} });
+    expect(await crossHear(failing, understanding, first, audio)).toBeUndefined();
+  });
+
+  it('discards a search made at another speed than the first pass (its fit is on another scale)', async () => {
+    const first = [heard('sophie martin', -1.0), { ...heard('elodie masson', -1.2), fitCalibration: { midpoint: -2.29, slope: 0.61 } }];
+    const recognizer = scripted({ fr: { 'sophie martin': -1.0, 'elodie masson': -2.0 }, 'en-us': { 'sophie martin': -1.3, 'elodie masson': -1.2 } });
+    const cross = await crossHear(recognizer, understanding, first, audio);
+    expect(cross?.fits[1]).toEqual([undefined, undefined]);
+    expect(understanding.understandAll(first, undefined, undefined, cross).decision.kind).toBe('disambiguate');
+  });
+});
