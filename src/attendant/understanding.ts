@@ -89,7 +89,8 @@ export interface CrossHearing {
 export async function crossHear(recognizer: Recognizer, understanding: StoreUnderstanding, results: RecognitionResult[], chunks: Int16Array[]): Promise<CrossHearing | undefined> {
   const views = understanding.views(results);
   const tops = views.map((v) => v.candidates[0]?.entry);
-  if (results.some((r) => r.fit === undefined || r.fitParts?.loop === undefined)) return undefined;
+  // At the fast speed (a busy host) the searches would cost more than it has, and the rule was chosen on accurate fits.
+  if (results.some((r) => r.fit === undefined || r.fitParts?.loop === undefined || r.speed === 'fast')) return undefined;
   // Two names, or one name that the other model did not hear (it heard only carrier or operator words).
   const names = [...new Set(tops.flatMap((e) => (e === undefined ? [] : [displayName(e)])))];
   if (names.length === 0 || (names.length === 1 && tops.every((e) => e !== undefined))) return undefined;

@@ -29,8 +29,8 @@ export function loadCmudict(): Cmudict {
   return Cmudict.loadIfPresent(`${POCKETSPHINX_MODEL_DIR}/cmudict-en-us.dict`);
 }
 
-export async function createRecognizer(settings: Settings, workers: number): Promise<RecognizerPool> {
-  const spec = resolveEngine(settings.asrEngine, settings.voskModel, settings.asrProfile);
+export async function createRecognizer(settings: Settings, workers: number, profile = settings.asrProfile): Promise<RecognizerPool> {
+  const spec = resolveEngine(settings.asrEngine, settings.voskModel, profile);
   return RecognizerPool.create(spec, workers);
 }
 
@@ -89,7 +89,9 @@ export async function recognizeFiles(
   write: (line: string) => void,
 ): Promise<number> {
   const understanding = await StoreUnderstanding.build(snapshot, ...storeLexicons(locale));
-  const recognizer = await createRecognizer(settings, 1);
+  // Files are heard one after the other, each as on a quiet line: with `auto`, the speed of
+  // a file's second model would depend on how soon it followed the previous file.
+  const recognizer = await createRecognizer(settings, 1, settings.asrProfile === 'auto' ? 'accurate' : settings.asrProfile);
   let failures = 0;
   try {
     for (const file of files) {
