@@ -150,7 +150,8 @@ function fitAndChoose(understanding: StoreUnderstanding, outcomes: Outcome[]): v
   const weights = fitWeights(all.map((r) => r.features), all.map((r) => r.label));
   console.log(`\nleave-one-voice-out over ${voices.length} voices: AUC of the best entry's combined probability ${areaUnderRoc(oofScores, oofLabels).toFixed(3)} (${oofScores.length} calls with a candidate)`);
   console.log(`weights fitted on every dev call: ${JSON.stringify(Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, Number(v.toFixed(3))])))}`);
-  const oofDecided = (t: DecisionThresholds): Decided[] => outcomes.map((o) => decideAgain(understanding, o, t, weightsFor.get(o.call.utterance.voice)));
+  // The thresholds are chosen on the first pass alone; the second hearing's rule after them, at the thresholds in force.
+  const oofDecided = (t: DecisionThresholds): Decided[] => outcomes.map((o) => decideAgain(understanding, o, t, weightsFor.get(o.call.utterance.voice), 'none'));
   const allowed: { t: DecisionThresholds; right: number }[] = [];
   for (const transfer of [0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99]) {
     for (const confirm of [0.1, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7]) {
