@@ -12,7 +12,7 @@ import { RtpSession } from '../media/rtp';
 import { TransferRequest, TransferResult, Transferrer } from '../pbx/transfer';
 import { Dialog } from '../sip/dialog';
 import { formatSdp, LocalMedia, Negotiated, rtpRemote } from '../sip/sdp';
-import { agreedAnswer, AnswerGrammar, choiceAnswers } from './answers';
+import { agreedAnswer, AnswerGrammar, choiceAnswers, confirmAnswers, confirmedAnswer } from './answers';
 import { CallOutcome, CallRecord } from './call-records';
 import { Answer, DEFAULT_FLOW, FlowAction, FlowContext, FlowEvent, FlowState, initialState, Listening, step, TimerName } from './flow';
 import { decodeAll, hearUtterance, StoreUnderstanding } from './understanding';
@@ -253,18 +253,31 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
   }
 
   /**
-   * An answer: yes or no to a confirmation (the US English model), or a choice, heard by
-   * each model the store is heard with and taken where they agree (agreedAnswer).
+   * An answer: yes or no to a confirmation, or a choice, heard by each model the store is
+   * heard with and taken where they agree (confirmedAnswer, agreedAnswer).
    */
   private async hearAnswer(pcm16k: Int16Array): Promise<{ answer: Answer; results: RecognitionResult[] }> {
+    const confirming = this.state.phase !== 'disambiguating';
     const grammars = await this.answerGrammars();
     const results = await decodeAll(this.parts.recognizer, grammars.map((g) => g.grammar), (send) => send(pcm16k));
-    return { answer: agreedAnswer(grammars.map((g, i) => g.hear(results[i]))), results };
+    const heard = grammars.map((g, i) => g.hear(results[i]));
+    return { answer: confirming ? confirmedAnswer(heard) : agreedAnswer(heard), results };
   }
 
   private answerGrammars(): Promise<AnswerGrammar[]> {
-    if (this.state.phase !== 'disambiguating') return Promise.resolve([this.parts.confirm]);
     const lexicons = this.parts.understanding.lexicons.length > 0 ? this.parts.understanding.lexicons : [this.parts.cmudict];
+    if (this.state.phase !== 'disambiguating') {
+      // A store heard by one model: the US English grammar made at start; by two, each model's.
+      if (lexicons.length < 2) return Promise.resolve([this.parts.confirm]);
+      const key = `confirm/${lexicons.map((l) => l.model).join('+')}`;
+      let grammars = choiceGrammars.get(key);
+      if (grammars === undefined) {
+        grammars = Promise.all(lexicons.map((l) => confirmAnswers(l)));
+        grammars.catch(() => choiceGrammars.delete(key));
+        choiceGrammars.set(key, grammars);
+      }
+      return grammars;
+    }
     // What the grammar holds: each choice's name and department (an entry renamed keeps its id).
     const key = `${lexicons.map((l) => l.model).join('+')}/${this.state.choices.map((c) => `${c.id}:${displayName(c)}:${c.department}`).join('|')}`;
     let grammars = choiceGrammars.get(key);

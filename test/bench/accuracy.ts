@@ -14,7 +14,7 @@ import { readDirectory } from '../../src/directory/directory-file';
 import { Candidate } from '../../src/directory/matcher';
 import { readAudioFile } from '../../src/media/audio-file';
 import { Answer } from '../../src/attendant/flow';
-import { agreedAnswer, choiceAnswers, CHOICE_MIN_BELIEF } from '../../src/attendant/answers';
+import { agreedAnswer, choiceAnswers, CHOICE_MIN_BELIEF, CONFIRM_MIN_BELIEF, confirmAnswers, confirmedAnswer } from '../../src/attendant/answers';
 import { DirectoryEntry, displayName, normalizeText } from '../../src/directory/entry';
 import {
   buildCallerSet, Call, DEV_ABSENT, DEV_PHRASES, DEV_VOICES, HELDOUT_ABSENT, HELDOUT_PHRASES, HELDOUT_VOICES,
@@ -267,6 +267,7 @@ async function main(): Promise<void> {
       locale: { type: 'string', default: 'fr' },
       fit: { type: 'boolean', default: false },
       replay: { type: 'boolean', default: false },
+      turns: { type: 'boolean', default: false },
       english: { type: 'string' },
       shed: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
@@ -296,6 +297,13 @@ async function main(): Promise<void> {
     // Decisions made again from the last run's recognition results (thresholds, weights).
     const outcomes = (JSON.parse(readFileSync(saved, 'utf8')) as Outcome[]).map((o) => ({ call: o.call, results: o.results, cross: o.cross, ms: o.ms }));
     report(understanding, outcomes, values, `replayed from ${saved.replace(`${root}/`, '')}`);
+    if (values.turns) {
+      // The questions that follow (offers, confirmations), heard again from synthesized answers.
+      const pool = await RecognizerPool.create(resolveEngine((process.env.ATTENDANT_ASR_ENGINE as 'auto') ?? 'auto', undefined, benchProfile()), Number(values.workers));
+      await secondTurn(pool, understanding, entries, outcomes);
+      await confirmTurn(pool, understanding, outcomes);
+      await pool.close();
+    }
     return;
   }
   const spec = resolveEngine((process.env.ATTENDANT_ASR_ENGINE as 'auto') ?? 'auto', undefined, benchProfile());
@@ -324,6 +332,7 @@ async function main(): Promise<void> {
   });
   const own = process.cpuUsage(cpu0);
   await secondTurn(pool, understanding, entries, outcomes);
+  await confirmTurn(pool, understanding, outcomes);
   // This process and the recognition workers (processes of their own).
   const workersMs = (pool.pids.reduce((n, pid) => n + cpuSeconds(pid), 0) - workerCpu0) * 1e3;
   const cpuMs = (own.user + own.system) / 1e3 + workersMs;
@@ -386,6 +395,55 @@ async function secondTurn(pool: RecognizerPool, understanding: StoreUnderstandin
   console.log('| rule | put through to their entry | to the other one | no pick (read again) | callers not offered their entry put through to one |');
   console.log('|---|---|---|---|---|');
   for (const [rule, t] of tally) console.log(`| ${rule} | ${t.right} of ${offeredRight} | ${t.wrong} | ${t.none} | ${t.notOffered} of ${offers.length - offeredRight} |`);
+}
+
+/**
+ * Where a caller is asked "Vous avez dit X ?", they answer: yes where X is theirs, no
+ * otherwise (absent names included), in their language ("oui" / "non", "yes" / "no", a longer
+ * form every third caller), same voice and condition. Heard by each of the store's models
+ * against the yes/no grammar; prints what each rule makes of it: a yes heard from a caller
+ * who said no is a wrong transfer.
+ */
+async function confirmTurn(pool: RecognizerPool, understanding: StoreUnderstanding, outcomes: Outcome[]): Promise<void> {
+  const asked = outcomes.flatMap((o) => {
+    const d = understanding.understandAll(o.results, undefined, undefined, o.cross).decision;
+    return d.kind === 'confirm' && d.entry !== undefined ? [{ o, entry: d.entry }] : [];
+  });
+  if (asked.length === 0) return;
+  const grammars = await Promise.all(understanding.lexicons.map((l) => confirmAnswers(l)));
+  const tally = new Map<string, { yesYes: number; yesNo: number; yesOther: number; noYes: number; noNo: number; noOther: number }>();
+  const count = (rule: string, said: 'yes' | 'no', answer: Answer): void => {
+    const t = tally.get(rule) ?? { yesYes: 0, yesNo: 0, yesOther: 0, noYes: 0, noNo: 0, noOther: 0 };
+    tally.set(rule, t);
+    const heard = answer.kind === 'yes' ? 'Yes' : answer.kind === 'no' ? 'No' : 'Other';
+    t[`${said}${heard}` as keyof typeof t] += 1;
+  };
+  await mapLimit(asked, 4, async ({ o, entry }, i) => {
+    const said = o.call.expect.ids.includes(entry.id) ? 'yes' : 'no';
+    const fr = o.call.language === 'fr';
+    const long = i % 3 === 2;
+    const text = said === 'yes' ? (fr ? (long ? "oui c'est ça" : 'oui') : long ? 'yes please' : 'yes') : fr ? (long ? 'non merci' : 'non') : long ? 'no thanks' : 'no';
+    const audio = await readAudioFile(await synthesize({ ...o.call.utterance, text }));
+    const results = await decodeAll(pool, grammars.map((g) => g.grammar), (send) => send(audio.pcm));
+    const heard = grammars.map((g, k) => g.hear(results[k]));
+    understanding.models.forEach((m, k) => count(`${m} alone`, said, heard[k].answer));
+    count('both the same (agreedAnswer, any belief)', said, agreedAnswer(heard));
+    // A yes taken only where both heard it with at least this belief: a no heard as yes is a wrong transfer.
+    for (const min of [0.5, 0.6, 0.7, 0.8, 0.9]) {
+      const both = heard.every((h) => h.answer.kind === 'yes') && Math.min(...heard.map((h) => h.belief)) >= min;
+      const agreed = agreedAnswer(heard);
+      count(`both yes, both beliefs ≥ ${min}`, said, agreed.kind === 'yes' && !both ? { kind: 'unclear' } : agreed);
+    }
+    count(`attendant (confirmedAnswer, ${CONFIRM_MIN_BELIEF})`, said, confirmedAnswer(heard));
+    if (process.env.BENCH_VERBOSE === '1' && said === 'no' && agreedAnswer(heard).kind === 'yes') {
+      console.log(`no heard as yes: "${text}" ${o.call.utterance.voice}/${o.call.utterance.condition} -> ${results.map((r, k) => `${r.nbest[0]?.text} (${heard[k].belief.toFixed(2)})`).join(' | ')}`);
+    }
+  });
+  const yes = asked.filter(({ o, entry }) => o.call.expect.ids.includes(entry.id)).length;
+  console.log(`\nConfirmation: ${asked.length} callers asked "Vous avez dit … ?" answer; ${yes} say yes (theirs), ${asked.length - yes} no:\n`);
+  console.log('| rule | yes heard as yes (put through) | yes heard as no | yes unclear (asked again) | no heard as yes (wrong transfer) | no heard as no | no unclear |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const [rule, t] of tally) console.log(`| ${rule} | ${t.yesYes} of ${yes} | ${t.yesNo} | ${t.yesOther} | ${t.noYes} of ${asked.length - yes} | ${t.noNo} | ${t.noOther} |`);
 }
 
 /**

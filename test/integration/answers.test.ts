@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveEngine } from '../../src/asr/engine';
 import { RecognizerPool } from '../../src/asr/pool';
-import { agreedAnswer, choiceAnswers, CHOICE_MIN_BELIEF, confirmAnswers, AnswerGrammar } from '../../src/attendant/answers';
+import { agreedAnswer, choiceAnswers, CHOICE_MIN_BELIEF, CONFIRM_MIN_BELIEF, confirmAnswers, confirmedAnswer, AnswerGrammar } from '../../src/attendant/answers';
 import { loadCmudict } from '../../src/cli/recognize-command';
 import { readDirectory } from '../../src/directory/directory-file';
 import { readAudioFile } from '../../src/media/audio-file';
@@ -80,5 +80,16 @@ describe('answers to attendant questions, on real audio', () => {
     expect(agreedAnswer([{ answer: first, belief: good }, { answer: first, belief: CHOICE_MIN_BELIEF - 0.1 }])).toEqual({ kind: 'unclear' });
     expect(agreedAnswer([{ answer: { kind: 'no' }, belief: 0.4 }, { answer: { kind: 'no' }, belief: 0.4 }])).toEqual({ kind: 'no' });
     expect(agreedAnswer([{ answer: { kind: 'no' }, belief: good }, { answer: first, belief: good }])).toEqual({ kind: 'unclear' });
+  });
+
+  it('takes a yes to a confirmation heard by two models only where both heard it and fit it well; a no where both heard no', () => {
+    const yes = { kind: 'yes' } as const;
+    const no = { kind: 'no' } as const;
+    const good = CONFIRM_MIN_BELIEF + 0.1;
+    expect(confirmedAnswer([{ answer: yes, belief: 0.35 }])).toEqual(yes); // one model: as it heard
+    expect(confirmedAnswer([{ answer: yes, belief: good }, { answer: yes, belief: good }])).toEqual(yes);
+    expect(confirmedAnswer([{ answer: yes, belief: good }, { answer: yes, belief: CONFIRM_MIN_BELIEF - 0.1 }])).toEqual({ kind: 'unclear' });
+    expect(confirmedAnswer([{ answer: yes, belief: good }, { answer: no, belief: good }])).toEqual({ kind: 'unclear' });
+    expect(confirmedAnswer([{ answer: no, belief: 0.4 }, { answer: no, belief: 0.4 }])).toEqual(no);
   });
 });
