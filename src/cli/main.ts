@@ -644,7 +644,7 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
           const copied = await copyDatabase(source.sql, into.sql).catch((err: Error) => {
             throw err instanceof TargetNotEmptyError ? invalidInput(err.message) : unavailable(`nothing was copied to ${where}: ${err.message}`);
           });
-          io.out(`copied to ${where}: ${Object.entries(copied).map(([table, n]) => `${n} ${table}`).join(', ')}`);
+          io.out(`copied to ${where}: ${Object.entries(copied).map(([table, n]) => `${n} ${table.replace(/_/g, ' ')}`).join(', ')}`);
           io.out(`point every node at it (ATTENDANT_DATABASE_URL${target.databaseUrl === undefined ? ' unset, ATTENDANT_DATA_DIR' : ''}) and restart them`);
         } finally {
           await into.close();

@@ -213,6 +213,21 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
     log.warn({ file, err: message }, 'a prompt recording cannot be played: the synthesised prompt is used instead; replace it with a WAV file'),
   );
   const confirm = await confirmAnswers(cmudict);
+  // Stores' own recordings, kept in the database for every node: written into each store's
+  // prompts folder at start and whenever they change (a notification, or the periodic check).
+  const { recordings } = storage;
+  let recordingDigests = new Map<string, string>();
+  const syncRecordings = async (only?: string): Promise<void> => {
+    if (only !== undefined) {
+      await recordings.materialize(only);
+      return;
+    }
+    const now = await recordings.digests();
+    for (const id of new Set([...now.keys(), ...recordingDigests.keys()])) if (now.get(id) !== recordingDigests.get(id)) await recordings.materialize(id);
+    recordingDigests = now;
+  };
+  const recordingsFailed = (err: Error): void => log.warn({ err: err.message }, 'prompt recordings could not be read from the database; the ones held here are played');
+  await syncRecordings().catch(recordingsFailed);
   const allow = settings.sipAllow;
   // With an allow list, other addresses cannot hold TCP connections, and listed ones are never refused for room.
   const transport = await SipTransport.listen(settings.sipHost, settings.sipPort, allow === undefined ? {} : { allow: (host) => allow.has(host) });
@@ -271,6 +286,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
         if (stores.get(st.id)?.snapshot.version !== st.version || JSON.stringify(held) !== JSON.stringify(st)) reload(st.id, st.version);
       }
       for (const id of known.keys()) if (!ids.has(id)) reload(id);
+      await syncRecordings();
     } catch (err) {
       if (databaseUp) log.error({ database: storage.where, err: (err as Error).message }, 'the database cannot be reached: calls go on with the directories held here, changes are refused');
       databaseUp = false;
@@ -285,7 +301,10 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   watch.unref();
   const listener = storage.listen();
   if (listener !== undefined) {
-    listener.on('change', (id: string) => reload(id));
+    listener.on('change', (id: string) => {
+      reload(id);
+      void syncRecordings(id).catch(recordingsFailed);
+    });
     listener.on('lost', (err: Error) => log.warn({ err: err.message }, 'lost the database notifications; reconnecting (changes are checked every 5 s meanwhile)'));
     listener.on('reconnected', () => {
       log.info('database notifications back');
@@ -380,6 +399,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
     understandingOf: (id) => stores.get(id),
     recognizer,
     prompts,
+    recordings,
     dataDir: settings.dataDir,
     onChange,
   });

@@ -1,6 +1,6 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger } from 'pino';
 import { DirectoryStore, EmptyDirectoryError, entryChanges, StoreNotFoundError, VersionConflictError } from '../directory/directory-store';
@@ -18,6 +18,7 @@ import { Recognizer, RecognitionResult } from '../asr/recognizer';
 import { recognizePcm } from '../cli/recognize-command';
 import { decodeWav } from '../media/audio-file';
 import { encodeWav, PromptLibrary, promptText, RECORDABLE, Prompt, PromptLocale } from '../media/prompts';
+import { PromptRecordings } from '../media/prompt-recordings';
 import { ConsoleLang, csrfMatches, Session, sessionCookie, Sessions } from './sessions';
 import { say, showProblem, showReason, TextKey } from './messages';
 
@@ -57,6 +58,8 @@ export interface ConsoleDeps {
   understandingOf: (store: string) => StoreUnderstanding | undefined;
   recognizer: Recognizer;
   prompts: PromptLibrary;
+  /** Where a store's own recordings are kept for every node. */
+  recordings: PromptRecordings;
   dataDir: string;
   /** Makes a change live (the same as after a gRPC or drop-folder change). */
   onChange: (store: string) => void;
@@ -460,11 +463,8 @@ export class ConsoleServer {
     } catch (err) {
       throw new HttpError(400, say('badWav', lang, { why: (err as Error).message }));
     }
-    const dir = join(this.storeDir(store), 'prompts');
-    await mkdir(dir, { recursive: true });
-    const file = join(dir, `${k}.${st.locale}.wav`);
-    await writeFile(`${file}.tmp`, bytes);
-    await rename(`${file}.tmp`, file);
+    // In the database, for every node; written into this node's prompts folder at once.
+    await this.deps.recordings.save(store, `${k}.${st.locale}.wav`, bytes);
     this.deps.log.info({ store, prompt: k, actor }, 'console: prompt recording replaced');
     return { key: k, recorded: true };
   }
@@ -472,7 +472,7 @@ export class ConsoleServer {
   private async resetPrompt(store: string, key: string, actor: string, lang: ConsoleLang): Promise<Json> {
     const k = this.promptKey(key, lang);
     const st = await this.deps.directory.getStore(store);
-    for (const name of [`${k}.${st.locale}.wav`, `${k}.wav`]) await rm(join(this.storeDir(store), 'prompts', name), { force: true });
+    await this.deps.recordings.remove(store, [`${k}.${st.locale}.wav`, `${k}.wav`]);
     this.deps.log.info({ store, prompt: k, actor }, 'console: prompt back to the synthesised voice');
     return { key: k, recorded: false };
   }

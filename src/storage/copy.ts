@@ -34,6 +34,7 @@ const TABLES: Table[] = [
   { name: 'tokens', columns: ['id', 'store_id', 'hash', 'created_at', 'revoked_at'], order: { sqlite: 'created_at, id', postgres: 'created_at, id' } },
   // SQLite numbers calls by rowid, PostgreSQL by seq: read in that order, numbered anew.
   { name: 'calls', columns: CALL_FIELDS, order: { sqlite: 'rowid', postgres: 'seq' } },
+  { name: 'prompt_recordings', columns: ['store_id', 'name', 'audio', 'sha256', 'updated_at'], order: { sqlite: 'store_id, name', postgres: 'store_id, name' } },
 ];
 
 /** Rows written per INSERT (PostgreSQL takes at most 65,535 parameters a statement). */

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../integration/free-port';
@@ -130,6 +130,49 @@ describe('two attendant nodes behind Kamailio, one PostgreSQL (issue 12)', () =>
     });
     if (r.code !== 0 || r.errors !== '') throw new Error(`sipp exit ${r.code}\n${r.errors}\n${r.stdout.slice(-1500)}`);
   }, 60_000);
+
+  it("plays a greeting recorded in node A's console on node B within a second, and a reset on B reaches A", async () => {
+    if (skip()) return;
+    const [a, b] = nodes;
+    const signIn = async (node: ClusterNode): Promise<{ cookie: string; csrf: string }> => {
+      const res = await fetch(`http://127.0.0.1:${node.httpPort}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: adminToken }) });
+      expect(res.status).toBe(200);
+      return { cookie: (res.headers.get('set-cookie') ?? '').split(';')[0], csrf: ((await res.json()) as { csrf: string }).csrf };
+    };
+    const prompt = async (node: ClusterNode, method: 'PUT' | 'DELETE', body?: Buffer): Promise<number> => {
+      const s = await signIn(node);
+      const res = await fetch(`http://127.0.0.1:${node.httpPort}/api/stores/demo/prompts/greeting`, { method, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf, 'content-type': 'audio/wav' }, body: body === undefined ? undefined : new Uint8Array(body) });
+      return res.status;
+    };
+    const wav = readFileSync(speech);
+    const files = (node: ClusterNode): string[] => {
+      try {
+        return readdirSync(join(node.dir, 'stores', 'demo', 'prompts')).filter((f) => f.endsWith('.wav'));
+      } catch {
+        return [];
+      }
+    };
+    const within = async (ms: number, ok: () => boolean): Promise<number> => {
+      const t0 = Date.now();
+      while (!ok()) {
+        if (Date.now() - t0 > ms) throw new Error(`not within ${ms} ms: A ${JSON.stringify(files(a))}, B ${JSON.stringify(files(b))}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return Date.now() - t0;
+    };
+    expect(await prompt(a, 'PUT', wav)).toBe(200);
+    const name = files(a).find((f) => f.startsWith('greeting.'));
+    expect(name).toBeDefined();
+    const shownOnB = await within(1000, () => files(b).includes(name!));
+    expect(readFileSync(join(b.dir, 'stores', 'demo', 'prompts', name!)).equals(wav)).toBe(true);
+    // B's console says it is recorded, and plays the recording, not the synthesised prompt.
+    const s = await signIn(b);
+    const list = (await (await fetch(`http://127.0.0.1:${b.httpPort}/api/stores/demo/prompts`, { headers: { cookie: s.cookie } })).json()) as { prompts: { key: string; recorded: boolean }[] };
+    expect(list.prompts.find((p) => p.key === 'greeting')?.recorded).toBe(true);
+    expect(await prompt(b, 'DELETE')).toBe(200);
+    const goneOnA = await within(1000, () => !files(a).includes(name!));
+    console.log(`a greeting recorded on node A was on node B after ${shownOnB} ms; reset on B, gone from A after ${goneOnA} ms`);
+  });
 
   it('goes on taking calls with the database away, refuses changes with a clear error, and catches up when it is back', async () => {
     if (skip() || pg === undefined) return;

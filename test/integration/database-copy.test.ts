@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../src/cli/main';
@@ -66,6 +66,9 @@ it('copies a SQLite site into PostgreSQL whole, refuses a target that is not emp
   });
   // Two calls in the same millisecond: the copy keeps their order.
   for (const c of [call('c1', '2026-11-20T10:00:00.000Z'), call('c2', '2026-11-21T10:00:00.000Z'), call('c3', '2026-11-21T10:00:00.000Z')]) await storage.records.add(c);
+  // A store's own greeting (bytes of any value: a BLOB becomes a BYTEA).
+  const greeting = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 37) % 256));
+  await storage.recordings.save('brest', 'greeting.fr-FR.wav', greeting);
   const before = await contents(storage, secret);
   await storage.close();
 
@@ -73,12 +76,14 @@ it('copies a SQLite site into PostgreSQL whole, refuses a target that is not emp
   const copied = await attendant(sqlite, 'database', 'copy', '--to', url);
   expect(copied.err).toEqual([]);
   expect(copied.code).toBe(0);
-  expect(copied.out[0]).toMatch(/^copied to PostgreSQL 127\.0\.0\.1:\d+\/copied: 2 stores, 4 versions, \d+ history, 1 tokens, 3 calls$/);
+  expect(copied.out[0]).toMatch(/^copied to PostgreSQL 127\.0\.0\.1:\d+\/copied: 2 stores, 4 versions, \d+ history, 1 tokens, 3 calls, 1 prompt recordings$/);
   expect(copied.out.join('\n')).not.toContain(secret);
 
-  const pg = await Storage.open({ dataDir: dir, databaseUrl: url });
+  const pg = await Storage.open({ dataDir: join(dir, 'pg-node'), databaseUrl: url });
   try {
     expect(await contents(pg, secret)).toEqual(before);
+    await pg.recordings.materialize('brest');
+    expect(readFileSync(join(dir, 'pg-node', 'stores', 'brest', 'prompts', 'greeting.fr-FR.wav')).equals(greeting)).toBe(true);
   } finally {
     await pg.close();
   }

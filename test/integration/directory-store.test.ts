@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DirectoryStore, KEPT_VERSIONS, StoreNotFoundError, VersionConflictError } from '../../src/directory/directory-store';
@@ -26,12 +26,16 @@ describe.each(['sqlite', 'postgres'] as const)('DirectoryStore (%s)', (backend) 
   let store: DirectoryStore;
   /** A second connection to the same data: another process, or another node. */
   let open: () => Promise<Storage>;
+  /** Another node: its own data dir, the same PostgreSQL database (SQLite: the same file, as one node). */
+  let openNode: (dataDir: string) => Promise<Storage>;
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'attendant-store-'));
+    openNode = () => Storage.open({ dataDir: dir });
     if (backend === 'postgres') {
       if (cluster === undefined) return;
       const url = await cluster.createDatabase(`store_test_${++databases}`);
       open = () => Storage.open({ dataDir: dir, databaseUrl: url });
+      openNode = (dataDir) => Storage.open({ dataDir, databaseUrl: url });
     } else {
       open = () => Storage.open({ dataDir: dir });
     }
@@ -49,6 +53,34 @@ describe.each(['sqlite', 'postgres'] as const)('DirectoryStore (%s)', (backend) 
       if (backend === 'postgres' && cluster === undefined) return console.log(`skipped on PostgreSQL (not installed): ${name}`);
       await fn();
     }, timeout);
+
+  on("keeps a store's prompt recordings for every node: written into each node's prompts folder, removed everywhere, hand-placed files left alone", async () => {
+    const other = backend === 'postgres' ? join(dir, 'node-b') : dir;
+    const b = await openNode(other);
+    try {
+      const folder = (d: string): string => join(d, 'stores', 's1', 'prompts');
+      const wav = Buffer.from('RIFF-not-checked-here');
+      await storage.recordings.save('s1', 'greeting.fr-FR.wav', wav);
+      expect(readFileSync(join(folder(dir), 'greeting.fr-FR.wav')).equals(wav)).toBe(true);
+      mkdirSync(folder(other), { recursive: true });
+      writeFileSync(join(folder(other), 'goodbye.wav'), 'by hand');
+      expect((await b.recordings.digests()).get('s1')).toContain('greeting.fr-FR.wav:');
+      await b.recordings.materialize('s1');
+      expect(readFileSync(join(folder(other), 'greeting.fr-FR.wav')).equals(wav)).toBe(true);
+      // Changed again on the first node, then removed there: the other follows, and keeps its own file.
+      const wav2 = Buffer.from('RIFF-second-take');
+      await storage.recordings.save('s1', 'greeting.fr-FR.wav', wav2);
+      await b.recordings.materialize('s1');
+      expect(readFileSync(join(folder(other), 'greeting.fr-FR.wav')).equals(wav2)).toBe(true);
+      await storage.recordings.remove('s1', ['greeting.fr-FR.wav', 'greeting.wav']);
+      await b.recordings.materialize('s1');
+      expect(existsSync(join(folder(other), 'greeting.fr-FR.wav'))).toBe(false);
+      expect(readFileSync(join(folder(other), 'goodbye.wav'), 'utf8')).toBe('by hand');
+      expect((await b.recordings.digests()).has('s1')).toBe(false);
+    } finally {
+      if (b !== storage) await b.close();
+    }
+  });
 
   on('numbers each import and counts what changed', async () => {
     const v1 = await store.replaceDirectory('s1', [entry('a', 'Martin', '1'), entry('b', 'Durand', '2')], cli);
@@ -129,7 +161,7 @@ describe.each(['sqlite', 'postgres'] as const)('DirectoryStore (%s)', (backend) 
     const opened = await Promise.all([open(), open(), open()]);
     for (const s of opened) expect((await s.directory.listStores()).map((st) => st.id)).toEqual(['s1']);
     const names = await opened[0].sql.all<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name');
-    expect(names.map((n) => n.name)).toEqual(['001_directory', '002_tokens', '003_calls']);
+    expect(names.map((n) => n.name)).toEqual(['001_directory', '002_tokens', '003_calls', '004_prompt_recordings']);
     await Promise.all(opened.map((s) => s.close()));
   }, 30_000);
 
