@@ -31,6 +31,9 @@ const WRITTEN = '.database.json';
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
 export class PromptRecordings {
+  /** Each store's folder is written by one materialize at a time (a change's own node hears its notification too). */
+  private readonly writing = new Map<string, Promise<void>>();
+
   constructor(
     private readonly sql: Sql,
     private readonly dataDir: string,
@@ -72,7 +75,16 @@ export class PromptRecordings {
    * Writes the store's recordings from the database into its prompts folder (only those that
    * differ), and removes the files written from the database that it no longer holds.
    */
-  async materialize(store: string): Promise<void> {
+  materialize(store: string): Promise<void> {
+    const run = (this.writing.get(store) ?? Promise.resolve()).catch(() => undefined).then(() => this.writeFolder(store));
+    this.writing.set(store, run);
+    void run.finally(() => {
+      if (this.writing.get(store) === run) this.writing.delete(store);
+    }).catch(() => undefined);
+    return run;
+  }
+
+  private async writeFolder(store: string): Promise<void> {
     const rows = await this.sql.all<{ name: string; sha256: string }>('SELECT name, sha256 FROM prompt_recordings WHERE store_id = ?', [store]);
     const dir = this.folder(store);
     const written = await readWritten(dir);
@@ -84,8 +96,9 @@ export class PromptRecordings {
       const row = await this.sql.get<{ audio: Buffer | Uint8Array }>('SELECT audio FROM prompt_recordings WHERE store_id = ? AND name = ?', [store, name]);
       if (row === undefined) continue; // removed meanwhile: the next change says so
       const file = join(dir, name);
-      await writeFile(`${file}.tmp`, Buffer.from(row.audio));
-      await rename(`${file}.tmp`, file);
+      const tmp = `${file}.${process.pid}.tmp`;
+      await writeFile(tmp, Buffer.from(row.audio));
+      await rename(tmp, file);
       written.set(name, sum);
     }
     for (const name of [...written.keys()]) {

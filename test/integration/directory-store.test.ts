@@ -67,6 +67,10 @@ describe.each(['sqlite', 'postgres'] as const)('DirectoryStore (%s)', (backend) 
       expect((await b.recordings.digests()).get('s1')).toContain('greeting.fr-FR.wav:');
       await b.recordings.materialize('s1');
       expect(readFileSync(join(folder(other), 'greeting.fr-FR.wav')).equals(wav)).toBe(true);
+      // A node hears its own change's notification while it writes the folder: the writes do not collide.
+      const wav3 = Buffer.from('RIFF-third-take');
+      await Promise.all([storage.recordings.save('s1', 'greeting.fr-FR.wav', wav3), ...[1, 2, 3].map(() => storage.recordings.materialize('s1'))]);
+      expect(readFileSync(join(folder(dir), 'greeting.fr-FR.wav')).equals(wav3)).toBe(true);
       // Changed again on the first node, then removed there: the other follows, and keeps its own file.
       const wav2 = Buffer.from('RIFF-second-take');
       await storage.recordings.save('s1', 'greeting.fr-FR.wav', wav2);
