@@ -61,9 +61,15 @@ export async function hearUtterance(
       }),
     beforeEnd,
   );
-  const cross = understanding.grammars.length === 2 ? await crossHear(recognizer, understanding, results, chunks) : undefined;
-  return { understood: understanding.understandAll(results, undefined, undefined, cross), results, shed, cross };
+  // Heard again only where the first pass would ask (a transfer or the operator stands as it is).
+  const first = understanding.understandAll(results);
+  const asks = understanding.grammars.length === 2 && CROSS_DECISIONS.includes(first.decision.kind);
+  const cross = asks ? await crossHear(recognizer, understanding, results, chunks) : undefined;
+  return { understood: cross === undefined ? first : understanding.understandAll(results, undefined, undefined, cross), results, shed, cross };
 }
+
+/** The first-pass decisions a second hearing may change. */
+const CROSS_DECISIONS: Decision['kind'][] = ['reprompt', 'disambiguate', 'confirm'];
 
 /**
  * Where two models each heard a different name (or one heard a name, the other none), how
@@ -237,7 +243,7 @@ export class StoreUnderstanding {
    * avez dit X ?" (or which X, for namesakes). Below the rule's fit, the first pass's decision stands.
    */
   private crossDecision(decision: Decision, cross: CrossHearing | undefined, rule: CrossRule, candidates: Candidate[]): Decision {
-    if (cross === undefined || !['reprompt', 'disambiguate', 'confirm'].includes(decision.kind)) return decision;
+    if (cross === undefined || !CROSS_DECISIONS.includes(decision.kind)) return decision;
     const fused = cross.names.map((_, j) => {
       const [a, b] = cross.fits.map((f) => f[j]);
       return a === undefined || b === undefined ? -Infinity : a + rule.secondWeight * b;
