@@ -1,8 +1,8 @@
-import { performance } from 'node:perf_hooks';
 import { ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { EngineSpec } from './engine';
 import { Grammar } from './grammar';
 import { DecoderPart, joinParts, RecognitionResult, Recognizer, RecognizerSession, EngineName, Speed, StartOptions } from './recognizer';

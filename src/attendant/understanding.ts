@@ -5,7 +5,7 @@ import { DEFAULT_FIT_CALIBRATION, FitCalibration, RecognitionResult, Recognizer 
 import { combineModels, ModelView, Weights } from './confidence';
 import { Decision, DecisionThresholds, decide } from '../directory/decision';
 import { Snapshot } from '../directory/directory-store';
-import { displayName, normalizeText } from '../directory/entry';
+import { DirectoryEntry, displayName, normalizeText } from '../directory/entry';
 import { Candidate, DirectoryMatcher } from '../directory/matcher';
 
 /**
@@ -64,8 +64,8 @@ export async function hearUtterance(
   // Heard again only where the first pass would ask (a transfer or the operator stands as it is).
   const first = understanding.understandAll(results);
   const asks = understanding.grammars.length === 2 && CROSS_DECISIONS.includes(first.decision.kind);
-  const cross = asks ? await crossHear(recognizer, understanding, results, chunks) : undefined;
-  return { understood: cross === undefined ? first : understanding.understandAll(results, undefined, undefined, cross), results, shed, cross };
+  const cross = asks ? await crossHear(recognizer, understanding, results, chunks, first.models?.map((m) => m.top?.entry)) : undefined;
+  return { understood: cross === undefined ? first : understanding.heardAgain(first, cross), results, shed, cross };
 }
 
 /** The first-pass decisions a second hearing may change. */
@@ -92,9 +92,14 @@ export interface CrossHearing {
  * agree, neither heard a name, or a search fails: the decision is then made from the first
  * pass alone.
  */
-export async function crossHear(recognizer: Recognizer, understanding: StoreUnderstanding, results: RecognitionResult[], chunks: Int16Array[]): Promise<CrossHearing | undefined> {
-  const views = understanding.views(results);
-  const tops = views.map((v) => v.candidates[0]?.entry);
+export async function crossHear(
+  recognizer: Recognizer,
+  understanding: StoreUnderstanding,
+  results: RecognitionResult[],
+  chunks: Int16Array[],
+  /** Each model's first entry, when the caller has ranked the results already (Understanding.models). */
+  tops: (DirectoryEntry | undefined)[] = understanding.views(results).map((v) => v.candidates[0]?.entry),
+): Promise<CrossHearing | undefined> {
   // At the fast speed (a busy host) the searches would cost more than it has, and the rule was chosen on accurate fits.
   if (results.some((r) => r.fit === undefined || r.fitParts?.loop === undefined || r.speed === 'fast')) return undefined;
   // Two names, or one name that the other model did not hear (it heard only carrier or operator words).
@@ -222,19 +227,30 @@ export class StoreUnderstanding {
     // The operator when a model heard it asked for and the other heard no name it trusts.
     const asked = views.map((v) => this.operatorAsked(v.result));
     const operatorAsked = views.some((_, i) => asked[i] && views.every((w, j) => j === i || asked[j] || (w.candidates[0]?.score ?? 0) < 0.5));
-    const first = offerBoth(decide(candidates, { operatorAsked, thresholds: thresholds ?? COMBINED_THRESHOLDS }), views, candidates);
-    const decision = this.crossDecision(first, cross, crossRule, candidates);
-    // After a second hearing, the name asked about leads the candidates and gives the transcript.
-    const chosen = decision === first ? [] : decision.entry !== undefined ? [decision.entry.id] : decision.choices.map((e) => e.id);
-    const ranked = chosen.length === 0 ? candidates : [...candidates.filter((c) => chosen.includes(c.entry.id)), ...candidates.filter((c) => !chosen.includes(c.entry.id))];
-    const best = views.find((v) => v.candidates[0]?.entry.id === ranked[0]?.entry.id) ?? views.find((v) => chosen.includes(v.candidates[0]?.entry.id ?? '')) ?? views[0];
-    return {
+    const models = views.map((v) => ({ model: v.model, transcript: v.transcript, fit: v.result.fit, top: v.candidates[0] }));
+    const best = models.find((m) => m.top?.entry.id === candidates[0]?.entry.id) ?? models[0];
+    const first: Understanding = {
       transcript: best.transcript,
-      fit: best.result.fit,
-      candidates: ranked,
-      models: views.map((v) => ({ model: v.model, transcript: v.transcript, fit: v.result.fit, top: v.candidates[0] })),
-      decision,
+      fit: best.fit,
+      candidates,
+      models,
+      decision: offerBoth(decide(candidates, { operatorAsked, thresholds: thresholds ?? COMBINED_THRESHOLDS }), views, candidates),
     };
+    return cross === undefined ? first : this.heardAgain(first, cross, crossRule);
+  }
+
+  /**
+   * The first pass's understanding of two models (understandAll) after a second hearing:
+   * the name asked about leads the candidates and gives the transcript.
+   */
+  heardAgain(first: Understanding, cross: CrossHearing, rule: CrossRule = CROSS_RULE): Understanding {
+    const decision = this.crossDecision(first.decision, cross, rule, first.candidates);
+    if (decision === first.decision) return first;
+    const chosen = decision.entry !== undefined ? [decision.entry.id] : decision.choices.map((e) => e.id);
+    const candidates = [...first.candidates.filter((c) => chosen.includes(c.entry.id)), ...first.candidates.filter((c) => !chosen.includes(c.entry.id))];
+    const models = first.models ?? [];
+    const best = models.find((m) => m.top?.entry.id === candidates[0]?.entry.id) ?? models.find((m) => chosen.includes(m.top?.entry.id ?? '')) ?? models[0];
+    return { ...first, transcript: best?.transcript ?? first.transcript, fit: best?.fit, candidates, decision };
   }
 
   /**

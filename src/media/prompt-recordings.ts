@@ -46,8 +46,11 @@ export class PromptRecordings {
   /** Keeps `bytes` (a WAV file, checked by the caller) as the store's recording `name`, on every node. */
   async save(store: string, name: string, bytes: Buffer): Promise<void> {
     await this.sql.transaction(async (tx) => {
-      await tx.run('DELETE FROM prompt_recordings WHERE store_id = ? AND name = ?', [store, name]);
-      await tx.run('INSERT INTO prompt_recordings (store_id, name, audio, sha256, updated_at) VALUES (?, ?, ?, ?, ?)', [store, name, bytes, sha256(bytes), new Date().toISOString()]);
+      await tx.run(
+        `INSERT INTO prompt_recordings (store_id, name, audio, sha256, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (store_id, name) DO UPDATE SET audio = excluded.audio, sha256 = excluded.sha256, updated_at = excluded.updated_at`,
+        [store, name, bytes, sha256(bytes), new Date().toISOString()],
+      );
       await tx.notify(store);
     });
     await this.materialize(store);
