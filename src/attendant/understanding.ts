@@ -175,7 +175,7 @@ export interface CrossRule {
   minFit: number;
 }
 
-export const CROSS_RULE: CrossRule = { secondWeight: 0.75, minFit: -3.25 };
+export const CROSS_RULE: CrossRule = { secondWeight: 0.75, minFit: -4.5 };
 
 /** Name grammars a store keeps built (each model's), most recently used kept. */
 const NAME_GRAMMARS = 256;

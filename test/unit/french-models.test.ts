@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bretonSpellings, ipaToFrench } from '../../src/asr/french-lexicon';
+import { bretonSpellings, FrenchLexicon, ipaToFrench } from '../../src/asr/french-lexicon';
+import { Cmudict } from '../../src/asr/lexicon';
 import { findModels, pocketsphinxModelFor, readModel } from '../../src/asr/models';
 import { areaUnderRoc, combineModels, EntryFeatures, fitWeights, ModelView, score } from '../../src/attendant/confidence';
 import { DirectoryEntry } from '../../src/directory/entry';
@@ -24,6 +25,30 @@ describe('espeak-ng IPA in the French model phones', () => {
     const phones = ipaToFrench('lə- (en)flˈɒk(fr)');
     expect(phones.join(' ')).toBe('ll ee ff ll au kk');
     for (const p of ipaToFrench("(en)kˈəʊt(fr) ðə θɪŋ dʒɔɪ tʃɜːtʃ ŋ")) expect(FRENCH_PHONES.has(p)).toBe(true);
+  });
+
+  it('hears a name the way an English speaker says it too, after its French readings, and a French word only in French', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'attendant-frdict-'));
+    try {
+      const dict = join(dir, 'fr.dict');
+      writeFileSync(dict, 'martin mm aa rr tt in\nbonjour bb on jj ou rr\n');
+      const lexicon = new FrenchLexicon('fr-test', Cmudict.load(dict, 'fr-test'));
+      const prons = await lexicon.pronounce([
+        { token: 'martin', spelling: 'martin', reading: 'both' },
+        { token: 'bonjour', spelling: 'bonjour', reading: 'fr' },
+        { token: 'kerjean', spelling: 'kerjean', reading: 'both' },
+      ]);
+      // espeak-ng's English voice: mˈɑːɹtɪn.
+      expect(prons.get('martin')).toEqual(['mm aa rr tt in', 'mm aa rr tt ii nn']);
+      expect(prons.get('bonjour')).toEqual(['bb on jj ou rr']);
+      const kerjean = prons.get('kerjean')!;
+      expect(kerjean[0]).toBe('kk ai rr jj an');
+      expect(kerjean.length).toBeGreaterThan(1);
+      expect(kerjean.length).toBeLessThanOrEqual(4);
+      for (const p of kerjean.flatMap((x) => x.split(' '))) expect(FRENCH_PHONES.has(p)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("spells Breton c'h and oa the way they are said", () => {
