@@ -143,7 +143,7 @@ class SharedDecoder {
    * are filler words: pocketsphinx models fillers without context, so the loop is some 40
    * context-independent phones instead of every phone in every left and right context.
    */
-  static create(lib: Api, model: AcousticModel, loop: 'triphone' | 'filler' | 'none'): SharedDecoder {
+  static create(lib: Api, model: AcousticModel, loop: 'triphone' | 'filler' | 'none', tuning: DecoderTuning = {}): SharedDecoder {
     const loopDict = loopDictionary(model);
     const dictArgs =
       loop === 'filler'
@@ -152,7 +152,9 @@ class SharedDecoder {
     // An 8 kHz model takes 8 kHz audio and a 256-point FFT; a context-independent one (no
     // triphones: the French rebuild) gains from scoring more Gaussians per frame (-topn).
     const rateArgs = model.sampleRate === 8000 ? ['-samprate', '8000', '-nfft', '256'] : ['-samprate', String(SAMPLE_RATE)];
-    const argv = ['-hmm', model.dir, ...dictArgs, ...rateArgs, ...(model.contextIndependent ? ['-topn', '16'] : []), '-cmn', 'batch', '-remove_noise', 'no', '-remove_silence', 'no'];
+    const topn = tuning.topn ?? (model.contextIndependent ? 16 : undefined);
+    const tuned = [...(topn !== undefined ? ['-topn', String(topn)] : []), ...(tuning.ds !== undefined ? ['-ds', String(tuning.ds)] : [])];
+    const argv = ['-hmm', model.dir, ...dictArgs, ...rateArgs, ...tuned, '-cmn', 'batch', '-remove_noise', 'no', '-remove_silence', 'no'];
     const config = lib.cmd_ln_parse_r(null, lib.ps_args(), argv.length, argv, 1);
     if (config === null) throw new Error(`pocketsphinx rejected its configuration for the model ${model.id}`);
     const ps = lib.ps_init(config);
@@ -382,6 +384,14 @@ const LOOP_BEAMS: Beams = { beam: 1e-80, pbeam: 1e-80, wbeam: 1e-60 };
 interface SpeedSettings {
   grammarBeams: Beams;
   calibration: FitCalibration;
+  /** The decoder's own settings, for a model that decodes this speed in a decoder of its own. */
+  tuning?: DecoderTuning;
+}
+
+/** Decoder-wide settings: Gaussians scored per frame (-topn), frames skipped (-ds). */
+interface DecoderTuning {
+  topn?: number;
+  ds?: number;
 }
 
 const SPEEDS: Record<Speed, SpeedSettings> = {
@@ -417,11 +427,12 @@ function loopDictionary(model: AcousticModel): string {
 /**
  * One acoustic model's decoders in a worker: the grammars' decoder (with the phone loop in
  * context for `accurate`) and, for `fast`, a loop of context-independent phones. A model
- * without triphones decodes at one speed: its loop is context-free already.
+ * without triphones has a context-free loop already; its fast speed is a decoder of its own
+ * (fewer Gaussians, every other frame: CONTEXT_INDEPENDENT_FAST), grammars and loop.
  */
 class ModelDecoders {
-  readonly decoder: SharedDecoder;
   readonly speeds: Speed[];
+  private readonly grammars: Partial<Record<Speed, SharedDecoder>> = {};
   private readonly loops: Partial<Record<Speed, SharedDecoder>> = {};
   private readonly settings: Record<Speed, SpeedSettings>;
 
@@ -431,11 +442,21 @@ class ModelDecoders {
     profile: PocketsphinxProfile,
   ) {
     const single = model.contextIndependent;
-    this.speeds = single ? ['accurate'] : profile === 'auto' ? ['accurate', 'fast'] : [profile];
-    this.settings = single ? { accurate: CONTEXT_INDEPENDENT, fast: CONTEXT_INDEPENDENT } : SPEEDS;
-    this.decoder = SharedDecoder.create(lib, model, this.speeds.includes('accurate') ? 'triphone' : 'none');
-    if (this.speeds.includes('accurate')) this.loops.accurate = this.decoder;
-    if (this.speeds.includes('fast')) this.loops.fast = SharedDecoder.create(lib, model, 'filler');
+    this.speeds = profile === 'auto' ? ['accurate', 'fast'] : [profile];
+    this.settings = single ? { accurate: CONTEXT_INDEPENDENT, fast: CONTEXT_INDEPENDENT_FAST } : SPEEDS;
+    try {
+      if (this.speeds.includes('accurate')) this.grammars.accurate = this.loops.accurate = SharedDecoder.create(lib, model, 'triphone', this.settings.accurate.tuning);
+      if (this.speeds.includes('fast')) {
+        if (single) this.grammars.fast = this.loops.fast = SharedDecoder.create(lib, model, 'triphone', this.settings.fast.tuning);
+        else {
+          this.grammars.fast = this.grammars.accurate ?? SharedDecoder.create(lib, model, 'none');
+          this.loops.fast = SharedDecoder.create(lib, model, 'filler');
+        }
+      }
+    } catch (err) {
+      this.close();
+      throw err;
+    }
   }
 
   /** A speed this model does not decode at gives way to the one it does. */
@@ -444,17 +465,19 @@ class ModelDecoders {
   }
 
   load(grammar: Grammar, speed: Speed): void {
-    this.decoder.load(grammar, searchKey(grammar.key, speed), this.settings[speed].grammarBeams);
+    this.grammars[speed]!.load(grammar, searchKey(grammar.key, speed), this.settings[speed].grammarBeams);
+  }
+
+  unload(grammarKey: string, speed: Speed): void {
+    this.grammars[speed]?.unload(searchKey(grammarKey, speed));
   }
 
   open(grammarKey: string, part: DecoderPart | undefined, speed: Speed): Decoder {
-    const loop = this.loops[speed] ?? this.decoder;
-    return new PocketsphinxDecoder(this.decoder, loop, searchKey(grammarKey, speed), this.settings[speed].calibration, part, this.model.sampleRate, speed);
+    return new PocketsphinxDecoder(this.grammars[speed]!, this.loops[speed]!, searchKey(grammarKey, speed), this.settings[speed].calibration, part, this.model.sampleRate, speed);
   }
 
   close(): void {
-    this.decoder.free();
-    this.loops.fast?.free();
+    for (const decoder of new Set([...Object.values(this.grammars), ...Object.values(this.loops)])) decoder.free();
   }
 }
 
@@ -467,6 +490,20 @@ class ModelDecoders {
  * and two models are combined by attendant/confidence.ts, from their matched scores.
  */
 const CONTEXT_INDEPENDENT: SpeedSettings = { grammarBeams: { beam: 1e-100, pbeam: 1e-100, wbeam: 1e-80 }, calibration: { midpoint: -1.2, slope: 0.4 } };
+
+/**
+ * The French rebuild's fast speed, for a French store heard by it alone under load: 4
+ * Gaussians a frame (-topn 4), beams of 1e-60 / 1e-45. About the US English model's fast
+ * speed in CPU (308 against 288 ms per dev call), for 61.5 % of dev callers right against
+ * 54.9 % (leave one voice out). Every other frame (-ds 2) took 177 ms but misheard most short
+ * names. Its calibration is chosen on the dev set (`npm run bench:accuracy -- --shed --fit`
+ * with ATTENDANT_ASR_PROFILE=fast).
+ */
+const CONTEXT_INDEPENDENT_FAST: SpeedSettings = {
+  grammarBeams: { beam: 1e-60, pbeam: 1e-60, wbeam: 1e-45 },
+  calibration: { midpoint: -3, slope: 2 },
+  tuning: { topn: 4 },
+};
 
 export class PocketsphinxFactory implements DecoderFactory {
   /** Decoders by model id; the first is the default, for grammars that name no model. */
@@ -516,7 +553,7 @@ export class PocketsphinxFactory implements DecoderFactory {
     return {
       open: (part?: DecoderPart, wish?: Speed) => model.open(grammar.key, part, load(wish)),
       free: () => {
-        for (const s of loaded) model.decoder.unload(searchKey(grammar.key, s));
+        for (const s of loaded) model.unload(grammar.key, s);
       },
     };
   }

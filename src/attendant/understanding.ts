@@ -39,14 +39,14 @@ export async function hearUtterance(
   write: (send: (pcm16k: Int16Array) => void) => void,
   beforeEnd?: (flush: () => Promise<void>) => Promise<void>,
 ): Promise<{ understood: Understanding; results: RecognitionResult[]; shed: boolean; cross?: CrossHearing }> {
-  // Under load a store heard by two models is heard by its fallback model alone (the US
-  // English one, calibrated on its own), at the fast speed: recognition degrades before
-  // latency does. (The French rebuild alone, at a fast speed of its own, took half the CPU
-  // but heard English voices badly: docs/benchmarks.md.)
+  // Under load a store heard by two models is heard by its own locale's model alone (the
+  // French rebuild for a French store), at its fast speed and on its own calibration:
+  // recognition degrades before latency does. (The US English model alone, at its fast speed,
+  // took 1.6 times the CPU and heard the store's French callers worse: docs/benchmarks.md.)
   if (understanding.grammars.length === 0) throw new Error('the store has no directory to recognize');
   const shed = understanding.grammars.length > 1 && recognizer.busy === true;
   if (shed) {
-    const results = await decodeAll(recognizer, understanding.grammars.slice(-1), write, beforeEnd);
+    const results = await decodeAll(recognizer, understanding.grammars.slice(0, 1), write, beforeEnd);
     return { understood: understanding.understand(results[0]), results, shed };
   }
   // The audio is kept for a second hearing of the names the models disagree on.
