@@ -243,6 +243,7 @@ describe('two attendant nodes behind Kamailio, one PostgreSQL (issue 12)', () =>
     if (skip()) return;
     const [a] = nodes;
     const logFrom = a.log.length;
+    const kamailioFrom = kamailio?.log().length ?? 0;
     const running = calls(16, { rate: 4, listenMs: 5000, referTimeoutMs: 20_000 });
     await new Promise((r) => setTimeout(r, 2000));
     a.child?.kill('SIGKILL');
@@ -254,9 +255,12 @@ describe('two attendant nodes behind Kamailio, one PostgreSQL (issue 12)', () =>
     const r = await running;
     const ok = Number(r.stats?.['SuccessfulCall(C)']);
     const failed = Number(r.stats?.['FailedCall(C)']);
-    console.log(`SIGKILL with ${inConversation} calls in conversation on node A: ${ok} of 16 calls transferred, ${failed} lost`);
+    // A call node A had been sent and had not ended is lost with it too when it died between
+    // the INVITE and its log line (still being set up, or the line not yet written out).
+    const unfinished = Math.max(inConversation, routedTo(a, kamailioFrom) - ended.size);
+    console.log(`SIGKILL with ${inConversation} calls in conversation on node A (${unfinished} sent to it and not ended): ${ok} of 16 calls transferred, ${failed} lost`);
     expect(inConversation).toBeGreaterThan(0);
     expect(ok + failed).toBe(16);
-    expect(failed).toBeLessThanOrEqual(inConversation);
+    expect(failed).toBeLessThanOrEqual(unfinished);
   }, 180_000);
 });
