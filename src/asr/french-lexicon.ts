@@ -115,13 +115,9 @@ export class FrenchLexicon implements Lexicon {
       if (prons.size === 0) throw new Error(`no French pronunciation could be made for "${word.spelling}"`);
       // A name is also heard as an English speaker says it (espeak-ng's English reading in
       // French phones), after at most three French readings.
-      const kept = [...prons].slice(0, word.reading === 'both' ? 3 : 4);
-      if (word.reading === 'both') {
-        const english = new Set(kept);
-        add(english, en.get(word.spelling));
-        kept.splice(0, kept.length, ...english);
-      }
-      out.set(word.token, kept);
+      const readings = new Set([...prons].slice(0, word.reading === 'both' ? 3 : 4));
+      if (word.reading === 'both') add(readings, en.get(word.spelling));
+      out.set(word.token, [...readings]);
     }
     return out;
   }

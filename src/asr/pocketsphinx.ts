@@ -153,8 +153,7 @@ class SharedDecoder {
     // triphones: the French rebuild) gains from scoring more Gaussians per frame (-topn).
     const rateArgs = model.sampleRate === 8000 ? ['-samprate', '8000', '-nfft', '256'] : ['-samprate', String(SAMPLE_RATE)];
     const topn = tuning.topn ?? (model.contextIndependent ? 16 : undefined);
-    const tuned = [...(topn !== undefined ? ['-topn', String(topn)] : []), ...(tuning.ds !== undefined ? ['-ds', String(tuning.ds)] : [])];
-    const argv = ['-hmm', model.dir, ...dictArgs, ...rateArgs, ...tuned, '-cmn', 'batch', '-remove_noise', 'no', '-remove_silence', 'no'];
+    const argv = ['-hmm', model.dir, ...dictArgs, ...rateArgs, ...(topn !== undefined ? ['-topn', String(topn)] : []), '-cmn', 'batch', '-remove_noise', 'no', '-remove_silence', 'no'];
     const config = lib.cmd_ln_parse_r(null, lib.ps_args(), argv.length, argv, 1);
     if (config === null) throw new Error(`pocketsphinx rejected its configuration for the model ${model.id}`);
     const ps = lib.ps_init(config);
@@ -350,8 +349,7 @@ class PocketsphinxDecoder implements Decoder {
     }
     if (!speech || names.text === null || names.text.trim() === '') return { nbest: [], confidence: 0, audioMs };
     const nbest = [{ text: names.text.trim(), score: 0 }];
-    const fitCalibration = this.calibration;
-    const speed = this.speed;
+    const { calibration: fitCalibration, speed } = this;
     if (loop === undefined) return { nbest, confidence: 1, audioMs, fitCalibration, speed, fitParts: { grammar: perFrame(names.score) } };
     const fitParts = { grammar: perFrame(names.score), loop: perFrame(loop.score) };
     return { nbest, confidence: 1, audioMs, fitCalibration, speed, fit: fitParts.grammar - fitParts.loop, fitParts };
@@ -388,10 +386,9 @@ interface SpeedSettings {
   tuning?: DecoderTuning;
 }
 
-/** Decoder-wide settings: Gaussians scored per frame (-topn), frames skipped (-ds). */
+/** Decoder-wide settings: Gaussians scored per frame (-topn). */
 interface DecoderTuning {
   topn?: number;
-  ds?: number;
 }
 
 const SPEEDS: Record<Speed, SpeedSettings> = {
@@ -428,7 +425,7 @@ function loopDictionary(model: AcousticModel): string {
  * One acoustic model's decoders in a worker: the grammars' decoder (with the phone loop in
  * context for `accurate`) and, for `fast`, a loop of context-independent phones. A model
  * without triphones has a context-free loop already; its fast speed is a decoder of its own
- * (fewer Gaussians, every other frame: CONTEXT_INDEPENDENT_FAST), grammars and loop.
+ * (fewer Gaussians: CONTEXT_INDEPENDENT_FAST), grammars and loop.
  */
 class ModelDecoders {
   readonly speeds: Speed[];
@@ -486,8 +483,9 @@ class ModelDecoders {
  * held-out French store, with the US English model beside it, they recognize 61.1 % of
  * callers against 55.6 % with beams of 1e-60 and -topn 4, for 1.24 against 0.81 CPU s per
  * call for the two models (docs/benchmarks.md). Its fit calibration is a rough one, not
- * fitted: a French store is always heard with Debian's model too (which attendant requires),
- * and two models are combined by attendant/confidence.ts, from their matched scores.
+ * fitted: at this speed a French store is always heard with Debian's model too (which
+ * attendant requires), and two models are combined by attendant/confidence.ts, from their
+ * matched scores.
  */
 const CONTEXT_INDEPENDENT: SpeedSettings = { grammarBeams: { beam: 1e-100, pbeam: 1e-100, wbeam: 1e-80 }, calibration: { midpoint: -1.2, slope: 0.4 } };
 
