@@ -399,7 +399,7 @@ export class RecognizerPool implements Recognizer {
    * alone is soon decoded beside the next ones, and a second model at the accurate speed
    * (as costly as the first) then delays them all (bench:calls, 100 calls, 8 new a second:
    * p95 314 ms without the rule, 254 with it). A wider window (1 s) also sent most callers of
-   * 10 calls (1 new a second) to the fast speed, where a French store has no second hearing.
+   * 10 calls (1 new a second) to the fast speed (then without a second hearing for a French store).
    */
   private companionSpeed(split: boolean): Speed {
     if (this.spec.profile !== 'auto') return this.spec.profile;

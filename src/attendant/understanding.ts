@@ -1,7 +1,7 @@
 import { carrierTokens, GARBAGE_PREFIX, Grammar, buildGrammar, operatorRequests } from '../asr/grammar';
 import { Lexicon } from '../asr/lexicon';
 import { touchRecent } from '../asr/recent';
-import { DEFAULT_FIT_CALIBRATION, FitCalibration, RecognitionResult, Recognizer } from '../asr/recognizer';
+import { DEFAULT_FIT_CALIBRATION, FitCalibration, RecognitionResult, Recognizer, Speed } from '../asr/recognizer';
 import { combineModels, ModelView, Weights } from './confidence';
 import { Decision, DecisionThresholds, decide } from '../directory/decision';
 import { Snapshot } from '../directory/directory-store';
@@ -83,6 +83,8 @@ const CROSS_DECISIONS: Decision['kind'][] = ['reprompt', 'disambiguate', 'confir
 export interface CrossHearing {
   names: string[];
   fits: (number | undefined)[][];
+  /** Each model's speed in the first pass (and its second search): the rule is chosen by them (crossRuleFor). */
+  speeds?: Speed[];
 }
 
 /**
@@ -100,8 +102,11 @@ export async function crossHear(
   /** Each model's first entry, when the caller has ranked the results already (Understanding.models). */
   tops: (DirectoryEntry | undefined)[] = understanding.views(results).map((v) => v.candidates[0]?.entry),
 ): Promise<CrossHearing | undefined> {
-  // At the fast speed (a busy host) the searches would cost more than it has, and the rule was chosen on accurate fits.
-  if (results.some((r) => r.fit === undefined || r.fitParts?.loop === undefined || r.speed === 'fast')) return undefined;
+  // Only where a rule was chosen for the models' speeds (both accurate on a quiet pool, the
+  // second one fast beside the first on a busy one; both fast would cost more than a busy host has).
+  if (results.some((r) => r.fit === undefined || r.fitParts?.loop === undefined)) return undefined;
+  const speeds = results.map((r) => r.speed ?? 'accurate');
+  if (crossRuleFor(speeds) === undefined) return undefined;
   // Two names, or one name that the other model did not hear (it heard only carrier or operator words).
   const names = [...new Set(tops.flatMap((e) => (e === undefined ? [] : [displayName(e)])))];
   if (names.length === 0 || (names.length === 1 && tops.every((e) => e !== undefined))) return undefined;
@@ -127,7 +132,7 @@ export async function crossHear(
         ),
       ),
     );
-    return { names, fits };
+    return { names, fits, speeds };
   } catch {
     return undefined;
   }
@@ -177,6 +182,21 @@ export interface CrossRule {
 
 export const CROSS_RULE: CrossRule = { secondWeight: 0.75, minFit: -4.5 };
 
+/**
+ * The rule where the French model was decoded accurately and the English one fast beside it
+ * (a busy pool, companionSpeed): the English fits are on the fast speed's scale. Chosen on
+ * the dev set heard that way (`npm run bench:accuracy -- --fit --companion fast`).
+ */
+export const CROSS_RULE_COMPANION_FAST: CrossRule = { secondWeight: 0.5, minFit: -3.25 };
+
+/** The second hearing's rule for the speeds the two models were decoded at; none where no rule was chosen. */
+export function crossRuleFor(speeds: Speed[] | undefined): CrossRule | undefined {
+  const [first, second] = speeds ?? ['accurate', 'accurate'];
+  if (first === 'accurate' && second === 'accurate') return CROSS_RULE;
+  if (first === 'accurate' && second === 'fast') return CROSS_RULE_COMPANION_FAST;
+  return undefined;
+}
+
 /** Name grammars a store keeps built (each model's), most recently used kept. */
 const NAME_GRAMMARS = 256;
 
@@ -220,7 +240,7 @@ export class StoreUnderstanding {
    * `understand`; with two, one decision from both (combineModels): agreement, each
    * model's fit and the margin between entries; where they disagree, the caller is asked.
    */
-  understandAll(results: RecognitionResult[], thresholds?: DecisionThresholds, weights?: Weights, cross?: CrossHearing, crossRule: CrossRule = CROSS_RULE): Understanding {
+  understandAll(results: RecognitionResult[], thresholds?: DecisionThresholds, weights?: Weights, cross?: CrossHearing, crossRule?: CrossRule): Understanding {
     if (results.length === 1) return this.understand(results[0], thresholds);
     const views = this.views(results);
     const candidates = combineModels(views, weights);
@@ -243,7 +263,8 @@ export class StoreUnderstanding {
    * The first pass's understanding of two models (understandAll) after a second hearing:
    * the name asked about leads the candidates and gives the transcript.
    */
-  heardAgain(first: Understanding, cross: CrossHearing, rule: CrossRule = CROSS_RULE): Understanding {
+  heardAgain(first: Understanding, cross: CrossHearing, rule: CrossRule | undefined = crossRuleFor(cross.speeds)): Understanding {
+    if (rule === undefined) return first;
     const decision = this.crossDecision(first.decision, cross, rule, first.candidates);
     if (decision === first.decision) return first;
     const chosen = decision.entry !== undefined ? [decision.entry.id] : decision.choices.map((e) => e.id);

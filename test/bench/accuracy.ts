@@ -24,12 +24,14 @@ import { benchProfile, mapLimit, pct, percentile } from './stats';
 import { cpuSeconds } from './proc';
 
 /**
- * npm run bench:accuracy [-- --set dev|heldout] [--locale fr|en] [--workers N] [--fit] [--verbose]
+ * npm run bench:accuracy [-- --set dev|heldout] [--locale fr|en] [--workers N] [--fit] [--shed] [--companion fast] [--verbose]
  * Generates a synthetic caller set for a store directory, sends each utterance through the
  * real recognizer (every model the store is heard with) and matcher, and prints right /
  * wrong-transfer / rejection rates per condition, language and voice, and the latency from
  * end of audio to decision. --fit (dev set, two models) fits the combination's weights and
- * chooses the thresholds on leave-one-voice-out scores.
+ * chooses the thresholds on leave-one-voice-out scores. --shed hears every utterance as under
+ * load (one model); --companion fast decodes the second model fast, as beside another
+ * utterance on a busy pool (--fit then chooses that case's second-hearing rule).
  */
 
 interface Outcome {
@@ -270,6 +272,7 @@ async function main(): Promise<void> {
       turns: { type: 'boolean', default: false },
       english: { type: 'string' },
       shed: { type: 'boolean', default: false },
+      companion: { type: 'string' },
       verbose: { type: 'boolean', default: false },
     },
   });
@@ -292,7 +295,7 @@ async function main(): Promise<void> {
 
   const locale = values.locale === 'en' ? 'en-US' : 'fr-FR';
   const understanding = await StoreUnderstanding.build({ store: 'bench', version: 1, entries }, ...storeLexicons(locale));
-  const saved = join(root, '.cache', 'bench', `accuracy-${values.set}-${values.locale}-${understanding.models.join('+')}${values.shed ? `-shed-${benchProfile()}` : ''}.json`);
+  const saved = join(root, '.cache', 'bench', `accuracy-${values.set}-${values.locale}-${understanding.models.join('+')}${values.shed ? `-shed-${benchProfile()}` : ''}${values.companion === 'fast' ? '-companion-fast' : ''}.json`);
   if (values.replay) {
     // Decisions made again from the last run's recognition results (thresholds, weights).
     const outcomes = (JSON.parse(readFileSync(saved, 'utf8')) as Outcome[]).map((o) => ({ call: o.call, results: o.results, cross: o.cross, ms: o.ms }));
@@ -306,11 +309,20 @@ async function main(): Promise<void> {
     }
     return;
   }
-  const spec = resolveEngine((process.env.ATTENDANT_ASR_ENGINE as 'auto') ?? 'auto', undefined, benchProfile());
+  // --companion fast needs both speeds loaded (the auto profile); each session's speed is then set here.
+  const spec = resolveEngine((process.env.ATTENDANT_ASR_ENGINE as 'auto') ?? 'auto', undefined, values.companion === 'fast' ? 'auto' : benchProfile());
   const workers = Number(values.workers);
   const pool = await RecognizerPool.create(spec, workers);
   // --shed: every utterance heard as under load (one model, at the speed the profile gives).
   const shedding: Recognizer = { engine: pool.engine, busy: true, start: (g, o) => pool.start(g, o), close: () => pool.close() };
+  // --companion fast: the second model of each utterance decoded fast, as beside another
+  // utterance on a busy pool (companionSpeed); its second hearing at that speed too.
+  if (values.companion !== undefined && values.companion !== 'fast') throw new Error(`--companion takes "fast", not ${values.companion}`);
+  const companionFast: Recognizer = {
+    engine: pool.engine,
+    start: (g, o = {}) => pool.start(g, o.speed !== undefined ? o : { ...o, speed: o.also === true ? 'fast' : 'accurate' }),
+    close: () => pool.close(),
+  };
   const t1 = Date.now();
   const cpu0 = process.cpuUsage();
   const workerCpu0 = pool.pids.reduce((n, pid) => n + cpuSeconds(pid), 0);
@@ -318,7 +330,7 @@ async function main(): Promise<void> {
     const audio = await readAudioFile(paths[i]);
     let t0 = 0;
     const { results, cross } = await hearUtterance(
-      values.shed ? shedding : pool,
+      values.shed ? shedding : values.companion === 'fast' ? companionFast : pool,
       understanding,
       (send) => {
         for (let k = 0; k < audio.pcm.length; k += 320) send(audio.pcm.subarray(k, Math.min(audio.pcm.length, k + 320)));

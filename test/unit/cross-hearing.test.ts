@@ -1,7 +1,7 @@
 import { Grammar } from '../../src/asr/grammar';
 import { Lexicon, WordRequest } from '../../src/asr/lexicon';
 import { RecognitionResult, Recognizer, RecognizerSession, StartOptions } from '../../src/asr/recognizer';
-import { CROSS_RULE, crossHear, StoreUnderstanding } from '../../src/attendant/understanding';
+import { CROSS_RULE, CROSS_RULE_COMPANION_FAST, crossHear, crossRuleFor, StoreUnderstanding } from '../../src/attendant/understanding';
 import { DirectoryEntry } from '../../src/directory/entry';
 
 /** A lexicon whose every word is one phone: grammars are built for real, recognition is scripted. */
@@ -126,5 +126,26 @@ describe('a second hearing where the two models heard different names', () => {
     const cross = await crossHear(recognizer, understanding, first, audio);
     expect(cross?.fits[1]).toEqual([undefined, undefined]);
     expect(understanding.understandAll(first, undefined, undefined, cross).decision).toEqual(understanding.understandAll(first).decision);
+  });
+
+  it("hears again with the English model's fast fits where it ran fast beside the French one, on that case's rule; not where both ran fast", async () => {
+    const fast = (r: RecognitionResult): RecognitionResult => ({ ...r, speed: 'fast' });
+    const accurate = (r: RecognitionResult): RecognitionResult => ({ ...r, speed: 'accurate' });
+    const fits = { fr: { 'sophie martin': -1.0, 'elodie masson': -2.0 }, 'en-us': { 'sophie martin': -1.3, 'elodie masson': -1.2 } };
+    const mixed = [accurate(heard('sophie martin', -1.6)), fast(heard('elodie masson', -0.8))];
+    const recognizer = scripted(fits);
+    const cross = await crossHear(recognizer, understanding, mixed, audio);
+    expect(cross?.speeds).toEqual(['accurate', 'fast']);
+    expect(crossRuleFor(cross?.speeds)).toBe(CROSS_RULE_COMPANION_FAST);
+    expect(understanding.understandAll(mixed, undefined, undefined, cross).decision).toMatchObject({ kind: 'confirm', entry: { id: 'p1' } });
+    // Below that rule's least fit the first pass stands.
+    const low = CROSS_RULE_COMPANION_FAST.minFit - 1;
+    const weak = await crossHear(scripted({ fr: { 'sophie martin': low, 'elodie masson': low }, 'en-us': { 'sophie martin': low, 'elodie masson': low } }), understanding, mixed, audio);
+    expect(understanding.understandAll(mixed, undefined, undefined, weak).decision).toEqual(understanding.understandAll(mixed).decision);
+    // Both fast (ATTENDANT_ASR_PROFILE=fast): no rule was chosen, nothing is searched.
+    const both = scripted(fits);
+    expect(await crossHear(both, understanding, [fast(heard('sophie martin', -1.6)), fast(heard('elodie masson', -0.8))], audio)).toBeUndefined();
+    expect(both.searches).toHaveLength(0);
+    expect(crossRuleFor(['accurate', 'accurate'])).toBe(CROSS_RULE);
   });
 });
