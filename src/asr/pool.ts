@@ -170,6 +170,8 @@ export class RecognizerPool implements Recognizer {
   /** When the last two utterances started (performance.now), the latest last. */
   private starts: [number, number] = [-Infinity, -Infinity];
   /** Grammars prepared ahead of calls, most recent last: loaded again in a worker that replaces a dead one. */
+  /** The worker each whole (unsplit) session runs on, for a session started `beside` it. */
+  private readonly workerOf = new WeakMap<RecognizerSession, PoolWorker>();
   private readonly prepared = new Map<string, { grammar: Grammar; memoryLimit?: number }>();
   /** Resident memory a grammar took in a worker when it was loaded (the most of any worker), by grammar key. */
   private readonly grammarBytes = new Map<string, number>();
@@ -314,7 +316,9 @@ export class RecognizerPool implements Recognizer {
     // goes to a free worker instead of waiting behind the load.
     const large = this.isLarge(grammar);
     const searchOnly = options.part === 'grammar' && this.engine === 'pocketsphinx';
-    const split = !searchOnly && this.engine === 'pocketsphinx' && (large || this.workers.filter((w) => w.loads.size === 0).length >= 2);
+    const split = !searchOnly && options.whole !== true && this.engine === 'pocketsphinx' && (large || this.workers.filter((w) => w.loads.size === 0).length >= 2);
+    const beside = options.beside === undefined ? undefined : this.workerOf.get(options.beside);
+    const on = beside !== undefined && this.workers.includes(beside) && !large ? beside : undefined;
     // A speed asked for (a second search of an utterance, whose fit is compared with the
     // first's) is taken as it is; a second model's session, see companionSpeed.
     const speed = options.speed ?? (options.also === true ? this.companionSpeed(split) : this.speed(split));
@@ -334,10 +338,9 @@ export class RecognizerPool implements Recognizer {
     };
     try {
       // A large grammar's search runs in its own worker, on the CPU other stores leave; its phone loop, here.
-      const session = split
-        ? await this.openSplit(grammar, speed, large ? this.largeWorker() : undefined)
-        : await this.open(grammar, searchOnly ? 'grammar' : 'both', speed, [], searchOnly && large ? this.largeWorker() : undefined);
-      return {
+      const one = split ? undefined : await this.open(grammar, searchOnly ? 'grammar' : 'both', speed, [], searchOnly && large ? this.largeWorker() : on);
+      const session = one ?? (await this.openSplit(grammar, speed, large ? this.largeWorker() : undefined));
+      const handle: RecognizerSession = {
         write: (pcm) => session.write(pcm),
         flush: () => session.flush(),
         end: async () => {
@@ -352,6 +355,8 @@ export class RecognizerPool implements Recognizer {
           session.close();
         },
       };
+      if (one !== undefined) this.workerOf.set(handle, one.worker);
+      return handle;
     } catch (err) {
       over();
       throw err;

@@ -87,6 +87,13 @@ export interface StartOptions {
   part?: 'grammar';
   /** The speed to decode at (engines with a choice), instead of the one the load gives. */
   speed?: Speed;
+  /**
+   * A short utterance (an answer to a question): decoded whole on one worker, not split in
+   * two halves on two (whose waits add up to the longer of two queues).
+   */
+  whole?: boolean;
+  /** On the same worker as this session of the same recognizer (the first model's, `whole`), where it can be. */
+  beside?: RecognizerSession;
 }
 
 export interface Recognizer {

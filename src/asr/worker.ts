@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { createDecoderFactory, EngineSpec } from './engine';
 import { Grammar } from './grammar';
 import { GRAMMAR_TEXTS, touchRecent } from './recent';
@@ -28,6 +29,14 @@ export type WorkerReply =
   /** `bytes`: the worker's resident memory grown by the load (0 when the grammar was loaded already). */
   | { type: 'loaded'; session: number; bytes: number }
   | { type: 'load-failed'; session: number; message: string };
+
+/** Samples per millisecond of the audio sessions write (16 kHz). */
+const SAMPLES_PER_MS = 16;
+/**
+ * How many milliseconds of audio a millisecond of waiting is worth when choosing the next end
+ * to decode: a 2.5-s name that has waited 400 ms goes before a 1-s answer that just came.
+ */
+const ENDS_AGEING = 4;
 
 /** Grammars with a loaded decoder, most recently used kept. */
 const MAX_GRAMMARS = 24;
@@ -64,7 +73,44 @@ function main(): void {
   const names = new Map<string, GrammarDecoders>();
   const texts = new Map<string, Grammar>();
   // The sessions being decoded, and any failure met while writing, reported at end.
-  const sessions = new Map<number, { decoder?: Decoder; failure?: string }>();
+  const sessions = new Map<number, { decoder?: Decoder; failure?: string; samples: number }>();
+
+  // An utterance is decoded whole at its end (batch CMN): ends waiting together are taken
+  // shortest first, so that a caller's "oui" is not decoded after the names that came in
+  // with it; a wait counts against its length (ENDS_AGEING), so that no long one starves.
+  const waiting: { session: number; samples: number; since: number }[] = [];
+  let draining = false;
+  const finish = (id: number): void => {
+    const session = sessions.get(id);
+    sessions.delete(id);
+    if (session === undefined) {
+      port.post({ type: 'error', session: id, message: 'unknown session' } satisfies WorkerReply);
+    } else if (session.failure !== undefined || session.decoder === undefined) {
+      port.post({ type: 'error', session: id, message: session.failure ?? 'no decoder' } satisfies WorkerReply);
+    } else {
+      try {
+        port.post({ type: 'result', session: id, result: session.decoder.end() } satisfies WorkerReply);
+      } catch (err) {
+        port.post({ type: 'error', session: id, message: (err as Error).message } satisfies WorkerReply);
+      }
+    }
+  };
+  const drain = (): void => {
+    draining = false;
+    if (waiting.length === 0) return;
+    const now = performance.now();
+    const cost = (w: (typeof waiting)[number]): number => w.samples / SAMPLES_PER_MS - ENDS_AGEING * (now - w.since);
+    let next = 0;
+    for (let i = 1; i < waiting.length; i += 1) if (cost(waiting[i]) < cost(waiting[next])) next = i;
+    finish(waiting.splice(next, 1)[0].session);
+    // The messages that came in meanwhile are read before the next end is chosen.
+    if (waiting.length > 0) schedule();
+  };
+  const schedule = (): void => {
+    if (draining) return;
+    draining = true;
+    setImmediate(drain);
+  };
 
   const decodersFor = (grammar: Grammar, speed: Speed | undefined): GrammarDecoders => {
     const [held, limit] = grammar.kind === 'name' ? [names, MAX_NAME_GRAMMARS] : [grammars, MAX_GRAMMARS];
@@ -88,9 +134,9 @@ function main(): void {
           if (grammar === undefined) throw new Error('the grammar was never sent to this worker');
           // The phone-loop half of an utterance needs no grammar loaded.
           const decoder = msg.part === 'loop' && factory.openLoop !== undefined ? factory.openLoop(msg.speed, grammar.model) : decodersFor(grammar, msg.speed).open(msg.part, msg.speed);
-          sessions.set(msg.session, { decoder });
+          sessions.set(msg.session, { decoder, samples: 0 });
         } catch (err) {
-          sessions.set(msg.session, { failure: (err as Error).message });
+          sessions.set(msg.session, { failure: (err as Error).message, samples: 0 });
         }
         break;
       }
@@ -98,29 +144,26 @@ function main(): void {
         const session = sessions.get(msg.session);
         if (session?.decoder === undefined || session.failure !== undefined) break;
         try {
-          session.decoder.write(new Int16Array(msg.pcm));
+          const pcm = new Int16Array(msg.pcm);
+          session.samples += pcm.length;
+          session.decoder.write(pcm);
         } catch (err) {
           session.failure = (err as Error).message;
         }
         break;
       }
       case 'end': {
-        const session = sessions.get(msg.session);
-        sessions.delete(msg.session);
-        if (session === undefined) {
-          port.post({ type: 'error', session: msg.session, message: 'unknown session' } satisfies WorkerReply);
-        } else if (session.failure !== undefined || session.decoder === undefined) {
-          port.post({ type: 'error', session: msg.session, message: session.failure ?? 'no decoder' } satisfies WorkerReply);
-        } else {
-          try {
-            port.post({ type: 'result', session: msg.session, result: session.decoder.end() } satisfies WorkerReply);
-          } catch (err) {
-            port.post({ type: 'error', session: msg.session, message: (err as Error).message } satisfies WorkerReply);
-          }
+        if (!sessions.has(msg.session)) {
+          finish(msg.session);
+          break;
         }
+        waiting.push({ session: msg.session, samples: sessions.get(msg.session)!.samples, since: performance.now() });
+        schedule();
         break;
       }
       case 'load': {
+        // A load (seconds for a large store) comes after the ends already asked for.
+        while (waiting.length > 0) drain();
         touchRecent(texts, msg.key, msg.grammar, GRAMMAR_TEXTS);
         const before = process.memoryUsage.rss();
         const had = grammars.has(msg.key);
@@ -146,6 +189,8 @@ function main(): void {
         port.post({ type: 'flushed', session: msg.session } satisfies WorkerReply);
         break;
       case 'close': {
+        // An end already asked for is answered (its caller waits for it); the decoder goes then.
+        if (waiting.some((w) => w.session === msg.session)) break;
         const session = sessions.get(msg.session);
         sessions.delete(msg.session);
         if (session?.decoder !== undefined && session.failure === undefined) {

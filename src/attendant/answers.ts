@@ -1,10 +1,10 @@
 import { buildPhraseGrammar, Grammar } from '../asr/grammar';
 import { Lexicon } from '../asr/lexicon';
-import { RecognitionResult } from '../asr/recognizer';
+import { RecognitionResult, Recognizer } from '../asr/recognizer';
 import { DirectoryEntry, displayName, normalizeText } from '../directory/entry';
 import { SERVICE_SYNONYMS } from '../directory/service-words';
 import { Answer } from './flow';
-import { fitToBelief } from './understanding';
+import { decodeAll, fitToBelief } from './understanding';
 
 /**
  * Answers to attendant's questions, in French and English: yes or no to "Did you say …?",
@@ -92,9 +92,9 @@ export function agreedAnswer(heard: HeardAnswer[]): Answer {
 }
 
 /**
- * A yes to "Vous avez dit X ?" heard by two models is taken only when both heard it and both
- * fit it at least this well: a caller whose name was not X, saying "non", is otherwise put
- * through to X. Chosen on the development set (`npm run bench:accuracy`, "confirmation"): of
+ * A yes to "Vous avez dit X ?" heard by two models is taken only when both heard it and the
+ * models with a fit (the first: hearConfirmation) fit it at least this well: a caller whose
+ * name was not X, saying "non", is otherwise put through to X. Chosen on the development set (`npm run bench:accuracy`, "confirmation"): of
  * the least beliefs that put through at least 90 % of the callers saying yes, the one with
  * the fewest no heard as yes, then the most yes put through (0.6: 101 of 111 yes, 5 of 61 no;
  * 0.7: 99 and 5; the US English model alone, as before: 109 and 12).
@@ -104,7 +104,8 @@ export const CONFIRM_MIN_BELIEF = 0.6;
 /**
  * One answer to a confirmation from what each model heard: with one model, its answer; with
  * several, as agreedAnswer, and a yes only when every model fits it at least CONFIRM_MIN_BELIEF
- * (else unclear: the question is asked again, and the keypad's 1 and 2 always work).
+ * (a model heard without its phone loop has no fit: a belief of 1), else unclear: the question
+ * is asked again, and the keypad's 1 and 2 always work.
  */
 export function confirmedAnswer(heard: HeardAnswer[], minBelief = CONFIRM_MIN_BELIEF): Answer {
   const agreed = agreedAnswer(heard);
@@ -160,3 +161,18 @@ export async function choiceAnswers(choices: DirectoryEntry[], lexicon: Lexicon)
   for (const lang of ['fr', 'en'] as const) for (const p of YES[lang]) if (!phrases.has(p)) phrases.set(p, { answer: { kind: 'unclear' }, reading: lang });
   return grammarFor(phrases, lexicon);
 }
+
+/**
+ * The answer to "Vous avez dit X ?" heard by each model (`grammars`: confirmAnswers, one per
+ * model, the store's own first). The first model decodes it whole (its fit against the phone
+ * loop gives the belief CONFIRM_MIN_BELIEF asks of a yes); the others search their yes/no
+ * grammar alone, without a phone loop: the US English model's loop is the costly part of a
+ * short answer (a 1.5-s "oui": 162 ms with both loops, 64 ms with the French one alone) and
+ * its belief took no answer away on the dev or held-out sets (docs/benchmarks.md).
+ */
+export async function hearConfirmation(recognizer: Recognizer, grammars: AnswerGrammar[], pcm16k: Int16Array): Promise<{ answer: Answer; heard: HeardAnswer[]; results: RecognitionResult[] }> {
+  const results = await decodeAll(recognizer, grammars.map((g) => g.grammar), (send) => send(pcm16k), undefined, { parts: grammars.map((_, i) => (i === 0 ? undefined : 'grammar')), together: true });
+  const heard = grammars.map((g, i) => g.hear(results[i]));
+  return { answer: confirmedAnswer(heard), heard, results };
+}
+

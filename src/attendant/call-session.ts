@@ -12,7 +12,7 @@ import { RtpSession } from '../media/rtp';
 import { TransferRequest, TransferResult, Transferrer } from '../pbx/transfer';
 import { Dialog } from '../sip/dialog';
 import { formatSdp, LocalMedia, Negotiated, rtpRemote } from '../sip/sdp';
-import { agreedAnswer, AnswerGrammar, choiceAnswers, confirmAnswers, confirmedAnswer } from './answers';
+import { agreedAnswer, AnswerGrammar, choiceAnswers, confirmAnswers, hearConfirmation } from './answers';
 import { CallOutcome, CallRecord } from './call-records';
 import { Answer, DEFAULT_FLOW, FlowAction, FlowContext, FlowEvent, FlowState, initialState, Listening, step, TimerName } from './flow';
 import { decodeAll, hearUtterance, StoreUnderstanding } from './understanding';
@@ -259,9 +259,13 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
   private async hearAnswer(pcm16k: Int16Array): Promise<{ answer: Answer; results: RecognitionResult[] }> {
     const confirming = this.state.phase !== 'disambiguating';
     const grammars = await this.answerGrammars();
+    if (confirming) {
+      const { answer, results } = await hearConfirmation(this.parts.recognizer, grammars, pcm16k);
+      return { answer, results };
+    }
     const results = await decodeAll(this.parts.recognizer, grammars.map((g) => g.grammar), (send) => send(pcm16k));
     const heard = grammars.map((g, i) => g.hear(results[i]));
-    return { answer: confirming ? confirmedAnswer(heard) : agreedAnswer(heard), results };
+    return { answer: agreedAnswer(heard), results };
   }
 
   private answerGrammars(): Promise<AnswerGrammar[]> {

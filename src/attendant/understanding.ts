@@ -1,7 +1,7 @@
 import { carrierTokens, GARBAGE_PREFIX, Grammar, buildGrammar, operatorRequests } from '../asr/grammar';
 import { Lexicon } from '../asr/lexicon';
 import { touchRecent } from '../asr/recent';
-import { DEFAULT_FIT_CALIBRATION, FitCalibration, RecognitionResult, Recognizer, Speed } from '../asr/recognizer';
+import { DEFAULT_FIT_CALIBRATION, FitCalibration, RecognitionResult, Recognizer, RecognizerSession, Speed, StartOptions } from '../asr/recognizer';
 import { combineModels, ModelView, Weights } from './confidence';
 import { Decision, DecisionThresholds, decide } from '../directory/decision';
 import { Snapshot } from '../directory/directory-store';
@@ -148,8 +148,24 @@ export async function decodeAll(
   grammars: Grammar[],
   write: (send: (pcm16k: Int16Array) => void) => void,
   beforeEnd?: (flush: () => Promise<void>) => Promise<void>,
+  /**
+   * `parts`: per grammar, 'grammar' to search it without the phone loop (no fit); each is
+   * decoded whole by default. `together`: a short utterance, every grammar's session on the
+   * first one's worker (StartOptions.whole, beside).
+   */
+  how: { parts?: ('grammar' | undefined)[]; together?: boolean } = {},
 ): Promise<RecognitionResult[]> {
-  const started = await Promise.allSettled(grammars.map((g, i) => recognizer.start(g, { also: i > 0 })));
+  const options = (i: number): StartOptions => ({ also: i > 0, ...(how.parts?.[i] !== undefined ? { part: how.parts[i] } : {}), ...(how.together === true ? { whole: true } : {}) });
+  const started: PromiseSettledResult<RecognizerSession>[] = [];
+  if (how.together === true && grammars.length > 1) {
+    // The first model's session first, then the others beside it.
+    const [first] = await Promise.allSettled([recognizer.start(grammars[0], options(0))]);
+    started.push(first);
+    const beside = first.status === 'fulfilled' ? first.value : undefined;
+    started.push(...(await Promise.allSettled(grammars.slice(1).map((g, i) => recognizer.start(g, { ...options(i + 1), beside })))));
+  } else {
+    started.push(...(await Promise.allSettled(grammars.map((g, i) => recognizer.start(g, options(i))))));
+  }
   const sessions = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed !== undefined) {

@@ -14,7 +14,7 @@ import { readDirectory } from '../../src/directory/directory-file';
 import { Candidate } from '../../src/directory/matcher';
 import { readAudioFile } from '../../src/media/audio-file';
 import { Answer } from '../../src/attendant/flow';
-import { agreedAnswer, choiceAnswers, CHOICE_MIN_BELIEF, CONFIRM_MIN_BELIEF, confirmAnswers, confirmedAnswer } from '../../src/attendant/answers';
+import { agreedAnswer, choiceAnswers, CHOICE_MIN_BELIEF, CONFIRM_MIN_BELIEF, confirmAnswers, confirmedAnswer, hearConfirmation } from '../../src/attendant/answers';
 import { DirectoryEntry, displayName, normalizeText } from '../../src/directory/entry';
 import {
   buildCallerSet, Call, DEV_ABSENT, DEV_PHRASES, DEV_VOICES, HELDOUT_ABSENT, HELDOUT_PHRASES, HELDOUT_VOICES,
@@ -446,7 +446,9 @@ async function confirmTurn(pool: RecognizerPool, understanding: StoreUnderstandi
       const agreed = agreedAnswer(heard);
       count(`both yes, both beliefs ≥ ${min}`, said, agreed.kind === 'yes' && !both ? { kind: 'unclear' } : agreed);
     }
-    count(`attendant (confirmedAnswer, ${CONFIRM_MIN_BELIEF})`, said, confirmedAnswer(heard));
+    count(`both yes, the first model's belief ≥ ${CONFIRM_MIN_BELIEF}, any other's`, said, confirmedAnswer([heard[0], ...heard.slice(1).map((h) => ({ ...h, belief: 1 }))]));
+    // As attendant hears it (hearConfirmation: the second model searches its grammar alone, without its phone loop).
+    count(`attendant (hearConfirmation, ${CONFIRM_MIN_BELIEF})`, said, (await hearConfirmation(pool, grammars, audio.pcm)).answer);
     if (process.env.BENCH_VERBOSE === '1' && said === 'no' && agreedAnswer(heard).kind === 'yes') {
       console.log(`no heard as yes: "${text}" ${o.call.utterance.voice}/${o.call.utterance.condition} -> ${results.map((r, k) => `${r.nbest[0]?.text} (${heard[k].belief.toFixed(2)})`).join(' | ')}`);
     }

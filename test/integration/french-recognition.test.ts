@@ -6,7 +6,7 @@ import { findModels, systemModel } from '../../src/asr/models';
 import { RecognizerPool } from '../../src/asr/pool';
 import { Recognizer } from '../../src/asr/recognizer';
 import { StoreLexicons } from '../../src/asr/store-lexicons';
-import { agreedAnswer, choiceAnswers } from '../../src/attendant/answers';
+import { agreedAnswer, choiceAnswers, confirmAnswers, hearConfirmation } from '../../src/attendant/answers';
 import { decodeAll, hearUtterance, StoreUnderstanding } from '../../src/attendant/understanding';
 import { loadCmudict, recognizePcm } from '../../src/cli/recognize-command';
 import { readDirectory } from '../../src/directory/directory-file';
@@ -153,4 +153,21 @@ maybe('a French store heard by the French model and the US English one', () => {
     expect(lexicons.forLocale('en-US').map((l) => l.model)).toEqual(['en-us']);
     expect(new StoreLexicons(Cmudict.loadIfPresent('/nonexistent'), { models: system === undefined ? [] : [system], problems: [] }).forLocale('fr-FR').map((l) => l.model)).toEqual(['en-us']);
   });
+
+  it('hears "oui" and "non" to a confirmation with both models, the English one searching its yes/no grammar alone, on the French one\'s worker', async () => {
+    const grammars = await Promise.all(lexicons.forLocale('fr-FR').map((l) => confirmAnswers(l)));
+    // Which worker each session is opened on, through the pool's own choice.
+    const starts: { part?: string; whole?: boolean; beside: boolean }[] = [];
+    const watching: Recognizer = { engine: pool.engine, start: (g, o) => (starts.push({ part: o?.part, whole: o?.whole, beside: o?.beside !== undefined }), pool.start(g, o)), close: async () => undefined };
+    for (const [text, kind] of [['oui', 'yes'], ['non', 'no']] as const) {
+      const audio = await readAudioFile(await synthesize({ text, synth: 'espeak', voice: 'fr', condition: 'clean' }));
+      const { answer, results } = await hearConfirmation(watching, grammars, audio.pcm);
+      expect(answer.kind).toBe(kind);
+      expect(results[0].fit).toBeDefined(); // the French model's fit gives the belief
+      expect(results[1].fit).toBeUndefined(); // the English model: its grammar alone
+      expect(grammars[1].hear(results[1]).answer.kind).toBe(kind);
+    }
+    expect(starts.slice(0, 2)).toEqual([{ part: undefined, whole: true, beside: false }, { part: 'grammar', whole: true, beside: true }]);
+  });
 });
+

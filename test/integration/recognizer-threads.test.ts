@@ -328,4 +328,31 @@ describe('a pool that decodes at the fast speed when its workers are busy (ATTEN
     second.close();
     expect(pool.busy).toBe(false);
   }, 60_000);
+
+  it('decodes the shortest of the utterances waiting in a worker first: an answer is not decoded after the names that came before it', async () => {
+    const one = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, 'accurate'), 1);
+    try {
+      const grammar = await yesNo(loadCmudict());
+      const yes = await yesAudio();
+      // 6 s of speech-like audio: the "yes" over and over.
+      const long = new Int16Array(yes.length * Math.ceil(96000 / yes.length));
+      for (let k = 0; k < long.length; k += yes.length) long.set(yes.subarray(0, Math.min(yes.length, long.length - k)), k);
+      const order: string[] = [];
+      const decode = async (name: string, pcm: Int16Array) => {
+        const s = await one.start(grammar);
+        s.write(pcm);
+        return { name, s };
+      };
+      // The first keeps the worker busy while the second (long) and third (short) wait.
+      const sessions = [await decode('first', long), await decode('long', long), await decode('short', yes)];
+      const ends = sessions.map(({ name, s }) => s.end().then((r) => (order.push(name), r)));
+      const results = await Promise.all(ends);
+      for (const { s } of sessions) s.close();
+      expect(results.every((r) => r.nbest[0]?.text.includes('yes'))).toBe(true);
+      expect(order.indexOf('short')).toBeLessThan(order.indexOf('long'));
+    } finally {
+      await one.close();
+    }
+  });
 });
+
