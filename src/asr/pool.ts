@@ -148,6 +148,12 @@ const RETIRE_WAIT_MS = 60_000;
 export interface PoolOptions {
   /** Grammars at least this long (characters of JSGF and dictionary) are large; Infinity: none is. */
   largeAbove?: number;
+  /**
+   * A worker of its own for short utterances (StartOptions.short: a caller's answer), beside
+   * the serving ones (pocketsphinx with two or more): an answer then never waits for a name's
+   * decode to finish, the system shares the cores at once (attendant serve).
+   */
+  answerWorker?: boolean;
 }
 
 export function workerScript(): string {
@@ -183,6 +189,11 @@ export class RecognizerPool implements Recognizer {
   private large: PoolWorker | undefined;
   /** Times the worker of large grammars was replaced by one fed with a new grammar. */
   largeWorkersReplaced = 0;
+  /** The worker of short utterances (PoolOptions.answerWorker), started again with the next answer when it exits. */
+  private answers: PoolWorker | undefined;
+  private readonly answerWorkerWanted: boolean;
+  /** When the worker of answers last exited: one is started again RESTART_PAUSE_MS after at the soonest. */
+  private answersExitedAt = -Infinity;
   /** Workers that take no new session: being fed (the next large worker), or replaced and finishing their utterances. */
   private readonly aside = new Set<PoolWorker>();
   /** Large grammars being prepared, one at a time. */
@@ -195,12 +206,14 @@ export class RecognizerPool implements Recognizer {
   ) {
     this.engine = spec.engine;
     this.largeAbove = options.largeAbove ?? LARGE_GRAMMAR_CHARS;
+    this.answerWorkerWanted = options.answerWorker === true && spec.engine === 'pocketsphinx';
   }
 
   /** Starts `size` workers and waits until each has loaded its engine. */
   static async create(spec: EngineSpec, size: number, options: PoolOptions = {}): Promise<RecognizerPool> {
     const pool = new RecognizerPool(spec, options);
     for (let i = 0; i < Math.max(1, size); i += 1) pool.spawn();
+    if (size >= 2) pool.answerWorker();
     try {
       await Promise.all(pool.workers.map((w) => w.ready));
     } catch (err) {
@@ -224,7 +237,7 @@ export class RecognizerPool implements Recognizer {
 
   /** The workers that take sessions: serving, and the worker of large grammars. */
   private get sessionWorkers(): PoolWorker[] {
-    return this.large === undefined ? this.workers : [...this.workers, this.large];
+    return [...this.workers, ...(this.large === undefined ? [] : [this.large]), ...(this.answers === undefined ? [] : [this.answers])];
   }
 
   /** Every worker process: those that take sessions, and those aside. */
@@ -259,12 +272,19 @@ export class RecognizerPool implements Recognizer {
       this.aside.delete(dead);
       const large = dead === this.large;
       if (large) this.large = undefined;
+      const answers = dead === this.answers;
+      if (answers) {
+        this.answers = undefined;
+        this.answersExitedAt = Date.now();
+      }
       // A worker fed aside, or replaced, is not missed: its exit says so to whoever waits on it.
-      if (this.closed || (!serving && !large)) return;
+      if (this.closed || (!serving && !large && !answers)) return;
       this.workerExits += 1;
       this.onWorkerExit?.(err);
-      // The next utterance of a large grammar starts another worker of large grammars, which loads the grammar then.
-      if (large) return;
+      // The next utterance of a large grammar starts another worker of large grammars, which
+      // loads the grammar then; the next answer, another worker of answers (meanwhile answers
+      // go to the serving workers).
+      if (large || answers) return;
       // Replace a worker that died while the pool is in use; one that died starting, after a
       // pause (a model that cannot load would otherwise be restarted in a tight loop).
       const pause = started || Date.now() - startedAt > RESTART_PAUSE_MS ? 0 : RESTART_PAUSE_MS;
@@ -300,6 +320,11 @@ export class RecognizerPool implements Recognizer {
     return this.grammarBytes.get(key);
   }
 
+  /** The process id of the worker of answers, when it is ready (PoolOptions.answerWorker). */
+  get answerPid(): number | undefined {
+    return this.answers === undefined || this.aside.has(this.answers) || this.answers.dead !== undefined ? undefined : this.answers.worker.pid;
+  }
+
   /** The workers' process ids, serving or aside (benchmarks add their CPU and memory to the server's). */
   get pids(): number[] {
     return this.everyWorker.flatMap((w) => (w.worker.pid === undefined ? [] : [w.worker.pid]));
@@ -316,9 +341,12 @@ export class RecognizerPool implements Recognizer {
     // goes to a free worker instead of waiting behind the load.
     const large = this.isLarge(grammar);
     const searchOnly = options.part === 'grammar' && this.engine === 'pocketsphinx';
-    const split = !searchOnly && options.whole !== true && this.engine === 'pocketsphinx' && (large || this.workers.filter((w) => w.loads.size === 0).length >= 2);
+    // A large grammar's search always runs on the worker of large grammars (split).
+    const whole = options.whole === true && !large;
+    const split = !searchOnly && !whole && this.engine === 'pocketsphinx' && (large || this.workers.filter((w) => w.loads.size === 0).length >= 2);
     const beside = options.beside === undefined ? undefined : this.workerOf.get(options.beside);
-    const on = beside !== undefined && this.workers.includes(beside) && !large ? beside : undefined;
+    const on = beside !== undefined && this.sessionWorkers.includes(beside) && !large ? beside : undefined;
+
     // A speed asked for (a second search of an utterance, whose fit is compared with the
     // first's) is taken as it is; a second model's session, see companionSpeed.
     const speed = options.speed ?? (options.also === true ? this.companionSpeed(split) : this.speed(split));
@@ -338,7 +366,8 @@ export class RecognizerPool implements Recognizer {
     };
     try {
       // A large grammar's search runs in its own worker, on the CPU other stores leave; its phone loop, here.
-      const one = split ? undefined : await this.open(grammar, searchOnly ? 'grammar' : 'both', speed, [], searchOnly && large ? this.largeWorker() : on);
+      const quick = whole && options.short === true && on === undefined ? this.answerWorker() : undefined;
+      const one = split ? undefined : await this.open(grammar, searchOnly ? 'grammar' : 'both', speed, [], searchOnly && large ? this.largeWorker() : (on ?? quick));
       const session = one ?? (await this.openSplit(grammar, speed, large ? this.largeWorker() : undefined));
       const handle: RecognizerSession = {
         write: (pcm) => session.write(pcm),
@@ -512,6 +541,22 @@ export class RecognizerPool implements Recognizer {
     return worker;
   }
 
+  /**
+   * The worker of short utterances when it is wanted and ready; started when there is none
+   * (undefined until it is ready: the serving workers take answers meanwhile).
+   */
+  private answerWorker(): PoolWorker | undefined {
+    if (!this.answerWorkerWanted || this.closed) return undefined;
+    if (this.answers === undefined) {
+      if (Date.now() - this.answersExitedAt < RESTART_PAUSE_MS) return undefined;
+      const worker = this.spawn(true);
+      this.answers = worker;
+      worker.ready.then(() => void this.aside.delete(worker)).catch(() => undefined);
+      return undefined;
+    }
+    return this.aside.has(this.answers) || this.answers.dead !== undefined ? undefined : this.answers;
+  }
+
   /** The worker of large grammars, started (empty: grammars then load with their first utterance) when there is none. */
   private largeWorker(): PoolWorker {
     if (this.large === undefined || this.large.dead !== undefined) {
@@ -589,6 +634,7 @@ export class RecognizerPool implements Recognizer {
     const workers = this.everyWorker;
     this.workers = [];
     this.large = undefined;
+    this.answers = undefined;
     this.aside.clear();
     for (const w of workers) w.worker.kill('SIGTERM');
     await Promise.all(workers.map((w) => w.exited));

@@ -88,12 +88,15 @@ export interface StartOptions {
   /** The speed to decode at (engines with a choice), instead of the one the load gives. */
   speed?: Speed;
   /**
-   * A short utterance (an answer to a question): decoded whole on one worker, not split in
-   * two halves on two (whose waits add up to the longer of two queues).
+   * Decoded whole on one worker, not split in two halves (grammar search, phone loop) on two:
+   * a short utterance (an answer), whose wait is then one queue's, not the longer of two.
    */
   whole?: boolean;
+  /** A short utterance (an answer to a question): on the worker of answers where there is one (PoolOptions.answerWorker). */
+  short?: boolean;
   /** On the same worker as this session of the same recognizer (the first model's, `whole`), where it can be. */
   beside?: RecognizerSession;
+
 }
 
 export interface Recognizer {

@@ -263,7 +263,8 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
       const { answer, results } = await hearConfirmation(this.parts.recognizer, grammars, pcm16k);
       return { answer, results };
     }
-    const results = await decodeAll(this.parts.recognizer, grammars.map((g) => g.grammar), (send) => send(pcm16k));
+    // A short utterance: whole, both models on one worker (the worker of answers, when there is one).
+    const results = await decodeAll(this.parts.recognizer, grammars.map((g) => g.grammar), (send) => send(pcm16k), undefined, { together: true });
     const heard = grammars.map((g, i) => g.hear(results[i]));
     return { answer: agreedAnswer(heard), results };
   }

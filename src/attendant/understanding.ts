@@ -151,11 +151,11 @@ export async function decodeAll(
   /**
    * `parts`: per grammar, 'grammar' to search it without the phone loop (no fit); each is
    * decoded whole by default. `together`: a short utterance, every grammar's session on the
-   * first one's worker (StartOptions.whole, beside).
+   * first one's worker (StartOptions.whole, short, beside).
    */
   how: { parts?: ('grammar' | undefined)[]; together?: boolean } = {},
 ): Promise<RecognitionResult[]> {
-  const options = (i: number): StartOptions => ({ also: i > 0, ...(how.parts?.[i] !== undefined ? { part: how.parts[i] } : {}), ...(how.together === true ? { whole: true } : {}) });
+  const options = (i: number): StartOptions => ({ also: i > 0, ...(how.parts?.[i] !== undefined ? { part: how.parts[i] } : {}), ...(how.together === true ? { whole: true, short: true } : {}) });
   const started: PromiseSettledResult<RecognizerSession>[] = [];
   if (how.together === true && grammars.length > 1) {
     // The first model's session first, then the others beside it.

@@ -446,7 +446,8 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
 async function checkedRecognizer(settings: Settings, log: Logger): Promise<RecognizerPool> {
   const spec = resolveEngine(settings.asrEngine, settings.voskModel, settings.asrProfile);
   log.info({ checked: await probeEngine(spec) }, 'models loaded and tried on a test sound');
-  return RecognizerPool.create(spec, settings.asrWorkers);
+  // Callers' answers get a worker of their own: they never wait for a name's decode to end.
+  return RecognizerPool.create(spec, settings.asrWorkers, { answerWorker: true });
 }
 
 /** A process's resident memory in bytes (Linux /proc), 0 when it is gone. */

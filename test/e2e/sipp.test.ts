@@ -328,8 +328,9 @@ Content-Length: 0
   });
 
   it('sends the caller to the operator when a recognition worker crashes on their utterance, and stays up for the next caller (issue 13, 3)', async () => {
+    // Two serving workers and the worker of answers.
     const workers = workerPids(child.pid ?? 0);
-    expect(workers).toHaveLength(2);
+    expect(workers).toHaveLength(3);
     // Stopped, the workers hold the caller's utterance; a segmentation fault then ends them as a
     // native fault in pocketsphinx or Vosk would.
     for (const pid of workers) process.kill(pid, 'SIGSTOP');
@@ -348,7 +349,7 @@ Content-Length: 0
       }
     }
     expectSuccess(await call);
-    expect(await metric('attendant_asr_worker_exits_total')).toBe(exitsBefore + 2);
+    expect(await metric('attendant_asr_worker_exits_total')).toBe(exitsBefore + 3);
     expect(log).toMatch(/"msg":"recognition failed; sending the caller to the operator"/);
     expect(log).toMatch(/crashed \(SIGSEGV\)/);
     // New workers: the next caller is heard and put through.

@@ -356,3 +356,51 @@ describe('a pool that decodes at the fast speed when its workers are busy (ATTEN
   });
 });
 
+describe('a pool with a worker of its own for answers (PoolOptions.answerWorker, attendant serve)', () => {
+  let pool: RecognizerPool;
+  beforeAll(async () => {
+    pool = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, 'accurate'), 2, { answerWorker: true });
+  });
+  afterAll(() => pool.close());
+
+  const waitFor = async (ok: () => boolean): Promise<void> => {
+    for (const until = Date.now() + 20_000; !ok() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
+  };
+
+  it('decodes an answer while every serving worker is held, and takes answers on the serving workers while it is started again', async () => {
+    const grammar = await yesNo(loadCmudict());
+    const pcm = await yesAudio();
+    const hear = async (whole: boolean): Promise<string | undefined> => {
+      const s = await pool.start(grammar, { whole, short: whole });
+      s.write(pcm);
+      try {
+        return (await s.end()).nbest[0]?.text;
+      } finally {
+        s.close();
+      }
+    };
+    await waitFor(() => pool.answerPid !== undefined);
+    const answers = pool.answerPid!;
+    const serving = pool.pids.filter((pid) => pid !== answers);
+    expect(serving).toHaveLength(2);
+    // The serving workers stopped (busy with names): an answer is still heard, by its own worker.
+    for (const pid of serving) process.kill(pid, 'SIGSTOP');
+    try {
+      expect(await hear(true)).toBe('yes');
+    } finally {
+      for (const pid of serving) process.kill(pid, 'SIGCONT');
+    }
+    // Gone, it is missed and said; the serving workers hear answers until another one is ready.
+    process.kill(answers, 'SIGKILL');
+    await waitFor(() => pool.workerExits === 1);
+    expect(pool.workerExits).toBe(1);
+    expect(pool.answerPid).toBeUndefined();
+    expect(await hear(true)).toBe('yes');
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await hear(true)).toBe('yes'); // starts the next one
+    await waitFor(() => pool.answerPid !== undefined);
+    expect(pool.answerPid).not.toBe(answers);
+    expect(pool.pids).toContain(pool.answerPid);
+  }, 60_000);
+});
+
