@@ -44,6 +44,12 @@ describe('answers to attendant questions, on real audio', () => {
     expect((await answer(confirm, text, voice)).kind).toBe(kind);
   });
 
+  it('holds no "tout à fait" among the yes phrases (the French model heard "non merci" as it), and "non merci" as a no', () => {
+    expect(confirm.grammar.phrases).toContain('non merci');
+    expect(confirm.grammar.phrases).not.toContain('tout a fait');
+    expect(confirm.interpret({ nbest: [{ text: 'non merci', score: 0 }], confidence: 1, audioMs: 900 })).toEqual({ kind: 'no' });
+  });
+
   it('tells homonyms apart by department, in French or in English (the department\'s English name too)', async () => {
     expect(await answer(choices, 'optician')).toEqual({ kind: 'choice', index: 1 });
     expect(await answer(choices, 'boulangerie', 'fr')).toEqual({ kind: 'choice', index: 0 });
