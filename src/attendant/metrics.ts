@@ -86,7 +86,7 @@ export class ServiceMetrics implements CallObserver {
     counted('attendant_sip_forbidden_total', 'SIP requests from addresses outside ATTENDANT_SIP_ALLOW (answered 403).', sources.sipForbidden);
     if (sources.asr !== undefined) {
       const asr = sources.asr;
-      gauge('attendant_asr_workers', 'Recognition worker processes running.', asr.workers);
+      gauge('attendant_asr_workers', 'Serving recognition worker processes running (the workers of large stores and of answers not counted).', asr.workers);
       gauge('attendant_asr_backlog', 'Utterances given to recognition workers and not decoded yet (an utterance split over two workers counts twice).', asr.backlog);
       gauge('attendant_asr_workers_resident_memory_bytes', 'Resident memory of the recognition worker processes together (process_resident_memory_bytes is the server alone).', asr.residentBytes);
       counted('attendant_asr_worker_exits_total', 'Recognition workers that exited while in use (a crash): their utterances failed, each was replaced.', asr.exits);
