@@ -213,7 +213,7 @@ export class RecognizerPool implements Recognizer {
   static async create(spec: EngineSpec, size: number, options: PoolOptions = {}): Promise<RecognizerPool> {
     const pool = new RecognizerPool(spec, options);
     for (let i = 0; i < Math.max(1, size); i += 1) pool.spawn();
-    if (size >= 2) pool.answerWorker();
+    pool.answerWorker();
     try {
       await Promise.all(pool.workers.map((w) => w.ready));
     } catch (err) {
@@ -546,7 +546,8 @@ export class RecognizerPool implements Recognizer {
    * (undefined until it is ready: the serving workers take answers meanwhile).
    */
   private answerWorker(): PoolWorker | undefined {
-    if (!this.answerWorkerWanted || this.closed) return undefined;
+    // With one serving worker (one core), none: it would take half of that core.
+    if (!this.answerWorkerWanted || this.closed || this.workers.length < 2) return undefined;
     if (this.answers === undefined) {
       if (Date.now() - this.answersExitedAt < RESTART_PAUSE_MS) return undefined;
       const worker = this.spawn(true);

@@ -402,5 +402,20 @@ describe('a pool with a worker of its own for answers (PoolOptions.answerWorker,
     expect(pool.answerPid).not.toBe(answers);
     expect(pool.pids).toContain(pool.answerPid);
   }, 60_000);
+
+  it('starts none beside a single serving worker (one core)', async () => {
+    const one = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, 'accurate'), 1, { answerWorker: true });
+    try {
+      const s = await one.start(await yesNo(loadCmudict()), { whole: true, short: true });
+      s.write(await yesAudio());
+      expect((await s.end()).nbest[0]?.text).toBe('yes');
+      s.close();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(one.answerPid).toBeUndefined();
+      expect(one.pids).toHaveLength(1);
+    } finally {
+      await one.close();
+    }
+  });
 });
 
