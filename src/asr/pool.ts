@@ -175,9 +175,9 @@ export class RecognizerPool implements Recognizer {
   private utterances = 0;
   /** When the last two utterances started (performance.now), the latest last. */
   private starts: [number, number] = [-Infinity, -Infinity];
-  /** Grammars prepared ahead of calls, most recent last: loaded again in a worker that replaces a dead one. */
   /** The worker each whole (unsplit) session runs on, for a session started `beside` it. */
   private readonly workerOf = new WeakMap<RecognizerSession, PoolWorker>();
+  /** Grammars prepared ahead of calls, most recent last: loaded again in a worker that replaces a dead one. */
   private readonly prepared = new Map<string, { grammar: Grammar; memoryLimit?: number }>();
   /** Resident memory a grammar took in a worker when it was loaded (the most of any worker), by grammar key. */
   private readonly grammarBytes = new Map<string, number>();
@@ -213,6 +213,7 @@ export class RecognizerPool implements Recognizer {
   static async create(spec: EngineSpec, size: number, options: PoolOptions = {}): Promise<RecognizerPool> {
     const pool = new RecognizerPool(spec, options);
     for (let i = 0; i < Math.max(1, size); i += 1) pool.spawn();
+    // The worker of answers starts now and takes answers once it is ready; nothing waits for it.
     pool.answerWorker();
     try {
       await Promise.all(pool.workers.map((w) => w.ready));
@@ -322,7 +323,12 @@ export class RecognizerPool implements Recognizer {
 
   /** The process id of the worker of answers, when it is ready (PoolOptions.answerWorker). */
   get answerPid(): number | undefined {
-    return this.answers === undefined || this.aside.has(this.answers) || this.answers.dead !== undefined ? undefined : this.answers.worker.pid;
+    return this.readyAnswers?.worker.pid;
+  }
+
+  /** The worker of answers when it is ready and alive. */
+  private get readyAnswers(): PoolWorker | undefined {
+    return this.answers === undefined || this.aside.has(this.answers) || this.answers.dead !== undefined ? undefined : this.answers;
   }
 
   /** The workers' process ids, serving or aside (benchmarks add their CPU and memory to the server's). */
@@ -555,7 +561,7 @@ export class RecognizerPool implements Recognizer {
       worker.ready.then(() => void this.aside.delete(worker)).catch(() => undefined);
       return undefined;
     }
-    return this.aside.has(this.answers) || this.answers.dead !== undefined ? undefined : this.answers;
+    return this.readyAnswers;
   }
 
   /** The worker of large grammars, started (empty: grammars then load with their first utterance) when there is none. */

@@ -96,7 +96,6 @@ export interface StartOptions {
   short?: boolean;
   /** On the same worker as this session of the same recognizer (the first model's, `whole`), where it can be. */
   beside?: RecognizerSession;
-
 }
 
 export interface Recognizer {

@@ -153,11 +153,12 @@ function main(): void {
         break;
       }
       case 'end': {
-        if (!sessions.has(msg.session)) {
+        const session = sessions.get(msg.session);
+        if (session === undefined) {
           finish(msg.session);
           break;
         }
-        waiting.push({ session: msg.session, samples: sessions.get(msg.session)!.samples, since: performance.now() });
+        waiting.push({ session: msg.session, samples: session.samples, since: performance.now() });
         schedule();
         break;
       }

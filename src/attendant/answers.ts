@@ -98,8 +98,8 @@ export function agreedAnswer(heard: HeardAnswer[]): Answer {
 /**
  * A yes to "Vous avez dit X ?" heard by two models is taken only when both heard it and the
  * models with a fit (the first: hearConfirmation) fit it at least this well: a caller whose
- * name was not X, saying "non", is otherwise put through to X. Chosen on the development set (`npm run bench:accuracy`, "confirmation"): of
- * the least beliefs that put through at least 90 % of the callers saying yes, the one with
+ * name was not X, saying "non", is otherwise put through to X. Chosen on the development set
+ * (`npm run bench:accuracy`, "confirmation"): of the least beliefs that put through at least 90 % of the callers saying yes, the one with
  * the fewest no heard as yes, then the most yes put through (0.6: 101 of 111 yes, 5 of 61 no;
  * 0.7: 99 and 5; the US English model alone, as before: 109 and 12).
  */
@@ -174,9 +174,7 @@ export async function choiceAnswers(choices: DirectoryEntry[], lexicon: Lexicon)
  * short answer (a 1.5-s "oui": 162 ms with both loops, 64 ms with the French one alone) and
  * its belief took no answer away on the dev or held-out sets (docs/benchmarks.md).
  */
-export async function hearConfirmation(recognizer: Recognizer, grammars: AnswerGrammar[], pcm16k: Int16Array): Promise<{ answer: Answer; heard: HeardAnswer[]; results: RecognitionResult[] }> {
+export async function hearConfirmation(recognizer: Recognizer, grammars: AnswerGrammar[], pcm16k: Int16Array): Promise<{ answer: Answer; results: RecognitionResult[] }> {
   const results = await decodeAll(recognizer, grammars.map((g) => g.grammar), (send) => send(pcm16k), undefined, { parts: grammars.map((_, i) => (i === 0 ? undefined : 'grammar')), together: true });
-  const heard = grammars.map((g, i) => g.hear(results[i]));
-  return { answer: confirmedAnswer(heard), heard, results };
+  return { answer: confirmedAnswer(grammars.map((g, i) => g.hear(results[i]))), results };
 }
-

@@ -257,12 +257,8 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
    * heard with and taken where they agree (confirmedAnswer, agreedAnswer).
    */
   private async hearAnswer(pcm16k: Int16Array): Promise<{ answer: Answer; results: RecognitionResult[] }> {
-    const confirming = this.state.phase !== 'disambiguating';
     const grammars = await this.answerGrammars();
-    if (confirming) {
-      const { answer, results } = await hearConfirmation(this.parts.recognizer, grammars, pcm16k);
-      return { answer, results };
-    }
+    if (this.state.phase !== 'disambiguating') return hearConfirmation(this.parts.recognizer, grammars, pcm16k);
     // A short utterance: whole, both models on one worker (the worker of answers, when there is one).
     const results = await decodeAll(this.parts.recognizer, grammars.map((g) => g.grammar), (send) => send(pcm16k), undefined, { together: true });
     const heard = grammars.map((g, i) => g.hear(results[i]));
