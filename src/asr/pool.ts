@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { EngineSpec } from './engine';
 import { Grammar } from './grammar';
-import { DecoderPart, joinParts, RecognitionResult, Recognizer, RecognizerSession, EngineName, Speed, StartOptions } from './recognizer';
+import { DecoderPart, joinParts, RecognitionCancelled, RecognitionResult, Recognizer, RecognizerSession, EngineName, Speed, StartOptions } from './recognizer';
 import { GRAMMAR_TEXTS, touchRecent } from './recent';
 import type { WorkerReply, WorkerRequest } from './worker';
 
@@ -71,6 +71,7 @@ class PoolWorker {
           if (pending === undefined) return;
           this.pending.delete(msg.session);
           if (msg.type === 'result') pending.resolve(msg.result);
+          else if (msg.type === 'cancelled') pending.reject(new RecognitionCancelled());
           else pending.reject(new Error(`recognition failed: ${msg.message}`));
         }
       });
@@ -389,6 +390,7 @@ export class RecognizerPool implements Recognizer {
           over();
           session.close();
         },
+        cancel: () => session.cancel?.(),
       };
       if (one !== undefined) this.workerOf.set(handle, one.worker);
       return handle;
@@ -416,6 +418,10 @@ export class RecognizerPool implements Recognizer {
       close(): void {
         first.close();
         second.close();
+      },
+      cancel(): void {
+        first.cancel?.();
+        second.cancel?.();
       },
     };
   }
@@ -494,6 +500,9 @@ export class RecognizerPool implements Recognizer {
         if (done) return;
         finish();
         target.post({ type: 'close', session: id });
+      },
+      cancel(): void {
+        if (target.pending.has(id) && target.dead === undefined) target.post({ type: 'cancel', session: id });
       },
     };
   }

@@ -74,6 +74,20 @@ export interface RecognizerSession {
   end(): Promise<RecognitionResult>;
   /** Drops the session without a result; safe to call at any time, more than once. */
   close(): void;
+  /**
+   * Gives up the result of an end() asked for: end() rejects with RecognitionCancelled when
+   * the utterance had not been decoded yet (its decode is then never run), and resolves as
+   * usual when it had. An early hearing whose caller went on speaking (CallSession).
+   */
+  cancel?(): void;
+}
+
+/** What end() rejects with when the session was cancelled before its utterance was decoded. */
+export class RecognitionCancelled extends Error {
+  constructor() {
+    super('recognition cancelled');
+    this.name = 'RecognitionCancelled';
+  }
 }
 
 export interface StartOptions {

@@ -17,6 +17,11 @@ export type WorkerRequest =
   | { type: 'end'; session: number }
   | { type: 'flush'; session: number }
   | { type: 'close'; session: number }
+  /**
+   * Gives up an end asked for: dropped, and answered with a 'cancelled' reply, when it is still
+   * waiting; nothing when it was decoded already (its result was sent).
+   */
+  | { type: 'cancel'; session: number }
   /** Loads a grammar ahead of its first utterance (RecognizerPool.prepare). */
   | { type: 'load'; session: number; key: string; grammar: Grammar; speed?: Speed; memoryLimit?: number };
 
@@ -25,6 +30,7 @@ export type WorkerReply =
   | { type: 'fatal'; message: string }
   | { type: 'result'; session: number; result: import('./recognizer').RecognitionResult }
   | { type: 'error'; session: number; message: string }
+  | { type: 'cancelled'; session: number }
   | { type: 'flushed'; session: number }
   /** `bytes`: the worker's resident memory grown by the load (0 when the grammar was loaded already). */
   | { type: 'loaded'; session: number; bytes: number }
@@ -184,6 +190,14 @@ function main(): void {
         } catch (err) {
           port.post({ type: 'load-failed', session: msg.session, message: (err as Error).message } satisfies WorkerReply);
         }
+        break;
+      }
+      case 'cancel': {
+        const at = waiting.findIndex((w) => w.session === msg.session);
+        if (at < 0) break;
+        waiting.splice(at, 1);
+        sessions.delete(msg.session);
+        port.post({ type: 'cancelled', session: msg.session } satisfies WorkerReply);
         break;
       }
       case 'flush':

@@ -174,7 +174,7 @@ export async function choiceAnswers(choices: DirectoryEntry[], lexicon: Lexicon)
  * short answer (a 1.5-s "oui": 162 ms with both loops, 64 ms with the French one alone) and
  * its belief took no answer away on the dev or held-out sets (docs/benchmarks.md).
  */
-export async function hearConfirmation(recognizer: Recognizer, grammars: AnswerGrammar[], pcm16k: Int16Array): Promise<{ answer: Answer; results: RecognitionResult[] }> {
-  const results = await decodeAll(recognizer, grammars.map((g) => g.grammar), (send) => send(pcm16k), undefined, { parts: grammars.map((_, i) => (i === 0 ? undefined : 'grammar')), together: true });
+export async function hearConfirmation(recognizer: Recognizer, grammars: AnswerGrammar[], pcm16k: Int16Array, signal?: AbortSignal): Promise<{ answer: Answer; results: RecognitionResult[] }> {
+  const results = await decodeAll(recognizer, grammars.map((g) => g.grammar), (send) => send(pcm16k), undefined, { parts: grammars.map((_, i) => (i === 0 ? undefined : 'grammar')), together: true, signal });
   return { answer: confirmedAnswer(grammars.map((g, i) => g.hear(results[i]))), results };
 }

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { Logger } from 'pino';
 import { Cmudict } from '../asr/lexicon';
-import { RecognitionResult, Recognizer } from '../asr/recognizer';
+import { RecognitionCancelled, RecognitionResult, Recognizer } from '../asr/recognizer';
 import { Store } from '../directory/directory-store';
 import { DirectoryEntry, displayName } from '../directory/entry';
 import { Endpointer } from '../media/endpointer';
@@ -15,7 +15,7 @@ import { formatSdp, LocalMedia, Negotiated, rtpRemote } from '../sip/sdp';
 import { agreedAnswer, AnswerGrammar, choiceAnswers, confirmAnswers, hearConfirmation } from './answers';
 import { CallOutcome, CallRecord } from './call-records';
 import { Answer, DEFAULT_FLOW, FlowAction, FlowContext, FlowEvent, FlowState, initialState, Listening, step, TimerName } from './flow';
-import { decodeAll, hearUtterance, StoreUnderstanding } from './understanding';
+import { decodeAll, hearUtterance, StoreUnderstanding, Understanding } from './understanding';
 
 /**
  * The imperative shell of one call: runs the pure flow (flow.ts) against real parts:
@@ -48,6 +48,26 @@ export interface CallSessionEvents {
   ended: [record: CallRecord];
   /** A transfer was requested: how long after the end of speech (ms), for the metrics. */
   decided: [ms: number];
+  /** An utterance heard early was taken at its end (true), or given up (false). */
+  early: [taken: boolean];
+}
+
+/** What an utterance was heard as: a name, or an answer to a question. */
+type Heard =
+  | { listening: 'name'; understood: Understanding; results: RecognitionResult[]; shed: boolean }
+  | { listening: 'answer'; answer: Answer; results: RecognitionResult[] };
+
+/**
+ * An utterance heard early: as the endpointer settled it, before its end was decided
+ * (Endpointer `settled`). It is taken when the same utterance ends in the same state of the
+ * call, and given up otherwise (its decodes are cancelled where they have not run).
+ */
+interface EarlyHearing {
+  pcm8k: Int16Array;
+  state: FlowState;
+  heard: Promise<Heard>;
+  abort: AbortController;
+  at: number;
 }
 
 /** Disambiguation grammars (one per model), by the models and the choices, shared by calls. */
@@ -60,6 +80,7 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
   private readonly timers = new Map<TimerName, NodeJS.Timeout>();
   private listening?: Listening;
   private recognizing = false;
+  private early?: EarlyHearing;
   private playId = 0;
   private lastSpeechEndAt?: number;
   private decisionMs = -1;
@@ -87,6 +108,8 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
       void dialog.bye('no RTP');
     });
     this.endpointer.on('speechStart', () => this.dispatch({ type: 'speechStarted' }));
+    this.endpointer.on('settled', (pcm) => this.onSettled(pcm));
+    this.endpointer.on('unsettled', () => this.giveUpEarly());
     this.endpointer.on('utterance', (pcm, info) => this.onUtterance(pcm, info.endedAt));
     dialog.on('terminated', (reason) => {
       parts.log.info({ reason }, 'dialog ended');
@@ -145,10 +168,12 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
         this.parts.rtp.stopPlayback();
         break;
       case 'listen':
+        this.giveUpEarly();
         this.listening = action.for;
         this.endpointer.reset();
         break;
       case 'stopListening':
+        this.giveUpEarly();
         this.listening = undefined;
         break;
       case 'setTimer': {
@@ -201,38 +226,67 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
       });
   }
 
-  private onUtterance(pcm8k: Int16Array, endedAt: number): void {
+  /** The utterance as it will end if the caller stays quiet: heard now, taken at its end (onUtterance). */
+  private onSettled(pcm8k: Int16Array): void {
+    this.giveUpEarly();
     const listening = this.listening;
     if (listening === undefined || this.recognizing || this.closed) return;
+    const abort = new AbortController();
+    const heard = this.hear(listening, pcm8k, abort.signal);
+    // Its failure is the call's only if it is taken.
+    heard.catch(() => undefined);
+    this.early = { pcm8k, state: this.state, heard, abort, at: performance.now() };
+  }
+
+  private giveUpEarly(): void {
+    if (this.early === undefined) return;
+    this.early.abort.abort();
+    this.early = undefined;
+    this.emit('early', false);
+  }
+
+  private onUtterance(pcm8k: Int16Array, endedAt: number): void {
+    const early = this.early;
+    this.early = undefined;
+    const listening = this.listening;
+    const heeded = listening !== undefined && !this.recognizing && !this.closed;
+    const taken = heeded && early !== undefined && early.state === this.state && samePcm(early.pcm8k, pcm8k) ? early : undefined;
+    if (early !== undefined) {
+      if (taken === undefined) early.abort.abort();
+      this.emit('early', taken !== undefined);
+    }
+    if (!heeded) return;
     this.recognizing = true;
     const speechEndAt = performance.now() - (Date.now() - endedAt);
-    const pcm16k = resample(pcm8k, 8000, 16000);
-    const heard =
-      listening === 'name'
-        ? hearUtterance(this.parts.recognizer, this.parts.understanding, (send) => send(pcm16k)).then(({ understood, results, shed }) => {
-            if (this.closed) return;
-            if (this.parts.store.transcripts) this.transcripts.push(understood.transcript);
-            this.parts.log.info(
-              {
-                decision: understood.decision.kind,
-                confidence: round(understood.decision.confidence),
-                entry: understood.decision.entry?.id,
-                audio_ms: results[0]?.audioMs,
-                models: understood.models?.map((m) => `${m.model}:${m.top?.entry.id ?? '-'}`),
-                shed: shed || undefined,
-                heard_ms: Math.round(performance.now() - speechEndAt),
-              },
-              'heard a name',
-            );
-            this.dispatchHeard({ type: 'heard', decision: understood.decision }, speechEndAt);
-          })
-        : this.hearAnswer(pcm16k).then(({ answer, results }) => {
-            if (this.closed) return;
-            if (this.parts.store.transcripts) this.transcripts.push(results[0]?.nbest[0]?.text ?? '');
-            this.parts.log.info({ answer: answer.kind, models: results.length > 1 ? results.length : undefined, heard_ms: Math.round(performance.now() - speechEndAt) }, 'heard an answer');
-            this.dispatchHeard({ type: 'answered', answer }, speechEndAt);
-          });
-    heard
+    (taken?.heard ?? this.hear(listening, pcm8k))
+      .then((heard) => {
+        if (this.closed) return;
+        const heardMs = Math.round(performance.now() - speechEndAt);
+        const early = taken === undefined ? undefined : Math.round(speechEndAt - taken.at);
+        if (heard.listening === 'name') {
+          const { understood, results, shed } = heard;
+          if (this.parts.store.transcripts) this.transcripts.push(understood.transcript);
+          this.parts.log.info(
+            {
+              decision: understood.decision.kind,
+              confidence: round(understood.decision.confidence),
+              entry: understood.decision.entry?.id,
+              audio_ms: results[0]?.audioMs,
+              models: understood.models?.map((m) => `${m.model}:${m.top?.entry.id ?? '-'}`),
+              shed: shed || undefined,
+              early,
+              heard_ms: heardMs,
+            },
+            'heard a name',
+          );
+          this.dispatchHeard({ type: 'heard', decision: understood.decision }, speechEndAt);
+        } else {
+          const { answer, results } = heard;
+          if (this.parts.store.transcripts) this.transcripts.push(results[0]?.nbest[0]?.text ?? '');
+          this.parts.log.info({ answer: answer.kind, models: results.length > 1 ? results.length : undefined, early, heard_ms: heardMs }, 'heard an answer');
+          this.dispatchHeard({ type: 'answered', answer }, speechEndAt);
+        }
+      })
       .catch((err: Error) => {
         this.parts.log.error({ err: err.message }, 'recognition failed; sending the caller to the operator');
         this.dispatch({ type: 'failed', component: 'recognizer', reason: err.message });
@@ -240,6 +294,16 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
       .finally(() => {
         this.recognizing = false;
       });
+  }
+
+  /** One utterance heard for what the call listens for; `signal` gives it up (RecognitionCancelled). */
+  private async hear(listening: Listening, pcm8k: Int16Array, signal?: AbortSignal): Promise<Heard> {
+    const pcm16k = resample(pcm8k, 8000, 16000);
+    if (listening === 'name') {
+      const { understood, results, shed } = await hearUtterance(this.parts.recognizer, this.parts.understanding, (send) => send(pcm16k), undefined, signal);
+      return { listening, understood, results, shed };
+    }
+    return { listening, ...(await this.hearAnswer(pcm16k, signal)) };
   }
 
   /** What was heard goes to the flow; a transfer it decides on is timed from this end of speech. */
@@ -256,11 +320,13 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
    * An answer: yes or no to a confirmation, or a choice, heard by each model the store is
    * heard with and taken where they agree (confirmedAnswer, agreedAnswer).
    */
-  private async hearAnswer(pcm16k: Int16Array): Promise<{ answer: Answer; results: RecognitionResult[] }> {
+  private async hearAnswer(pcm16k: Int16Array, signal?: AbortSignal): Promise<{ answer: Answer; results: RecognitionResult[] }> {
+    const disambiguating = this.state.phase === 'disambiguating';
     const grammars = await this.answerGrammars();
-    if (this.state.phase !== 'disambiguating') return hearConfirmation(this.parts.recognizer, grammars, pcm16k);
+    if (signal?.aborted === true) throw new RecognitionCancelled();
+    if (!disambiguating) return hearConfirmation(this.parts.recognizer, grammars, pcm16k, signal);
     // A short utterance: whole, both models on one worker (the worker of answers, when there is one).
-    const results = await decodeAll(this.parts.recognizer, grammars.map((g) => g.grammar), (send) => send(pcm16k), undefined, { together: true });
+    const results = await decodeAll(this.parts.recognizer, grammars.map((g) => g.grammar), (send) => send(pcm16k), undefined, { together: true, signal });
     const heard = grammars.map((g, i) => g.hear(results[i]));
     return { answer: agreedAnswer(heard), results };
   }
@@ -377,6 +443,7 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
     this.closed = true;
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
+    this.giveUpEarly();
     this.endpointer.removeAllListeners();
     this.parts.rtp.close();
     if (this.parts.dialog.state !== 'terminated') void this.parts.dialog.bye('call closed');
@@ -404,3 +471,9 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
 }
 
 const round = (x: number): number => Math.round(x * 100) / 100;
+
+function samePcm(a: Int16Array, b: Int16Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
+  return true;
+}

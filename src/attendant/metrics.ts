@@ -26,6 +26,8 @@ export interface MetricsSources {
 export interface CallObserver {
   refused(status: number): void;
   decided(store: string, ms: number): void;
+  /** An utterance heard early (CallSession): taken at its end, or given up because the caller went on. */
+  earlyHearing?(taken: boolean): void;
   ended(store: string, outcome: CallOutcome, durationMs: number): void;
 }
 
@@ -40,6 +42,7 @@ export class ServiceMetrics implements CallObserver {
   private readonly decision: Histogram;
   private readonly storeDecision?: Histogram<'store'>;
   private readonly duration: Histogram<'outcome'>;
+  private readonly early: Counter<'outcome'>;
 
   constructor(
     sources: MetricsSources,
@@ -96,6 +99,13 @@ export class ServiceMetrics implements CallObserver {
     this.calls = new Counter({ name: 'attendant_calls_total', help: 'Calls ended, by outcome.', labelNames: ['outcome'], registers });
     for (const outcome of ANSWERED_OUTCOMES) this.calls.inc({ outcome }, 0);
     this.refusedCalls = new Counter({ name: 'attendant_calls_refused_total', help: 'INVITEs refused, by SIP status.', labelNames: ['status'], registers });
+    this.early = new Counter({
+      name: 'attendant_early_hearings_total',
+      help: 'Utterances heard before their end was decided (after 350 ms of quiet, not 500): taken at the end, or given up because the caller spoke again.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    for (const outcome of ['taken', 'given_up']) this.early.inc({ outcome }, 0);
     const latency = [0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
     this.decision = new Histogram({ name: 'attendant_decision_latency_seconds', help: 'End of speech to transfer request.', buckets: latency, registers });
     this.duration = new Histogram({
@@ -118,6 +128,10 @@ export class ServiceMetrics implements CallObserver {
   decided(store: string, ms: number): void {
     this.decision.observe(ms / 1000);
     this.storeDecision?.observe({ store }, ms / 1000);
+  }
+
+  earlyHearing(taken: boolean): void {
+    this.early.inc({ outcome: taken ? 'taken' : 'given_up' });
   }
 
   ended(store: string, outcome: CallOutcome, durationMs: number): void {

@@ -260,6 +260,7 @@ export class Switchboard {
       log.info('no ACK for our 200 OK and no RTP from the offered address; the call is forgotten');
       dialog.terminate('never confirmed');
     });
+    session.on('early', (taken) => o.observe?.earlyHearing?.(taken));
     session.on('decided', (ms) => {
       o.observe?.decided(store.id, ms);
       for (const stats of [this.stats, own]) {

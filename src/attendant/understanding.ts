@@ -1,7 +1,7 @@
 import { carrierTokens, GARBAGE_PREFIX, Grammar, buildGrammar, operatorRequests } from '../asr/grammar';
 import { Lexicon } from '../asr/lexicon';
 import { touchRecent } from '../asr/recent';
-import { DEFAULT_FIT_CALIBRATION, FitCalibration, RecognitionResult, Recognizer, RecognizerSession, Speed, StartOptions } from '../asr/recognizer';
+import { DEFAULT_FIT_CALIBRATION, FitCalibration, RecognitionCancelled, RecognitionResult, Recognizer, RecognizerSession, Speed, StartOptions } from '../asr/recognizer';
 import { combineModels, ModelView, Weights } from './confidence';
 import { Decision, DecisionThresholds, decide } from '../directory/decision';
 import { Snapshot } from '../directory/directory-store';
@@ -38,6 +38,8 @@ export async function hearUtterance(
   understanding: StoreUnderstanding,
   write: (send: (pcm16k: Int16Array) => void) => void,
   beforeEnd?: (flush: () => Promise<void>) => Promise<void>,
+  /** Gives the hearing up (an early hearing whose caller went on): it rejects with RecognitionCancelled. */
+  signal?: AbortSignal,
 ): Promise<{ understood: Understanding; results: RecognitionResult[]; shed: boolean; cross?: CrossHearing }> {
   // Under load a store heard by two models is heard by its own locale's model alone (the
   // French rebuild for a French store), at its fast speed and on its own calibration:
@@ -46,7 +48,7 @@ export async function hearUtterance(
   if (understanding.grammars.length === 0) throw new Error('the store has no directory to recognize');
   const shed = understanding.grammars.length > 1 && recognizer.busy === true;
   if (shed) {
-    const results = await decodeAll(recognizer, understanding.grammars.slice(0, 1), write, beforeEnd);
+    const results = await decodeAll(recognizer, understanding.grammars.slice(0, 1), write, beforeEnd, { signal });
     return { understood: understanding.understand(results[0]), results, shed };
   }
   // The audio is kept for a second hearing of the names the models disagree on.
@@ -60,11 +62,13 @@ export async function hearUtterance(
         send(pcm);
       }),
     beforeEnd,
+    { signal },
   );
   // Heard again only where the first pass would ask (a transfer or the operator stands as it is).
   const first = understanding.understandAll(results);
   const asks = understanding.grammars.length === 2 && CROSS_DECISIONS.includes(first.decision.kind);
-  const cross = asks ? await crossHear(recognizer, understanding, results, chunks, first.models?.map((m) => m.top?.entry)) : undefined;
+  const cross = asks ? await crossHear(recognizer, understanding, results, chunks, first.models?.map((m) => m.top?.entry), signal) : undefined;
+  if (signal?.aborted === true) throw new RecognitionCancelled();
   return { understood: cross === undefined ? first : understanding.heardAgain(first, cross), results, shed, cross };
 }
 
@@ -101,6 +105,7 @@ export async function crossHear(
   chunks: Int16Array[],
   /** Each model's first entry, when the caller has ranked the results already (Understanding.models). */
   tops: (DirectoryEntry | undefined)[] = understanding.views(results).map((v) => v.candidates[0]?.entry),
+  signal?: AbortSignal,
 ): Promise<CrossHearing | undefined> {
   // Only where a rule was chosen for the models' speeds (both accurate on a quiet pool, the
   // second one fast beside the first on a busy one; both fast would cost more than a busy host has).
@@ -117,12 +122,15 @@ export async function crossHear(
           names.map(async (name) => {
             const grammar = await understanding.nameGrammar(name, model);
             if (grammar === undefined) return undefined;
+            if (signal?.aborted === true) throw new RecognitionCancelled();
             const session = await recognizer.start(grammar, { also: true, part: 'grammar', speed: result.speed });
+            const stop = whenAborted(signal, () => session.cancel?.());
             let heard: RecognitionResult;
             try {
               for (const pcm of chunks) session.write(pcm);
               heard = await session.end();
             } finally {
+              stop();
               session.close();
             }
             const same = heard.fitCalibration?.midpoint === result.fitCalibration?.midpoint && heard.fitCalibration?.slope === result.fitCalibration?.slope;
@@ -151,9 +159,10 @@ export async function decodeAll(
   /**
    * `parts`: per grammar, 'grammar' to search it without the phone loop (no fit); each is
    * decoded whole by default. `together`: a short utterance, every grammar's session on the
-   * first one's worker (StartOptions.whole, short, beside).
+   * first one's worker (StartOptions.whole, short, beside). `signal`: the decodes are given up
+   * when it aborts (RecognizerSession.cancel), and the call rejects with RecognitionCancelled.
    */
-  how: { parts?: ('grammar' | undefined)[]; together?: boolean } = {},
+  how: { parts?: ('grammar' | undefined)[]; together?: boolean; signal?: AbortSignal } = {},
 ): Promise<RecognitionResult[]> {
   const options = (i: number): StartOptions => ({ also: i > 0, ...(how.parts?.[i] !== undefined ? { part: how.parts[i] } : {}), ...(how.together === true ? { whole: true, short: true } : {}) });
   const started: PromiseSettledResult<RecognizerSession>[] = [];
@@ -172,15 +181,30 @@ export async function decodeAll(
     for (const s of sessions) s.close();
     throw failed.reason;
   }
+  const stop = whenAborted(how.signal, () => {
+    for (const s of sessions) s.cancel?.();
+  });
   try {
+    if (how.signal?.aborted === true) throw new RecognitionCancelled();
     write((pcm) => {
       for (const s of sessions) s.write(pcm);
     });
     if (beforeEnd !== undefined) await beforeEnd(async () => void (await Promise.all(sessions.map((s) => s.flush()))));
-    return await Promise.all(sessions.map((s) => s.end()));
+    const results = await Promise.all(sessions.map((s) => s.end()));
+    // Decoded already when it was given up: given up all the same.
+    if ((how.signal as AbortSignal | undefined)?.aborted === true) throw new RecognitionCancelled();
+    return results;
   } finally {
+    stop();
     for (const s of sessions) s.close();
   }
+}
+
+/** Runs `fn` once when `signal` aborts; returns what stops listening. */
+function whenAborted(signal: AbortSignal | undefined, fn: () => void): () => void {
+  if (signal === undefined) return () => undefined;
+  signal.addEventListener('abort', fn, { once: true });
+  return () => signal.removeEventListener('abort', fn);
 }
 
 const CARRIERS = carrierTokens();

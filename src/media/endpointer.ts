@@ -5,6 +5,11 @@ import { EventEmitter } from 'node:events';
  * a noise floor that follows the line. Speech starts after `startFrames` loud frames in a
  * row (the prompt is then cut: barge-in) and ends after `endSilenceMs` of quiet. The
  * utterance handed up includes `preRollMs` of audio from before the start.
+ *
+ * Once `keepTrailingMs` of quiet have passed, the utterance is what it will be if the caller
+ * stays quiet: it is handed up then as `settled`, so that it can be heard while the end is
+ * still being waited for (150 ms earlier with the defaults); `unsettled` says that the caller
+ * spoke again (or the endpointer was reset) and that utterance will not come.
  */
 
 export interface EndpointerOptions {
@@ -38,6 +43,9 @@ export interface EndpointerEvents {
   speechStart: [];
   /** A whole utterance, 8 kHz; `endedAt` is when the endpointer decided it was over. */
   utterance: [pcm8k: Int16Array, info: { speechMs: number; endedAt: number; lastSpeechAt: number }];
+  /** The utterance as `utterance` will hand it up, sample for sample, unless `unsettled` comes first. */
+  settled: [pcm8k: Int16Array];
+  unsettled: [];
 }
 
 const FRAME_MS = 20;
@@ -56,6 +64,7 @@ export class Endpointer extends EventEmitter<EndpointerEvents> {
   private inSpeech = false;
   private speechMs = 0;
   private lastSpeechAt = 0;
+  private settled = false;
   private readonly history: Int16Array[] = [];
   private frames: Int16Array[] = [];
 
@@ -70,6 +79,10 @@ export class Endpointer extends EventEmitter<EndpointerEvents> {
 
   /** Forgets any utterance in progress (a new question is asked). */
   reset(): void {
+    if (this.settled) {
+      this.settled = false;
+      this.emit('unsettled');
+    }
     this.inSpeech = false;
     this.loudRun = 0;
     this.quietMs = 0;
@@ -102,23 +115,36 @@ export class Endpointer extends EventEmitter<EndpointerEvents> {
     if (loud) {
       this.quietMs = 0;
       this.lastSpeechAt = now;
+      if (this.settled) {
+        this.settled = false;
+        this.emit('unsettled');
+      }
     } else {
       this.quietMs += FRAME_MS;
     }
     if (this.quietMs >= this.o.endSilenceMs || this.speechMs >= this.o.maxSpeechMs) {
+      // The quiet beyond keepTrailingMs, in whole frames: what `settled` handed up is kept.
       const drop = Math.max(0, Math.floor((this.quietMs - this.o.keepTrailingMs) / FRAME_MS));
       if (drop > 0) this.frames.splice(this.frames.length - drop, drop);
-      const total = this.frames.reduce((n, f) => n + f.length, 0);
-      const pcm = new Int16Array(total);
-      let at = 0;
-      for (const f of this.frames) {
-        pcm.set(f, at);
-        at += f.length;
-      }
+      const pcm = this.joined();
       const speechMs = this.speechMs - this.quietMs;
+      this.settled = false;
       this.reset();
       this.history.length = 0;
       this.emit('utterance', pcm, { speechMs, endedAt: now, lastSpeechAt: this.lastSpeechAt });
+    } else if (!loud && !this.settled && this.quietMs >= this.o.keepTrailingMs) {
+      this.settled = true;
+      this.emit('settled', this.joined());
     }
+  }
+
+  private joined(): Int16Array {
+    const pcm = new Int16Array(this.frames.reduce((n, f) => n + f.length, 0));
+    let at = 0;
+    for (const f of this.frames) {
+      pcm.set(f, at);
+      at += f.length;
+    }
+    return pcm;
   }
 }

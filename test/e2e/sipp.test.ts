@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { run } from '../../src/cli/main';
 import { synthesize } from '../audio/synth';
 import { pbxHooksService, TransferCallRequest } from '../../src/pbx/hooks';
 import {
-  ACK_2XX, ACK_FAILURE, ANSWERED, expectReferTo, G711_OFFER, G729_OFFER, inDialogRequest, infoKeys, invite, playAudio, runSipp, scenario,
+  ACK_2XX, ACK_FAILURE, ANSWERED, callerTurns, expectReferTo, G711_OFFER, G729_OFFER, inDialogRequest, infoKeys, invite, playAudio, runSipp, scenario,
 } from './sipp';
 
 /**
@@ -111,8 +111,32 @@ describe('attendant serve as a PBX sees it (sipp)', () => {
 
   it('routes a caller who says "Sophie Martin" to extension 2014 with a REFER (UDP), barging in on the greeting', async () => {
     const audio = await speech('Sophie Martin');
+    const taken = await metric('attendant_early_hearings_total{outcome="taken"}');
     const r = await sipp(scenario('speech', [invite(G711_OFFER), ...ANSWERED, ...playAudio(audio, 1000), ...expectReferTo('2014')]));
     expectSuccess(r);
+    // The name was heard as soon as 350 ms of quiet had passed, and that hearing was taken at its end.
+    expect(await metric('attendant_early_hearings_total{outcome="taken"}')).toBe(taken + 1);
+  });
+
+  it('hears the whole name of a caller who pauses 420 ms between first and last name: the early hearing of "Sophie" is given up', async () => {
+    // "Sophie", 420 ms of silence, "Martin": the endpointer settles in the pause (350 ms of
+    // quiet), the caller goes on before its end (500 ms).
+    const [first, last] = await Promise.all([speech('Sophie'), speech('Martin')]);
+    const sox = (...args: string[]): void => void execFileSync('sox', args);
+    const at = (name: string): string => join(dir, name);
+    sox(first, at('sophie.wav'), 'silence', '1', '0.01', '1%', 'reverse', 'silence', '1', '0.01', '1%', 'reverse', 'pad', '0', '0.42');
+    sox(last, at('martin.wav'), 'silence', '1', '0.01', '1%', 'reverse', 'silence', '1', '0.01', '1%', 'reverse');
+    const paused = at('sophie-pause-martin.wav');
+    sox(at('sophie.wav'), at('martin.wav'), paused, 'pad', '0.25', '0.35');
+    const givenUp = await metric('attendant_early_hearings_total{outcome="given_up"}');
+    // Heard whole, put through; or, where the two models part (a busy host heard it otherwise
+    // once), asked to confirm Sophie Martin: the caller says yes.
+    const yes = await speech('yes');
+    const r = await sipp(scenario('paused', [invite(G711_OFFER), ...ANSWERED, ...callerTurns({ speech: paused, yes, extension: '2014', referWithinMs: 4000 })]));
+    // The caller's turn to confirm is sipp's timeout on the first REFER, which it logs.
+    expect(r.code).toBe(0);
+    expect(r.errors.split('\n').filter((l) => l.trim() !== '' && !/receive timeout on message paused:\d+, jumping to label/.test(l))).toEqual([]);
+    expect(await metric('attendant_early_hearings_total{outcome="given_up"}')).toBeGreaterThan(givenUp);
   });
 
   it('does the same over TCP', async () => {

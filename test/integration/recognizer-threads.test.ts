@@ -4,6 +4,7 @@ import { resolveEngine } from '../../src/asr/engine';
 import { buildPhraseGrammar, Grammar } from '../../src/asr/grammar';
 import { POCKETSPHINX_MODEL_DIR } from '../../src/asr/pocketsphinx';
 import { RecognizerPool } from '../../src/asr/pool';
+import { RecognitionCancelled, RecognitionResult } from '../../src/asr/recognizer';
 import { loadCmudict } from '../../src/cli/recognize-command';
 import { readAudioFile } from '../../src/media/audio-file';
 import { synthesize } from '../audio/synth';
@@ -350,6 +351,38 @@ describe('a pool that decodes at the fast speed when its workers are busy (ATTEN
       for (const { s } of sessions) s.close();
       expect(results.every((r) => r.nbest[0]?.text.includes('yes'))).toBe(true);
       expect(order.indexOf('short')).toBeLessThan(order.indexOf('long'));
+    } finally {
+      await one.close();
+    }
+  });
+
+  it('drops a cancelled end that is still waiting (RecognitionCancelled), answers the others, and a cancel after the result changes nothing', async () => {
+    const one = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, 'accurate'), 1);
+    try {
+      const grammar = await yesNo(loadCmudict());
+      const yes = await yesAudio();
+      const long = new Int16Array(yes.length * Math.ceil(96000 / yes.length));
+      for (let k = 0; k < long.length; k += yes.length) long.set(yes.subarray(0, Math.min(yes.length, long.length - k)), k);
+      const sessions = [];
+      for (const pcm of [long, long, long]) {
+        const s = await one.start(grammar);
+        s.write(pcm);
+        sessions.push(s);
+      }
+      // The first is decoded while the others wait (equal lengths: oldest first); the last is given up.
+      const ends = sessions.map((s) => s.end().then((r) => r, (err: Error) => err));
+      sessions[2].cancel?.();
+      const [first, second, third] = await Promise.all(ends);
+      expect(third).toBeInstanceOf(RecognitionCancelled);
+      expect((first as RecognitionResult).nbest[0]?.text).toContain('yes');
+      expect((second as RecognitionResult).nbest[0]?.text).toContain('yes');
+      // Decoded already: cancelling now is nothing, and the worker goes on serving.
+      sessions[0].cancel?.();
+      for (const s of sessions) s.close();
+      const next = await one.start(grammar);
+      next.write(yes);
+      expect((await next.end()).nbest[0]?.text).toBe('yes');
+      next.close();
     } finally {
       await one.close();
     }

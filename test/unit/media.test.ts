@@ -32,6 +32,40 @@ describe('endpointer', () => {
     expect(utterances[0].samples / 8).toBe(200 + 800 + 360);
   });
 
+  it('hands the utterance up settled, sample for sample, 140 ms before its end; speech or a reset after it unsettles it', () => {
+    const ep = new Endpointer({ endSilenceMs: 500, keepTrailingMs: 350, preRollMs: 200 });
+    const events: { type: string; at: number; pcm?: Int16Array }[] = [];
+    ep.on('settled', (pcm) => events.push({ type: 'settled', at: t, pcm }));
+    ep.on('unsettled', () => events.push({ type: 'unsettled', at: t }));
+    ep.on('utterance', (pcm, info) => events.push({ type: 'utterance', at: info.endedAt, pcm }));
+    let t = 0;
+    const feed = (level: number, ms: number): void => {
+      for (let i = 0; i < ms / 20; i += 1) {
+        t += 20;
+        ep.write(frame(level, 160), t);
+      }
+    };
+    feed(20, 1000);
+    // A pause of 400 ms inside the utterance: settled, then unsettled by the speech after it.
+    feed(3000, 600);
+    feed(20, 400);
+    feed(3000, 400);
+    feed(20, 600);
+    expect(events.map((e) => e.type)).toEqual(['settled', 'unsettled', 'settled', 'utterance']);
+    const [, , settled, utterance] = events;
+    expect(utterance.at - settled.at).toBe(140);
+    expect(Array.from(settled.pcm!)).toEqual(Array.from(utterance.pcm!));
+    // The whole utterance, pause included: 200 + 600 + 400 + 400 + 360 ms.
+    expect(utterance.pcm!.length / 8).toBe(1960);
+    // Settled, then a new question resets the endpointer: that utterance will not come.
+    events.length = 0;
+    feed(3000, 400);
+    feed(20, 380);
+    ep.reset();
+    feed(20, 400);
+    expect(events.map((e) => e.type)).toEqual(['settled', 'unsettled']);
+  });
+
   it('hears no speech in steady low noise', () => {
     const ep = new Endpointer();
     const start = jest.fn();
