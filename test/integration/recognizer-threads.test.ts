@@ -14,6 +14,13 @@ async function yesAudio(): Promise<Int16Array> {
   return (await readAudioFile(await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }))).pcm;
 }
 
+/** 6 s of speech-like audio: the "yes" over and over. */
+function sixSeconds(yes: Int16Array): Int16Array {
+  const long = new Int16Array(yes.length * Math.ceil(96000 / yes.length));
+  for (let k = 0; k < long.length; k += yes.length) long.set(yes.subarray(0, Math.min(yes.length, long.length - k)), k);
+  return long;
+}
+
 /** A grammar of "yes" and "no". */
 function yesNo(cmudict: ReturnType<typeof loadCmudict>): Promise<Grammar> {
   return buildPhraseGrammar([{ text: 'yes', reading: 'en' }, { text: 'no', reading: 'en' }], cmudict);
@@ -335,9 +342,7 @@ describe('a pool that decodes at the fast speed when its workers are busy (ATTEN
     try {
       const grammar = await yesNo(loadCmudict());
       const yes = await yesAudio();
-      // 6 s of speech-like audio: the "yes" over and over.
-      const long = new Int16Array(yes.length * Math.ceil(96000 / yes.length));
-      for (let k = 0; k < long.length; k += yes.length) long.set(yes.subarray(0, Math.min(yes.length, long.length - k)), k);
+      const long = sixSeconds(yes);
       const order: string[] = [];
       const decode = async (name: string, pcm: Int16Array) => {
         const s = await one.start(grammar);
@@ -361,8 +366,7 @@ describe('a pool that decodes at the fast speed when its workers are busy (ATTEN
     try {
       const grammar = await yesNo(loadCmudict());
       const yes = await yesAudio();
-      const long = new Int16Array(yes.length * Math.ceil(96000 / yes.length));
-      for (let k = 0; k < long.length; k += yes.length) long.set(yes.subarray(0, Math.min(yes.length, long.length - k)), k);
+      const long = sixSeconds(yes);
       const sessions = [];
       for (const pcm of [long, long, long]) {
         const s = await one.start(grammar);
