@@ -67,6 +67,7 @@ interface EarlyHearing {
   state: FlowState;
   heard: Promise<Heard>;
   abort: AbortController;
+  /** When it started (performance.now()): the log's `early` is how long before the end. */
   at: number;
 }
 
