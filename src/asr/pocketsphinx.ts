@@ -5,7 +5,7 @@ import { threadId } from 'node:worker_threads';
 import { Grammar, GARBAGE_PREFIX } from './grammar';
 import { jsgfToFsg } from './fsg';
 import { SpeechPresence } from '../media/speech-presence';
-import { addLineNoise, HighBandNoiseFloor, LINE_NOISE_PEAK } from './noise-floor';
+import { addLineNoise, HighBandNoiseFloor, LINE_NOISE_PEAK, raiseQuietLine } from './noise-floor';
 import { AcousticModel, systemModel } from './models';
 import { resample } from '../media/resample';
 import { DEFAULT_FIT_CALIBRATION, Decoder, DecoderFactory, DecoderPart, FitCalibration, Speed, GrammarDecoders, RecognitionResult, SAMPLE_RATE } from './recognizer';
@@ -324,7 +324,7 @@ class PocketsphinxDecoder implements Decoder {
     if (pcm16k.length === 0 || !this.open) return;
     this.samples += pcm16k.length;
     this.presence.write(pcm16k);
-    this.chunks.push(this.floor.apply(pcm16k));
+    this.chunks.push(pcm16k);
   }
 
   end(): RecognitionResult {
@@ -337,7 +337,9 @@ class PocketsphinxDecoder implements Decoder {
       offset += chunk.length;
     }
     const speech = this.presence.hasSpeech();
-    const pcm = addLineNoise(this.sampleRate === SAMPLE_RATE ? audio : resample(audio, SAMPLE_RATE, this.sampleRate), LINE_NOISE);
+    // A quiet line is raised before either noise floor is added, so that both lie as far below its speech as below anyone's.
+    const raised = this.floor.apply(raiseQuietLine(audio));
+    const pcm = addLineNoise(this.sampleRate === SAMPLE_RATE ? raised : resample(raised, SAMPLE_RATE, this.sampleRate), LINE_NOISE);
     const frames = Math.max(1, this.samples / SAMPLES_PER_FRAME);
     const audioMs = Math.round((this.samples / SAMPLE_RATE) * 1000);
     const names = this.part === 'loop' ? undefined : this.decoder.decode(this.grammarKey, pcm, speech);

@@ -39,7 +39,7 @@ export interface EntryFeatures {
 export type Weights = Record<keyof EntryFeatures | 'bias', number>;
 
 /** Fitted by `npm run bench:accuracy -- --fit` on the dev set (docs/benchmarks.md). */
-export const COMBINED_WEIGHTS: Weights = { bias: 1.066, first: 0.566, second: 0.765, agree: 0.205, contested: 0.398, margin: 1.333 };
+export const COMBINED_WEIGHTS: Weights = { bias: 1.174, first: 0.627, second: 0.79, agree: 0.181, contested: 0.409, margin: 1.421 };
 
 const EPS = 0.02;
 const logit = (p: number): number => {

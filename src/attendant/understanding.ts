@@ -27,7 +27,7 @@ export interface Understanding {
  * Thresholds on the combined belief of two models (combineModels), chosen on out-of-fold
  * scores of the development set (`npm run bench:accuracy -- --fit`, docs/benchmarks.md).
  */
-export const COMBINED_THRESHOLDS: DecisionThresholds = { transfer: 0.97, confirm: 0.35, tieRatio: 0.75 };
+export const COMBINED_THRESHOLDS: DecisionThresholds = { transfer: 0.97, confirm: 0.4, tieRatio: 0.75 };
 
 /**
  * Decodes one utterance (16 kHz) with each of the store's grammars at once, and understands

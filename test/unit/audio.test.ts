@@ -2,7 +2,7 @@ import { decodeAlaw, decodeUlaw, encodeAlaw, encodeUlaw } from '../../src/media/
 import { resample } from '../../src/media/resample';
 import { decodeWav } from '../../src/media/audio-file';
 import { ipaToCmu } from '../../src/asr/phones';
-import { addLineNoise, HighBandNoiseFloor } from '../../src/asr/noise-floor';
+import { addLineNoise, HighBandNoiseFloor, LINE_LEVEL, raiseQuietLine } from '../../src/asr/noise-floor';
 
 const tone = (n: number, rate: number, freq: number, amp = 8000): Int16Array =>
   Int16Array.from({ length: n }, (_, i) => Math.round(amp * Math.sin((2 * Math.PI * freq * i) / rate)));
@@ -102,5 +102,41 @@ describe('addLineNoise', () => {
     expect(loud[0]).toBeLessThanOrEqual(32767);
     expect(loud[1]).toBeGreaterThanOrEqual(-32768);
     expect(Math.abs(loud[2] - 1000)).toBeLessThanOrEqual(64);
+  });
+});
+
+describe('raiseQuietLine', () => {
+  const loudTenth = (pcm: Int16Array): number => {
+    const rms: number[] = [];
+    for (let i = 0; i + 320 <= pcm.length; i += 320) rms.push(Math.sqrt(pcm.subarray(i, i + 320).reduce((s, v) => s + v * v, 0) / 320));
+    return rms.sort((a, b) => a - b)[Math.floor(rms.length * 0.9)];
+  };
+
+  it('raises a -26 dBFS line to the line level, keeping its shape', () => {
+    // Half a second of speech-like tone between two pauses, at about -26 dBFS.
+    const quiet = new Int16Array(16000);
+    quiet.set(tone(8000, 16000, 440, 1500), 4000);
+    const raised = raiseQuietLine(quiet);
+    expect(loudTenth(raised)).toBeGreaterThan(0.95 * LINE_LEVEL);
+    expect(loudTenth(raised)).toBeLessThan(1.05 * LINE_LEVEL);
+    const gain = raised[4100] / quiet[4100];
+    expect(raised[5000]).toBeCloseTo(quiet[5000] * gain, -1);
+    expect(raised[100]).toBe(0);
+  });
+
+  it('leaves a normal line, a silent one and a loud one as they are', () => {
+    const normal = tone(16000, 16000, 440, 8000);
+    expect(raiseQuietLine(normal)).toBe(normal);
+    const silent = new Int16Array(16000);
+    expect(raiseQuietLine(silent)).toBe(silent);
+  });
+
+  it('raises a very faint line by 24 dB at most, and clips nothing', () => {
+    const faint = tone(16000, 16000, 440, 20);
+    const raised = raiseQuietLine(faint);
+    expect(Math.max(...Array.from(raised))).toBeLessThanOrEqual(16 * 20 + 1);
+    const spiky = tone(16000, 16000, 440, 300);
+    spiky[10] = 32000;
+    expect(Math.max(...Array.from(raiseQuietLine(spiky)))).toBeLessThanOrEqual(32767);
   });
 });
