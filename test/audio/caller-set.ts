@@ -38,6 +38,28 @@ export const HELDOUT_VOICES: VoiceSet = {
   flite: ['awb', 'kal16'],
 };
 
+/**
+ * A second held-out set, for a store never heard before (Breton names, directory-fixtures/
+ * fresh-store.csv): voices, phrasings and absent names used nowhere else. Nothing was chosen
+ * on it; it is run once per change that claims to generalize.
+ */
+export const FRESH_VOICES: VoiceSet = {
+  espeakFr: ['fr+m4', 'fr+m5', 'fr+Andy', 'fr+Denis', 'fr+max', 'fr+linda', 'fr-be+m8', 'fr-ch+Jacky'],
+  espeakEn: ['en-us+paul', 'en-gb+david', 'en-us+anika', 'en-gb-scotland+john'],
+  flite: ['kal'],
+};
+
+export const FRESH_PHRASES = {
+  fr: ["{name} s'il vous plaît", 'Bonjour, je voudrais {name}', 'Est-ce que je peux parler à {name} ?', 'Je voudrais joindre {name}'],
+  en: ['{name}, please', 'May I speak to {name}?', 'I need {name}', 'Connect me to {name}, please'],
+};
+
+export const FRESH_ABSENT = [
+  'Corentin Le Page', 'Gwenola Tréguer', 'Martin Lebrun', 'Sophie Kervarec', 'la mercerie', 'the bakery',
+  'Jean-Claude Duval', 'Lucie Tanneau', 'Samir Bouzid', 'Ewen Le Moal', 'Paul Newman', 'la poste',
+  'Bernadette Rivière', 'Yves Le Goff', 'Marie Curie', 'Tiphaine Guillou',
+];
+
 export const DEV_PHRASES = {
   fr: ['{name}', '{name}, s\'il vous plaît', 'Je voudrais parler à {name}', 'Bonjour, je voudrais parler à {name}, s\'il vous plaît', 'Passez-moi {name}'],
   en: ['{name}', '{name} please', "I'd like to speak to {name}", 'Can I speak to {name}, please?', 'Hi, could I talk to {name}?'],
