@@ -282,13 +282,13 @@ async function main(): Promise<void> {
     heldout: { store: 'heldout-store.csv', voices: HELDOUT_VOICES, phrases: HELDOUT_PHRASES, absent: HELDOUT_ABSENT, perEntry: 2, seed: 7 },
     fresh: { store: 'fresh-store.csv', voices: FRESH_VOICES, phrases: FRESH_PHRASES, absent: FRESH_ABSENT, perEntry: 2, seed: 11 },
   };
-  const set = sets[values.set ?? 'dev'];
-  if (set === undefined) throw new Error(`--set takes dev, heldout or fresh, not ${values.set}`);
+  if (sets[values.set ?? 'dev'] === undefined) throw new Error(`--set takes dev, heldout or fresh, not ${values.set}`);
+  const { store, ...callers } = sets[values.set ?? 'dev'];
   const root = join(__dirname, '..', '..', '..');
-  const file = join(root, 'directory-fixtures', set.store);
+  const file = join(root, 'directory-fixtures', store);
   const { entries } = readDirectory(readFileSync(file), file);
   const calls = buildCallerSet(entries, {
-    ...set,
+    ...callers,
     // A French store's callers are mostly French; an English store's are all English.
     english: values.english !== undefined ? Number(values.english) : values.locale === 'en' ? 1 : 0.2,
   });

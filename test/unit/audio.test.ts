@@ -124,7 +124,7 @@ describe('raiseQuietLine', () => {
     expect(raised[100]).toBe(0);
   });
 
-  it('leaves a normal line, a silent one and a loud one as they are', () => {
+  it('leaves a line already at the line level, and a silent one, as they are', () => {
     const normal = tone(16000, 16000, 440, 8000);
     expect(raiseQuietLine(normal)).toBe(normal);
     const silent = new Int16Array(16000);
