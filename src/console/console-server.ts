@@ -4,7 +4,8 @@ import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger } from 'pino';
 import { DirectoryStore, EmptyDirectoryError, entryChanges, StoreNotFoundError, VersionConflictError } from '../directory/directory-store';
-import { CSV_COLUMNS, DirectoryProblem, MAX_DIRECTORY_BYTES, parseDirectoryFile, validateEntry } from '../directory/directory-file';
+import { CSV_COLUMNS, DirectoryProblem, MAX_DIRECTORY_BYTES, validateEntry } from '../directory/directory-file';
+import { parseDirectoryIsolated } from '../directory/isolated-parse';
 import { DirectoryEntry, displayName, normalizeText, spokenForms, spokenWords } from '../directory/entry';
 import { writeXlsx } from '../directory/xlsx';
 import { entriesToCsv, entryCells } from '../directory/export';
@@ -311,7 +312,7 @@ export class ConsoleServer {
     const name = decodeURIComponent(String(req.headers['x-file-name'] ?? 'annuaire.csv')).slice(0, 200);
     const bytes = await readBody(req, MAX_UPLOAD_BYTES, lang);
     const current = await this.deps.directory.snapshot(store);
-    const parsed = await parseDirectoryFile(bytes, name);
+    const parsed = await parseDirectoryIsolated(bytes, name);
     const result: Json = {
       file: name,
       format: parsed.format,

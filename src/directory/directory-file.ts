@@ -133,7 +133,16 @@ function finish(parsed: RawParse, format: ParsedDirectory['format'], encoding: P
     parsed.problems.push({ message: `the file has ${parsed.entries.length} entries; the limit is ${MAX_DIRECTORY_ENTRIES}` });
   }
   checkUniqueIds(parsed.entries, parsed.locations, parsed.problems);
-  return { entries: parsed.entries, problems: parsed.problems, ignored: parsed.ignored, format, encoding };
+  return { entries: parsed.entries, problems: capProblems(parsed.problems), ignored: parsed.ignored, format, encoding };
+}
+
+/** At most this many problems are reported, the last line saying how many more there were. */
+export const MAX_PROBLEMS = 100;
+
+/** The first `max` problems, and one that counts the rest. */
+export function capProblems(problems: DirectoryProblem[], max = MAX_PROBLEMS): DirectoryProblem[] {
+  if (problems.length <= max) return problems;
+  return [...problems.slice(0, max), { message: `… and ${problems.length - max} more problems` }];
 }
 
 /** Parses and validates, throwing a DirectoryFileError that lists every problem. */
@@ -207,6 +216,10 @@ function tableDirectory(all: CsvRecord[], at: (n: number) => string, separator: 
   const problems: DirectoryProblem[] = [];
   // Rows of separators only (Excel keeps the width of formatted empty rows) are not entries.
   const records = all.filter((r) => r.fields.some((f) => f.trim() !== ''));
+  // Counted before any row is looked into: a file of a million rows is refused at once.
+  if (records.length > MAX_DIRECTORY_ENTRIES + 1) {
+    return { entries: [], locations: [], problems: [{ message: `the file has ${records.length - 1} rows; the limit is ${MAX_DIRECTORY_ENTRIES} entries` }], ignored: [] };
+  }
   const [header, ...rows] = records;
   if (header === undefined) return { entries: [], locations: [], problems: [{ message: 'the file has no header row' }], ignored: [] };
   const names = header.fields.map(foldHeader);

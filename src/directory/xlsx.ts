@@ -1,6 +1,7 @@
 import ExcelJS from 'exceljs';
 import { CsvRecord } from './csv';
 import { DirectoryProblem } from './directory-file';
+import { checkZip } from './zip-check';
 
 /**
  * Excel workbooks (.xlsx), read and written with exceljs: the first sheet holds the same
@@ -9,33 +10,21 @@ import { DirectoryProblem } from './directory-file';
  * what the admin sees.
  */
 
-/** A workbook that would unpack to more than this is refused before it is opened (a zip bomb). */
-export const MAX_XLSX_UNPACKED_BYTES = 200 * 1024 * 1024;
+/**
+ * A workbook that unpacks to more than this is refused before it is opened (a zip bomb), by
+ * what its parts really inflate to (checkZip), not by the sizes its headers write. A sheet
+ * of 50,000 entries unpacks to about 40 MB.
+ */
+export const MAX_XLSX_UNPACKED_BYTES = 100 * 1024 * 1024;
+
+/** A cell longer than this is refused without being looked into (no directory field is longer than 200). */
+export const MAX_CELL_CHARS = 1000;
+
+/** Rows read at the most: the entry limit, the header and title rows, and one to tell "too many". */
+const MAX_ROWS = 50_000 + 20 + 1;
 
 /** True for the bytes of a ZIP archive, as every .xlsx is. */
 export const isZip = (bytes: Uint8Array): boolean => bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
-
-/**
- * The size a ZIP archive unpacks to, from its central directory; undefined when there is
- * none (the archive is cut short or not one).
- */
-export function unpackedSize(bytes: Uint8Array): number | undefined {
-  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  // The end-of-central-directory record is in the last 22 + 65,535 bytes.
-  for (let i = view.length - 22; i >= Math.max(0, view.length - 22 - 65_535); i -= 1) {
-    if (view.readUInt32LE(i) !== 0x06054b50) continue;
-    const count = view.readUInt16LE(i + 10);
-    let at = view.readUInt32LE(i + 16);
-    let total = 0;
-    for (let n = 0; n < count; n += 1) {
-      if (at + 46 > view.length || view.readUInt32LE(at) !== 0x02014b50) return undefined;
-      total += view.readUInt32LE(at + 24);
-      at += 46 + view.readUInt16LE(at + 28) + view.readUInt16LE(at + 30) + view.readUInt16LE(at + 32);
-    }
-    return total;
-  }
-  return undefined;
-}
 
 const column = (n: number): string => {
   let s = '';
@@ -46,7 +35,7 @@ const column = (n: number): string => {
 /** A cell's value as the text the CSV reader would have seen; problems for what cannot be taken. */
 function cellText(value: ExcelJS.CellValue, where: string, problems: DirectoryProblem[]): string {
   if (value === null || value === undefined) return '';
-  if (typeof value === 'string') return value;
+  if (typeof value === 'string') return boundedText(value, where, problems);
   if (typeof value === 'number') return String(value);
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (value instanceof Date) return value.toISOString().slice(0, 10);
@@ -55,8 +44,8 @@ function cellText(value: ExcelJS.CellValue, where: string, problems: DirectoryPr
       problems.push({ where, message: 'holds a formula; save the sheet with values only (copy, paste special, values)' });
       return '';
     }
-    if ('richText' in value) return value.richText.map((r) => r.text).join('');
-    if ('hyperlink' in value) return String((value as ExcelJS.CellHyperlinkValue).text ?? '');
+    if ('richText' in value) return boundedText(value.richText.map((r) => r.text).join(''), where, problems);
+    if ('hyperlink' in value) return boundedText(String((value as ExcelJS.CellHyperlinkValue).text ?? ''), where, problems);
     if ('error' in value) {
       problems.push({ where, message: `holds the Excel error ${String((value as ExcelJS.CellErrorValue).error)}` });
       return '';
@@ -65,16 +54,20 @@ function cellText(value: ExcelJS.CellValue, where: string, problems: DirectoryPr
   return String(value);
 }
 
+/** A cell's text, or '' with a problem when it is far longer than any field may be (a shared string of 20 MB). */
+function boundedText(text: string, where: string, problems: DirectoryProblem[]): string {
+  if (text.length <= MAX_CELL_CHARS) return text;
+  problems.push({ where, message: `holds ${text.length} characters; a directory field holds at most 200` });
+  return '';
+}
+
 /**
  * The first sheet of a workbook as rows of text, each with its Excel row number; every
  * problem found on the way (a formula, an error cell) with its cell.
  */
 export async function readXlsxRows(bytes: Uint8Array): Promise<{ records: CsvRecord[]; problems: DirectoryProblem[] }> {
-  const size = unpackedSize(bytes);
-  if (size === undefined) return { records: [], problems: [{ message: 'this Excel file is damaged or cut short (its ZIP directory cannot be read); export it again' }] };
-  if (size > MAX_XLSX_UNPACKED_BYTES) {
-    return { records: [], problems: [{ message: `this Excel file unpacks to ${size} bytes; the limit is ${MAX_XLSX_UNPACKED_BYTES}` }] };
-  }
+  const zip = checkZip(bytes, MAX_XLSX_UNPACKED_BYTES);
+  if (!zip.ok) return { records: [], problems: [{ message: zip.problem ?? 'this Excel file cannot be read' }] };
   const workbook = new ExcelJS.Workbook();
   try {
     await workbook.xlsx.load(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as unknown as ExcelJS.Buffer);
@@ -85,6 +78,9 @@ export async function readXlsxRows(bytes: Uint8Array): Promise<{ records: CsvRec
   if (sheet === undefined) return { records: [], problems: [{ message: 'the workbook has no sheet' }] };
   const problems: DirectoryProblem[] = [];
   const records: CsvRecord[] = [];
+  if (sheet.rowCount > MAX_ROWS) {
+    return { records: [], problems: [{ message: `the sheet has ${sheet.rowCount} rows; a directory holds at most 50000 entries` }] };
+  }
   sheet.eachRow({ includeEmpty: false }, (row, rowNumber) => {
     const fields: string[] = [];
     row.eachCell({ includeEmpty: true }, (cell, col) => {

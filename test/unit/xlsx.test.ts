@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
 import { parseDirectoryFile } from '../../src/directory/directory-file';
-import { unpackedSize, writeXlsx } from '../../src/directory/xlsx';
+import { writeXlsx } from '../../src/directory/xlsx';
 import { FailureLimiter } from '../../src/api/failure-limiter';
 import { showProblem } from '../../src/console/messages';
 
@@ -37,18 +37,17 @@ describe('Excel directories', () => {
     expect(showProblem(parsed.problems[2], 'fr')).toMatchObject({ where: 'ligne 2', field: 'poste', message: expect.stringMatching(/« 12ab » n’est pas un numéro de poste/) });
   });
 
-  it('refuses a damaged workbook, a text file named .xlsx and a zip bomb with one clear problem each', async () => {
+  it('refuses a damaged workbook, a text file named .xlsx and a workbook whose headers lie about a size with one clear problem each', async () => {
     const good = await book([['id', 'type', 'last_name', 'extension'], ['a', 'person', 'X', '1']]);
     const cut = await parseDirectoryFile(good.subarray(0, good.length - 200), 'cut.xlsx');
     expect(cut.problems).toEqual([{ message: expect.stringMatching(/damaged or cut short/) }]);
     const text = await parseDirectoryFile(Buffer.from('id,type\n'), 'renamed.xlsx');
     expect(text.problems).toEqual([{ message: expect.stringMatching(/is not an Excel workbook/) }]);
-    expect(unpackedSize(good)).toBeGreaterThan(good.length);
-    // A central directory claiming 4 GB for one member.
-    const bomb = Buffer.from(good);
-    const eocd = bomb.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-    bomb.writeUInt32LE(0xffffffff, bomb.readUInt32LE(eocd + 16) + 24);
-    expect((await parseDirectoryFile(bomb, 'bomb.xlsx')).problems).toEqual([{ message: expect.stringMatching(/unpacks to \d+ bytes; the limit is/) }]);
+    // A central directory claiming 4 GB for one member (what it really inflates to is checked in hostile-files.test).
+    const liar = Buffer.from(good);
+    const eocd = liar.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+    liar.writeUInt32LE(0xffffffff, liar.readUInt32LE(eocd + 16) + 24);
+    expect((await parseDirectoryFile(liar, 'liar.xlsx')).problems).toEqual([{ message: expect.stringMatching(/cannot be read .*export it again as \.xlsx/) }]);
   });
 
   it('writes every cell as text: a cell starting with = is a string Excel will not run', async () => {
