@@ -6,7 +6,7 @@ import { toStatus } from './directory-service';
 /**
  * The gRPC AttendantService (protos/attendant/v1/attendant.proto), for operations:
  * ListCalls and GetStats (a store's token for its own store only, or an admin token) and
- * Health (no token: load balancers probe it).
+ * Health (no token: load balancers probe it; without one it says only whether attendant serves).
  */
 
 export interface AttendantBackend {
@@ -53,6 +53,11 @@ export function attendantServiceHandlers(backend: AttendantBackend, authorize: A
       callback(toStatus(err));
     }
   };
-  const health: Handler<unknown, unknown> = (_call, callback) => callback(null, backend.health());
+  // Without a valid token, only whether attendant serves: its engine and store count are not for anyone who asks.
+  const health: Handler<unknown, unknown> = async (call, callback) => {
+    const { ready, engine, stores } = backend.health();
+    const authorized = call.metadata.get('authorization').length > 0 && (await authorize(call as grpc.ServerUnaryCall<unknown, unknown>, null).then(() => true, () => false));
+    callback(null, authorized ? { ready, engine, stores } : { ready, engine: '', stores: 0 });
+  };
   return { ListCalls: listCalls, GetStats: getStats, Health: health } as Record<string, Handler<never, unknown>>;
 }

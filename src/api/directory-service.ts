@@ -4,7 +4,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { join } from 'node:path';
 import { Logger } from 'pino';
-import { DirectoryProblem, MAX_DIRECTORY_ENTRIES, formatProblem, validateEntry } from '../directory/directory-file';
+import { DirectoryProblem, MAX_DIRECTORY_ENTRIES, capProblems, formatProblem, validateEntry } from '../directory/directory-file';
 import {
   DirectoryStore, EmptyDirectoryError, StoreNotFoundError, VersionConflictError, VersionInfo,
 } from '../directory/directory-store';
@@ -21,7 +21,12 @@ import { AttendantBackend, attendantServiceHandlers } from './attendant-service'
  */
 
 export const PROTO_DIR = join(__dirname, '..', '..', '..', 'protos');
+/** The largest legal directory (50,000 entries of every field at its limit is about 12 MB) fits. */
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** Streams at once on one HTTP/2 connection: a client holding hundreds of partial messages is refused the rest. */
+export const MAX_CONCURRENT_STREAMS = 16;
+/** Problems an INVALID_ARGUMENT carries: in its details, and in its trailers as JSON (which must fit HTTP/2 headers). */
+export const MAX_STATUS_PROBLEMS = 20;
 export const FAILURE_LIMIT = 10;
 export const FAILURE_WINDOW_MS = 60_000;
 
@@ -122,10 +127,12 @@ export function entriesFromWire(list: WireEntry[]): DirectoryEntry[] {
     entries.push(entry);
   });
   if (problems.length > 0) {
+    // Bounded: a status goes out in trailers, and a few thousand problems would not fit them (the client saw no status at all).
+    const shown = capProblems(problems, MAX_STATUS_PROBLEMS);
     throw new RpcError(
       grpc.status.INVALID_ARGUMENT,
-      `${problems.length} problem${problems.length > 1 ? 's' : ''}; nothing was changed:\n${problems.map((p) => formatProblem('request', p)).join('\n')}`,
-      problems,
+      `${problems.length} problem${problems.length > 1 ? 's' : ''}; nothing was changed:\n${shown.map((p) => formatProblem('request', p)).join('\n')}`,
+      shown,
     );
   }
   return entries;
@@ -266,6 +273,39 @@ export function toStatus(err: unknown): Partial<grpc.StatusObject> {
   return { code: grpc.status.INTERNAL, details: message };
 }
 
+/** Services whose every call needs a token; AttendantService.Health and the standard health and reflection services do not. */
+const AUTHENTICATED = /^\/attendant\.v1\.(DirectoryService\/|AttendantService\/(?!Health$))/;
+
+/**
+ * Refuses a call without a valid token when its metadata arrives, before its message: the
+ * token was checked only once a whole message had been received, so 300 streams of 15 MiB
+ * each, with no token, held 4 GB. The handlers still check the token against the store asked for.
+ */
+export function authenticateFirst(authorize: Authorizer): grpc.ServerInterceptor {
+  return (method, call) => {
+    if (!AUTHENTICATED.test(method.path)) return new grpc.ServerInterceptingCall(call);
+    const intercepting: grpc.ServerInterceptingCall = new grpc.ServerInterceptingCall(call, {
+      start: (next) => {
+        next(
+          new grpc.ServerListenerBuilder()
+            .withOnReceiveMetadata((metadata, nextMetadata) => {
+              const probe = { metadata, getPeer: () => call.getPeer() } as unknown as grpc.ServerUnaryCall<unknown, unknown>;
+              authorize(probe, null).then(
+                () => nextMetadata(metadata),
+                (err: unknown) => {
+                  const status = toStatus(err);
+                  intercepting.sendStatus({ code: status.code ?? grpc.status.UNAUTHENTICATED, details: status.details ?? 'unauthenticated', metadata: new grpc.Metadata() });
+                },
+              );
+            })
+            .build(),
+        );
+      },
+    });
+    return intercepting;
+  };
+}
+
 /** Starts a gRPC server with the DirectoryService on `host:port` (port 0: any free port). */
 export async function startGrpcServer(
   options: DirectoryServiceOptions & { attendant?: AttendantBackend; limiter?: FailureLimiter },
@@ -277,9 +317,13 @@ export async function startGrpcServer(
   const protos = grpc.loadPackageDefinition(definition);
   const v1 = (protos.attendant as grpc.GrpcObject).v1 as grpc.GrpcObject;
   const service = v1.DirectoryService as grpc.ServiceClientConstructor;
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES });
   // One failed-authentication count per peer for every service.
   const authorize = createAuthorizer(options.tokens, options.log, options.limiter);
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
+    interceptors: [authenticateFirst(authorize)],
+  });
   server.addService(service.service, directoryServiceHandlers(options, authorize) as unknown as grpc.UntypedServiceImplementation);
   if (options.attendant !== undefined) {
     const attendant = v1.AttendantService as grpc.ServiceClientConstructor;

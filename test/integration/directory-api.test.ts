@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { execFileSync } from 'node:child_process';
+import { connect } from 'node:http2';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,6 +123,52 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
     const problems = JSON.parse(String((err as grpc.ServiceError).metadata.get('attendant-problems-bin')[0]));
     expect(problems).toHaveLength(3);
     expect((await rpc('GetDirectory')({ store: 'paris-11' }, auth(storeToken))).version).toBe(before);
+  });
+
+  it('answers a directory of 600 bad rows with INVALID_ARGUMENT and a bounded list of problems, saying how many more', async () => {
+    const bad = Array.from({ length: 600 }, (_, i) => ({ id: `p${i}`, type: 'person', last_name: 'Le Bihan', extension: `x${i}` }));
+    const err = (await rpc('SyncDirectory')({ store: 'paris-11', entries: bad }, auth(storeToken)).catch((e: grpc.ServiceError) => e)) as grpc.ServiceError;
+    expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(err.details).toMatch(/^600 problems; nothing was changed/);
+    expect(err.details).toContain('… and 580 more problems');
+    expect(JSON.parse(String(err.metadata.get('attendant-problems-bin')[0]))).toHaveLength(21);
+  });
+
+  it('refuses a call with no token when its metadata arrives, before the 15 MiB message it announces', async () => {
+    const session = connect(`http://${address}`);
+    try {
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': '/attendant.v1.DirectoryService/SyncDirectory',
+        'content-type': 'application/grpc',
+        te: 'trailers',
+      });
+      const header = Buffer.alloc(5);
+      header.writeUInt32BE(15 * 1024 * 1024, 1);
+      stream.write(header);
+      stream.write(Buffer.alloc(64 * 1024));
+      // The message is never finished: the status must come all the same.
+      const status = await new Promise<string>((resolve) => {
+        stream.on('response', (h) => h['grpc-status'] !== undefined && resolve(String(h['grpc-status'])));
+        stream.on('trailers', (h) => resolve(String(h['grpc-status'])));
+      });
+      expect(Number(status)).toBe(grpc.status.UNAUTHENTICATED);
+    } finally {
+      session.destroy();
+    }
+  });
+
+  it('tells a caller without a token only whether attendant serves, nothing of its engine or stores', async () => {
+    const Attendant = ((loadProtos().attendant as grpc.GrpcObject).v1 as grpc.GrpcObject).AttendantService as grpc.ServiceClientConstructor;
+    const ops = new Attendant(address, grpc.credentials.createInsecure()) as grpc.Client & Record<string, (...args: unknown[]) => void>;
+    const health = (md: grpc.Metadata) =>
+      new Promise<Record<string, unknown>>((resolve, reject) => ops.Health({}, md, (err: Error | null, res: Record<string, unknown>) => (err ? reject(err) : resolve(res))));
+    try {
+      expect(await health(new grpc.Metadata())).toEqual({ ready: true, engine: '', stores: 0 });
+      expect(await health(auth(adminToken))).toEqual({ ready: true, engine: 'test', stores: 0 });
+    } finally {
+      ops.close();
+    }
   });
 
   it('refuses an empty directory as a file import does, keeping the version calls use', async () => {
