@@ -39,7 +39,8 @@ export const CMU_PHONES = new Set(
 
 /** Converts one espeak-ng IPA transcription to CMU phones; unknown symbols are skipped. */
 export function ipaToCmu(ipa: string, reading: 'first' | 'second' = 'first'): string[] {
-  const text = ipa.normalize('NFC');
+  // espeak-ng marks a switch of voice with the language in brackets ("lə- (en)ɡˈɔːl(fr)"): not sounds.
+  const text = ipa.normalize('NFC').replace(/\([a-z]{2,3}(?:-[a-z]+)?\)/g, '');
   const phones: string[] = [];
   let i = 0;
   outer: while (i < text.length) {

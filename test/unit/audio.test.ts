@@ -75,6 +75,11 @@ describe('ipaToCmu', () => {
   it('drops the French r and nasality in the second reading', () => {
     expect(ipaToCmu('kɛʁʒˈɑ̃', 'second')).toEqual(['K', 'AE', 'ZH', 'AA']);
   });
+
+  it("reads espeak-ng's language switches as no sound: 'Le Gall' and 'Guivarc'h' as espeak's French voice writes them", () => {
+    expect(ipaToCmu('lə- (en)ɡˈɔːl(fr)')).toEqual(['L', 'AH', 'G', 'AO', 'L']);
+    expect(ipaToCmu("(en)ɡˈɪvɑːk(fr)")).toEqual(['G', 'IH', 'V', 'AA', 'K']);
+  });
 });
 
 describe('HighBandNoiseFloor', () => {
