@@ -1,5 +1,5 @@
 import { Decision } from '../directory/decision';
-import { DirectoryEntry, displayName, normalizeText } from '../directory/entry';
+import { DirectoryEntry, normalizeText, spokenName } from '../directory/entry';
 import { Prompt } from '../media/prompts';
 
 /**
@@ -135,7 +135,7 @@ export function step(state: FlowState, event: FlowEvent, ctx: FlowContext): { st
     );
   };
   const toEntry = (entry: DirectoryEntry, via: string): void =>
-    transferTo({ extension: entry.extension, entry, operator: false, via }, { key: 'connecting', name: displayName(entry) });
+    transferTo({ extension: entry.extension, entry, operator: false, via }, { key: 'connecting', name: spokenName(entry) });
   const toOperator = (via: string, prompt: Prompt = { key: 'operator' }): void =>
     transferTo({ extension: ctx.operator, operator: true, via }, prompt);
   const ask = (phase: Phase, prompt: Prompt, listening: Listening): void => {
@@ -143,7 +143,7 @@ export function step(state: FlowState, event: FlowEvent, ctx: FlowContext): { st
     actions.push({ type: 'clearTimer', name: 'no-input' }, { type: 'play', prompt, bargeIn: true }, { type: 'listen', for: listening });
   };
   const askChoice = (again: boolean): void =>
-    ask('disambiguating', { key: 'disambiguate', choices: s.choices.map((e) => ({ name: displayName(e), department: e.department })), again }, 'answer');
+    ask('disambiguating', { key: 'disambiguate', choices: s.choices.map((e) => ({ name: spokenName(e), department: e.department })), again }, 'answer');
   const retry = (key: 'retry' | 'no-input' | 'unknown-extension'): void => {
     s.retries += 1;
     s.pending = undefined;
@@ -185,7 +185,7 @@ export function step(state: FlowState, event: FlowEvent, ctx: FlowContext): { st
       s.spelling = undefined;
       s.choices = matches;
       s.choicesReadAgain = true; // typed, not said: an unclear spoken answer goes back to the name
-      ask('disambiguating', { key: 'spell-choices', choices: matches.map((e) => ({ name: displayName(e), department: e.department })) }, 'answer');
+      ask('disambiguating', { key: 'spell-choices', choices: matches.map((e) => ({ name: spokenName(e), department: e.department })) }, 'answer');
     } else {
       actions.push({ type: 'play', prompt: { key: 'spell-more', count: matches.length }, bargeIn: true });
     }
@@ -240,7 +240,7 @@ export function step(state: FlowState, event: FlowEvent, ctx: FlowContext): { st
       if (d.kind === 'transfer' && d.entry !== undefined) toEntry(d.entry, 'speech');
       else if (d.kind === 'confirm' && d.entry !== undefined) {
         s.pending = d.entry;
-        ask('confirming', { key: 'confirm', name: displayName(d.entry) }, 'answer');
+        ask('confirming', { key: 'confirm', name: spokenName(d.entry) }, 'answer');
       } else if (d.kind === 'disambiguate' && d.choices.length > 1) {
         s.choices = d.choices.slice(0, 4);
         s.choicesReadAgain = false;

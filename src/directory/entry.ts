@@ -27,6 +27,11 @@ export function displayName(entry: DirectoryEntry): string {
   return [entry.firstName, entry.lastName].filter((part) => part !== '').join(' ');
 }
 
+/** The name a voice reads to the caller: a person's in its usual case (usualCase), a service's as written ("SAV"). */
+export function spokenName(entry: DirectoryEntry): string {
+  return entry.type === 'person' ? usualCase(displayName(entry)) : displayName(entry);
+}
+
 /** Every spelling a caller may use for an entry: its name and its aliases. */
 export function spokenForms(entry: DirectoryEntry): string[] {
   const forms = new Set<string>();
@@ -59,6 +64,40 @@ export function normalizeText(text: string): string {
     .replace(/[^a-z0-9]+/g, ' ')
     .trim();
 }
+
+/**
+ * A name in its usual case, as a voice should read it: back offices export surnames in
+ * capitals ("LE BIHAN", "GUIVARC'H"), which espeak-ng spells out letter by letter ("L-E
+ * Bihan"). Each word written all in capitals gets a capital and small letters ("Le Bihan"),
+ * French particles inside a name small ("DE LA TOUR" -> "de la Tour" after a first name),
+ * the Breton "c'h" kept small ("Guivarc'h"), and a letter after another apostrophe a
+ * capital ("O'NEILL" -> "O'Neill", "D'ARTAGNAN" -> "d'Artagnan" inside a name). Words in
+ * mixed case ("McDonald", "van der Berg") are left as written.
+ */
+export function usualCase(text: string): string {
+  let index = 0;
+  return text.replace(/[\p{L}'’]+/gu, (word) => {
+    const first = index === 0;
+    index += 1;
+    const letters = word.replace(/['’]/g, '');
+    if (letters.length < 2 || letters !== letters.toUpperCase() || letters === letters.toLowerCase()) return word;
+    const lower = word.toLowerCase();
+    if (!first && PARTICLES.has(lower)) return lower;
+    return lower
+      .split(/(['’])/)
+      .map((part, i, parts) => {
+        if (part === "'" || part === '’' || part === '') return part;
+        if (i === 0) return !first && parts.length > 1 && PARTICLES.has(`${part}'`) ? part : capitalize(part);
+        // c'h is one Breton letter: "Guivarc'h", "C'hoant".
+        if (part.startsWith('h') && parts[i - 2]?.endsWith('c')) return part;
+        return capitalize(part);
+      })
+      .join('');
+  });
+}
+
+const PARTICLES = new Set(['de', 'du', 'des', 'la', "d'", 'von', 'van', 'der', 'den']);
+const capitalize = (w: string): string => w.charAt(0).toUpperCase() + w.slice(1);
 
 /** Words of a text as the grammar sees them, each with its written form for pronunciation. */
 export function spokenWords(text: string): { token: string; spelling: string }[] {

@@ -179,3 +179,16 @@ describe('the choices read to a caller', () => {
     expect(promptText({ key: 'disambiguate', choices: homonyms, again: true }, 'fr-FR')).toMatch(/^Lequel souhaitez-vous \? Pour Paul Martin, Boulangerie/);
   });
 });
+
+describe('names said as names', () => {
+  it("says a back office's capitals as a name: « Je vous mets en relation avec Ronan Le Gall », « Vous avez dit Yannick Guivarc'h ? »", () => {
+    const ronan = entry('p10', 'Ronan', 'LE GALL', '4101');
+    const yannick = entry('p11', 'YANNICK', "GUIVARC'H", '4102');
+    const texts = (events: FlowEvent[]): string[] =>
+      play(events).actions.filter((a): a is Extract<FlowAction, { type: 'play' }> => a.type === 'play').map((a) => promptText(a.prompt, 'fr-FR'));
+    expect(texts([{ type: 'heard', decision: decision('transfer', ronan) }])).toContain('Je vous mets en relation avec Ronan Le Gall.');
+    expect(texts([{ type: 'heard', decision: decision('confirm', yannick) }]).join(' ')).toContain("Vous avez dit Yannick Guivarc'h ?");
+    const sav: DirectoryEntry = { ...entry('s1', '', '', '4200'), type: 'service', serviceName: 'SAV' };
+    expect(texts([{ type: 'heard', decision: decision('transfer', sav) }])).toContain('Je vous mets en relation avec SAV.');
+  });
+});
