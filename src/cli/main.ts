@@ -1,3 +1,4 @@
+import { numberForms } from '../directory/phone-number';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { modelsDir } from '../asr/models';
 import { installModel, listModels } from './models-command';
@@ -267,6 +268,7 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
           io.out(`  version      ${s.version} (${snapshot.entries.length} entries, ${snapshot.entries.filter((e) => e.enabled).length} enabled)`);
           io.out(`  locale       ${s.locale}`);
           io.out(`  numbers      ${s.numbers.join(' ') || '-'}`);
+          for (const n of s.numbers) io.out(`    ${n} answers as ${numberForms(n, s.locale).join(', ')}`);
           io.out(`  operator     ${s.operator}`);
           io.out(`  transfer     ${s.transfer}${s.transfer === 'grpc' ? ` via ${s.hooks}` : ''}${s.pbx === '' ? '' : `, PBX ${s.pbx}`}`);
           io.out(`  transcripts  ${s.transcripts ? 'on' : 'off'}`);

@@ -20,6 +20,7 @@ import { FAILURE_LIMIT, FAILURE_WINDOW_MS, setHealth, startGrpcServer } from '..
 import { FailureLimiter } from '../api/failure-limiter';
 import { ConsoleServer } from '../console/console-server';
 import { DropFolder, dropFolderFor } from '../api/drop-folder';
+import { numberKey, sameNumber } from '../directory/phone-number';
 import { EXIT_OK, EXIT_UNAVAILABLE, unavailable } from './exit-codes';
 import type { Io } from './main';
 import { peerKey, redactSip, SipTransport } from '../sip/transport';
@@ -154,7 +155,15 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   /** Numbers of a store, as the routing table knows them. */
   const setNumbers = (store: Store): void => {
     for (const [number, id] of numbers) if (id === store.id) numbers.delete(number);
-    for (const number of store.numbers) numbers.set(number, store.id);
+    // By what each number stands for (E.164 in the store's country): a PBX may send any of its forms.
+    for (const number of store.numbers) numbers.set(numberKey(number, store.locale), store.id);
+  };
+  const storeOfNumber = (user: string): string | undefined => {
+    for (const locale of new Set([...known.values()].map((st) => st.locale))) {
+      const id = numbers.get(numberKey(user, locale));
+      if (id !== undefined) return id;
+    }
+    return [...known.values()].find((st) => st.numbers.some((n) => sameNumber(user, n, st.locale)))?.id;
   };
   const load = async (storeId: string): Promise<void> => {
     const store = await directory.findStore(storeId);
@@ -318,7 +327,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
     return understanding === undefined ? 'loading' : { store, understanding };
   };
   const route = (user: string): RouteResult | Promise<RouteResult> => {
-    const id = known.has(user) ? user : numbers.get(user) ?? [...known.values()].find((st) => st.numbers.includes(user))?.id;
+    const id = known.has(user) ? user : storeOfNumber(user);
     const store = id === undefined ? undefined : known.get(id);
     if (store !== undefined) return routeKnown(store);
     // A store created a moment ago (the CLI, another node) is answered at once: an empty one

@@ -1,3 +1,4 @@
+import { sameNumber } from './phone-number';
 import { Sql } from '../storage/sql';
 import { DirectoryEntry } from './entry';
 
@@ -215,11 +216,11 @@ export class DirectoryStore {
     return rows.map(toStore);
   }
 
-  /** The store whose id or one of whose numbers is `user` (the Request-URI user of a call). */
+  /** The store whose id or one of whose numbers (in any of its forms: phone-number.ts) is `user` (the Request-URI user of a call). */
   async resolveStore(user: string): Promise<Store | undefined> {
     const direct = await this.findStore(user);
     if (direct !== undefined) return direct;
-    return (await this.listStores()).find((store) => store.numbers.includes(user));
+    return (await this.listStores()).find((store) => store.numbers.some((n) => sameNumber(user, n, store.locale)));
   }
 
   /** Replaces a store's whole directory with `entries` as a new version, atomically. */

@@ -123,7 +123,10 @@ describe.each(['sqlite', 'postgres'] as const)('DirectoryStore (%s)', (backend) 
     await store.replaceDirectory('s2', [entry('z', 'Zola', '9')], cli);
     expect((await store.snapshot('s1')).entries).toEqual([]);
     expect((await store.resolveStore('0142000000'))?.id).toBe('s2');
+    // The same number as PBXs and carriers send it: E.164, the international prefix, the trunk 0 dropped.
+    for (const form of ['+33142000000', '0033142000000', '142000000', '33142000000']) expect([form, (await store.resolveStore(form))?.id]).toEqual([form, 's2']);
     expect(await store.resolveStore('0000')).toBeUndefined();
+    expect(await store.resolveStore('+33142000001')).toBeUndefined();
     await expect(store.createStore('s2')).rejects.toThrow(/already exists/);
   });
 
