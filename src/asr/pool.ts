@@ -603,7 +603,7 @@ export class RecognizerPool implements Recognizer {
       this.aside.delete(next);
     }
     if (this.closed) {
-      next.worker.kill('SIGTERM');
+      stopWorker(next);
       return;
     }
     const previous = this.large;
@@ -639,7 +639,7 @@ export class RecognizerPool implements Recognizer {
     const check = (): void => {
       const idle = worker.open === 0 && worker.pending.size === 0 && worker.flushes.size === 0 && worker.loads.size === 0;
       if (worker.dead !== undefined) return;
-      if (idle || this.closed || Date.now() > until) worker.worker.kill('SIGTERM');
+      if (idle || this.closed || Date.now() > until) stopWorker(worker);
       else setTimeout(check, 50).unref();
     };
     check();
@@ -652,7 +652,22 @@ export class RecognizerPool implements Recognizer {
     this.large = undefined;
     this.answers = undefined;
     this.aside.clear();
-    for (const w of workers) w.worker.kill('SIGTERM');
+    for (const w of workers) stopWorker(w);
     await Promise.all(workers.map((w) => w.exited));
   }
+}
+
+/** How long a worker told to stop may take before it is killed. */
+const STOP_GRACE_MS = 2000;
+
+/**
+ * Stops a worker by closing its channel (it exits on 'disconnect': workers ignore SIGTERM,
+ * which a stop of the whole process group sends them while the server drains), and kills
+ * it if it has not gone within STOP_GRACE_MS.
+ */
+function stopWorker(w: PoolWorker): void {
+  if (w.worker.connected) w.worker.disconnect();
+  setTimeout(() => {
+    if (w.worker.exitCode === null && w.worker.signalCode === null) w.worker.kill('SIGKILL');
+  }, STOP_GRACE_MS).unref();
 }

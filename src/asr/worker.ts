@@ -58,6 +58,10 @@ function connect(): { post: (msg: WorkerReply, sent?: () => void) => void; on: (
   }
   // The server is gone (even killed with SIGKILL): nothing is left to decode for.
   process.on('disconnect', () => process.exit(0));
+  // A stop sent to the whole process group (Ctrl-C on `npm start`, systemd's control group)
+  // is the server's to handle: it drains its calls, which need this worker, then closes the
+  // channel (RecognizerPool.close), and the worker exits then.
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => undefined);
   return {
     post: (msg, sent) => void send(msg, undefined, undefined, () => sent?.()),
     on: (fn) => void process.on('message', fn as (msg: unknown) => void),

@@ -72,11 +72,17 @@ describe('attendant serve', () => {
     await expect(fetch(`http://127.0.0.1:${r.httpPort}/healthz`)).rejects.toThrow();
   });
 
-  it('on SIGTERM answers OPTIONS 503, then sends a call still up to the operator with a REFER and a BYE, records it, and exits 0', async () => {
+  it.each([
+    ['to the server', false],
+    // Ctrl-C on `npm start`, and systemd's default KillMode, signal every process of the group:
+    // the recognition workers carry on through the drain and stop with the server (issue 35, 6).
+    ['to its whole process group', true],
+  ])('on SIGTERM %s answers OPTIONS 503, then sends a call still up to the operator with a REFER and a BYE, records it, and exits 0', async (_to, group) => {
     const data = mkdtempSync(join(tmpdir(), 'attendant-drain-'));
     const [httpPort, sipPort] = [await freePort(), await freePort()];
     const p = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
       env: { ...process.env, ATTENDANT_DATA_DIR: data, ATTENDANT_HTTP_PORT: String(httpPort), ATTENDANT_GRPC_PORT: String(await freePort()), ATTENDANT_SIP_PORT: String(sipPort), ATTENDANT_ASR_WORKERS: '1', ATTENDANT_DRAIN_SECONDS: '1', ATTENDANT_RTP_PORTS: '23000-23099' },
+      detached: group,
     });
     let err = '';
     p.stderr?.on('data', (d: Buffer) => (err += d.toString()));
@@ -88,7 +94,8 @@ describe('attendant serve', () => {
       });
       await new Promise((r) => setTimeout(r, 1500));
       const exited = once(p, 'exit');
-      p.kill('SIGTERM');
+      if (group) process.kill(-p.pid!, 'SIGTERM');
+      else p.kill('SIGTERM');
       // While draining, a proxy's OPTIONS ping hears 503.
       const options = await runSipp(scenario('ping', [
         `<send retrans="500"><![CDATA[\nOPTIONS sip:demo@[remote_ip]:[remote_port] SIP/2.0\nVia: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\nFrom: <sip:ping@[local_ip]>;tag=[pid]\nTo: <sip:demo@[remote_ip]>\nCall-ID: [call_id]\nCSeq: 1 OPTIONS\nMax-Forwards: 70\nContent-Length: 0\n\n]]></send>`,
@@ -104,6 +111,7 @@ describe('attendant serve', () => {
       const record = JSON.parse(out[0]) as { outcome: string; extension: string; path: string[] };
       expect(record).toMatchObject({ outcome: 'operator', extension: '9' });
       expect(record.path[record.path.length - 1]).toBe('shutdown:9');
+      expect(err).not.toMatch(/recognition worker (crashed|exited)|worker crashed|a recognition worker exited/);
     } finally {
       p.kill('SIGKILL');
       rmSync(data, { recursive: true, force: true });
