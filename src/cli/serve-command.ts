@@ -243,7 +243,9 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   transport.advertised = settings.sipAdvertised;
   if (log.isLevelEnabled('debug')) {
     // ATTENDANT_LOG_LEVEL=debug: every SIP message in and out, the caller's identity masked.
-    transport.trace = (direction, data, peer) => log.debug({ sip: direction, peer: peerKey(peer), message: redactSip(data) }, 'SIP message');
+    // A store's id or number is shown; a caller's identity never, in any message sent or received.
+    const storeUser = (user: string): boolean => known.has(user) || storeOfNumber(user) !== undefined;
+    transport.trace = (direction, data, peer) => log.debug({ sip: direction, peer: peerKey(peer), message: redactSip(data, storeUser) }, 'SIP message');
   }
   // A socket error (a peer unreachable, a full buffer) concerns one message, not the service.
   transport.on('error', (err) => log.warn({ err: err.message }, 'SIP transport error'));

@@ -264,19 +264,27 @@ function firstExternalAddress(): string | undefined {
 }
 
 /**
- * A SIP message as the debug trace shows it: the caller's identity masked (display names, and
- * the user part of From, Contact, P-Asserted-Identity, Remote-Party-ID, Referred-By), the
- * store id and the extensions kept, cut at 4 KiB. SIP carries no audio.
+ * A SIP message as the debug trace shows it: the caller's identity masked in every message,
+ * received or sent (display names; the user part of every SIP or tel URI in the request line
+ * and in From, To, Contact, P-Asserted-Identity, P-Preferred-Identity, Remote-Party-ID,
+ * Referred-By, Refer-To), except what `keep` says is not the caller's (a store id or number)
+ * and extensions (up to 6 digits); cut at 4 KiB. SIP carries no audio.
  */
-export function redactSip(data: Buffer): string {
+export function redactSip(data: Buffer, keep: (user: string) => boolean = () => false): string {
   const text = data.subarray(0, 4096).toString('latin1');
-  return text
-    .split(/\r?\n/)
-    .map((line) => {
-      const m = /^(From|f|Contact|m|P-Asserted-Identity|P-Preferred-Identity|Remote-Party-ID|Referred-By|b)\s*:(.*)$/i.exec(line);
-      if (m === null) return line;
-      const value = m[2].replace(/"[^"]*"/g, '"…"').replace(/(sips?:|tel:)[^@;>\s]+@/gi, '$1…@').replace(/tel:[^;>\s]+/gi, 'tel:…');
-      return `${m[1]}:${value}`;
+  const maskUser = (value: string): string =>
+    value
+      .replace(/(sips?:)([^@;>\s]+)@/gi, (all, scheme: string, user: string) => (shown(user) ? all : `${scheme}…@`))
+      .replace(/tel:([^;>\s]+)/gi, (all, user: string) => (shown(user) ? all : 'tel:…'));
+  const shown = (user: string): boolean => /^[0-9*#]{1,6}$/.test(user) || keep(decodeURIComponent(user.split(';')[0]));
+  const lines = text.split(/\r?\n/);
+  const request = /^([A-Z]+) (\S+) (SIP\/2\.0)$/.exec(lines[0] ?? '');
+  if (request !== null) lines[0] = `${request[1]} ${maskUser(request[2])} ${request[3]}`;
+  return lines
+    .map((line, i) => {
+      const m = /^(From|f|To|t|Contact|m|P-Asserted-Identity|P-Preferred-Identity|Remote-Party-ID|Referred-By|b|Refer-To|r)\s*:(.*)$/i.exec(line);
+      if (i === 0 || m === null) return line;
+      return `${m[1]}:${maskUser(m[2].replace(/"[^"]*"/g, '"…"').replace(/^(\s*)([^"<\s][^<]*?)\s*</, '$1"…" <'))}`;
     })
     .join('\n');
 }

@@ -191,10 +191,32 @@ describe('SIP trace at debug', () => {
       '',
       '',
     ].join('\r\n');
-    const shown = redactSip(Buffer.from(text, 'latin1'));
+    const shown = redactSip(Buffer.from(text, 'latin1'), (user) => user === 'brest-01');
     expect(shown).not.toMatch(/33698765432|Dupont/);
     expect(shown).toContain('INVITE sip:brest-01@10.0.0.5 SIP/2.0');
     expect(shown).toContain('From: "…" <sip:…@pbx.example>;tag=1');
+    expect(shown).toContain('To: <sip:brest-01@10.0.0.5>');
     expect(shown).toContain('Refer-To: <sip:2014@pbx.example>');
+  });
+
+  it('masks the caller in the messages attendant sends too: a REFER to the caller\'s contact, its To, and the 200 to a BYE', () => {
+    const refer = [
+      'REFER sip:0612345678-3f2a@10.0.0.9:5060 SIP/2.0',
+      'From: <sip:brest-01@10.0.0.5>;tag=ab',
+      'To: "Jean Dupont" <sip:0612345678@pbx.example>;tag=1',
+      'Refer-To: <sip:4104@pbx.example>',
+      'Referred-By: <sip:brest-01@10.0.0.5>',
+      '',
+      '',
+    ].join('\r\n');
+    const ok = ['SIP/2.0 200 OK', 'From: Jean Dupont <sip:0612345678@pbx.example>;tag=1', 'To: <sip:brest-01@10.0.0.5>;tag=ab', '', ''].join('\r\n');
+    const keep = (user: string): boolean => user === 'brest-01';
+    const shown = [refer, ok].map((t) => redactSip(Buffer.from(t, 'latin1'), keep)).join('\n');
+    expect(shown).not.toMatch(/0612345678|Jean|Dupont/);
+    expect(shown).toContain('REFER sip:…@10.0.0.9:5060 SIP/2.0');
+    expect(shown).toContain('To: "…" <sip:…@pbx.example>;tag=1');
+    expect(shown).toContain('From: "…" <sip:…@pbx.example>;tag=1');
+    expect(shown).toContain('Refer-To: <sip:4104@pbx.example>');
+    expect(shown).toContain('Referred-By: <sip:brest-01@10.0.0.5>');
   });
 });
