@@ -20,7 +20,7 @@ import { recognizePcm } from '../cli/recognize-command';
 import { decodeWav } from '../media/audio-file';
 import { encodeWav, PromptLibrary, promptText, RECORDABLE, Prompt, PromptLocale } from '../media/prompts';
 import { PromptRecordings } from '../media/prompt-recordings';
-import { ConsoleLang, csrfMatches, Session, sessionCookie, Sessions } from './sessions';
+import { ConsoleLang, csrfMatches, Session, sessionCookie, Sessions, SessionsFullError } from './sessions';
 import { say, showProblem, showReason, TextKey } from './messages';
 
 /**
@@ -33,6 +33,29 @@ import { say, showProblem, showReason, TextKey } from './messages';
 /** An upload larger than this is refused from its Content-Length, before it is read. */
 export const MAX_UPLOAD_BYTES = MAX_DIRECTORY_BYTES;
 const MAX_AUDIO_BYTES = 8 * 1024 * 1024;
+/** A recording sent to "Tester un enregistrement" is heard only up to this long: a name is said in a few seconds. */
+export const MAX_TEST_AUDIO_SECONDS = 30;
+/** Previews kept at once, counted in entries (a 50,000-entry preview holds about 40 MB): the oldest goes first. */
+export const MAX_PREVIEW_ENTRIES = 200_000;
+/** Sign-ins a minute from one address, and with one token. */
+export const MAX_SIGN_INS_PER_MINUTE = 30;
+
+/** Counts events per key in one-minute windows. */
+class PerMinute {
+  private readonly counts = new Map<string, { start: number; n: number }>();
+  constructor(private readonly limit: number) {}
+  /** Counts one more for `key`; false once the key is over its limit this minute. */
+  take(key: string, now = Date.now()): boolean {
+    if (this.counts.size > 100_000) this.counts.clear();
+    const c = this.counts.get(key);
+    if (c === undefined || now - c.start > 60_000) {
+      this.counts.set(key, { start: now, n: 1 });
+      return true;
+    }
+    c.n += 1;
+    return c.n <= this.limit;
+  }
+}
 const PREVIEW_MS = 15 * 60_000;
 const STATIC_DIR = join(__dirname, '..', '..', '..', 'src', 'console', 'static');
 const ASSETS: Record<string, [string, string]> = {
@@ -90,8 +113,21 @@ type Json = Record<string, unknown>;
 export class ConsoleServer {
   readonly sessions = new Sessions();
   private readonly previews = new Map<string, Preview>();
+  private readonly signIns = new PerMinute(MAX_SIGN_INS_PER_MINUTE);
+  /** Stores whose test recording is being heard: one at a time each. */
+  private readonly testing = new Set<string>();
 
-  constructor(private readonly deps: ConsoleDeps) {}
+  /** The import previews held in memory (each a parsed directory waiting for Appliquer). */
+  get heldPreviews(): { count: number; entries: number } {
+    return { count: this.previews.size, entries: [...this.previews.values()].reduce((n, p) => n + p.entries.length, 0) };
+  }
+
+  constructor(private readonly deps: ConsoleDeps) {
+    // A session's previews go with it.
+    this.sessions.onClose = (id) => {
+      for (const [pid, p] of this.previews) if (p.session === id) this.previews.delete(pid);
+    };
+  }
 
   /** Answers the request when it is the console's (true), else leaves it (false). */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
@@ -149,9 +185,18 @@ export class ConsoleServer {
     const method = req.method ?? 'GET';
     const path = url.pathname;
     const peer = FailureLimiter.addressOf(req.socket.remoteAddress ?? '');
+    if (!['GET', 'POST', 'PUT', 'DELETE'].includes(method) || (path === '/api/session' && method === 'PUT')) {
+      res.setHeader('allow', path === '/api/session' ? 'GET, POST, DELETE' : 'GET, POST, PUT, DELETE');
+      throw new HttpError(405, say('method', lang));
+    }
     if (path === '/api/session') {
       if (method === 'POST') return this.signIn(req, res, peer, lang);
       if (session === undefined) throw new HttpError(401, say('signInFirst', lang));
+      // A revoked token's sessions end at once, on this route as on every other.
+      if ((await this.deps.tokens.verify(session.secret)) === undefined) {
+        this.sessions.closeToken(session.tokenId);
+        throw new HttpError(401, say('badToken', lang));
+      }
       if (method === 'DELETE') {
         this.checkCsrf(req, session, lang);
         this.sessions.close(session.id);
@@ -267,6 +312,7 @@ export class ConsoleServer {
     const body = await readJson(req, lang);
     const wanted: ConsoleLang = body.lang === 'en' ? 'en' : body.lang === 'fr' ? 'fr' : lang;
     const token = typeof body.token === 'string' ? body.token.trim() : '';
+    if (!this.signIns.take(`address ${peer}`)) throw new HttpError(429, say('tooManySignIns', wanted));
     const info = token === '' ? undefined : await this.deps.tokens.verify(token);
     if (info === undefined) {
       if (this.deps.limiter.locked(peer)) throw new HttpError(429, say('locked', wanted));
@@ -274,7 +320,14 @@ export class ConsoleServer {
       this.deps.log.warn({ peer }, 'console sign-in failed');
       throw new HttpError(401, say('badToken', wanted));
     }
-    const session = this.sessions.open({ secret: token, tokenId: info.id, store: info.store, lang: wanted });
+    if (!this.signIns.take(`token ${info.id}`)) throw new HttpError(429, say('tooManySignIns', wanted));
+    let session: Session;
+    try {
+      session = this.sessions.open({ secret: token, tokenId: info.id, store: info.store, lang: wanted });
+    } catch (err) {
+      if (err instanceof SessionsFullError) throw new HttpError(429, say('tooManySessions', wanted));
+      throw err;
+    }
     res.setHeader('set-cookie', sessionCookie(session.id, secure(req)));
     this.deps.log.info({ token: info.id, store: info.store ?? 'every store' }, 'console: signed in');
     return this.describe(session);
@@ -328,6 +381,13 @@ export class ConsoleServer {
     for (const [id, p] of this.previews) if (p.expires < now || p.session === session.id) this.previews.delete(id);
     const preview: Preview = { id: randomBytes(12).toString('base64url'), session: session.id, store, baseVersion: current.version, entries: parsed.entries, expires: now + PREVIEW_MS };
     this.previews.set(preview.id, preview);
+    // Bounded in memory: the oldest previews go first.
+    let held = [...this.previews.values()].reduce((n, p) => n + p.entries.length, 0);
+    for (const [id, p] of this.previews) {
+      if (held <= MAX_PREVIEW_ENTRIES || id === preview.id) break;
+      this.previews.delete(id);
+      held -= p.entries.length;
+    }
     return { ...result, preview: preview.id };
   }
 
@@ -357,6 +417,12 @@ export class ConsoleServer {
     return this.shown(u, u.understandAll(u.grammars.map(() => heard)), u.snapshot.version, lang);
   }
 
+  /**
+   * "Tester un enregistrement": a recording heard as a call would hear it. Callers come
+   * first: at most MAX_TEST_AUDIO_SECONDS, one at a time per store, and refused while calls
+   * keep the recognizer busy (a 284-s recording once held a worker for 25 s, and a caller
+   * of another store waited 15 s).
+   */
   private async testAudio(req: IncomingMessage, store: string, lang: ConsoleLang): Promise<Json> {
     const u = this.ready(store, lang);
     const bytes = await readBody(req, MAX_AUDIO_BYTES, lang);
@@ -366,8 +432,16 @@ export class ConsoleServer {
     } catch (err) {
       throw new HttpError(400, say('badWav', lang, { why: (err as Error).message }));
     }
-    const { understanding, ms } = await recognizePcm(this.deps.recognizer, u, pcm);
-    return { ...this.shown(u, understanding, u.snapshot.version, lang), audio_ms: Math.round((pcm.length / 16000) * 1000), decision_ms: Math.round(ms) };
+    const seconds = pcm.length / 16000;
+    if (seconds > MAX_TEST_AUDIO_SECONDS) throw new HttpError(400, say('audioTooLong', lang, { seconds: Math.round(seconds), limit: MAX_TEST_AUDIO_SECONDS }));
+    if (this.testing.has(store) || this.deps.recognizer.busy === true) throw new HttpError(429, say('testBusy', lang));
+    this.testing.add(store);
+    try {
+      const { understanding, ms } = await recognizePcm(this.deps.recognizer, u, pcm);
+      return { ...this.shown(u, understanding, u.snapshot.version, lang), audio_ms: Math.round(seconds * 1000), decision_ms: Math.round(ms) };
+    } finally {
+      this.testing.delete(store);
+    }
   }
 
   private shown(u: StoreUnderstanding, understood: Understanding, version: number, lang: ConsoleLang): Json {
@@ -459,11 +533,14 @@ export class ConsoleServer {
     const k = this.promptKey(key, lang);
     const st = await this.deps.directory.getStore(store);
     const bytes = await readBody(req, MAX_AUDIO_BYTES, lang);
+    let pcm: Int16Array;
     try {
-      await decodeWav(bytes, 'upload', 8000);
+      pcm = (await decodeWav(bytes, 'upload', 8000)).pcm;
     } catch (err) {
       throw new HttpError(400, say('badWav', lang, { why: (err as Error).message }));
     }
+    // A header with no sound (or a fraction of a second of it) would play callers nothing.
+    if (pcm.length < 1600 || pcm.every((v) => Math.abs(v) < 8)) throw new HttpError(400, say('noAudio', lang));
     // In the database, for every node; written into this node's prompts folder at once.
     await this.deps.recordings.save(store, `${k}.${st.locale}.wav`, bytes);
     this.deps.log.info({ store, prompt: k, actor }, 'console: prompt recording replaced');

@@ -27,16 +27,42 @@ export const SESSION_COOKIE = 'attendant_session';
 export const IDLE_MS = 8 * 3600_000;
 /** And none lasts longer than this. */
 export const MAX_AGE_MS = 24 * 3600_000;
-const MAX_SESSIONS = 10_000;
+export const MAX_SESSIONS = 10_000;
+/** Sessions one token may hold; its oldest goes when it opens one more. */
+export const MAX_SESSIONS_PER_TOKEN = 20;
+
+/** The table is full of other tokens' sessions: a sign-in never signs anyone else out. */
+export class SessionsFullError extends Error {}
 
 export class Sessions {
   private readonly sessions = new Map<string, Session>();
+  /** Called with the id of every session that ends (signed out, expired, revoked, replaced). */
+  onClose: (id: string) => void = () => undefined;
 
+  constructor(private readonly max = MAX_SESSIONS, private readonly perToken = MAX_SESSIONS_PER_TOKEN) {}
+
+  /**
+   * A new session. A token holding `perToken` sessions loses its oldest; a full table loses
+   * the oldest session of the same token, never another token's (an admin's, another
+   * store's): with none to give, SessionsFullError.
+   */
   open(fields: Pick<Session, 'secret' | 'tokenId' | 'store' | 'lang'>, now = Date.now()): Session {
+    this.expire(now);
+    const own = [...this.sessions.values()].filter((s) => s.tokenId === fields.tokenId);
+    if (own.length >= this.perToken || (this.sessions.size >= this.max && own.length > 0)) this.close(own[0].id);
+    else if (this.sessions.size >= this.max) throw new SessionsFullError('the session table is full');
     const session: Session = { ...fields, id: randomBytes(32).toString('base64url'), csrf: randomBytes(24).toString('base64url'), createdAt: now, seenAt: now };
     this.sessions.set(session.id, session);
-    if (this.sessions.size > MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value as string);
     return session;
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** Closes the sessions past their idle time or age. */
+  expire(now = Date.now()): void {
+    for (const [id, s] of this.sessions) if (now - s.seenAt > IDLE_MS || now - s.createdAt > MAX_AGE_MS) this.close(id);
   }
 
   /** The live session named by a Cookie header, or undefined. */
@@ -46,7 +72,7 @@ export class Sessions {
     const session = this.sessions.get(id);
     if (session === undefined) return undefined;
     if (now - session.seenAt > IDLE_MS || now - session.createdAt > MAX_AGE_MS) {
-      this.sessions.delete(id);
+      this.close(id);
       return undefined;
     }
     session.seenAt = now;
@@ -54,12 +80,12 @@ export class Sessions {
   }
 
   close(id: string): void {
-    this.sessions.delete(id);
+    if (this.sessions.delete(id)) this.onClose(id);
   }
 
   /** Closes every session opened with a token (it was revoked). */
   closeToken(tokenId: string): void {
-    for (const [id, s] of this.sessions) if (s.tokenId === tokenId) this.sessions.delete(id);
+    for (const [id, s] of this.sessions) if (s.tokenId === tokenId) this.close(id);
   }
 }
 
