@@ -4,11 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Recognition (PocketSphinx + its US English model), pronunciations (espeak-ng),
+# Recognition (PocketSphinx + its US English model; its command-line tools are the plain
+# engine the recognition benchmarks compare with), pronunciations (espeak-ng),
 # test and benchmark audio (sox, flite), SIP test peers (sipp, from sip-tester), model
 # archives (unzip; zip for the tests), PostgreSQL and Kamailio (the two-node cluster test),
 # Chromium and a font (the store console's browser tests).
-PACKAGES=(libpocketsphinx3 pocketsphinx-en-us espeak-ng sox libsox-fmt-base flite sip-tester unzip zip openssl postgresql-15 kamailio chromium fonts-dejavu-core baresip-core)
+PACKAGES=(libpocketsphinx3 pocketsphinx-en-us pocketsphinx espeak-ng sox libsox-fmt-base flite sip-tester unzip zip openssl postgresql-15 kamailio chromium fonts-dejavu-core baresip-core)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

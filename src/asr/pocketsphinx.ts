@@ -8,6 +8,7 @@ import { SpeechPresence } from '../media/speech-presence';
 import { addLineNoise, HighBandNoiseFloor, LINE_NOISE_PEAK, raiseQuietLine } from './noise-floor';
 import { AcousticModel, systemModel } from './models';
 import { resample } from '../media/resample';
+import { findSpeechSpan, frameSpeech } from './speech-span';
 import { DEFAULT_FIT_CALIBRATION, Decoder, DecoderFactory, DecoderPart, FitCalibration, Speed, GrammarDecoders, RecognitionResult, SAMPLE_RATE } from './recognizer';
 
 /**
@@ -305,8 +306,6 @@ const LINE_NOISE = Number(process.env.ATTENDANT_PS_LINE_NOISE ?? LINE_NOISE_PEAK
 class PocketsphinxDecoder implements Decoder {
   private samples = 0;
   private readonly chunks: Int16Array[] = [];
-  // A grammar search always finds some name, even in silence or steady noise: those are not decoded.
-  private readonly presence = new SpeechPresence();
   private readonly floor = new HighBandNoiseFloor(HIGH_BAND_FLOOR);
   private open = true;
 
@@ -323,7 +322,6 @@ class PocketsphinxDecoder implements Decoder {
   write(pcm16k: Int16Array): void {
     if (pcm16k.length === 0 || !this.open) return;
     this.samples += pcm16k.length;
-    this.presence.write(pcm16k);
     this.chunks.push(pcm16k);
   }
 
@@ -336,25 +334,33 @@ class PocketsphinxDecoder implements Decoder {
       audio.set(chunk, offset);
       offset += chunk.length;
     }
-    const speech = this.presence.hasSpeech();
+    // The words framed alike whatever the line put around them (speech-span.ts); whether they
+    // are speech at all is judged on that frame, not on seconds of silence around a short word.
+    const span = findSpeechSpan(audio);
+    const framed = frameSpeech(audio, span);
+    const presence = new SpeechPresence();
+    presence.write(framed);
+    const speech = presence.hasSpeech();
     // A quiet line is raised before either noise floor is added, so that both lie as far below its speech as below anyone's.
-    const raised = this.floor.apply(raiseQuietLine(audio));
+    const raised = this.floor.apply(raiseQuietLine(framed));
     const pcm = addLineNoise(this.sampleRate === SAMPLE_RATE ? raised : resample(raised, SAMPLE_RATE, this.sampleRate), LINE_NOISE);
-    const frames = Math.max(1, this.samples / SAMPLES_PER_FRAME);
+    const frames = Math.max(1, framed.length / SAMPLES_PER_FRAME);
     const audioMs = Math.round((this.samples / SAMPLE_RATE) * 1000);
+    const heard = span === undefined ? {} : { speechMs: Math.round(((span.end - span.start) / SAMPLE_RATE) * 1000), clearSpeech: span.clear };
+    // A grammar search always finds some name, even in silence or steady noise: those are not decoded.
     const names = this.part === 'loop' ? undefined : this.decoder.decode(this.grammarKey, pcm, speech);
     const loop = this.part === 'grammar' ? undefined : this.loopDecoder.decode(LOOP_SEARCH, pcm, speech);
     const perFrame = (score: number): number => (score * LOG_BASE) / frames;
     if (names === undefined) {
       // The phone-loop half of a split utterance.
-      return { nbest: [], confidence: 0, audioMs, fitParts: speech && loop !== undefined ? { loop: perFrame(loop.score) } : undefined };
+      return { nbest: [], confidence: 0, audioMs, ...heard, fitParts: speech && loop !== undefined ? { loop: perFrame(loop.score) } : undefined };
     }
-    if (!speech || names.text === null || names.text.trim() === '') return { nbest: [], confidence: 0, audioMs };
+    if (!speech || names.text === null || names.text.trim() === '') return { nbest: [], confidence: 0, audioMs, ...heard };
     const nbest = [{ text: names.text.trim(), score: 0 }];
     const { calibration: fitCalibration, speed } = this;
-    if (loop === undefined) return { nbest, confidence: 1, audioMs, fitCalibration, speed, fitParts: { grammar: perFrame(names.score) } };
+    if (loop === undefined) return { nbest, confidence: 1, audioMs, ...heard, fitCalibration, speed, fitParts: { grammar: perFrame(names.score) } };
     const fitParts = { grammar: perFrame(names.score), loop: perFrame(loop.score) };
-    return { nbest, confidence: 1, audioMs, fitCalibration, speed, fit: fitParts.grammar - fitParts.loop, fitParts };
+    return { nbest, confidence: 1, audioMs, ...heard, fitCalibration, speed, fit: fitParts.grammar - fitParts.loop, fitParts };
   }
 }
 

@@ -17,6 +17,10 @@ export interface RecognitionResult {
   confidence: number;
   /** Milliseconds of audio decoded. */
   audioMs: number;
+  /** Milliseconds of it that the front end took for speech (speech-span.ts); absent where it found none. */
+  speechMs?: number;
+  /** Whether that speech stood clear of the line's noise (SpeechSpan.clear). */
+  clearSpeech?: boolean;
   /**
    * How well the best hypothesis fits the audio against a free phone loop: log-likelihood
    * ratio per 10 ms frame (0 = as good as any phone sequence, more negative = worse).
@@ -59,7 +63,7 @@ export type DecoderPart = 'both' | 'grammar' | 'loop';
 export function joinParts(grammar: RecognitionResult, loop: RecognitionResult): RecognitionResult {
   const g = grammar.fitParts?.grammar;
   const l = loop.fitParts?.loop;
-  const joined: RecognitionResult = { nbest: grammar.nbest, confidence: grammar.confidence, audioMs: grammar.audioMs, fitCalibration: grammar.fitCalibration, speed: grammar.speed };
+  const joined: RecognitionResult = { nbest: grammar.nbest, confidence: grammar.confidence, audioMs: grammar.audioMs, speechMs: grammar.speechMs, clearSpeech: grammar.clearSpeech, fitCalibration: grammar.fitCalibration, speed: grammar.speed };
   if (grammar.nbest.length > 0 && g !== undefined && l !== undefined) {
     joined.fit = g - l;
     joined.fitParts = { grammar: g, loop: l };

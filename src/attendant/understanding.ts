@@ -3,7 +3,7 @@ import { Lexicon } from '../asr/lexicon';
 import { touchRecent } from '../asr/recent';
 import { DEFAULT_FIT_CALIBRATION, FitCalibration, RecognitionCancelled, RecognitionResult, Recognizer, RecognizerSession, Speed, StartOptions } from '../asr/recognizer';
 import { combineModels, ModelView, Weights } from './confidence';
-import { Decision, DecisionThresholds, decide } from '../directory/decision';
+import { Decision, DecisionThresholds, decide, withEvidence } from '../directory/decision';
 import { Snapshot } from '../directory/directory-store';
 import { DirectoryEntry, displayName, normalizeText } from '../directory/entry';
 import { Candidate, DirectoryMatcher } from '../directory/matcher';
@@ -294,7 +294,7 @@ export class StoreUnderstanding {
       fit: best.fit,
       candidates,
       models,
-      decision: offerBoth(decide(candidates, { operatorAsked, thresholds: thresholds ?? COMBINED_THRESHOLDS }), views, candidates),
+      decision: withEvidence(offerBoth(decide(candidates, { operatorAsked, thresholds: thresholds ?? COMBINED_THRESHOLDS }), views, candidates), results),
     };
     return cross === undefined ? first : this.heardAgain(first, cross, crossRule);
   }
@@ -370,7 +370,7 @@ export class StoreUnderstanding {
   understand(result: RecognitionResult, thresholds?: DecisionThresholds): Understanding {
     const candidates = this.rankResult(result);
     const transcript = readable(result.nbest[0]?.text ?? '');
-    return { transcript, fit: result.fit, candidates, decision: decide(candidates, { operatorAsked: this.operatorAsked(result), thresholds }) };
+    return { transcript, fit: result.fit, candidates, decision: withEvidence(decide(candidates, { operatorAsked: this.operatorAsked(result), thresholds }), [result]) };
   }
 }
 

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 /**
  * npm run test:mutations [-- --only 3,5]
  *
- * Proof that the tests of the defects fixed for issues 13 and 14 can fail: each fix is undone
+ * Proof that the tests of the defects fixed for issues 13, 14, 33, 34 and 35 can fail: each fix is undone
  * in a copy of the last commit (a git worktree), the project is built, and the test written
  * for that defect must fail. A mutation its test does not catch fails this run (exit 1).
  * Not part of `npm test`: each mutation rebuilds the project (about 8 minutes in all).
@@ -120,6 +120,126 @@ const MUTATIONS: Mutation[] = [
     undone: "if (request.method === 'INVITE' && this.merged(request, key) && key === '') {",
     test: 'dist/test/integration/sip-user-agent.test.js',
     name: 'answers 482 to a merged request',
+  },
+  {
+    defect: 'a workbook whose headers lie about its size inflates in memory (34, 1)',
+    file: 'src/directory/zip-check.ts',
+    fixed: 'if (inflated > limit) {',
+    undone: 'if (inflated > limit && limit < 0) {',
+    test: 'dist/test/unit/hostile-files.test.js',
+    name: 'headers say 1,000 bytes',
+  },
+  {
+    defect: 'a file that stops the service while read is read again at every start (34, 2)',
+    file: 'src/api/drop-folder.ts',
+    fixed: "      path = this.moveTo(folder, path, name, 'processing');\n",
+    undone: '',
+    test: 'dist/test/integration/drop-folder.test.js',
+    name: 'files each where it belongs',
+  },
+  {
+    defect: 'a 20 MB cell is checked field by field (34, 3)',
+    file: 'src/directory/xlsx.ts',
+    fixed: 'if (text.length <= MAX_CELL_CHARS) return text;',
+    undone: 'return text;',
+    test: 'dist/test/unit/hostile-files.test.js',
+    name: '20 MB cell',
+  },
+  {
+    defect: 'a file of a million rows is parsed whole before it is refused (34, 4)',
+    file: 'src/directory/directory-file.ts',
+    fixed: 'if (records.length > MAX_DIRECTORY_ENTRIES + 1) {',
+    undone: 'if (records.length < 0) {',
+    test: 'dist/test/unit/hostile-files.test.js',
+    name: 'million rows',
+  },
+  {
+    defect: 'gRPC holds the message of a call with no token (34, 5)',
+    file: 'src/api/directory-service.ts',
+    fixed: 'interceptors: [authenticateFirst(authorize)],',
+    undone: 'interceptors: [],',
+    test: 'dist/test/integration/directory-api.test.js',
+    name: 'before the 15 MiB message',
+  },
+  {
+    defect: 'a test recording of minutes holds a recognition worker (34, 6)',
+    file: 'src/console/console-server.ts',
+    fixed: 'if (seconds > MAX_TEST_AUDIO_SECONDS) throw',
+    undone: 'if (seconds < 0) throw',
+    test: 'dist/test/integration/console-limits.test.js',
+    name: 'refuses a test recording over',
+  },
+  {
+    defect: "a flood of sign-ins signs out every other token's sessions (34, 7)",
+    file: 'src/console/sessions.ts',
+    fixed: 'if (own.length >= this.perToken || (this.sessions.size >= this.max && own.length > 0)) this.close(own[0].id);',
+    undone: 'if (this.sessions.size >= this.max) this.close(this.sessions.keys().next().value as string);',
+    test: 'dist/test/integration/console-limits.test.js',
+    name: 'never another',
+  },
+  {
+    defect: 'drop folder follows a store folder that is a link (34, 9)',
+    file: 'src/api/drop-folder.ts',
+    fixed: '  return lstatSync(path, { throwIfNoEntry: false })?.isDirectory() === true;',
+    undone: '  return existsSync(path);',
+    test: 'dist/test/integration/drop-folder.test.js',
+    name: 'follows no link',
+  },
+  {
+    defect: 'a directory of 600 bad rows gets no gRPC status (34, 10)',
+    file: 'src/api/directory-service.ts',
+    fixed: 'const shown = capProblems(problems, MAX_STATUS_PROBLEMS);',
+    undone: 'const shown = problems;',
+    test: 'dist/test/integration/directory-api.test.js',
+    name: '600 bad rows',
+  },
+  {
+    defect: 'capitals are spelled out in prompts (35, 2)',
+    file: 'src/attendant/flow.ts',
+    fixed: "{ key: 'connecting', name: spokenName(entry) }",
+    undone: "{ key: 'connecting', name: displayName(entry) }",
+    test: 'dist/test/unit/flow.test.js',
+    name: 'says a back office',
+  },
+  {
+    defect: 'a store answers 404 to its number in E.164 (35, 3)',
+    file: 'src/directory/directory-store.ts',
+    fixed: 'store.numbers.some((n) => sameNumber(user, n, store.locale))',
+    undone: 'store.numbers.includes(user)',
+    test: 'dist/test/integration/directory-store.test.js',
+    name: 'finds a store by one of its numbers',
+  },
+  {
+    defect: 'a process-group SIGTERM kills the recognition workers during the drain (35, 6)',
+    file: 'src/asr/worker.ts',
+    fixed: "  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => undefined);\n",
+    undone: '',
+    test: 'dist/test/integration/serve.test.js',
+    name: 'whole process group',
+  },
+  {
+    defect: 'the debug trace shows the caller in the messages attendant sends (35, 7)',
+    file: 'src/sip/transport.ts',
+    fixed: "const m = /^(From|f|To|t|Contact|m|P-Asserted-Identity|P-Preferred-Identity|Remote-Party-ID|Referred-By|b|Refer-To|r)\\s*:(.*)$/i.exec(line);",
+    undone: "const m = /^(From|f|Contact|m|P-Asserted-Identity|P-Preferred-Identity|Remote-Party-ID|Referred-By|b)\\s*:(.*)$/i.exec(line);",
+    test: 'dist/test/unit/sip-message.test.js',
+    name: 'messages attendant sends',
+  },
+  {
+    defect: "espeak's language switches read as phones (35, 8)",
+    file: 'src/asr/phones.ts',
+    fixed: ".replace(/\\([a-z]{2,3}(?:-[a-z]+)?\\)/g, '')",
+    undone: '',
+    test: 'dist/test/unit/audio.test.js',
+    name: 'language switches',
+  },
+  {
+    defect: 'a short real word is put straight through on a score that tells little (33)',
+    file: 'src/attendant/understanding.ts',
+    fixed: 'decision: withEvidence(decide(candidates, { operatorAsked: this.operatorAsked(result), thresholds }), [result]) };',
+    undone: 'decision: decide(candidates, { operatorAsked: this.operatorAsked(result), thresholds }) };',
+    test: 'dist/test/integration/real-speech.test.js',
+    name: 'English digits',
   },
 ];
 

@@ -1,0 +1,183 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { encodeUlaw } from '../../src/media/g711';
+
+const run = promisify(execFile);
+
+/**
+ * Recordings of real people (not a synthesizer) for tests and benchmarks, from the shared
+ * folder beside the project (never shipped), made into what a PBX hands attendant: 8 kHz,
+ * 300-3400 Hz, G.711 µ-law, with what a line puts around a word.
+ */
+
+export const REAL_SPEECH_DIR = process.env.ATTENDANT_REAL_SPEECH ?? join(__dirname, '..', '..', '..', '..', 'shared', 'real-speech');
+const CACHE = join(__dirname, '..', '..', '..', '.cache', 'real-speech');
+
+export interface RealClip {
+  source: string;
+  file: string;
+  path: string;
+  /** What was said; `<OOV>`: something outside any list (a rejection test). */
+  transcript: string;
+  speaker: string;
+  seconds: number;
+}
+
+/** The sources there are, by folder name; empty (with the reason printed) when the folder is absent. */
+export function realSources(what: string): string[] {
+  if (!existsSync(REAL_SPEECH_DIR)) {
+    console.log(`skipped: ${what}: no real speech in ${REAL_SPEECH_DIR}`);
+    return [];
+  }
+  return ['fr-speech-to-phrase', 'fr-voxforge', 'fr-fleurs', 'en-fsdd'].filter((s) => existsSync(join(REAL_SPEECH_DIR, s, 'transcripts.tsv')));
+}
+
+export function loadRealSource(source: string): RealClip[] {
+  const dir = join(REAL_SPEECH_DIR, source);
+  const lines = readFileSync(join(dir, 'transcripts.tsv'), 'utf8').split('\n').slice(1);
+  return lines
+    .filter((l) => l.trim() !== '')
+    .map((line) => {
+      const [file, transcript, speaker, seconds] = line.split('\t');
+      return { source, file, path: join(dir, 'wav', file), transcript: transcript.trim(), speaker: speaker?.trim() || 'unknown', seconds: Number(seconds) };
+    });
+}
+
+/**
+ * What surrounds the word on the line:
+ * - tight: the clip as recorded, speech from the first sample to the last for most;
+ * - silence: 0.5 s of digital silence before, 0.8 s after (a PBX with silence suppression);
+ * - comfort: the same padding filled with a PBX's comfort noise, -60 to -45 dBFS;
+ * - line: the same padding, and line noise (about -42 dBFS, band-limited) under everything;
+ * - long: 2 s of comfort noise before, 2 s after (a caller who waits to speak).
+ */
+export type Surround = 'tight' | 'silence' | 'comfort' | 'line' | 'long';
+export const SURROUNDS: Surround[] = ['tight', 'silence', 'comfort', 'line', 'long'];
+
+export interface LineOptions {
+  surround: Surround;
+  /** dBFS of the speech's loudest tenth of frames; the recording's own level when absent. */
+  level?: number;
+}
+
+/** A seeded generator (xorshift32) so that the same clip gets the same noise on every machine. */
+function noiseSource(seed: string): () => number {
+  let s = createHash('sha1').update(seed).digest().readUInt32LE(0) | 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+}
+
+/** Gaussian noise of `rms` (linear, of full scale 32768), band-limited to 300-3400 Hz by two one-pole filters. */
+function lineNoise(n: number, rms: number, random: () => number): Float64Array {
+  const out = new Float64Array(n);
+  let hp = 0;
+  let prev = 0;
+  let lp = 0;
+  for (let i = 0; i < n; i += 1) {
+    const g = Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
+    hp = 0.79 * (hp + g - prev); // ~300 Hz high-pass at 8 kHz
+    prev = g;
+    lp += 0.93 * (hp - lp); // ~3.4 kHz low-pass
+    out[i] = lp;
+  }
+  let sum = 0;
+  for (const v of out) sum += v * v;
+  const scale = (rms * 32768) / Math.sqrt(sum / Math.max(1, n));
+  for (let i = 0; i < n; i += 1) out[i] *= scale;
+  return out;
+}
+
+const dbToLinear = (db: number): number => 10 ** (db / 20);
+
+function loudTenth(pcm: Int16Array): number {
+  const rms: number[] = [];
+  for (let i = 0; i + 160 <= pcm.length; i += 160) {
+    let sum = 0;
+    for (let j = i; j < i + 160; j += 1) sum += pcm[j] * pcm[j];
+    rms.push(Math.sqrt(sum / 160));
+  }
+  rms.sort((a, b) => a - b);
+  return rms.length === 0 ? 0 : rms[Math.floor(rms.length * 0.9)];
+}
+
+/** A µ-law WAV (8 kHz mono) of `pcm`. */
+function ulawWav(pcm: Int16Array): Buffer {
+  const data = Buffer.from(encodeUlaw(pcm));
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0);
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write('WAVE', 8);
+  header.write('fmt ', 12);
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(7, 20); // µ-law
+  header.writeUInt16LE(1, 22);
+  header.writeUInt32LE(8000, 24);
+  header.writeUInt32LE(8000, 28);
+  header.writeUInt16LE(1, 32);
+  header.writeUInt16LE(8, 34);
+  header.write('data', 36);
+  header.writeUInt32LE(data.length, 40);
+  return Buffer.concat([header, data]);
+}
+
+const banding = new Map<string, Promise<Int16Array>>();
+
+/** The clip band-limited to the telephone band at 8 kHz (16-bit), cached (once at a time per clip). */
+function banded(clip: RealClip): Promise<Int16Array> {
+  const key = `${clip.source}/${clip.file}`;
+  let made = banding.get(key);
+  if (made === undefined) {
+    made = bandOnce(clip);
+    banding.set(key, made);
+    made.finally(() => banding.delete(key)).catch(() => undefined);
+  }
+  return made;
+}
+
+async function bandOnce(clip: RealClip): Promise<Int16Array> {
+  mkdirSync(CACHE, { recursive: true });
+  const out = join(CACHE, `${clip.source}-${clip.file.replace(/\.wav$/, '')}-band.raw`);
+  if (!existsSync(out)) {
+    const tmp = `${out}.${process.pid}.tmp`;
+    await run('sox', ['-R', clip.path, '-t', 'raw', '-r', '8000', '-c', '1', '-e', 'signed-integer', '-b', '16', tmp, 'sinc', '300-3400', 'rate', '8000']);
+    renameSync(tmp, out);
+  }
+  const bytes = readFileSync(out);
+  return new Int16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+}
+
+/** The path of the clip as a PBX would hand it over (8 kHz µ-law WAV), made on first use. */
+export async function telephoneClip(clip: RealClip, options: LineOptions): Promise<string> {
+  const key = createHash('sha1').update('v1').update(JSON.stringify({ s: clip.source, f: clip.file, ...options })).digest('hex').slice(0, 16);
+  const out = join(CACHE, `${key}.wav`);
+  if (existsSync(out)) return out;
+  const speech = await banded(clip);
+  const random = noiseSource(`${clip.source}/${clip.file}/${options.surround}`);
+  const gain = options.level === undefined ? 1 : (dbToLinear(options.level) * 32768) / Math.max(1, loudTenth(speech));
+  const [before, after] = options.surround === 'tight' ? [0, 0] : options.surround === 'long' ? [2, 2] : [0.5, 0.8];
+  const n = Math.round((before + after) * 8000) + speech.length;
+  const mix = new Float64Array(n);
+  const start = Math.round(before * 8000);
+  for (let i = 0; i < speech.length; i += 1) mix[start + i] = speech[i] * gain;
+  if (options.surround === 'comfort' || options.surround === 'long') {
+    const level = -60 + 15 * random();
+    const noise = lineNoise(n, dbToLinear(level), random);
+    for (let i = 0; i < n; i += 1) if (i < start || i >= start + speech.length) mix[i] += noise[i];
+  } else if (options.surround === 'line') {
+    const noise = lineNoise(n, dbToLinear(-42), random);
+    for (let i = 0; i < n; i += 1) mix[i] += noise[i];
+  }
+  const pcm = new Int16Array(n);
+  for (let i = 0; i < n; i += 1) pcm[i] = Math.max(-32768, Math.min(32767, Math.round(mix[i])));
+  const tmp = `${out}.${process.pid}.tmp`;
+  writeFileSync(tmp, ulawWav(pcm));
+  renameSync(tmp, out);
+  return out;
+}

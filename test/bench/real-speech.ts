@@ -1,0 +1,180 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { resolveEngine } from '../../src/asr/engine';
+import { loadCatalog, modelsForLocale } from '../../src/asr/models';
+import { RecognizerPool } from '../../src/asr/pool';
+import { RecognitionResult } from '../../src/asr/recognizer';
+import { CrossHearing, hearUtterance, StoreUnderstanding } from '../../src/attendant/understanding';
+import { storeLexicons } from '../../src/cli/recognize-command';
+import { readDirectory } from '../../src/directory/directory-file';
+import { DirectoryEntry } from '../../src/directory/entry';
+import { readAudioFile } from '../../src/media/audio-file';
+import { loadRealSource, RealClip, realSources, Surround, SURROUNDS, telephoneClip } from '../audio/real-speech';
+import { plainHypothesis } from './plain-engine';
+import { benchProfile, mapLimit, pct } from './stats';
+
+/**
+ * npm run bench:real [-- --source fr-speech-to-phrase] [--surround tight,silence] [--takes N] [--verbose]
+ *
+ * Real people's recordings (../shared/real-speech beside the project), telephone-banded and
+ * put on a line (tight, digital silence, comfort noise, line noise, long waits), each
+ * source's transcripts made services of a store among the people of the demo store. Every
+ * clip is heard by attendant (as `attendant recognize` hears a file) and by the plain engine
+ * (pocketsphinx_continuous, default settings, the same model and grammar): per source, per
+ * surround and per speaker, right, wrong transfers, and what was heard as nothing.
+ */
+
+export interface RealCall {
+  clip: RealClip;
+  surround: Surround;
+  /** The service the clip's transcript is; undefined for `<OOV>`. */
+  expect?: string;
+}
+
+export interface RealOutcome {
+  call: RealCall;
+  results: RecognitionResult[];
+  cross?: CrossHearing;
+  decision: string;
+  entryId?: string;
+  choices: string[];
+  plain: { text: string; entryId?: string };
+  ms: number;
+}
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+/** The demo store's people, and one service per distinct transcript of the source. */
+export function realStore(clips: RealClip[]): { entries: DirectoryEntry[]; serviceOf: Map<string, string> } {
+  const file = join(ROOT, 'directory-fixtures', 'demo-store.csv');
+  const people = readDirectory(readFileSync(file), file).entries.filter((e) => e.type === 'person');
+  const serviceOf = new Map<string, string>();
+  const services: DirectoryEntry[] = [];
+  for (const t of [...new Set(clips.map((c) => c.transcript))].filter((t) => t !== '<OOV>')) {
+    const id = `r${String(services.length + 1).padStart(3, '0')}`;
+    serviceOf.set(t, id);
+    services.push({ id, type: 'service', firstName: '', lastName: '', serviceName: t, department: '', extension: String(3000 + services.length + 1), aliases: [], enabled: true });
+  }
+  return { entries: [...people, ...services], serviceOf };
+}
+
+/** The clips of a source a run hears: every one, but `takes` of each digit per speaker for the digits. */
+export function pickClips(source: string, takes: number): RealClip[] {
+  const clips = loadRealSource(source);
+  if (source !== 'en-fsdd') return clips;
+  return clips.filter((c) => Number(/_(\d+)\.wav$/.exec(c.file)?.[1] ?? 0) < takes);
+}
+
+export const localeOf = (source: string): string => (source.startsWith('en-') ? 'en-US' : 'fr-FR');
+
+type Verdict = 'right' | 'wrong-transfer' | 'wrong-asked' | 'missed' | 'rejected' | 'absent-asked';
+
+export function verdictOf(expect: string | undefined, kind: string, entryId: string | undefined, choices: string[]): Verdict {
+  if (expect === undefined) return kind === 'transfer' ? 'wrong-transfer' : kind === 'confirm' || kind === 'disambiguate' ? 'absent-asked' : 'rejected';
+  if ((kind === 'transfer' || kind === 'confirm') && entryId === expect) return 'right';
+  if (kind === 'transfer') return 'wrong-transfer';
+  if (kind === 'confirm' || kind === 'disambiguate') return choices.includes(expect) || entryId === expect ? 'right' : 'wrong-asked';
+  return 'missed';
+}
+
+function table(outcomes: RealOutcome[], by: (o: RealOutcome) => string[]): string {
+  const groups = new Map<string, RealOutcome[]>();
+  for (const o of outcomes) for (const k of ['all', ...by(o)]) groups.set(k, [...(groups.get(k) ?? []), o]);
+  const lines = [
+    '| group | clips | right | confirmed (of right) | wrong transfers | heard as nothing | absent not transferred | plain engine right | plain engine wrong |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const [name, list] of groups) {
+    const present = list.filter((o) => o.call.expect !== undefined);
+    const absent = list.filter((o) => o.call.expect === undefined);
+    const v = list.map((o) => verdictOf(o.call.expect, o.decision, o.entryId, o.choices));
+    const right = list.filter((_, i) => v[i] === 'right');
+    const confirmed = right.filter((o) => o.decision !== 'transfer').length;
+    const wrong = v.filter((x) => x === 'wrong-transfer').length;
+    const nothing = list.filter((o) => o.results.every((r) => r.nbest.length === 0)).length;
+    const absentOk = absent.filter((o) => o.decision !== 'transfer').length;
+    const plainRight = present.filter((o) => o.plain.entryId === o.call.expect).length;
+    const plainWrong = list.filter((o) => o.plain.entryId !== undefined && o.plain.entryId !== o.call.expect).length;
+    lines.push(
+      `| ${name} | ${list.length} | ${pct(right.length, present.length)} | ${pct(confirmed, right.length)} | ${pct(wrong, list.length)} | ${nothing} | ${pct(absentOk, absent.length)} | ${pct(plainRight, present.length)} | ${pct(plainWrong, list.length)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export async function hearReal(sources: string[], surrounds: Surround[], takes: number, workers: number, log: (s: string) => void = console.log): Promise<Map<string, RealOutcome[]>> {
+  const catalog = loadCatalog();
+  const pool = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, benchProfile(), catalog.models), workers);
+  const all = new Map<string, RealOutcome[]>();
+  try {
+    for (const source of sources) {
+      const clips = pickClips(source, takes);
+      const { entries, serviceOf } = realStore(clips);
+      const locale = localeOf(source);
+      const understanding = await StoreUnderstanding.build({ store: source, version: 1, entries }, ...storeLexicons(locale));
+      const model = modelsForLocale(catalog, locale).find((m) => m.engine === 'pocketsphinx' && m.id === understanding.models[0]);
+      if (model === undefined) throw new Error(`no PocketSphinx model for ${locale}`);
+      const calls: RealCall[] = clips.flatMap((clip) => surrounds.map((surround) => ({ clip, surround, expect: serviceOf.get(clip.transcript) })));
+      const t0 = performance.now();
+      const outcomes = await mapLimit(calls, workers * 2, async (call): Promise<RealOutcome> => {
+        const wav = await telephoneClip(call.clip, { surround: call.surround });
+        const audio = await readAudioFile(wav);
+        const started = performance.now();
+        const { understood, results, cross } = await hearUtterance(pool, understanding, (send) => {
+          for (let k = 0; k < audio.pcm.length; k += 320) send(audio.pcm.subarray(k, Math.min(audio.pcm.length, k + 320)));
+        });
+        const ms = performance.now() - started;
+        const text = await plainHypothesis(model, understanding.grammar, wav);
+        const top = understanding.matcher.rank([{ text, probability: 1 }])[0];
+        const d = understood.decision;
+        return { call, results, cross, decision: d.kind, entryId: d.entry?.id, choices: d.choices.map((e) => e.id), plain: { text, entryId: top?.entry.id }, ms };
+      });
+      log(`\n## ${source} (${locale}, models ${understanding.models.join(' + ')}): ${clips.length} clips x ${surrounds.length} surrounds in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+      log(table(outcomes, (o) => [`surround ${o.call.surround}`]));
+      log('');
+      log(table(outcomes, (o) => [`speaker ${o.call.clip.speaker}`]));
+      all.set(source, outcomes);
+    }
+  } finally {
+    await pool.close();
+  }
+  return all;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      source: { type: 'string' },
+      surround: { type: 'string' },
+      takes: { type: 'string', default: '3' },
+      workers: { type: 'string', default: '2' },
+      verbose: { type: 'boolean', default: false },
+    },
+  });
+  const sources = values.source === undefined ? realSources('bench:real') : values.source.split(',');
+  const surrounds = (values.surround?.split(',') ?? SURROUNDS) as Surround[];
+  for (const s of surrounds) if (!SURROUNDS.includes(s)) throw new Error(`--surround takes ${SURROUNDS.join(', ')}, not ${s}`);
+  console.log(`bench:real, profile ${benchProfile()}, ${new Date().toISOString()}`);
+  const all = await hearReal(sources, surrounds, Number(values.takes), Number(values.workers));
+  const out = join(ROOT, '.cache', 'bench');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'real-speech.json'), JSON.stringify(Object.fromEntries(all), null, 1));
+  if (values.verbose) {
+    for (const outcomes of all.values()) {
+      for (const o of outcomes) {
+        const v = verdictOf(o.call.expect, o.decision, o.entryId, o.choices);
+        if (v === 'right' || v === 'rejected') continue;
+        console.log(`${v}\t${o.call.clip.file}/${o.call.surround}\t"${o.call.clip.transcript}" -> ${o.results.map((r) => `"${r.nbest[0]?.text ?? ''}" fit ${r.fit?.toFixed(2)}`).join(' | ')} => ${o.decision} ${o.entryId ?? o.choices.join(',')}; plain "${o.plain.text}"`);
+      }
+    }
+  }
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

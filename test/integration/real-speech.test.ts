@@ -1,0 +1,70 @@
+import { resolveEngine } from '../../src/asr/engine';
+import { findModels, systemModel } from '../../src/asr/models';
+import { RecognizerPool } from '../../src/asr/pool';
+import { StoreLexicons } from '../../src/asr/store-lexicons';
+import { StoreUnderstanding } from '../../src/attendant/understanding';
+import { loadCmudict, recognizePcm } from '../../src/cli/recognize-command';
+import { readAudioFile } from '../../src/media/audio-file';
+import { loadRealSource, realSources, Surround, telephoneClip } from '../audio/real-speech';
+import { realStore } from '../bench/real-speech';
+import { frenchModelsDir } from './shared-models';
+
+/**
+ * Recordings of real people (the shared folder beside the project; skipped, saying why, when
+ * it is absent), telephone-banded and put on a line as a PBX hands them over, heard as
+ * `attendant recognize` hears a file. bench:real measures the whole sets; these hold the
+ * behaviour the front end and the decision must keep.
+ */
+
+const sources = realSources('real speech');
+const modelsDir = sources.length === 0 ? undefined : frenchModelsDir('real speech');
+const maybe = modelsDir === undefined ? describe.skip : describe;
+
+maybe('real callers', () => {
+  const system = systemModel();
+  const models = findModels(modelsDir ?? '').models.filter((m) => m.engine === 'pocketsphinx');
+  const catalog = { models: [...(system === undefined ? [] : [system]), ...models], problems: [] };
+  const lexicons = new StoreLexicons(loadCmudict(), catalog);
+  let pool: RecognizerPool;
+
+  beforeAll(async () => {
+    pool = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, 'accurate', catalog.models), 2);
+  });
+  afterAll(() => pool.close());
+
+  const hear = async (understanding: StoreUnderstanding, clip: ReturnType<typeof loadRealSource>[number], surround: Surround) => {
+    const audio = await readAudioFile(await telephoneClip(clip, { surround }));
+    return (await recognizePcm(pool, understanding, audio.pcm)).understanding.decision;
+  };
+
+  it('hears the same French command the same way cut tight, with digital silence, with 2 s of comfort noise, and under line noise', async () => {
+    const clips = loadRealSource('fr-speech-to-phrase');
+    const { entries, serviceOf } = realStore(clips);
+    const understanding = await StoreUnderstanding.build({ store: 'real-fr', version: 1, entries }, ...lexicons.forLocale('fr-FR'));
+    for (const file of ['stp_fr_002.wav', 'stp_fr_005.wav', 'stp_fr_031.wav']) {
+      const clip = clips.find((c) => c.file === file)!;
+      const heard = await Promise.all((['tight', 'silence', 'long', 'line'] as Surround[]).map((s) => hear(understanding, clip, s)));
+      expect([file, heard.map((d) => d.entry?.id)]).toEqual([file, Array(4).fill(serviceOf.get(clip.transcript))]);
+    }
+  }, 240_000);
+
+  it('puts no caller saying something outside the directory through to anyone', async () => {
+    const clips = loadRealSource('fr-speech-to-phrase');
+    const { entries } = realStore(clips);
+    const understanding = await StoreUnderstanding.build({ store: 'real-fr', version: 1, entries }, ...lexicons.forLocale('fr-FR'));
+    for (const clip of clips.filter((c) => c.transcript === '<OOV>')) {
+      for (const s of ['tight', 'silence'] as Surround[]) expect([clip.file, s, (await hear(understanding, clip, s)).kind]).not.toEqual([clip.file, s, 'transfer']);
+    }
+  }, 240_000);
+
+  it('puts none of 20 real English digits straight through: one short word is asked about, never transferred on its score', async () => {
+    const clips = loadRealSource('en-fsdd');
+    const { entries } = realStore(clips);
+    const understanding = await StoreUnderstanding.build({ store: 'real-en', version: 1, entries }, ...lexicons.forLocale('en-US'));
+    const picked = clips.filter((c) => /_(jackson|george)_0\.wav$/.test(c.file));
+    expect(picked).toHaveLength(20);
+    const kinds = await Promise.all(picked.map((c) => hear(understanding, c, 'silence').then((d) => d.kind)));
+    expect(kinds.filter((k) => k === 'transfer')).toEqual([]);
+    expect(kinds.filter((k) => k === 'confirm').length).toBeGreaterThan(10);
+  }, 240_000);
+});
