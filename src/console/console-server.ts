@@ -87,6 +87,8 @@ export interface ConsoleDeps {
   dataDir: string;
   /** Makes a change live (the same as after a gRPC or drop-folder change). */
   onChange: (store: string) => void;
+  /** Entries all previews may hold together (MAX_PREVIEW_ENTRIES). */
+  maxPreviewEntries?: number;
 }
 
 class HttpError extends Error {
@@ -384,7 +386,7 @@ export class ConsoleServer {
     // Bounded in memory: the oldest previews go first.
     let held = [...this.previews.values()].reduce((n, p) => n + p.entries.length, 0);
     for (const [id, p] of this.previews) {
-      if (held <= MAX_PREVIEW_ENTRIES || id === preview.id) break;
+      if (held <= (this.deps.maxPreviewEntries ?? MAX_PREVIEW_ENTRIES) || id === preview.id) break;
       this.previews.delete(id);
       held -= p.entries.length;
     }

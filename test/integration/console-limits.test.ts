@@ -104,6 +104,7 @@ describe('console under a hostile admin (real storage, real HTTP)', () => {
       recordings: storage.recordings,
       dataDir: dir,
       onChange: () => undefined,
+      maxPreviewEntries: 10_000,
     });
     http = createServer((req, res) => {
       if (!consoleServer.handle(req, res)) res.writeHead(404).end();
@@ -165,20 +166,21 @@ describe('console under a hostile admin (real storage, real HTTP)', () => {
   });
 
   it('frees previews with their session and keeps them bounded in entries', async () => {
-    const rows = ['id,type,last_name,extension', ...Array.from({ length: 20_000 }, (_, i) => `p${i},person,Le Bihan,${1000 + (i % 8000)}`)].join('\n');
+    const rows = ['id,type,last_name,extension', ...Array.from({ length: 2_000 }, (_, i) => `p${i},person,Le Bihan,${1000 + i}`)].join('\n');
     const sessions: { cookie: string; csrf: string }[] = [];
-    for (let i = 0; i < 12; i += 1) {
+    for (let i = 0; i < 8; i += 1) {
       const s = await signIn();
       const r = await post('/import', s, Buffer.from(rows));
       const body = (await r.json()) as { preview?: string; problems?: unknown[] };
       expect(body.problems).toEqual([]);
       sessions.push(s);
     }
-    // 12 previews of 20,000 entries: only the newest that fit in MAX_PREVIEW_ENTRIES are kept.
-    expect(consoleServer.heldPreviews).toEqual({ count: MAX_PREVIEW_ENTRIES / 20_000, entries: MAX_PREVIEW_ENTRIES });
+    // 8 previews of 2,000 entries: only the newest 5 fit in the 10,000 entries allowed (MAX_PREVIEW_ENTRIES in production).
+    expect(consoleServer.heldPreviews).toEqual({ count: 5, entries: 10_000 });
     const last = sessions[sessions.length - 1];
     expect((await fetch(`${base}/api/session`, { method: 'DELETE', headers: { cookie: last.cookie, 'x-csrf-token': last.csrf } })).status).toBe(200);
-    expect(consoleServer.heldPreviews.count).toBe(MAX_PREVIEW_ENTRIES / 20_000 - 1);
+    expect(consoleServer.heldPreviews.count).toBe(4);
+    expect(MAX_PREVIEW_ENTRIES).toBe(200_000);
   });
 
   it(`throttles sign-ins to ${MAX_SIGN_INS_PER_MINUTE} a minute per token`, async () => {
