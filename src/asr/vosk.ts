@@ -1,15 +1,52 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Grammar } from './grammar';
+import { normalizeText } from '../directory/entry';
 import { Decoder, DecoderFactory, GrammarDecoders, RecognitionResult, SAMPLE_RATE, normalizeNbest } from './recognizer';
 
 /**
  * Vosk (the design card's engine) through the `vosk` npm package and the libvosk it ships.
- * The recognizer is restricted to the store's words, with "[unk]" for the rest, and
- * returns alternatives with their scores.
+ * The recognizer is restricted to the store's words, with "[unk]" for the rest, and returns
+ * alternatives with their scores, when every word of the store is in the model's vocabulary.
+ * Vosk drops a grammar word it does not know, so a store with a name outside it (most Breton
+ * surnames in a general French model) is heard by free transcription instead, and the
+ * matcher finds the name in what was written, by spelling and by sound ("guy var" for
+ * Guivarc'h): voskGrammar.
  */
 
 export const DEFAULT_VOSK_MODEL = 'models/vosk';
+
+/**
+ * The phrase list a Vosk recognizer is restricted to, or undefined for free transcription:
+ * when a word of the store is missing from the model's vocabulary (`words`, from its
+ * graph/words.txt), a restricted recognizer could never hear that name. Without a known
+ * vocabulary the grammar is used as it is.
+ */
+export function voskGrammar(phrases: string[], words: Map<string, string> | undefined): string[] | undefined {
+  if (words === undefined) return [...phrases, '[unk]'];
+  const spelled: string[] = [];
+  for (const phrase of phrases) {
+    // The grammar's tokens are folded ("herve"); the model spells its words ("hervé").
+    const tokens = phrase.split(/\s+/).filter((w) => w !== '').map((w) => words.get(w));
+    if (tokens.some((w) => w === undefined)) return undefined;
+    spelled.push(tokens.join(' '));
+  }
+  return [...new Set(spelled), '[unk]'];
+}
+
+/** The model's vocabulary (graph/words.txt: "word id" lines), by folded spelling, when it has one. */
+export function voskVocabulary(modelPath: string): Map<string, string> | undefined {
+  const file = join(resolve(modelPath), 'graph', 'words.txt');
+  if (!existsSync(file)) return undefined;
+  const words = new Map<string, string>();
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const word = line.split(' ')[0];
+    if (word === '' || word.startsWith('<') || word.startsWith('#') || word.startsWith('[')) continue;
+    const folded = normalizeText(word).replace(/ /g, '');
+    if (folded !== '' && !words.has(folded)) words.set(folded, word);
+  }
+  return words;
+}
 
 /** Why a directory is not a Vosk model, or undefined when it looks like one. */
 export function voskModelProblem(modelPath: string): string | undefined {
@@ -71,6 +108,7 @@ class VoskDecoder implements Decoder {
 export class VoskFactory implements DecoderFactory {
   private readonly vosk: VoskModule;
   private readonly model: { free(): void };
+  private readonly words: Map<string, string> | undefined;
 
   constructor(modelPath: string) {
     const problem = voskModelProblem(modelPath);
@@ -83,13 +121,14 @@ export class VoskFactory implements DecoderFactory {
     }
     this.vosk.setLogLevel(-1);
     this.model = new this.vosk.Model(resolve(modelPath));
+    this.words = voskVocabulary(modelPath);
   }
 
   create(grammar: Grammar): GrammarDecoders {
-    const phrases = [...grammar.phrases, '[unk]'];
+    const phrases = voskGrammar(grammar.phrases, this.words);
     return {
       open: () => {
-        const recognizer = new this.vosk.Recognizer({ model: this.model, sampleRate: SAMPLE_RATE, grammar: phrases });
+        const recognizer = new this.vosk.Recognizer({ model: this.model, sampleRate: SAMPLE_RATE, ...(phrases === undefined ? {} : { grammar: phrases }) });
         recognizer.setMaxAlternatives(8);
         recognizer.setWords(false);
         return new VoskDecoder(recognizer);
