@@ -40,6 +40,48 @@ export interface CallResult {
   /** From the end of our last line to the REFER. */
   afterSpeechMs?: number;
   promptsHeard: number;
+  /** The call's SIP Call-ID, by which attendant's call record is found. */
+  sipCallId?: string;
+  /**
+   * The call as attendant recorded it, when the server shares this command's database: what
+   * it asked and heard, and where the call really went (the REFER alone does not say that
+   * extension 9 is the operator, nor that the caller was asked to confirm first).
+   */
+  record?: { outcome: string; extension: string; name?: string; steps: string[]; operator: boolean };
+}
+
+/** One step of a call record's path, as the caller lived it. */
+export function describeStep(step: string, operator: string, nameOf: (extension: string) => string | undefined): string {
+  const [kind, a, b] = step.split(':');
+  switch (kind) {
+    case 'heard':
+      return (
+        { transfer: 'a name was heard', confirm: 'asked « Vous avez dit … ? » (to confirm a name)', disambiguate: 'asked which one (two or more names)', reprompt: 'asked to say the name again', operator: 'the operator was asked for' } as Record<string, string>
+      )[a] ?? `heard: ${a}`;
+    case 'answer':
+      return `answered ${a.replace('choice-', 'choice ')}${b === 'keypad' ? ' on the keypad' : ''}`;
+    case 'no-input':
+      return 'said nothing; asked again';
+    case 'retries-exhausted':
+      return 'not understood after the retries';
+    case 'keypad':
+      return `typed ${a}`;
+    case 'spell':
+      return a === 'offered' ? 'offered to spell the name on the keypad' : a === 'asked' ? 'asked to spell' : `spelled ${a}: ${b} match(es)`;
+    case 'transfer': {
+      if (a === 'operator' || a === operator) return `put through to the operator (${operator})`;
+      const name = nameOf(a);
+      return `put through to ${a}${name === undefined ? '' : ` (${name})`}`;
+    }
+    case 'transfer-failed':
+      return 'the transfer failed';
+    case 'failed':
+      return `${a} failed: to the operator`;
+    case 'shutdown':
+      return a === 'bye' ? 'the service stopped: hung up' : `the service stopped: put through to the operator (${a})`;
+    default:
+      return step;
+  }
 }
 
 export async function placeCall(o: CallOptions): Promise<CallResult> {
@@ -145,6 +187,7 @@ function converse(dialog: Dialog, rtp: RtpSession, lines: (Int16Array | string)[
         )
         .catch(() => undefined);
       finish({
+        sipCallId: dialog.callId,
         outcome: 'transferred',
         extension: uri?.user ?? target?.uri,
         name: target?.display === '' ? undefined : target?.display,
@@ -152,12 +195,25 @@ function converse(dialog: Dialog, rtp: RtpSession, lines: (Int16Array | string)[
       });
       setTimeout(() => void dialog.bye('transferred'), 2000).unref();
     });
-    dialog.on('terminated', (reason) => finish({ outcome: 'ended', reason }));
+    dialog.on('terminated', (reason) => finish({ outcome: 'ended', reason, sipCallId: dialog.callId }));
   });
 }
 
 export function describeCall(result: CallResult): string {
   const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+  const r = result.record;
+  if (r !== undefined) {
+    // As recorded by attendant: every step, and the true outcome.
+    const lived = r.steps.map((step) => `  ${step}`).join('\n');
+    const after = result.afterSpeechMs === undefined ? '' : `, ${s(result.afterSpeechMs)} after the end of speech`;
+    const end =
+      r.outcome === 'transferred'
+        ? `transferred to ${r.extension}${r.name === undefined ? '' : ` (${r.name})`} in ${s(result.callMs)}${after}`
+        : r.outcome === 'operator'
+          ? `went to the operator (${r.extension}) in ${s(result.callMs)}`
+          : `${r.outcome} after ${s(result.callMs)}`;
+    return `${lived === '' ? '' : `${lived}\n`}${end}`;
+  }
   switch (result.outcome) {
     case 'transferred': {
       const who = result.name === undefined ? '' : ` (${result.name})`;

@@ -153,13 +153,21 @@ describe('attendant serve as a PBX sees it (sipp)', () => {
 
   it('transfers to an extension dialled with RFC 4733 telephone-events (attendant call --dtmf)', async () => {
     const { code, out } = await cli(['call', 'demo', '--server', `127.0.0.1:${sipPort}`, '--dtmf', '2013#', '--timeout', '30']);
-    expect(out.join('\n')).toMatch(/^transferred to 2013 \(Paul Martin\) in /);
+    expect(out.join('\n')).toMatch(/^  typed 2013\n  put through to 2013 \(Paul Martin\)\ntransferred to 2013 \(Paul Martin\) in /);
+    expect(code).toBe(0);
+  });
+
+  it('tells a test caller who asked for the operator that the call went to the operator, never "transferred" (attendant call --dtmf 0)', async () => {
+    const { code, out } = await cli(['call', 'demo', '--server', `127.0.0.1:${sipPort}`, '--dtmf', '0', '--timeout', '30']);
+    const text = out.join('\n');
+    expect(text).toMatch(/^  typed 0\n  put through to the operator \(9\)\nwent to the operator \(9\) in /);
+    expect(text).not.toMatch(/transferred/);
     expect(code).toBe(0);
   });
 
   it('puts a caller who spells G-O-F-F on the keypad (*4633#, then 1) through to Yann Le Goff', async () => {
     const { code, out } = await cli(['call', 'demo', '--server', `127.0.0.1:${sipPort}`, '--dtmf', '*4633#', '--dtmf', '1', '--timeout', '40']);
-    expect(out.join('\n')).toMatch(/^transferred to 2040 \(Yann Le Goff\) in /);
+    expect(out.join('\n')).toMatch(/^transferred to 2040 \(Yann Le Goff\) in /m);
     expect(code).toBe(0);
   });
 
@@ -289,7 +297,7 @@ Content-Length: 0
     try {
       const before = await metric('attendant_rtp_dropped_total');
       const { code, out } = await cli(['call', 'demo', '--server', `127.0.0.1:${sipPort}`, '--dtmf', '2014#', '--timeout', '40']);
-      expect(out.join('\n')).toMatch(/^transferred to 2014 \(Sophie Martin\) in /);
+      expect(out.join('\n')).toMatch(/^transferred to 2014 \(Sophie Martin\) in /m);
       expect(code).toBe(0);
       // A caller whose RTP is late (a PBX that sends none until it has some, keys by SIP
       // INFO): for 1.5 s the intruder's packets are the only ones to reach the call's port,
