@@ -70,7 +70,7 @@ describe('too little evidence to put a caller through', () => {
   const sophie = { id: 'p04', type: 'person' as const, firstName: 'Sophie', lastName: 'Martin', serviceName: '', department: '', extension: '2014', aliases: [], enabled: true };
   const transfer = { kind: 'transfer' as const, entry: sophie, choices: [], confidence: 0.99, reason: 'clear match' };
 
-  it('asks instead of transferring a word shorter than 0.8 s, or speech buried in the line noise', () => {
+  it('asks instead of transferring a word shorter than 0.6 s, or speech buried in the line noise', () => {
     expect(withEvidence(transfer, [{ speechMs: MIN_TRANSFER_SPEECH_MS - 1, clearSpeech: true }])).toMatchObject({ kind: 'confirm', entry: sophie, reason: expect.stringMatching(/too short/) });
     expect(withEvidence(transfer, [{ speechMs: 1500, clearSpeech: false }])).toMatchObject({ kind: 'confirm', reason: expect.stringMatching(/too noisy/) });
     expect(withEvidence(transfer, [{ speechMs: 1500, clearSpeech: true }, { speechMs: 1500 }])).toBe(transfer);
