@@ -1,6 +1,7 @@
 import { CsvRecord, parseCsv, detectSeparator } from './csv';
 import { isZip, readXlsxRows } from './xlsx';
 import { DirectoryEntry, EntryType, normalizeText, soundsLikeSpellings } from './entry';
+import { SERVICE_SYNONYMS } from './service-words';
 
 /**
  * Reading and validating a store's directory file (DESIGN.md, "Directory files").
@@ -80,6 +81,18 @@ const foldHeader = (name: string): string => normalizeText(name).replace(/ /g, '
 function derivedId(...parts: string[]): string {
   return normalizeText(parts.join(' ')).replace(/ /g, '-').slice(0, 64).replace(/-$/, '') || 'entry';
 }
+
+/** Rows above the header that a report's title may take. */
+const MAX_TITLE_ROWS = 10;
+
+/** A store service's usual name, in French or English ("Poissonnerie", "la boulangerie", "SAV"). */
+function isServiceWord(text: string): boolean {
+  const folded = normalizeText(text).replace(/^(le|la|les|l|rayon|service|the)\s+/, '');
+  return folded !== '' && (SERVICE_SYNONYMS[folded] !== undefined || SERVICE_WORDS.has(folded));
+}
+
+/** Services a French store names that have no English synonym listed. */
+const SERVICE_WORDS = new Set(['standard', 'rayon frais', 'charcuterie', 'cremerie', 'epicerie', 'primeur', 'fruits et legumes', 'cave', 'multimedia', 'electromenager', 'textile', 'parfumerie', 'billetterie', 'photo', 'cafeteria', 'restaurant', 'pressing', 'cordonnerie', 'reserve', 'magasin', 'atelier', 'quai', 'reception marchandises', 'secretariat', 'rh', 'drh', 'paie']);
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const EXTENSION_PATTERN = /^[0-9*#+]{1,15}$/;
@@ -220,7 +233,13 @@ function tableDirectory(all: CsvRecord[], at: (n: number) => string, separator: 
   if (records.length > MAX_DIRECTORY_ENTRIES + 1) {
     return { entries: [], locations: [], problems: [{ message: `the file has ${records.length - 1} rows; the limit is ${MAX_DIRECTORY_ENTRIES} entries` }], ignored: [] };
   }
-  const [header, ...rows] = records;
+  // Excel reports put a title and a date above the table ("Annuaire interne – Hyper Brest
+  // Iroise" in row 1, the header in row 4): the header is the first row, among the first
+  // few, that names at least two known columns; the rows above it are not entries.
+  const known = (r: CsvRecord): number =>
+    r.fields.map(foldHeader).filter((n) => (CSV_COLUMNS as readonly string[]).includes(n) || COLUMN_ALIASES[n] !== undefined).length;
+  const headerAt = records.slice(0, MAX_TITLE_ROWS + 1).findIndex((r) => known(r) >= 2);
+  const [header, ...rows] = headerAt > 0 ? records.slice(headerAt) : records;
   if (header === undefined) return { entries: [], locations: [], problems: [{ message: 'the file has no header row' }], ignored: [] };
   const names = header.fields.map(foldHeader);
   const columns = new Map<CsvColumn | 'service', number>();
@@ -265,8 +284,11 @@ function tableDirectory(all: CsvRecord[], at: (n: number) => string, separator: 
       return index === undefined ? undefined : row.fields[index];
     };
     const aliases = (value('aliases') ?? '').split('|');
-    const isPerson = (value('last_name') ?? '').trim() !== '' || value('type')?.trim().toLowerCase() === 'person';
-    const serviceColumn = value('service')?.trim();
+    // A "Nom;Prénom;Poste" export names its services in the last-name column ("Poissonnerie",
+    // no first name): a known service word there is a service, not a person.
+    const serviceInName = deriveType && !columns.has('service_name') && (value('first_name') ?? '').trim() === '' && isServiceWord(value('last_name') ?? '');
+    const isPerson = !serviceInName && ((value('last_name') ?? '').trim() !== '' || value('type')?.trim().toLowerCase() === 'person');
+    const serviceColumn = serviceInName ? value('last_name')?.trim() : value('service')?.trim();
     const serviceName = value('service_name') ?? (isPerson ? undefined : serviceColumn);
     const department = value('department') ?? (isPerson ? serviceColumn : undefined);
     const extension = value('extension')?.trim().replace(/^(\d+)[.,]0+$/, '$1');
@@ -275,7 +297,7 @@ function tableDirectory(all: CsvRecord[], at: (n: number) => string, separator: 
         id: deriveId ? derivedId(...(isPerson ? [value('last_name') ?? '', value('first_name') ?? ''] : [serviceName ?? '']), extension ?? '') : value('id'),
         type: deriveType ? (isPerson ? 'person' : 'service') : value('type'),
         first_name: value('first_name'),
-        last_name: value('last_name'),
+        last_name: serviceInName ? '' : value('last_name'),
         service_name: serviceName,
         department,
         extension,

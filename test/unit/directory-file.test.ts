@@ -114,3 +114,31 @@ describe('parseDirectory', () => {
     ]);
   });
 });
+
+describe("a back office's Excel report", () => {
+  it('finds the header below title rows (« Annuaire interne – Hyper Brest Iroise » in row 1, the header in row 4)', async () => {
+    const ExcelJS = (await import('exceljs')).default;
+    const wb = new ExcelJS.Workbook();
+    const sheet = wb.addWorksheet('Feuil1');
+    sheet.addRow(['Annuaire interne – Hyper Brest Iroise']);
+    sheet.addRow(['Édité le 05/12/2026']);
+    sheet.addRow([]);
+    sheet.addRow(['Nom', 'Prénom', 'Poste']);
+    sheet.addRow(['LE BIHAN', 'Ronan', 4101]);
+    sheet.addRow(['Poissonnerie', '', 4200]);
+    const { parseDirectoryFile } = await import('../../src/directory/directory-file');
+    const parsed = await parseDirectoryFile(Buffer.from(await wb.xlsx.writeBuffer()), 'export.xlsx');
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.entries.map((e) => [e.type, e.lastName || e.serviceName, e.extension])).toEqual([
+      ['person', 'LE BIHAN', '4101'],
+      ['service', 'Poissonnerie', '4200'],
+    ]);
+  });
+
+  it('types a row of a Nom;Prénom;Poste export as a service when its name is a service word and it has no first name', () => {
+    const { parseDirectory } = require('../../src/directory/directory-file') as typeof import('../../src/directory/directory-file');
+    const parsed = parseDirectory(Buffer.from('Nom;Prénom;Poste\nGuivarch;Yannick;4102\nla Boulangerie;;4201\nSAV;;4300\nMartin;;4103\n'), 'export.csv');
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.entries.map((e) => `${e.type}:${e.lastName || e.serviceName}`)).toEqual(['person:Guivarch', 'service:la Boulangerie', 'service:SAV', 'person:Martin']);
+  });
+});
