@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Logger } from 'pino';
 import { formatProblem } from '../directory/directory-file';
 import { parseDirectoryIsolated } from '../directory/isolated-parse';
+import { describeReimport, reimportOver } from '../directory/reimport';
 import { DirectoryStore } from '../directory/directory-store';
 import { DatabaseUnavailableError } from '../storage/sql';
 
@@ -155,9 +156,10 @@ export class DropFolder {
       problems = parsed.problems.map((p) => formatProblem(shown, p));
       if (problems.length === 0) {
         try {
-          const info = await this.directory.replaceDirectory(store, parsed.entries, { via: 'file', actor: name });
+          const merged = reimportOver((await this.directory.snapshot(store)).entries, parsed);
+          const info = await this.directory.replaceDirectory(store, merged.entries, { via: 'file', actor: name });
           const movedTo = move('processed');
-          this.log.info({ store, file: shown, version: info.version, encoding: parsed.encoding, added: info.added, changed: info.changed, removed: info.removed }, 'drop folder: directory imported');
+          this.log.info({ store, file: shown, version: info.version, encoding: parsed.encoding, added: info.added, changed: info.changed, removed: info.removed, store_fixes: describeReimport(merged) || undefined }, 'drop folder: directory imported');
           this.onChange(store);
           return { store, file: name, accepted: true, movedTo, version: info.version, problems };
         } catch (err) {

@@ -1,4 +1,5 @@
 import { numberForms } from '../directory/phone-number';
+import { describeReimport, reimportOver } from '../directory/reimport';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { modelsDir } from '../asr/models';
 import { installModel, listModels } from './models-command';
@@ -324,8 +325,11 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
           return done();
         }
         if ((await db.findStore(storeId)) === undefined) await db.createStore(storeId);
-        const info = await db.replaceDirectory(storeId, parsed.entries, origin);
-        io.out(`store ${storeId}: version ${info.version}, ${info.entries} entries (${info.added} added, ${info.changed} changed, ${info.removed} removed)${suffix}`);
+        // The store's own fixes (pronunciations, aliases, disabled entries) survive a back-office file that does not carry them.
+        const merged = reimportOver((await db.snapshot(storeId)).entries, parsed);
+        const info = await db.replaceDirectory(storeId, merged.entries, origin);
+        const fixes = describeReimport(merged);
+        io.out(`store ${storeId}: version ${info.version}, ${info.entries} entries (${info.added} added, ${info.changed} changed, ${info.removed} removed)${suffix}${fixes === '' ? '' : `; ${fixes}`}`);
         done();
       }),
     );

@@ -6,6 +6,7 @@ import { Logger } from 'pino';
 import { DirectoryStore, EmptyDirectoryError, entryChanges, StoreNotFoundError, VersionConflictError } from '../directory/directory-store';
 import { CSV_COLUMNS, DirectoryProblem, MAX_DIRECTORY_BYTES, validateEntry } from '../directory/directory-file';
 import { parseDirectoryIsolated } from '../directory/isolated-parse';
+import { describeReimport, reimportOver } from '../directory/reimport';
 import { DirectoryEntry, displayName, normalizeText, spokenForms, spokenWords } from '../directory/entry';
 import { writeXlsx } from '../directory/xlsx';
 import { entriesToCsv, entryCells } from '../directory/export';
@@ -368,6 +369,9 @@ export class ConsoleServer {
     const bytes = await readBody(req, MAX_UPLOAD_BYTES, lang);
     const current = await this.deps.directory.snapshot(store);
     const parsed = await parseDirectoryIsolated(bytes, name);
+    // The store's own fixes survive a file that does not carry them: the preview shows the entries as they will be stored.
+    const merged = reimportOver(current.entries, parsed);
+    parsed.entries = merged.entries;
     const result: Json = {
       file: name,
       format: parsed.format,
@@ -376,6 +380,7 @@ export class ConsoleServer {
       base_version: current.version,
       entries: parsed.entries.length,
       ...changesShown(current.entries, parsed.entries),
+      store_fixes: { kept: merged.kept, replaced: merged.replaced, text: describeReimport(merged) },
       problems: parsed.problems.map((p) => showProblem(p, lang)),
     };
     if (parsed.problems.length > 0) return result;

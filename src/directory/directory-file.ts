@@ -26,6 +26,10 @@ export interface ParsedDirectory {
   ignored: string[];
   format: 'csv' | 'json' | 'xlsx';
   encoding: 'utf-8' | 'windows-1252' | 'utf-16';
+  /** The columns (CSV_COLUMNS names) the file carried: a re-import keeps the store's values of the others (reimport.ts). */
+  columns?: string[];
+  /** The file had no id column: ids were made from names and extensions. */
+  derivedIds?: boolean;
 }
 
 export class DirectoryFileError extends Error {
@@ -146,7 +150,7 @@ function finish(parsed: RawParse, format: ParsedDirectory['format'], encoding: P
     parsed.problems.push({ message: `the file has ${parsed.entries.length} entries; the limit is ${MAX_DIRECTORY_ENTRIES}` });
   }
   checkUniqueIds(parsed.entries, parsed.locations, parsed.problems);
-  return { entries: parsed.entries, problems: capProblems(parsed.problems), ignored: parsed.ignored, format, encoding };
+  return { entries: parsed.entries, problems: capProblems(parsed.problems), ignored: parsed.ignored, format, encoding, columns: parsed.columns, derivedIds: parsed.derivedIds };
 }
 
 /** At most this many problems are reported, the last line saying how many more there were. */
@@ -204,6 +208,8 @@ interface RawParse {
   locations: string[];
   problems: DirectoryProblem[];
   ignored: string[];
+  columns?: string[];
+  derivedIds?: boolean;
 }
 
 function parseCsvDirectory(text: string): RawParse {
@@ -313,7 +319,8 @@ function tableDirectory(all: CsvRecord[], at: (n: number) => string, separator: 
       locations.push(where);
     }
   }
-  return { entries, locations, problems, ignored };
+  const carried = [...columns.keys()].flatMap((c) => (c === 'service' ? ['service_name', 'department'] : [c]));
+  return { entries, locations, problems, ignored, columns: carried, derivedIds: deriveId };
 }
 
 function parseJsonDirectory(text: string): RawParse {
@@ -329,6 +336,7 @@ function parseJsonDirectory(text: string): RawParse {
   }
   const problems: DirectoryProblem[] = [];
   const ignored = new Set<string>();
+  const seen = new Set<string>();
   const entries: DirectoryEntry[] = [];
   const locations: string[] = [];
   list.forEach((item: unknown, index: number) => {
@@ -341,7 +349,10 @@ function parseJsonDirectory(text: string): RawParse {
     for (const [key, value] of Object.entries(item as Record<string, unknown>)) {
       const column = JSON_KEYS[key] ?? (CSV_COLUMNS as readonly string[]).find((c) => c === key);
       if (column === undefined) ignored.add(key);
-      else raw[column as CsvColumn] = value;
+      else {
+        raw[column as CsvColumn] = value;
+        seen.add(column);
+      }
     }
     const entry = validateEntry(raw, where, problems);
     if (entry !== undefined) {
@@ -349,7 +360,7 @@ function parseJsonDirectory(text: string): RawParse {
       locations.push(where);
     }
   });
-  return { entries, locations, problems, ignored: [...ignored] };
+  return { entries, locations, problems, ignored: [...ignored], columns: [...seen] };
 }
 
 function asText(value: unknown, field: string, where: string, problems: DirectoryProblem[]): string {

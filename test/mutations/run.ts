@@ -241,6 +241,30 @@ const MUTATIONS: Mutation[] = [
     test: 'dist/test/integration/real-speech.test.js',
     name: 'English digits',
   },
+  {
+    defect: "the weekly back-office import erases the store's fixes (35, 1)",
+    file: 'src/directory/reimport.ts',
+    fixed: '      if (!carried.has(field)) {',
+    undone: '      if (carried.size < 0) {',
+    test: 'dist/test/integration/reimport.test.js',
+    name: 'changes nothing the store fixed',
+  },
+  {
+    defect: 'a header below title rows is not found (35, 10)',
+    file: 'src/directory/directory-file.ts',
+    fixed: 'const [header, ...rows] = headerAt > 0 ? records.slice(headerAt) : records;',
+    undone: 'const [header, ...rows] = records;',
+    test: 'dist/test/unit/directory-file.test.js',
+    name: 'below title rows',
+  },
+  {
+    defect: 'attendant call prints "transferred to 9" for an operator fallback (35, 5)',
+    file: 'src/cli/main.ts',
+    fixed: '      callResult.record = await recordOf(storeId, callResult.sipCallId);\n',
+    undone: '',
+    test: 'dist/test/e2e/sipp.test.js',
+    name: 'never "transferred"',
+  },
 ];
 
 function main(): void {
