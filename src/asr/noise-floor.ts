@@ -100,13 +100,7 @@ const MAX_GAIN = 16;
  * got 76 % (docs/benchmarks.md); lowering loud lines as well did worse.
  */
 export function raiseQuietLine(pcm: Int16Array, level = LINE_LEVEL): Int16Array {
-  const frame = 320;
-  const rms: number[] = [];
-  for (let i = 0; i + frame <= pcm.length; i += frame) {
-    let sum = 0;
-    for (let j = i; j < i + frame; j += 1) sum += pcm[j] * pcm[j];
-    rms.push(Math.sqrt(sum / frame));
-  }
+  const rms = frameLevels(pcm, 320);
   if (rms.length === 0) return pcm;
   rms.sort((a, b) => a - b);
   const loud = rms[Math.floor(rms.length * 0.9)];
@@ -118,4 +112,15 @@ export function raiseQuietLine(pcm: Int16Array, level = LINE_LEVEL): Int16Array 
     out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
   }
   return out;
+}
+
+/** The RMS of each whole frame of `frame` samples. */
+export function frameLevels(pcm: Int16Array, frame: number): number[] {
+  const levels: number[] = [];
+  for (let i = 0; i + frame <= pcm.length; i += frame) {
+    let sum = 0;
+    for (let j = i; j < i + frame; j += 1) sum += pcm[j] * pcm[j];
+    levels.push(Math.sqrt(sum / frame));
+  }
+  return levels;
 }

@@ -1,3 +1,5 @@
+import { frameLevels } from './noise-floor';
+
 /**
  * Where the speech of an utterance lies, so that the decoders hear the words with the same
  * margins of quiet around them whatever the line put there: a caller heard through a PBX
@@ -38,12 +40,7 @@ export interface SpeechSpan {
 /** The span of speech in `pcm`, or undefined when no frame stands out (silence, steady noise). */
 export function findSpeechSpan(pcm: Int16Array, sampleRate = 16000): SpeechSpan | undefined {
   const frame = Math.round(sampleRate / 100);
-  const levels: number[] = [];
-  for (let i = 0; i + frame <= pcm.length; i += frame) {
-    let sum = 0;
-    for (let j = i; j < i + frame; j += 1) sum += pcm[j] * pcm[j];
-    levels.push(Math.sqrt(sum / frame));
-  }
+  const levels = frameLevels(pcm, frame);
   if (levels.length === 0) return undefined;
   const sorted = [...levels].sort((a, b) => a - b);
   const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
