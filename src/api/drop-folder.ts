@@ -157,7 +157,7 @@ export class DropFolder {
       if (problems.length === 0) {
         try {
           const merged = reimportOver((await this.directory.snapshot(store)).entries, parsed);
-          const info = await this.directory.replaceDirectory(store, merged.entries, { via: 'file', actor: name });
+          const info = await this.directory.replaceDirectory(store, merged.entries, { via: 'file', actor: shown });
           const movedTo = move('processed');
           this.log.info({ store, file: shown, version: info.version, encoding: parsed.encoding, added: info.added, changed: info.changed, removed: info.removed, store_fixes: describeReimport(merged) || undefined }, 'drop folder: directory imported');
           this.onChange(store);

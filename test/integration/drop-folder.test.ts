@@ -118,5 +118,11 @@ describe('drop folder', () => {
     const errors = readFileSync(`${result.movedTo}.errors.txt`, 'utf8');
     expect(errors).not.toMatch(/\u001b|\u0007/);
     expect(errors).toContain('x\\x1b[2J\\x1b]0;owned\\x07.csv line 3');
+    // Accepted, it is named so in the history `attendant directory history` prints.
+    const good = 'y\u001b[31m.csv';
+    copyFileSync(join(fixtures, 'excel-export-cp1252.csv'), join(folder, good));
+    await drop.scan();
+    expect((await drop.scan()).map((r) => r.accepted)).toEqual([true]);
+    expect((await directory.history('paris-11'))[0]).toMatchObject({ via: 'file', actor: 'y\\x1b[31m.csv' });
   });
 });
