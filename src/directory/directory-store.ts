@@ -241,7 +241,7 @@ export class DirectoryStore {
     origin: ChangeOrigin,
     expectedVersion?: number,
   ): Promise<VersionInfo> {
-    return this.sql.transaction((tx) => this.replaceIn(tx, storeId, change, origin, expectedVersion, 'replace'));
+    return this.sql.transaction((tx) => this.replaceIn(tx, storeId, change, origin, expectedVersion, 'update'));
   }
 
   /**

@@ -128,6 +128,9 @@ describe('store console in Chromium', () => {
   it('refuses a wrong token, then signs in with the store token, in French, with a strict HttpOnly session cookie', async () => {
     await go('', '#sign-in');
     expect(await page.$eval('html', (el) => el.lang)).toBe('fr');
+    // Nobody signed in: no menu and no « Se déconnecter » on the page (issue 35, 9).
+    const shown = (sel: string): Promise<boolean> => page.$eval(sel, (el) => getComputedStyle(el).display !== 'none');
+    expect([await shown('#nav'), await shown('#sign-out')]).toEqual([false, false]);
     await page.type('#token', 'att_not-a-token');
     await page.click('#sign-in-button');
     await page.waitForSelector('#notice.error:not([hidden])');
@@ -177,6 +180,9 @@ describe('store console in Chromium', () => {
     await page.waitForFunction(() => /version 3/.test(document.querySelector('#count')?.textContent ?? ''));
     expect(await text('#notice')).toMatch(/Retour à la version 1 : c’est maintenant la version 3/);
     expect(await text('#history')).toMatch(/console/);
+    // In French: the rollback and the import named as a store manager reads them, not "rollback to 1" or "replace".
+    expect(await text('#history')).toMatch(/retour à la version 1/);
+    expect(await text('#history')).not.toMatch(/rollback to|replace\b/);
     await shot('05-rolled-back');
   });
 
@@ -225,6 +231,9 @@ describe('store console in Chromium', () => {
     expect(row).toMatch(/Sophie Martin/);
     expect(row).toMatch(/clavier/);
     expect(await page.$$eval('#chart rect[data-outcome="transferred"]', (r) => r.length)).toBe(1);
+    // Days as a French reader writes them (05/12, not 12-05), and one call is "1 appel".
+    expect(await page.$$eval('#chart text', (t) => t.map((x) => x.textContent ?? ''))).toContainEqual(expect.stringMatching(/^\d\d\/\d\d$/));
+    expect(await page.$eval('#app', (el) => (el as HTMLElement).innerText)).not.toMatch(/\b1 appels\b/);
     await shot('08-calls');
   });
 
@@ -238,6 +247,8 @@ describe('store console in Chromium', () => {
     await page.click('tr[data-key="greeting"] button.upload');
     await page.waitForSelector('tr[data-key="greeting"] button.reset');
     expect(recorded('greeting')).toHaveLength(1);
+    // Prompts named in French, not by their keys.
+    expect(await text('tr[data-key="greeting"] td')).toBe('Accueil');
     await shot('09-prompts');
     // A file that is not a WAV is refused with a clear message, and the recording kept.
     const flac = join(dir, 'not-a-wav.wav');

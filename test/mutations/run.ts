@@ -265,6 +265,14 @@ const MUTATIONS: Mutation[] = [
     test: 'dist/test/e2e/sipp.test.js',
     name: 'never "transferred"',
   },
+  {
+    defect: 'the sign-in page shows the menu and « Se déconnecter » (35, 9)',
+    file: 'src/console/static/app.css',
+    fixed: '[hidden] { display: none !important; }',
+    undone: '',
+    test: 'dist/test/browser/console.test.js',
+    name: 'signs in with the store token',
+  },
 ];
 
 function main(): void {

@@ -31,7 +31,12 @@ const T = {
     'o.transferred': 'transféré', 'o.operator': 'opérateur', 'o.abandoned': 'raccroché', 'o.failed': 'échec', 'o.rejected': 'refusé',
     'h.voice': 'voix', 'h.keypad': 'clavier', 'h.operator': 'opérateur', 'h.none': '—',
     mostConfirmed: 'Noms le plus souvent confirmés', mostRetried: 'Noms joints après une répétition', toOperator: 'Appels passés à l’opérateur : {n}',
-    perDay: 'Issues par jour', noCalls: 'Aucun appel pour l’instant.', calls: 'appels',
+    perDay: 'Issues par jour', noCalls: 'Aucun appel pour l’instant.', calls: 'appels', call: 'appel',
+    'via.cli': 'ligne de commande', 'via.console': 'console', 'via.grpc': 'API (gRPC)', 'via.file': 'dépôt de fichier', 'via.demo': 'démonstration',
+    'act.replace': 'import', 'act.update': 'modification', 'act.rollback': 'retour à la version {v}',
+    'p.greeting': 'Accueil', 'p.retry': 'Répétition', 'p.no-input': 'Silence', 'p.confirm': 'Confirmation', 'p.disambiguate': 'Choix', 'p.connecting': 'Transfert',
+    'p.connecting-extension': 'Transfert vers un poste', 'p.operator': 'Standard', 'p.unknown-extension': 'Poste inconnu', 'p.transfer-failed': 'Transfert impossible',
+    'p.goodbye': 'Au revoir', 'p.spell': 'Épeler au clavier', 'p.spell-more': 'Épeler : encore une lettre', 'p.spell-none': 'Épeler : aucun nom', 'p.spell-choices': 'Épeler : choix',
     promptsTitle: 'Messages entendus par les appelants', prompt: 'Message', text: 'Texte', listen: 'Écouter', own: 'Enregistrement du magasin', synth: 'Voix de synthèse',
     upload: 'Remplacer par un enregistrement (WAV)', backToSynth: 'Revenir à la voix de synthèse', promptSaved: 'Message « {key} » remplacé : le prochain appel l’entendra.', promptReset: 'Message « {key} » : retour à la voix de synthèse.',
     chooseFile: 'Choisissez d’abord un fichier.', signedOut: 'Vous êtes déconnecté.', error: 'Erreur',
@@ -64,7 +69,12 @@ const T = {
     'o.transferred': 'transferred', 'o.operator': 'operator', 'o.abandoned': 'hung up', 'o.failed': 'failed', 'o.rejected': 'refused',
     'h.voice': 'voice', 'h.keypad': 'keypad', 'h.operator': 'operator', 'h.none': '—',
     mostConfirmed: 'Names most often confirmed', mostRetried: 'Names reached after a retry', toOperator: 'Calls handed to the operator: {n}',
-    perDay: 'Outcomes per day', noCalls: 'No call yet.', calls: 'calls',
+    perDay: 'Outcomes per day', noCalls: 'No call yet.', calls: 'calls', call: 'call',
+    'via.cli': 'command line', 'via.console': 'console', 'via.grpc': 'API (gRPC)', 'via.file': 'file drop', 'via.demo': 'demo',
+    'act.replace': 'import', 'act.update': 'edit', 'act.rollback': 'back to version {v}',
+    'p.greeting': 'Greeting', 'p.retry': 'Retry', 'p.no-input': 'No input', 'p.confirm': 'Confirmation', 'p.disambiguate': 'Choice', 'p.connecting': 'Connecting',
+    'p.connecting-extension': 'Connecting to an extension', 'p.operator': 'Operator', 'p.unknown-extension': 'Unknown extension', 'p.transfer-failed': 'Transfer failed',
+    'p.goodbye': 'Goodbye', 'p.spell': 'Spell on the keypad', 'p.spell-more': 'Spell: one more letter', 'p.spell-none': 'Spell: no name', 'p.spell-choices': 'Spell: choices',
     promptsTitle: 'Prompts callers hear', prompt: 'Prompt', text: 'Text', listen: 'Listen', own: 'Store recording', synth: 'Synthesised voice',
     upload: 'Replace with a recording (WAV)', backToSynth: 'Back to the synthesised voice', promptSaved: 'Prompt "{key}" replaced: the next call hears it.', promptReset: 'Prompt "{key}": back to the synthesised voice.',
     chooseFile: 'Choose a file first.', signedOut: 'You are signed out.', error: 'Error',
@@ -348,7 +358,7 @@ function versionsSection(versions) {
       h('thead', {}, h('tr', {}, ...['version', 'date', 'via', 'who', 'counts', 'actions'].map((k) => h('th', {}, t(k))))),
       h('tbody', {}, ...versions.map((v) => h('tr', { 'data-version': v.version },
         h('td', {}, String(v.version), v.current ? h('span', { class: 'badge' }, ` ${t('current')}`) : null),
-        h('td', {}, new Date(v.createdAt).toLocaleString(state.lang)), h('td', {}, v.via), h('td', {}, v.actor),
+        h('td', {}, new Date(v.createdAt).toLocaleString(state.lang)), h('td', {}, known(`via.${v.via}`, v.via)), h('td', {}, who(v.via, v.actor)),
         h('td', {}, `${v.entries} : +${v.added} ~${v.changed} −${v.removed}`),
         h('td', {}, v.current ? null : [
           h('button', { class: 'secondary', onclick: guard(async () => {
@@ -370,7 +380,7 @@ function historySection(history) {
   return h('section', {}, h('h2', {}, t('history')),
     h('table', { id: 'history' }, h('thead', {}, h('tr', {}, ...['date', 'via', 'who', 'action', 'version', 'counts'].map((k) => h('th', {}, t(k))))),
       h('tbody', {}, ...history.slice(0, 100).map((r) => h('tr', {},
-        h('td', {}, new Date(r.at).toLocaleString(state.lang)), h('td', {}, r.via), h('td', {}, r.actor), h('td', {}, r.action),
+        h('td', {}, new Date(r.at).toLocaleString(state.lang)), h('td', {}, known(`via.${r.via}`, r.via)), h('td', {}, who(r.via, r.actor)), h('td', {}, actionText(r.action)),
         h('td', {}, String(r.version)), h('td', {}, `+${r.added} ~${r.changed} −${r.removed}`))))));
 }
 
@@ -472,7 +482,7 @@ const COLORS = { transferred: '#3a9d5d', operator: '#e0a526', abandoned: '#9aa3b
 async function callsView(app) {
   const c = await api('GET', storePath('/calls'));
   const tops = (title, rows, id) => h('div', { id }, h('h2', {}, title), rows.length === 0 ? h('p', { class: 'muted' }, '—') :
-    h('ol', {}, ...rows.map((r) => h('li', {}, `${r.name} : ${r.calls} ${t('calls')}`))));
+    h('ol', {}, ...rows.map((r) => h('li', {}, `${r.name} : ${r.calls} ${t(r.calls === 1 ? 'call' : 'calls')}`))));
   app.replaceChildren(
     h('section', {}, h('h1', {}, t('callsTitle')),
       c.calls.length === 0 ? h('p', { class: 'muted', id: 'no-calls' }, t('noCalls')) :
@@ -504,7 +514,7 @@ function chart(days) {
       y -= bh;
       svg.append(h('rect', { x, y, width: bw, height: bh, fill: COLORS[o], 'data-outcome': o }, h('title', {}, `${d.day} ${t(`o.${o}`)} : ${n}`)));
     }
-    svg.append(h('text', { x, y: H + 14 }, d.day.slice(5)));
+    svg.append(h('text', { x, y: H + 14 }, dayLabel(d.day)));
   });
   const legend = h('div', { class: 'legend' }, ...OUTCOMES.map((o) => h('span', {}, h('i', { class: `c-${o}` }), t(`o.${o}`))));
   return h('div', {}, svg, legend);
@@ -518,7 +528,7 @@ async function promptsView(app) {
     const file = h('input', { type: 'file', accept: '.wav,audio/wav', 'data-key': pr.key });
     const src = storePath(`/prompts/${pr.key}.wav`);
     return h('tr', { 'data-key': pr.key },
-      h('td', {}, pr.key), h('td', {}, pr.text), h('td', {}, pr.recorded ? t('own') : t('synth')),
+      h('td', {}, known(`p.${pr.key}`, pr.key)), h('td', {}, pr.text), h('td', {}, pr.recorded ? t('own') : t('synth')),
       h('td', {}, h('audio', { controls: true, preload: 'none', src: `${src}?t=${Date.now()}` })),
       h('td', {}, file, h('button', { class: 'secondary upload', onclick: guard(async () => {
         if (!file.files[0]) return notice(t('chooseFile'), true);
@@ -537,3 +547,26 @@ async function promptsView(app) {
 }
 
 document.addEventListener('DOMContentLoaded', () => void start());
+
+/** A catalogue text when there is one for `key`, else the value as it came. */
+function known(key, fallback) {
+  return T[state.lang][key] !== undefined ? t(key) : fallback;
+}
+
+/** Who made a change, as an admin reads it: the command line is "cli" in the data. */
+function who(via, actor) {
+  if (actor === 'cli' || (via === 'cli' && actor === '')) return known('via.cli', actor);
+  return actor;
+}
+
+/** A chart day ("2026-12-05") as the console's language writes it: "05/12" or "12/05". */
+function dayLabel(day) {
+  const [, m, d] = day.split('-');
+  return state.lang === 'fr' ? `${d}/${m}` : `${m}/${d}`;
+}
+
+/** A history action ("replace", "update", "rollback to 3") in the console's language. */
+function actionText(action) {
+  const m = /^rollback to (\d+)$/.exec(action);
+  return m !== null ? t('act.rollback', { v: m[1] }) : known(`act.${action}`, action);
+}
