@@ -46,6 +46,8 @@ const SETTINGS_HELP = {
   ATTENDANT_DATA_DIR      where the SQLite database is (default ./data)`,
   serve: `Settings (environment):
   ATTENDANT_DATA_DIR      where stores, tokens and call records live (default ./data)
+  ATTENDANT_DATABASE_URL  postgres://… to share one database between nodes (default SQLite in the data dir)
+  ATTENDANT_DRAIN_SECONDS on SIGTERM, how long calls in progress may go on before the operator (default 10)
   ATTENDANT_SIP_HOST      SIP and RTP address (default 0.0.0.0)
   ATTENDANT_SIP_PORT      SIP port, UDP and TCP (default 5060)
   ATTENDANT_SIP_ALLOW     addresses or subnets that may send SIP (default any)
@@ -67,7 +69,8 @@ const SETTINGS_HELP = {
   ATTENDANT_VOSK_MODEL    Vosk model folder (default models/vosk)
   ATTENDANT_LOG_LEVEL     fatal, error, warn, info (default), debug, trace, silent`,
   data: `Settings (environment):
-  ATTENDANT_DATA_DIR      where stores, tokens and call records live (default ./data)`,
+  ATTENDANT_DATA_DIR      where stores, tokens and call records live (default ./data)
+  ATTENDANT_DATABASE_URL  postgres://… when the stores are in PostgreSQL (default SQLite in the data dir)`,
   models: `Settings (environment):
   ATTENDANT_MODELS_DIR    acoustic models (default ./models)
   ATTENDANT_DATA_DIR      stores, to show which model each uses (default ./data)`,
