@@ -1,0 +1,126 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deflateRawSync } from 'node:zlib';
+import { performance } from 'node:perf_hooks';
+import { freePort } from './free-port';
+import { run } from '../../src/cli/main';
+
+/**
+ * The admin surfaces attacked as a store's token holder would, against a real `attendant
+ * serve`: while each attack runs, /healthz must keep answering within 100 ms, the server must
+ * stay under 1.5 GB, and it must answer the same afterwards (issue 34).
+ */
+
+const root = join(__dirname, '..', '..', '..');
+
+/** A one-part ZIP whose headers say 1,000 bytes while the part inflates to `size` bytes. */
+function lyingWorkbook(size: number): Buffer {
+  const packed = deflateRawSync(Buffer.alloc(size, 0x20));
+  const name = Buffer.from('xl/worksheets/sheet1.xml');
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(8, 8);
+  local.writeUInt32LE(packed.length, 18);
+  local.writeUInt32LE(1000, 22);
+  local.writeUInt16LE(name.length, 26);
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(0x02014b50, 0);
+  central.writeUInt16LE(8, 10);
+  central.writeUInt32LE(packed.length, 20);
+  central.writeUInt32LE(1000, 24);
+  central.writeUInt16LE(name.length, 28);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(1, 8);
+  end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(46 + name.length, 12);
+  end.writeUInt32LE(30 + name.length + packed.length, 16);
+  return Buffer.concat([local, name, packed, central, name, end]);
+}
+
+/** The server's peak resident memory so far, in MB (VmHWM). */
+const peakMb = (pid: number): number => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+describe('admin surfaces under attack, against attendant serve', () => {
+  let dir: string;
+  let serve: ChildProcess;
+  let base: string;
+  let session: { cookie: string; csrf: string };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'attendant-hostile-'));
+    const data = join(dir, 'data');
+    const httpPort = await freePort();
+    serve = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
+      env: { ...process.env, ATTENDANT_DATA_DIR: data, ATTENDANT_HTTP_PORT: String(httpPort), ATTENDANT_HTTP_HOST: '127.0.0.1', ATTENDANT_GRPC_PORT: String(await freePort()), ATTENDANT_SIP_PORT: String(await freePort()), ATTENDANT_ASR_WORKERS: '1' },
+      stdio: ['ignore', 'ignore', 'ignore'],
+    });
+    base = `http://127.0.0.1:${httpPort}`;
+    for (const until = Date.now() + 60_000; Date.now() < until; await new Promise((r) => setTimeout(r, 200))) {
+      if ((await fetch(`${base}/readyz`).catch(() => undefined))?.status === 200) break;
+    }
+    const out: string[] = [];
+    await run(['token', 'create', 'demo'], { out: (t) => out.push(t), err: () => undefined }, { ATTENDANT_DATA_DIR: data });
+    const r = await fetch(`${base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: out[0] }) });
+    session = { cookie: (r.headers.get('set-cookie') ?? '').split(';')[0], csrf: ((await r.json()) as { csrf: string }).csrf };
+  }, 90_000);
+  afterAll(() => {
+    serve?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Runs `attack` while /healthz is asked every 50 ms; the slowest answer in ms. */
+  const whileHealthz = async (attack: () => Promise<unknown>): Promise<{ slowest: number; result: unknown }> => {
+    let slowest = 0;
+    let done = false;
+    const probe = (async () => {
+      while (!done) {
+        const t0 = performance.now();
+        const r = await fetch(`${base}/healthz`);
+        await r.text();
+        slowest = Math.max(slowest, performance.now() - t0);
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    })();
+    const result = await attack();
+    done = true;
+    await probe;
+    return { slowest, result };
+  };
+  const upload = (name: string, bytes: Buffer) =>
+    fetch(`${base}/api/stores/demo/import`, {
+      method: 'POST',
+      headers: { cookie: session.cookie, 'x-csrf-token': session.csrf, 'content-type': 'application/octet-stream', 'x-file-name': name },
+      body: new Uint8Array(bytes),
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as { problems?: { message: string }[] } }));
+
+  it('a workbook whose 1,000-byte headers hide 300 MB: refused, /healthz within 100 ms, the server under 1.5 GB', async () => {
+    // Made before the probe starts: compressing it blocks this process, not the server.
+    const bomb = lyingWorkbook(300 * 1024 * 1024);
+    const { slowest, result } = await whileHealthz(() => upload('bomb.xlsx', bomb));
+    expect((result as { body: { problems: { message: string }[] } }).body.problems[0].message).toMatch(/unpacks to more than/);
+    console.log(`lying workbook: /healthz slowest ${slowest.toFixed(0)} ms, server peak ${peakMb(serve.pid!).toFixed(0)} MB`);
+    expect(slowest).toBeLessThan(100);
+    expect(peakMb(serve.pid!)).toBeLessThan(1536);
+  }, 120_000);
+
+  it('a CSV of a million rows and a drop-folder copy of the bomb: refused, /healthz within 100 ms, and the server answers after', async () => {
+    const rows = Buffer.from(['id,type,last_name,extension', ...Array.from({ length: 1_000_000 }, () => 'p,x,X,1')].join('\n'));
+    const { slowest, result } = await whileHealthz(() => upload('big.csv', rows));
+    expect((result as { body: { problems: { message: string }[] } }).body.problems[0].message).toMatch(/1000000 rows/);
+    console.log(`1M-row CSV: /healthz slowest ${slowest.toFixed(0)} ms, server peak ${peakMb(serve.pid!).toFixed(0)} MB`);
+    expect(slowest).toBeLessThan(100);
+    const folder = join(dir, 'data', 'drop', 'demo');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'bomb.xlsx'), lyingWorkbook(200 * 1024 * 1024));
+    // Taken 5 s after its last write, read in the child, rejected; the server still answers.
+    for (const until = Date.now() + 30_000; Date.now() < until; await new Promise((r) => setTimeout(r, 500))) {
+      if (existsSync(join(folder, 'rejected'))) break;
+    }
+    expect(existsSync(join(folder, 'rejected'))).toBe(true);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect(peakMb(serve.pid!)).toBeLessThan(1536);
+  }, 120_000);
+});
