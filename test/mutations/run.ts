@@ -197,7 +197,7 @@ const MUTATIONS: Mutation[] = [
     defect: 'capitals are spelled out in prompts (35, 2)',
     file: 'src/attendant/flow.ts',
     fixed: "{ key: 'connecting', name: spokenName(entry) }",
-    undone: "{ key: 'connecting', name: displayName(entry) }",
+    undone: "{ key: 'connecting', name: `${entry.firstName} ${entry.lastName}`.trim() }",
     test: 'dist/test/unit/flow.test.js',
     name: 'says a back office',
   },
