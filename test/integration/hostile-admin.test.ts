@@ -2,10 +2,10 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deflateRawSync } from 'node:zlib';
 import { performance } from 'node:perf_hooks';
 import { freePort } from './free-port';
 import { run } from '../../src/cli/main';
+import { zip } from '../files/zip-archive';
 
 /**
  * The admin surfaces attacked as a store's token holder would, against a real `attendant
@@ -16,29 +16,7 @@ import { run } from '../../src/cli/main';
 const root = join(__dirname, '..', '..', '..');
 
 /** A one-part ZIP whose headers say 1,000 bytes while the part inflates to `size` bytes. */
-function lyingWorkbook(size: number): Buffer {
-  const packed = deflateRawSync(Buffer.alloc(size, 0x20));
-  const name = Buffer.from('xl/worksheets/sheet1.xml');
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0);
-  local.writeUInt16LE(8, 8);
-  local.writeUInt32LE(packed.length, 18);
-  local.writeUInt32LE(1000, 22);
-  local.writeUInt16LE(name.length, 26);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0);
-  central.writeUInt16LE(8, 10);
-  central.writeUInt32LE(packed.length, 20);
-  central.writeUInt32LE(1000, 24);
-  central.writeUInt16LE(name.length, 28);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(1, 8);
-  end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(46 + name.length, 12);
-  end.writeUInt32LE(30 + name.length + packed.length, 16);
-  return Buffer.concat([local, name, packed, central, name, end]);
-}
+const lyingWorkbook = (size: number): Buffer => zip([{ name: 'xl/worksheets/sheet1.xml', data: Buffer.alloc(size, 0x20), saysSize: 1000 }]);
 
 /** The server's peak resident memory so far, in MB (VmHWM). */
 const peakMb = (pid: number): number => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
