@@ -25,6 +25,7 @@ const PROBLEMS_FR: [RegExp, (m: RegExpExecArray) => string][] = [
   [/^must be a list of names$/, () => 'doit être une liste de noms'],
   [/^"(.*)" is not true\/false/, (m) => `« ${m[1]} » n’est ni oui ni non (aussi true/false, 1/0)`],
   [/^"(.*)" is used twice \(first (?:on|in) (.*)\)$/, (m) => `« ${m[1]} » est utilisé deux fois (d’abord ${where(m[2], 'fr')})`],
+  [/^"(.*)" appears twice \(first on (.*)\)$/, (m) => `« ${m[1]} » figure deux fois (d’abord ${where(m[2], 'fr')})`],
   [/^must be text, not (.*)$/, (m) => `doit être du texte, pas ${m[1]}`],
   [/^is (\d+) characters long; the limit is (\d+)$/, (m) => `fait ${m[1]} caractères ; la limite est ${m[2]}`],
   [/^holds control characters$/, () => 'contient des caractères de contrôle'],

@@ -1,6 +1,6 @@
 import { CsvRecord, parseCsv, detectSeparator } from './csv';
 import { isZip, readXlsxRows } from './xlsx';
-import { DirectoryEntry, EntryType, normalizeText, soundsLikeSpellings } from './entry';
+import { DirectoryEntry, EntryType, displayName, normalizeText, soundsLikeSpellings } from './entry';
 import { SERVICE_SYNONYMS } from './service-words';
 
 /**
@@ -149,7 +149,7 @@ function finish(parsed: RawParse, format: ParsedDirectory['format'], encoding: P
   if (parsed.entries.length > MAX_DIRECTORY_ENTRIES) {
     parsed.problems.push({ message: `the file has ${parsed.entries.length} entries; the limit is ${MAX_DIRECTORY_ENTRIES}` });
   }
-  checkUniqueIds(parsed.entries, parsed.locations, parsed.problems);
+  checkUniqueIds(parsed.entries, parsed.locations, parsed.problems, parsed.derivedIds === true);
   return { entries: parsed.entries, problems: capProblems(parsed.problems), ignored: parsed.ignored, format, encoding, columns: parsed.columns, derivedIds: parsed.derivedIds };
 }
 
@@ -454,11 +454,13 @@ export function validateEntry(
   return entry;
 }
 
-function checkUniqueIds(entries: DirectoryEntry[], locations: string[], problems: DirectoryProblem[]): void {
+function checkUniqueIds(entries: DirectoryEntry[], locations: string[], problems: DirectoryProblem[], derivedIds = false): void {
   const first = new Map<string, string>();
   entries.forEach((entry, index) => {
     const seen = first.get(entry.id);
     if (seen === undefined) first.set(entry.id, locations[index]);
+    // Ids the file did not write are not named: the admin knows the row by its name and extension.
+    else if (derivedIds) problems.push({ where: locations[index], message: `"${displayName(entry)}, ${entry.extension}" appears twice (first on ${seen})` });
     else problems.push({ where: locations[index], field: 'id', message: `"${entry.id}" is used twice (first on ${seen})` });
   });
 }

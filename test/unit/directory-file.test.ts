@@ -142,3 +142,14 @@ describe("a back office's Excel report", () => {
     expect(parsed.entries.map((e) => `${e.type}:${e.lastName || e.serviceName}`)).toEqual(['person:Guivarch', 'service:la Boulangerie', 'service:SAV', 'person:Martin']);
   });
 });
+
+describe('problems named as the admin wrote the file', () => {
+  it('names a person listed twice in a file without ids by name and extension, never by a generated id, in French too', () => {
+    const { parseDirectory } = require('../../src/directory/directory-file') as typeof import('../../src/directory/directory-file');
+    const { showProblem } = require('../../src/console/messages') as typeof import('../../src/console/messages');
+    const parsed = parseDirectory(Buffer.from('Nom;Prénom;Poste\nMartin;Sophie;4111\nLe Bihan;Ronan;4108\nMartin;Sophie;4111\n'), 'export.csv');
+    expect(parsed.problems).toEqual([{ where: 'line 4', message: '"Sophie Martin, 4111" appears twice (first on line 2)' }]);
+    expect(JSON.stringify(parsed.problems)).not.toMatch(/martin-sophie/);
+    expect(showProblem(parsed.problems[0], 'fr')).toEqual({ where: 'ligne 4', field: undefined, message: '« Sophie Martin, 4111 » figure deux fois (d’abord ligne 2)' });
+  });
+});
