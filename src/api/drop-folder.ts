@@ -1,7 +1,7 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Logger } from 'pino';
-import { formatProblem } from '../directory/directory-file';
+import { formatProblemIn, problemLangOf } from '../directory/problem-text';
 import { parseDirectoryIsolated } from '../directory/isolated-parse';
 import { describeReimport, reimportOver } from '../directory/reimport';
 import { DirectoryStore } from '../directory/directory-store';
@@ -140,20 +140,23 @@ export class DropFolder {
       this.log.warn({ store, file: shown, err: err.message }, 'drop folder: the database cannot be reached; the file stays and is tried again');
       return true;
     };
-    let exists: boolean;
+    let found: Awaited<ReturnType<DirectoryStore['findStore']>>;
     try {
-      exists = (await this.directory.findStore(store)) !== undefined;
+      found = await this.directory.findStore(store);
     } catch (err) {
       if (unavailable(err)) return undefined;
       throw err;
     }
+    const exists = found !== undefined;
+    // The errors file is read by the store's admin: in French for a French store.
+    const lang = found === undefined ? 'en' : problemLangOf(found.locale);
     if (!exists) {
       problems = [`store "${shownName(store)}" does not exist; create it with: attendant store create ${shownName(store)}`];
     } else {
       // Claimed before it is read: a file that stops the service is found in processing/ at the next start.
       path = this.moveTo(folder, path, name, 'processing');
       const parsed = await parseDirectoryIsolated(readFileSync(path), name);
-      problems = parsed.problems.map((p) => formatProblem(shown, p));
+      problems = parsed.problems.map((p) => formatProblemIn(shown, p, lang));
       if (problems.length === 0) {
         try {
           const merged = reimportOver((await this.directory.snapshot(store)).entries, parsed);
@@ -173,7 +176,8 @@ export class DropFolder {
       }
     }
     const movedTo = move('rejected');
-    writeFileSync(`${movedTo}.errors.txt`, `${problems.join('\n')}\n${problems.length} problem${problems.length > 1 ? 's' : ''}; nothing was imported\n`);
+    const summary = lang === 'fr' ? `${problems.length} problème(s) ; rien n’a été importé` : `${problems.length} problem${problems.length > 1 ? 's' : ''}; nothing was imported`;
+    writeFileSync(`${movedTo}.errors.txt`, `${problems.join('\n')}\n${summary}\n`);
     this.log.warn({ store, file: shown, problems: problems.length }, 'drop folder: file rejected');
     return { store, file: name, accepted: false, movedTo, problems };
   }

@@ -41,8 +41,9 @@ describe('drop folder', () => {
     const rejected = readdirSync(join(folder, 'rejected')).sort();
     expect(rejected).toHaveLength(2);
     const errors = readFileSync(join(folder, 'rejected', rejected.find((f) => f.endsWith('.errors.txt'))!), 'utf8');
-    expect(errors).toContain('broken.csv line 3, field type: "persn" is not a type; use person or service');
-    expect(errors).toContain('6 problems; nothing was imported');
+    // paris-11 is a French store (the default locale): its admin reads the errors in French.
+    expect(errors).toContain('broken.csv ligne 3, champ type : « persn » n’est pas un type ; écrivez person ou service');
+    expect(errors).toContain('6 problème(s) ; rien n’a été importé');
     expect(await directory.snapshot('paris-11')).toMatchObject({ version: 1 });
     expect((await directory.snapshot('paris-11')).entries).toHaveLength(12);
     expect((await directory.history('paris-11'))[0]).toMatchObject({ via: 'file', actor: 'export.csv' });
@@ -58,6 +59,15 @@ describe('drop folder', () => {
     expect((await drop.scan())).toEqual([]);
     expect((await drop.scan()).map((r) => r.accepted)).toEqual([true]);
     expect(existsSync(join(folder, 'other.csv.part'))).toBe(true);
+  });
+
+  it("writes an English store's errors in English", async () => {
+    await directory.createStore('lyon-3', { locale: 'en-US' });
+    mkdirSync(join(dir, 'drop', 'lyon-3'));
+    copyFileSync(join(fixtures, 'broken-fields.csv'), join(dir, 'drop', 'lyon-3', 'broken.csv'));
+    await drop.scan();
+    const [result] = await drop.scan();
+    expect(readFileSync(`${result.movedTo}.errors.txt`, 'utf8')).toContain('broken.csv line 3, field type: "persn" is not a type; use person or service\n');
   });
 
   it('refuses a file for a store that does not exist', async () => {
@@ -117,7 +127,7 @@ describe('drop folder', () => {
     expect(result.accepted).toBe(false);
     const errors = readFileSync(`${result.movedTo}.errors.txt`, 'utf8');
     expect(errors).not.toMatch(/\u001b|\u0007/);
-    expect(errors).toContain('x\\x1b[2J\\x1b]0;owned\\x07.csv line 3');
+    expect(errors).toContain('x\\x1b[2J\\x1b]0;owned\\x07.csv ligne 3');
     // Accepted, it is named so in the history `attendant directory history` prints.
     const good = 'y\u001b[31m.csv';
     copyFileSync(join(fixtures, 'excel-export-cp1252.csv'), join(folder, good));
