@@ -84,7 +84,7 @@ describe('admin surfaces under attack, against attendant serve', () => {
     // Made before the probe starts: compressing it blocks this process, not the server.
     const bomb = lyingWorkbook(300 * 1024 * 1024);
     const { slowest, p95, result } = await whileHealthz(() => upload('bomb.xlsx', bomb));
-    expect((result as { body: { problems: { message: string }[] } }).body.problems[0].message).toMatch(/unpacks to more than/);
+    expect((result as { body: { problems: { message: string }[] } }).body.problems[0].message).toMatch(/se décompresse en plus de 100 Mo/);
     console.log(`lying workbook: /healthz p95 ${p95.toFixed(0)} ms, slowest ${slowest.toFixed(0)} ms, server peak ${peakMb(serve.pid!).toFixed(0)} MB`);
     expect(p95).toBeLessThan(100);
     expect(slowest).toBeLessThan(300);
@@ -94,7 +94,7 @@ describe('admin surfaces under attack, against attendant serve', () => {
   it('a CSV of a million rows and a drop-folder copy of the bomb: refused, /healthz p95 within 100 ms, and the server answers after', async () => {
     const rows = Buffer.from(['id,type,last_name,extension', ...Array.from({ length: 1_000_000 }, () => 'p,x,X,1')].join('\n'));
     const { slowest, p95, result } = await whileHealthz(() => upload('big.csv', rows));
-    expect((result as { body: { problems: { message: string }[] } }).body.problems[0].message).toMatch(/1000000 rows/);
+    expect((result as { body: { problems: { message: string }[] } }).body.problems[0].message).toMatch(/1000000 lignes/);
     console.log(`1M-row CSV: /healthz p95 ${p95.toFixed(0)} ms, slowest ${slowest.toFixed(0)} ms, server peak ${peakMb(serve.pid!).toFixed(0)} MB`);
     expect(p95).toBeLessThan(100);
     expect(slowest).toBeLessThan(300);
