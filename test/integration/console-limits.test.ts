@@ -10,32 +10,15 @@ import { StoreUnderstanding } from '../../src/attendant/understanding';
 import { ConsoleServer, MAX_PREVIEW_ENTRIES, MAX_SIGN_INS_PER_MINUTE, MAX_TEST_AUDIO_SECONDS } from '../../src/console/console-server';
 import { MAX_SESSIONS_PER_TOKEN, Sessions, SessionsFullError } from '../../src/console/sessions';
 import { readDirectory } from '../../src/directory/directory-file';
-import { PromptLibrary } from '../../src/media/prompts';
+import { encodeWav, PromptLibrary } from '../../src/media/prompts';
 import { Storage } from '../../src/storage/storage';
 import { storeLexicons } from '../../src/cli/recognize-command';
 
 const fixtures = join(__dirname, '..', '..', '..', 'directory-fixtures');
 
-/** A WAV of `seconds` of 8 kHz 16-bit audio: a tone, or silence. */
-function wav(seconds: number, tone = true): Buffer {
-  const n = Math.round(seconds * 8000);
-  const data = Buffer.alloc(n * 2);
-  for (let i = 0; i < n; i += 1) data.writeInt16LE(tone ? Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)) : 0, i * 2);
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0);
-  h.writeUInt32LE(36 + data.length, 4);
-  h.write('WAVEfmt ', 8);
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(8000, 24);
-  h.writeUInt32LE(16000, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36);
-  h.writeUInt32LE(data.length, 40);
-  return Buffer.concat([h, data]);
-}
+/** A WAV of `seconds` of 8 kHz 16-bit audio: a tone, or silence (the project's own writer). */
+const wav = (seconds: number, tone = true): Promise<Buffer> =>
+  encodeWav(Int16Array.from({ length: Math.round(seconds * 8000) }, (_, i) => (tone ? Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)) : 0)), 8000);
 
 describe('console sessions, one token at a time', () => {
   const fields = (tokenId: string) => ({ secret: 's', tokenId, store: null, lang: 'fr' as const });
@@ -128,23 +111,23 @@ describe('console under a hostile admin (real storage, real HTTP)', () => {
 
   it(`refuses a test recording over ${MAX_TEST_AUDIO_SECONDS} s before hearing it, and any while calls keep the recognizer busy`, async () => {
     const s = await signIn();
-    const long = await post('/test-audio', s, wav(MAX_TEST_AUDIO_SECONDS + 5));
+    const long = await post('/test-audio', s, await wav(MAX_TEST_AUDIO_SECONDS + 5));
     expect(long.status).toBe(400);
     expect(((await long.json()) as { error: string }).error).toMatch(/trop long \(35 s\)/);
     busy = true;
-    expect((await post('/test-audio', s, wav(2))).status).toBe(429);
+    expect((await post('/test-audio', s, await wav(2))).status).toBe(429);
     busy = false;
     expect(heard).toBe(0);
-    expect((await post('/test-audio', s, wav(2))).status).toBe(200);
+    expect((await post('/test-audio', s, await wav(2))).status).toBe(200);
     expect(heard).toBeGreaterThan(0);
   });
 
   it('refuses a greeting recording that is a WAV header with no sound', async () => {
     const s = await signIn();
-    const r = await post('/prompts/greeting', s, wav(0), 'PUT');
+    const r = await post('/prompts/greeting', s, await wav(0), 'PUT');
     expect(r.status).toBe(400);
     expect(((await r.json()) as { error: string }).error).toMatch(/ne contient pas de son/);
-    expect((await post('/prompts/greeting', s, wav(1, false), 'PUT')).status).toBe(400);
+    expect((await post('/prompts/greeting', s, await wav(1, false), 'PUT')).status).toBe(400);
   });
 
   it('answers 405 to methods the console does not take, /api/session included', async () => {
