@@ -1,7 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { CallRecord } from '../attendant/call-records';
-import type { Authorizer, Handler } from './directory-service';
-import { toStatus } from './directory-service';
+import { Authorizer, Handler, toStatus } from './grpc';
 
 /**
  * The gRPC AttendantService (protos/attendant/v1/attendant.proto), for operations:

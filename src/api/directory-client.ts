@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { DirectoryEntry } from '../directory/entry';
-import { loadProtos, toWire } from './directory-service';
+import { loadProtos } from './grpc';
+import { toWire } from './directory-service';
 
 /** A client of the DirectoryService, for `attendant directory push`. */
 export interface PushResult {

@@ -1,48 +1,19 @@
 import * as grpc from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
-import * as protoLoader from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
-import { join } from 'node:path';
 import { Logger } from 'pino';
-import { DirectoryProblem, MAX_DIRECTORY_ENTRIES, capProblems, formatProblem, validateEntry } from '../directory/directory-file';
+import { DirectoryProblem, capProblems, formatProblem } from '../directory/problem';
+import { MAX_DIRECTORY_ENTRIES, validateEntry } from '../directory/directory-file';
 import {
-  DirectoryStore, EmptyDirectoryError, StoreNotFoundError, VersionConflictError, VersionInfo,
+  DirectoryStore, VersionInfo,
 } from '../directory/directory-store';
 import { DirectoryEntry } from '../directory/entry';
-import { TokenInfo, TokenStore } from './tokens';
-import { FailureLimiter } from './failure-limiter';
-import { DatabaseUnavailableError } from '../storage/sql';
-import { AttendantBackend, attendantServiceHandlers } from './attendant-service';
+import { TokenStore } from './tokens';
+import { Authorizer, createAuthorizer, Handler, MAX_STATUS_PROBLEMS, RpcError, toStatus } from './grpc';
 
 /**
  * The gRPC DirectoryService (protos/attendant/v1/directory.proto): each store's admin
  * syncs that store's directory. Every call is authenticated; a store token works for
  * its own store only. Validation is the same as for files: all entries valid, or nothing.
  */
-
-export const PROTO_DIR = join(__dirname, '..', '..', '..', 'protos');
-/** The largest legal directory (50,000 entries of every field at its limit is about 12 MB) fits. */
-export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
-/** Streams at once on one HTTP/2 connection: a client holding hundreds of partial messages is refused the rest. */
-export const MAX_CONCURRENT_STREAMS = 16;
-/** Problems an INVALID_ARGUMENT carries: in its details, and in its trailers as JSON (which must fit HTTP/2 headers). */
-export const MAX_STATUS_PROBLEMS = 20;
-export const FAILURE_LIMIT = 10;
-export const FAILURE_WINDOW_MS = 60_000;
-
-function loadDefinition(): protoLoader.PackageDefinition {
-  return protoLoader.loadSync([join(PROTO_DIR, 'attendant', 'v1', 'directory.proto'), join(PROTO_DIR, 'attendant', 'v1', 'attendant.proto')], {
-    keepCase: true,
-    longs: Number,
-    defaults: true,
-    oneofs: true,
-    includeDirs: [PROTO_DIR],
-  });
-}
-
-export function loadProtos(): grpc.GrpcObject {
-  return grpc.loadPackageDefinition(loadDefinition());
-}
 
 export interface WireEntry {
   id: string;
@@ -83,16 +54,6 @@ const versionToWire = (v: VersionInfo) => ({
   removed: v.removed,
   current: v.current,
 });
-
-export class RpcError extends Error {
-  constructor(
-    readonly code: grpc.status,
-    message: string,
-    readonly problems: DirectoryProblem[] = [],
-  ) {
-    super(message);
-  }
-}
 
 /** Checks every wire entry; throws INVALID_ARGUMENT listing every problem. */
 export function entriesFromWire(list: WireEntry[]): DirectoryEntry[] {
@@ -144,37 +105,6 @@ export interface DirectoryServiceOptions {
   log: Logger;
   /** Called after a store's directory changed, to make the change live. */
   onChange?: (store: string) => void;
-}
-
-export type Handler<Req, Res> = (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => void;
-
-export type Authorizer = (call: grpc.ServerUnaryCall<unknown, unknown>, store: string | null) => Promise<TokenInfo>;
-
-/**
- * Checks the bearer token of a call for a store (null: any valid token), counting failures
- * per peer address across every service that shares this authorizer: past FAILURE_LIMIT in
- * a minute, the peer's failing calls get RESOURCE_EXHAUSTED. A valid token still works
- * during a lockout, so that a colleague behind the same address is not locked out.
- */
-export function createAuthorizer(tokens: TokenStore, log: Logger, limiter = new FailureLimiter(FAILURE_LIMIT, FAILURE_WINDOW_MS)): Authorizer {
-  return async (call, store) => {
-    const peer = FailureLimiter.addressOf(call.getPeer());
-    const fail = (code: grpc.status, message: string): never => {
-      if (limiter.locked(peer)) throw new RpcError(grpc.status.RESOURCE_EXHAUSTED, 'too many failed authentications; retry in a minute');
-      limiter.fail(peer);
-      log.warn({ peer, store, reason: message }, 'API authentication failed');
-      throw new RpcError(code, message);
-    };
-    const header = call.metadata.get('authorization')[0];
-    const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    if (match === null) return fail(grpc.status.UNAUTHENTICATED, 'missing "authorization: Bearer <token>" metadata');
-    const token = await tokens.verify(match[1]);
-    if (token === undefined) return fail(grpc.status.UNAUTHENTICATED, 'unknown or revoked token');
-    if (store !== null && token.store !== null && token.store !== store) {
-      return fail(grpc.status.PERMISSION_DENIED, `this token is for store "${token.store}", not "${store}"`);
-    }
-    return token;
-  };
 }
 
 export function directoryServiceHandlers(options: DirectoryServiceOptions, authorize: Authorizer = createAuthorizer(options.tokens, options.log)): Record<string, Handler<never, unknown>> {
@@ -258,94 +188,3 @@ export function directoryServiceHandlers(options: DirectoryServiceOptions, autho
   };
 }
 
-export function toStatus(err: unknown): Partial<grpc.StatusObject> {
-  if (err instanceof RpcError) {
-    const metadata = new grpc.Metadata();
-    if (err.problems.length > 0) metadata.set('attendant-problems-bin', Buffer.from(JSON.stringify(err.problems)));
-    return { code: err.code, details: err.message, metadata };
-  }
-  if (err instanceof StoreNotFoundError) return { code: grpc.status.NOT_FOUND, details: err.message };
-  if (err instanceof VersionConflictError) return { code: grpc.status.FAILED_PRECONDITION, details: err.message };
-  if (err instanceof EmptyDirectoryError) return { code: grpc.status.INVALID_ARGUMENT, details: err.message };
-  if (err instanceof DatabaseUnavailableError) return { code: grpc.status.UNAVAILABLE, details: err.message };
-  const message = (err as Error).message ?? String(err);
-  if (/has no version/.test(message)) return { code: grpc.status.NOT_FOUND, details: message };
-  return { code: grpc.status.INTERNAL, details: message };
-}
-
-/** Services whose every call needs a token; AttendantService.Health and the standard health and reflection services do not. */
-const AUTHENTICATED = /^\/attendant\.v1\.(DirectoryService\/|AttendantService\/(?!Health$))/;
-
-/**
- * Refuses a call without a valid token when its metadata arrives, before its message: the
- * token was checked only once a whole message had been received, so 300 streams of 15 MiB
- * each, with no token, held 4 GB. The handlers still check the token against the store asked for.
- */
-export function authenticateFirst(authorize: Authorizer): grpc.ServerInterceptor {
-  return (method, call) => {
-    if (!AUTHENTICATED.test(method.path)) return new grpc.ServerInterceptingCall(call);
-    const intercepting: grpc.ServerInterceptingCall = new grpc.ServerInterceptingCall(call, {
-      start: (next) => {
-        next(
-          new grpc.ServerListenerBuilder()
-            .withOnReceiveMetadata((metadata, nextMetadata) => {
-              const probe = { metadata, getPeer: () => call.getPeer() } as unknown as grpc.ServerUnaryCall<unknown, unknown>;
-              authorize(probe, null).then(
-                () => nextMetadata(metadata),
-                (err: unknown) => {
-                  const status = toStatus(err);
-                  intercepting.sendStatus({ code: status.code ?? grpc.status.UNAUTHENTICATED, details: status.details ?? 'unauthenticated', metadata: new grpc.Metadata() });
-                },
-              );
-            })
-            .build(),
-        );
-      },
-    });
-    return intercepting;
-  };
-}
-
-/** Starts a gRPC server with the DirectoryService on `host:port` (port 0: any free port). */
-export async function startGrpcServer(
-  options: DirectoryServiceOptions & { attendant?: AttendantBackend; limiter?: FailureLimiter },
-  host: string,
-  port: number,
-  tls?: { cert: Buffer; key: Buffer },
-): Promise<{ server: grpc.Server; port: number; health: HealthImplementation }> {
-  const definition = loadDefinition();
-  const protos = grpc.loadPackageDefinition(definition);
-  const v1 = (protos.attendant as grpc.GrpcObject).v1 as grpc.GrpcObject;
-  const service = v1.DirectoryService as grpc.ServiceClientConstructor;
-  // One failed-authentication count per peer for every service.
-  const authorize = createAuthorizer(options.tokens, options.log, options.limiter);
-  const server = new grpc.Server({
-    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-    'grpc.max_concurrent_streams': MAX_CONCURRENT_STREAMS,
-    interceptors: [authenticateFirst(authorize)],
-  });
-  server.addService(service.service, directoryServiceHandlers(options, authorize) as unknown as grpc.UntypedServiceImplementation);
-  if (options.attendant !== undefined) {
-    const attendant = v1.AttendantService as grpc.ServiceClientConstructor;
-    server.addService(attendant.service, attendantServiceHandlers(options.attendant, authorize) as unknown as grpc.UntypedServiceImplementation);
-  }
-  // Server reflection, so that grpcurl-style clients can list and call the service.
-  new ReflectionService(definition).addToServer(server);
-  // The standard grpc.health.v1 service (load balancers, grpc_health_probe): NOT_SERVING until the caller says ready.
-  const names = ['', 'attendant.v1.DirectoryService', ...(options.attendant !== undefined ? ['attendant.v1.AttendantService'] : [])];
-  const health = new HealthImplementation(Object.fromEntries(names.map((n) => [n, 'NOT_SERVING' as const])));
-  health.addToServer(server);
-  const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(
-      `${host}:${port}`,
-      tls === undefined ? grpc.ServerCredentials.createInsecure() : grpc.ServerCredentials.createSsl(null, [{ cert_chain: tls.cert, private_key: tls.key }], false),
-      (err, p) => (err ? reject(err) : resolve(p)),
-    ),
-  );
-  return { server, port: bound, health };
-}
-
-/** Sets every service of a server's grpc.health.v1 at once. */
-export function setHealth(health: HealthImplementation, serving: boolean): void {
-  for (const n of ['', 'attendant.v1.DirectoryService', 'attendant.v1.AttendantService']) health.setStatus(n, serving ? 'SERVING' : 'NOT_SERVING');
-}

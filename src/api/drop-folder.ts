@@ -91,7 +91,7 @@ export class DropFolder {
       if (this.scanning) return;
       this.scanning = true;
       this.scan()
-        .catch((err: Error) => this.log.error({ err: err.message }, 'drop folder scan failed'))
+        .catch((err: Error) => this.log.error({ err }, 'drop folder scan failed'))
         .finally(() => (this.scanning = false));
     }, intervalMs);
     this.timer.unref();
@@ -137,7 +137,7 @@ export class DropFolder {
     let problems: string[];
     const unavailable = (err: unknown): boolean => {
       if (!(err instanceof DatabaseUnavailableError)) return false;
-      this.log.warn({ store, file: shown, err: err.message }, 'drop folder: the database cannot be reached; the file stays and is tried again');
+      this.log.warn({ store, file: shown, err }, 'drop folder: the database cannot be reached; the file stays and is tried again');
       return true;
     };
     let found: Awaited<ReturnType<DirectoryStore['findStore']>>;

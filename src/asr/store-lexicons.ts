@@ -1,6 +1,7 @@
 import { FrenchLexicon } from './french-lexicon';
 import { Cmudict, Lexicon } from './lexicon';
-import { AcousticModel, ModelCatalog, modelsForLocale } from './models';
+import { AcousticModel, loadCatalog, ModelCatalog, modelsForLocale } from './models';
+import { POCKETSPHINX_MODEL_DIR } from './pocketsphinx';
 
 /**
  * The lexicons a store is heard with, by its locale: a French store with a French model
@@ -28,4 +29,14 @@ export class StoreLexicons {
     }
     return lexicon;
   }
+}
+
+/** The US English dictionary of Debian's PocketSphinx (empty where the package is absent). */
+export function loadCmudict(): Cmudict {
+  return Cmudict.loadIfPresent(`${POCKETSPHINX_MODEL_DIR}/cmudict-en-us.dict`);
+}
+
+/** The lexicons of a store of `locale` with the models installed (see StoreLexicons). */
+export function storeLexicons(locale: string): Lexicon[] {
+  return new StoreLexicons(loadCmudict(), loadCatalog()).forLocale(locale);
 }

@@ -222,7 +222,7 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
       })
       .catch((err: Error) => {
         // A prompt that cannot be made must not stall the call: carry on as if it was played.
-        this.parts.log.error({ prompt: prompt.key, err: err.message }, 'prompt could not be played');
+        this.parts.log.error({ prompt: prompt.key, err }, 'prompt could not be played');
         if (id === this.playId) this.dispatch({ type: 'promptEnded' });
       });
   }
@@ -289,7 +289,7 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
         }
       })
       .catch((err: Error) => {
-        this.parts.log.error({ err: err.message }, 'recognition failed; sending the caller to the operator');
+        this.parts.log.error({ err }, 'recognition failed; sending the caller to the operator');
         this.dispatch({ type: 'failed', component: 'recognizer', reason: err.message });
       })
       .finally(() => {

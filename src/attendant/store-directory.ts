@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readDirectory } from '../directory/directory-file';
-import { DirectoryStore, Store } from '../directory/directory-store';
+import { DirectoryStore, Store, StoreExistsError } from '../directory/directory-store';
 
 /** The demo store that `attendant serve` and the README's examples use until stores of one's own exist. */
 export const DEMO_STORE = 'demo';
@@ -15,7 +15,7 @@ export async function ensureDemoStore(store: DirectoryStore, file = DEMO_DIRECTO
     await store.createStore(DEMO_STORE, { name: 'Demo store (directory-fixtures)', numbers: ['0100000000'], operator: '9', locale: 'fr-FR' });
   } catch (err) {
     // Another node starting at the same time created it first.
-    if (/already exists/.test((err as Error).message)) return false;
+    if (err instanceof StoreExistsError) return false;
     throw err;
   }
   await store.replaceDirectory(DEMO_STORE, parsed.entries, { via: 'fixture', actor: 'attendant' });

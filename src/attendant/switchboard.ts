@@ -92,7 +92,7 @@ export class Switchboard {
     this.grpc = o.transferrers?.grpc ?? new FallbackTransferrer(new GrpcHooksTransferrer(), this.refer);
     o.ua.onInvite = (invite) => {
       this.take(invite).catch((err: Error) => {
-        o.log.error({ sip_call_id: invite.callId, err: err.message }, 'call could not be taken');
+        o.log.error({ sip_call_id: invite.callId, err }, 'call could not be taken');
         this.reject(invite, 500, err.message);
       });
     };
@@ -276,7 +276,7 @@ export class Switchboard {
       own.active -= 1;
       own.byOutcome[record.outcome] = (own.byOutcome[record.outcome] ?? 0) + 1;
       o.observe?.ended(store.id, record.outcome, record.durationMs);
-      o.records.keep(record, (err, pending) => log.error({ err: err.message, pending }, 'call record could not be stored yet; it is kept in memory and written when the database is back'));
+      o.records.keep(record, (err, pending) => log.error({ err, pending }, 'call record could not be stored yet; it is kept in memory and written when the database is back'));
     });
     rtp.once('opened', () => session.start());
   }

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { carrierTokens, GARBAGE_PREFIX, Grammar, buildGrammar, operatorRequests } from '../asr/grammar';
 import { Lexicon } from '../asr/lexicon';
 import { touchRecent } from '../asr/recent';
@@ -70,6 +71,32 @@ export async function hearUtterance(
   const cross = asks ? await crossHear(recognizer, understanding, results, chunks, first.models?.map((m) => m.top?.entry), signal) : undefined;
   if (signal?.aborted === true) throw new RecognitionCancelled();
   return { understood: cross === undefined ? first : understanding.heardAgain(first, cross), results, shed, cross };
+}
+
+/**
+ * Hears a whole recording as one utterance (`attendant recognize`, the console's test audio):
+ * 16 kHz PCM streamed in 20 ms frames, as a call would; `ms` is the time from the end of the
+ * audio to the decision (the decoder is let catch up first, as it keeps up with a live call).
+ */
+export async function recognizePcm(
+  recognizer: Recognizer,
+  understanding: StoreUnderstanding,
+  pcm: Int16Array,
+): Promise<{ understanding: Understanding; ms: number }> {
+  const FRAME = 320;
+  let t0 = 0;
+  const { understood } = await hearUtterance(
+    recognizer,
+    understanding,
+    (send) => {
+      for (let i = 0; i < pcm.length; i += FRAME) send(pcm.subarray(i, Math.min(pcm.length, i + FRAME)));
+    },
+    async (flush) => {
+      await flush();
+      t0 = performance.now();
+    },
+  );
+  return { understanding: understood, ms: performance.now() - t0 };
 }
 
 /** The first-pass decisions a second hearing may change. */

@@ -7,16 +7,15 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Command, CommanderError } from 'commander';
 import { loadSettings, pemFile, Settings, SettingsError } from '../config/settings';
-import { CSV_COLUMNS, DirectoryFileError, ParsedDirectory, formatProblem, parseDirectoryFile } from '../directory/directory-file';
+import { formatProblem } from '../directory/problem';
+import { CSV_COLUMNS, ParsedDirectory, parseDirectoryFile } from '../directory/directory-file';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { pushDirectory, PushError, Transport } from '../api/directory-client';
 import {
   DirectoryStore,
   Locale,
-  StoreNotFoundError,
   StoreSettings,
   TransferMode,
-  VersionConflictError,
   entryChanges,
 } from '../directory/directory-store';
 import { csvLine, entriesToCsv, entryCells } from '../directory/export';
@@ -24,13 +23,15 @@ import { writeXlsx } from '../directory/xlsx';
 import { DirectoryEntry, displayName, normalizeText } from '../directory/entry';
 import { openStore } from '../attendant/store-directory';
 import { CliError, EXIT_INVALID, EXIT_OK, EXIT_UNAVAILABLE, EXIT_USAGE, invalidInput, unavailable, usageError } from './exit-codes';
-import { recognizeFiles, storeLexicons } from './recognize-command';
+import { ErrorKind, kindOf, messageOf } from '../util/errors';
+import { recognizeFiles } from './recognize-command';
+import { storeLexicons } from '../asr/store-lexicons';
 import { entryPronunciations } from '../asr/grammar';
 import { serve } from './serve-command';
 import { TokenStore } from '../api/tokens';
-import { describeUrl, Storage } from '../storage/storage';
+import { copyDatabase, describeUrl, Storage } from './storage';
 import { DatabaseUnavailableError } from '../storage/sql';
-import { copyDatabase, TargetNotEmptyError } from '../storage/copy';
+import { TargetNotEmptyError } from '../storage/copy';
 import { CallResult, describeCall, describeStep, placeCall, Turn } from './call-command';
 import { CallOutcome } from '../attendant/call-records';
 
@@ -229,7 +230,7 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .command('serve')
     .description('answer calls: SIP, RTP, recognition, gRPC and HTTP, until SIGTERM')
     .addHelpText('after', `\n${SETTINGS_HELP.serve}`)
-    .action(async () => done(await serve(settings(), io)));
+    .action(async () => done(await serve(settings())));
 
   // store
   const store = root.command('store').description('create, change, list, show and delete stores').addHelpText('after', `\n${SETTINGS_HELP.data}`);
@@ -710,15 +711,24 @@ function versionNumber(text: string): number {
   return version;
 }
 
+/** The exit status of each kind of error (util/errors.ts); anything else is "unavailable" (3). */
+const EXIT_STATUS: Record<ErrorKind | 'internal', number> = {
+  invalid: EXIT_INVALID,
+  'not-found': EXIT_INVALID,
+  conflict: EXIT_INVALID,
+  unauthorized: EXIT_INVALID,
+  forbidden: EXIT_INVALID,
+  unavailable: EXIT_UNAVAILABLE,
+  busy: EXIT_UNAVAILABLE,
+  internal: EXIT_UNAVAILABLE,
+};
+
 /** Maps any error to its message and exit status. */
 export function exitCodeFor(err: unknown): { message: string; code: number } {
   if (err instanceof CliError) return { message: err.message, code: err.exitCode };
+  // A setting the operator gave is a usage mistake, as a wrong option is.
   if (err instanceof SettingsError) return { message: err.message, code: EXIT_USAGE };
-  if (err instanceof DirectoryFileError) return { message: err.message, code: EXIT_INVALID };
-  if (err instanceof StoreNotFoundError || err instanceof VersionConflictError) return { message: err.message, code: EXIT_INVALID };
-  const message = (err as Error).message ?? String(err);
-  if (/not a valid store id|already exists|has no version/.test(message)) return { message, code: EXIT_INVALID };
-  return { message, code: EXIT_UNAVAILABLE };
+  return { message: messageOf(err), code: EXIT_STATUS[kindOf(err)] };
 }
 
 /** Runs one `attendant` command; errors are printed on `io.err` and become the exit status. */

@@ -1,13 +1,8 @@
 import { basename } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { resolveEngine } from '../asr/engine';
-import { Cmudict, Lexicon } from '../asr/lexicon';
-import { POCKETSPHINX_MODEL_DIR } from '../asr/pocketsphinx';
 import { RecognizerPool } from '../asr/pool';
-import { Recognizer } from '../asr/recognizer';
-import { hearUtterance, StoreUnderstanding, Understanding } from '../attendant/understanding';
-import { loadCatalog } from '../asr/models';
-import { StoreLexicons } from '../asr/store-lexicons';
+import { storeLexicons } from '../asr/store-lexicons';
+import { recognizePcm, StoreUnderstanding, Understanding } from '../attendant/understanding';
 import { Snapshot } from '../directory/directory-store';
 import { readAudioFile } from '../media/audio-file';
 import { Settings } from '../config/settings';
@@ -23,43 +18,9 @@ export interface RecognizeLine {
   ms: number;
 }
 
-const FRAME = 320; // 20 ms at 16 kHz
-
-export function loadCmudict(): Cmudict {
-  return Cmudict.loadIfPresent(`${POCKETSPHINX_MODEL_DIR}/cmudict-en-us.dict`);
-}
-
 export async function createRecognizer(settings: Settings, workers: number, profile = settings.asrProfile): Promise<RecognizerPool> {
   const spec = resolveEngine(settings.asrEngine, settings.voskModel, profile);
   return RecognizerPool.create(spec, workers);
-}
-
-/** Streams 16 kHz PCM in 20 ms frames, as a call would, and times end of audio to decision. */
-export async function recognizePcm(
-  recognizer: Recognizer,
-  understanding: StoreUnderstanding,
-  pcm: Int16Array,
-): Promise<{ understanding: Understanding; ms: number }> {
-  let t0 = 0;
-  const { understood } = await hearUtterance(
-    recognizer,
-    understanding,
-    (send) => {
-      for (let i = 0; i < pcm.length; i += FRAME) send(pcm.subarray(i, Math.min(pcm.length, i + FRAME)));
-    },
-    // In a call the decoder keeps up with live audio; wait for it here so that `ms`
-    // is the time from the end of speech to the decision, as in a call.
-    async (flush) => {
-      await flush();
-      t0 = performance.now();
-    },
-  );
-  return { understanding: understood, ms: performance.now() - t0 };
-}
-
-/** The lexicons of a store of `locale` with the models installed (see StoreLexicons). */
-export function storeLexicons(locale: string): Lexicon[] {
-  return new StoreLexicons(loadCmudict(), loadCatalog()).forLocale(locale);
 }
 
 export function toLine(file: string, understood: Understanding, ms: number): RecognizeLine {

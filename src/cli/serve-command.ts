@@ -5,24 +5,24 @@ import { Settings } from '../config/settings';
 import type { Logger } from 'pino';
 import { createLogger } from '../log/logger';
 import { Snapshot, Store } from '../directory/directory-store';
-import { describeUrl, Storage } from '../storage/storage';
+import { describeUrl, Storage } from './storage';
 import { DatabaseUnavailableError } from '../storage/sql';
 import { StoreUnderstanding } from '../attendant/understanding';
 import { DEMO_STORE, ensureDemoStore } from '../attendant/store-directory';
-import { loadCmudict } from './recognize-command';
+import { loadCmudict } from '../asr/store-lexicons';
 import { resolveEngine } from '../asr/engine';
 import { RecognizerPool } from '../asr/pool';
 import { probeEngine } from '../asr/probe';
 import { loadCatalog, modelsDir } from '../asr/models';
 import { StoreLexicons } from '../asr/store-lexicons';
 import { ThrottledWarning } from '../attendant/throttled-warning';
-import { FAILURE_LIMIT, FAILURE_WINDOW_MS, setHealth, startGrpcServer } from '../api/directory-service';
+import { FAILURE_LIMIT, FAILURE_WINDOW_MS } from '../api/grpc';
+import { setHealth, startGrpcServer } from '../api/grpc-server';
 import { FailureLimiter } from '../api/failure-limiter';
 import { ConsoleServer } from '../console/console-server';
 import { DropFolder, dropFolderFor } from '../api/drop-folder';
 import { numberKey, sameNumber } from '../directory/phone-number';
 import { EXIT_OK, EXIT_UNAVAILABLE, unavailable } from './exit-codes';
-import type { Io } from './main';
 import { peerKey, redactSip, SipTransport } from '../sip/transport';
 import { SipUserAgent } from '../sip/user-agent';
 import { PromptLibrary, RECORDABLE, Prompt } from '../media/prompts';
@@ -38,10 +38,10 @@ import { ServiceMetrics } from '../attendant/metrics';
  * DirectoryService and AttendantService. A directory change rebuilds that store's grammar;
  * calls in progress keep the snapshot they started with.
  */
-export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): Promise<number> {
+export async function serve(settings: Settings, signal?: AbortSignal): Promise<number> {
   const log = createLogger(settings.logLevel);
   // Last resort: a bug in one call's code must not take every other call down with the process.
-  const onUncaught = (err: Error): void => log.fatal({ err: err.message, stack: err.stack }, 'uncaught error; the service carries on');
+  const onUncaught = (err: Error): void => log.fatal({ err }, 'uncaught error; the service carries on');
   process.on('uncaughtException', onUncaught);
   const where = settings.databaseUrl === undefined ? `in ${settings.dataDir}` : `(${describeUrl(settings.databaseUrl)}, ATTENDANT_DATABASE_URL)`;
   let storage: Storage | undefined;
@@ -52,7 +52,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
       storage = await Storage.open({ dataDir: settings.dataDir, databaseUrl: settings.databaseUrl });
     } catch (err) {
       if (err instanceof DatabaseUnavailableError && !(signal?.aborted ?? false)) {
-        if (attempt % 5 === 0) log.error({ database: where, err: err.message }, 'waiting for the database: no call is taken until it can be reached');
+        if (attempt % 5 === 0) log.error({ database: where, err }, 'waiting for the database: no call is taken until it can be reached');
         await new Promise((r) => setTimeout(r, 2000));
         continue;
       }
@@ -143,7 +143,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   await once(http, 'listening');
   log.info({ port: settings.httpPort }, 'HTTP /healthz /readyz /metrics listening');
 
-  recognizer.onWorkerExit = (err) => log.error({ err: err.message, workers: recognizer.size }, 'a recognition worker exited: the utterances it held failed (their callers go to the operator); a new worker is started');
+  recognizer.onWorkerExit = (err) => log.error({ err, workers: recognizer.size }, 'a recognition worker exited: the utterances it held failed (their callers go to the operator); a new worker is started');
   log.info({ engine: recognizer.engine, profile: recognizer.engine === 'pocketsphinx' ? settings.asrProfile : undefined, workers: settings.asrWorkers }, 'recognizer ready');
   const cmudict = loadCmudict();
   const catalog = loadCatalog();
@@ -213,7 +213,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   for (const id of known.keys()) {
     await load(id).catch((err: Error) => {
       failed.set(id, known.get(id)?.version ?? 0);
-      log.error({ store: id, version: known.get(id)?.version, err: err.message }, 'store grammar could not be built: its calls get 503 and /readyz says so until a new version is imported');
+      log.error({ store: id, version: known.get(id)?.version, err }, 'store grammar could not be built: its calls get 503 and /readyz says so until a new version is imported');
     });
   }
 
@@ -235,7 +235,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
     for (const id of new Set([...now.keys(), ...recordingDigests.keys()])) if (now.get(id) !== recordingDigests.get(id)) await recordings.materialize(id);
     recordingDigests = now;
   };
-  const recordingsFailed = (err: Error): void => log.warn({ err: err.message }, 'prompt recordings could not be read from the database; the ones held here are played');
+  const recordingsFailed = (err: Error): void => log.warn({ err }, 'prompt recordings could not be read from the database; the ones held here are played');
   await syncRecordings().catch(recordingsFailed);
   const allow = settings.sipAllow;
   // With an allow list, other addresses cannot hold TCP connections, and listed ones are never refused for room.
@@ -248,7 +248,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
     transport.trace = (direction, data, peer) => log.debug({ sip: direction, peer: peerKey(peer), message: redactSip(data, storeUser) }, 'SIP message');
   }
   // A socket error (a peer unreachable, a full buffer) concerns one message, not the service.
-  transport.on('error', (err) => log.warn({ err: err.message }, 'SIP transport error'));
+  transport.on('error', (err) => log.warn({ err }, 'SIP transport error'));
   // TCP connections closed by a limit, and requests from addresses outside ATTENDANT_SIP_ALLOW (403).
   transport.on('refused', (reason, peer) => tcpRefused.add({ peer: peerKey(peer), reason }));
   const ua = new SipUserAgent(transport, { allow: allow === undefined ? undefined : (peer) => allow.has(peer.host), available: () => ready });
@@ -271,7 +271,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
       .catch((err: Error) => {
         const at = known.get(id)?.version;
         if (!(err instanceof DatabaseUnavailableError) && at !== undefined) failed.set(id, at);
-        log.error({ store: id, version: at, err: err.message }, 'store grammar could not be built; its calls keep the previous version');
+        log.error({ store: id, version: at, err }, 'store grammar could not be built; its calls keep the previous version');
       })
       .finally(() => {
         loading.delete(id);
@@ -299,7 +299,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
       for (const id of known.keys()) if (!ids.has(id)) reload(id);
       await syncRecordings();
     } catch (err) {
-      if (databaseUp) log.error({ database: storage.where, err: (err as Error).message }, 'the database cannot be reached: calls go on with the directories held here, changes are refused');
+      if (databaseUp) log.error({ database: storage.where, err }, 'the database cannot be reached: calls go on with the directories held here, changes are refused');
       databaseUp = false;
     }
   };
@@ -316,7 +316,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
       reload(id);
       void syncRecordings(id).catch(recordingsFailed);
     });
-    listener.on('lost', (err: Error) => log.warn({ err: err.message }, 'lost the database notifications; reconnecting (changes are checked every 5 s meanwhile)'));
+    listener.on('lost', (err: Error) => log.warn({ err }, 'lost the database notifications; reconnecting (changes are checked every 5 s meanwhile)'));
     listener.on('reconnected', () => {
       log.info('database notifications back');
       void check();
@@ -349,7 +349,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
         return routeKnown(known.get(found.id) ?? found);
       } catch (err) {
         // The database away: a store never seen here cannot be served by this node.
-        log.warn({ err: (err as Error).message }, 'a call for a store not held here could not be looked up');
+        log.warn({ err }, 'a call for a store not held here could not be looked up');
         return 'loading';
       }
     })();
@@ -376,7 +376,7 @@ export async function serve(settings: Settings, _io: Io, signal?: AbortSignal): 
   // Synthesise the fixed prompts now rather than on the first call.
   const fixed: Prompt[] = RECORDABLE.map((key) => ({ key }) as Prompt);
   await Promise.all(fixed.flatMap((p) => [prompts.render(p, 'fr-FR'), prompts.render(p, 'en-US')])).catch((err: Error) =>
-    log.warn({ err: err.message }, 'prompts could not be prepared; calls will go on without them'),
+    log.warn({ err }, 'prompts could not be prepared; calls will go on without them'),
   );
   const board = switchboard;
   const grpcServer = await startGrpcServer(

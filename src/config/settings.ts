@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { EngineSetting } from '../asr/engine';
 import { PocketsphinxProfile, pocketsphinxProfile } from '../asr/pocketsphinx';
 import type { RtpSourcePolicy } from '../media/rtp';
+import { AttendantError } from '../util/errors';
 
 /** Settings from the environment (DESIGN.md, "Settings"), validated once at start. */
 export interface Settings {
@@ -82,10 +83,9 @@ export function parseAddressList(name: string, text: string): AddressList {
   };
 }
 
-export class SettingsError extends Error {
+export class SettingsError extends AttendantError {
   constructor(message: string) {
-    super(message);
-    this.name = 'SettingsError';
+    super('invalid', message);
   }
 }
 

@@ -3,8 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger } from 'pino';
-import { DirectoryStore, EmptyDirectoryError, entryChanges, StoreNotFoundError, VersionConflictError } from '../directory/directory-store';
-import { CSV_COLUMNS, DirectoryProblem, MAX_DIRECTORY_BYTES, validateEntry } from '../directory/directory-file';
+import { DirectoryStore, entryChanges, StoreNotFoundError, VersionConflictError, VersionNotFoundError } from '../directory/directory-store';
+import { DirectoryProblem } from '../directory/problem';
+import { CSV_COLUMNS, MAX_DIRECTORY_BYTES, validateEntry } from '../directory/directory-file';
 import { parseDirectoryIsolated } from '../directory/isolated-parse';
 import { describeReimport, reimportOver } from '../directory/reimport';
 import { DirectoryEntry, displayName, normalizeText, spokenForms, spokenWords } from '../directory/entry';
@@ -13,11 +14,11 @@ import { entriesToCsv, entryCells } from '../directory/export';
 import { TokenStore } from '../api/tokens';
 import { toWire } from '../api/directory-service';
 import { FailureLimiter } from '../api/failure-limiter';
-import { DatabaseUnavailableError } from '../storage/sql';
+import { AttendantError, ErrorKind, messageOf } from '../util/errors';
 import { CallRecord, CallRecords } from '../attendant/call-records';
 import { StoreUnderstanding, Understanding } from '../attendant/understanding';
 import { Recognizer, RecognitionResult } from '../asr/recognizer';
-import { recognizePcm } from '../cli/recognize-command';
+import { recognizePcm } from '../attendant/understanding';
 import { decodeWav } from '../media/audio-file';
 import { encodeWav, PromptLibrary, promptText, RECORDABLE, Prompt, PromptLocale } from '../media/prompts';
 import { PromptRecordings } from '../media/prompt-recordings';
@@ -91,6 +92,26 @@ export interface ConsoleDeps {
   /** Entries all previews may hold together (MAX_PREVIEW_ENTRIES). */
   maxPreviewEntries?: number;
 }
+
+/** The HTTP status of each kind of error (util/errors.ts). */
+const HTTP_STATUS: Record<ErrorKind, number> = {
+  invalid: 400,
+  'not-found': 404,
+  conflict: 409,
+  unavailable: 503,
+  unauthorized: 401,
+  forbidden: 403,
+  busy: 429,
+};
+
+/** The console's own words for the domain's errors, by error class; any other says its message. */
+const CONSOLE_TEXT: Record<string, (err: AttendantError) => [TextKey, Record<string, string | number>?]> = {
+  StoreNotFoundError: (err) => ['noStore', { store: (err as StoreNotFoundError).store }],
+  VersionNotFoundError: (err) => ['noVersion', { version: (err as VersionNotFoundError).version }],
+  VersionConflictError: (err) => ['conflict', { actual: (err as VersionConflictError).actual, expected: (err as VersionConflictError).expected }],
+  DatabaseUnavailableError: () => ['database'],
+  EmptyDirectoryError: () => ['empty'],
+};
 
 class HttpError extends Error {
   constructor(
@@ -168,17 +189,15 @@ export class ConsoleServer {
   }
 
   private fail(res: ServerResponse, err: unknown, lang: ConsoleLang): void {
-    const known = (status: number, key: TextKey, values?: Record<string, string | number>): HttpError => new HttpError(status, say(key, lang, values));
     let e: HttpError;
     if (err instanceof HttpError) e = err;
-    else if (err instanceof StoreNotFoundError) e = known(404, 'noStore', { store: err.store });
-    else if (err instanceof VersionConflictError) e = known(409, 'conflict', { actual: err.actual, expected: err.expected });
-    else if (err instanceof DatabaseUnavailableError) e = known(503, 'database');
-    else if (err instanceof EmptyDirectoryError) e = known(400, 'empty');
-    else if (err instanceof URIError) e = known(400, 'badRequest', { why: err.message });
-    else {
-      this.deps.log.error({ err: (err as Error).message }, 'console request failed');
-      e = known(500, 'internal', { why: (err as Error).message });
+    else if (err instanceof URIError) e = new HttpError(400, say('badRequest', lang, { why: err.message }));
+    else if (err instanceof AttendantError) {
+      const [key, values] = CONSOLE_TEXT[err.name]?.(err) ?? ['refused', { why: err.message }];
+      e = new HttpError(HTTP_STATUS[err.kind], say(key, lang, values));
+    } else {
+      this.deps.log.error({ err }, 'console request failed');
+      e = new HttpError(500, say('internal', lang, { why: messageOf(err) }));
     }
     if (e.status === 413) res.setHeader('connection', 'close');
     this.send(res, e.status, { error: e.message, ...e.extra });
@@ -358,7 +377,7 @@ export class ConsoleServer {
     try {
       return (await this.deps.directory.snapshot(store, version)).entries;
     } catch (err) {
-      if (/has no version/.test((err as Error).message) || !Number.isInteger(version)) throw new HttpError(404, say('noVersion', lang, { version }));
+      if (!Number.isInteger(version)) throw new HttpError(404, say('noVersion', lang, { version }));
       throw err;
     }
   }

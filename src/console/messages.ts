@@ -57,6 +57,7 @@ const TEXTS = {
   badPrompt: { fr: 'Message inconnu « {key} ».', en: 'Unknown prompt "{key}".' },
   badRequest: { fr: 'Requête invalide : {why}', en: 'Bad request: {why}' },
   internal: { fr: 'Erreur interne : {why}', en: 'Internal error: {why}' },
+  refused: { fr: 'Refusé : {why}', en: 'Refused: {why}' },
 } as const;
 
 export type TextKey = keyof typeof TEXTS;

@@ -1,4 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { AttendantError } from '../util/errors';
 
 /**
  * Console sessions, held in the memory of the node that signed the admin in (the console is
@@ -32,7 +33,11 @@ export const MAX_SESSIONS = 10_000;
 export const MAX_SESSIONS_PER_TOKEN = 20;
 
 /** The table is full of other tokens' sessions: a sign-in never signs anyone else out. */
-export class SessionsFullError extends Error {}
+export class SessionsFullError extends AttendantError {
+  constructor(message = 'too many console sessions') {
+    super('busy', message);
+  }
+}
 
 export class Sessions {
   private readonly sessions = new Map<string, Session>();

@@ -2,6 +2,7 @@ import { CsvRecord, parseCsv, detectSeparator } from './csv';
 import { isZip, readXlsxRows } from './xlsx';
 import { DirectoryEntry, EntryType, displayName, normalizeText, soundsLikeSpellings } from './entry';
 import { SERVICE_SYNONYMS } from './service-words';
+import { capProblems, DirectoryFileError, DirectoryProblem } from './problem';
 
 /**
  * Reading and validating a store's directory file (DESIGN.md, "Directory files").
@@ -11,13 +12,6 @@ import { SERVICE_SYNONYMS } from './service-words';
 
 export const MAX_DIRECTORY_BYTES = 10 * 1024 * 1024;
 export const MAX_DIRECTORY_ENTRIES = 50_000;
-
-export interface DirectoryProblem {
-  /** "line 11" in a CSV file, "entries[3]" in a JSON file; absent for the file as a whole. */
-  where?: string;
-  field?: string;
-  message: string;
-}
 
 export interface ParsedDirectory {
   entries: DirectoryEntry[];
@@ -32,21 +26,6 @@ export interface ParsedDirectory {
   derivedIds?: boolean;
 }
 
-export class DirectoryFileError extends Error {
-  constructor(
-    readonly fileName: string,
-    readonly problems: DirectoryProblem[],
-  ) {
-    super(problems.map((p) => formatProblem(fileName, p)).join('\n'));
-    this.name = 'DirectoryFileError';
-  }
-}
-
-export function formatProblem(fileName: string, problem: DirectoryProblem): string {
-  const where = problem.where === undefined ? '' : ` ${problem.where}`;
-  const field = problem.field === undefined ? '' : `, field ${problem.field}`;
-  return `${fileName}${where}${field}: ${problem.message}`;
-}
 
 export const CSV_COLUMNS = ['id', 'type', 'first_name', 'last_name', 'service_name', 'department', 'extension', 'aliases', 'enabled', 'sounds_like'] as const;
 type CsvColumn = (typeof CSV_COLUMNS)[number];
@@ -151,15 +130,6 @@ function finish(parsed: RawParse, format: ParsedDirectory['format'], encoding: P
   }
   checkUniqueIds(parsed.entries, parsed.locations, parsed.problems, parsed.derivedIds === true);
   return { entries: parsed.entries, problems: capProblems(parsed.problems), ignored: parsed.ignored, format, encoding, columns: parsed.columns, derivedIds: parsed.derivedIds };
-}
-
-/** At most this many problems are reported, the last line saying how many more there were. */
-export const MAX_PROBLEMS = 100;
-
-/** The first `max` problems, and one that counts the rest. */
-export function capProblems(problems: DirectoryProblem[], max = MAX_PROBLEMS): DirectoryProblem[] {
-  if (problems.length <= max) return problems;
-  return [...problems.slice(0, max), { message: `… and ${problems.length - max} more problems` }];
 }
 
 /** Parses and validates, throwing a DirectoryFileError that lists every problem. */

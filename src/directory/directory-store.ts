@@ -1,6 +1,7 @@
 import { sameNumber } from './phone-number';
 import { Sql } from '../storage/sql';
 import { DirectoryEntry } from './entry';
+import { AttendantError } from '../util/errors';
 
 /**
  * The versioned store of every store's directory, in SQLite (WAL) in the data dir or in PostgreSQL.
@@ -66,10 +67,31 @@ export interface ChangeOrigin {
   actor: string;
 }
 
-export class StoreNotFoundError extends Error {
+export class StoreNotFoundError extends AttendantError {
   constructor(readonly store: string) {
-    super(`store "${store}" does not exist; create it with: attendant store create ${store}`);
-    this.name = 'StoreNotFoundError';
+    super('not-found', `store "${store}" does not exist; create it with: attendant store create ${store}`);
+  }
+}
+
+export class InvalidStoreIdError extends AttendantError {
+  constructor(readonly store: string) {
+    super('invalid', `"${store}" is not a valid store id (1 to 64 of A-Z a-z 0-9 _ -)`);
+  }
+}
+
+export class StoreExistsError extends AttendantError {
+  constructor(readonly store: string) {
+    super('conflict', `store "${store}" already exists`);
+  }
+}
+
+export class VersionNotFoundError extends AttendantError {
+  constructor(
+    readonly store: string,
+    readonly version: number,
+    readonly kept: number[],
+  ) {
+    super('not-found', `store "${store}" has no version ${version}; kept versions: ${kept.length > 0 ? kept.join(', ') : 'none'}`);
   }
 }
 
@@ -78,21 +100,19 @@ export class StoreNotFoundError extends Error {
  * store with nobody to reach would send every call to the operator, and calls would keep
  * the previous version anyway.
  */
-export class EmptyDirectoryError extends Error {
+export class EmptyDirectoryError extends AttendantError {
   constructor(readonly store: string) {
-    super(`a directory needs at least one entry; store "${store}" keeps its current version (to stop taking calls, disable the entries or remove the store's number)`);
-    this.name = 'EmptyDirectoryError';
+    super('invalid', `a directory needs at least one entry; store "${store}" keeps its current version (to stop taking calls, disable the entries or remove the store's number)`);
   }
 }
 
-export class VersionConflictError extends Error {
+export class VersionConflictError extends AttendantError {
   constructor(
     readonly store: string,
     readonly expected: number,
     readonly actual: number,
   ) {
-    super(`store "${store}" is at version ${actual}, not ${expected}; fetch it again and retry`);
-    this.name = 'VersionConflictError';
+    super('conflict', `store "${store}" is at version ${actual}, not ${expected}; fetch it again and retry`);
   }
 }
 
@@ -174,7 +194,7 @@ export class DirectoryStore {
 
   async createStore(id: string, settings: Partial<StoreSettings> = {}): Promise<Store> {
     if (!STORE_ID_PATTERN.test(id)) {
-      throw new Error(`"${id}" is not a valid store id (1 to 64 of A-Z a-z 0-9 _ -)`);
+      throw new InvalidStoreIdError(id);
     }
     const full: StoreSettings = { ...DEFAULT_SETTINGS, name: id, ...settings };
     const created = await this.sql.transaction(async (tx) => {
@@ -182,7 +202,7 @@ export class DirectoryStore {
         'INSERT INTO stores (id, settings, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING',
         [id, JSON.stringify(full), new Date().toISOString()],
       );
-      if (inserted === 0) throw new Error(`store "${id}" already exists`);
+      if (inserted === 0) throw new StoreExistsError(id);
       await tx.notify(id);
       return this.readStore(tx, id);
     });
@@ -367,9 +387,7 @@ export class DirectoryStore {
     const row = await tx.get<{ entries: string }>('SELECT entries FROM versions WHERE store_id = ? AND version = ?', [storeId, version]);
     if (row === undefined) {
       const kept = (await this.versionsIn(tx, await this.readStore(tx, storeId))).map((v) => v.version);
-      throw new Error(
-        `store "${storeId}" has no version ${version}; kept versions: ${kept.length > 0 ? kept.join(', ') : 'none'}`,
-      );
+      throw new VersionNotFoundError(storeId, version, kept);
     }
     return JSON.parse(row.entries) as DirectoryEntry[];
   }

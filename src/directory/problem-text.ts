@@ -1,4 +1,4 @@
-import { DirectoryProblem, formatProblem } from './directory-file';
+import { DirectoryProblem, formatProblem } from './problem';
 
 /**
  * Directory problems in the store's language. Validation writes them once, in English (the

@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
 import { CsvRecord } from './csv';
-import { DirectoryProblem } from './directory-file';
+import { DirectoryProblem } from './problem';
 import { checkZip } from './zip-check';
 
 /**

@@ -1,14 +1,14 @@
-import { CALL_FIELDS } from '../attendant/call-records';
+import { AttendantError } from '../util/errors';
 import { Sql } from './sql';
 
 /**
- * Copies every table of one attendant database into another, empty one: SQLite to
+ * Copies the tables of one attendant database into another, empty one: SQLite to
  * PostgreSQL when a site moves to two nodes (`attendant database copy --to postgres://…`),
  * or back. Stores, every kept version, the audit history, tokens (hashes only: a token is
  * never stored) and call records, in one transaction on the target: all or nothing.
  */
 
-interface Table {
+export interface Table {
   name: string;
   columns: string[];
   /** The order rows are read in (and so numbered in the target). */
@@ -17,42 +17,26 @@ interface Table {
   serial?: string;
 }
 
-/** In the order rows can be written: a version refers to its store. */
-const TABLES: Table[] = [
-  { name: 'stores', columns: ['id', 'settings', 'created_at', 'version'], order: { sqlite: 'id', postgres: 'id' } },
-  {
-    name: 'versions',
-    columns: ['store_id', 'version', 'created_at', 'via', 'actor', 'entry_count', 'added', 'changed', 'removed', 'entries'],
-    order: { sqlite: 'store_id, version', postgres: 'store_id, version' },
-  },
-  {
-    name: 'history',
-    columns: ['seq', 'store_id', 'at', 'via', 'actor', 'action', 'version', 'added', 'changed', 'removed'],
-    order: { sqlite: 'seq', postgres: 'seq' },
-    serial: 'seq',
-  },
-  { name: 'tokens', columns: ['id', 'store_id', 'hash', 'created_at', 'revoked_at'], order: { sqlite: 'created_at, id', postgres: 'created_at, id' } },
-  // SQLite numbers calls by rowid, PostgreSQL by seq: read in that order, numbered anew.
-  { name: 'calls', columns: CALL_FIELDS, order: { sqlite: 'rowid', postgres: 'seq' } },
-  { name: 'prompt_recordings', columns: ['store_id', 'name', 'audio', 'sha256', 'updated_at'], order: { sqlite: 'store_id, name', postgres: 'store_id, name' } },
-];
-
 /** Rows written per INSERT (PostgreSQL takes at most 65,535 parameters a statement). */
 const BATCH = 500;
 
-export class TargetNotEmptyError extends Error {}
+export class TargetNotEmptyError extends AttendantError {
+  constructor(message: string) {
+    super('conflict', message);
+  }
+}
 
-/** Copies everything from `from` into `to`; resolves to the rows copied per table. */
-export async function copyDatabase(from: Sql, to: Sql): Promise<Record<string, number>> {
+/** Copies `tables` (in the order rows can be written) from `from` into `to`; resolves to the rows copied per table. */
+export async function copyDatabase(from: Sql, to: Sql, tables: Table[]): Promise<Record<string, number>> {
   const copied: Record<string, number> = {};
   await to.transaction(async (tx) => {
-    for (const table of TABLES) {
+    for (const table of tables) {
       const held = await tx.get<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${table.name}`);
       if (Number(held?.n ?? 0) > 0) {
         throw new TargetNotEmptyError(`the target database already holds ${table.name} (${Number(held?.n)} rows): nothing was copied; copy into a new, empty database`);
       }
     }
-    for (const table of TABLES) {
+    for (const table of tables) {
       const rows = await from.all(`SELECT ${table.columns.join(', ')} FROM ${table.name} ORDER BY ${table.order[from.dialect]}`);
       for (let i = 0; i < rows.length; i += BATCH) {
         const batch = rows.slice(i, i + BATCH);

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pg from 'pg';
+import { AttendantError } from '../util/errors';
 
 /**
  * The one SQL interface the directory store, the tokens and the call records are written
@@ -31,10 +32,9 @@ export interface Sql {
  * A database that cannot be reached: changes are refused with this, while calls go on with
  * the directories each node holds.
  */
-export class DatabaseUnavailableError extends Error {
+export class DatabaseUnavailableError extends AttendantError {
   constructor(cause: string) {
-    super(`the directory database cannot be reached (${cause}); nothing was changed, try again when it is back`);
-    this.name = 'DatabaseUnavailableError';
+    super('unavailable', `the directory database cannot be reached (${cause}); nothing was changed, try again when it is back`);
   }
 }
 
@@ -361,5 +361,15 @@ export class ChangeListener extends EventEmitter {
       client.removeAllListeners('end');
       await client.end().catch(() => undefined);
     }
+  }
+}
+
+/** postgres://user:secret@host:5432/db → "PostgreSQL host:5432/db". */
+export function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `PostgreSQL ${u.hostname || u.searchParams.get('host') || 'localhost'}${u.port ? `:${u.port}` : ''}${u.pathname}`;
+  } catch {
+    return 'PostgreSQL';
   }
 }

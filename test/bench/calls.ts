@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
-import { Storage } from '../../src/storage/storage';
+import { Storage } from '../../src/cli/storage';
 import { scrapeMetric } from '../integration/scrape';
 import type { CallRecord } from '../../src/attendant/call-records';
 import { run } from '../../src/cli/main';

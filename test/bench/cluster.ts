@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { run } from '../../src/cli/main';
-import { Storage } from '../../src/storage/storage';
+import { Storage } from '../../src/cli/storage';
 import { synthesize } from '../audio/synth';
 import { ANSWERED, callerTurns, G711_OFFER, invite, runSipp, scenario } from '../e2e/sipp';
 import { ClusterNode, hasKamailio, Kamailio, newNode, routed, startKamailio, startNode } from '../integration/cluster-parts';

@@ -7,10 +7,10 @@ import { buildPhraseGrammar, carrierTokens, buildGrammar } from '../../src/asr/g
 import { RecognizerPool } from '../../src/asr/pool';
 import { readAudioFile } from '../../src/media/audio-file';
 import { synthesize } from '../audio/synth';
-import { loadCmudict } from '../../src/cli/recognize-command';
+import { loadCmudict } from '../../src/asr/store-lexicons';
 import { entriesToCsv } from '../../src/directory/export';
 import { parseDirectory } from '../../src/directory/directory-file';
-import { Storage } from '../../src/storage/storage';
+import { Storage } from '../../src/cli/storage';
 import { DirectoryEntry, displayName } from '../../src/directory/entry';
 import { DirectoryMatcher } from '../../src/directory/matcher';
 import { percentile } from './stats';

@@ -7,7 +7,7 @@ import { loadCatalog, modelsForLocale } from '../../src/asr/models';
 import { RecognizerPool } from '../../src/asr/pool';
 import { RecognitionResult } from '../../src/asr/recognizer';
 import { CrossHearing, hearUtterance, StoreUnderstanding } from '../../src/attendant/understanding';
-import { storeLexicons } from '../../src/cli/recognize-command';
+import { storeLexicons } from '../../src/asr/store-lexicons';
 import { readDirectory } from '../../src/directory/directory-file';
 import { DirectoryEntry } from '../../src/directory/entry';
 import { readAudioFile } from '../../src/media/audio-file';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../integration/free-port';
 import { run } from '../../src/cli/main';
-import { Storage } from '../../src/storage/storage';
+import { Storage } from '../../src/cli/storage';
 import { synthesize } from '../audio/synth';
 
 /**

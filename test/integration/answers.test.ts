@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { resolveEngine } from '../../src/asr/engine';
 import { RecognizerPool } from '../../src/asr/pool';
 import { agreedAnswer, choiceAnswers, CHOICE_MIN_BELIEF, CONFIRM_MIN_BELIEF, confirmAnswers, confirmedAnswer, AnswerGrammar } from '../../src/attendant/answers';
-import { loadCmudict } from '../../src/cli/recognize-command';
+import { loadCmudict } from '../../src/asr/store-lexicons';
 import { readDirectory } from '../../src/directory/directory-file';
 import { readAudioFile } from '../../src/media/audio-file';
 import { synthesize } from '../audio/synth';

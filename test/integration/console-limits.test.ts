@@ -11,8 +11,8 @@ import { ConsoleServer, MAX_PREVIEW_ENTRIES, MAX_SIGN_INS_PER_MINUTE, MAX_TEST_A
 import { MAX_SESSIONS_PER_TOKEN, Sessions, SessionsFullError } from '../../src/console/sessions';
 import { readDirectory } from '../../src/directory/directory-file';
 import { encodeWav, PromptLibrary } from '../../src/media/prompts';
-import { Storage } from '../../src/storage/storage';
-import { storeLexicons } from '../../src/cli/recognize-command';
+import { Storage } from '../../src/cli/storage';
+import { storeLexicons } from '../../src/asr/store-lexicons';
 
 const fixtures = join(__dirname, '..', '..', '..', 'directory-fixtures');
 

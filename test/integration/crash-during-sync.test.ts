@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port';
-import { loadProtos } from '../../src/api/directory-service';
-import { Storage } from '../../src/storage/storage';
+import { loadProtos } from '../../src/api/grpc';
+import { Storage } from '../../src/cli/storage';
 
 const root = join(__dirname, '..', '..', '..');
 

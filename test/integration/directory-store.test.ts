@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DirectoryStore, KEPT_VERSIONS, StoreNotFoundError, VersionConflictError } from '../../src/directory/directory-store';
 import { DirectoryEntry } from '../../src/directory/entry';
-import { Storage } from '../../src/storage/storage';
+import { Storage } from '../../src/cli/storage';
 import { DatabaseUnavailableError } from '../../src/storage/sql';
 import { PgCluster } from './postgres';
 

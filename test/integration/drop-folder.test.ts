@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { DropFolder } from '../../src/api/drop-folder';
 import { DirectoryStore } from '../../src/directory/directory-store';
-import { Storage } from '../../src/storage/storage';
+import { Storage } from '../../src/cli/storage';
 
 const fixtures = join(__dirname, '..', '..', '..', 'directory-fixtures');
 

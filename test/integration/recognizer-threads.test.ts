@@ -5,7 +5,7 @@ import { buildPhraseGrammar, Grammar } from '../../src/asr/grammar';
 import { POCKETSPHINX_MODEL_DIR } from '../../src/asr/pocketsphinx';
 import { RecognizerPool } from '../../src/asr/pool';
 import { RecognitionCancelled, RecognitionResult } from '../../src/asr/recognizer';
-import { loadCmudict } from '../../src/cli/recognize-command';
+import { loadCmudict } from '../../src/asr/store-lexicons';
 import { readAudioFile } from '../../src/media/audio-file';
 import { synthesize } from '../audio/synth';
 

@@ -6,7 +6,7 @@ import { DropFolder } from '../../src/api/drop-folder';
 import { run } from '../../src/cli/main';
 import { mergeReimport } from '../../src/directory/reimport';
 import { DirectoryEntry } from '../../src/directory/entry';
-import { Storage } from '../../src/storage/storage';
+import { Storage } from '../../src/cli/storage';
 
 /** The back office's weekly export: names and extensions, nothing the store fixes in the console. */
 const WEEK_1 = "Nom;Prénom;Service;Poste\nGUIVARC'H;Yannick;Boucherie;4102\nLE GOFF;Tristan;Caisse;4107\nLE BIHAN;Ronan;Drive;4108\n";

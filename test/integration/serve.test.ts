@@ -8,7 +8,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { freePort } from './free-port';
 import { run } from '../../src/cli/main';
-import { Storage } from '../../src/storage/storage';
+import { Storage } from '../../src/cli/storage';
 import { ANSWERED, expectReferTo, G711_OFFER, invite, runSipp, scenario } from '../e2e/sipp';
 
 const root = join(__dirname, '..', '..', '..');

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatProblem, parseDirectory } from '../../src/directory/directory-file';
+import { formatProblem } from '../../src/directory/problem';
+import { parseDirectory } from '../../src/directory/directory-file';
 
 const fixtures = join(__dirname, '..', '..', '..', 'directory-fixtures');
 const load = (name: string): ReturnType<typeof parseDirectory> => parseDirectory(readFileSync(join(fixtures, name)), name);

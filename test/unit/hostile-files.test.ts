@@ -1,5 +1,6 @@
 import ExcelJS from 'exceljs';
-import { MAX_PROBLEMS, parseDirectoryFile } from '../../src/directory/directory-file';
+import { MAX_PROBLEMS } from '../../src/directory/problem';
+import { parseDirectoryFile } from '../../src/directory/directory-file';
 import { parseDirectoryIsolated } from '../../src/directory/isolated-parse';
 import { checkZip } from '../../src/directory/zip-check';
 import { zip } from '../files/zip-archive';

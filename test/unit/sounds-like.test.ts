@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { entryPronunciations, withSoundsLike } from '../../src/asr/grammar';
 import { Lexicon, WordRequest } from '../../src/asr/lexicon';
-import { formatProblem, parseDirectory } from '../../src/directory/directory-file';
+import { formatProblem } from '../../src/directory/problem';
+import { parseDirectory } from '../../src/directory/directory-file';
 import { DirectoryEntry, soundsLikeSpellings } from '../../src/directory/entry';
 
 const fixtures = join(__dirname, '..', '..', '..', 'directory-fixtures');

@@ -1,8 +1,15 @@
 import { DirectoryStore, DIRECTORY_MIGRATION } from '../directory/directory-store';
 import { TokenStore, TOKENS_MIGRATION } from '../api/tokens';
-import { CallRecords, CALLS_MIGRATION } from '../attendant/call-records';
+import { CALL_FIELDS, CallRecords, CALLS_MIGRATION } from '../attendant/call-records';
 import { PromptRecordings, PROMPTS_MIGRATION } from '../media/prompt-recordings';
-import { ChangeListener, Migration, openPostgres, openSqlite, Sql } from './sql';
+import { ChangeListener, describeUrl, Migration, openPostgres, openSqlite, Sql } from '../storage/sql';
+import { copyDatabase as copyTables, Table } from '../storage/copy';
+
+/**
+ * The assembly of the stores on one database: which tables there are, in which order their
+ * migrations run and their rows are copied. storage/ knows SQL and nothing of the domain;
+ * this module, beside the wiring, is where the two meet.
+ */
 
 /** Every table, in the order the migrations run. A new one goes at the end, never in between. */
 export const MIGRATIONS: Migration[] = [DIRECTORY_MIGRATION, TOKENS_MIGRATION, CALLS_MIGRATION, PROMPTS_MIGRATION];
@@ -62,12 +69,30 @@ export class Storage {
   }
 }
 
-/** postgres://user:secret@host:5432/db → "PostgreSQL host:5432/db". */
-export function describeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `PostgreSQL ${u.hostname || u.searchParams.get('host') || 'localhost'}${u.port ? `:${u.port}` : ''}${u.pathname}`;
-  } catch {
-    return 'PostgreSQL';
-  }
+export { describeUrl };
+
+/** In the order rows can be written: a version refers to its store. */
+export const TABLES: Table[] = [
+  { name: 'stores', columns: ['id', 'settings', 'created_at', 'version'], order: { sqlite: 'id', postgres: 'id' } },
+  {
+    name: 'versions',
+    columns: ['store_id', 'version', 'created_at', 'via', 'actor', 'entry_count', 'added', 'changed', 'removed', 'entries'],
+    order: { sqlite: 'store_id, version', postgres: 'store_id, version' },
+  },
+  {
+    name: 'history',
+    columns: ['seq', 'store_id', 'at', 'via', 'actor', 'action', 'version', 'added', 'changed', 'removed'],
+    order: { sqlite: 'seq', postgres: 'seq' },
+    serial: 'seq',
+  },
+  { name: 'tokens', columns: ['id', 'store_id', 'hash', 'created_at', 'revoked_at'], order: { sqlite: 'created_at, id', postgres: 'created_at, id' } },
+  // SQLite numbers calls by rowid, PostgreSQL by seq: read in that order, numbered anew.
+  { name: 'calls', columns: CALL_FIELDS, order: { sqlite: 'rowid', postgres: 'seq' } },
+  { name: 'prompt_recordings', columns: ['store_id', 'name', 'audio', 'sha256', 'updated_at'], order: { sqlite: 'store_id, name', postgres: 'store_id, name' } },
+];
+
+
+/** Copies every table of one attendant database into another, empty one, in one transaction. */
+export function copyDatabase(from: Sql, to: Sql): Promise<Record<string, number>> {
+  return copyTables(from, to, TABLES);
 }
