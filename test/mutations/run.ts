@@ -26,6 +26,14 @@ interface Mutation {
 
 const MUTATIONS: Mutation[] = [
   {
+    defect: 'a name the English model cannot search counts as unheard in the second hearing: real French sentences asked as someone else (33)',
+    file: 'src/attendant/understanding.ts',
+    fixed: 'if (!usable.some(Boolean)) return decision;',
+    undone: 'if (!usable.every(Boolean)) return decision;',
+    test: 'dist/test/unit/cross-hearing.test.js',
+    name: 'compares the names on one model alone',
+  },
+  {
     defect: 'a store version that cannot be built is built again at every database check, every second (36, found splitting serve())',
     file: 'src/attendant/store-registry.ts',
     fixed: 'const at = this.tried.get(id) ?? this.known.get(id)?.version;',

@@ -1,6 +1,6 @@
 import { Grammar } from '../../src/asr/grammar';
 import { Lexicon, WordRequest } from '../../src/asr/lexicon';
-import { RecognitionResult, Recognizer, RecognizerSession, StartOptions } from '../../src/asr/recognizer';
+import { RecognitionResult, Recognizer, RecognizerSession, Speed, StartOptions } from '../../src/asr/recognizer';
 import { CROSS_RULE, CROSS_RULE_COMPANION_FAST, crossHear, crossRuleFor, StoreUnderstanding } from '../../src/attendant/understanding';
 import { DirectoryEntry } from '../../src/directory/entry';
 
@@ -120,12 +120,23 @@ describe('a second hearing where the two models heard different names', () => {
     expect(await crossHear(failing, understanding, first, audio)).toBeUndefined();
   });
 
-  it('discards a search made at another speed than the first pass (its fit is on another scale)', async () => {
+  it('discards a search made at another speed than the first pass (its fit is on another scale): the other model decides alone', async () => {
     const first = [heard('sophie martin', -1.0), { ...heard('elodie masson', -1.2), fitCalibration: { midpoint: -2.29, slope: 0.61 } }];
-    const recognizer = scripted({ fr: { 'sophie martin': -1.0, 'elodie masson': -2.0 }, 'en-us': { 'sophie martin': -1.3, 'elodie masson': -1.2 } });
+    // With the English fits, Élodie Masson would win (-1.1 + 0.5 * -1.0 > -1.0 + 0.5 * -3.0).
+    const recognizer = scripted({ fr: { 'sophie martin': -1.0, 'elodie masson': -1.1 }, 'en-us': { 'sophie martin': -3.0, 'elodie masson': -1.0 } });
     const cross = await crossHear(recognizer, understanding, first, audio);
     expect(cross?.fits[1]).toEqual([undefined, undefined]);
-    expect(understanding.understandAll(first, undefined, undefined, cross).decision).toEqual(understanding.understandAll(first).decision);
+    expect(understanding.understandAll(first, undefined, undefined, cross).decision).toMatchObject({ kind: 'confirm', entry: { id: 'p1' } });
+  });
+
+  it('compares the names on one model alone where the other cannot search one of them (a French sentence for the English model)', () => {
+    const first = [heard('sophie martin', -1.0), heard('elodie masson', -1.2)];
+    // The English model has a fit for Élodie Masson only: it says nothing about either.
+    const cross = { names: ['Sophie Martin', 'Élodie Masson'], fits: [[-0.5, -1.9], [undefined, -1.3]], speeds: ['accurate', 'accurate'] as Speed[] };
+    expect(understanding.understandAll(first, undefined, undefined, cross).decision).toMatchObject({ kind: 'confirm', entry: { id: 'p1' } });
+    // Neither model with a fit for every name: the first pass stands.
+    const none = { ...cross, fits: [[-0.5, undefined], [undefined, -1.3]] };
+    expect(understanding.understandAll(first, undefined, undefined, none).decision).toEqual(understanding.understandAll(first).decision);
   });
 
   it("hears again with the English model's fast fits where it ran fast beside the French one, on that case's rule; not where both ran fast", async () => {
