@@ -29,7 +29,7 @@ const IPA_TO_FRENCH: [string, string][] = [
 ];
 
 /** Marks that carry no phone: stress, length, syllable breaks, ties, espeak's word joiners. */
-const IGNORED = /[ˈˌː.‿͡\-_'’ʔh]/u;
+const IGNORED = /^(?:[ˈˌː.‿\-_'’ʔh]|\u0361)$/u;
 
 /** One espeak-ng IPA transcription in French model phones; espeak's "(en)"/"(fr)" switches are dropped. */
 export function ipaToFrench(ipa: string): string[] {

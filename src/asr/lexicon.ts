@@ -91,6 +91,7 @@ export async function espeakIpa(spellings: string[], lang: 'fr' | 'en'): Promise
   } catch (err) {
     throw new Error(
       `espeak-ng could not be run to make pronunciations (${(err as Error).message}); install it: apt-get install espeak-ng`,
+      { cause: err },
     );
   }
   const lines = stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '');

@@ -31,7 +31,7 @@ const SECOND_READING: Record<string, string> = {
 };
 
 /** Marks that carry no phone: stress, length, syllable breaks, ties, espeak's word joiners. */
-const IGNORED = /[ˈˌː.‿͡\-_'’ʔ]/u;
+const IGNORED = /^(?:[ˈˌː.‿\-_'’ʔ]|\u0361)$/u;
 
 export const CMU_PHONES = new Set(
   'AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH UH UW V W Y Z ZH'.split(' '),

@@ -65,6 +65,7 @@ function loadApi(): Api {
   } catch (err) {
     throw new Error(
       `libpocketsphinx could not be loaded (${(err as Error).message}); install it: apt-get install libpocketsphinx3 pocketsphinx-en-us`,
+      { cause: err },
     );
   }
   api = {

@@ -117,7 +117,7 @@ export class VoskFactory implements DecoderFactory {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       this.vosk = require('vosk') as VoskModule;
     } catch (err) {
-      throw new Error(`the vosk package could not load libvosk: ${(err as Error).message}`);
+      throw new Error(`the vosk package could not load libvosk: ${(err as Error).message}`, { cause: err });
     }
     this.vosk.setLogLevel(-1);
     this.model = new this.vosk.Model(resolve(modelPath));

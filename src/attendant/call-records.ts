@@ -137,9 +137,14 @@ export class CallRecords {
   async list(store: string | undefined, limit = 50, filter: { since?: string; outcome?: CallOutcome } = {}): Promise<CallRecord[]> {
     const where: string[] = [];
     const params: (string | number)[] = [];
-    if (store !== undefined) (where.push('store = ?'), params.push(store));
-    if (filter.since !== undefined) (where.push('started_at >= ?'), params.push(filter.since));
-    if (filter.outcome !== undefined) (where.push('outcome = ?'), params.push(filter.outcome));
+    const when = (value: string | undefined, clause: string): void => {
+      if (value === undefined) return;
+      where.push(clause);
+      params.push(value);
+    };
+    when(store, 'store = ?');
+    when(filter.since, 'started_at >= ?');
+    when(filter.outcome, 'outcome = ?');
     const order = this.sql.dialect === 'sqlite' ? 'rowid' : 'seq';
     const rows = await this.sql.all<Record<string, string | number>>(
       `SELECT * FROM calls ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, ${order} DESC LIMIT ?`,

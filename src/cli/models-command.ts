@@ -71,9 +71,8 @@ export async function installModel(root: string, source: string, options: Instal
     renameSync(single === undefined ? unpacked : join(unpacked, single), staged);
     if (options.dictionary !== undefined) cpSync(options.dictionary, join(staged, basename(options.dictionary)));
     if (options.locale !== undefined) writeFileSync(join(staged, 'model.json'), `${JSON.stringify({ locale: options.locale }, null, 2)}\n`);
-    let model: AcousticModel;
     try {
-      model = readModel(staged);
+      readModel(staged);
     } catch (err) {
       throw invalidInput(`${source} is not a usable model: ${(err as Error).message}; nothing was installed`);
     }

@@ -30,7 +30,7 @@ export async function readAudioFile(path: string, targetRate = 16000): Promise<D
   try {
     bytes = await readFile(path);
   } catch (err) {
-    throw new Error(`${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new Error(`${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
   }
   return decodeWav(bytes, path, targetRate);
 }

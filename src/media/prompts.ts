@@ -166,7 +166,7 @@ export class PromptLibrary {
       try {
         ({ stdout } = (await run(this.espeak, ['-v', voice, '-s', '165', '--stdout', text], { encoding: 'buffer', maxBuffer: 64 << 20 })) as unknown as { stdout: Buffer });
       } catch (err) {
-        throw new Error(`espeak-ng could not synthesise a prompt (${(err as Error).message.split('\n')[0]}); install it with: apt-get install espeak-ng`);
+        throw new Error(`espeak-ng could not synthesise a prompt (${(err as Error).message.split('\n')[0]}); install it with: apt-get install espeak-ng`, { cause: err });
       }
       const pcm = (await decodeWav(stdout, 'espeak-ng output', 8000)).pcm;
       const tmp = `${file}.${process.pid}.tmp`;

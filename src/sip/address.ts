@@ -47,13 +47,12 @@ export function parseUri(text: string): SipUri | undefined {
   const scheme = m[1].toLowerCase() as SipUri['scheme'];
   if (scheme === 'tel') return { scheme, user: m[3], host: '', params: params(m[4]) };
   const hostPort = m[3];
-  let host = hostPort;
   let port: number | undefined;
   const v6 = /^(\[[^\]]+\])(?::(\d+))?$/.exec(hostPort);
   const v4 = /^([^:]+)(?::(\d+))?$/.exec(hostPort);
   const hp = v6 ?? v4;
   if (hp === null || hp[1] === '') return undefined;
-  host = hp[1];
+  const host = hp[1];
   if (hp[2] !== undefined) {
     port = Number(hp[2]);
     if (port < 1 || port > 65535) return undefined;

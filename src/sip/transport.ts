@@ -88,7 +88,7 @@ export class SipTransport extends EventEmitter<TransportEvents> {
         await once(udp, 'listening');
       } catch (err) {
         udp.close();
-        throw new Error(`cannot listen for SIP on UDP ${host}:${port}: ${(err as Error).message}`);
+        throw new Error(`cannot listen for SIP on UDP ${host}:${port}: ${(err as Error).message}`, { cause: err });
       }
       const bound = udp.address().port;
       const tcp = createServer();
@@ -99,7 +99,7 @@ export class SipTransport extends EventEmitter<TransportEvents> {
       } catch (err) {
         udp.close();
         tcp.close();
-        if (port !== 0) throw new Error(`cannot listen for SIP on TCP ${host}:${port}: ${(err as Error).message}`);
+        if (port !== 0) throw new Error(`cannot listen for SIP on TCP ${host}:${port}: ${(err as Error).message}`, { cause: err });
       }
     }
     throw new Error(`no port was free for both UDP and TCP on ${host}`);

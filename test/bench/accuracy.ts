@@ -7,7 +7,7 @@ import { RecognizerPool } from '../../src/asr/pool';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_FIT_CALIBRATION, FitCalibration, RecognitionResult, Recognizer } from '../../src/asr/recognizer';
 import { areaUnderRoc, entryFeatures, fitWeights, score, Weights } from '../../src/attendant/confidence';
-import { COMBINED_THRESHOLDS, CROSS_RULE, CrossHearing, CrossRule, decodeAll, hearUtterance, StoreUnderstanding } from '../../src/attendant/understanding';
+import { COMBINED_THRESHOLDS, CrossHearing, CrossRule, decodeAll, hearUtterance, StoreUnderstanding } from '../../src/attendant/understanding';
 import { storeLexicons } from '../../src/asr/store-lexicons';
 import { DecisionThresholds, DEFAULT_THRESHOLDS } from '../../src/directory/decision';
 import { readDirectory } from '../../src/directory/directory-file';

@@ -64,7 +64,11 @@ async function main(): Promise<void> {
       if (applied.status !== 200) throw new Error(`apply refused: ${await applied.text()}`);
       const t2 = performance.now();
       // The first round makes version 1 from nothing; the others change 1,000 extensions each.
-      if (round > 0) (preview.push(t1 - t0), apply.push(t2 - t1), (changed = p.changed.length));
+      if (round > 0) {
+        preview.push(t1 - t0);
+        apply.push(t2 - t1);
+        changed = p.changed.length;
+      }
     }
     const f = (xs: number[]): string => `median ${Math.round(percentile(xs, 50))} ms, max ${Math.round(Math.max(...xs))} ms`;
     console.log(`console import of a ${N}-entry XLSX (${Math.round(books[0].length / 1024)} KiB), ${changed} entries changed per round, ${preview.length} rounds, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}):`);

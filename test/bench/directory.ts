@@ -11,7 +11,7 @@ import { loadCmudict } from '../../src/asr/store-lexicons';
 import { entriesToCsv } from '../../src/directory/export';
 import { parseDirectory } from '../../src/directory/directory-file';
 import { Storage } from '../../src/cli/storage';
-import { DirectoryEntry, displayName } from '../../src/directory/entry';
+import { displayName } from '../../src/directory/entry';
 import { DirectoryMatcher } from '../../src/directory/matcher';
 import { percentile } from './stats';
 import { bigDirectory, bretonDirectory } from './synthetic-directory';

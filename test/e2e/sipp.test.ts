@@ -153,14 +153,14 @@ describe('attendant serve as a PBX sees it (sipp)', () => {
 
   it('transfers to an extension dialled with RFC 4733 telephone-events (attendant call --dtmf)', async () => {
     const { code, out } = await cli(['call', 'demo', '--server', `127.0.0.1:${sipPort}`, '--dtmf', '2013#', '--timeout', '30']);
-    expect(out.join('\n')).toMatch(/^  typed 2013\n  put through to 2013 \(Paul Martin\)\ntransferred to 2013 \(Paul Martin\) in /);
+    expect(out.join('\n')).toMatch(/^ {2}typed 2013\n {2}put through to 2013 \(Paul Martin\)\ntransferred to 2013 \(Paul Martin\) in /);
     expect(code).toBe(0);
   });
 
   it('tells a test caller who asked for the operator that the call went to the operator, never "transferred" (attendant call --dtmf 0)', async () => {
     const { code, out } = await cli(['call', 'demo', '--server', `127.0.0.1:${sipPort}`, '--dtmf', '0', '--timeout', '30']);
     const text = out.join('\n');
-    expect(text).toMatch(/^  typed 0\n  put through to the operator \(9\)\nwent to the operator \(9\) in /);
+    expect(text).toMatch(/^ {2}typed 0\n {2}put through to the operator \(9\)\nwent to the operator \(9\) in /);
     expect(text).not.toMatch(/transferred/);
     expect(code).toBe(0);
   });

@@ -209,7 +209,6 @@ describe('large grammars in a worker of their own, at a lower priority (issue 14
   }, 240_000);
 
   it('replaces the worker of large grammars for a new one, keeping the ones it held; an utterance under way finishes', async () => {
-    const cmudict = loadCmudict();
     const pcm = await yesAudio();
     const first = dictionaryGrammar('big-aside', 30_000, 0);
     const second = dictionaryGrammar('big-second', 20_000, 60_000);

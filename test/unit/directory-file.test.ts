@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatProblem } from '../../src/directory/problem';
 import { parseDirectory } from '../../src/directory/directory-file';
+import { showProblem } from '../../src/console/messages';
 
 const fixtures = join(__dirname, '..', '..', '..', 'directory-fixtures');
 const load = (name: string): ReturnType<typeof parseDirectory> => parseDirectory(readFileSync(join(fixtures, name)), name);
@@ -137,7 +138,6 @@ describe("a back office's Excel report", () => {
   });
 
   it('types a row of a Nom;Prénom;Poste export as a service when its name is a service word and it has no first name', () => {
-    const { parseDirectory } = require('../../src/directory/directory-file') as typeof import('../../src/directory/directory-file');
     const parsed = parseDirectory(Buffer.from('Nom;Prénom;Poste\nGuivarch;Yannick;4102\nla Boulangerie;;4201\nSAV;;4300\nMartin;;4103\n'), 'export.csv');
     expect(parsed.problems).toEqual([]);
     expect(parsed.entries.map((e) => `${e.type}:${e.lastName || e.serviceName}`)).toEqual(['person:Guivarch', 'service:la Boulangerie', 'service:SAV', 'person:Martin']);
@@ -146,8 +146,6 @@ describe("a back office's Excel report", () => {
 
 describe('problems named as the admin wrote the file', () => {
   it('names a person listed twice in a file without ids by name and extension, never by a generated id, in French too', () => {
-    const { parseDirectory } = require('../../src/directory/directory-file') as typeof import('../../src/directory/directory-file');
-    const { showProblem } = require('../../src/console/messages') as typeof import('../../src/console/messages');
     const parsed = parseDirectory(Buffer.from('Nom;Prénom;Poste\nMartin;Sophie;4111\nLe Bihan;Ronan;4108\nMartin;Sophie;4111\n'), 'export.csv');
     expect(parsed.problems).toEqual([{ where: 'line 4', message: '"Sophie Martin, 4111" appears twice (first on line 2)' }]);
     expect(JSON.stringify(parsed.problems)).not.toMatch(/martin-sophie/);

@@ -1,4 +1,5 @@
 import { findSpeechSpan, frameSpeech, SPAN_AFTER_MS, SPAN_BEFORE_MS } from '../../src/asr/speech-span';
+import { MIN_TRANSFER_SPEECH_MS, withEvidence } from '../../src/directory/decision';
 
 const RATE = 16000;
 
@@ -66,7 +67,6 @@ describe('where the speech of an utterance lies', () => {
 });
 
 describe('too little evidence to put a caller through', () => {
-  const { withEvidence, MIN_TRANSFER_SPEECH_MS } = require('../../src/directory/decision') as typeof import('../../src/directory/decision');
   const sophie = { id: 'p04', type: 'person' as const, firstName: 'Sophie', lastName: 'Martin', serviceName: '', department: '', extension: '2014', aliases: [], enabled: true };
   const transfer = { kind: 'transfer' as const, entry: sophie, choices: [], confidence: 0.99, reason: 'clear match' };
 

@@ -453,7 +453,10 @@ async function recordWav(ms) {
   await ctx.close();
   const all = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;
-  for (const c of chunks) (all.set(c, at), (at += c.length));
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.length;
+  }
   // Down to 16 kHz by averaging each output sample's span of input samples.
   const step = rate / 16000;
   const out = new Int16Array(Math.floor(all.length / step));
