@@ -47,7 +47,14 @@ export function attendantServiceHandlers(backend: AttendantBackend, authorize: A
       // A store's token sees its own store, whatever it asked for.
       const store = token.store ?? (asked === '' ? undefined : asked);
       const s = backend.stats(store);
-      callback(null, { active_calls: s.active, calls_total: s.total, calls_by_outcome: s.byOutcome, decision_ms_p50: s.p50, decision_ms_p95: s.p95, store: store ?? '' });
+      callback(null, {
+        active_calls: s.active,
+        calls_total: s.total,
+        calls_by_outcome: s.byOutcome,
+        decision_ms_p50: s.p50,
+        decision_ms_p95: s.p95,
+        store: store ?? '',
+      });
     } catch (err) {
       callback(toStatus(err));
     }
@@ -55,7 +62,12 @@ export function attendantServiceHandlers(backend: AttendantBackend, authorize: A
   // Without a valid token, only whether attendant serves: its engine and store count are not for anyone who asks.
   const health: Handler<unknown, unknown> = async (call, callback) => {
     const { ready, engine, stores } = backend.health();
-    const authorized = call.metadata.get('authorization').length > 0 && (await authorize(call as grpc.ServerUnaryCall<unknown, unknown>, null).then(() => true, () => false));
+    const authorized =
+      call.metadata.get('authorization').length > 0 &&
+      (await authorize(call as grpc.ServerUnaryCall<unknown, unknown>, null).then(
+        () => true,
+        () => false,
+      ));
     callback(null, authorized ? { ready, engine, stores } : { ready, engine: '', stores: 0 });
   };
   return { ListCalls: listCalls, GetStats: getStats, Health: health } as Record<string, Handler<never, unknown>>;

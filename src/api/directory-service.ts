@@ -2,9 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Logger } from 'pino';
 import { DirectoryProblem, capProblems, formatProblem } from '../directory/problem';
 import { MAX_DIRECTORY_ENTRIES, validateEntry } from '../directory/directory-file';
-import {
-  DirectoryStore, VersionInfo,
-} from '../directory/directory-store';
+import { DirectoryStore, VersionInfo } from '../directory/directory-store';
 import { DirectoryEntry } from '../directory/entry';
 import { TokenStore } from './tokens';
 import { Authorizer, createAuthorizer, Handler, MAX_STATUS_PROBLEMS, RpcError, toStatus } from './grpc';
@@ -107,14 +105,18 @@ export interface DirectoryServiceOptions {
   onChange?: (store: string) => void;
 }
 
-export function directoryServiceHandlers(options: DirectoryServiceOptions, authorize: Authorizer = createAuthorizer(options.tokens, options.log)): Record<string, Handler<never, unknown>> {
+export function directoryServiceHandlers(
+  options: DirectoryServiceOptions,
+  authorize: Authorizer = createAuthorizer(options.tokens, options.log),
+): Record<string, Handler<never, unknown>> {
   const { directory, log } = options;
 
-  const unary = <Req extends { store: string }, Res>(
-    name: string,
-    fn: (req: Req, origin: { via: string; actor: string }) => Promise<Res>,
-    changes: boolean,
-  ): Handler<Req, Res> =>
+  const unary =
+    <Req extends { store: string }, Res>(
+      name: string,
+      fn: (req: Req, origin: { via: string; actor: string }) => Promise<Res>,
+      changes: boolean,
+    ): Handler<Req, Res> =>
     async (call, callback) => {
       try {
         const token = await authorize(call as grpc.ServerUnaryCall<unknown, unknown>, call.request.store);
@@ -135,7 +137,8 @@ export function directoryServiceHandlers(options: DirectoryServiceOptions, autho
   return {
     SyncDirectory: unary<{ store: string; entries: WireEntry[]; expected_version?: number; _expected_version?: string }, unknown>(
       'SyncDirectory',
-      async (req, origin) => versionToWire(await directory.replaceDirectory(req.store, entriesFromWire(req.entries), origin, expected(req))),
+      async (req, origin) =>
+        versionToWire(await directory.replaceDirectory(req.store, entriesFromWire(req.entries), origin, expected(req))),
       true,
     ),
     GetDirectory: unary<{ store: string; version?: number; _version?: string }, unknown>(
@@ -162,7 +165,12 @@ export function directoryServiceHandlers(options: DirectoryServiceOptions, autho
         if (req.entry === null) throw new RpcError(grpc.status.INVALID_ARGUMENT, 'entry is missing');
         const [entry] = entriesFromWire([req.entry]);
         return versionToWire(
-          await directory.updateDirectory(req.store, (entries) => [...entries.filter((e) => e.id !== entry.id), entry], origin, expected(req)),
+          await directory.updateDirectory(
+            req.store,
+            (entries) => [...entries.filter((e) => e.id !== entry.id), entry],
+            origin,
+            expected(req),
+          ),
         );
       },
       true,
@@ -187,4 +195,3 @@ export function directoryServiceHandlers(options: DirectoryServiceOptions, autho
     ),
   };
 }
-

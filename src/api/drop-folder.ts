@@ -64,7 +64,9 @@ export class DropFolder {
       for (const name of readdirSync(processing)) {
         const path = join(processing, name);
         if (!lstatSync(path).isFile()) continue;
-        const problems = [`${shownName(name)}: was being read when the service stopped; it is not read again: check it, then drop it again`];
+        const problems = [
+          `${shownName(name)}: was being read when the service stopped; it is not read again: check it, then drop it again`,
+        ];
         const movedTo = this.moveTo(join(this.root, store), path, name, 'rejected');
         writeFileSync(`${movedTo}.errors.txt`, `${problems.join('\n')}\nnothing was imported\n`);
         this.log.warn({ store, file: shownName(name) }, 'drop folder: a file was being read when the service stopped; rejected');
@@ -76,7 +78,8 @@ export class DropFolder {
 
   private moveTo(folder: string, path: string, name: string, to: 'processing' | 'processed' | 'rejected'): string {
     // A folder of that name that is a link is not followed.
-    if (lstatSync(join(folder, to), { throwIfNoEntry: false })?.isSymbolicLink() === true) throw new Error(`drop folder: ${join(folder, to)} is a link; remove it`);
+    if (lstatSync(join(folder, to), { throwIfNoEntry: false })?.isSymbolicLink() === true)
+      throw new Error(`drop folder: ${join(folder, to)} is a link; remove it`);
     mkdirSync(join(folder, to), { recursive: true });
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     const target = join(folder, to, to === 'processing' ? name : `${stamp}-${name}`);
@@ -162,7 +165,19 @@ export class DropFolder {
           const merged = reimportOver((await this.directory.snapshot(store)).entries, parsed);
           const info = await this.directory.replaceDirectory(store, merged.entries, { via: 'file', actor: shown });
           const movedTo = move('processed');
-          this.log.info({ store, file: shown, version: info.version, encoding: parsed.encoding, added: info.added, changed: info.changed, removed: info.removed, store_fixes: describeReimport(merged) || undefined }, 'drop folder: directory imported');
+          this.log.info(
+            {
+              store,
+              file: shown,
+              version: info.version,
+              encoding: parsed.encoding,
+              added: info.added,
+              changed: info.changed,
+              removed: info.removed,
+              store_fixes: describeReimport(merged) || undefined,
+            },
+            'drop folder: directory imported',
+          );
           this.onChange(store);
           return { store, file: name, accepted: true, movedTo, version: info.version, problems };
         } catch (err) {
@@ -176,7 +191,10 @@ export class DropFolder {
       }
     }
     const movedTo = move('rejected');
-    const summary = lang === 'fr' ? `${problems.length} problème(s) ; rien n’a été importé` : `${problems.length} problem${problems.length > 1 ? 's' : ''}; nothing was imported`;
+    const summary =
+      lang === 'fr'
+        ? `${problems.length} problème(s) ; rien n’a été importé`
+        : `${problems.length} problem${problems.length > 1 ? 's' : ''}; nothing was imported`;
     writeFileSync(`${movedTo}.errors.txt`, `${problems.join('\n')}\n${summary}\n`);
     this.log.warn({ store, file: shown, problems: problems.length }, 'drop folder: file rejected');
     return { store, file: name, accepted: false, movedTo, problems };

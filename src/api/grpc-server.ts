@@ -27,7 +27,10 @@ export async function startGrpcServer(
   server.addService(service.service, directoryServiceHandlers(options, authorize) as unknown as grpc.UntypedServiceImplementation);
   if (options.attendant !== undefined) {
     const attendant = v1.AttendantService as grpc.ServiceClientConstructor;
-    server.addService(attendant.service, attendantServiceHandlers(options.attendant, authorize) as unknown as grpc.UntypedServiceImplementation);
+    server.addService(
+      attendant.service,
+      attendantServiceHandlers(options.attendant, authorize) as unknown as grpc.UntypedServiceImplementation,
+    );
   }
   // Server reflection, so that grpcurl-style clients can list and call the service.
   new ReflectionService(definition).addToServer(server);
@@ -38,7 +41,9 @@ export async function startGrpcServer(
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(
       `${host}:${port}`,
-      tls === undefined ? grpc.ServerCredentials.createInsecure() : grpc.ServerCredentials.createSsl(null, [{ cert_chain: tls.cert, private_key: tls.key }], false),
+      tls === undefined
+        ? grpc.ServerCredentials.createInsecure()
+        : grpc.ServerCredentials.createSsl(null, [{ cert_chain: tls.cert, private_key: tls.key }], false),
       (err, p) => (err ? reject(err) : resolve(p)),
     ),
   );
@@ -47,5 +52,6 @@ export async function startGrpcServer(
 
 /** Sets every service of a server's grpc.health.v1 at once. */
 export function setHealth(health: HealthImplementation, serving: boolean): void {
-  for (const n of ['', 'attendant.v1.DirectoryService', 'attendant.v1.AttendantService']) health.setStatus(n, serving ? 'SERVING' : 'NOT_SERVING');
+  for (const n of ['', 'attendant.v1.DirectoryService', 'attendant.v1.AttendantService'])
+    health.setStatus(n, serving ? 'SERVING' : 'NOT_SERVING');
 }

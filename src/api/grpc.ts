@@ -23,13 +23,16 @@ export const FAILURE_LIMIT = 10;
 export const FAILURE_WINDOW_MS = 60_000;
 
 export function loadDefinition(): protoLoader.PackageDefinition {
-  return protoLoader.loadSync([join(PROTO_DIR, 'attendant', 'v1', 'directory.proto'), join(PROTO_DIR, 'attendant', 'v1', 'attendant.proto')], {
-    keepCase: true,
-    longs: Number,
-    defaults: true,
-    oneofs: true,
-    includeDirs: [PROTO_DIR],
-  });
+  return protoLoader.loadSync(
+    [join(PROTO_DIR, 'attendant', 'v1', 'directory.proto'), join(PROTO_DIR, 'attendant', 'v1', 'attendant.proto')],
+    {
+      keepCase: true,
+      longs: Number,
+      defaults: true,
+      oneofs: true,
+      includeDirs: [PROTO_DIR],
+    },
+  );
 }
 
 export function loadProtos(): grpc.GrpcObject {
@@ -56,7 +59,11 @@ export type Authorizer = (call: grpc.ServerUnaryCall<unknown, unknown>, store: s
  * a minute, the peer's failing calls get RESOURCE_EXHAUSTED. A valid token still works
  * during a lockout, so that a colleague behind the same address is not locked out.
  */
-export function createAuthorizer(tokens: TokenStore, log: Logger, limiter = new FailureLimiter(FAILURE_LIMIT, FAILURE_WINDOW_MS)): Authorizer {
+export function createAuthorizer(
+  tokens: TokenStore,
+  log: Logger,
+  limiter = new FailureLimiter(FAILURE_LIMIT, FAILURE_WINDOW_MS),
+): Authorizer {
   return async (call, store) => {
     const peer = FailureLimiter.addressOf(call.getPeer());
     const fail = (code: grpc.status, message: string): never => {
@@ -119,7 +126,11 @@ export function authenticateFirst(authorize: Authorizer): grpc.ServerInterceptor
                 () => nextMetadata(metadata),
                 (err: unknown) => {
                   const status = toStatus(err);
-                  intercepting.sendStatus({ code: status.code ?? grpc.status.UNAUTHENTICATED, details: status.details ?? 'unauthenticated', metadata: new grpc.Metadata() });
+                  intercepting.sendStatus({
+                    code: status.code ?? grpc.status.UNAUTHENTICATED,
+                    details: status.details ?? 'unauthenticated',
+                    metadata: new grpc.Metadata(),
+                  });
                 },
               );
             })

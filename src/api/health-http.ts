@@ -30,7 +30,13 @@ export function healthHandler(state: HealthState): (req: IncomingMessage, res: S
       const ok = ready && unusable.length === 0;
       res
         .writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' })
-        .end(ok ? 'ready\n' : ready ? `store${unusable.length > 1 ? 's' : ''} ${unusable.join(', ')} cannot take calls: see the log\n` : 'starting\n');
+        .end(
+          ok
+            ? 'ready\n'
+            : ready
+              ? `store${unusable.length > 1 ? 's' : ''} ${unusable.join(', ')} cannot take calls: see the log\n`
+              : 'starting\n',
+        );
     } else if (path === '/metrics') {
       state.metrics
         .text()

@@ -35,7 +35,12 @@ export class TokenStore {
   async create(store: string | null): Promise<{ id: string; token: string }> {
     const id = randomBytes(4).toString('hex');
     const token = `att_${randomBytes(24).toString('base64url')}`;
-    await this.sql.run('INSERT INTO tokens (id, store_id, hash, created_at) VALUES (?, ?, ?, ?)', [id, store, hash(token), new Date().toISOString()]);
+    await this.sql.run('INSERT INTO tokens (id, store_id, hash, created_at) VALUES (?, ?, ?, ?)', [
+      id,
+      store,
+      hash(token),
+      new Date().toISOString(),
+    ]);
     return { id, token };
   }
 
@@ -47,7 +52,9 @@ export class TokenStore {
   }
 
   async revoke(id: string): Promise<boolean> {
-    return (await this.sql.run('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [new Date().toISOString(), id])) === 1;
+    return (
+      (await this.sql.run('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [new Date().toISOString(), id])) === 1
+    );
   }
 
   /** The live token whose secret this is, or undefined. Checked in the database each time: a revocation on any node holds at once. */

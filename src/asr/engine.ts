@@ -37,5 +37,7 @@ export function resolveEngine(
 }
 
 export function createDecoderFactory(spec: EngineSpec): DecoderFactory {
-  return spec.engine === 'vosk' ? new VoskFactory(spec.voskModel) : new PocketsphinxFactory(spec.models.length > 0 ? spec.models : undefined, spec.profile);
+  return spec.engine === 'vosk'
+    ? new VoskFactory(spec.voskModel)
+    : new PocketsphinxFactory(spec.models.length > 0 ? spec.models : undefined, spec.profile);
 }

@@ -15,17 +15,84 @@ import { Slices } from '../util/slices';
 
 /** espeak-ng IPA (French and English voices) to the French model's phones. Longest match first. */
 const IPA_TO_FRENCH: [string, string][] = [
-  ['tʃ', 'tt ch'], ['dʒ', 'dd jj'], ['aɪ', 'aa yy'], ['eɪ', 'ei yy'], ['ɔɪ', 'au yy'], ['aʊ', 'aa ou'], ['oʊ', 'oo'], ['əʊ', 'oo'],
-  ['ɪə', 'ii ee'], ['eə', 'ai rr'], ['ʊə', 'ou ee'], ['ɜːɹ', 'eu rr'], ['ɑ̃', 'an'], ['ɛ̃', 'in'], ['ɔ̃', 'on'], ['œ̃', 'un'],
-  ['ã', 'an'], ['õ', 'on'], ['ẽ', 'in'],
-  ['ɜː', 'eu rr'], ['ɝ', 'eu rr'], ['ɚ', 'ee rr'], ['ɜ', 'eu'],
-  ['i', 'ii'], ['ɪ', 'ii'], ['ᵻ', 'ii'], ['e', 'ei'], ['ɛ', 'ai'], ['æ', 'aa'], ['a', 'aa'], ['ɑ', 'aa'], ['ɐ', 'aa'], ['ɒ', 'au'],
-  ['ɔ', 'au'], ['o', 'oo'], ['ʊ', 'ou'], ['u', 'ou'], ['ʌ', 'oe'], ['ə', 'ee'], ['y', 'uu'], ['ʏ', 'uu'], ['ø', 'eu'], ['œ', 'oe'],
-  ['ɘ', 'ee'], ['ɵ', 'eu'],
-  ['p', 'pp'], ['b', 'bb'], ['t', 'tt'], ['d', 'dd'], ['k', 'kk'], ['ɡ', 'gg'], ['g', 'gg'], ['f', 'ff'], ['v', 'vv'],
-  ['θ', 'ss'], ['ð', 'zz'], ['s', 'ss'], ['z', 'zz'], ['ʃ', 'ch'], ['ʒ', 'jj'], ['x', 'rr'], ['χ', 'rr'], ['ç', 'ch'],
-  ['m', 'mm'], ['n', 'nn'], ['ŋ', 'nn gg'], ['ɲ', 'gn'], ['l', 'll'], ['ɫ', 'll'], ['ʎ', 'll yy'],
-  ['ʁ', 'rr'], ['ɹ', 'rr'], ['r', 'rr'], ['ɾ', 'rr'], ['w', 'ww'], ['ɥ', 'uy'], ['j', 'yy'], ['ʍ', 'ww'],
+  ['tʃ', 'tt ch'],
+  ['dʒ', 'dd jj'],
+  ['aɪ', 'aa yy'],
+  ['eɪ', 'ei yy'],
+  ['ɔɪ', 'au yy'],
+  ['aʊ', 'aa ou'],
+  ['oʊ', 'oo'],
+  ['əʊ', 'oo'],
+  ['ɪə', 'ii ee'],
+  ['eə', 'ai rr'],
+  ['ʊə', 'ou ee'],
+  ['ɜːɹ', 'eu rr'],
+  ['ɑ̃', 'an'],
+  ['ɛ̃', 'in'],
+  ['ɔ̃', 'on'],
+  ['œ̃', 'un'],
+  ['ã', 'an'],
+  ['õ', 'on'],
+  ['ẽ', 'in'],
+  ['ɜː', 'eu rr'],
+  ['ɝ', 'eu rr'],
+  ['ɚ', 'ee rr'],
+  ['ɜ', 'eu'],
+  ['i', 'ii'],
+  ['ɪ', 'ii'],
+  ['ᵻ', 'ii'],
+  ['e', 'ei'],
+  ['ɛ', 'ai'],
+  ['æ', 'aa'],
+  ['a', 'aa'],
+  ['ɑ', 'aa'],
+  ['ɐ', 'aa'],
+  ['ɒ', 'au'],
+  ['ɔ', 'au'],
+  ['o', 'oo'],
+  ['ʊ', 'ou'],
+  ['u', 'ou'],
+  ['ʌ', 'oe'],
+  ['ə', 'ee'],
+  ['y', 'uu'],
+  ['ʏ', 'uu'],
+  ['ø', 'eu'],
+  ['œ', 'oe'],
+  ['ɘ', 'ee'],
+  ['ɵ', 'eu'],
+  ['p', 'pp'],
+  ['b', 'bb'],
+  ['t', 'tt'],
+  ['d', 'dd'],
+  ['k', 'kk'],
+  ['ɡ', 'gg'],
+  ['g', 'gg'],
+  ['f', 'ff'],
+  ['v', 'vv'],
+  ['θ', 'ss'],
+  ['ð', 'zz'],
+  ['s', 'ss'],
+  ['z', 'zz'],
+  ['ʃ', 'ch'],
+  ['ʒ', 'jj'],
+  ['x', 'rr'],
+  ['χ', 'rr'],
+  ['ç', 'ch'],
+  ['m', 'mm'],
+  ['n', 'nn'],
+  ['ŋ', 'nn gg'],
+  ['ɲ', 'gn'],
+  ['l', 'll'],
+  ['ɫ', 'll'],
+  ['ʎ', 'll yy'],
+  ['ʁ', 'rr'],
+  ['ɹ', 'rr'],
+  ['r', 'rr'],
+  ['ɾ', 'rr'],
+  ['w', 'ww'],
+  ['ɥ', 'uy'],
+  ['j', 'yy'],
+  ['ʍ', 'ww'],
 ];
 
 /** Marks that carry no phone: stress, length, syllable breaks, ties, espeak's word joiners. */
@@ -91,7 +158,10 @@ export class FrenchLexicon implements Lexicon {
     const rewrites = new Map(frenchWords.map((w) => [w.spelling, bretonSpellings(w.spelling)]));
     const [fr, en] = await Promise.all([
       espeakIpa([...frenchWords.map((w) => w.spelling), ...[...rewrites.values()].flat()], 'fr'),
-      espeakIpa(englishWords.map((w) => w.spelling), 'en'),
+      espeakIpa(
+        englishWords.map((w) => w.spelling),
+        'en',
+      ),
     ]);
     const out = new Map<string, string[]>();
     const slices = new Slices();
@@ -110,7 +180,8 @@ export class FrenchLexicon implements Lexicon {
         if (english || prons.size === 0) add(prons, ipa);
         const first = [...prons][0];
         const final = SOUNDED_FINALS[word.spelling.toLowerCase().slice(-1)];
-        if (first !== undefined && final !== undefined && !first.endsWith(final) && word.spelling.length > 3) prons.add(`${first} ${final}`);
+        if (first !== undefined && final !== undefined && !first.endsWith(final) && word.spelling.length > 3)
+          prons.add(`${first} ${final}`);
       }
       if (prons.size === 0) throw new Error(`no French pronunciation could be made for "${word.spelling}"`);
       // A name is also heard as an English speaker says it (espeak-ng's English reading in

@@ -93,7 +93,7 @@ export function jsgfToFsg(jsgf: string, names: (word: string) => string[] = (w) 
         for (const sequence of node.options) {
           const head = wordAt(sequence, 0);
           const tail = wordAt(sequence, sequence.length - 1);
-          const bySuffix = tail !== undefined && (last.get(tail) ?? 0) > (head === undefined ? 1 : first.get(head) ?? 0);
+          const bySuffix = tail !== undefined && (last.get(tail) ?? 0) > (head === undefined ? 1 : (first.get(head) ?? 0));
           // With a shared suffix, the last word is already there, from the state before it.
           const end = bySuffix ? sequence.length - 1 : sequence.length;
           const exit = bySuffix ? stateBefore(tail, to) : to;

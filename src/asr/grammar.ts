@@ -74,7 +74,14 @@ export async function buildGrammar(entries: DirectoryEntry[], lexicon: Lexicon):
   }
   for (const phrase of [...lastNames, ...services]) names.add(phrase);
   // A directory that names a service like an operator phrase ("Standard") keeps it.
-  const operatorPhrases = OPERATOR_PHRASES.filter((p) => !names.has(spokenWords(p).map((w) => w.token).join(' ')));
+  const operatorPhrases = OPERATOR_PHRASES.filter(
+    (p) =>
+      !names.has(
+        spokenWords(p)
+          .map((w) => w.token)
+          .join(' '),
+      ),
+  );
   if (names.size === 0) throw new Error('the directory has no enabled entry to recognize');
 
   // JSGF has no empty alternative: a rule is only written, and only referred to, when it has phrases
@@ -111,7 +118,11 @@ export async function buildGrammar(entries: DirectoryEntry[], lexicon: Lexicon):
  * spelling is read the French way, in the lexicon's phones. The written name's own readings
  * stay after them (some callers read it as written).
  */
-export async function withSoundsLike(prons: Map<string, string[]>, entries: DirectoryEntry[], lexicon: Lexicon): Promise<Map<string, string[]>> {
+export async function withSoundsLike(
+  prons: Map<string, string[]>,
+  entries: DirectoryEntry[],
+  lexicon: Lexicon,
+): Promise<Map<string, string[]>> {
   const wanted = new Map<string, Set<string>>();
   for (const entry of entries) {
     if (!entry.enabled || entry.soundsLike === undefined) continue;
@@ -140,7 +151,10 @@ export async function withSoundsLike(prons: Map<string, string[]>, entries: Dire
  * What each word of an entry's names will be heard as, per word: for `attendant lexicon`.
  * Same words and readings as the store's grammar.
  */
-export async function entryPronunciations(entries: DirectoryEntry[], lexicon: Lexicon): Promise<{ entry: DirectoryEntry; words: { token: string; spelling: string; phones: string[] }[] }[]> {
+export async function entryPronunciations(
+  entries: DirectoryEntry[],
+  lexicon: Lexicon,
+): Promise<{ entry: DirectoryEntry; words: { token: string; spelling: string; phones: string[] }[] }[]> {
   const requests = new Map<string, WordRequest>();
   const perEntry = entries.map((entry) => {
     const words = new Map<string, string>();
@@ -149,7 +163,10 @@ export async function entryPronunciations(entries: DirectoryEntry[], lexicon: Le
     return { entry, words };
   });
   const prons = await withSoundsLike(await lexicon.pronounce([...requests.values()]), entries, lexicon);
-  return perEntry.map(({ entry, words }) => ({ entry, words: [...words].map(([token, spelling]) => ({ token, spelling, phones: prons.get(token) ?? [] })) }));
+  return perEntry.map(({ entry, words }) => ({
+    entry,
+    words: [...words].map(([token, spelling]) => ({ token, spelling, phones: prons.get(token) ?? [] })),
+  }));
 }
 
 /** Token sequences that ask for the operator, as the grammar spells them. */

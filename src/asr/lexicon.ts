@@ -87,14 +87,22 @@ export async function espeakIpa(spellings: string[], lang: 'fr' | 'en'): Promise
   let stdout: string;
   try {
     // A large batch is a directory being prepared, not a call waiting: it runs on what calls leave.
-    ({ stdout } = await runWithInput('espeak-ng', ['-q', '--ipa', '-v', ESPEAK_VOICES[lang], '-b', '1'], input, missing.length >= BACKGROUND_BATCH ? 19 : undefined));
+    ({ stdout } = await runWithInput(
+      'espeak-ng',
+      ['-q', '--ipa', '-v', ESPEAK_VOICES[lang], '-b', '1'],
+      input,
+      missing.length >= BACKGROUND_BATCH ? 19 : undefined,
+    ));
   } catch (err) {
     throw new Error(
       `espeak-ng could not be run to make pronunciations (${(err as Error).message}); install it: apt-get install espeak-ng`,
       { cause: err },
     );
   }
-  const lines = stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const lines = stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   if (lines.length !== missing.length) {
     // Fall back to one call per word when espeak-ng merged or split lines.
     for (const spelling of missing) {

@@ -114,7 +114,11 @@ export function readModel(dir: string): AcousticModel {
   }
   const locale = manifest.locale ?? localeFromName(id);
   if (locale !== 'fr-FR' && locale !== 'en-US') {
-    throw new ModelError(locale === undefined ? 'its locale cannot be told from its name: add a model.json with "locale": "fr-FR" or "en-US"' : `locale "${locale}" is not fr-FR or en-US`);
+    throw new ModelError(
+      locale === undefined
+        ? 'its locale cannot be told from its name: add a model.json with "locale": "fr-FR" or "en-US"'
+        : `locale "${locale}" is not fr-FR or en-US`,
+    );
   }
   const source = existsSync(manifestPath) ? 'manifest' : 'layout';
   if (engine === 'vosk') {
@@ -122,12 +126,14 @@ export function readModel(dir: string): AcousticModel {
     return { id, engine, locale, sampleRate: 16000, dir: acoustic, phones: [], contextIndependent: false, source };
   }
   const missing = POCKETSPHINX_FILES.filter((f) => !existsSync(join(acoustic, f)));
-  if (!existsSync(join(acoustic, 'mixture_weights')) && !existsSync(join(acoustic, 'sendump'))) missing.push('mixture_weights (or sendump)');
+  if (!existsSync(join(acoustic, 'mixture_weights')) && !existsSync(join(acoustic, 'sendump')))
+    missing.push('mixture_weights (or sendump)');
   if (missing.length > 0) throw new ModelError(`a PocketSphinx model needs ${missing.join(', ')}`);
   const sampleRate = manifest.sampleRate ?? sampleRateOf(acoustic, id);
   if (sampleRate !== 8000 && sampleRate !== 16000) throw new ModelError(`sampleRate ${sampleRate} is not 8000 or 16000`);
   const dictionary = manifest.dictionary !== undefined ? resolve(dir, manifest.dictionary) : findDictionary(acoustic, locale);
-  if (dictionary === undefined) throw new ModelError(`no pronunciation dictionary: put a .dict file in the folder or name it in model.json ("dictionary")`);
+  if (dictionary === undefined)
+    throw new ModelError(`no pronunciation dictionary: put a .dict file in the folder or name it in model.json ("dictionary")`);
   if (!existsSync(dictionary)) throw new ModelError(`the dictionary ${dictionary} does not exist`);
   const mdef = readMdefText(acoustic);
   const phones = mdef === undefined ? [...CMU_PHONES] : phonesOf(mdef);
@@ -160,7 +166,9 @@ function sampleRateOf(dir: string, name: string): number {
 }
 
 function findDictionary(dir: string, locale: ModelLocale): string | undefined {
-  const inside = readdirSync(dir).filter((f) => f.endsWith('.dict') && f !== 'noisedict').sort();
+  const inside = readdirSync(dir)
+    .filter((f) => f.endsWith('.dict') && f !== 'noisedict')
+    .sort();
   if (inside.length > 0) return join(dir, inside[0]);
   const beside = join(dirname(dir), `${locale.slice(0, 2)}.dict`);
   return existsSync(beside) ? beside : undefined;
@@ -206,7 +214,11 @@ export function catalogAt(root: string): ModelCatalog {
  */
 export function pocketsphinxModelFor(catalog: ModelCatalog, locale: string): AcousticModel | undefined {
   const ps = catalog.models.filter((m) => m.engine === 'pocketsphinx');
-  return ps.find((m) => m.locale === locale && m.source !== 'system') ?? ps.find((m) => m.locale === locale) ?? ps.find((m) => m.source === 'system');
+  return (
+    ps.find((m) => m.locale === locale && m.source !== 'system') ??
+    ps.find((m) => m.locale === locale) ??
+    ps.find((m) => m.source === 'system')
+  );
 }
 
 /**

@@ -9,7 +9,17 @@ import { addLineNoise, HighBandNoiseFloor, LINE_NOISE_PEAK, raiseQuietLine } fro
 import { AcousticModel, systemModel } from './models';
 import { resample } from '../media/resample';
 import { findSpeechSpan, frameSpeech } from './speech-span';
-import { DEFAULT_FIT_CALIBRATION, Decoder, DecoderFactory, DecoderPart, FitCalibration, Speed, GrammarDecoders, RecognitionResult, SAMPLE_RATE } from './recognizer';
+import {
+  DEFAULT_FIT_CALIBRATION,
+  Decoder,
+  DecoderFactory,
+  DecoderPart,
+  FitCalibration,
+  Speed,
+  GrammarDecoders,
+  RecognitionResult,
+  SAMPLE_RATE,
+} from './recognizer';
 
 /**
  * CMU PocketSphinx (Debian's libpocketsphinx3, 5prealpha API) driven in-process through koffi.
@@ -149,13 +159,30 @@ class SharedDecoder {
     const loopDict = loopDictionary(model);
     const dictArgs =
       loop === 'filler'
-        ? ['-dict', writeOnce('loop-main.dict', 'sil SIL\n'), '-fdict', writeOnce(`${model.id}-loop-filler.dict`, `${readFileSync(join(model.dir, 'noisedict'), 'utf8').trim()}\n${loopDict}`)]
+        ? [
+            '-dict',
+            writeOnce('loop-main.dict', 'sil SIL\n'),
+            '-fdict',
+            writeOnce(`${model.id}-loop-filler.dict`, `${readFileSync(join(model.dir, 'noisedict'), 'utf8').trim()}\n${loopDict}`),
+          ]
         : ['-dict', writeOnce(`${model.id}-phone-loop.dict`, loopDict)];
     // An 8 kHz model takes 8 kHz audio and a 256-point FFT; a context-independent one (no
     // triphones: the French rebuild) gains from scoring more Gaussians per frame (-topn).
     const rateArgs = model.sampleRate === 8000 ? ['-samprate', '8000', '-nfft', '256'] : ['-samprate', String(SAMPLE_RATE)];
     const topn = tuning.topn ?? (model.contextIndependent ? 16 : undefined);
-    const argv = ['-hmm', model.dir, ...dictArgs, ...rateArgs, ...(topn !== undefined ? ['-topn', String(topn)] : []), '-cmn', 'batch', '-remove_noise', 'no', '-remove_silence', 'no'];
+    const argv = [
+      '-hmm',
+      model.dir,
+      ...dictArgs,
+      ...rateArgs,
+      ...(topn !== undefined ? ['-topn', String(topn)] : []),
+      '-cmn',
+      'batch',
+      '-remove_noise',
+      'no',
+      '-remove_silence',
+      'no',
+    ];
     const config = lib.cmd_ln_parse_r(null, lib.ps_args(), argv.length, argv, 1);
     if (config === null) throw new Error(`pocketsphinx rejected its configuration for the model ${model.id}`);
     const ps = lib.ps_init(config);
@@ -188,7 +215,8 @@ class SharedDecoder {
       const names = alternateNames(base, prons.length);
       if (known === undefined || base !== word) {
         names.forEach((name, i) => {
-          if (this.lib.ps_add_word(this.ps, name, prons[i], 0) < 0) throw new Error(`pocketsphinx refused the pronunciation "${prons[i]}" of "${word}"`);
+          if (this.lib.ps_add_word(this.ps, name, prons[i], 0) < 0)
+            throw new Error(`pocketsphinx refused the pronunciation "${prons[i]}" of "${word}"`);
         });
         this.words.set(base, prons);
       }
@@ -199,11 +227,15 @@ class SharedDecoder {
     // Compiled here, not by pocketsphinx's JSGF compiler (see fsg.ts), and read from a file:
     // the FSG reader takes a path.
     const file = join(tmpdir(), `attendant-grammar-${process.pid}-${threadId}-${n}.fsg`);
-    writeFileSync(file, jsgfToFsg(grammar.jsgf, (word) => renamed.get(word) ?? [word]));
+    writeFileSync(
+      file,
+      jsgfToFsg(grammar.jsgf, (word) => renamed.get(word) ?? [word]),
+    );
     try {
       // -lw is pocketsphinx's default; every transition has probability 1, so it scales nothing.
       const fsg = this.lib.fsg_model_readfile(file, this.lib.ps_get_logmath(this.ps), 6.5);
-      if (fsg === null) throw new Error('pocketsphinx could not read the compiled grammar (ATTENDANT_PS_LOG=1 shows its messages on stderr)');
+      if (fsg === null)
+        throw new Error('pocketsphinx could not read the compiled grammar (ATTENDANT_PS_LOG=1 shows its messages on stderr)');
       // The search keeps its own reference to the grammar.
       const added = this.lib.ps_set_fsg(this.ps, name, fsg);
       this.lib.fsg_model_free(fsg);
@@ -347,19 +379,27 @@ class PocketsphinxDecoder implements Decoder {
     const pcm = addLineNoise(this.sampleRate === SAMPLE_RATE ? raised : resample(raised, SAMPLE_RATE, this.sampleRate), LINE_NOISE);
     const frames = Math.max(1, framed.length / SAMPLES_PER_FRAME);
     const audioMs = Math.round((this.samples / SAMPLE_RATE) * 1000);
-    const heard = span === undefined ? {} : { speechMs: Math.round(((span.end - span.start) / SAMPLE_RATE) * 1000), clearSpeech: span.clear };
+    const heard =
+      span === undefined ? {} : { speechMs: Math.round(((span.end - span.start) / SAMPLE_RATE) * 1000), clearSpeech: span.clear };
     // A grammar search always finds some name, even in silence or steady noise: those are not decoded.
     const names = this.part === 'loop' ? undefined : this.decoder.decode(this.grammarKey, pcm, speech);
     const loop = this.part === 'grammar' ? undefined : this.loopDecoder.decode(LOOP_SEARCH, pcm, speech);
     const perFrame = (score: number): number => (score * LOG_BASE) / frames;
     if (names === undefined) {
       // The phone-loop half of a split utterance.
-      return { nbest: [], confidence: 0, audioMs, ...heard, fitParts: speech && loop !== undefined ? { loop: perFrame(loop.score) } : undefined };
+      return {
+        nbest: [],
+        confidence: 0,
+        audioMs,
+        ...heard,
+        fitParts: speech && loop !== undefined ? { loop: perFrame(loop.score) } : undefined,
+      };
     }
     if (!speech || names.text === null || names.text.trim() === '') return { nbest: [], confidence: 0, audioMs, ...heard };
     const nbest = [{ text: names.text.trim(), score: 0 }];
     const { calibration: fitCalibration, speed } = this;
-    if (loop === undefined) return { nbest, confidence: 1, audioMs, ...heard, fitCalibration, speed, fitParts: { grammar: perFrame(names.score) } };
+    if (loop === undefined)
+      return { nbest, confidence: 1, audioMs, ...heard, fitCalibration, speed, fitParts: { grammar: perFrame(names.score) } };
     const fitParts = { grammar: perFrame(names.score), loop: perFrame(loop.score) };
     return { nbest, confidence: 1, audioMs, ...heard, fitCalibration, speed, fit: fitParts.grammar - fitParts.loop, fitParts };
   }
@@ -423,7 +463,13 @@ export function pocketsphinxProfile(env: NodeJS.ProcessEnv = process.env): Pocke
 
 /** A free loop of the model's phones, each a word named ph_<phone>. */
 function loopGrammar(model: AcousticModel): string {
-  return ['#JSGF V1.0;', 'grammar loop;', 'public <loop> = <phone>+;', `<phone> = ${model.phones.map((p) => `${GARBAGE_PREFIX}${p.toLowerCase()}`).join(' | ')};`, ''].join('\n');
+  return [
+    '#JSGF V1.0;',
+    'grammar loop;',
+    'public <loop> = <phone>+;',
+    `<phone> = ${model.phones.map((p) => `${GARBAGE_PREFIX}${p.toLowerCase()}`).join(' | ')};`,
+    '',
+  ].join('\n');
 }
 
 function loopDictionary(model: AcousticModel): string {
@@ -451,7 +497,8 @@ class ModelDecoders {
     this.speeds = profile === 'auto' ? ['accurate', 'fast'] : [profile];
     this.settings = single ? { accurate: CONTEXT_INDEPENDENT, fast: CONTEXT_INDEPENDENT_FAST } : SPEEDS;
     try {
-      if (this.speeds.includes('accurate')) this.grammars.accurate = this.loops.accurate = SharedDecoder.create(lib, model, 'triphone', this.settings.accurate.tuning);
+      if (this.speeds.includes('accurate'))
+        this.grammars.accurate = this.loops.accurate = SharedDecoder.create(lib, model, 'triphone', this.settings.accurate.tuning);
       if (this.speeds.includes('fast')) {
         if (single) this.grammars.fast = this.loops.fast = SharedDecoder.create(lib, model, 'triphone', this.settings.fast.tuning);
         else {
@@ -479,7 +526,15 @@ class ModelDecoders {
   }
 
   open(grammarKey: string, part: DecoderPart | undefined, speed: Speed): Decoder {
-    return new PocketsphinxDecoder(this.grammars[speed]!, this.loops[speed]!, searchKey(grammarKey, speed), this.settings[speed].calibration, part, this.model.sampleRate, speed);
+    return new PocketsphinxDecoder(
+      this.grammars[speed]!,
+      this.loops[speed]!,
+      searchKey(grammarKey, speed),
+      this.settings[speed].calibration,
+      part,
+      this.model.sampleRate,
+      speed,
+    );
   }
 
   close(): void {
@@ -496,7 +551,10 @@ class ModelDecoders {
  * attendant requires), and two models are combined by attendant/confidence.ts, from their
  * matched scores.
  */
-const CONTEXT_INDEPENDENT: SpeedSettings = { grammarBeams: { beam: 1e-100, pbeam: 1e-100, wbeam: 1e-80 }, calibration: { midpoint: -1.2, slope: 0.4 } };
+const CONTEXT_INDEPENDENT: SpeedSettings = {
+  grammarBeams: { beam: 1e-100, pbeam: 1e-100, wbeam: 1e-80 },
+  calibration: { midpoint: -1.2, slope: 0.4 },
+};
 
 /**
  * The French rebuild's fast speed, for a French store heard by it alone under load: 4
@@ -577,7 +635,8 @@ export class PocketsphinxFactory implements DecoderFactory {
 
 function defaultModels(): AcousticModel[] {
   const model = systemModel(pocketsphinxModelDir());
-  if (model === undefined) throw new Error(`no PocketSphinx acoustic model in ${pocketsphinxModelDir()}; install it: apt-get install pocketsphinx-en-us`);
+  if (model === undefined)
+    throw new Error(`no PocketSphinx acoustic model in ${pocketsphinxModelDir()}; install it: apt-get install pocketsphinx-en-us`);
   return [model];
 }
 

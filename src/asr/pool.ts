@@ -5,7 +5,17 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { EngineSpec } from './engine';
 import { Grammar } from './grammar';
-import { DecoderPart, joinParts, RecognitionCancelled, RecognitionResult, Recognizer, RecognizerSession, EngineName, Speed, StartOptions } from './recognizer';
+import {
+  DecoderPart,
+  joinParts,
+  RecognitionCancelled,
+  RecognitionResult,
+  Recognizer,
+  RecognizerSession,
+  EngineName,
+  Speed,
+  StartOptions,
+} from './recognizer';
 import { GRAMMAR_TEXTS, touchRecent } from './recent';
 import type { WorkerReply, WorkerRequest } from './worker';
 
@@ -85,7 +95,9 @@ class PoolWorker {
       worker.on('exit', (code, signal) => {
         const err =
           this.failure ??
-          new Error(signal !== null ? `the recognition worker crashed (${signal})` : `the recognition worker stopped (exit code ${String(code)})`);
+          new Error(
+            signal !== null ? `the recognition worker crashed (${signal})` : `the recognition worker stopped (exit code ${String(code)})`,
+          );
         reject(err);
         this.die(err, onExit, exited);
       });
@@ -265,7 +277,10 @@ export class RecognizerPool implements Recognizer {
   /** A new worker, serving at once, or (`aside`) kept out of the pool until it is swapped in. */
   private spawn(aside = false): PoolWorker {
     // 'advanced': the structured clone of worker threads (typed arrays, Maps) over the IPC pipe.
-    const child = fork(workerScript(), [JSON.stringify(this.spec)], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(workerScript(), [JSON.stringify(this.spec)], {
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     const startedAt = Date.now();
     let started = false;
     const pw = new PoolWorker(child, (dead, err) => {
@@ -350,7 +365,8 @@ export class RecognizerPool implements Recognizer {
     const searchOnly = options.part === 'grammar' && this.engine === 'pocketsphinx';
     // A large grammar's search always runs on the worker of large grammars (split).
     const whole = options.whole === true && !large;
-    const split = !searchOnly && !whole && this.engine === 'pocketsphinx' && (large || this.workers.filter((w) => w.loads.size === 0).length >= 2);
+    const split =
+      !searchOnly && !whole && this.engine === 'pocketsphinx' && (large || this.workers.filter((w) => w.loads.size === 0).length >= 2);
     const beside = options.beside === undefined ? undefined : this.workerOf.get(options.beside);
     const on = beside !== undefined && this.sessionWorkers.includes(beside) && !large ? beside : undefined;
 
@@ -374,7 +390,9 @@ export class RecognizerPool implements Recognizer {
     try {
       // A large grammar's search runs in its own worker, on the CPU other stores leave; its phone loop, here.
       const quick = whole && options.short === true && on === undefined ? this.answerWorker() : undefined;
-      const one = split ? undefined : await this.open(grammar, searchOnly ? 'grammar' : 'both', speed, [], searchOnly && large ? this.largeWorker() : (on ?? quick));
+      const one = split
+        ? undefined
+        : await this.open(grammar, searchOnly ? 'grammar' : 'both', speed, [], searchOnly && large ? this.largeWorker() : (on ?? quick));
       const session = one ?? (await this.openSplit(grammar, speed, large ? this.largeWorker() : undefined));
       const handle: RecognizerSession = {
         write: (pcm) => session.write(pcm),
@@ -454,7 +472,13 @@ export class RecognizerPool implements Recognizer {
   }
 
   /** A session on `on`, or on the least busy serving worker (other than `avoid` when there is a choice). */
-  private async open(grammar: Grammar, part: DecoderPart, speed: Speed, avoid: PoolWorker[], on?: PoolWorker): Promise<RecognizerSession & { worker: PoolWorker }> {
+  private async open(
+    grammar: Grammar,
+    part: DecoderPart,
+    speed: Speed,
+    avoid: PoolWorker[],
+    on?: PoolWorker,
+  ): Promise<RecognizerSession & { worker: PoolWorker }> {
     if (this.workers.length === 0) throw new Error('no recognition worker is running (the last one exited and is being restarted)');
     const candidates = this.workers.filter((w) => !avoid.includes(w));
     // A worker loading a grammar counts as busy with a long utterance.
@@ -587,7 +611,10 @@ export class RecognizerPool implements Recognizer {
     if (this.closed) return;
     const current = this.large?.dead === undefined ? this.large : undefined;
     if (current?.grammars.has(grammar.key)) return;
-    const held = current === undefined ? [] : [...current.grammars.keys()].filter((key) => key !== grammar.key && this.prepared.has(key)).slice(-(MAX_RELOADED - 1));
+    const held =
+      current === undefined
+        ? []
+        : [...current.grammars.keys()].filter((key) => key !== grammar.key && this.prepared.has(key)).slice(-(MAX_RELOADED - 1));
     const next = this.spawnLowered();
     try {
       await next.ready;

@@ -57,19 +57,38 @@ function probeInProcess(spec: EngineSpec): string[] {
 
 /** Checks `spec` in a child process; resolves with what was checked, or rejects with one line. */
 export function probeEngine(spec: EngineSpec, timeoutMs = 120_000): Promise<string[]> {
-  const what = spec.engine === 'vosk' ? `the Vosk model in ${spec.voskModel}` : `the PocketSphinx models (${spec.models.map((m) => m.id).join(', ') || 'en-us'})`;
+  const what =
+    spec.engine === 'vosk'
+      ? `the Vosk model in ${spec.voskModel}`
+      : `the PocketSphinx models (${spec.models.map((m) => m.id).join(', ') || 'en-us'})`;
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [__filename], { env: { ...process.env, ATTENDANT_PROBE_SPEC: JSON.stringify(spec) }, timeout: timeoutMs, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-      if (err === null) {
-        resolve(JSON.parse(stdout) as string[]);
-        return;
-      }
-      const e = err as NodeJS.ErrnoException & { signal?: string; killed?: boolean };
-      const said = stderr.trim().split('\n').filter((l) => l.startsWith('probe: ')).map((l) => l.slice(7)).pop();
-      if (e.killed === true && e.signal === 'SIGTERM') reject(new ModelCheckError(`${what} did not load and decode a test sound within ${timeoutMs / 1000} s`));
-      else if (e.signal) reject(new ModelCheckError(`${what} crashed the recognition engine (${e.signal}) while decoding a test sound: the model is broken or incomplete; reinstall it (attendant models install)`));
-      else reject(new ModelCheckError(`${what} cannot be used: ${said ?? `the check exited with ${String(e.code)}`}`));
-    });
+    execFile(
+      process.execPath,
+      [__filename],
+      { env: { ...process.env, ATTENDANT_PROBE_SPEC: JSON.stringify(spec) }, timeout: timeoutMs, maxBuffer: 1 << 20 },
+      (err, stdout, stderr) => {
+        if (err === null) {
+          resolve(JSON.parse(stdout) as string[]);
+          return;
+        }
+        const e = err as NodeJS.ErrnoException & { signal?: string; killed?: boolean };
+        const said = stderr
+          .trim()
+          .split('\n')
+          .filter((l) => l.startsWith('probe: '))
+          .map((l) => l.slice(7))
+          .pop();
+        if (e.killed === true && e.signal === 'SIGTERM')
+          reject(new ModelCheckError(`${what} did not load and decode a test sound within ${timeoutMs / 1000} s`));
+        else if (e.signal)
+          reject(
+            new ModelCheckError(
+              `${what} crashed the recognition engine (${e.signal}) while decoding a test sound: the model is broken or incomplete; reinstall it (attendant models install)`,
+            ),
+          );
+        else reject(new ModelCheckError(`${what} cannot be used: ${said ?? `the check exited with ${String(e.code)}`}`));
+      },
+    );
   });
 }
 

@@ -63,7 +63,15 @@ export type DecoderPart = 'both' | 'grammar' | 'loop';
 export function joinParts(grammar: RecognitionResult, loop: RecognitionResult): RecognitionResult {
   const g = grammar.fitParts?.grammar;
   const l = loop.fitParts?.loop;
-  const joined: RecognitionResult = { nbest: grammar.nbest, confidence: grammar.confidence, audioMs: grammar.audioMs, speechMs: grammar.speechMs, clearSpeech: grammar.clearSpeech, fitCalibration: grammar.fitCalibration, speed: grammar.speed };
+  const joined: RecognitionResult = {
+    nbest: grammar.nbest,
+    confidence: grammar.confidence,
+    audioMs: grammar.audioMs,
+    speechMs: grammar.speechMs,
+    clearSpeech: grammar.clearSpeech,
+    fitCalibration: grammar.fitCalibration,
+    speed: grammar.speed,
+  };
   if (grammar.nbest.length > 0 && g !== undefined && l !== undefined) {
     joined.fit = g - l;
     joined.fitParts = { grammar: g, loop: l };

@@ -24,7 +24,10 @@ export class StoreLexicons {
     if (model.id === this.cmudict.model || model.dictionary === undefined) return this.cmudict;
     let lexicon = this.loaded.get(model.id);
     if (lexicon === undefined) {
-      lexicon = model.locale === 'fr-FR' ? new FrenchLexicon(model.id, Cmudict.load(model.dictionary, model.id)) : Cmudict.load(model.dictionary, model.id);
+      lexicon =
+        model.locale === 'fr-FR'
+          ? new FrenchLexicon(model.id, Cmudict.load(model.dictionary, model.id))
+          : Cmudict.load(model.dictionary, model.id);
       this.loaded.set(model.id, lexicon);
     }
     return lexicon;

@@ -27,7 +27,10 @@ export function voskGrammar(phrases: string[], words: Map<string, string> | unde
   const spelled: string[] = [];
   for (const phrase of phrases) {
     // The grammar's tokens are folded ("herve"); the model spells its words ("hervé").
-    const tokens = phrase.split(/\s+/).filter((w) => w !== '').map((w) => words.get(w));
+    const tokens = phrase
+      .split(/\s+/)
+      .filter((w) => w !== '')
+      .map((w) => words.get(w));
     if (tokens.some((w) => w === undefined)) return undefined;
     spelled.push(tokens.join(' '));
   }
@@ -128,7 +131,11 @@ export class VoskFactory implements DecoderFactory {
     const phrases = voskGrammar(grammar.phrases, this.words);
     return {
       open: () => {
-        const recognizer = new this.vosk.Recognizer({ model: this.model, sampleRate: SAMPLE_RATE, ...(phrases === undefined ? {} : { grammar: phrases }) });
+        const recognizer = new this.vosk.Recognizer({
+          model: this.model,
+          sampleRate: SAMPLE_RATE,
+          ...(phrases === undefined ? {} : { grammar: phrases }),
+        });
         recognizer.setMaxAlternatives(8);
         recognizer.setWords(false);
         return new VoskDecoder(recognizer);

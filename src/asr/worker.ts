@@ -143,7 +143,10 @@ function main(): void {
         try {
           if (grammar === undefined) throw new Error('the grammar was never sent to this worker');
           // The phone-loop half of an utterance needs no grammar loaded.
-          const decoder = msg.part === 'loop' && factory.openLoop !== undefined ? factory.openLoop(msg.speed, grammar.model) : decodersFor(grammar, msg.speed).open(msg.part, msg.speed);
+          const decoder =
+            msg.part === 'loop' && factory.openLoop !== undefined
+              ? factory.openLoop(msg.speed, grammar.model)
+              : decodersFor(grammar, msg.speed).open(msg.part, msg.speed);
           sessions.set(msg.session, { decoder, samples: 0 });
         } catch (err) {
           sessions.set(msg.session, { failure: (err as Error).message, samples: 0 });

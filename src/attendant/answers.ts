@@ -15,7 +15,10 @@ import { decodeAll, fitToBelief } from './understanding';
 // as "tout à fait" (dev 4 of 4, held out 2 of 5; docs/benchmarks.md). A caller who says it is
 // more often asked again (dev, every third French yes said so: 87 of 111 put through against
 // 98 with it), never put through to a name that was not theirs.
-const YES = { fr: ['oui', "oui c'est ça", "c'est ça", 'exactement', "d'accord", 'oui merci'], en: ['yes', 'yeah', 'yes please', 'correct', "that's right"] };
+const YES = {
+  fr: ['oui', "oui c'est ça", "c'est ça", 'exactement', "d'accord", 'oui merci'],
+  en: ['yes', 'yeah', 'yes please', 'correct', "that's right"],
+};
 const NO = { fr: ['non', 'non merci', "ce n'est pas ça", 'pas du tout'], en: ['no', 'nope', 'no thanks', 'wrong'] };
 const ORDINALS = {
   fr: [
@@ -75,7 +78,10 @@ function hearWith(phrases: Map<string, Phrase>, result: RecognitionResult): Hear
 }
 
 async function grammarFor(phrases: Map<string, Phrase>, lexicon: Lexicon): Promise<AnswerGrammar> {
-  const grammar = await buildPhraseGrammar([...phrases].map(([text, p]) => ({ text, reading: p.reading })), lexicon);
+  const grammar = await buildPhraseGrammar(
+    [...phrases].map(([text, p]) => ({ text, reading: p.reading })),
+    lexicon,
+  );
   const byTokens = new Map<string, Phrase>();
   for (const [text, p] of phrases) byTokens.set(tokensOf(text), p);
   return { grammar, interpret: (result) => hearWith(byTokens, result).answer, hear: (result) => hearWith(byTokens, result) };
@@ -89,7 +95,9 @@ async function grammarFor(phrases: Map<string, Phrase>, lexicon: Lexicon): Promi
 export function agreedAnswer(heard: HeardAnswer[]): Answer {
   if (heard.length === 1) return heard[0].answer;
   const first = heard[0].answer;
-  const same = heard.every(({ answer }) => answer.kind === first.kind && (answer.kind !== 'choice' || first.kind !== 'choice' || answer.index === first.index));
+  const same = heard.every(
+    ({ answer }) => answer.kind === first.kind && (answer.kind !== 'choice' || first.kind !== 'choice' || answer.index === first.index),
+  );
   if (!same) return { kind: 'unclear' };
   if (first.kind === 'choice' && Math.min(...heard.map((h) => h.belief)) < CHOICE_MIN_BELIEF) return { kind: 'unclear' };
   return first;
@@ -156,13 +164,17 @@ export async function choiceAnswers(choices: DirectoryEntry[], lexicon: Lexicon)
       phrases.set(entry.department, { answer, reading: 'both' });
       phrases.set(`${entry.department} s'il vous plaît`, { answer, reading: 'fr' });
       // "Boulangerie" is also "bakery" to an English-speaking caller.
-      for (const synonym of SERVICE_SYNONYMS[normalizeText(entry.department)] ?? []) if (!phrases.has(synonym)) phrases.set(synonym, { answer, reading: 'both' });
+      for (const synonym of SERVICE_SYNONYMS[normalizeText(entry.department)] ?? [])
+        if (!phrases.has(synonym)) phrases.set(synonym, { answer, reading: 'both' });
     }
-    for (const lang of ['fr', 'en'] as const) for (const p of ORDINALS[lang][index] ?? []) if (!phrases.has(p)) phrases.set(p, { answer, reading: lang });
+    for (const lang of ['fr', 'en'] as const)
+      for (const p of ORDINALS[lang][index] ?? []) if (!phrases.has(p)) phrases.set(p, { answer, reading: lang });
   });
-  for (const lang of ['fr', 'en'] as const) for (const p of NO_CHOICE[lang]) if (!phrases.has(p)) phrases.set(p, { answer: { kind: 'no' }, reading: lang });
+  for (const lang of ['fr', 'en'] as const)
+    for (const p of NO_CHOICE[lang]) if (!phrases.has(p)) phrases.set(p, { answer: { kind: 'no' }, reading: lang });
   // "Oui" to "A, ou B ?" picks neither: in the grammar, so that it is not heard as "non".
-  for (const lang of ['fr', 'en'] as const) for (const p of YES[lang]) if (!phrases.has(p)) phrases.set(p, { answer: { kind: 'unclear' }, reading: lang });
+  for (const lang of ['fr', 'en'] as const)
+    for (const p of YES[lang]) if (!phrases.has(p)) phrases.set(p, { answer: { kind: 'unclear' }, reading: lang });
   return grammarFor(phrases, lexicon);
 }
 
@@ -174,7 +186,18 @@ export async function choiceAnswers(choices: DirectoryEntry[], lexicon: Lexicon)
  * short answer (a 1.5-s "oui": 162 ms with both loops, 64 ms with the French one alone) and
  * its belief took no answer away on the dev or held-out sets (docs/benchmarks.md).
  */
-export async function hearConfirmation(recognizer: Recognizer, grammars: AnswerGrammar[], pcm16k: Int16Array, signal?: AbortSignal): Promise<{ answer: Answer; results: RecognitionResult[] }> {
-  const results = await decodeAll(recognizer, grammars.map((g) => g.grammar), (send) => send(pcm16k), undefined, { parts: grammars.map((_, i) => (i === 0 ? undefined : 'grammar')), together: true, signal });
+export async function hearConfirmation(
+  recognizer: Recognizer,
+  grammars: AnswerGrammar[],
+  pcm16k: Int16Array,
+  signal?: AbortSignal,
+): Promise<{ answer: Answer; results: RecognitionResult[] }> {
+  const results = await decodeAll(
+    recognizer,
+    grammars.map((g) => g.grammar),
+    (send) => send(pcm16k),
+    undefined,
+    { parts: grammars.map((_, i) => (i === 0 ? undefined : 'grammar')), together: true, signal },
+  );
   return { answer: confirmedAnswer(grammars.map((g, i) => g.hear(results[i]))), results };
 }

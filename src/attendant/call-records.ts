@@ -51,9 +51,26 @@ CREATE INDEX IF NOT EXISTS calls_by_store ON calls (store, started_at);`,
 CREATE INDEX IF NOT EXISTS calls_by_store ON calls (store, started_at)`,
 };
 
-export const CALL_FIELDS = ['call_id', 'store', 'sip_call_id', 'started_at', 'ended_at', 'outcome', 'extension', 'entry_id', 'path', 'duration_ms', 'decision_ms', 'transcripts', 'transfer', 'reason'];
+export const CALL_FIELDS = [
+  'call_id',
+  'store',
+  'sip_call_id',
+  'started_at',
+  'ended_at',
+  'outcome',
+  'extension',
+  'entry_id',
+  'path',
+  'duration_ms',
+  'decision_ms',
+  'transcripts',
+  'transfer',
+  'reason',
+];
 const INSERT = `INSERT INTO calls (${CALL_FIELDS.join(', ')}) VALUES (${CALL_FIELDS.map(() => '?').join(', ')})
-  ON CONFLICT (call_id) DO UPDATE SET ${CALL_FIELDS.slice(1).map((f) => `${f} = excluded.${f}`).join(', ')}`;
+  ON CONFLICT (call_id) DO UPDATE SET ${CALL_FIELDS.slice(1)
+    .map((f) => `${f} = excluded.${f}`)
+    .join(', ')}`;
 
 const RETRY_MS = 5000;
 
@@ -116,8 +133,20 @@ export class CallRecords {
 
   async add(r: CallRecord): Promise<void> {
     await this.sql.run(INSERT, [
-      r.callId, r.store, r.sipCallId, r.startedAt, r.endedAt, r.outcome, r.extension, r.entryId,
-      JSON.stringify(r.path), r.durationMs, r.decisionMs, JSON.stringify(r.transcripts), r.transfer, r.reason,
+      r.callId,
+      r.store,
+      r.sipCallId,
+      r.startedAt,
+      r.endedAt,
+      r.outcome,
+      r.extension,
+      r.entryId,
+      JSON.stringify(r.path),
+      r.durationMs,
+      r.decisionMs,
+      JSON.stringify(r.transcripts),
+      r.transfer,
+      r.reason,
     ]);
     this.writes += 1;
     if (this.writes % 1000 === 0) await this.prune(r.store);

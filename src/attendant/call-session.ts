@@ -142,7 +142,12 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
     rtp.configure(rtpRemote(negotiated), negotiated.direction);
     localMedia.sessionVersion += 1;
     log.info({ direction: negotiated.direction, held: rtp.held }, 're-INVITE');
-    return formatSdp({ ...localMedia, port: rtp.port }, [{ codec: negotiated.codec, payloadType: negotiated.payloadType }], negotiated.dtmfPayloadType, negotiated.direction);
+    return formatSdp(
+      { ...localMedia, port: rtp.port },
+      [{ codec: negotiated.codec, payloadType: negotiated.payloadType }],
+      negotiated.dtmfPayloadType,
+      negotiated.direction,
+    );
   }
 
   /** A digit from a SIP INFO (some PBXs send keypad presses that way). */
@@ -153,7 +158,8 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
   dispatch(event: FlowEvent): void {
     if (this.closed) return;
     const { state, actions } = step(this.state, event, this.ctx);
-    if (state.path.length > this.state.path.length) this.parts.log.info({ step: state.path.slice(this.state.path.length), phase: state.phase }, 'call flow');
+    if (state.path.length > this.state.path.length)
+      this.parts.log.info({ step: state.path.slice(this.state.path.length), phase: state.phase }, 'call flow');
     this.state = state;
     for (const action of actions) this.run(action);
     if (this.state.phase === 'ended') this.close();
@@ -180,10 +186,13 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
       case 'setTimer': {
         this.clearTimer(action.name);
         const name = action.name;
-        this.timers.set(name, setTimeout(() => {
-          this.timers.delete(name);
-          this.dispatch({ type: 'timer', name });
-        }, action.ms));
+        this.timers.set(
+          name,
+          setTimeout(() => {
+            this.timers.delete(name);
+            this.dispatch({ type: 'timer', name });
+          }, action.ms),
+        );
         break;
       }
       case 'clearTimer':
@@ -284,7 +293,10 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
         } else {
           const { answer, results } = heard;
           if (this.parts.store.transcripts) this.transcripts.push(results[0]?.nbest[0]?.text ?? '');
-          this.parts.log.info({ answer: answer.kind, models: results.length > 1 ? results.length : undefined, early, heard_ms: heardMs }, 'heard an answer');
+          this.parts.log.info(
+            { answer: answer.kind, models: results.length > 1 ? results.length : undefined, early, heard_ms: heardMs },
+            'heard an answer',
+          );
           this.dispatchHeard({ type: 'answered', answer }, speechEndAt);
         }
       })
@@ -301,7 +313,13 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
   private async hear(listening: Listening, pcm8k: Int16Array, signal?: AbortSignal): Promise<Heard> {
     const pcm16k = resample(pcm8k, 8000, 16000);
     if (listening === 'name') {
-      const { understood, results, shed } = await hearUtterance(this.parts.recognizer, this.parts.understanding, (send) => send(pcm16k), undefined, signal);
+      const { understood, results, shed } = await hearUtterance(
+        this.parts.recognizer,
+        this.parts.understanding,
+        (send) => send(pcm16k),
+        undefined,
+        signal,
+      );
       return { listening, understood, results, shed };
     }
     return { listening, ...(await this.hearAnswer(pcm16k, signal)) };
@@ -327,7 +345,13 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
     if (signal?.aborted === true) throw new RecognitionCancelled();
     if (!disambiguating) return hearConfirmation(this.parts.recognizer, grammars, pcm16k, signal);
     // A short utterance: whole, both models on one worker (the worker of answers, when there is one).
-    const results = await decodeAll(this.parts.recognizer, grammars.map((g) => g.grammar), (send) => send(pcm16k), undefined, { together: true, signal });
+    const results = await decodeAll(
+      this.parts.recognizer,
+      grammars.map((g) => g.grammar),
+      (send) => send(pcm16k),
+      undefined,
+      { together: true, signal },
+    );
     const heard = grammars.map((g, i) => g.hear(results[i]));
     return { answer: agreedAnswer(heard), results };
   }
@@ -434,7 +458,8 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
       path: [...this.state.path, transferred ? `shutdown:${operator}` : 'shutdown:bye'],
     };
     // Either way the dialog ends with our BYE before the service closes its SIP transport.
-    if (parts.dialog.state !== 'terminated') await within(parts.dialog.bye(transferred ? 'sent to the operator: service stopping' : 'service stopping'));
+    if (parts.dialog.state !== 'terminated')
+      await within(parts.dialog.bye(transferred ? 'sent to the operator: service stopping' : 'service stopping'));
     this.close();
   }
 
@@ -466,7 +491,10 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
       transfer: this.parts.transferrer.mode,
       reason: this.transferReason,
     };
-    this.parts.log.info({ outcome, extension: record.extension, duration_ms: record.durationMs, decision_ms: record.decisionMs, path: record.path }, 'call ended');
+    this.parts.log.info(
+      { outcome, extension: record.extension, duration_ms: record.durationMs, decision_ms: record.decisionMs, path: record.path },
+      'call ended',
+    );
     this.emit('ended', record);
   }
 }

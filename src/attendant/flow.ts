@@ -95,7 +95,34 @@ export function initialState(): FlowState {
 const ASKING: Phase[] = ['greeting', 'listening', 'confirming', 'disambiguating', 'spelling'];
 
 /** The keypad's letters (ITU E.161): 2=ABC, 3=DEF … 9=WXYZ. */
-const KEYS: Record<string, string> = { a: '2', b: '2', c: '2', d: '3', e: '3', f: '3', g: '4', h: '4', i: '4', j: '5', k: '5', l: '5', m: '6', n: '6', o: '6', p: '7', q: '7', r: '7', s: '7', t: '8', u: '8', v: '8', w: '9', x: '9', y: '9', z: '9' };
+const KEYS: Record<string, string> = {
+  a: '2',
+  b: '2',
+  c: '2',
+  d: '3',
+  e: '3',
+  f: '3',
+  g: '4',
+  h: '4',
+  i: '4',
+  j: '5',
+  k: '5',
+  l: '5',
+  m: '6',
+  n: '6',
+  o: '6',
+  p: '7',
+  q: '7',
+  r: '7',
+  s: '7',
+  t: '8',
+  u: '8',
+  v: '8',
+  w: '9',
+  x: '9',
+  y: '9',
+  z: '9',
+};
 
 /** A name as keypad digits, accents folded and spaces, hyphens and apostrophes dropped ("Le Goff" → 534633). */
 export function keypadDigits(name: string): string {
@@ -143,7 +170,11 @@ export function step(state: FlowState, event: FlowEvent, ctx: FlowContext): { st
     actions.push({ type: 'clearTimer', name: 'no-input' }, { type: 'play', prompt, bargeIn: true }, { type: 'listen', for: listening });
   };
   const askChoice = (again: boolean): void =>
-    ask('disambiguating', { key: 'disambiguate', choices: s.choices.map((e) => ({ name: spokenName(e), department: e.department })), again }, 'answer');
+    ask(
+      'disambiguating',
+      { key: 'disambiguate', choices: s.choices.map((e) => ({ name: spokenName(e), department: e.department })), again },
+      'answer',
+    );
   const retry = (key: 'retry' | 'no-input' | 'unknown-extension'): void => {
     s.retries += 1;
     s.pending = undefined;
@@ -168,7 +199,12 @@ export function step(state: FlowState, event: FlowEvent, ctx: FlowContext): { st
     s.digits = '';
     s.pending = undefined;
     s.choices = [];
-    actions.push({ type: 'clearTimer', name: 'no-input' }, { type: 'clearTimer', name: 'digits' }, { type: 'stopListening' }, { type: 'play', prompt: { key: 'spell' }, bargeIn: true });
+    actions.push(
+      { type: 'clearTimer', name: 'no-input' },
+      { type: 'clearTimer', name: 'digits' },
+      { type: 'stopListening' },
+      { type: 'play', prompt: { key: 'spell' }, bargeIn: true },
+    );
   }
   /** The keys typed so far, after a pause or #: read back up to three names, ask for more, or give up. */
   const submitSpelling = (): void => {
@@ -185,7 +221,11 @@ export function step(state: FlowState, event: FlowEvent, ctx: FlowContext): { st
       s.spelling = undefined;
       s.choices = matches;
       s.choicesReadAgain = true; // typed, not said: an unclear spoken answer goes back to the name
-      ask('disambiguating', { key: 'spell-choices', choices: matches.map((e) => ({ name: spokenName(e), department: e.department })) }, 'answer');
+      ask(
+        'disambiguating',
+        { key: 'spell-choices', choices: matches.map((e) => ({ name: spokenName(e), department: e.department })) },
+        'answer',
+      );
     } else {
       actions.push({ type: 'play', prompt: { key: 'spell-more', count: matches.length }, bargeIn: true });
     }
@@ -202,7 +242,10 @@ export function step(state: FlowState, event: FlowEvent, ctx: FlowContext): { st
     }
     const entry = ctx.extensions.get(digits);
     if (entry !== undefined) {
-      transferTo({ extension: entry.extension, entry, operator: false, via: 'keypad' }, { key: 'connecting-extension', extension: entry.extension });
+      transferTo(
+        { extension: entry.extension, entry, operator: false, via: 'keypad' },
+        { key: 'connecting-extension', extension: entry.extension },
+      );
       return;
     }
     retry('unknown-extension');
@@ -355,7 +398,12 @@ export function step(state: FlowState, event: FlowEvent, ctx: FlowContext): { st
       if (s.phase !== 'ended') {
         s.outcome ??= s.phase === 'closing' ? 'failed' : 'abandoned';
         s.phase = 'ended';
-        actions.push({ type: 'clearTimer', name: 'no-input' }, { type: 'clearTimer', name: 'digits' }, { type: 'stopListening' }, { type: 'stopPrompt' });
+        actions.push(
+          { type: 'clearTimer', name: 'no-input' },
+          { type: 'clearTimer', name: 'digits' },
+          { type: 'stopListening' },
+          { type: 'stopPrompt' },
+        );
       }
       break;
   }

@@ -51,15 +51,32 @@ export class ServiceMetrics implements CallObserver {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     const gauge = (name: string, help: string, read: () => number): void =>
-      void new Gauge({ name, help, registers, collect() { this.set(read()); } });
+      void new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
     // A count kept elsewhere (a socket's, a worker pool's), shown as the counter it is.
     const counted = (name: string, help: string, read: () => number): void =>
-      void new Counter({ name, help, registers, collect() { this.reset(); this.inc(read()); } });
+      void new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
     gauge('attendant_ready', '1 when the service can take calls.', () => (sources.ready() ? 1 : 0));
     gauge('attendant_active_calls', 'Calls in progress.', sources.activeCalls);
     gauge('attendant_stores', 'Stores loaded (with a directory, or empty and sent to their operator).', () => sources.stores().length);
-    gauge('attendant_grammars_memory_bytes', "Memory the stores' grammars took in one recognition worker when loaded, all stores together (each store's is bounded by ATTENDANT_STORE_MEMORY_MB).", () =>
-      sources.stores().reduce((n, s) => n + (s.grammarBytes ?? 0), 0),
+    gauge(
+      'attendant_grammars_memory_bytes',
+      "Memory the stores' grammars took in one recognition worker when loaded, all stores together (each store's is bounded by ATTENDANT_STORE_MEMORY_MB).",
+      () => sources.stores().reduce((n, s) => n + (s.grammarBytes ?? 0), 0),
     );
     if (storeLabels) {
       new Gauge({
@@ -84,21 +101,58 @@ export class ServiceMetrics implements CallObserver {
       });
     }
     counted('attendant_media_late_ticks_total', '20 ms media ticks that ran late (event loop overloaded).', sources.lateMediaTicks);
-    counted('attendant_rtp_dropped_total', "RTP packets refused: from another address, port or SSRC than the call's stream.", sources.rtpDropped);
-    counted('attendant_sip_tcp_refused_total', 'Inbound SIP TCP connections closed by a limit (too many, or no message in time).', sources.tcpRefused);
-    counted('attendant_sip_forbidden_total', 'SIP requests from addresses outside ATTENDANT_SIP_ALLOW (answered 403).', sources.sipForbidden);
+    counted(
+      'attendant_rtp_dropped_total',
+      "RTP packets refused: from another address, port or SSRC than the call's stream.",
+      sources.rtpDropped,
+    );
+    counted(
+      'attendant_sip_tcp_refused_total',
+      'Inbound SIP TCP connections closed by a limit (too many, or no message in time).',
+      sources.tcpRefused,
+    );
+    counted(
+      'attendant_sip_forbidden_total',
+      'SIP requests from addresses outside ATTENDANT_SIP_ALLOW (answered 403).',
+      sources.sipForbidden,
+    );
     if (sources.asr !== undefined) {
       const asr = sources.asr;
-      gauge('attendant_asr_workers', 'Serving recognition worker processes running (the workers of large stores and of answers not counted).', asr.workers);
-      gauge('attendant_asr_backlog', 'Utterances given to recognition workers and not decoded yet (an utterance split over two workers counts twice).', asr.backlog);
-      gauge('attendant_asr_workers_resident_memory_bytes', 'Resident memory of the recognition worker processes together (process_resident_memory_bytes is the server alone).', asr.residentBytes);
-      counted('attendant_asr_worker_exits_total', 'Recognition workers that exited while in use (a crash): their utterances failed, each was replaced.', asr.exits);
+      gauge(
+        'attendant_asr_workers',
+        'Serving recognition worker processes running (the workers of large stores and of answers not counted).',
+        asr.workers,
+      );
+      gauge(
+        'attendant_asr_backlog',
+        'Utterances given to recognition workers and not decoded yet (an utterance split over two workers counts twice).',
+        asr.backlog,
+      );
+      gauge(
+        'attendant_asr_workers_resident_memory_bytes',
+        'Resident memory of the recognition worker processes together (process_resident_memory_bytes is the server alone).',
+        asr.residentBytes,
+      );
+      counted(
+        'attendant_asr_worker_exits_total',
+        'Recognition workers that exited while in use (a crash): their utterances failed, each was replaced.',
+        asr.exits,
+      );
     }
-    counted('attendant_asr_fast_utterances_total', 'Utterances decoded at the fast speed (with ATTENDANT_ASR_PROFILE=auto, those that would have waited).', sources.fastUtterances);
+    counted(
+      'attendant_asr_fast_utterances_total',
+      'Utterances decoded at the fast speed (with ATTENDANT_ASR_PROFILE=auto, those that would have waited).',
+      sources.fastUtterances,
+    );
 
     this.calls = new Counter({ name: 'attendant_calls_total', help: 'Calls ended, by outcome.', labelNames: ['outcome'], registers });
     for (const outcome of ANSWERED_OUTCOMES) this.calls.inc({ outcome }, 0);
-    this.refusedCalls = new Counter({ name: 'attendant_calls_refused_total', help: 'INVITEs refused, by SIP status.', labelNames: ['status'], registers });
+    this.refusedCalls = new Counter({
+      name: 'attendant_calls_refused_total',
+      help: 'INVITEs refused, by SIP status.',
+      labelNames: ['status'],
+      registers,
+    });
     this.early = new Counter({
       name: 'attendant_early_hearings_total',
       help: 'Utterances heard before their end was decided (after 350 ms of quiet, not 500): taken at the end, or given up because the caller spoke again.',
@@ -107,7 +161,12 @@ export class ServiceMetrics implements CallObserver {
     });
     for (const outcome of ['taken', 'given_up']) this.early.inc({ outcome }, 0);
     const latency = [0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10];
-    this.decision = new Histogram({ name: 'attendant_decision_latency_seconds', help: 'End of speech to transfer request.', buckets: latency, registers });
+    this.decision = new Histogram({
+      name: 'attendant_decision_latency_seconds',
+      help: 'End of speech to transfer request.',
+      buckets: latency,
+      registers,
+    });
     this.duration = new Histogram({
       name: 'attendant_call_duration_seconds',
       help: 'Answer to end of the call, by outcome.',
@@ -116,8 +175,19 @@ export class ServiceMetrics implements CallObserver {
       registers,
     });
     if (storeLabels) {
-      this.storeCalls = new Counter({ name: 'attendant_store_calls_total', help: 'Calls ended, by store and outcome.', labelNames: ['store', 'outcome'], registers });
-      this.storeDecision = new Histogram({ name: 'attendant_store_decision_latency_seconds', help: 'End of speech to transfer request, by store.', labelNames: ['store'], buckets: latency, registers });
+      this.storeCalls = new Counter({
+        name: 'attendant_store_calls_total',
+        help: 'Calls ended, by store and outcome.',
+        labelNames: ['store', 'outcome'],
+        registers,
+      });
+      this.storeDecision = new Histogram({
+        name: 'attendant_store_decision_latency_seconds',
+        help: 'End of speech to transfer request, by store.',
+        labelNames: ['store'],
+        buckets: latency,
+        registers,
+      });
     }
   }
 

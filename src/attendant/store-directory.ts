@@ -12,7 +12,12 @@ export async function ensureDemoStore(store: DirectoryStore, file = DEMO_DIRECTO
   if ((await store.findStore(DEMO_STORE)) !== undefined) return false;
   const parsed = readDirectory(readFileSync(file), file);
   try {
-    await store.createStore(DEMO_STORE, { name: 'Demo store (directory-fixtures)', numbers: ['0100000000'], operator: '9', locale: 'fr-FR' });
+    await store.createStore(DEMO_STORE, {
+      name: 'Demo store (directory-fixtures)',
+      numbers: ['0100000000'],
+      operator: '9',
+      locale: 'fr-FR',
+    });
   } catch (err) {
     // Another node starting at the same time created it first.
     if (err instanceof StoreExistsError) return false;

@@ -61,7 +61,10 @@ export class StoreRegistry {
     for (const id of [...this.known.keys()]) {
       await this.load(id).catch((err: unknown) => {
         this.failed.set(id, this.known.get(id)?.version ?? 0);
-        this.deps.log.error({ store: id, version: this.known.get(id)?.version, err }, 'store grammar could not be built: its calls get 503 and /readyz says so until a new version is imported');
+        this.deps.log.error(
+          { store: id, version: this.known.get(id)?.version, err },
+          'store grammar could not be built: its calls get 503 and /readyz says so until a new version is imported',
+        );
       });
     }
   }
@@ -152,12 +155,14 @@ export class StoreRegistry {
       this.databaseUp = true;
       const ids = new Set(now.map((st) => st.id));
       for (const st of now) {
-        if (this.stores.get(st.id)?.snapshot.version !== st.version || JSON.stringify(this.known.get(st.id)) !== JSON.stringify(st)) this.reload(st.id, st.version);
+        if (this.stores.get(st.id)?.snapshot.version !== st.version || JSON.stringify(this.known.get(st.id)) !== JSON.stringify(st))
+          this.reload(st.id, st.version);
       }
       for (const id of this.known.keys()) if (!ids.has(id)) this.reload(id);
       await this.syncRecordings();
     } catch (err) {
-      if (this.databaseUp) this.deps.log.error({ err }, 'the database cannot be reached: calls go on with the directories held here, changes are refused');
+      if (this.databaseUp)
+        this.deps.log.error({ err }, 'the database cannot be reached: calls go on with the directories held here, changes are refused');
       this.databaseUp = false;
     }
   }
@@ -178,7 +183,9 @@ export class StoreRegistry {
       this.reload(id);
       void this.syncRecordings(id).catch(recordingsFailed);
     });
-    listener?.on('lost', (err: Error) => this.deps.log.warn({ err }, 'lost the database notifications; reconnecting (changes are checked every 5 s meanwhile)'));
+    listener?.on('lost', (err: Error) =>
+      this.deps.log.warn({ err }, 'lost the database notifications; reconnecting (changes are checked every 5 s meanwhile)'),
+    );
     listener?.on('reconnected', () => {
       this.deps.log.info('database notifications back');
       void this.check();
@@ -200,7 +207,8 @@ export class StoreRegistry {
       return;
     }
     const now = await recordings.digests();
-    for (const id of new Set([...now.keys(), ...this.recordingDigests.keys()])) if (now.get(id) !== this.recordingDigests.get(id)) await recordings.materialize(id);
+    for (const id of new Set([...now.keys(), ...this.recordingDigests.keys()]))
+      if (now.get(id) !== this.recordingDigests.get(id)) await recordings.materialize(id);
     this.recordingDigests = now;
   }
 
@@ -241,12 +249,16 @@ export class StoreRegistry {
     this.tried.set(storeId, store.version);
     const held = this.stores.get(storeId);
     // Nothing changed since the last load (a check and a notification for one change).
-    if (held !== undefined && held.snapshot.version === store.version && JSON.stringify(this.known.get(storeId)) === JSON.stringify(store)) return;
+    if (held !== undefined && held.snapshot.version === store.version && JSON.stringify(this.known.get(storeId)) === JSON.stringify(store))
+      return;
     const snapshot = await this.deps.directory.snapshot(storeId, store.version);
     const empty = emptyStore(snapshot);
     if (empty !== undefined) {
       this.hold(store, empty);
-      this.deps.log.warn({ store: storeId, version: snapshot.version }, 'the store has no enabled directory entry: its calls go to the operator; import a directory (attendant directory import)');
+      this.deps.log.warn(
+        { store: storeId, version: snapshot.version },
+        'the store has no enabled directory entry: its calls go to the operator; import a directory (attendant directory import)',
+      );
       return;
     }
     this.hold(store, await this.deps.build(snapshot, store));

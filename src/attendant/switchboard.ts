@@ -99,7 +99,9 @@ export class Switchboard {
     o.ua.reinviteAnswer = (dialog, offer) => this.reinvite(dialog, offer);
     // Anyone can send garbage: at most one line every 10 s, counting the rest.
     const malformed = new ThrottledWarning(o.log, 'malformed SIP message');
-    o.ua.on('malformed', (error, peer, answered) => malformed.add({ peer: peerKey(peer), err: error.message, answered: answered ? error.status : undefined }));
+    o.ua.on('malformed', (error, peer, answered) =>
+      malformed.add({ peer: peerKey(peer), err: error.message, answered: answered ? error.status : undefined }),
+    );
   }
 
   /** Decision latency (end of speech to transfer request) over the last calls kept in `stats`, or a store's. */
@@ -276,7 +278,9 @@ export class Switchboard {
       own.active -= 1;
       own.byOutcome[record.outcome] = (own.byOutcome[record.outcome] ?? 0) + 1;
       o.observe?.ended(store.id, record.outcome, record.durationMs);
-      o.records.keep(record, (err, pending) => log.error({ err, pending }, 'call record could not be stored yet; it is kept in memory and written when the database is back'));
+      o.records.keep(record, (err, pending) =>
+        log.error({ err, pending }, 'call record could not be stored yet; it is kept in memory and written when the database is back'),
+      );
     });
     rtp.once('opened', () => session.start());
   }
@@ -304,6 +308,8 @@ export class Switchboard {
     this.accepting = false;
     const deadline = Date.now() + graceMs;
     while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    await Promise.all([...this.sessions.values()].map((session) => (typeof session.shutdown === 'function' ? session.shutdown() : undefined)));
+    await Promise.all(
+      [...this.sessions.values()].map((session) => (typeof session.shutdown === 'function' ? session.shutdown() : undefined)),
+    );
   }
 }

@@ -2,7 +2,16 @@ import { performance } from 'node:perf_hooks';
 import { carrierTokens, GARBAGE_PREFIX, Grammar, buildGrammar, operatorRequests } from '../asr/grammar';
 import { Lexicon } from '../asr/lexicon';
 import { touchRecent } from '../asr/recent';
-import { DEFAULT_FIT_CALIBRATION, FitCalibration, RecognitionCancelled, RecognitionResult, Recognizer, RecognizerSession, Speed, StartOptions } from '../asr/recognizer';
+import {
+  DEFAULT_FIT_CALIBRATION,
+  FitCalibration,
+  RecognitionCancelled,
+  RecognitionResult,
+  Recognizer,
+  RecognizerSession,
+  Speed,
+  StartOptions,
+} from '../asr/recognizer';
 import { combineModels, ModelView, Weights } from './confidence';
 import { Decision, DecisionThresholds, decide, withEvidence } from '../directory/decision';
 import { Snapshot } from '../directory/directory-store';
@@ -68,7 +77,16 @@ export async function hearUtterance(
   // Heard again only where the first pass would ask (a transfer or the operator stands as it is).
   const first = understanding.understandAll(results);
   const asks = understanding.grammars.length === 2 && CROSS_DECISIONS.includes(first.decision.kind);
-  const cross = asks ? await crossHear(recognizer, understanding, results, chunks, first.models?.map((m) => m.top?.entry), signal) : undefined;
+  const cross = asks
+    ? await crossHear(
+        recognizer,
+        understanding,
+        results,
+        chunks,
+        first.models?.map((m) => m.top?.entry),
+        signal,
+      )
+    : undefined;
   if (signal?.aborted === true) throw new RecognitionCancelled();
   return { understood: cross === undefined ? first : understanding.heardAgain(first, cross), results, shed, cross };
 }
@@ -160,7 +178,9 @@ export async function crossHear(
               stop();
               session.close();
             }
-            const same = heard.fitCalibration?.midpoint === result.fitCalibration?.midpoint && heard.fitCalibration?.slope === result.fitCalibration?.slope;
+            const same =
+              heard.fitCalibration?.midpoint === result.fitCalibration?.midpoint &&
+              heard.fitCalibration?.slope === result.fitCalibration?.slope;
             const grammarScore = heard.fitParts?.grammar;
             return heard.nbest.length === 0 || grammarScore === undefined || !same ? undefined : grammarScore - result.fitParts!.loop!;
           }),
@@ -191,7 +211,11 @@ export async function decodeAll(
    */
   how: { parts?: ('grammar' | undefined)[]; together?: boolean; signal?: AbortSignal } = {},
 ): Promise<RecognitionResult[]> {
-  const options = (i: number): StartOptions => ({ also: i > 0, ...(how.parts?.[i] !== undefined ? { part: how.parts[i] } : {}), ...(how.together === true ? { whole: true, short: true } : {}) });
+  const options = (i: number): StartOptions => ({
+    also: i > 0,
+    ...(how.parts?.[i] !== undefined ? { part: how.parts[i] } : {}),
+    ...(how.together === true ? { whole: true, short: true } : {}),
+  });
   const started: PromiseSettledResult<RecognizerSession>[] = [];
   if (how.together === true && grammars.length > 1) {
     // The first model's session first, then the others beside it.
@@ -312,13 +336,21 @@ export class StoreUnderstanding {
    * `understand`; with two, one decision from both (combineModels): agreement, each
    * model's fit and the margin between entries; where they disagree, the caller is asked.
    */
-  understandAll(results: RecognitionResult[], thresholds?: DecisionThresholds, weights?: Weights, cross?: CrossHearing, crossRule?: CrossRule): Understanding {
+  understandAll(
+    results: RecognitionResult[],
+    thresholds?: DecisionThresholds,
+    weights?: Weights,
+    cross?: CrossHearing,
+    crossRule?: CrossRule,
+  ): Understanding {
     if (results.length === 1) return this.understand(results[0], thresholds);
     const views = this.views(results);
     const candidates = combineModels(views, weights);
     // The operator when a model heard it asked for and the other heard no name it trusts.
     const asked = views.map((v) => this.operatorAsked(v.result));
-    const operatorAsked = views.some((_, i) => asked[i] && views.every((w, j) => j === i || asked[j] || (w.candidates[0]?.score ?? 0) < 0.5));
+    const operatorAsked = views.some(
+      (_, i) => asked[i] && views.every((w, j) => j === i || asked[j] || (w.candidates[0]?.score ?? 0) < 0.5),
+    );
     const models = views.map((v) => ({ model: v.model, transcript: v.transcript, fit: v.result.fit, top: v.candidates[0] }));
     const best = models.find((m) => m.top?.entry.id === candidates[0]?.entry.id) ?? models[0];
     const first: Understanding = {
@@ -326,7 +358,10 @@ export class StoreUnderstanding {
       fit: best.fit,
       candidates,
       models,
-      decision: withEvidence(offerBoth(decide(candidates, { operatorAsked, thresholds: thresholds ?? COMBINED_THRESHOLDS }), views, candidates), results),
+      decision: withEvidence(
+        offerBoth(decide(candidates, { operatorAsked, thresholds: thresholds ?? COMBINED_THRESHOLDS }), views, candidates),
+        results,
+      ),
     };
     return cross === undefined ? first : this.heardAgain(first, cross, crossRule);
   }
@@ -340,9 +375,15 @@ export class StoreUnderstanding {
     const decision = this.crossDecision(first.decision, cross, rule, first.candidates);
     if (decision === first.decision) return first;
     const chosen = decision.entry !== undefined ? [decision.entry.id] : decision.choices.map((e) => e.id);
-    const candidates = [...first.candidates.filter((c) => chosen.includes(c.entry.id)), ...first.candidates.filter((c) => !chosen.includes(c.entry.id))];
+    const candidates = [
+      ...first.candidates.filter((c) => chosen.includes(c.entry.id)),
+      ...first.candidates.filter((c) => !chosen.includes(c.entry.id)),
+    ];
     const models = first.models ?? [];
-    const best = models.find((m) => m.top?.entry.id === candidates[0]?.entry.id) ?? models.find((m) => chosen.includes(m.top?.entry.id ?? '')) ?? models[0];
+    const best =
+      models.find((m) => m.top?.entry.id === candidates[0]?.entry.id) ??
+      models.find((m) => chosen.includes(m.top?.entry.id ?? '')) ??
+      models[0];
     return { ...first, transcript: best?.transcript ?? first.transcript, fit: best?.fit, candidates, decision };
   }
 
@@ -358,7 +399,9 @@ export class StoreUnderstanding {
     // nothing about any of them: the names are compared on the other model's fits alone. (A
     // name it could not search counted as unheard, so the other name won: on real French
     // sentences, 5 of 40 voxforge and 6 of 40 fleurs callers were asked about someone else.)
-    const usable = cross.fits.map((f) => f.length === cross.names.length && f.every((x) => x !== undefined && x !== null && Number.isFinite(x)));
+    const usable = cross.fits.map(
+      (f) => f.length === cross.names.length && f.every((x) => x !== undefined && x !== null && Number.isFinite(x)),
+    );
     if (!usable.some(Boolean)) return decision;
     const weight = [1, rule.secondWeight];
     const fused = cross.names.map((_, j) => cross.fits.reduce((sum, f, m) => sum + (usable[m] ? weight[m] * (f[j] as number) : 0), 0));
@@ -381,7 +424,10 @@ export class StoreUnderstanding {
     if (made === undefined) {
       const entries = this.snapshot.entries.filter((e) => e.enabled && displayName(e) === name);
       const lexicon = this.lexicons[model];
-      made = entries.length === 0 || lexicon === undefined ? Promise.resolve(undefined) : buildGrammar(entries, lexicon).then((g) => ({ ...g, kind: 'name' as const }));
+      made =
+        entries.length === 0 || lexicon === undefined
+          ? Promise.resolve(undefined)
+          : buildGrammar(entries, lexicon).then((g) => ({ ...g, kind: 'name' as const }));
       // A failed build is not kept: the next utterance tries again.
       made.catch(() => this.nameGrammars.delete(key));
       touchRecent(this.nameGrammars, key, made, NAME_GRAMMARS);
@@ -391,7 +437,12 @@ export class StoreUnderstanding {
 
   /** What each model heard, ranked against the directory (results in `grammars` order). */
   views(results: RecognitionResult[]): ModelView[] {
-    return results.map((result, i) => ({ model: this.models[i], result, candidates: this.rankResult(result), transcript: readable(result.nbest[0]?.text ?? '') }));
+    return results.map((result, i) => ({
+      model: this.models[i],
+      result,
+      candidates: this.rankResult(result),
+      transcript: readable(result.nbest[0]?.text ?? ''),
+    }));
   }
 
   private rankResult(result: RecognitionResult): Candidate[] {
@@ -407,7 +458,12 @@ export class StoreUnderstanding {
   understand(result: RecognitionResult, thresholds?: DecisionThresholds): Understanding {
     const candidates = this.rankResult(result);
     const transcript = readable(result.nbest[0]?.text ?? '');
-    return { transcript, fit: result.fit, candidates, decision: withEvidence(decide(candidates, { operatorAsked: this.operatorAsked(result), thresholds }), [result]) };
+    return {
+      transcript,
+      fit: result.fit,
+      candidates,
+      decision: withEvidence(decide(candidates, { operatorAsked: this.operatorAsked(result), thresholds }), [result]),
+    };
   }
 }
 
@@ -426,7 +482,10 @@ export function offerBoth(decision: Decision, views: ModelView[], combined: Cand
   // each with the entries that share its name: a model that heard "Paul Martin" heard either
   // Paul Martin, and the caller is asked which (up to four choices in all).
   const names = new Set(tops.map((e) => displayName(e!)));
-  const choices = combined.filter((c) => names.has(displayName(c.entry))).map((c) => c.entry).slice(0, 4);
+  const choices = combined
+    .filter((c) => names.has(displayName(c.entry)))
+    .map((c) => c.entry)
+    .slice(0, 4);
   return { kind: 'disambiguate', choices, confidence: decision.confidence, reason: 'the two models heard different entries' };
 }
 

@@ -56,8 +56,16 @@ export function describeStep(step: string, operator: string, nameOf: (extension:
   switch (kind) {
     case 'heard':
       return (
-        { transfer: 'a name was heard', confirm: 'asked « Vous avez dit … ? » (to confirm a name)', disambiguate: 'asked which one (two or more names)', reprompt: 'asked to say the name again', operator: 'the operator was asked for' } as Record<string, string>
-      )[a] ?? `heard: ${a}`;
+        (
+          {
+            transfer: 'a name was heard',
+            confirm: 'asked « Vous avez dit … ? » (to confirm a name)',
+            disambiguate: 'asked which one (two or more names)',
+            reprompt: 'asked to say the name again',
+            operator: 'the operator was asked for',
+          } as Record<string, string>
+        )[a] ?? `heard: ${a}`
+      );
     case 'answer':
       return `answered ${a.replace('choice-', 'choice ')}${b === 'keypad' ? ' on the keypad' : ''}`;
     case 'no-input':
@@ -67,7 +75,11 @@ export function describeStep(step: string, operator: string, nameOf: (extension:
     case 'keypad':
       return `typed ${a}`;
     case 'spell':
-      return a === 'offered' ? 'offered to spell the name on the keypad' : a === 'asked' ? 'asked to spell' : `spelled ${a}: ${b} match(es)`;
+      return a === 'offered'
+        ? 'offered to spell the name on the keypad'
+        : a === 'asked'
+          ? 'asked to spell'
+          : `spelled ${a}: ${b} match(es)`;
     case 'transfer': {
       if (a === 'operator' || a === operator) return `put through to the operator (${operator})`;
       const name = nameOf(a);
@@ -99,7 +111,10 @@ export async function placeCall(o: CallOptions): Promise<CallResult> {
   transport.on('error', () => undefined);
   const ua = new SipUserAgent(transport);
   const clock = new MediaClock();
-  const rtp = await RtpSession.open(new PortRange(40000, 49999), host.startsWith('127.') ? '127.0.0.1' : '0.0.0.0', clock, { noRtpTimeoutMs: 60_000, source: 'latch' });
+  const rtp = await RtpSession.open(new PortRange(40000, 49999), host.startsWith('127.') ? '127.0.0.1' : '0.0.0.0', clock, {
+    noRtpTimeoutMs: 60_000,
+    source: 'latch',
+  });
   const local = transport.advertisedHost(peer);
   const sdp = formatSdp(
     { address: local, port: rtp.port, sessionId: Date.now(), sessionVersion: 1 },
@@ -115,7 +130,10 @@ export async function placeCall(o: CallOptions): Promise<CallResult> {
     let dialog: Dialog;
     let answerSdp: string;
     try {
-      const answered = await ua.invite(`sip:${o.store}@${o.server.host}:${o.server.port}`, peer, { from: `"attendant call" <sip:caller@${local}>`, sdp });
+      const answered = await ua.invite(`sip:${o.store}@${o.server.host}:${o.server.port}`, peer, {
+        from: `"attendant call" <sip:caller@${local}>`,
+        sdp,
+      });
       dialog = answered.dialog;
       answerSdp = answered.response.body.toString('utf8');
     } catch (err) {

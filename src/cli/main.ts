@@ -11,13 +11,7 @@ import { formatProblem } from '../directory/problem';
 import { CSV_COLUMNS, ParsedDirectory, parseDirectoryFile } from '../directory/directory-file';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { pushDirectory, PushError, Transport } from '../api/directory-client';
-import {
-  DirectoryStore,
-  Locale,
-  StoreSettings,
-  TransferMode,
-  entryChanges,
-} from '../directory/directory-store';
+import { DirectoryStore, Locale, StoreSettings, TransferMode, entryChanges } from '../directory/directory-store';
 import { csvLine, entriesToCsv, entryCells } from '../directory/export';
 import { writeXlsx } from '../directory/xlsx';
 import { DirectoryEntry, displayName, normalizeText } from '../directory/entry';
@@ -165,7 +159,8 @@ const OUTCOMES: CallOutcome[] = ['transferred', 'operator', 'abandoned', 'failed
 /** `--since`: an ISO date or time, or a duration back from now: 30m, 24h, 7d. */
 function parseSince(text: string, now = Date.now()): string {
   const ago = /^(\d+)([mhd])$/.exec(text);
-  if (ago !== null) return new Date(now - Number(ago[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[ago[2] as 'm' | 'h' | 'd']).toISOString();
+  if (ago !== null)
+    return new Date(now - Number(ago[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[ago[2] as 'm' | 'h' | 'd']).toISOString();
   const t = Date.parse(text);
   if (Number.isNaN(t)) throw usageError(`--since "${text}" is not a date (2026-11-23, 2026-11-23T08:00) or a duration (30m, 24h, 7d)`);
   return new Date(t).toISOString();
@@ -210,14 +205,15 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
   /** Commands that read data refuse a data folder that does not exist rather than make an empty one. */
   const existingData = (): void => {
     const { dataDir, databaseUrl } = settings();
-    if (databaseUrl === undefined && !existsSync(dataDir)) throw invalidInput(`no data in ${dataDir}: set ATTENDANT_DATA_DIR to the folder attendant serve uses, or create a store first`);
+    if (databaseUrl === undefined && !existsSync(dataDir))
+      throw invalidInput(`no data in ${dataDir}: set ATTENDANT_DATA_DIR to the folder attendant serve uses, or create a store first`);
   };
   const done = (code = EXIT_OK): void => {
     result.code = code;
   };
 
   const root = new Command('attendant')
-    .description('offline speech auto-attendant: answers a PBX\'s calls, hears a name, transfers the call')
+    .description("offline speech auto-attendant: answers a PBX's calls, hears a name, transfers the call")
     .version(version(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help for a command')
     .addHelpText('after', `\n${SETTINGS_HELP.serve}\n\n${EXIT_HELP}`)
@@ -233,20 +229,25 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .action(async () => done(await serve(settings())));
 
   // store
-  const store = root.command('store').description('create, change, list, show and delete stores').addHelpText('after', `\n${SETTINGS_HELP.data}`);
-  withStoreOptions(store.command('create <store>').description('create a store (its id is what the PBX calls)')).action((id: string, values: Record<string, unknown>) =>
-    withStore(async (db) => {
-      await db.createStore(id, storeSettings(values));
-      io.out(`store ${id} created`);
-      done();
-    }),
+  const store = root
+    .command('store')
+    .description('create, change, list, show and delete stores')
+    .addHelpText('after', `\n${SETTINGS_HELP.data}`);
+  withStoreOptions(store.command('create <store>').description('create a store (its id is what the PBX calls)')).action(
+    (id: string, values: Record<string, unknown>) =>
+      withStore(async (db) => {
+        await db.createStore(id, storeSettings(values));
+        io.out(`store ${id} created`);
+        done();
+      }),
   );
-  withStoreOptions(store.command('update <store>').description("change a store's settings")).action((id: string, values: Record<string, unknown>) =>
-    withStore(async (db) => {
-      await db.updateStore(id, storeSettings(values));
-      io.out(`store ${id} updated`);
-      done();
-    }),
+  withStoreOptions(store.command('update <store>').description("change a store's settings")).action(
+    (id: string, values: Record<string, unknown>) =>
+      withStore(async (db) => {
+        await db.updateStore(id, storeSettings(values));
+        io.out(`store ${id} updated`);
+        done();
+      }),
   );
   store
     .command('list')
@@ -254,7 +255,8 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .action(() => {
       existingData();
       return withStore(async (db) => {
-        for (const s of await db.listStores()) io.out([s.id, `v${s.version}`, s.locale, `operator ${s.operator}`, s.numbers.join(' '), s.name].join('\t'));
+        for (const s of await db.listStores())
+          io.out([s.id, `v${s.version}`, s.locale, `operator ${s.operator}`, s.numbers.join(' '), s.name].join('\t'));
         done();
       });
     });
@@ -270,7 +272,9 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
         if (values.json === true) io.out(JSON.stringify({ ...s, entries: snapshot.entries.length }, null, 2));
         else {
           io.out(`store ${s.id}${s.name === '' ? '' : ` (${s.name})`}`);
-          io.out(`  version      ${s.version} (${snapshot.entries.length} entries, ${snapshot.entries.filter((e) => e.enabled).length} enabled)`);
+          io.out(
+            `  version      ${s.version} (${snapshot.entries.length} entries, ${snapshot.entries.filter((e) => e.enabled).length} enabled)`,
+          );
           io.out(`  locale       ${s.locale}`);
           io.out(`  numbers      ${s.numbers.join(' ') || '-'}`);
           for (const n of s.numbers) io.out(`    ${n} answers as ${numberForms(n, s.locale).join(', ')}`);
@@ -290,7 +294,9 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
       if (values.yes !== true) {
         if (!process.stdin.isTTY) throw usageError(`store delete ${id} needs --yes when not run from a terminal`);
         const rl = createInterface({ input: process.stdin, output: process.stderr });
-        const answer = await new Promise<string>((resolve) => rl.question(`delete store ${id}, its versions and its tokens? [y/N] `, resolve));
+        const answer = await new Promise<string>((resolve) =>
+          rl.question(`delete store ${id}, its versions and its tokens? [y/N] `, resolve),
+        );
         rl.close();
         if (!/^y(es)?$/i.test(answer.trim())) {
           io.err('nothing deleted');
@@ -306,10 +312,13 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     });
 
   // directory
-  const directory = root.command('directory').description("a store's directory: import, export, versions, diff, rollback, history, push").addHelpText('after', `\n${SETTINGS_HELP.data}`);
+  const directory = root
+    .command('directory')
+    .description("a store's directory: import, export, versions, diff, rollback, history, push")
+    .addHelpText('after', `\n${SETTINGS_HELP.data}`);
   directory
     .command('import <store> <file>')
-    .description('make a CSV, JSON or Excel (.xlsx) file the store\'s directory, as a new version')
+    .description("make a CSV, JSON or Excel (.xlsx) file the store's directory, as a new version")
     .option('--dry-run', 'check the file, change nothing')
     .option('--create', 'create the store if it does not exist')
     .action((storeId: string, file: string, values: { dryRun?: boolean; create?: boolean }) =>
@@ -333,7 +342,9 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
         const merged = reimportOver((await db.snapshot(storeId)).entries, parsed);
         const info = await db.replaceDirectory(storeId, merged.entries, origin);
         const fixes = describeReimport(merged);
-        io.out(`store ${storeId}: version ${info.version}, ${info.entries} entries (${info.added} added, ${info.changed} changed, ${info.removed} removed)${suffix}${fixes === '' ? '' : `; ${fixes}`}`);
+        io.out(
+          `store ${storeId}: version ${info.version}, ${info.entries} entries (${info.added} added, ${info.changed} changed, ${info.removed} removed)${suffix}${fixes === '' ? '' : `; ${fixes}`}`,
+        );
         done();
       }),
     );
@@ -346,7 +357,8 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .option('--version <n>', 'an older version instead of the current one')
     .action((storeId: string, values: { format: string; excel?: boolean; version?: string; output?: string }) => {
       if (!['csv', 'json', 'xlsx'].includes(values.format)) throw usageError('--format is csv, json or xlsx');
-      if (values.format === 'xlsx' && values.output === undefined) throw usageError('--format xlsx writes a file: add --output <file>.xlsx');
+      if (values.format === 'xlsx' && values.output === undefined)
+        throw usageError('--format xlsx writes a file: add --output <file>.xlsx');
       return withStore(async (db) => {
         const wanted = values.version === undefined ? undefined : versionNumber(values.version);
         const snapshot = await db.snapshot((await openStore(storeId, db)).id, wanted);
@@ -370,7 +382,9 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .action((storeId: string) =>
       withStore(async (db) => {
         for (const v of await db.listVersions(storeId)) {
-          io.out(`${v.current ? '*' : ' '} v${v.version}\t${v.createdAt}\t${v.entries} entries\t+${v.added} ~${v.changed} -${v.removed}\t${v.via} ${v.actor}`);
+          io.out(
+            `${v.current ? '*' : ' '} v${v.version}\t${v.createdAt}\t${v.entries} entries\t+${v.added} ~${v.changed} -${v.removed}\t${v.via} ${v.actor}`,
+          );
         }
         done();
       }),
@@ -380,7 +394,10 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .description('entries added, changed and removed from version v1 to v2')
     .action((storeId: string, v1: string, v2: string) =>
       withStore(async (db) => {
-        const changes = entryChanges((await db.snapshot(storeId, versionNumber(v1))).entries, (await db.snapshot(storeId, versionNumber(v2))).entries);
+        const changes = entryChanges(
+          (await db.snapshot(storeId, versionNumber(v1))).entries,
+          (await db.snapshot(storeId, versionNumber(v2))).entries,
+        );
         for (const e of changes.added) io.out(`+ ${describeEntry(e)}`);
         for (const c of changes.changed) io.out(`~ ${describeEntry(c.before)} -> ${describeEntry(c.after)}`);
         for (const e of changes.removed) io.out(`- ${describeEntry(e)}`);
@@ -404,7 +421,8 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .description('who changed the directory, when and how')
     .action((storeId: string) =>
       withStore(async (db) => {
-        for (const h of await db.history(storeId)) io.out(`${h.at}\tv${h.version}\t${h.action}\t+${h.added} ~${h.changed} -${h.removed}\t${h.via}\t${h.actor}`);
+        for (const h of await db.history(storeId))
+          io.out(`${h.at}\tv${h.version}\t${h.action}\t+${h.added} ~${h.changed} -${h.removed}\t${h.via}\t${h.actor}`);
         done();
       }),
     );
@@ -432,7 +450,9 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
       if (parsed === undefined) return done(EXIT_INVALID);
       try {
         const r = await pushDirectory(values.server, token, storeId, parsed.entries, transport);
-        io.out(`store ${storeId}: version ${r.version}, ${r.entries} entries (${r.added} added, ${r.changed} changed, ${r.removed} removed)`);
+        io.out(
+          `store ${storeId}: version ${r.version}, ${r.entries} entries (${r.added} added, ${r.changed} changed, ${r.removed} removed)`,
+        );
         done();
       } catch (err) {
         if (err instanceof PushError && err.code === grpcStatus.UNAVAILABLE) throw unavailable(`${values.server}: ${err.message}`);
@@ -441,10 +461,13 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     });
 
   // token
-  const token = root.command('token').description('tokens for gRPC and the store console: create, list, revoke').addHelpText('after', `\n${SETTINGS_HELP.data}`);
+  const token = root
+    .command('token')
+    .description('tokens for gRPC and the store console: create, list, revoke')
+    .addHelpText('after', `\n${SETTINGS_HELP.data}`);
   token
     .command('create [store]')
-    .description("a token for one store, or --admin for every store (printed once)")
+    .description('a token for one store, or --admin for every store (printed once)')
     .option('--admin', 'a token for every store')
     .action(async (storeId: string | undefined, values: { admin?: boolean }) => {
       if ((values.admin === true) === (storeId !== undefined)) throw usageError('token create needs <store> or --admin');
@@ -459,7 +482,8 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .description('tokens: id, store, created, state')
     .action(() =>
       withTokens(async (tokens) => {
-        for (const t of await tokens.list()) io.out([t.id, t.store ?? '(admin)', t.createdAt, t.revokedAt === null ? 'active' : `revoked ${t.revokedAt}`].join('\t'));
+        for (const t of await tokens.list())
+          io.out([t.id, t.store ?? '(admin)', t.createdAt, t.revokedAt === null ? 'active' : `revoked ${t.revokedAt}`].join('\t'));
         done();
       }),
     );
@@ -496,9 +520,12 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .option('--locale <locale>', 'fr-FR or en-US, when the name does not say')
     .option('--dictionary <file.dict>', 'a pronunciation dictionary to install with it')
     .action(async (source: string, values: { sha256?: string; name?: string; locale?: string; dictionary?: string }) => {
-      if (values.locale !== undefined && values.locale !== 'fr-FR' && values.locale !== 'en-US') throw usageError('--locale is fr-FR or en-US');
+      if (values.locale !== undefined && values.locale !== 'fr-FR' && values.locale !== 'en-US')
+        throw usageError('--locale is fr-FR or en-US');
       const model = await installModel(modelsDir(env), source, { ...values, locale: values.locale as Locale | undefined });
-      io.out(`installed ${model.id}: ${model.engine}, ${model.locale}, ${model.sampleRate / 1000} kHz, in ${model.dir}; restart attendant serve to use it`);
+      io.out(
+        `installed ${model.id}: ${model.engine}, ${model.locale}, ${model.sampleRate / 1000} kHz, in ${model.dir}; restart attendant serve to use it`,
+      );
       done();
     });
 
@@ -511,7 +538,8 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .action(async (files: string[], values: { store: string }) => {
       const s = settings();
       const { snapshot, locale } = await storeDirectory(values.store);
-      if (snapshot.entries.length === 0) throw invalidInput(`store "${values.store}" has no directory yet; import one: attendant directory import ${values.store} <file>`);
+      if (snapshot.entries.length === 0)
+        throw invalidInput(`store "${values.store}" has no directory yet; import one: attendant directory import ${values.store} <file>`);
       const failures = await recognizeFiles(s, snapshot, locale, files, io.out);
       done(failures > 0 ? EXIT_INVALID : EXIT_OK);
     });
@@ -525,17 +553,30 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .action(async (storeId: string, name: string[], values: { json?: boolean }) => {
       const { snapshot, locale } = await storeDirectory(storeId);
       const query = normalizeText(name.join(' '));
-      const entries = snapshot.entries.filter((e) => query === '' || [e.id, displayName(e), ...e.aliases].some((t) => normalizeText(t).includes(query)));
+      const entries = snapshot.entries.filter(
+        (e) => query === '' || [e.id, displayName(e), ...e.aliases].some((t) => normalizeText(t).includes(query)),
+      );
       if (entries.length === 0) {
-        throw invalidInput(snapshot.entries.length === 0 ? `store "${storeId}" has no directory yet` : `no entry of store "${storeId}" matches "${name.join(' ')}"`);
+        throw invalidInput(
+          snapshot.entries.length === 0
+            ? `store "${storeId}" has no directory yet`
+            : `no entry of store "${storeId}" matches "${name.join(' ')}"`,
+        );
       }
       const lexicons = storeLexicons(locale);
       const heard = await Promise.all(lexicons.map(async (l) => ({ model: l.model, entries: await entryPronunciations(entries, l) })));
       if (values.json === true) {
-        io.out(JSON.stringify(entries.map((e, i) => ({
-          id: e.id, name: displayName(e), extension: e.extension, soundsLike: e.soundsLike ?? null,
-          models: Object.fromEntries(heard.map((h) => [h.model, h.entries[i].words])),
-        }))));
+        io.out(
+          JSON.stringify(
+            entries.map((e, i) => ({
+              id: e.id,
+              name: displayName(e),
+              extension: e.extension,
+              soundsLike: e.soundsLike ?? null,
+              models: Object.fromEntries(heard.map((h) => [h.model, h.entries[i].words])),
+            })),
+          ),
+        );
       } else {
         entries.forEach((e, i) => {
           io.out(`${e.id}  ${displayName(e)}  ${e.extension}${e.soundsLike === undefined ? '' : `  (sounds like "${e.soundsLike}")`}`);
@@ -604,36 +645,43 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .option('--json', 'print the result as JSON')
     .option('--expect <ext>', 'exit 0 only when the call is transferred to this extension')
     .addHelpText('after', `\n${SETTINGS_HELP.call}`)
-    .action(async (storeId: string, values: { server?: string; tcp?: boolean; voice?: string; timeout: string; json?: boolean; expect?: string }) => {
-      if (turns.length === 0) throw usageError('call needs --say "text", --wav file or --dtmf digits');
-      const s = settings();
-      const server = values.server ?? `127.0.0.1:${s.sipPort === 0 ? 5060 : s.sipPort}`;
-      const hp = /^([^\s:]+|\[[^\]]+\]):(\d{1,5})$/.exec(server);
-      if (hp === null) throw usageError('--server is HOST:PORT');
-      if (values.voice !== undefined && values.voice !== 'fr' && values.voice !== 'en') throw usageError('--voice is fr or en');
-      const timeout = Number(values.timeout);
-      if (!(timeout > 0)) throw usageError('--timeout is a number of seconds');
-      const callResult = await placeCall({
-        store: storeId,
-        server: { host: hp[1], port: Number(hp[2]), transport: values.tcp === true ? 'TCP' : 'UDP' },
-        turns,
-        // The caller's voice: English by default, which the en-US PocketSphinx model hears best.
-        locale: values.voice === 'fr' ? 'fr-FR' : 'en-US',
-        dataDir: s.dataDir,
-        timeoutMs: timeout * 1000,
-      });
-      callResult.record = await recordOf(storeId, callResult.sipCallId);
-      io.out(values.json === true ? JSON.stringify(callResult) : describeCall(callResult));
-      // A fallback to the operator is not the transfer asked for.
-      if (callResult.record?.outcome === 'operator' && values.expect !== undefined && values.expect !== callResult.record.extension) done(EXIT_INVALID);
-      else if (callResult.outcome === 'transferred') done(values.expect === undefined || values.expect === callResult.extension ? EXIT_OK : EXIT_INVALID);
-      else done(callResult.outcome === 'refused' && callResult.status === 404 ? EXIT_INVALID : EXIT_UNAVAILABLE);
-    });
+    .action(
+      async (
+        storeId: string,
+        values: { server?: string; tcp?: boolean; voice?: string; timeout: string; json?: boolean; expect?: string },
+      ) => {
+        if (turns.length === 0) throw usageError('call needs --say "text", --wav file or --dtmf digits');
+        const s = settings();
+        const server = values.server ?? `127.0.0.1:${s.sipPort === 0 ? 5060 : s.sipPort}`;
+        const hp = /^([^\s:]+|\[[^\]]+\]):(\d{1,5})$/.exec(server);
+        if (hp === null) throw usageError('--server is HOST:PORT');
+        if (values.voice !== undefined && values.voice !== 'fr' && values.voice !== 'en') throw usageError('--voice is fr or en');
+        const timeout = Number(values.timeout);
+        if (!(timeout > 0)) throw usageError('--timeout is a number of seconds');
+        const callResult = await placeCall({
+          store: storeId,
+          server: { host: hp[1], port: Number(hp[2]), transport: values.tcp === true ? 'TCP' : 'UDP' },
+          turns,
+          // The caller's voice: English by default, which the en-US PocketSphinx model hears best.
+          locale: values.voice === 'fr' ? 'fr-FR' : 'en-US',
+          dataDir: s.dataDir,
+          timeoutMs: timeout * 1000,
+        });
+        callResult.record = await recordOf(storeId, callResult.sipCallId);
+        io.out(values.json === true ? JSON.stringify(callResult) : describeCall(callResult));
+        // A fallback to the operator is not the transfer asked for.
+        if (callResult.record?.outcome === 'operator' && values.expect !== undefined && values.expect !== callResult.record.extension)
+          done(EXIT_INVALID);
+        else if (callResult.outcome === 'transferred')
+          done(values.expect === undefined || values.expect === callResult.extension ? EXIT_OK : EXIT_INVALID);
+        else done(callResult.outcome === 'refused' && callResult.status === 404 ? EXIT_INVALID : EXIT_UNAVAILABLE);
+      },
+    );
 
   // calls
   root
     .command('calls [store]')
-    .description("recent calls: when, outcome, where they went, how")
+    .description('recent calls: when, outcome, where they went, how')
     .option('--limit <n>', 'how many, newest first (default 20; 100000 with --csv)')
     .option('--since <when>', 'from this date or time, or this long ago: 30m, 24h, 7d')
     .option('--outcome <outcome>', `only ${OUTCOMES.join(', ')}`)
@@ -641,35 +689,79 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
     .option('--json', 'one JSON object a line')
     .option('--csv', 'a CDR file: CSV with a header line')
     .addHelpText('after', `\n${SETTINGS_HELP.data}`)
-    .action(async (storeId: string | undefined, values: { limit?: string; since?: string; outcome?: string; allStores?: boolean; json?: boolean; csv?: boolean }) => {
-      if ((storeId === undefined) === (values.allStores !== true)) throw usageError('calls needs <store> or --all-stores');
-      const limit = values.limit === undefined ? (values.csv === true ? 100_000 : 20) : Number(values.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw usageError('--limit is a whole number from 1 to 100000');
-      if (values.outcome !== undefined && !OUTCOMES.includes(values.outcome as CallOutcome)) throw usageError(`--outcome is one of ${OUTCOMES.join(', ')}`);
-      const since = values.since === undefined ? undefined : parseSince(values.since);
-      existingData();
-      if (storeId !== undefined) await withStore((db) => db.getStore(storeId));
-      await withStorage(async ({ records }) => {
-        const calls = await records.list(storeId, limit, { since, outcome: values.outcome as CallOutcome | undefined });
-        if (values.csv === true) {
-          io.out(csvLine(['call_id', 'store', 'started_at', 'ended_at', 'outcome', 'extension', 'entry_id', 'duration_ms', 'decision_ms', 'path', 'transfer', 'reason', 'sip_call_id']));
-          for (const c of calls) io.out(csvLine([c.callId, c.store, c.startedAt, c.endedAt, c.outcome, c.extension, c.entryId, c.durationMs, c.decisionMs, c.path.join(' > '), c.transfer, c.reason, c.sipCallId]));
-        } else if (values.json === true) for (const c of calls) io.out(JSON.stringify(c));
-        else if (calls.length === 0) io.out(`no calls recorded${storeId === undefined ? '' : ` for store "${storeId}"`} yet`);
-        else {
-          io.out(`started                   ${storeId === undefined ? 'store        ' : ''}outcome      extension  duration  decision  path`);
-          for (const c of calls) {
+    .action(
+      async (
+        storeId: string | undefined,
+        values: { limit?: string; since?: string; outcome?: string; allStores?: boolean; json?: boolean; csv?: boolean },
+      ) => {
+        if ((storeId === undefined) === (values.allStores !== true)) throw usageError('calls needs <store> or --all-stores');
+        const limit = values.limit === undefined ? (values.csv === true ? 100_000 : 20) : Number(values.limit);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw usageError('--limit is a whole number from 1 to 100000');
+        if (values.outcome !== undefined && !OUTCOMES.includes(values.outcome as CallOutcome))
+          throw usageError(`--outcome is one of ${OUTCOMES.join(', ')}`);
+        const since = values.since === undefined ? undefined : parseSince(values.since);
+        existingData();
+        if (storeId !== undefined) await withStore((db) => db.getStore(storeId));
+        await withStorage(async ({ records }) => {
+          const calls = await records.list(storeId, limit, { since, outcome: values.outcome as CallOutcome | undefined });
+          if (values.csv === true) {
             io.out(
-              `${c.startedAt.padEnd(25)} ${storeId === undefined ? `${c.store.padEnd(12)} ` : ''}${c.outcome.padEnd(12)} ${(c.extension || '-').padEnd(10)} ${`${(c.durationMs / 1000).toFixed(1)} s`.padEnd(9)} ${(c.decisionMs < 0 ? '-' : `${c.decisionMs} ms`).padEnd(9)} ${c.path.join(' > ')}`,
+              csvLine([
+                'call_id',
+                'store',
+                'started_at',
+                'ended_at',
+                'outcome',
+                'extension',
+                'entry_id',
+                'duration_ms',
+                'decision_ms',
+                'path',
+                'transfer',
+                'reason',
+                'sip_call_id',
+              ]),
             );
+            for (const c of calls)
+              io.out(
+                csvLine([
+                  c.callId,
+                  c.store,
+                  c.startedAt,
+                  c.endedAt,
+                  c.outcome,
+                  c.extension,
+                  c.entryId,
+                  c.durationMs,
+                  c.decisionMs,
+                  c.path.join(' > '),
+                  c.transfer,
+                  c.reason,
+                  c.sipCallId,
+                ]),
+              );
+          } else if (values.json === true) for (const c of calls) io.out(JSON.stringify(c));
+          else if (calls.length === 0) io.out(`no calls recorded${storeId === undefined ? '' : ` for store "${storeId}"`} yet`);
+          else {
+            io.out(
+              `started                   ${storeId === undefined ? 'store        ' : ''}outcome      extension  duration  decision  path`,
+            );
+            for (const c of calls) {
+              io.out(
+                `${c.startedAt.padEnd(25)} ${storeId === undefined ? `${c.store.padEnd(12)} ` : ''}${c.outcome.padEnd(12)} ${(c.extension || '-').padEnd(10)} ${`${(c.durationMs / 1000).toFixed(1)} s`.padEnd(9)} ${(c.decisionMs < 0 ? '-' : `${c.decisionMs} ms`).padEnd(9)} ${c.path.join(' > ')}`,
+              );
+            }
           }
-        }
-      });
-      done();
-    });
+        });
+        done();
+      },
+    );
 
   // database
-  const database = root.command('database').description('the database itself: copy it to another (SQLite to PostgreSQL for two sites)').addHelpText('after', `\n${SETTINGS_HELP.database}`);
+  const database = root
+    .command('database')
+    .description('the database itself: copy it to another (SQLite to PostgreSQL for two sites)')
+    .addHelpText('after', `\n${SETTINGS_HELP.database}`);
   database
     .command('copy')
     .description('copy every store, version, history line, token and call record into another, empty database, in one transaction')
@@ -680,7 +772,11 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
       const target = /^postgres(ql)?:\/\//.test(to) ? { dataDir: settings().dataDir, databaseUrl: to } : { dataDir: resolve(to) };
       const where = target.databaseUrl === undefined ? `SQLite in ${target.dataDir}` : describeUrl(target.databaseUrl);
       await withStorage(async (source) => {
-        if (target.databaseUrl === undefined ? source.databaseUrl === undefined && resolve(settings().dataDir) === target.dataDir : source.databaseUrl === target.databaseUrl) {
+        if (
+          target.databaseUrl === undefined
+            ? source.databaseUrl === undefined && resolve(settings().dataDir) === target.dataDir
+            : source.databaseUrl === target.databaseUrl
+        ) {
           throw usageError('--to names the database attendant uses now: copy into another one');
         }
         let into: Storage;
@@ -691,10 +787,18 @@ function program(io: Io, env: NodeJS.ProcessEnv, result: { code: number }): Comm
         }
         try {
           const copied = await copyDatabase(source.sql, into.sql).catch((err: Error) => {
-            throw err instanceof TargetNotEmptyError ? invalidInput(err.message) : unavailable(`nothing was copied to ${where}: ${err.message}`);
+            throw err instanceof TargetNotEmptyError
+              ? invalidInput(err.message)
+              : unavailable(`nothing was copied to ${where}: ${err.message}`);
           });
-          io.out(`copied to ${where}: ${Object.entries(copied).map(([table, n]) => `${n} ${table.replace(/_/g, ' ')}`).join(', ')}`);
-          io.out(`point every node at it (ATTENDANT_DATABASE_URL${target.databaseUrl === undefined ? ' unset, ATTENDANT_DATA_DIR' : ''}) and restart them`);
+          io.out(
+            `copied to ${where}: ${Object.entries(copied)
+              .map(([table, n]) => `${n} ${table.replace(/_/g, ' ')}`)
+              .join(', ')}`,
+          );
+          io.out(
+            `point every node at it (ATTENDANT_DATABASE_URL${target.databaseUrl === undefined ? ' unset, ATTENDANT_DATA_DIR' : ''}) and restart them`,
+          );
         } finally {
           await into.close();
         }

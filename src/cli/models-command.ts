@@ -1,6 +1,18 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -26,7 +38,14 @@ export function listModels(root: string, stores: StoreModelUse[]): string[] {
   const catalog = catalogAt(root);
   const lines = catalog.models.map((m) => {
     const users = stores.filter((s) => modelsForLocale(catalog, s.locale).includes(m)).map((s) => s.store);
-    return [m.id, m.engine, m.locale, `${m.sampleRate / 1000} kHz`, m.source === 'system' ? 'Debian (pocketsphinx-en-us)' : m.dir, `stores: ${users.join(' ') || '-'}`].join('\t');
+    return [
+      m.id,
+      m.engine,
+      m.locale,
+      `${m.sampleRate / 1000} kHz`,
+      m.source === 'system' ? 'Debian (pocketsphinx-en-us)' : m.dir,
+      `stores: ${users.join(' ') || '-'}`,
+    ].join('\t');
   });
   for (const p of catalog.problems) lines.push(`not a model: ${p}`);
   return lines;
@@ -56,7 +75,8 @@ export async function installModel(root: string, source: string, options: Instal
     if (options.sha256 !== undefined) {
       if (statSync(local).isDirectory()) throw invalidInput('--sha256 checks an archive, not a folder');
       const actual = await sha256(local);
-      if (actual !== options.sha256.toLowerCase()) throw invalidInput(`${source}: SHA-256 is ${actual}, not ${options.sha256}; nothing was installed`);
+      if (actual !== options.sha256.toLowerCase())
+        throw invalidInput(`${source}: SHA-256 is ${actual}, not ${options.sha256}; nothing was installed`);
     }
     const unpacked = join(work, 'unpacked');
     mkdirSync(unpacked);
@@ -91,7 +111,9 @@ async function download(url: string, file: string): Promise<void> {
     response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw unavailable(`${url} could not be downloaded (${cause?.code ?? cause?.message ?? (err as Error).message}); download it on a machine with access and install the file: attendant models install <file>`);
+    throw unavailable(
+      `${url} could not be downloaded (${cause?.code ?? cause?.message ?? (err as Error).message}); download it on a machine with access and install the file: attendant models install <file>`,
+    );
   }
   if (!response.ok || response.body === null) throw unavailable(`${url} could not be downloaded: HTTP ${response.status}`);
   await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), createWriteStream(file));
@@ -107,11 +129,14 @@ async function unpack(archive: string, into: string): Promise<void> {
   const lower = archive.toLowerCase();
   try {
     if (lower.endsWith('.zip')) await run('unzip', ['-q', archive, '-d', into]);
-    else if (lower.endsWith('.tar.gz') || lower.endsWith('.tgz') || lower.endsWith('.tar')) await run('tar', ['-xf', archive, '-C', into, '--no-same-owner']);
+    else if (lower.endsWith('.tar.gz') || lower.endsWith('.tgz') || lower.endsWith('.tar'))
+      await run('tar', ['-xf', archive, '-C', into, '--no-same-owner']);
     else throw invalidInput(`${archive}: not a folder, .tar.gz, .tgz or .zip`);
   } catch (err) {
     if ((err as { exitCode?: number }).exitCode !== undefined) throw err;
     const stderr = (err as { stderr?: string }).stderr?.trim().split('\n')[0];
-    throw invalidInput(`${basename(archive)} could not be unpacked (${stderr ?? (err as Error).message}); it may be truncated; nothing was installed`);
+    throw invalidInput(
+      `${basename(archive)} could not be unpacked (${stderr ?? (err as Error).message}); it may be truncated; nothing was installed`,
+    );
   }
 }

@@ -71,16 +71,46 @@ export async function serve(settings: Settings, signal?: AbortSignal): Promise<n
     void storage.close();
     throw unavailable(`cannot start: ${err.message}`);
   });
-  recognizer.onWorkerExit = (err) => log.error({ err, workers: recognizer.size }, 'a recognition worker exited: the utterances it held failed (their callers go to the operator); a new worker is started');
-  log.info({ engine: recognizer.engine, profile: recognizer.engine === 'pocketsphinx' ? settings.asrProfile : undefined, workers: settings.asrWorkers }, 'recognizer ready');
+  recognizer.onWorkerExit = (err) =>
+    log.error(
+      { err, workers: recognizer.size },
+      'a recognition worker exited: the utterances it held failed (their callers go to the operator); a new worker is started',
+    );
+  log.info(
+    {
+      engine: recognizer.engine,
+      profile: recognizer.engine === 'pocketsphinx' ? settings.asrProfile : undefined,
+      workers: settings.asrWorkers,
+    },
+    'recognizer ready',
+  );
   const cmudict = loadCmudict();
   const catalog = loadCatalog();
   for (const problem of catalog.problems) log.warn({ problem }, 'a folder in the models directory is not a usable model; it is ignored');
   const lexicons = new StoreLexicons(cmudict, catalog);
-  const registry = new StoreRegistry({ directory, recordings, log, build: (snapshot, store) => buildStore(snapshot, store, lexicons, recognizer, settings, log) });
-  const metrics = serviceMetrics(settings, registry, recognizer, () => ready, () => switchboard, tcpRefused, sipForbidden);
+  const registry = new StoreRegistry({
+    directory,
+    recordings,
+    log,
+    build: (snapshot, store) => buildStore(snapshot, store, lexicons, recognizer, settings, log),
+  });
+  const metrics = serviceMetrics(
+    settings,
+    registry,
+    recognizer,
+    () => ready,
+    () => switchboard,
+    tcpRefused,
+    sipForbidden,
+  );
   const http = createServer(
-    healthHandler({ ready: () => ready, workers: () => recognizer.size, unusable: () => registry.unusable(), metrics, console: () => consoleServer && ((req, res) => consoleServer!.handle(req, res)) }),
+    healthHandler({
+      ready: () => ready,
+      workers: () => recognizer.size,
+      unusable: () => registry.unusable(),
+      metrics,
+      console: () => consoleServer && ((req, res) => consoleServer!.handle(req, res)),
+    }),
   );
   /** Failed authentications per address, for gRPC and the console's sign-in alike. */
   const limiter = new FailureLimiter(FAILURE_LIMIT, FAILURE_WINDOW_MS);
@@ -91,12 +121,16 @@ export async function serve(settings: Settings, signal?: AbortSignal): Promise<n
 
   // The SIP edge and what a call needs: prompts, answers, records.
   const prompts = new PromptLibrary(settings.dataDir, undefined, (file, message) =>
-    log.warn({ file, err: message }, 'a prompt recording cannot be played: the synthesised prompt is used instead; replace it with a WAV file'),
+    log.warn(
+      { file, err: message },
+      'a prompt recording cannot be played: the synthesised prompt is used instead; replace it with a WAV file',
+    ),
   );
   const confirm = await confirmAnswers(cmudict);
   // Stores' own recordings, kept in the database for every node: written into each store's
   // prompts folder at start and whenever they change (a notification, or the periodic check).
-  const recordingsFailed = (err: Error): void => log.warn({ err }, 'prompt recordings could not be read from the database; the ones held here are played');
+  const recordingsFailed = (err: Error): void =>
+    log.warn({ err }, 'prompt recordings could not be read from the database; the ones held here are played');
   await registry.syncRecordings().catch(recordingsFailed);
   const { transport, ua } = await sipEdge(settings, log, registry, () => ready, tcpRefused, sipForbidden);
   const onChange = (storeId: string): void => registry.reload(storeId);
@@ -127,7 +161,17 @@ export async function serve(settings: Settings, signal?: AbortSignal): Promise<n
     overloaded: () => recognizer.backlog >= MAX_BACKLOG_PER_WORKER * recognizer.size,
     log,
   });
-  log.info({ port: transport.port, transports: ['udp', 'tcp'], rtp_ports: settings.rtpPorts.join('-'), rtp_source: settings.rtpSource, max_calls: settings.maxCalls, sip_allow: settings.sipAllow?.text ?? 'any' }, 'SIP edge listening');
+  log.info(
+    {
+      port: transport.port,
+      transports: ['udp', 'tcp'],
+      rtp_ports: settings.rtpPorts.join('-'),
+      rtp_source: settings.rtpSource,
+      max_calls: settings.maxCalls,
+      sip_allow: settings.sipAllow?.text ?? 'any',
+    },
+    'SIP edge listening',
+  );
   // Synthesise the fixed prompts now rather than on the first call.
   const fixed: Prompt[] = RECORDABLE.map((key) => ({ key }) as Prompt);
   await Promise.all(fixed.flatMap((p) => [prompts.render(p, 'fr-FR'), prompts.render(p, 'en-US')])).catch((err: Error) =>
@@ -165,13 +209,19 @@ export async function serve(settings: Settings, signal?: AbortSignal): Promise<n
     dataDir: settings.dataDir,
     onChange,
   });
-  log.info({ url: `http://${settings.httpHost === '0.0.0.0' ? 'localhost' : settings.httpHost}:${settings.httpPort}/` }, 'store console listening (sign in with a store or admin token: attendant token create)');
+  log.info(
+    { url: `http://${settings.httpHost === '0.0.0.0' ? 'localhost' : settings.httpHost}:${settings.httpPort}/` },
+    'store console listening (sign in with a store or admin token: attendant token create)',
+  );
   ready = true;
   setHealth(grpcServer.health, true);
   log.info({ sip_port: transport.port, http_port: settings.httpPort }, 'ready to take calls');
 
   await waitForStop(signal);
-  log.info({ active_calls: board.activeCalls, grace_s: settings.drainSeconds }, `stopping: new calls and OPTIONS get 503, calls in progress have ${settings.drainSeconds} s to end, then go to the operator`);
+  log.info(
+    { active_calls: board.activeCalls, grace_s: settings.drainSeconds },
+    `stopping: new calls and OPTIONS get 503, calls in progress have ${settings.drainSeconds} s to end, then go to the operator`,
+  );
   ready = false;
   setHealth(grpcServer.health, false);
   // SIGTERM always ends the process: if closing hangs, or a second signal comes, it exits anyway.
@@ -179,7 +229,10 @@ export async function serve(settings: Settings, signal?: AbortSignal): Promise<n
     log.error({ why }, 'stopping took too long; exiting now');
     process.exit(EXIT_UNAVAILABLE);
   };
-  const watchdog = setTimeout(() => forced(`not stopped ${settings.drainSeconds + 20} s after the signal`), (settings.drainSeconds + 20) * 1000);
+  const watchdog = setTimeout(
+    () => forced(`not stopped ${settings.drainSeconds + 20} s after the signal`),
+    (settings.drainSeconds + 20) * 1000,
+  );
   watchdog.unref();
   const again = (): void => forced('a second stop signal');
   process.once('SIGTERM', again);
@@ -209,7 +262,8 @@ export async function serve(settings: Settings, signal?: AbortSignal): Promise<n
  * stops it at once.
  */
 async function openStorage(settings: Settings, log: Logger, signal?: AbortSignal): Promise<Storage> {
-  const where = settings.databaseUrl === undefined ? `in ${settings.dataDir}` : `(${describeUrl(settings.databaseUrl)}, ATTENDANT_DATABASE_URL)`;
+  const where =
+    settings.databaseUrl === undefined ? `in ${settings.dataDir}` : `(${describeUrl(settings.databaseUrl)}, ATTENDANT_DATABASE_URL)`;
   for (let attempt = 0; ; attempt += 1) {
     try {
       return await Storage.open({ dataDir: settings.dataDir, databaseUrl: settings.databaseUrl });
@@ -234,12 +288,17 @@ async function sipEdge(
 ): Promise<{ transport: SipTransport; ua: SipUserAgent }> {
   const allow = settings.sipAllow;
   // With an allow list, other addresses cannot hold TCP connections, and listed ones are never refused for room.
-  const transport = await SipTransport.listen(settings.sipHost, settings.sipPort, allow === undefined ? {} : { allow: (host) => allow.has(host) });
+  const transport = await SipTransport.listen(
+    settings.sipHost,
+    settings.sipPort,
+    allow === undefined ? {} : { allow: (host) => allow.has(host) },
+  );
   transport.advertised = settings.sipAdvertised;
   if (log.isLevelEnabled('debug')) {
     // ATTENDANT_LOG_LEVEL=debug: every SIP message in and out, the caller's identity masked.
     // A store's id or number is shown; a caller's identity never, in any message sent or received.
-    transport.trace = (direction, data, peer) => log.debug({ sip: direction, peer: peerKey(peer), message: redactSip(data, (user) => registry.isStoreUser(user)) }, 'SIP message');
+    transport.trace = (direction, data, peer) =>
+      log.debug({ sip: direction, peer: peerKey(peer), message: redactSip(data, (user) => registry.isStoreUser(user)) }, 'SIP message');
   }
   // A socket error (a peer unreachable, a full buffer) concerns one message, not the service.
   transport.on('error', (err) => log.warn({ err }, 'SIP transport error'));
@@ -253,14 +312,24 @@ async function sipEdge(
 }
 
 /** AttendantService.GetStats: every store's call figures, or one store's. */
-function callStats(board: Switchboard, store?: string): { active: number; total: number; byOutcome: Record<string, number>; p50: number; p95: number } {
+function callStats(
+  board: Switchboard,
+  store?: string,
+): { active: number; total: number; byOutcome: Record<string, number>; p50: number; p95: number } {
   const { p50, p95 } = board.decisionLatency(store);
   const st = store === undefined ? board.stats : board.storeStats(store);
   return { active: st.active, total: st.total, byOutcome: st.byOutcome, p50, p95 };
 }
 
 /** Builds a store's understanding and loads its grammars in the recognition workers before the version goes live. */
-async function buildStore(snapshot: Snapshot, store: Store, lexicons: StoreLexicons, recognizer: RecognizerPool, settings: Settings, log: Logger): Promise<StoreUnderstanding> {
+async function buildStore(
+  snapshot: Snapshot,
+  store: Store,
+  lexicons: StoreLexicons,
+  recognizer: RecognizerPool,
+  settings: Settings,
+  log: Logger,
+): Promise<StoreUnderstanding> {
   const t0 = Date.now();
   const storeLexicons = lexicons.forLocale(store.locale);
   const understanding = await StoreUnderstanding.build(snapshot, ...storeLexicons);
@@ -269,9 +338,23 @@ async function buildStore(snapshot: Snapshot, store: Store, lexicons: StoreLexic
   // calls of other stores meanwhile go to the other workers.
   for (const grammar of understanding.grammars) await recognizer.prepare(grammar, settings.storeMemoryLimit);
   const models = storeLexicons.map((l) => l.model);
-  log.info({ store: store.id, version: snapshot.version, entries: snapshot.entries.length, locale: store.locale, models, ms: Date.now() - t0, load_ms: Date.now() - built }, 'store grammar ready');
+  log.info(
+    {
+      store: store.id,
+      version: snapshot.version,
+      entries: snapshot.entries.length,
+      locale: store.locale,
+      models,
+      ms: Date.now() - t0,
+      load_ms: Date.now() - built,
+    },
+    'store grammar ready',
+  );
   if (store.locale === 'fr-FR' && !models.some((m) => m !== 'en-us')) {
-    log.warn({ store: store.id, models_dir: modelsDir() }, 'no French acoustic model is installed: this French store is heard with the US English model; install one with `attendant models install` (README, "Models")');
+    log.warn(
+      { store: store.id, models_dir: modelsDir() },
+      'no French acoustic model is installed: this French store is heard with the US English model; install one with `attendant models install` (README, "Models")',
+    );
   }
   return understanding;
 }
@@ -345,4 +428,3 @@ function waitForStop(signal?: AbortSignal): Promise<void> {
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
-

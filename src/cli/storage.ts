@@ -85,12 +85,19 @@ export const TABLES: Table[] = [
     order: { sqlite: 'seq', postgres: 'seq' },
     serial: 'seq',
   },
-  { name: 'tokens', columns: ['id', 'store_id', 'hash', 'created_at', 'revoked_at'], order: { sqlite: 'created_at, id', postgres: 'created_at, id' } },
+  {
+    name: 'tokens',
+    columns: ['id', 'store_id', 'hash', 'created_at', 'revoked_at'],
+    order: { sqlite: 'created_at, id', postgres: 'created_at, id' },
+  },
   // SQLite numbers calls by rowid, PostgreSQL by seq: read in that order, numbered anew.
   { name: 'calls', columns: CALL_FIELDS, order: { sqlite: 'rowid', postgres: 'seq' } },
-  { name: 'prompt_recordings', columns: ['store_id', 'name', 'audio', 'sha256', 'updated_at'], order: { sqlite: 'store_id, name', postgres: 'store_id, name' } },
+  {
+    name: 'prompt_recordings',
+    columns: ['store_id', 'name', 'audio', 'sha256', 'updated_at'],
+    order: { sqlite: 'store_id, name', postgres: 'store_id, name' },
+  },
 ];
-
 
 /** Copies every table of one attendant database into another, empty one, in one transaction. */
 export function copyDatabase(from: Sql, to: Sql): Promise<Record<string, number>> {

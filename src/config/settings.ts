@@ -60,7 +60,10 @@ export interface AddressList {
 /** "10.0.0.0/8, 192.168.1.20, ::1": IPv4 or IPv6 addresses, with or without a prefix length. */
 export function parseAddressList(name: string, text: string): AddressList {
   const list = new BlockList();
-  const items = text.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  const items = text
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
   if (items.length === 0) throw new SettingsError(`${name} is empty; leave it unset to take SIP from any address`);
   for (const item of items) {
     const m = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(item);
@@ -103,7 +106,8 @@ function whole(env: NodeJS.ProcessEnv, name: string, fallback: number, min: numb
   const text = env[name];
   if (text === undefined || text === '') return fallback;
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) throw new SettingsError(`${name}="${text}" must be a whole number from ${min} to ${max}`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new SettingsError(`${name}="${text}" must be a whole number from ${min} to ${max}`);
   return value;
 }
 
@@ -117,7 +121,8 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 function logLevel(env: NodeJS.ProcessEnv): string {
   const level = env.ATTENDANT_LOG_LEVEL ?? 'info';
-  if (!LOG_LEVELS.includes(level)) throw new SettingsError(`ATTENDANT_LOG_LEVEL="${level}" is not a level; use one of ${LOG_LEVELS.join(', ')}`);
+  if (!LOG_LEVELS.includes(level))
+    throw new SettingsError(`ATTENDANT_LOG_LEVEL="${level}" is not a level; use one of ${LOG_LEVELS.join(', ')}`);
   return level;
 }
 
@@ -138,7 +143,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     throw new SettingsError(`ATTENDANT_RTP_PORTS="${rtpText}" is not a port range such as 20000-20999`);
   }
   const rtpSource = (env.ATTENDANT_RTP_SOURCE ?? 'sdp') as RtpSourcePolicy;
-  if (rtpSource !== 'sdp' && rtpSource !== 'latch') throw new SettingsError(`ATTENDANT_RTP_SOURCE="${rtpSource}" is not a policy; use sdp (the offer's address only) or latch (behind NAT)`);
+  if (rtpSource !== 'sdp' && rtpSource !== 'latch')
+    throw new SettingsError(
+      `ATTENDANT_RTP_SOURCE="${rtpSource}" is not a policy; use sdp (the offer's address only) or latch (behind NAT)`,
+    );
   const workersText = env.ATTENDANT_ASR_WORKERS;
   const workers = workersText === undefined ? Math.max(1, cpus().length) : Number(workersText);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
@@ -147,7 +155,9 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const memoryText = env.ATTENDANT_STORE_MEMORY_MB ?? String(DEFAULT_STORE_MEMORY_MB);
   const memoryMb = Number(memoryText);
   if (!Number.isInteger(memoryMb) || memoryMb < 16) {
-    throw new SettingsError(`ATTENDANT_STORE_MEMORY_MB="${memoryText}" must be a whole number of megabytes, 16 or more (default ${DEFAULT_STORE_MEMORY_MB})`);
+    throw new SettingsError(
+      `ATTENDANT_STORE_MEMORY_MB="${memoryText}" must be a whole number of megabytes, 16 or more (default ${DEFAULT_STORE_MEMORY_MB})`,
+    );
   }
   return {
     dataDir: resolve(env.ATTENDANT_DATA_DIR ?? 'data'),
@@ -185,7 +195,9 @@ function databaseUrl(text: string | undefined): string | undefined {
     throw new SettingsError('ATTENDANT_DATABASE_URL is not a URL; write postgres://user:password@host:5432/database');
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new SettingsError(`ATTENDANT_DATABASE_URL has the scheme "${url.protocol}"; only postgres:// is supported (leave it unset for SQLite in ATTENDANT_DATA_DIR)`);
+    throw new SettingsError(
+      `ATTENDANT_DATABASE_URL has the scheme "${url.protocol}"; only postgres:// is supported (leave it unset for SQLite in ATTENDANT_DATA_DIR)`,
+    );
   }
   return text;
 }
@@ -196,7 +208,9 @@ function grpcTls(env: NodeJS.ProcessEnv): GrpcTls | undefined {
   const key = env.ATTENDANT_GRPC_TLS_KEY ?? '';
   if (cert === '' && key === '') return undefined;
   if (cert === '' || key === '') {
-    throw new SettingsError(`ATTENDANT_GRPC_TLS_CERT and ATTENDANT_GRPC_TLS_KEY go together: set ${cert === '' ? 'ATTENDANT_GRPC_TLS_CERT (the certificate chain)' : 'ATTENDANT_GRPC_TLS_KEY (its private key)'} too`);
+    throw new SettingsError(
+      `ATTENDANT_GRPC_TLS_CERT and ATTENDANT_GRPC_TLS_KEY go together: set ${cert === '' ? 'ATTENDANT_GRPC_TLS_CERT (the certificate chain)' : 'ATTENDANT_GRPC_TLS_KEY (its private key)'} too`,
+    );
   }
   return { cert: pemFile('ATTENDANT_GRPC_TLS_CERT', cert, 'CERTIFICATE'), key: pemFile('ATTENDANT_GRPC_TLS_KEY', key, 'PRIVATE KEY') };
 }
@@ -210,7 +224,9 @@ export function pemFile(name: string, path: string, kind: 'CERTIFICATE' | 'PRIVA
     throw new SettingsError(`${name}="${path}" cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   if (!new RegExp(`-----BEGIN [A-Z ]*${kind}-----`).test(bytes.toString('latin1'))) {
-    throw new SettingsError(`${name}="${path}" is not a PEM ${kind === 'CERTIFICATE' ? 'certificate' : 'private key'} (-----BEGIN ${kind}-----)`);
+    throw new SettingsError(
+      `${name}="${path}" is not a PEM ${kind === 'CERTIFICATE' ? 'certificate' : 'private key'} (-----BEGIN ${kind}-----)`,
+    );
   }
   return bytes;
 }

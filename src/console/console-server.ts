@@ -67,7 +67,8 @@ const ASSETS: Record<string, [string, string]> = {
 };
 /** Nothing from elsewhere: every asset is served here (the stores' networks have no internet). */
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'",
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
@@ -108,7 +109,10 @@ const HTTP_STATUS: Record<ErrorKind, number> = {
 const CONSOLE_TEXT: Record<string, (err: AttendantError) => [TextKey, Record<string, string | number>?]> = {
   StoreNotFoundError: (err) => ['noStore', { store: (err as StoreNotFoundError).store }],
   VersionNotFoundError: (err) => ['noVersion', { version: (err as VersionNotFoundError).version }],
-  VersionConflictError: (err) => ['conflict', { actual: (err as VersionConflictError).actual, expected: (err as VersionConflictError).expected }],
+  VersionConflictError: (err) => [
+    'conflict',
+    { actual: (err as VersionConflictError).actual, expected: (err as VersionConflictError).expected },
+  ],
   DatabaseUnavailableError: () => ['database'],
   EmptyDirectoryError: () => ['empty'],
 };
@@ -182,7 +186,9 @@ export class ConsoleServer {
   private send(res: ServerResponse, status: number, body: unknown): void {
     if (res.headersSent) return;
     if (body instanceof Download) {
-      res.writeHead(status, { 'content-type': body.type, 'content-disposition': `attachment; filename="${body.name}"`, ...SECURITY_HEADERS }).end(body.bytes);
+      res
+        .writeHead(status, { 'content-type': body.type, 'content-disposition': `attachment; filename="${body.name}"`, ...SECURITY_HEADERS })
+        .end(body.bytes);
       return;
     }
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...SECURITY_HEADERS }).end(JSON.stringify(body ?? {}));
@@ -203,7 +209,13 @@ export class ConsoleServer {
     this.send(res, e.status, { error: e.message, ...e.extra });
   }
 
-  private async api(req: IncomingMessage, res: ServerResponse, url: URL, session: Session | undefined, lang: ConsoleLang): Promise<unknown> {
+  private async api(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    session: Session | undefined,
+    lang: ConsoleLang,
+  ): Promise<unknown> {
     const method = req.method ?? 'GET';
     const path = url.pathname;
     const peer = FailureLimiter.addressOf(req.socket.remoteAddress ?? '');
@@ -239,7 +251,10 @@ export class ConsoleServer {
     const store = decodeURIComponent(m[1]);
     // The store in the URL is checked against the session before anything is read.
     if (session.store !== null && session.store !== store) {
-      this.deps.log.warn({ token: session.tokenId, store: session.store, asked: store }, 'console: a store session asked for another store');
+      this.deps.log.warn(
+        { token: session.tokenId, store: session.store, asked: store },
+        'console: a store session asked for another store',
+      );
       throw new HttpError(403, say('otherStore', lang, { store: session.store }));
     }
     const origin = { via: 'console', actor: `token ${session.tokenId}` };
@@ -251,7 +266,17 @@ export class ConsoleServer {
     switch (route) {
       case 'GET ': {
         const st = await directory.getStore(store);
-        return { store: { id: st.id, name: st.name, version: st.version, locale: st.locale, transcripts: st.transcripts, numbers: st.numbers, operator: st.operator } };
+        return {
+          store: {
+            id: st.id,
+            name: st.name,
+            version: st.version,
+            locale: st.locale,
+            transcripts: st.transcripts,
+            numbers: st.numbers,
+            operator: st.operator,
+          },
+        };
       }
       case 'GET /entries': {
         const snap = await directory.snapshot(store);
@@ -262,20 +287,30 @@ export class ConsoleServer {
         const id = param();
         const problems: DirectoryProblem[] = [];
         const entry = validateEntry({ ...(body.entry as Json), id }, 'entry', problems);
-        if (entry === undefined) throw new HttpError(400, say('problems', lang, { n: problems.length }), { problems: problems.map((p) => showProblem(p, lang)) });
-        const info = await directory.updateDirectory(store, (entries) => {
-          const at = entries.findIndex((e) => e.id === id);
-          return at === -1 ? [...entries, entry] : entries.map((e, i) => (i === at ? entry : e));
-        }, origin, expectedOf(body));
+        if (entry === undefined)
+          throw new HttpError(400, say('problems', lang, { n: problems.length }), { problems: problems.map((p) => showProblem(p, lang)) });
+        const info = await directory.updateDirectory(
+          store,
+          (entries) => {
+            const at = entries.findIndex((e) => e.id === id);
+            return at === -1 ? [...entries, entry] : entries.map((e, i) => (i === at ? entry : e));
+          },
+          origin,
+          expectedOf(body),
+        );
         this.changed(store, origin.actor, 'entry saved');
         return { version: info.version };
       }
       case 'DELETE /entries/:id': {
         const id = param();
-        const info = await directory.updateDirectory(store, (entries) => {
-          if (!entries.some((e) => e.id === id)) throw new HttpError(404, say('noEntry', lang, { id }));
-          return entries.filter((e) => e.id !== id);
-        }, origin);
+        const info = await directory.updateDirectory(
+          store,
+          (entries) => {
+            if (!entries.some((e) => e.id === id)) throw new HttpError(404, say('noEntry', lang, { id }));
+            return entries.filter((e) => e.id !== id);
+          },
+          origin,
+        );
         this.changed(store, origin.actor, 'entry deleted');
         return { version: info.version };
       }
@@ -405,7 +440,14 @@ export class ConsoleServer {
     if (parsed.problems.length > 0) return result;
     const now = Date.now();
     for (const [id, p] of this.previews) if (p.expires < now || p.session === session.id) this.previews.delete(id);
-    const preview: Preview = { id: randomBytes(12).toString('base64url'), session: session.id, store, baseVersion: current.version, entries: parsed.entries, expires: now + PREVIEW_MS };
+    const preview: Preview = {
+      id: randomBytes(12).toString('base64url'),
+      session: session.id,
+      store,
+      baseVersion: current.version,
+      entries: parsed.entries,
+      expires: now + PREVIEW_MS,
+    };
     this.previews.set(preview.id, preview);
     // Bounded in memory: the oldest previews go first.
     let held = [...this.previews.values()].reduce((n, p) => n + p.entries.length, 0);
@@ -418,7 +460,13 @@ export class ConsoleServer {
   }
 
   /** Applies a preview as a new version, if nothing changed the directory since. */
-  private async apply(id: string, session: Session, store: string, origin: { via: string; actor: string }, lang: ConsoleLang): Promise<Json> {
+  private async apply(
+    id: string,
+    session: Session,
+    store: string,
+    origin: { via: string; actor: string },
+    lang: ConsoleLang,
+  ): Promise<Json> {
     const preview = this.previews.get(id);
     if (preview === undefined || preview.session !== session.id || preview.store !== store || preview.expires < Date.now()) {
       throw new HttpError(404, say('noPreview', lang));
@@ -459,12 +507,17 @@ export class ConsoleServer {
       throw new HttpError(400, say('badWav', lang, { why: (err as Error).message }));
     }
     const seconds = pcm.length / 16000;
-    if (seconds > MAX_TEST_AUDIO_SECONDS) throw new HttpError(400, say('audioTooLong', lang, { seconds: Math.round(seconds), limit: MAX_TEST_AUDIO_SECONDS }));
+    if (seconds > MAX_TEST_AUDIO_SECONDS)
+      throw new HttpError(400, say('audioTooLong', lang, { seconds: Math.round(seconds), limit: MAX_TEST_AUDIO_SECONDS }));
     if (this.testing.has(store) || this.deps.recognizer.busy === true) throw new HttpError(429, say('testBusy', lang));
     this.testing.add(store);
     try {
       const { understanding, ms } = await recognizePcm(this.deps.recognizer, u, pcm);
-      return { ...this.shown(u, understanding, u.snapshot.version, lang), audio_ms: Math.round(seconds * 1000), decision_ms: Math.round(ms) };
+      return {
+        ...this.shown(u, understanding, u.snapshot.version, lang),
+        audio_ms: Math.round(seconds * 1000),
+        decision_ms: Math.round(ms),
+      };
     } finally {
       this.testing.delete(store);
     }
@@ -482,7 +535,12 @@ export class ConsoleServer {
       entry: d.entry === undefined ? null : toRow(d.entry),
       choices: d.choices.map(toRow),
       candidates: understood.candidates.slice(0, 5).map((c) => ({ ...toRow(c.entry), score: round(c.score) })),
-      models: understood.models?.map((m) => ({ model: m.model, heard: m.transcript, fit: m.fit === undefined ? null : round(m.fit), top: m.top === undefined ? null : displayName(m.top.entry) })),
+      models: understood.models?.map((m) => ({
+        model: m.model,
+        heard: m.transcript,
+        fit: m.fit === undefined ? null : round(m.fit),
+        top: m.top === undefined ? null : displayName(m.top.entry),
+      })),
       pronunciations: top === undefined ? [] : pronunciations(u, top),
     };
   }
@@ -496,7 +554,10 @@ export class ConsoleServer {
     const count = (pick: (c: CallRecord) => boolean): { name: string; calls: number }[] => {
       const n = new Map<string, number>();
       for (const c of list) if (c.entryId !== '' && pick(c)) n.set(c.entryId, (n.get(c.entryId) ?? 0) + 1);
-      return [...n].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([id, calls]) => ({ name: nameOf(id), calls }));
+      return [...n]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 10)
+        .map(([id, calls]) => ({ name: nameOf(id), calls }));
     };
     const days = new Map<string, Record<string, number>>();
     for (const c of list) {
@@ -533,7 +594,13 @@ export class ConsoleServer {
     const own = await Promise.all(
       RECORDABLE.map(async (key) => {
         for (const name of [`${key}.${locale}.wav`, `${key}.wav`]) {
-          if (await access(join(this.storeDir(store), 'prompts', name)).then(() => true, () => false)) return true;
+          if (
+            await access(join(this.storeDir(store), 'prompts', name)).then(
+              () => true,
+              () => false,
+            )
+          )
+            return true;
         }
         return false;
       }),
@@ -603,7 +670,11 @@ const toRow = (e: DirectoryEntry): Json => ({ ...toWire(e), name: displayName(e)
 /** What changed between two lists of entries, as rows. */
 function changesShown(before: DirectoryEntry[], after: DirectoryEntry[]): Json {
   const d = entryChanges(before, after);
-  return { added: d.added.map(toRow), changed: d.changed.map((c) => ({ before: toRow(c.before), after: toRow(c.after) })), removed: d.removed.map(toRow) };
+  return {
+    added: d.added.map(toRow),
+    changed: d.changed.map((c) => ({ before: toRow(c.before), after: toRow(c.after) })),
+    removed: d.removed.map(toRow),
+  };
 }
 
 /** How a call reached where it went: by voice, on the keypad, or through the operator. */
@@ -655,7 +726,8 @@ export function readBody(req: IncomingMessage, limit: number, lang: ConsoleLang)
 }
 
 async function readJson(req: IncomingMessage, lang: ConsoleLang): Promise<Json> {
-  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) throw new HttpError(415, say('badRequest', lang, { why: 'Content-Type: application/json' }));
+  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
+    throw new HttpError(415, say('badRequest', lang, { why: 'Content-Type: application/json' }));
   const body = await readBody(req, 1024 * 1024, lang);
   try {
     const doc = JSON.parse(body.toString('utf8') || '{}') as unknown;

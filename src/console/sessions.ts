@@ -44,7 +44,10 @@ export class Sessions {
   /** Called with the id of every session that ends (signed out, expired, revoked, replaced). */
   onClose: (id: string) => void = () => undefined;
 
-  constructor(private readonly max = MAX_SESSIONS, private readonly perToken = MAX_SESSIONS_PER_TOKEN) {}
+  constructor(
+    private readonly max = MAX_SESSIONS,
+    private readonly perToken = MAX_SESSIONS_PER_TOKEN,
+  ) {}
 
   /**
    * A new session. A token holding `perToken` sessions loses its oldest; a full table loses
@@ -56,7 +59,13 @@ export class Sessions {
     const own = [...this.sessions.values()].filter((s) => s.tokenId === fields.tokenId);
     if (own.length >= this.perToken || (this.sessions.size >= this.max && own.length > 0)) this.close(own[0].id);
     else if (this.sessions.size >= this.max) throw new SessionsFullError('the session table is full');
-    const session: Session = { ...fields, id: randomBytes(32).toString('base64url'), csrf: randomBytes(24).toString('base64url'), createdAt: now, seenAt: now };
+    const session: Session = {
+      ...fields,
+      id: randomBytes(32).toString('base64url'),
+      csrf: randomBytes(24).toString('base64url'),
+      createdAt: now,
+      seenAt: now,
+    };
     this.sessions.set(session.id, session);
     return session;
   }
@@ -112,7 +121,13 @@ export function cookieValue(header: string | undefined, name: string): string | 
 
 /** The Set-Cookie header of a session; `secure` behind TLS. An empty id clears the cookie. */
 export function sessionCookie(id: string, secure: boolean): string {
-  const attrs = [`${SESSION_COOKIE}=${id}`, 'Path=/', 'HttpOnly', 'SameSite=Strict', id === '' ? 'Max-Age=0' : `Max-Age=${MAX_AGE_MS / 1000}`];
+  const attrs = [
+    `${SESSION_COOKIE}=${id}`,
+    'Path=/',
+    'HttpOnly',
+    'SameSite=Strict',
+    id === '' ? 'Max-Age=0' : `Max-Age=${MAX_AGE_MS / 1000}`,
+  ];
   if (secure) attrs.push('Secure');
   return attrs.join('; ');
 }

@@ -30,10 +30,7 @@ export interface DecisionThresholds {
 /** Tuned on `npm run bench:accuracy` (README, "Recognition accuracy"). */
 export const DEFAULT_THRESHOLDS: DecisionThresholds = { transfer: 0.8, confirm: 0.45, tieRatio: 0.75 };
 
-export function decide(
-  candidates: Candidate[],
-  options: { operatorAsked?: boolean; thresholds?: DecisionThresholds } = {},
-): Decision {
+export function decide(candidates: Candidate[], options: { operatorAsked?: boolean; thresholds?: DecisionThresholds } = {}): Decision {
   const t = options.thresholds ?? DEFAULT_THRESHOLDS;
   const top = candidates[0];
   if (options.operatorAsked === true && (top === undefined || top.score < t.confirm)) {

@@ -26,8 +26,18 @@ export interface ParsedDirectory {
   derivedIds?: boolean;
 }
 
-
-export const CSV_COLUMNS = ['id', 'type', 'first_name', 'last_name', 'service_name', 'department', 'extension', 'aliases', 'enabled', 'sounds_like'] as const;
+export const CSV_COLUMNS = [
+  'id',
+  'type',
+  'first_name',
+  'last_name',
+  'service_name',
+  'department',
+  'extension',
+  'aliases',
+  'enabled',
+  'sounds_like',
+] as const;
 type CsvColumn = (typeof CSV_COLUMNS)[number];
 const REQUIRED_COLUMNS: CsvColumn[] = ['id', 'type', 'extension'];
 const JSON_KEYS: Record<string, CsvColumn> = {
@@ -49,13 +59,33 @@ const JSON_KEYS: Record<string, CsvColumn> = {
  * on a row with a last name, the service's name otherwise.
  */
 const COLUMN_ALIASES: Record<string, CsvColumn | 'service'> = {
-  identifiant: 'id', ident: 'id', code: 'id',
-  nom: 'last_name', nom_de_famille: 'last_name', last: 'last_name', lastname: 'last_name',
-  prenom: 'first_name', first: 'first_name', firstname: 'first_name',
-  service: 'service', rayon: 'department', departement: 'department', department_name: 'department',
-  poste: 'extension', extension_telephonique: 'extension', numero_de_poste: 'extension', ext: 'extension', telephone: 'extension',
-  alias: 'aliases', surnoms: 'aliases', actif: 'enabled', active: 'enabled',
-  prononciation: 'sounds_like', se_prononce: 'sounds_like', soundslike: 'sounds_like', phonetique: 'sounds_like',
+  identifiant: 'id',
+  ident: 'id',
+  code: 'id',
+  nom: 'last_name',
+  nom_de_famille: 'last_name',
+  last: 'last_name',
+  lastname: 'last_name',
+  prenom: 'first_name',
+  first: 'first_name',
+  firstname: 'first_name',
+  service: 'service',
+  rayon: 'department',
+  departement: 'department',
+  department_name: 'department',
+  poste: 'extension',
+  extension_telephonique: 'extension',
+  numero_de_poste: 'extension',
+  ext: 'extension',
+  telephone: 'extension',
+  alias: 'aliases',
+  surnoms: 'aliases',
+  actif: 'enabled',
+  active: 'enabled',
+  prononciation: 'sounds_like',
+  se_prononce: 'sounds_like',
+  soundslike: 'sounds_like',
+  phonetique: 'sounds_like',
 };
 
 const foldHeader = (name: string): string => normalizeText(name).replace(/ /g, '_');
@@ -75,7 +105,35 @@ function isServiceWord(text: string): boolean {
 }
 
 /** Services a French store names that have no English synonym listed. */
-const SERVICE_WORDS = new Set(['standard', 'rayon frais', 'charcuterie', 'cremerie', 'epicerie', 'primeur', 'fruits et legumes', 'cave', 'multimedia', 'electromenager', 'textile', 'parfumerie', 'billetterie', 'photo', 'cafeteria', 'restaurant', 'pressing', 'cordonnerie', 'reserve', 'magasin', 'atelier', 'quai', 'reception marchandises', 'secretariat', 'rh', 'drh', 'paie']);
+const SERVICE_WORDS = new Set([
+  'standard',
+  'rayon frais',
+  'charcuterie',
+  'cremerie',
+  'epicerie',
+  'primeur',
+  'fruits et legumes',
+  'cave',
+  'multimedia',
+  'electromenager',
+  'textile',
+  'parfumerie',
+  'billetterie',
+  'photo',
+  'cafeteria',
+  'restaurant',
+  'pressing',
+  'cordonnerie',
+  'reserve',
+  'magasin',
+  'atelier',
+  'quai',
+  'reception marchandises',
+  'secretariat',
+  'rh',
+  'drh',
+  'paie',
+]);
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const EXTENSION_PATTERN = /^[0-9*#+]{1,15}$/;
@@ -114,7 +172,8 @@ export function parseDirectory(bytes: Uint8Array, fileName: string): ParsedDirec
     return fail(`the file is ${bytes.length} bytes; the limit is ${MAX_DIRECTORY_BYTES} bytes (10 MiB)`);
   }
   const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
-  if (!utf16 && looksBinary(bytes)) return fail('this is not a text file (it holds binary data); export the directory as CSV, JSON or Excel (.xlsx)');
+  if (!utf16 && looksBinary(bytes))
+    return fail('this is not a text file (it holds binary data); export the directory as CSV, JSON or Excel (.xlsx)');
   const { text, encoding } = decodeText(bytes);
   const isJson = /\.json$/i.test(fileName) || /^\s*[{[]/.test(text);
   return finish(isJson ? parseJsonDirectory(text) : parseCsvDirectory(text), isJson ? 'json' : 'csv', encoding);
@@ -129,7 +188,15 @@ function finish(parsed: RawParse, format: ParsedDirectory['format'], encoding: P
     parsed.problems.push({ message: `the file has ${parsed.entries.length} entries; the limit is ${MAX_DIRECTORY_ENTRIES}` });
   }
   checkUniqueIds(parsed.entries, parsed.locations, parsed.problems, parsed.derivedIds === true);
-  return { entries: parsed.entries, problems: capProblems(parsed.problems), ignored: parsed.ignored, format, encoding, columns: parsed.columns, derivedIds: parsed.derivedIds };
+  return {
+    entries: parsed.entries,
+    problems: capProblems(parsed.problems),
+    ignored: parsed.ignored,
+    format,
+    encoding,
+    columns: parsed.columns,
+    derivedIds: parsed.derivedIds,
+  };
 }
 
 /** Parses and validates, throwing a DirectoryFileError that lists every problem. */
@@ -145,8 +212,15 @@ export function readDirectory(bytes: Uint8Array, fileName: string): ParsedDirect
  */
 export async function parseDirectoryFile(bytes: Uint8Array, fileName: string): Promise<ParsedDirectory> {
   if (!isZip(bytes) && !/\.xlsx$/i.test(fileName)) return parseDirectory(bytes, fileName);
-  const fail = (message: string): ParsedDirectory => ({ entries: [], problems: [{ message }], ignored: [], format: 'xlsx', encoding: 'utf-8' });
-  if (bytes.length > MAX_DIRECTORY_BYTES) return fail(`the file is ${bytes.length} bytes; the limit is ${MAX_DIRECTORY_BYTES} bytes (10 MiB)`);
+  const fail = (message: string): ParsedDirectory => ({
+    entries: [],
+    problems: [{ message }],
+    ignored: [],
+    format: 'xlsx',
+    encoding: 'utf-8',
+  });
+  if (bytes.length > MAX_DIRECTORY_BYTES)
+    return fail(`the file is ${bytes.length} bytes; the limit is ${MAX_DIRECTORY_BYTES} bytes (10 MiB)`);
   if (!isZip(bytes)) return fail('this file is named .xlsx but is not an Excel workbook; export it again from Excel as .xlsx');
   const { records, problems: cellProblems } = await readXlsxRows(bytes);
   if (records.length === 0 && cellProblems.length > 0) return { ...fail(''), problems: cellProblems };
@@ -207,7 +281,12 @@ function tableDirectory(all: CsvRecord[], at: (n: number) => string, separator: 
   const records = all.filter((r) => r.fields.some((f) => f.trim() !== ''));
   // Counted before any row is looked into: a file of a million rows is refused at once.
   if (records.length > MAX_DIRECTORY_ENTRIES + 1) {
-    return { entries: [], locations: [], problems: [{ message: `the file has ${records.length - 1} rows; the limit is ${MAX_DIRECTORY_ENTRIES} entries` }], ignored: [] };
+    return {
+      entries: [],
+      locations: [],
+      problems: [{ message: `the file has ${records.length - 1} rows; the limit is ${MAX_DIRECTORY_ENTRIES} entries` }],
+      ignored: [],
+    };
   }
   // Excel reports put a title and a date above the table ("Annuaire interne – Hyper Brest
   // Iroise" in row 1, the header in row 4): the header is the first row, among the first
@@ -262,15 +341,20 @@ function tableDirectory(all: CsvRecord[], at: (n: number) => string, separator: 
     const aliases = (value('aliases') ?? '').split('|');
     // A "Nom;Prénom;Poste" export names its services in the last-name column ("Poissonnerie",
     // no first name): a known service word there is a service, not a person.
-    const serviceInName = deriveType && !columns.has('service_name') && (value('first_name') ?? '').trim() === '' && isServiceWord(value('last_name') ?? '');
+    const serviceInName =
+      deriveType && !columns.has('service_name') && (value('first_name') ?? '').trim() === '' && isServiceWord(value('last_name') ?? '');
     const isPerson = !serviceInName && ((value('last_name') ?? '').trim() !== '' || value('type')?.trim().toLowerCase() === 'person');
     const serviceColumn = serviceInName ? value('last_name')?.trim() : value('service')?.trim();
     const serviceName = value('service_name') ?? (isPerson ? undefined : serviceColumn);
     const department = value('department') ?? (isPerson ? serviceColumn : undefined);
-    const extension = value('extension')?.trim().replace(/^(\d+)[.,]0+$/, '$1');
+    const extension = value('extension')
+      ?.trim()
+      .replace(/^(\d+)[.,]0+$/, '$1');
     const entry = validateEntry(
       {
-        id: deriveId ? derivedId(...(isPerson ? [value('last_name') ?? '', value('first_name') ?? ''] : [serviceName ?? '']), extension ?? '') : value('id'),
+        id: deriveId
+          ? derivedId(...(isPerson ? [value('last_name') ?? '', value('first_name') ?? ''] : [serviceName ?? '']), extension ?? '')
+          : value('id'),
         type: deriveType ? (isPerson ? 'person' : 'service') : value('type'),
         first_name: value('first_name'),
         last_name: serviceInName ? '' : value('last_name'),
@@ -430,7 +514,8 @@ function checkUniqueIds(entries: DirectoryEntry[], locations: string[], problems
     const seen = first.get(entry.id);
     if (seen === undefined) first.set(entry.id, locations[index]);
     // Ids the file did not write are not named: the admin knows the row by its name and extension.
-    else if (derivedIds) problems.push({ where: locations[index], message: `"${displayName(entry)}, ${entry.extension}" appears twice (first on ${seen})` });
+    else if (derivedIds)
+      problems.push({ where: locations[index], message: `"${displayName(entry)}, ${entry.extension}" appears twice (first on ${seen})` });
     else problems.push({ where: locations[index], field: 'id', message: `"${entry.id}" is used twice (first on ${seen})` });
   });
 }

@@ -102,7 +102,10 @@ export class VersionNotFoundError extends AttendantError {
  */
 export class EmptyDirectoryError extends AttendantError {
   constructor(readonly store: string) {
-    super('invalid', `a directory needs at least one entry; store "${store}" keeps its current version (to stop taking calls, disable the entries or remove the store's number)`);
+    super(
+      'invalid',
+      `a directory needs at least one entry; store "${store}" keeps its current version (to stop taking calls, disable the entries or remove the store's number)`,
+    );
   }
 }
 
@@ -198,10 +201,11 @@ export class DirectoryStore {
     }
     const full: StoreSettings = { ...DEFAULT_SETTINGS, name: id, ...settings };
     const created = await this.sql.transaction(async (tx) => {
-      const inserted = await tx.run(
-        'INSERT INTO stores (id, settings, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING',
-        [id, JSON.stringify(full), new Date().toISOString()],
-      );
+      const inserted = await tx.run('INSERT INTO stores (id, settings, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING', [
+        id,
+        JSON.stringify(full),
+        new Date().toISOString(),
+      ]);
       if (inserted === 0) throw new StoreExistsError(id);
       await tx.notify(id);
       return this.readStore(tx, id);
@@ -244,12 +248,7 @@ export class DirectoryStore {
   }
 
   /** Replaces a store's whole directory with `entries` as a new version, atomically. */
-  async replaceDirectory(
-    storeId: string,
-    entries: DirectoryEntry[],
-    origin: ChangeOrigin,
-    expectedVersion?: number,
-  ): Promise<VersionInfo> {
+  async replaceDirectory(storeId: string, entries: DirectoryEntry[], origin: ChangeOrigin, expectedVersion?: number): Promise<VersionInfo> {
     if (entries.length === 0) throw new EmptyDirectoryError(storeId);
     return this.sql.transaction((tx) => this.replaceIn(tx, storeId, () => entries, origin, expectedVersion, 'replace'));
   }
@@ -305,7 +304,13 @@ export class DirectoryStore {
       'SELECT at, via, actor, action, version, added, changed, removed FROM history WHERE store_id = ? ORDER BY seq',
       [storeId],
     );
-    return rows.map((r) => ({ ...r, version: Number(r.version), added: Number(r.added), changed: Number(r.changed), removed: Number(r.removed) }));
+    return rows.map((r) => ({
+      ...r,
+      version: Number(r.version),
+      added: Number(r.added),
+      changed: Number(r.changed),
+      removed: Number(r.removed),
+    }));
   }
 
   private async replaceIn(
@@ -409,10 +414,7 @@ export class DirectoryStore {
   }
 }
 
-export function diffEntries(
-  before: DirectoryEntry[],
-  after: DirectoryEntry[],
-): { added: number; changed: number; removed: number } {
+export function diffEntries(before: DirectoryEntry[], after: DirectoryEntry[]): { added: number; changed: number; removed: number } {
   const d = entryChanges(before, after);
   return { added: d.added.length, changed: d.changed.length, removed: d.removed.length };
 }

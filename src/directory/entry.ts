@@ -132,5 +132,7 @@ export function soundsLikeSpellings(entry: DirectoryEntry): Map<string, string> 
     }
   }
   const name = entry.type === 'service' ? entry.serviceName : entry.lastName;
-  throw new Error(`"${entry.soundsLike}" has ${spelling.length} word${spelling.length === 1 ? '' : 's'} where "${name}" has ${spokenWords(name).length}: give one spelling per word of the name`);
+  throw new Error(
+    `"${entry.soundsLike}" has ${spelling.length} word${spelling.length === 1 ? '' : 's'} where "${name}" has ${spokenWords(name).length}: give one spelling per word of the name`,
+  );
 }

@@ -22,5 +22,16 @@ export function entriesToCsv(entries: DirectoryEntry[], excel = false): string {
 
 /** An entry as the cells of a row, in CSV_COLUMNS order. */
 export function entryCells(e: DirectoryEntry): string[] {
-  return [e.id, e.type, e.firstName, e.lastName, e.serviceName, e.department, e.extension, e.aliases.join('|'), String(e.enabled), e.soundsLike ?? ''];
+  return [
+    e.id,
+    e.type,
+    e.firstName,
+    e.lastName,
+    e.serviceName,
+    e.department,
+    e.extension,
+    e.aliases.join('|'),
+    String(e.enabled),
+    e.soundsLike ?? '',
+  ];
 }

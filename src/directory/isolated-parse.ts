@@ -23,12 +23,22 @@ export interface IsolatedParseOptions {
  */
 export const ISOLATED_PARSE: IsolatedParseOptions = { heapMb: 512, timeoutMs: 60_000 };
 
-const fail = (message: string): ParsedDirectory => ({ entries: [], problems: [{ message }], ignored: [], format: 'csv', encoding: 'utf-8' });
+const fail = (message: string): ParsedDirectory => ({
+  entries: [],
+  problems: [{ message }],
+  ignored: [],
+  format: 'csv',
+  encoding: 'utf-8',
+});
 
 /** One at a time: files wait for the one before them. */
 let queue: Promise<unknown> = Promise.resolve();
 
-export function parseDirectoryIsolated(bytes: Uint8Array, fileName: string, options: IsolatedParseOptions = ISOLATED_PARSE): Promise<ParsedDirectory> {
+export function parseDirectoryIsolated(
+  bytes: Uint8Array,
+  fileName: string,
+  options: IsolatedParseOptions = ISOLATED_PARSE,
+): Promise<ParsedDirectory> {
   const turn = queue.then(() => runChild(bytes, fileName, options));
   queue = turn.catch(() => undefined);
   return turn;
@@ -56,7 +66,15 @@ function runChild(bytes: Uint8Array, fileName: string, options: IsolatedParseOpt
       if (child.exitCode === null) child.kill('SIGKILL');
       resolve(parsed);
     };
-    const timer = setTimeout(() => done(fail(`reading the file took longer than ${Math.round(options.timeoutMs / 1000)} s; a directory is read in a few seconds: export only the directory's columns`)), options.timeoutMs);
+    const timer = setTimeout(
+      () =>
+        done(
+          fail(
+            `reading the file took longer than ${Math.round(options.timeoutMs / 1000)} s; a directory is read in a few seconds: export only the directory's columns`,
+          ),
+        ),
+      options.timeoutMs,
+    );
     try {
       if (child.pid !== undefined) setPriority(child.pid, 19);
     } catch {

@@ -112,7 +112,9 @@ export class DirectoryMatcher {
 
   /** Scores of entries for one heard text, best first; only entries with some match. */
   matchText(heard: string): Map<number, number> {
-    const tokens = normalizeText(heard).split(' ').filter((t) => t !== '');
+    const tokens = normalizeText(heard)
+      .split(' ')
+      .filter((t) => t !== '');
     const target = tokens.filter((t) => !this.options.carrierWords.has(t));
     const scores = new Map<number, number>();
     const put = (index: number, score: number): void => {

@@ -38,13 +38,18 @@ export function planFor(locale: string): NumberingPlan | undefined {
  * extension-like short number is matched as it is.
  */
 export function numberKey(number: string, locale: string): string {
-  const plain = number.trim().replace(/^tel:/i, '').replace(/[\s.()-]/g, '');
+  const plain = number
+    .trim()
+    .replace(/^tel:/i, '')
+    .replace(/[\s.()-]/g, '');
   const plan = planFor(locale);
   if (!/^\+?\d+$/.test(plain)) return number.trim();
   if (plan === undefined) return plain;
   if (plain.startsWith('+')) return plain.slice(1);
-  if (plan.international !== '' && plain.startsWith(plan.international) && plain.length > plan.international.length + plan.significant - 2) return plain.slice(plan.international.length);
-  if (plan.trunk !== '' && plain.startsWith(plan.trunk) && plain.length === plan.trunk.length + plan.significant) return plan.country + plain.slice(plan.trunk.length);
+  if (plan.international !== '' && plain.startsWith(plan.international) && plain.length > plan.international.length + plan.significant - 2)
+    return plain.slice(plan.international.length);
+  if (plan.trunk !== '' && plain.startsWith(plan.trunk) && plain.length === plan.trunk.length + plan.significant)
+    return plan.country + plain.slice(plan.trunk.length);
   if (plain.length === plan.significant) return plan.country + plain;
   if (plain.startsWith(plan.country) && plain.length === plan.country.length + plan.significant) return plain;
   return plain;

@@ -12,8 +12,16 @@ export type ProblemLang = 'fr' | 'en';
 export const problemLangOf = (locale: string): ProblemLang => (locale.startsWith('fr') ? 'fr' : 'en');
 
 const FIELDS_FR: Record<string, string> = {
-  id: 'identifiant', type: 'type', first_name: 'prénom', last_name: 'nom', service_name: 'nom du service',
-  department: 'rayon', extension: 'poste', aliases: 'alias', enabled: 'actif', sounds_like: 'se prononce',
+  id: 'identifiant',
+  type: 'type',
+  first_name: 'prénom',
+  last_name: 'nom',
+  service_name: 'nom du service',
+  department: 'rayon',
+  extension: 'poste',
+  aliases: 'alias',
+  enabled: 'actif',
+  sounds_like: 'se prononce',
 };
 
 /** Validation messages (directory-file.ts, xlsx.ts) and their French, by pattern. */
@@ -24,7 +32,10 @@ const PROBLEMS_FR: [RegExp, (m: RegExpExecArray) => string][] = [
   [/^is empty; a person needs a last name$/, () => 'est vide ; une personne a besoin d’un nom'],
   [/^is empty; a service needs a name$/, () => 'est vide ; un service a besoin d’un nom'],
   [/^is empty; every entry needs an extension$/, () => 'est vide ; chaque entrée a besoin d’un poste'],
-  [/^"(.*)" is not an extension/, (m) => `« ${m[1]} » n’est pas un numéro de poste (1 à 15 caractères parmi 0-9 * # +, ou une adresse sip:)`],
+  [
+    /^"(.*)" is not an extension/,
+    (m) => `« ${m[1]} » n’est pas un numéro de poste (1 à 15 caractères parmi 0-9 * # +, ou une adresse sip:)`,
+  ],
   [/^"(.*)" has no letter or digit/, (m) => `« ${m[1]} » n’a ni lettre ni chiffre : un appelant ne pourrait pas le dire`],
   [/^must be a list of names$/, () => 'doit être une liste de noms'],
   [/^"(.*)" is not true\/false/, (m) => `« ${m[1]} » n’est ni oui ni non (aussi true/false, 1/0)`],
@@ -33,15 +44,24 @@ const PROBLEMS_FR: [RegExp, (m: RegExpExecArray) => string][] = [
   [/^must be text, not (.*)$/, (m) => `doit être du texte, pas ${m[1]}`],
   [/^is (\d+) characters long; the limit is (\d+)$/, (m) => `fait ${m[1]} caractères ; la limite est ${m[2]}`],
   [/^holds control characters$/, () => 'contient des caractères de contrôle'],
-  [/^holds a formula;/, () => 'contient une formule ; enregistrez la feuille avec les valeurs seulement (copier, collage spécial, valeurs)'],
+  [
+    /^holds a formula;/,
+    () => 'contient une formule ; enregistrez la feuille avec les valeurs seulement (copier, collage spécial, valeurs)',
+  ],
   [/^holds the Excel error (.*)$/, (m) => `contient l’erreur Excel ${m[1]}`],
   [/^has (\d+) fields? where the header has (\d+)$/, (m) => `a ${m[1]} champ(s) alors que l’en-tête en a ${m[2]}`],
-  [/^the header lacks columns? (.*); expected (.*)$/, (m) => `il manque à l’en-tête la ou les colonnes ${m[1]} ; colonnes attendues : ${m[2]}`],
+  [
+    /^the header lacks columns? (.*); expected (.*)$/,
+    (m) => `il manque à l’en-tête la ou les colonnes ${m[1]} ; colonnes attendues : ${m[2]}`,
+  ],
   [/^column "(.*)" appears twice in the header$/, (m) => `la colonne « ${m[1]} » apparaît deux fois dans l’en-tête`],
   [/^the file is empty/, () => 'le fichier est vide ; un annuaire a besoin d’une ligne d’en-tête et d’au moins une entrée'],
   [/^the file has no entries$/, () => 'le fichier ne contient aucune entrée'],
   [/^the file has no header row$/, () => 'le fichier n’a pas de ligne d’en-tête'],
-  [/^the file (?:is|has) (\d+) (bytes|entries); the limit is (\d+)/, (m) => `le fichier fait ${m[1]} ${m[2] === 'bytes' ? 'octets' : 'entrées'} ; la limite est ${m[3]}`],
+  [
+    /^the file (?:is|has) (\d+) (bytes|entries); the limit is (\d+)/,
+    (m) => `le fichier fait ${m[1]} ${m[2] === 'bytes' ? 'octets' : 'entrées'} ; la limite est ${m[3]}`,
+  ],
   [/^this is not a text file/, () => 'ce n’est pas un fichier texte ; exportez l’annuaire en CSV, JSON ou Excel (.xlsx)'],
   [/^a quoted field is never closed/, () => 'un champ entre guillemets n’est jamais fermé ; le fichier semble coupé'],
   [/^not valid JSON: (.*)$/, (m) => `JSON invalide : ${m[1]}`],
@@ -50,13 +70,30 @@ const PROBLEMS_FR: [RegExp, (m: RegExpExecArray) => string][] = [
   [/^this Excel file unpacks to (\d+) bytes/, (m) => `ce fichier Excel se décompresse en ${m[1]} octets : il est refusé`],
   [/^this file is named \.xlsx but is not an Excel workbook/, () => 'ce fichier porte l’extension .xlsx mais n’est pas un classeur Excel'],
   [/^the workbook has no sheet$/, () => 'le classeur ne contient aucune feuille'],
-  [/^this Excel file unpacks to more than (\d+) MB/, (m) => `ce fichier Excel se décompresse en plus de ${m[1]} Mo ; la feuille d’un annuaire est bien plus petite : exportez seulement ses colonnes`],
-  [/^holds (\d+) characters; a directory field holds at most 200$/, (m) => `contient ${m[1]} caractères ; un champ d’annuaire en a au plus 200`],
+  [
+    /^this Excel file unpacks to more than (\d+) MB/,
+    (m) =>
+      `ce fichier Excel se décompresse en plus de ${m[1]} Mo ; la feuille d’un annuaire est bien plus petite : exportez seulement ses colonnes`,
+  ],
+  [
+    /^holds (\d+) characters; a directory field holds at most 200$/,
+    (m) => `contient ${m[1]} caractères ; un champ d’annuaire en a au plus 200`,
+  ],
   [/^the file has (\d+) rows; the limit is (\d+) entries$/, (m) => `le fichier a ${m[1]} lignes ; la limite est ${m[2]} entrées`],
-  [/^the sheet has (\d+) rows; a directory holds at most (\d+) entries$/, (m) => `la feuille a ${m[1]} lignes ; un annuaire a au plus ${m[2]} entrées`],
+  [
+    /^the sheet has (\d+) rows; a directory holds at most (\d+) entries$/,
+    (m) => `la feuille a ${m[1]} lignes ; un annuaire a au plus ${m[2]} entrées`,
+  ],
   [/^… and (\d+) more problems$/, (m) => `… et ${m[1]} autres problèmes`],
-  [/^reading the file needs more than (\d+) MB of memory/, (m) => `la lecture du fichier demande plus de ${m[1]} Mo de mémoire ; un annuaire en demande bien moins : exportez seulement ses colonnes, 50000 lignes au plus`],
-  [/^reading the file took longer than (\d+) s/, (m) => `la lecture du fichier a pris plus de ${m[1]} s ; un annuaire se lit en quelques secondes : exportez seulement ses colonnes`],
+  [
+    /^reading the file needs more than (\d+) MB of memory/,
+    (m) =>
+      `la lecture du fichier demande plus de ${m[1]} Mo de mémoire ; un annuaire en demande bien moins : exportez seulement ses colonnes, 50000 lignes au plus`,
+  ],
+  [
+    /^reading the file took longer than (\d+) s/,
+    (m) => `la lecture du fichier a pris plus de ${m[1]} s ; un annuaire se lit en quelques secondes : exportez seulement ses colonnes`,
+  ],
 ];
 
 /** "line 4" → "ligne 4", "row 4, cell B4" → "ligne 4 (cellule B4)", "entries[3]" → "entrée 4". */
@@ -82,11 +119,10 @@ export function showProblem(p: DirectoryProblem, lang: ProblemLang): ShownProble
   const found = PROBLEMS_FR.map(([re, fr]) => [re.exec(p.message), fr] as const).find(([m]) => m !== null);
   return {
     where: where(p.where, lang),
-    field: p.field === undefined ? undefined : FIELDS_FR[p.field] ?? p.field,
+    field: p.field === undefined ? undefined : (FIELDS_FR[p.field] ?? p.field),
     message: found === undefined ? p.message : found[1](found[0] as RegExpExecArray),
   };
 }
-
 
 /** A problem as one line of a file or a terminal, in `lang` ("export.csv ligne 4, champ poste : …"). */
 export function formatProblemIn(fileName: string, p: DirectoryProblem, lang: ProblemLang): string {

@@ -20,20 +20,30 @@ export interface Reimport {
 }
 
 /** Who an entry is, whatever its extension: its type and names. */
-const identity = (e: DirectoryEntry): string => [e.type, normalizeText(e.firstName), normalizeText(e.lastName), normalizeText(e.serviceName)].join('|');
+const identity = (e: DirectoryEntry): string =>
+  [e.type, normalizeText(e.firstName), normalizeText(e.lastName), normalizeText(e.serviceName)].join('|');
 
 const hasValue = (e: DirectoryEntry, field: StoreField): boolean =>
   field === 'sounds_like' ? (e.soundsLike ?? '') !== '' : field === 'aliases' ? e.aliases.length > 0 : !e.enabled;
 
 const sameValue = (a: DirectoryEntry, b: DirectoryEntry, field: StoreField): boolean =>
-  field === 'sounds_like' ? (a.soundsLike ?? '') === (b.soundsLike ?? '') : field === 'aliases' ? a.aliases.join('|') === b.aliases.join('|') : a.enabled === b.enabled;
+  field === 'sounds_like'
+    ? (a.soundsLike ?? '') === (b.soundsLike ?? '')
+    : field === 'aliases'
+      ? a.aliases.join('|') === b.aliases.join('|')
+      : a.enabled === b.enabled;
 
 /**
  * `incoming` as it should be stored over `current`. `carried`: the columns the file had;
  * `derivedIds`: its ids were made from name and extension (no id column), so an entry is
  * matched by who it is, and keeps its stored id, when exactly one stored entry is that person.
  */
-export function mergeReimport(current: DirectoryEntry[], incoming: DirectoryEntry[], carried: ReadonlySet<string>, derivedIds: boolean): Reimport {
+export function mergeReimport(
+  current: DirectoryEntry[],
+  incoming: DirectoryEntry[],
+  carried: ReadonlySet<string>,
+  derivedIds: boolean,
+): Reimport {
   const kept: Record<StoreField, number> = { sounds_like: 0, aliases: 0, enabled: 0 };
   const replaced: Record<StoreField, number> = { sounds_like: 0, aliases: 0, enabled: 0 };
   const byId = new Map(current.map((e) => [e.id, e]));
@@ -47,7 +57,13 @@ export function mergeReimport(current: DirectoryEntry[], incoming: DirectoryEntr
     if (before === undefined && derivedIds) {
       // One person of that name in the store and in the file: the same person, moved to another extension.
       const same = byIdentity.get(identity(entry)) ?? [];
-      if (same.length === 1 && incomingIdentities.get(identity(entry)) === 1 && !taken.has(same[0].id) && !incoming.some((x) => x.id === same[0].id)) before = same[0];
+      if (
+        same.length === 1 &&
+        incomingIdentities.get(identity(entry)) === 1 &&
+        !taken.has(same[0].id) &&
+        !incoming.some((x) => x.id === same[0].id)
+      )
+        before = same[0];
     }
     if (before === undefined || taken.has(before.id)) return entry;
     taken.add(before.id);
@@ -69,7 +85,11 @@ export function mergeReimport(current: DirectoryEntry[], incoming: DirectoryEntr
 
 /** "2 pronunciations kept, 1 alias list replaced": what a re-import did with the store's own fields; '' when nothing. */
 export function describeReimport(r: Pick<Reimport, 'kept' | 'replaced'>): string {
-  const names: Record<StoreField, [string, string]> = { sounds_like: ['pronunciation', 'pronunciations'], aliases: ['alias list', 'alias lists'], enabled: ['disabled entry', 'disabled entries'] };
+  const names: Record<StoreField, [string, string]> = {
+    sounds_like: ['pronunciation', 'pronunciations'],
+    aliases: ['alias list', 'alias lists'],
+    enabled: ['disabled entry', 'disabled entries'],
+  };
   const parts: string[] = [];
   for (const field of STORE_FIELDS) {
     const [one, many] = names[field];

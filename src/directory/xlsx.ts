@@ -72,7 +72,10 @@ export async function readXlsxRows(bytes: Uint8Array): Promise<{ records: CsvRec
   try {
     await workbook.xlsx.load(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) as unknown as ExcelJS.Buffer);
   } catch (err) {
-    return { records: [], problems: [{ message: `this Excel file cannot be read (${(err as Error).message.split('\n')[0]}); export it again as .xlsx` }] };
+    return {
+      records: [],
+      problems: [{ message: `this Excel file cannot be read (${(err as Error).message.split('\n')[0]}); export it again as .xlsx` }],
+    };
   }
   const sheet = workbook.worksheets[0];
   if (sheet === undefined) return { records: [], problems: [{ message: 'the workbook has no sheet' }] };

@@ -29,7 +29,12 @@ export function checkZip(bytes: Uint8Array, limit: number): ZipCheck {
       break;
     }
   }
-  const damaged = (why: string): ZipCheck => ({ ok: false, inflated: 0, entries: 0, problem: `this Excel file is damaged or cut short (${why}); export it again` });
+  const damaged = (why: string): ZipCheck => ({
+    ok: false,
+    inflated: 0,
+    entries: 0,
+    problem: `this Excel file is damaged or cut short (${why}); export it again`,
+  });
   if (end < 0) return damaged('no ZIP directory');
   // The entry count written in the end record is not trusted either: the directory is walked to its end.
   const dirStart = view.readUInt32LE(end + 16);
@@ -40,7 +45,8 @@ export function checkZip(bytes: Uint8Array, limit: number): ZipCheck {
   while (at < end) {
     if (at + 46 > end || view.readUInt32LE(at) !== CENTRAL) return damaged('its ZIP directory is broken');
     entries += 1;
-    if (entries > MAX_ENTRIES) return { ok: false, inflated, entries, problem: `this file holds more than ${MAX_ENTRIES} parts; it is not an Excel workbook` };
+    if (entries > MAX_ENTRIES)
+      return { ok: false, inflated, entries, problem: `this file holds more than ${MAX_ENTRIES} parts; it is not an Excel workbook` };
     const method = view.readUInt16LE(at + 10);
     const compressed = view.readUInt32LE(at + 20);
     const local = view.readUInt32LE(at + 42);
@@ -57,9 +63,20 @@ export function checkZip(bytes: Uint8Array, limit: number): ZipCheck {
         if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) inflated = limit + 1;
         else return damaged('a part cannot be unpacked');
       }
-    } else return { ok: false, inflated, entries, problem: `this Excel file uses a compression (method ${method}) Excel does not write; export it again as .xlsx` };
+    } else
+      return {
+        ok: false,
+        inflated,
+        entries,
+        problem: `this Excel file uses a compression (method ${method}) Excel does not write; export it again as .xlsx`,
+      };
     if (inflated > limit) {
-      return { ok: false, inflated, entries, problem: `this Excel file unpacks to more than ${Math.round(limit / 1024 / 1024)} MB; a directory's sheet is far smaller: export only the directory's columns` };
+      return {
+        ok: false,
+        inflated,
+        entries,
+        problem: `this Excel file unpacks to more than ${Math.round(limit / 1024 / 1024)} MB; a directory's sheet is far smaller: export only the directory's columns`,
+      };
     }
   }
   return { ok: true, inflated, entries };

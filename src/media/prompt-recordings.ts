@@ -23,7 +23,11 @@ const TABLE = `CREATE TABLE IF NOT EXISTS prompt_recordings (
   PRIMARY KEY (store_id, name)
 )`;
 
-export const PROMPTS_MIGRATION = { name: '004_prompt_recordings', sqlite: TABLE.replace('{BLOB}', 'BLOB'), postgres: TABLE.replace('{BLOB}', 'BYTEA') };
+export const PROMPTS_MIGRATION = {
+  name: '004_prompt_recordings',
+  sqlite: TABLE.replace('{BLOB}', 'BLOB'),
+  postgres: TABLE.replace('{BLOB}', 'BYTEA'),
+};
 
 /** The folder's list of files written from the database: name → sha256. */
 const WRITTEN = '.database.json';
@@ -68,7 +72,9 @@ export class PromptRecordings {
 
   /** Each store's recordings as the database holds them: a digest per store, to notice a change. */
   async digests(): Promise<Map<string, string>> {
-    const rows = await this.sql.all<{ store_id: string; name: string; sha256: string }>('SELECT store_id, name, sha256 FROM prompt_recordings ORDER BY store_id, name');
+    const rows = await this.sql.all<{ store_id: string; name: string; sha256: string }>(
+      'SELECT store_id, name, sha256 FROM prompt_recordings ORDER BY store_id, name',
+    );
     const out = new Map<string, string>();
     for (const r of rows) out.set(r.store_id, `${out.get(r.store_id) ?? ''}${r.name}:${r.sha256};`);
     return out;
@@ -81,22 +87,36 @@ export class PromptRecordings {
   materialize(store: string): Promise<void> {
     const run = (this.writing.get(store) ?? Promise.resolve()).catch(() => undefined).then(() => this.writeFolder(store));
     this.writing.set(store, run);
-    void run.finally(() => {
-      if (this.writing.get(store) === run) this.writing.delete(store);
-    }).catch(() => undefined);
+    void run
+      .finally(() => {
+        if (this.writing.get(store) === run) this.writing.delete(store);
+      })
+      .catch(() => undefined);
     return run;
   }
 
   private async writeFolder(store: string): Promise<void> {
-    const rows = await this.sql.all<{ name: string; sha256: string }>('SELECT name, sha256 FROM prompt_recordings WHERE store_id = ?', [store]);
+    const rows = await this.sql.all<{ name: string; sha256: string }>('SELECT name, sha256 FROM prompt_recordings WHERE store_id = ?', [
+      store,
+    ]);
     const dir = this.folder(store);
     const written = await readWritten(dir);
     const held = new Map(rows.map((r) => [r.name, r.sha256]));
     if (held.size === 0 && written.size === 0) return;
     await mkdir(dir, { recursive: true });
     for (const [name, sum] of held) {
-      if (written.get(name) === sum && (await readFile(join(dir, name)).then((b) => sha256(b) === sum, () => false))) continue;
-      const row = await this.sql.get<{ audio: Buffer | Uint8Array }>('SELECT audio FROM prompt_recordings WHERE store_id = ? AND name = ?', [store, name]);
+      if (
+        written.get(name) === sum &&
+        (await readFile(join(dir, name)).then(
+          (b) => sha256(b) === sum,
+          () => false,
+        ))
+      )
+        continue;
+      const row = await this.sql.get<{ audio: Buffer | Uint8Array }>(
+        'SELECT audio FROM prompt_recordings WHERE store_id = ? AND name = ?',
+        [store, name],
+      );
       if (row === undefined) continue; // removed meanwhile: the next change says so
       const file = join(dir, name);
       const tmp = `${file}.${process.pid}.tmp`;

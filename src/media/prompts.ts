@@ -35,7 +35,17 @@ export type Prompt =
   | { key: 'spell-choices'; choices: { name: string; department: string }[] };
 
 /** Prompts a store can replace with its own recording (those without a name in them). */
-export const RECORDABLE: Prompt['key'][] = ['greeting', 'retry', 'no-input', 'operator', 'unknown-extension', 'transfer-failed', 'goodbye', 'spell', 'spell-none'];
+export const RECORDABLE: Prompt['key'][] = [
+  'greeting',
+  'retry',
+  'no-input',
+  'operator',
+  'unknown-extension',
+  'transfer-failed',
+  'goodbye',
+  'spell',
+  'spell-none',
+];
 
 const NUMBER_FR = ['un', 'deux', 'trois', 'quatre'];
 
@@ -55,7 +65,7 @@ export function promptText(prompt: Prompt, locale: PromptLocale): string {
         ? "Je n'ai pas bien compris. Pouvez-vous répéter le nom ? Vous pouvez aussi taper étoile pour le composer sur le clavier."
         : "Sorry, I didn't get that. Please say the name again, or press star to spell it on the keypad.";
     case 'no-input':
-      return fr ? "Je ne vous ai pas entendu. Quel nom souhaitez-vous joindre ?" : "I didn't hear anything. Who would you like to reach?";
+      return fr ? 'Je ne vous ai pas entendu. Quel nom souhaitez-vous joindre ?' : "I didn't hear anything. Who would you like to reach?";
     case 'confirm':
       return fr
         ? `Vous avez dit ${prompt.name} ? Dites oui ou non, ou tapez 1 pour oui, 2 pour non.`
@@ -71,7 +81,11 @@ export function promptText(prompt: Prompt, locale: PromptLocale): string {
           : `${prompt.again === true ? `${again} ` : 'Did you mean '}${prompt.choices.map((c) => c.name).join(', or ')}? Say the name, or press ${keys}.`;
       }
       return [
-        prompt.again === true ? again : fr ? `Il y a ${prompt.choices.length} correspondances.` : `There are ${prompt.choices.length} matches.`,
+        prompt.again === true
+          ? again
+          : fr
+            ? `Il y a ${prompt.choices.length} correspondances.`
+            : `There are ${prompt.choices.length} matches.`,
         ...prompt.choices.map((c, i) =>
           fr
             ? `Pour ${c.name}${c.department === '' ? '' : `, ${c.department}`}, dites ${c.department === '' ? `le numéro ${NUMBER_FR[i] ?? i + 1}` : c.department} ou tapez ${i + 1}.`
@@ -82,15 +96,23 @@ export function promptText(prompt: Prompt, locale: PromptLocale): string {
     case 'connecting':
       return fr ? `Je vous mets en relation avec ${prompt.name}.` : `Connecting you to ${prompt.name}.`;
     case 'connecting-extension':
-      return fr ? `Je vous passe le poste ${spellDigits(prompt.extension)}.` : `Connecting you to extension ${spellDigits(prompt.extension)}.`;
+      return fr
+        ? `Je vous passe le poste ${spellDigits(prompt.extension)}.`
+        : `Connecting you to extension ${spellDigits(prompt.extension)}.`;
     case 'operator':
       return fr ? 'Je vous passe le standard.' : 'Let me put you through to the operator.';
     case 'unknown-extension':
-      return fr ? "Ce numéro de poste n'existe pas. Dites un nom ou tapez un autre numéro." : 'That extension does not exist. Say a name or dial another extension.';
+      return fr
+        ? "Ce numéro de poste n'existe pas. Dites un nom ou tapez un autre numéro."
+        : 'That extension does not exist. Say a name or dial another extension.';
     case 'transfer-failed':
-      return fr ? "La personne n'est pas joignable. Je vous passe le standard." : 'That line is not available. Let me put you through to the operator.';
+      return fr
+        ? "La personne n'est pas joignable. Je vous passe le standard."
+        : 'That line is not available. Let me put you through to the operator.';
     case 'goodbye':
-      return fr ? 'Désolé, personne ne peut vous répondre pour le moment. Au revoir.' : 'Sorry, nobody can take your call right now. Goodbye.';
+      return fr
+        ? 'Désolé, personne ne peut vous répondre pour le moment. Au revoir.'
+        : 'Sorry, nobody can take your call right now. Goodbye.';
     case 'spell':
       return fr
         ? 'Tapez les premières lettres du nom de famille sur le clavier, une touche par lettre, puis dièse. Zéro pour le standard.'
@@ -98,10 +120,16 @@ export function promptText(prompt: Prompt, locale: PromptLocale): string {
     case 'spell-more':
       return fr ? `${prompt.count} noms correspondent. Tapez une lettre de plus.` : `${prompt.count} names match. Type one more letter.`;
     case 'spell-none':
-      return fr ? 'Aucun nom ne correspond. Dites le nom, ou tapez étoile pour recommencer.' : 'No name matches. Say the name, or press star to try again.';
+      return fr
+        ? 'Aucun nom ne correspond. Dites le nom, ou tapez étoile pour recommencer.'
+        : 'No name matches. Say the name, or press star to try again.';
     case 'spell-choices':
       return prompt.choices
-        .map((c, i) => (fr ? `Pour ${c.name}${c.department === '' ? '' : `, ${c.department}`}, tapez ${i + 1}.` : `For ${c.name}${c.department === '' ? '' : ` in ${c.department}`}, press ${i + 1}.`))
+        .map((c, i) =>
+          fr
+            ? `Pour ${c.name}${c.department === '' ? '' : `, ${c.department}`}, tapez ${i + 1}.`
+            : `For ${c.name}${c.department === '' ? '' : ` in ${c.department}`}, press ${i + 1}.`,
+        )
         .join(' ');
   }
 }
@@ -164,9 +192,15 @@ export class PromptLibrary {
       if (existsSync(file)) return (await decodeWav(await readFile(file), file, 8000)).pcm;
       let stdout: Buffer;
       try {
-        ({ stdout } = (await run(this.espeak, ['-v', voice, '-s', '165', '--stdout', text], { encoding: 'buffer', maxBuffer: 64 << 20 })) as unknown as { stdout: Buffer });
+        ({ stdout } = (await run(this.espeak, ['-v', voice, '-s', '165', '--stdout', text], {
+          encoding: 'buffer',
+          maxBuffer: 64 << 20,
+        })) as unknown as { stdout: Buffer });
       } catch (err) {
-        throw new Error(`espeak-ng could not synthesise a prompt (${(err as Error).message.split('\n')[0]}); install it with: apt-get install espeak-ng`, { cause: err });
+        throw new Error(
+          `espeak-ng could not synthesise a prompt (${(err as Error).message.split('\n')[0]}); install it with: apt-get install espeak-ng`,
+          { cause: err },
+        );
       }
       const pcm = (await decodeWav(stdout, 'espeak-ng output', 8000)).pcm;
       const tmp = `${file}.${process.pid}.tmp`;

@@ -297,7 +297,8 @@ export class RtpSession extends EventEmitter<RtpEvents> {
       return this.nextDtmfPacket(pt);
     }
     event.step += 1;
-    if (event.step <= 5) return this.packet(pt, formatDtmfEvent(event.digit, event.step * FRAME_SAMPLES, false), event.timestamp, event.step === 1);
+    if (event.step <= 5)
+      return this.packet(pt, formatDtmfEvent(event.digit, event.step * FRAME_SAMPLES, false), event.timestamp, event.step === 1);
     if (event.step <= 8) return this.packet(pt, formatDtmfEvent(event.digit, 5 * FRAME_SAMPLES, true), event.timestamp, false);
     if (event.step >= 11) this.dtmf = undefined;
     return 'gap';

@@ -26,7 +26,11 @@ export interface TransferCallResponse {
 }
 
 type HooksClient = grpc.Client & {
-  TransferCall(req: TransferCallRequest, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: TransferCallResponse) => void): void;
+  TransferCall(
+    req: TransferCallRequest,
+    options: grpc.CallOptions,
+    cb: (err: grpc.ServiceError | null, res?: TransferCallResponse) => void,
+  ): void;
 };
 
 let definition: grpc.GrpcObject | undefined;
@@ -34,7 +38,12 @@ let definition: grpc.GrpcObject | undefined;
 /** The attendant.v1 package with PbxHooks (for the client here and for test servers). */
 export function loadPbxHooks(): grpc.GrpcObject {
   definition ??= grpc.loadPackageDefinition(
-    protoLoader.loadSync(join(PROTO_DIR, 'attendant', 'v1', 'pbx_hooks.proto'), { keepCase: true, longs: Number, defaults: true, includeDirs: [PROTO_DIR] }),
+    protoLoader.loadSync(join(PROTO_DIR, 'attendant', 'v1', 'pbx_hooks.proto'), {
+      keepCase: true,
+      longs: Number,
+      defaults: true,
+      includeDirs: [PROTO_DIR],
+    }),
   );
   return definition;
 }
@@ -62,7 +71,12 @@ export class GrpcHooksTransferrer implements Transferrer {
   }
 
   transfer(request: TransferRequest): Promise<TransferResult> {
-    if (request.hooks === '') return Promise.resolve({ ok: false, unreachable: true, reason: 'the store transfers by gRPC but has no hooks address (--hooks HOST:PORT)' });
+    if (request.hooks === '')
+      return Promise.resolve({
+        ok: false,
+        unreachable: true,
+        reason: 'the store transfers by gRPC but has no hooks address (--hooks HOST:PORT)',
+      });
     const message: TransferCallRequest = {
       store: request.store,
       call_id: request.callId,
@@ -72,7 +86,12 @@ export class GrpcHooksTransferrer implements Transferrer {
     };
     return new Promise((resolve) => {
       this.client(request.hooks).TransferCall(message, { deadline: Date.now() + this.deadlineMs }, (err, res) => {
-        if (err !== null) resolve({ ok: false, unreachable: true, reason: `PbxHooks.TransferCall at ${request.hooks} failed: ${err.details || err.message}` });
+        if (err !== null)
+          resolve({
+            ok: false,
+            unreachable: true,
+            reason: `PbxHooks.TransferCall at ${request.hooks} failed: ${err.details || err.message}`,
+          });
         else if (res?.accepted !== true) resolve({ ok: false, reason: `PbxHooks refused: ${res?.reason ?? 'no reason given'}` });
         else resolve({ ok: true, reason: 'accepted by PbxHooks' });
       });

@@ -28,7 +28,11 @@ export class ReferTransferrer implements Transferrer {
 
   async transfer(request: TransferRequest): Promise<TransferResult> {
     const { dialog } = request;
-    const referTo = formatNameAddr({ display: request.name ?? '', uri: referTarget(request.extension, request.pbxHost), params: new Map() });
+    const referTo = formatNameAddr({
+      display: request.name ?? '',
+      uri: referTarget(request.extension, request.pbxHost),
+      params: new Map(),
+    });
     // Listen before sending: a fast PBX may NOTIFY before its 202 reaches us.
     let settle: (r: TransferResult) => void = () => undefined;
     const final = new Promise<TransferResult>((resolve) => {
@@ -38,7 +42,11 @@ export class ReferTransferrer implements Transferrer {
       if (!/^refer/i.test(header(notify, 'event') ?? '')) return;
       const status = sipfragStatus(notify.body.toString('utf8'));
       if (status === undefined || status < 200) return;
-      settle(status < 300 ? { ok: true, reason: `the PBX reports ${status}` } : { ok: false, reason: `the PBX reports ${status} for extension ${request.extension}` });
+      settle(
+        status < 300
+          ? { ok: true, reason: `the PBX reports ${status}` }
+          : { ok: false, reason: `the PBX reports ${status} for extension ${request.extension}` },
+      );
     };
     // A PBX that completes the transfer may just hang up our leg.
     const onEnd = (): void => settle({ ok: true, reason: 'the PBX ended our leg after accepting the REFER' });
@@ -55,7 +63,10 @@ export class ReferTransferrer implements Transferrer {
       }
       if (response.status >= 300) return { ok: false, reason: `REFER refused with ${response.status} ${response.reason}` };
       dialog.once('terminated', onEnd);
-      const timer = setTimeout(() => settle({ ok: true, reason: `REFER accepted (${response.status}); no final NOTIFY within ${this.notifyTimeoutMs} ms` }), this.notifyTimeoutMs);
+      const timer = setTimeout(
+        () => settle({ ok: true, reason: `REFER accepted (${response.status}); no final NOTIFY within ${this.notifyTimeoutMs} ms` }),
+        this.notifyTimeoutMs,
+      );
       const result = await final;
       clearTimeout(timer);
       return result;

@@ -67,7 +67,10 @@ export class Dialog extends EventEmitter<DialogEvents> {
   /** Set by the UAS core while its 2xx waits for the ACK. */
   awaitingAck?: () => void;
 
-  constructor(init: DialogInit, private readonly requester: DialogRequester) {
+  constructor(
+    init: DialogInit,
+    private readonly requester: DialogRequester,
+  ) {
     super();
     this.callId = init.callId;
     this.localTag = init.localTag;

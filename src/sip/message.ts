@@ -68,7 +68,7 @@ const CANONICAL: Record<string, string> = {
   'call-id': 'Call-ID',
   cseq: 'CSeq',
   www_authenticate: 'WWW-Authenticate',
-  'rseq': 'RSeq',
+  rseq: 'RSeq',
   'mime-version': 'MIME-Version',
 };
 
@@ -140,7 +140,8 @@ function checkRequestSyntax(request: SipRequest): void {
   const uri = request.uri;
   // §19.1.1, Table 1: the Request-URI is a bare URI, with no headers component.
   // The user part may hold "?" (§25.1 user-unreserved); after the host it starts headers.
-  if (/^(sips?):/i.test(uri) && uri.slice(uri.indexOf('@') + 1).includes('?')) throw new SipParseError('the Request-URI has a headers component');
+  if (/^(sips?):/i.test(uri) && uri.slice(uri.indexOf('@') + 1).includes('?'))
+    throw new SipParseError('the Request-URI has a headers component');
   if (!/^[a-z][a-z0-9+.-]*:[^\s<>"]+$/i.test(uri)) throw new SipParseError('the Request-URI is not a URI');
   for (const name of ['from', 'to']) {
     const fault = addressFault(request.headers.get(name)?.[0] ?? '');
@@ -170,7 +171,8 @@ function lenientRequest(startLine: string, headers: Headers): SipRequest | undef
  * Throws SipParseError with what is wrong; never anything else.
  */
 export function parseMessage(data: Buffer): SipMessage {
-  if (data.length > MAX_MESSAGE_BYTES) throw new SipParseError(`message of ${data.length} bytes is over the ${MAX_MESSAGE_BYTES}-byte limit`);
+  if (data.length > MAX_MESSAGE_BYTES)
+    throw new SipParseError(`message of ${data.length} bytes is over the ${MAX_MESSAGE_BYTES}-byte limit`);
   let end = data.indexOf('\r\n\r\n');
   let sepLength = 4;
   if (end < 0) {
@@ -204,9 +206,14 @@ export function parseMessage(data: Buffer): SipMessage {
   let body = data.subarray(bodyStart);
   const lengthText = headers.get('content-length')?.[0];
   if (lengthText !== undefined) {
-    if (!/^\d+$/.test(lengthText)) throw new SipParseError(`Content-Length "${lengthText}" is not a number`, partialRequest(startLine, headers));
+    if (!/^\d+$/.test(lengthText))
+      throw new SipParseError(`Content-Length "${lengthText}" is not a number`, partialRequest(startLine, headers));
     const length = Number(lengthText);
-    if (length > body.length) throw new SipParseError(`Content-Length ${length} is more than the ${body.length} body bytes received`, partialRequest(startLine, headers));
+    if (length > body.length)
+      throw new SipParseError(
+        `Content-Length ${length} is more than the ${body.length} body bytes received`,
+        partialRequest(startLine, headers),
+      );
     body = body.subarray(0, length);
   }
   let message: SipMessage;
@@ -232,7 +239,8 @@ export function parseMessage(data: Buffer): SipMessage {
     }
     const maxForwards = headers.get('max-forwards')?.[0];
     // §20.22: Max-Forwards = 1*DIGIT, leading zeros allowed; RFC 4475 §3.1.2.4: above 255 is malformed.
-    if (maxForwards !== undefined && !(/^\d{1,10}$/.test(maxForwards) && Number(maxForwards) <= 255)) throw new SipParseError(`Max-Forwards "${maxForwards.slice(0, 12)}" is not a number from 0 to 255`);
+    if (maxForwards !== undefined && !(/^\d{1,10}$/.test(maxForwards) && Number(maxForwards) <= 255))
+      throw new SipParseError(`Max-Forwards "${maxForwards.slice(0, 12)}" is not a number from 0 to 255`);
     if (faults.length > 0) throw new SipParseError(faults[0]);
     if (message.kind === 'request') checkRequestSyntax(message);
   } catch (err) {
@@ -270,7 +278,14 @@ function parseStartLine(line: string, headers: Headers, body: Buffer): SipMessag
   const request = /^([A-Za-z0-9.!%*_+`'~-]+) (\S+) SIP\/(\d+\.\d+)$/.exec(line);
   if (request === null) throw new SipParseError(`the start line (${line.length} characters) is not a SIP request or status line`);
   const version = request[3] === '2.0' ? undefined : request[3];
-  return { kind: 'request', method: request[1].toUpperCase(), uri: request[2], headers, body, ...(version === undefined ? {} : { version }) };
+  return {
+    kind: 'request',
+    method: request[1].toUpperCase(),
+    uri: request[2],
+    headers,
+    body,
+    ...(version === undefined ? {} : { version }),
+  };
 }
 
 function canonical(name: string): string {
@@ -332,7 +347,11 @@ export function reasonPhrase(status: number): string {
  * A response to `request` (§8.2.6.2): Via, From, To, Call-ID and CSeq copied; a To tag
  * added when given and the request's To has none.
  */
-export function createResponse(request: SipRequest, status: number, options: { reason?: string; toTag?: string; headers?: [string, string][]; body?: Buffer } = {}): SipResponse {
+export function createResponse(
+  request: SipRequest,
+  status: number,
+  options: { reason?: string; toTag?: string; headers?: [string, string][]; body?: Buffer } = {},
+): SipResponse {
   const headers: Headers = new Map();
   for (const name of ['via', 'from', 'to', 'call-id', 'cseq']) {
     const values = request.headers.get(name);

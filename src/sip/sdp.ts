@@ -47,7 +47,10 @@ const STATIC: Record<number, { name: string; rate: number }> = {
 };
 
 export function parseAudioOffer(text: string): AudioOffer {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   if (!lines.some((l) => l.startsWith('v=0'))) throw new SdpError('the body is not SDP (no v=0 line)');
   let sessionAddress = '';
   let sessionDirection: Direction = 'sendrecv';
@@ -65,7 +68,10 @@ export function parseAudioOffer(text: string): AudioOffer {
         media = {
           address: '',
           port: Number(m[2]),
-          payloads: m[4].split(/\s+/).filter((p) => /^\d+$/.test(p)).map(Number),
+          payloads: m[4]
+            .split(/\s+/)
+            .filter((p) => /^\d+$/.test(p))
+            .map(Number),
           rtpmap: new Map(),
           direction: sessionDirection,
         };
@@ -137,7 +143,12 @@ export interface LocalMedia {
 }
 
 /** Our answer (or, with several codecs, our offer). */
-export function formatSdp(local: LocalMedia, codecs: { codec: Codec; payloadType: number }[], dtmfPayloadType: number | undefined, direction: Direction): string {
+export function formatSdp(
+  local: LocalMedia,
+  codecs: { codec: Codec; payloadType: number }[],
+  dtmfPayloadType: number | undefined,
+  direction: Direction,
+): string {
   const pts = [...codecs.map((c) => c.payloadType), ...(dtmfPayloadType === undefined ? [] : [dtmfPayloadType])];
   const lines = [
     'v=0',

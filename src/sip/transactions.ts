@@ -122,7 +122,13 @@ export class InviteServerTransaction extends Transaction {
   /** Called when a final non-2xx response got no ACK within Timer H (the TU may log it). */
   onTimeout?: () => void;
 
-  constructor(readonly request: SipRequest, send: Send, peer: Peer, t: Timers, done: (id: string) => void) {
+  constructor(
+    readonly request: SipRequest,
+    send: Send,
+    peer: Peer,
+    t: Timers,
+    done: (id: string) => void,
+  ) {
     super(serverTransactionKey(request), send, peer, t, done);
   }
 
@@ -139,7 +145,11 @@ export class InviteServerTransaction extends Transaction {
     }
     this.state = 'completed';
     // Timer G: retransmit the final response, T1 doubling up to T2.
-    this.retransmit(this.last, () => this.state === 'completed', (interval) => Math.min(2 * interval, this.t.T2));
+    this.retransmit(
+      this.last,
+      () => this.state === 'completed',
+      (interval) => Math.min(2 * interval, this.t.T2),
+    );
     // Timer H: give up waiting for the ACK.
     this.after(64 * this.t.T1, () => {
       this.onTimeout?.();
@@ -170,7 +180,13 @@ export class NonInviteServerTransaction extends Transaction {
   state: ServerNonInviteState = 'trying';
   private last?: Buffer;
 
-  constructor(readonly request: SipRequest, send: Send, peer: Peer, t: Timers, done: (id: string) => void) {
+  constructor(
+    readonly request: SipRequest,
+    send: Send,
+    peer: Peer,
+    t: Timers,
+    done: (id: string) => void,
+  ) {
     super(serverTransactionKey(request), send, peer, t, done);
   }
 
@@ -205,12 +221,23 @@ export class InviteClientTransaction extends Transaction {
   private timerB?: NodeJS.Timeout;
   private ack?: Buffer;
 
-  constructor(readonly request: SipRequest, send: Send, peer: Peer, t: Timers, done: (id: string) => void, private readonly tu: ClientCallbacks) {
+  constructor(
+    readonly request: SipRequest,
+    send: Send,
+    peer: Peer,
+    t: Timers,
+    done: (id: string) => void,
+    private readonly tu: ClientCallbacks,
+  ) {
     super(clientTransactionKey(request), send, peer, t, done);
     this.data = serializeMessage(request);
     this.send(this.data, peer);
     // Timer A: retransmit the INVITE, doubling each time.
-    this.retransmit(this.data, () => this.state === 'calling', (interval) => 2 * interval);
+    this.retransmit(
+      this.data,
+      () => this.state === 'calling',
+      (interval) => 2 * interval,
+    );
     this.timerB = this.after(64 * t.T1, () => {
       this.tu.onTimeout();
       this.terminate();
@@ -269,12 +296,23 @@ export class NonInviteClientTransaction extends Transaction {
   state: 'trying' | 'proceeding' | 'completed' = 'trying';
   private readonly data: Buffer;
 
-  constructor(readonly request: SipRequest, send: Send, peer: Peer, t: Timers, done: (id: string) => void, private readonly tu: ClientCallbacks) {
+  constructor(
+    readonly request: SipRequest,
+    send: Send,
+    peer: Peer,
+    t: Timers,
+    done: (id: string) => void,
+    private readonly tu: ClientCallbacks,
+  ) {
     super(clientTransactionKey(request), send, peer, t, done);
     this.data = serializeMessage(request);
     this.send(this.data, peer);
     // Timer E: T1 doubling up to T2 while trying, T2 once proceeding.
-    this.retransmit(this.data, () => this.state !== 'completed', (interval) => (this.state === 'proceeding' ? t.T2 : Math.min(2 * interval, t.T2)));
+    this.retransmit(
+      this.data,
+      () => this.state !== 'completed',
+      (interval) => (this.state === 'proceeding' ? t.T2 : Math.min(2 * interval, t.T2)),
+    );
     // Timer F.
     this.after(64 * t.T1, () => {
       this.tu.onTimeout();

@@ -51,7 +51,12 @@ export interface TcpLimits {
   allow?: (host: string) => boolean;
 }
 
-export const DEFAULT_TCP_LIMITS: TcpLimits = { maxConnections: 1000, maxConnectionsPerHost: 100, firstMessageMs: 30_000, idleMs: 5 * 60_000 };
+export const DEFAULT_TCP_LIMITS: TcpLimits = {
+  maxConnections: 1000,
+  maxConnectionsPerHost: 100,
+  firstMessageMs: 30_000,
+  idleMs: 5 * 60_000,
+};
 
 export function peerKey(peer: Peer): string {
   return `${peer.transport}:${peer.host}:${peer.port}`;
@@ -145,10 +150,10 @@ export class SipTransport extends EventEmitter<TransportEvents> {
         : allowed === true
           ? undefined
           : this.inbound >= this.limits.maxConnections
-        ? `${this.inbound} TCP connections are open, the most allowed`
-        : fromHost >= this.limits.maxConnectionsPerHost
-          ? `${fromHost} TCP connections from ${peer.host} are open, the most allowed from one address`
-          : undefined;
+            ? `${this.inbound} TCP connections are open, the most allowed`
+            : fromHost >= this.limits.maxConnectionsPerHost
+              ? `${fromHost} TCP connections from ${peer.host} are open, the most allowed from one address`
+              : undefined;
     if (full !== undefined) {
       socket.on('error', () => undefined);
       socket.destroy();
@@ -282,7 +287,9 @@ export function redactSip(data: Buffer, keep: (user: string) => boolean = () => 
   if (request !== null) lines[0] = `${request[1]} ${maskUser(request[2])} ${request[3]}`;
   return lines
     .map((line, i) => {
-      const m = /^(From|f|To|t|Contact|m|P-Asserted-Identity|P-Preferred-Identity|Remote-Party-ID|Referred-By|b|Refer-To|r)\s*:(.*)$/i.exec(line);
+      const m = /^(From|f|To|t|Contact|m|P-Asserted-Identity|P-Preferred-Identity|Remote-Party-ID|Referred-By|b|Refer-To|r)\s*:(.*)$/i.exec(
+        line,
+      );
       if (i === 0 || m === null) return line;
       return `${m[1]}:${maskUser(m[2].replace(/"[^"]*"/g, '"…"').replace(/^(\s*)([^"<\s][^<]*?)\s*</, '$1"…" <'))}`;
     })

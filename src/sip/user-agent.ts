@@ -107,7 +107,8 @@ export class IncomingInvite extends EventEmitter<{ cancel: []; ackTimeout: [] }>
       ],
       body: Buffer.from(sdp),
     });
-    for (const rr of headerValues(this.request, 'record-route')) response.headers.set('record-route', [...(response.headers.get('record-route') ?? []), rr]);
+    for (const rr of headerValues(this.request, 'record-route'))
+      response.headers.set('record-route', [...(response.headers.get('record-route') ?? []), rr]);
     this.transaction.respond(response);
     this.ua.retransmitUntilAck(dialog, response, this.peer, () => this.emit('ackTimeout'));
     this.ua.inviteDone(this);
@@ -145,7 +146,10 @@ export class SipUserAgent extends EventEmitter<UserAgentEvents> implements Dialo
   private readonly recentRequests = new Map<string, { key: string; at: number }>();
   onInvite?: (invite: IncomingInvite) => void;
 
-  constructor(readonly transport: SipTransport, options: UserAgentOptions = {}) {
+  constructor(
+    readonly transport: SipTransport,
+    options: UserAgentOptions = {},
+  ) {
     super();
     this.timers = options.timers ?? DEFAULT_TIMERS;
     this.onInvite = options.onInvite;
@@ -197,7 +201,12 @@ export class SipUserAgent extends EventEmitter<UserAgentEvents> implements Dialo
     if (partial !== undefined && partial.method !== 'ACK') {
       // §21.4.1: 400 with a reason phrase that says what was wrong; §21.5.20: 505 for another version.
       const reason = error.status === 505 ? undefined : `Bad Request (${error.message.replace(/[\r\n]/g, ' ').slice(0, 100)})`;
-      this.send(serializeMessage(createResponse(partial, error.status, { reason, toTag: tagOf(header(partial, 'to')) === undefined ? newTag() : undefined })), peer);
+      this.send(
+        serializeMessage(
+          createResponse(partial, error.status, { reason, toTag: tagOf(header(partial, 'to')) === undefined ? newTag() : undefined }),
+        ),
+        peer,
+      );
       answered = true;
     }
     this.emit('malformed', error, peer, answered);
@@ -217,7 +226,8 @@ export class SipUserAgent extends EventEmitter<UserAgentEvents> implements Dialo
     if (this.recentRequests.size > 20_000) {
       for (const [k, v] of this.recentRequests) if (now - v.at >= 64 * this.timers.T1) this.recentRequests.delete(k);
       // Under a flood of distinct requests, forget the oldest half rather than grow.
-      if (this.recentRequests.size > 20_000) for (const k of [...this.recentRequests.keys()].slice(0, 10_000)) this.recentRequests.delete(k);
+      if (this.recentRequests.size > 20_000)
+        for (const k of [...this.recentRequests.keys()].slice(0, 10_000)) this.recentRequests.delete(k);
     }
     return false;
   }
@@ -235,7 +245,9 @@ export class SipUserAgent extends EventEmitter<UserAgentEvents> implements Dialo
       const tx = this.servers.get(key);
       if (tx instanceof InviteServerTransaction && tx.receiveAck()) return;
       // The ACK for a 2xx is its own transaction, matched to the dialog (§13.3.1.4).
-      const dialog = this.dialogs.get(dialogId(header(request, 'call-id') ?? '', tagOf(header(request, 'to')) ?? '', tagOf(header(request, 'from')) ?? ''));
+      const dialog = this.dialogs.get(
+        dialogId(header(request, 'call-id') ?? '', tagOf(header(request, 'to')) ?? '', tagOf(header(request, 'from')) ?? ''),
+      );
       if (dialog?.awaitingAck !== undefined) {
         dialog.awaitingAck();
         dialog.emit('acked');
@@ -513,7 +525,9 @@ export class SipUserAgent extends EventEmitter<UserAgentEvents> implements Dialo
     }
     // A retransmitted 2xx after our INVITE transaction ended: ACK it again (§13.2.2.4).
     if (response.status >= 200 && response.status < 300 && cseq(response).method === 'INVITE') {
-      const dialog = this.dialogs.get(dialogId(header(response, 'call-id') ?? '', tagOf(header(response, 'from')) ?? '', tagOf(header(response, 'to')) ?? ''));
+      const dialog = this.dialogs.get(
+        dialogId(header(response, 'call-id') ?? '', tagOf(header(response, 'from')) ?? '', tagOf(header(response, 'to')) ?? ''),
+      );
       dialog?.ack(cseq(response).seq);
     }
   }
@@ -522,7 +536,11 @@ export class SipUserAgent extends EventEmitter<UserAgentEvents> implements Dialo
    * Sends an INVITE (UAC, §13.2) and resolves with the dialog once a 2xx came and was
    * ACKed, or rejects with the final status. Used by `attendant call`.
    */
-  invite(target: string, peer: Peer, options: { from: string; sdp: string; headers?: [string, string][] }): Promise<{ dialog: Dialog; response: SipResponse }> {
+  invite(
+    target: string,
+    peer: Peer,
+    options: { from: string; sdp: string; headers?: [string, string][] },
+  ): Promise<{ dialog: Dialog; response: SipResponse }> {
     const callId = `${randomBytes(10).toString('hex')}@attendant`;
     const localTag = newTag();
     const seq = 1;

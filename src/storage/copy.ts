@@ -33,7 +33,9 @@ export async function copyDatabase(from: Sql, to: Sql, tables: Table[]): Promise
     for (const table of tables) {
       const held = await tx.get<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${table.name}`);
       if (Number(held?.n ?? 0) > 0) {
-        throw new TargetNotEmptyError(`the target database already holds ${table.name} (${Number(held?.n)} rows): nothing was copied; copy into a new, empty database`);
+        throw new TargetNotEmptyError(
+          `the target database already holds ${table.name} (${Number(held?.n)} rows): nothing was copied; copy into a new, empty database`,
+        );
       }
     }
     for (const table of tables) {
@@ -41,10 +43,15 @@ export async function copyDatabase(from: Sql, to: Sql, tables: Table[]): Promise
       for (let i = 0; i < rows.length; i += BATCH) {
         const batch = rows.slice(i, i + BATCH);
         const values = batch.map(() => `(${table.columns.map(() => '?').join(', ')})`).join(', ');
-        await tx.run(`INSERT INTO ${table.name} (${table.columns.join(', ')}) VALUES ${values}`, batch.flatMap((row) => table.columns.map((c) => row[c] ?? null)));
+        await tx.run(
+          `INSERT INTO ${table.name} (${table.columns.join(', ')}) VALUES ${values}`,
+          batch.flatMap((row) => table.columns.map((c) => row[c] ?? null)),
+        );
       }
       if (table.serial !== undefined && to.dialect === 'postgres' && rows.length > 0) {
-        await tx.run(`SELECT setval(pg_get_serial_sequence('${table.name}', '${table.serial}'), (SELECT MAX(${table.serial}) FROM ${table.name}))`);
+        await tx.run(
+          `SELECT setval(pg_get_serial_sequence('${table.name}', '${table.serial}'), (SELECT MAX(${table.serial}) FROM ${table.name}))`,
+        );
       }
       copied[table.name] = rows.length;
     }

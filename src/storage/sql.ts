@@ -199,8 +199,11 @@ export function numbered(text: string): string {
 /** Errors of the connection itself (refused, reset, timed out, server shutting down), as opposed to a bad statement. */
 function isConnectionError(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
-  if (typeof e.code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE|57P0[123]|08\d\d\d)$/.test(e.code)) return true;
-  return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(e.message ?? '');
+  if (typeof e.code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE|57P0[123]|08\d\d\d)$/.test(e.code))
+    return true;
+  return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(
+    e.message ?? '',
+  );
 }
 
 function wrap(err: unknown): never {
@@ -271,7 +274,14 @@ class PostgresSql implements Sql {
 
 /** Settings of the pool: a dead server is noticed in seconds, not minutes. */
 function poolConfig(url: string): pg.PoolConfig {
-  return { connectionString: url, max: 8, connectionTimeoutMillis: 3000, idleTimeoutMillis: 30_000, query_timeout: 15_000, keepAlive: true };
+  return {
+    connectionString: url,
+    max: 8,
+    connectionTimeoutMillis: 3000,
+    idleTimeoutMillis: 30_000,
+    query_timeout: 15_000,
+    keepAlive: true,
+  };
 }
 
 /**
@@ -287,7 +297,11 @@ export async function openPostgres(url: string, migrations: Migration[]): Promis
       await tx.run('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
       for (const m of migrations) {
         if ((await tx.get('SELECT 1 FROM schema_migrations WHERE name = ?', [m.name])) !== undefined) continue;
-        for (const statement of m.postgres.split(/;\s*\n/).map((s) => s.trim()).filter((s) => s.length > 0)) await tx.run(statement);
+        for (const statement of m.postgres
+          .split(/;\s*\n/)
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0))
+          await tx.run(statement);
         await tx.run('INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)', [m.name, new Date().toISOString()]);
       }
     });

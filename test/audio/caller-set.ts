@@ -55,13 +55,32 @@ export const FRESH_PHRASES = {
 };
 
 export const FRESH_ABSENT = [
-  'Corentin Le Page', 'Gwenola Tréguer', 'Martin Lebrun', 'Sophie Kervarec', 'la mercerie', 'the bakery',
-  'Jean-Claude Duval', 'Lucie Tanneau', 'Samir Bouzid', 'Ewen Le Moal', 'Paul Newman', 'la poste',
-  'Bernadette Rivière', 'Yves Le Goff', 'Marie Curie', 'Tiphaine Guillou',
+  'Corentin Le Page',
+  'Gwenola Tréguer',
+  'Martin Lebrun',
+  'Sophie Kervarec',
+  'la mercerie',
+  'the bakery',
+  'Jean-Claude Duval',
+  'Lucie Tanneau',
+  'Samir Bouzid',
+  'Ewen Le Moal',
+  'Paul Newman',
+  'la poste',
+  'Bernadette Rivière',
+  'Yves Le Goff',
+  'Marie Curie',
+  'Tiphaine Guillou',
 ];
 
 export const DEV_PHRASES = {
-  fr: ['{name}', '{name}, s\'il vous plaît', 'Je voudrais parler à {name}', 'Bonjour, je voudrais parler à {name}, s\'il vous plaît', 'Passez-moi {name}'],
+  fr: [
+    '{name}',
+    "{name}, s'il vous plaît",
+    'Je voudrais parler à {name}',
+    "Bonjour, je voudrais parler à {name}, s'il vous plaît",
+    'Passez-moi {name}',
+  ],
   en: ['{name}', '{name} please', "I'd like to speak to {name}", 'Can I speak to {name}, please?', 'Hi, could I talk to {name}?'],
 };
 
@@ -71,16 +90,49 @@ export const HELDOUT_PHRASES = {
 };
 
 export const DEV_ABSENT = [
-  'Bernard Lemoine', 'Georges Moulin', 'Fabrice Leclerc', 'Xavier Poulain', 'Mélanie Joly', 'Rachid Belkacem',
-  'Jacqueline Vasseur', 'Kevin Thibault', 'Océane Marty', 'Yves Charpentier', 'Brigitte Collet', 'Hugo Legrand',
-  'la librairie', 'le fleuriste', 'the car wash', 'Madame Poirier', 'Monsieur Jacob', 'Alain Besson',
-  'Denis Carpentier', 'Patricia Huet', 'Samuel Lacroix', 'Ingrid Olsen', 'Tony Wong', 'Roberto Bianchi',
+  'Bernard Lemoine',
+  'Georges Moulin',
+  'Fabrice Leclerc',
+  'Xavier Poulain',
+  'Mélanie Joly',
+  'Rachid Belkacem',
+  'Jacqueline Vasseur',
+  'Kevin Thibault',
+  'Océane Marty',
+  'Yves Charpentier',
+  'Brigitte Collet',
+  'Hugo Legrand',
+  'la librairie',
+  'le fleuriste',
+  'the car wash',
+  'Madame Poirier',
+  'Monsieur Jacob',
+  'Alain Besson',
+  'Denis Carpentier',
+  'Patricia Huet',
+  'Samuel Lacroix',
+  'Ingrid Olsen',
+  'Tony Wong',
+  'Roberto Bianchi',
 ];
 
 export const HELDOUT_ABSENT = [
-  'Léa Bouchard', 'Maxime Delattre', 'Francis Cabrel', 'Emma Watson', 'la quincaillerie', 'the bookshop',
-  'Gérard Menard', 'Nina Petrova', 'Hakim Ziani', 'Sarah Cohen', 'Arnaud Lebrun', 'Julia Roberts',
-  'Olga Ivanova', 'Pascal Obispo', 'le pressing', 'Jérôme Pichon',
+  'Léa Bouchard',
+  'Maxime Delattre',
+  'Francis Cabrel',
+  'Emma Watson',
+  'la quincaillerie',
+  'the bookshop',
+  'Gérard Menard',
+  'Nina Petrova',
+  'Hakim Ziani',
+  'Sarah Cohen',
+  'Arnaud Lebrun',
+  'Julia Roberts',
+  'Olga Ivanova',
+  'Pascal Obispo',
+  'le pressing',
+  'Jérôme Pichon',
 ];
 
 class Random {

@@ -32,7 +32,9 @@ export function realSources(what: string): string[] {
     console.log(`skipped: ${what}: no real speech in ${REAL_SPEECH_DIR}`);
     return [];
   }
-  return ['fr-speech-to-phrase', 'fr-voxforge', 'fr-fleurs', 'en-fsdd'].filter((s) => existsSync(join(REAL_SPEECH_DIR, s, 'transcripts.tsv')));
+  return ['fr-speech-to-phrase', 'fr-voxforge', 'fr-fleurs', 'en-fsdd'].filter((s) =>
+    existsSync(join(REAL_SPEECH_DIR, s, 'transcripts.tsv')),
+  );
 }
 
 export function loadRealSource(source: string): RealClip[] {
@@ -42,7 +44,14 @@ export function loadRealSource(source: string): RealClip[] {
     .filter((l) => l.trim() !== '')
     .map((line) => {
       const [file, transcript, speaker, seconds] = line.split('\t');
-      return { source, file, path: join(dir, 'wav', file), transcript: transcript.trim(), speaker: speaker?.trim() || 'unknown', seconds: Number(seconds) };
+      return {
+        source,
+        file,
+        path: join(dir, 'wav', file),
+        transcript: transcript.trim(),
+        speaker: speaker?.trim() || 'unknown',
+        seconds: Number(seconds),
+      };
     });
 }
 
@@ -146,7 +155,25 @@ async function bandOnce(clip: RealClip): Promise<Int16Array> {
   const out = join(CACHE, `${clip.source}-${clip.file.replace(/\.wav$/, '')}-band.raw`);
   if (!existsSync(out)) {
     const tmp = `${out}.${process.pid}.tmp`;
-    await run('sox', ['-R', clip.path, '-t', 'raw', '-r', '8000', '-c', '1', '-e', 'signed-integer', '-b', '16', tmp, 'sinc', '300-3400', 'rate', '8000']);
+    await run('sox', [
+      '-R',
+      clip.path,
+      '-t',
+      'raw',
+      '-r',
+      '8000',
+      '-c',
+      '1',
+      '-e',
+      'signed-integer',
+      '-b',
+      '16',
+      tmp,
+      'sinc',
+      '300-3400',
+      'rate',
+      '8000',
+    ]);
     renameSync(tmp, out);
   }
   const bytes = readFileSync(out);
@@ -155,7 +182,11 @@ async function bandOnce(clip: RealClip): Promise<Int16Array> {
 
 /** The path of the clip as a PBX would hand it over (8 kHz µ-law WAV), made on first use. */
 export async function telephoneClip(clip: RealClip, options: LineOptions): Promise<string> {
-  const key = createHash('sha1').update('v1').update(JSON.stringify({ s: clip.source, f: clip.file, ...options })).digest('hex').slice(0, 16);
+  const key = createHash('sha1')
+    .update('v1')
+    .update(JSON.stringify({ s: clip.source, f: clip.file, ...options }))
+    .digest('hex')
+    .slice(0, 16);
   const out = join(CACHE, `${key}.wav`);
   if (existsSync(out)) return out;
   const speech = await banded(clip);

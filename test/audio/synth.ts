@@ -60,7 +60,22 @@ export async function synthesize(u: Utterance, dir = CACHE_DIR): Promise<string>
     const noise = `${out}.noise.wav`;
     const { stdout } = await run('soxi', ['-D', raw]);
     const seconds = (Number(stdout.trim()) + 0.6).toFixed(2);
-    await run('sox', ['-R', '-n', '-r', '8000', '-c', '1', noise, 'synth', seconds, 'pinknoise', 'vol', String(u.noise ?? 0.05), 'sinc', '300-3400']);
+    await run('sox', [
+      '-R',
+      '-n',
+      '-r',
+      '8000',
+      '-c',
+      '1',
+      noise,
+      'synth',
+      seconds,
+      'pinknoise',
+      'vol',
+      String(u.noise ?? 0.05),
+      'sinc',
+      '300-3400',
+    ]);
     const speech = `${out}.speech.wav`;
     await run('sox', ['-R', raw, '-r', '8000', '-c', '1', speech, ...effects.slice(0, 5), 'norm', '-3']);
     await run('sox', ['-R', '-m', speech, noise, '-e', encoding, '-b', bits, tmp, 'trim', '0', seconds]);

@@ -7,17 +7,43 @@ import { RecognizerPool } from '../../src/asr/pool';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_FIT_CALIBRATION, FitCalibration, RecognitionResult, Recognizer } from '../../src/asr/recognizer';
 import { areaUnderRoc, entryFeatures, fitWeights, score, Weights } from '../../src/attendant/confidence';
-import { COMBINED_THRESHOLDS, CrossHearing, CrossRule, decodeAll, hearUtterance, StoreUnderstanding } from '../../src/attendant/understanding';
+import {
+  COMBINED_THRESHOLDS,
+  CrossHearing,
+  CrossRule,
+  decodeAll,
+  hearUtterance,
+  StoreUnderstanding,
+} from '../../src/attendant/understanding';
 import { storeLexicons } from '../../src/asr/store-lexicons';
 import { DecisionThresholds, DEFAULT_THRESHOLDS } from '../../src/directory/decision';
 import { readDirectory } from '../../src/directory/directory-file';
 import { Candidate } from '../../src/directory/matcher';
 import { readAudioFile } from '../../src/media/audio-file';
 import { Answer } from '../../src/attendant/flow';
-import { agreedAnswer, choiceAnswers, CHOICE_MIN_BELIEF, CONFIRM_MIN_BELIEF, confirmAnswers, confirmedAnswer, hearConfirmation } from '../../src/attendant/answers';
+import {
+  agreedAnswer,
+  choiceAnswers,
+  CHOICE_MIN_BELIEF,
+  CONFIRM_MIN_BELIEF,
+  confirmAnswers,
+  confirmedAnswer,
+  hearConfirmation,
+} from '../../src/attendant/answers';
 import { DirectoryEntry, displayName, normalizeText } from '../../src/directory/entry';
 import {
-  buildCallerSet, Call, CallerSetOptions, DEV_ABSENT, DEV_PHRASES, DEV_VOICES, FRESH_ABSENT, FRESH_PHRASES, FRESH_VOICES, HELDOUT_ABSENT, HELDOUT_PHRASES, HELDOUT_VOICES,
+  buildCallerSet,
+  Call,
+  CallerSetOptions,
+  DEV_ABSENT,
+  DEV_PHRASES,
+  DEV_VOICES,
+  FRESH_ABSENT,
+  FRESH_PHRASES,
+  FRESH_VOICES,
+  HELDOUT_ABSENT,
+  HELDOUT_PHRASES,
+  HELDOUT_VOICES,
 } from '../audio/caller-set';
 import { synthesize } from '../audio/synth';
 import { benchProfile, mapLimit, pct, percentile } from './stats';
@@ -82,13 +108,17 @@ function table(outcomes: Outcome[], decided: Decided[], verdicts: Verdict[], by:
     const absent = idx.filter((i) => outcomes[i].call.expect.kind === 'absent');
     const either = present.filter((i) => verdicts[i] === 'right').length;
     // Homonyms asked which one are right; a caller offered two different names is not put through yet.
-    const offered = present.filter((i) => verdicts[i] === 'right' && decided[i].decision === 'disambiguate' && outcomes[i].call.expect.kind === 'entry').length;
+    const offered = present.filter(
+      (i) => verdicts[i] === 'right' && decided[i].decision === 'disambiguate' && outcomes[i].call.expect.kind === 'entry',
+    ).length;
     const right = either - offered;
     const wrong = idx.filter((i) => verdicts[i] === 'wrong-transfer').length;
     const notTransferred = absent.filter((i) => verdicts[i] !== 'wrong-transfer').length;
     const rejected = absent.filter((i) => verdicts[i] === 'rejected').length;
     const confirmed = present.filter((i) => decided[i].decision === 'confirm').length;
-    const top3 = present.filter((i) => decided[i].candidates.slice(0, 3).some((c) => outcomes[i].call.expect.ids.includes(c.entry.id))).length;
+    const top3 = present.filter((i) =>
+      decided[i].candidates.slice(0, 3).some((c) => outcomes[i].call.expect.ids.includes(c.entry.id)),
+    ).length;
     const ms = idx.map((i) => outcomes[i].ms);
     lines.push(
       `| ${name} | ${idx.length} | ${pct(right, present.length)} | ${pct(offered, present.length)} | ${pct(either, present.length)} | ${pct(wrong, idx.length)} | ${pct(notTransferred, absent.length)} | ${pct(rejected, absent.length)} | ${pct(confirmed, present.length)} | ${pct(top3, present.length)} | ${percentile(ms, 50).toFixed(0)} | ${percentile(ms, 95).toFixed(0)} |`,
@@ -97,9 +127,21 @@ function table(outcomes: Outcome[], decided: Decided[], verdicts: Verdict[], by:
   return lines.join('\n');
 }
 
-function decideAgain(understanding: StoreUnderstanding, o: Outcome, t?: DecisionThresholds, w?: Weights, rule?: CrossRule | 'none'): Decided {
+function decideAgain(
+  understanding: StoreUnderstanding,
+  o: Outcome,
+  t?: DecisionThresholds,
+  w?: Weights,
+  rule?: CrossRule | 'none',
+): Decided {
   const u = understanding.understandAll(o.results, t, w, rule === 'none' ? undefined : o.cross, rule === 'none' ? undefined : rule);
-  return { transcript: u.transcript, decision: u.decision.kind, entryId: u.decision.entry?.id, choices: u.decision.choices.map((e) => e.id), candidates: u.candidates };
+  return {
+    transcript: u.transcript,
+    decision: u.decision.kind,
+    entryId: u.decision.entry?.id,
+    choices: u.decision.choices.map((e) => e.id),
+    candidates: u.candidates,
+  };
 }
 
 const verdictOf = (o: Outcome, d: Decided): Verdict => judge(o.call.expect, { kind: d.decision, entryId: d.entryId, choices: d.choices });
@@ -130,7 +172,10 @@ function rates(outcomes: Outcome[], decided: Decided[]): { right: number; wrong:
 function fitAndChoose(understanding: StoreUnderstanding, outcomes: Outcome[]): void {
   const rowsOf = (o: Outcome) => {
     const ids = o.call.expect.kind === 'absent' ? [] : o.call.expect.ids;
-    return entryFeatures(understanding.views(o.results)).map((r) => ({ features: r.features, label: ids.includes(r.candidate.entry.id) ? 1 : 0 }));
+    return entryFeatures(understanding.views(o.results)).map((r) => ({
+      features: r.features,
+      label: ids.includes(r.candidate.entry.id) ? 1 : 0,
+    }));
   };
   const voices = [...new Set(outcomes.map((o) => o.call.utterance.voice))];
   const weightsFor = new Map<string, Weights>();
@@ -138,22 +183,35 @@ function fitAndChoose(understanding: StoreUnderstanding, outcomes: Outcome[]): v
   const oofLabels: number[] = [];
   for (const voice of voices) {
     const train = outcomes.filter((o) => o.call.utterance.voice !== voice).flatMap(rowsOf);
-    const w = fitWeights(train.map((r) => r.features), train.map((r) => r.label));
+    const w = fitWeights(
+      train.map((r) => r.features),
+      train.map((r) => r.label),
+    );
     weightsFor.set(voice, w);
     for (const o of outcomes.filter((x) => x.call.utterance.voice === voice)) {
       // The call's best entry under the held-out weights: is it the one meant?
-      const rows = rowsOf(o).map((r) => ({ ...r, p: score(r.features, w) })).sort((a, b) => b.p - a.p);
+      const rows = rowsOf(o)
+        .map((r) => ({ ...r, p: score(r.features, w) }))
+        .sort((a, b) => b.p - a.p);
       if (rows.length === 0) continue;
       oofScores.push(rows[0].p);
       oofLabels.push(rows[0].label);
     }
   }
   const all = outcomes.flatMap(rowsOf);
-  const weights = fitWeights(all.map((r) => r.features), all.map((r) => r.label));
-  console.log(`\nleave-one-voice-out over ${voices.length} voices: AUC of the best entry's combined probability ${areaUnderRoc(oofScores, oofLabels).toFixed(3)} (${oofScores.length} calls with a candidate)`);
-  console.log(`weights fitted on every dev call: ${JSON.stringify(Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, Number(v.toFixed(3))])))}`);
+  const weights = fitWeights(
+    all.map((r) => r.features),
+    all.map((r) => r.label),
+  );
+  console.log(
+    `\nleave-one-voice-out over ${voices.length} voices: AUC of the best entry's combined probability ${areaUnderRoc(oofScores, oofLabels).toFixed(3)} (${oofScores.length} calls with a candidate)`,
+  );
+  console.log(
+    `weights fitted on every dev call: ${JSON.stringify(Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, Number(v.toFixed(3))])))}`,
+  );
   // The thresholds are chosen on the first pass alone; the second hearing's rule after them, at the thresholds in force.
-  const oofDecided = (t: DecisionThresholds): Decided[] => outcomes.map((o) => decideAgain(understanding, o, t, weightsFor.get(o.call.utterance.voice), 'none'));
+  const oofDecided = (t: DecisionThresholds): Decided[] =>
+    outcomes.map((o) => decideAgain(understanding, o, t, weightsFor.get(o.call.utterance.voice), 'none'));
   const allowed: { t: DecisionThresholds; right: number }[] = [];
   for (const transfer of [0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99]) {
     for (const confirm of [0.1, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7]) {
@@ -163,12 +221,16 @@ function fitAndChoose(understanding: StoreUnderstanding, outcomes: Outcome[]): v
       const r = rates(outcomes, decisions);
       // An offer of two entries is a question like a reprompt ("X, ou Y ?"): only a transfer or
       // a yes/no on one entry counts as accepting an absent name.
-      const absentConfirmedOrTransferred = outcomes.filter((o, i) => o.call.expect.kind === 'absent' && ['transfer', 'confirm'].includes(decisions[i].decision)).length;
+      const absentConfirmedOrTransferred = outcomes.filter(
+        (o, i) => o.call.expect.kind === 'absent' && ['transfer', 'confirm'].includes(decisions[i].decision),
+      ).length;
       const absent = outcomes.filter((o) => o.call.expect.kind === 'absent').length;
       // Limits with room for callers never seen: half the 1% wrong transfers allowed, 95% of
       // absent names not transferred (90% allowed), and at most half of them confirmed.
       const ok = r.wrong <= 0.005 && r.absentTransferred <= 0.05 && absentConfirmedOrTransferred <= 0.5 * absent;
-      console.log(`  out-of-fold ${transfer} / ${confirm}: right ${(100 * r.right).toFixed(1)}%, wrong transfers ${(100 * r.wrong).toFixed(1)}%, absent accepted ${absentConfirmedOrTransferred}/${absent}${ok ? '' : ' (over the limits)'}`);
+      console.log(
+        `  out-of-fold ${transfer} / ${confirm}: right ${(100 * r.right).toFixed(1)}%, wrong transfers ${(100 * r.wrong).toFixed(1)}%, absent accepted ${absentConfirmedOrTransferred}/${absent}${ok ? '' : ' (over the limits)'}`,
+      );
       if (ok) allowed.push({ t, right: r.right });
     }
   }
@@ -188,12 +250,15 @@ function fitAndChoose(understanding: StoreUnderstanding, outcomes: Outcome[]): v
  */
 function chooseCrossRule(understanding: StoreUnderstanding, outcomes: Outcome[]): void {
   const grid: CrossRule[] = [];
-  for (const secondWeight of [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2]) for (let minFit = -6; minFit <= -1.999; minFit += 0.25) grid.push({ secondWeight, minFit: Number(minFit.toFixed(2)) });
+  for (const secondWeight of [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2])
+    for (let minFit = -6; minFit <= -1.999; minFit += 0.25) grid.push({ secondWeight, minFit: Number(minFit.toFixed(2)) });
   const judgeAll = (subset: Outcome[], rule: CrossRule | 'none') => {
     const decided = subset.map((o) => decideAgain(understanding, o, undefined, undefined, rule));
     const r = rates(subset, decided);
     const absent = subset.filter((o) => o.call.expect.kind === 'absent').length;
-    const accepted = subset.filter((o, i) => o.call.expect.kind === 'absent' && ['transfer', 'confirm'].includes(decided[i].decision)).length;
+    const accepted = subset.filter(
+      (o, i) => o.call.expect.kind === 'absent' && ['transfer', 'confirm'].includes(decided[i].decision),
+    ).length;
     // A confirmation is a question, like the offer of two names it replaces: only transfers
     // count against the limits here (absent names confirmed are printed).
     return { decided, r, ok: r.wrong <= 0.005 && r.absentTransferred <= 0.05, accepted, absent };
@@ -212,12 +277,19 @@ function chooseCrossRule(understanding: StoreUnderstanding, outcomes: Outcome[])
     const mine = outcomes.filter((o) => o.call.utterance.voice === voice);
     mine.forEach((o) => oof.push({ o, d: decideAgain(understanding, o, undefined, undefined, rule) }));
   }
-  const r = rates(oof.map((x) => x.o), oof.map((x) => x.d));
+  const r = rates(
+    oof.map((x) => x.o),
+    oof.map((x) => x.d),
+  );
   const without = judgeAll(outcomes, 'none');
-  console.log(`\nsecond hearing, leave one voice out over ${voices.length} voices: right ${(100 * r.right).toFixed(1)}%, wrong transfers ${(100 * r.wrong).toFixed(1)}%, absent transferred ${(100 * r.absentTransferred).toFixed(1)}% (without it: right ${(100 * without.r.right).toFixed(1)}%)`);
+  console.log(
+    `\nsecond hearing, leave one voice out over ${voices.length} voices: right ${(100 * r.right).toFixed(1)}%, wrong transfers ${(100 * r.wrong).toFixed(1)}%, absent transferred ${(100 * r.absentTransferred).toFixed(1)}% (without it: right ${(100 * without.r.right).toFixed(1)}%)`,
+  );
   const chosen = choose(outcomes);
   const all = chosen === undefined ? undefined : judgeAll(outcomes, chosen);
-  console.log(`second-hearing rule chosen on every dev call: ${chosen === undefined ? 'none within the limits' : `${JSON.stringify(chosen)}: right ${(100 * all!.r.right).toFixed(1)}%, absent confirmed or transferred ${all!.accepted} of ${all!.absent}`}`);
+  console.log(
+    `second-hearing rule chosen on every dev call: ${chosen === undefined ? 'none within the limits' : `${JSON.stringify(chosen)}: right ${(100 * all!.r.right).toFixed(1)}%, absent confirmed or transferred ${all!.accepted} of ${all!.absent}`}`,
+  );
 }
 
 /**
@@ -227,7 +299,8 @@ function chooseCrossRule(understanding: StoreUnderstanding, outcomes: Outcome[])
  */
 function fitCalibration(understanding: StoreUnderstanding, outcomes: Outcome[]): void {
   const grid: FitCalibration[] = [];
-  for (let m = -4; m <= 1.001; m += 0.1) for (const slope of [0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.5, 2, 3]) grid.push({ midpoint: Number(m.toFixed(2)), slope });
+  for (let m = -4; m <= 1.001; m += 0.1)
+    for (const slope of [0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.5, 2, 3]) grid.push({ midpoint: Number(m.toFixed(2)), slope });
   const decideWith = (subset: Outcome[], c: FitCalibration): Decided[] =>
     subset.map((o) => decideAgain(understanding, { ...o, results: o.results.map((r) => ({ ...r, fitCalibration: c })) }));
   // Of the calibrations within the limits, those with the most right answers; of these, the
@@ -255,9 +328,14 @@ function fitCalibration(understanding: StoreUnderstanding, outcomes: Outcome[]):
     const mine = outcomes.filter((o) => o.call.utterance.voice === voice);
     decideWith(mine, chosen).forEach((d, i) => oof.push({ o: mine[i], d }));
   }
-  const r = rates(oof.map((x) => x.o), oof.map((x) => x.d));
+  const r = rates(
+    oof.map((x) => x.o),
+    oof.map((x) => x.d),
+  );
   const transfers = oof.filter((x) => x.d.decision === 'transfer').length / oof.length;
-  console.log(`\nleave-one-voice-out over ${voices.length} voices: right ${(100 * r.right).toFixed(1)}%, wrong transfers ${(100 * r.wrong).toFixed(1)}%, absent transferred ${(100 * r.absentTransferred).toFixed(1)}%, put straight through ${(100 * transfers).toFixed(1)}%`);
+  console.log(
+    `\nleave-one-voice-out over ${voices.length} voices: right ${(100 * r.right).toFixed(1)}%, wrong transfers ${(100 * r.wrong).toFixed(1)}%, absent transferred ${(100 * r.absentTransferred).toFixed(1)}%, put straight through ${(100 * transfers).toFixed(1)}%`,
+  );
   console.log(`calibration chosen on every call: ${JSON.stringify(choose(outcomes))}`);
 }
 
@@ -298,14 +376,27 @@ async function main(): Promise<void> {
 
   const locale = values.locale === 'en' ? 'en-US' : 'fr-FR';
   const understanding = await StoreUnderstanding.build({ store: 'bench', version: 1, entries }, ...storeLexicons(locale));
-  const saved = join(root, '.cache', 'bench', `accuracy-${values.set}-${values.locale}-${understanding.models.join('+')}${values.shed ? `-shed-${benchProfile()}` : ''}${values.companion === 'fast' ? '-companion-fast' : ''}.json`);
+  const saved = join(
+    root,
+    '.cache',
+    'bench',
+    `accuracy-${values.set}-${values.locale}-${understanding.models.join('+')}${values.shed ? `-shed-${benchProfile()}` : ''}${values.companion === 'fast' ? '-companion-fast' : ''}.json`,
+  );
   if (values.replay) {
     // Decisions made again from the last run's recognition results (thresholds, weights).
-    const outcomes = (JSON.parse(readFileSync(saved, 'utf8')) as Outcome[]).map((o) => ({ call: o.call, results: o.results, cross: o.cross, ms: o.ms }));
+    const outcomes = (JSON.parse(readFileSync(saved, 'utf8')) as Outcome[]).map((o) => ({
+      call: o.call,
+      results: o.results,
+      cross: o.cross,
+      ms: o.ms,
+    }));
     report(understanding, outcomes, values, `replayed from ${saved.replace(`${root}/`, '')}`);
     if (values.turns) {
       // The questions that follow (offers, confirmations), heard again from synthesized answers.
-      const pool = await RecognizerPool.create(resolveEngine((process.env.ATTENDANT_ASR_ENGINE as 'auto') ?? 'auto', undefined, benchProfile()), Number(values.workers));
+      const pool = await RecognizerPool.create(
+        resolveEngine((process.env.ATTENDANT_ASR_ENGINE as 'auto') ?? 'auto', undefined, benchProfile()),
+        Number(values.workers),
+      );
       await secondTurn(pool, understanding, entries, outcomes);
       await confirmTurn(pool, understanding, outcomes);
       await pool.close();
@@ -313,7 +404,11 @@ async function main(): Promise<void> {
     return;
   }
   // --companion fast needs both speeds loaded (the auto profile); each session's speed is then set here.
-  const spec = resolveEngine((process.env.ATTENDANT_ASR_ENGINE as 'auto') ?? 'auto', undefined, values.companion === 'fast' ? 'auto' : benchProfile());
+  const spec = resolveEngine(
+    (process.env.ATTENDANT_ASR_ENGINE as 'auto') ?? 'auto',
+    undefined,
+    values.companion === 'fast' ? 'auto' : benchProfile(),
+  );
   const workers = Number(values.workers);
   const pool = await RecognizerPool.create(spec, workers);
   // --shed: every utterance heard as under load (one model, at the speed the profile gives).
@@ -361,7 +456,21 @@ async function main(): Promise<void> {
   const verdicts = outcomes.map((o, i) => verdictOf(o, decided[i]));
   const out = join(root, '.cache', 'bench');
   mkdirSync(out, { recursive: true });
-  writeFileSync(saved, JSON.stringify(outcomes.map((o, i) => ({ call: o.call, results: o.results, cross: o.cross, ms: o.ms, decided: { ...decided[i], candidates: decided[i].candidates.slice(0, 5).map((c) => ({ id: c.entry.id, score: c.score })) }, verdict: verdicts[i] })), null, 1));
+  writeFileSync(
+    saved,
+    JSON.stringify(
+      outcomes.map((o, i) => ({
+        call: o.call,
+        results: o.results,
+        cross: o.cross,
+        ms: o.ms,
+        decided: { ...decided[i], candidates: decided[i].candidates.slice(0, 5).map((c) => ({ id: c.entry.id, score: c.score })) },
+        verdict: verdicts[i],
+      })),
+      null,
+      1,
+    ),
+  );
 }
 
 /**
@@ -372,7 +481,12 @@ async function main(): Promise<void> {
  * fits above a belief, and attendant's own (agreedAnswer), apart for callers whose entry was
  * offered and those whose entry was not (absent names included): any pick of theirs is wrong.
  */
-async function secondTurn(pool: RecognizerPool, understanding: StoreUnderstanding, entries: DirectoryEntry[], outcomes: Outcome[]): Promise<void> {
+async function secondTurn(
+  pool: RecognizerPool,
+  understanding: StoreUnderstanding,
+  entries: DirectoryEntry[],
+  outcomes: Outcome[],
+): Promise<void> {
   const { lexicons } = understanding;
   const byId = new Map(entries.map((e) => [e.id, e]));
   const offers = outcomes.flatMap((o) => {
@@ -399,17 +513,34 @@ async function secondTurn(pool: RecognizerPool, understanding: StoreUnderstandin
     };
     const audio = await readAudioFile(await synthesize({ ...u, text }));
     const grammars = await Promise.all(lexicons.map((l) => choiceAnswers(choices, l)));
-    const results = await decodeAll(pool, grammars.map((g) => g.grammar), (send) => send(audio.pcm));
+    const results = await decodeAll(
+      pool,
+      grammars.map((g) => g.grammar),
+      (send) => send(audio.pcm),
+    );
     const heard = grammars.map((g, i) => g.hear(results[i]));
     understanding.models.forEach((m, i) => count(`${m} alone`, heard[i].answer));
-    const same = heard.every((h) => h.answer.kind === 'choice' && heard[0].answer.kind === 'choice' && h.answer.index === heard[0].answer.index);
-    for (const min of [0, 0.5, 0.6, 0.7, 0.8]) count(`both the same, both beliefs ≥ ${min}`, same && Math.min(...heard.map((h) => h.belief)) >= min ? heard[0].answer : { kind: 'unclear' });
+    const same = heard.every(
+      (h) => h.answer.kind === 'choice' && heard[0].answer.kind === 'choice' && h.answer.index === heard[0].answer.index,
+    );
+    for (const min of [0, 0.5, 0.6, 0.7, 0.8])
+      count(
+        `both the same, both beliefs ≥ ${min}`,
+        same && Math.min(...heard.map((h) => h.belief)) >= min ? heard[0].answer : { kind: 'unclear' },
+      );
     count(`attendant (agreedAnswer, ${CHOICE_MIN_BELIEF})`, agreedAnswer(heard));
   });
-  console.log(`\nSecond turn: ${offers.length} callers offered two different names say the name again; ${offeredRight} of them were offered their entry, ${offers.length - offeredRight} were not (${offers.filter(({ o }) => o.call.expect.kind === 'absent').length} absent names):\n`);
-  console.log('| rule | put through to their entry | to the other one | no pick (read again) | callers not offered their entry put through to one |');
+  console.log(
+    `\nSecond turn: ${offers.length} callers offered two different names say the name again; ${offeredRight} of them were offered their entry, ${offers.length - offeredRight} were not (${offers.filter(({ o }) => o.call.expect.kind === 'absent').length} absent names):\n`,
+  );
+  console.log(
+    '| rule | put through to their entry | to the other one | no pick (read again) | callers not offered their entry put through to one |',
+  );
   console.log('|---|---|---|---|---|');
-  for (const [rule, t] of tally) console.log(`| ${rule} | ${t.right} of ${offeredRight} | ${t.wrong} | ${t.none} | ${t.notOffered} of ${offers.length - offeredRight} |`);
+  for (const [rule, t] of tally)
+    console.log(
+      `| ${rule} | ${t.right} of ${offeredRight} | ${t.wrong} | ${t.none} | ${t.notOffered} of ${offers.length - offeredRight} |`,
+    );
 }
 
 /**
@@ -437,9 +568,28 @@ async function confirmTurn(pool: RecognizerPool, understanding: StoreUnderstandi
     const said = o.call.expect.ids.includes(entry.id) ? 'yes' : 'no';
     const fr = o.call.language === 'fr';
     const long = i % 3 === 2;
-    const text = said === 'yes' ? (fr ? (long ? "oui c'est ça" : 'oui') : long ? 'yes please' : 'yes') : fr ? (long ? 'non merci' : 'non') : long ? 'no thanks' : 'no';
+    const text =
+      said === 'yes'
+        ? fr
+          ? long
+            ? "oui c'est ça"
+            : 'oui'
+          : long
+            ? 'yes please'
+            : 'yes'
+        : fr
+          ? long
+            ? 'non merci'
+            : 'non'
+          : long
+            ? 'no thanks'
+            : 'no';
     const audio = await readAudioFile(await synthesize({ ...o.call.utterance, text }));
-    const results = await decodeAll(pool, grammars.map((g) => g.grammar), (send) => send(audio.pcm));
+    const results = await decodeAll(
+      pool,
+      grammars.map((g) => g.grammar),
+      (send) => send(audio.pcm),
+    );
     const heard = grammars.map((g, k) => g.hear(results[k]));
     understanding.models.forEach((m, k) => count(`${m} alone`, said, heard[k].answer));
     count('both the same (agreedAnswer, any belief)', said, agreedAnswer(heard));
@@ -449,18 +599,31 @@ async function confirmTurn(pool: RecognizerPool, understanding: StoreUnderstandi
       const agreed = agreedAnswer(heard);
       count(`both yes, both beliefs ≥ ${min}`, said, agreed.kind === 'yes' && !both ? { kind: 'unclear' } : agreed);
     }
-    count(`both yes, the first model's belief ≥ ${CONFIRM_MIN_BELIEF}, any other's`, said, confirmedAnswer([heard[0], ...heard.slice(1).map((h) => ({ ...h, belief: 1 }))]));
+    count(
+      `both yes, the first model's belief ≥ ${CONFIRM_MIN_BELIEF}, any other's`,
+      said,
+      confirmedAnswer([heard[0], ...heard.slice(1).map((h) => ({ ...h, belief: 1 }))]),
+    );
     // As attendant hears it (hearConfirmation: the second model searches its grammar alone, without its phone loop).
     count(`attendant (hearConfirmation, ${CONFIRM_MIN_BELIEF})`, said, (await hearConfirmation(pool, grammars, audio.pcm)).answer);
     if (process.env.BENCH_VERBOSE === '1' && said === 'no' && agreedAnswer(heard).kind === 'yes') {
-      console.log(`no heard as yes: "${text}" ${o.call.utterance.voice}/${o.call.utterance.condition} -> ${results.map((r, k) => `${r.nbest[0]?.text} (${heard[k].belief.toFixed(2)})`).join(' | ')}`);
+      console.log(
+        `no heard as yes: "${text}" ${o.call.utterance.voice}/${o.call.utterance.condition} -> ${results.map((r, k) => `${r.nbest[0]?.text} (${heard[k].belief.toFixed(2)})`).join(' | ')}`,
+      );
     }
   });
   const yes = asked.filter(({ o, entry }) => o.call.expect.ids.includes(entry.id)).length;
-  console.log(`\nConfirmation: ${asked.length} callers asked "Vous avez dit … ?" answer; ${yes} say yes (theirs), ${asked.length - yes} no:\n`);
-  console.log('| rule | yes heard as yes (put through) | yes heard as no | yes unclear (asked again) | no heard as yes (wrong transfer) | no heard as no | no unclear |');
+  console.log(
+    `\nConfirmation: ${asked.length} callers asked "Vous avez dit … ?" answer; ${yes} say yes (theirs), ${asked.length - yes} no:\n`,
+  );
+  console.log(
+    '| rule | yes heard as yes (put through) | yes heard as no | yes unclear (asked again) | no heard as yes (wrong transfer) | no heard as no | no unclear |',
+  );
   console.log('|---|---|---|---|---|---|---|');
-  for (const [rule, t] of tally) console.log(`| ${rule} | ${t.yesYes} of ${yes} | ${t.yesNo} | ${t.yesOther} | ${t.noYes} of ${asked.length - yes} | ${t.noNo} | ${t.noOther} |`);
+  for (const [rule, t] of tally)
+    console.log(
+      `| ${rule} | ${t.yesYes} of ${yes} | ${t.yesNo} | ${t.yesOther} | ${t.noYes} of ${asked.length - yes} | ${t.noNo} | ${t.noOther} |`,
+    );
 }
 
 /**
@@ -478,11 +641,18 @@ function englishSwitches(outcomes: Outcome[], verdicts: Verdict[]): void {
     c[1] += 1;
     if (verdicts[i] === 'right') c[0] += 1;
   });
-  console.log(`\nFrench callers whose voice read a word in English (espeak "(en)"): ${counts.switched[1]}, right ${pct(counts.switched[0], counts.switched[1])}; the others: ${counts.french[1]}, right ${pct(counts.french[0], counts.french[1])}`);
+  console.log(
+    `\nFrench callers whose voice read a word in English (espeak "(en)"): ${counts.switched[1]}, right ${pct(counts.switched[0], counts.switched[1])}; the others: ${counts.french[1]}, right ${pct(counts.french[0], counts.french[1])}`,
+  );
 }
 
 /** Prints the tables (and, with --fit, the fit); returns the decisions. */
-function report(understanding: StoreUnderstanding, outcomes: Outcome[], values: { fit?: boolean; verbose?: boolean }, header: string): Decided[] {
+function report(
+  understanding: StoreUnderstanding,
+  outcomes: Outcome[],
+  values: { fit?: boolean; verbose?: boolean },
+  header: string,
+): Decided[] {
   const decided = outcomes.map((o) => decideAgain(understanding, o));
   const verdicts = outcomes.map((o, i) => verdictOf(o, decided[i]));
   console.log(header);
@@ -495,14 +665,23 @@ function report(understanding: StoreUnderstanding, outcomes: Outcome[], values: 
     outcomes.forEach((o, i) => {
       const d = decided[i];
       if (verdicts[i] !== 'right' && verdicts[i] !== 'rejected') {
-        const heard = understanding.views(o.results).map((v) => `${v.model}:"${v.transcript}" fit ${v.result.fit?.toFixed(2)} ${v.candidates[0]?.entry.id ?? '-'}`).join(' | ');
-        console.log(`${verdicts[i]}\t${o.call.utterance.voice}/${o.call.utterance.condition}\t"${o.call.utterance.text}" -> ${heard} => ${d.decision} ${d.entryId ?? d.choices.join(',')} [${d.candidates.slice(0, 3).map((c) => `${c.entry.id}:${c.score.toFixed(2)}`).join(' ')}]`);
+        const heard = understanding
+          .views(o.results)
+          .map((v) => `${v.model}:"${v.transcript}" fit ${v.result.fit?.toFixed(2)} ${v.candidates[0]?.entry.id ?? '-'}`)
+          .join(' | ');
+        console.log(
+          `${verdicts[i]}\t${o.call.utterance.voice}/${o.call.utterance.condition}\t"${o.call.utterance.text}" -> ${heard} => ${d.decision} ${d.entryId ?? d.choices.join(',')} [${d.candidates
+            .slice(0, 3)
+            .map((c) => `${c.entry.id}:${c.score.toFixed(2)}`)
+            .join(' ')}]`,
+        );
       }
     });
   }
   if (values.fit) {
     if (outcomes.every((o) => o.results.length === 1)) fitCalibration(understanding, outcomes);
-    else if (understanding.models.length < 2) console.log('\n--fit needs a store heard by two models (a French store with a French model installed)');
+    else if (understanding.models.length < 2)
+      console.log('\n--fit needs a store heard by two models (a French store with a French model installed)');
     else fitAndChoose(understanding, outcomes);
   }
   return decided;

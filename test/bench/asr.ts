@@ -35,7 +35,9 @@ async function main(): Promise<void> {
   const understanding = await StoreUnderstanding.build({ store: 'bench', version: 1, entries }, loadCmudict());
   const buildMs = performance.now() - t0;
   const spec = resolveEngine((process.env.ATTENDANT_ASR_ENGINE as 'auto') ?? 'auto', undefined, benchProfile());
-  console.log(`engine ${spec.engine} (profile ${spec.profile}); ${audio.length} utterances, ${audioSeconds.toFixed(1)} s of audio; grammar for ${entries.length} entries built in ${buildMs.toFixed(0)} ms\n`);
+  console.log(
+    `engine ${spec.engine} (profile ${spec.profile}); ${audio.length} utterances, ${audioSeconds.toFixed(1)} s of audio; grammar for ${entries.length} entries built in ${buildMs.toFixed(0)} ms\n`,
+  );
   console.log('| workers | utterances/s | RTF (CPU s per audio s) | decision p50 ms | p95 ms | RSS MB |');
   console.log('|---|---|---|---|---|---|');
   for (const workers of values.workers.split(',').map(Number)) {

@@ -112,7 +112,9 @@ async function main(): Promise<void> {
   const maxCalls = Number(values['max-calls']);
   const dir = mkdtempSync(join(tmpdir(), 'attendant-bench-calls-'));
   const quiet = { out: () => undefined, err: () => undefined };
-  await run(['directory', 'import', 'demo', join(root, 'directory-fixtures', 'demo-store.csv'), '--create'], quiet, { ATTENDANT_DATA_DIR: dir });
+  await run(['directory', 'import', 'demo', join(root, 'directory-fixtures', 'demo-store.csv'), '--create'], quiet, {
+    ATTENDANT_DATA_DIR: dir,
+  });
   // --stores N: calls go round N stores, each with the demo directory and one service of its
   // own, so that every store has its own grammar, as in a deployment hosting many stores.
   const storeCount = Number(values.stores);
@@ -133,7 +135,12 @@ async function main(): Promise<void> {
   if (syncEntries > 0) {
     const people = bretonDirectory(syncEntries);
     const callee = people[Math.min(people.length - 1, 1234)];
-    bigCaller = { audio: join(dir, 'big-caller.wav'), again: join(dir, 'big-again.wav'), extension: callee.extension, name: `${callee.firstName} ${callee.lastName}` };
+    bigCaller = {
+      audio: join(dir, 'big-caller.wav'),
+      again: join(dir, 'big-again.wav'),
+      extension: callee.extension,
+      name: `${callee.firstName} ${callee.lastName}`,
+    };
     syncFiles.push(join(dir, 'big-a.csv'), join(dir, 'big-b.csv'));
     writeFileSync(syncFiles[0], entriesToCsv(people));
     writeFileSync(syncFiles[1], entriesToCsv(people.map((e, i) => (i % 10 === 0 ? { ...e, lastName: `${e.lastName}nec` } : e))));
@@ -155,7 +162,13 @@ async function main(): Promise<void> {
   // Asked "Vous avez dit Sophie Martin ?" (as callers are when attendant is not sure enough,
   // more often when its workers are busy and a French store is heard by one model), the caller says yes.
   const yes = join(dir, 'yes.wav');
-  await promisify(execFile)('sox', [await synthesize({ text: voice.startsWith('fr') ? 'oui' : 'yes', synth: 'espeak', voice, condition: 'clean' }), yes, 'pad', '0', '1']);
+  await promisify(execFile)('sox', [
+    await synthesize({ text: voice.startsWith('fr') ? 'oui' : 'yes', synth: 'espeak', voice, condition: 'clean' }),
+    yes,
+    'pad',
+    '0',
+    '1',
+  ]);
   const [sipPort, httpPort, grpcPort] = [await freePort(), await freePort(), await freePort()];
   const child: ChildProcess = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
     env: {
@@ -195,7 +208,9 @@ async function main(): Promise<void> {
   };
   process.on('exit', stop);
   for (let i = 0; ; i += 1) {
-    const ok = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.status === 200).catch(() => false);
+    const ok = await fetch(`http://127.0.0.1:${httpPort}/readyz`)
+      .then((r) => r.status === 200)
+      .catch(() => false);
     if (ok) break;
     if (i > (syncEntries > 0 ? 2400 : 240)) throw new Error('attendant serve did not become ready');
     await new Promise((r) => setTimeout(r, 250));
@@ -205,14 +220,20 @@ async function main(): Promise<void> {
   // to choose (callerTurns).
   const referWithin = Number(values.wait) + 5000;
   const callerScenario = (name: string, speech: string, extension: string, nameAgain = again): string =>
-    scenario(name, [invite(G711_OFFER), ...ANSWERED, ...callerTurns({ speech, yes, again: nameAgain, extension, referWithinMs: referWithin })]);
+    scenario(name, [
+      invite(G711_OFFER),
+      ...ANSWERED,
+      ...callerTurns({ speech, yes, again: nameAgain, extension, referWithinMs: referWithin }),
+    ]);
   let xml = callerScenario('bench', audio, '2014');
   // Calls to the large store while it syncs: put through to anyone (a REFER at all), counted apart.
   const bigXml = bigCaller === undefined ? undefined : callerScenario('bench-big', bigCaller.audio, '[0-9]+', bigCaller.again);
   // Many stores: each call's Request-URI user comes from sipp's injection file, in turn.
   if (storeCount > 1) xml = xml.replaceAll('[service]', '[field0]');
   const injection = storeCount > 1 ? `SEQUENTIAL\n${storeIds.map((id) => `${id};`).join('\n')}\n` : undefined;
-  console.log(`attendant serve (pid ${pid}), engine pocketsphinx, ${process.env.ATTENDANT_ASR_WORKERS ?? 'one worker per core'}; ATTENDANT_MAX_CALLS=${maxCalls}`);
+  console.log(
+    `attendant serve (pid ${pid}), engine pocketsphinx, ${process.env.ATTENDANT_ASR_WORKERS ?? 'one worker per core'}; ATTENDANT_MAX_CALLS=${maxCalls}`,
+  );
   if (storeCount > 1) console.log(`calls go round ${storeCount} stores, each with its own grammar`);
   console.log(`each call: RTP silence for ${values.wait} ms (the caller listens), then "Sophie Martin", REFER to 2014 expected\n`);
 
@@ -238,9 +259,12 @@ async function main(): Promise<void> {
       const version = await metric(httpPort, 'attendant_store_directory_version{store="big"}');
       const file = syncFiles[version % 2];
       const t0 = performance.now();
-      sync = promisify(execFile)(process.execPath, [join(root, 'bin', 'attendant.js'), 'directory', 'import', 'big', file], { env: { ...process.env, ATTENDANT_DATA_DIR: dir } }).then(async () => {
+      sync = promisify(execFile)(process.execPath, [join(root, 'bin', 'attendant.js'), 'directory', 'import', 'big', file], {
+        env: { ...process.env, ATTENDANT_DATA_DIR: dir },
+      }).then(async () => {
         const importS = (performance.now() - t0) / 1000;
-        while ((await metric(httpPort, 'attendant_store_directory_version{store="big"}')) <= version) await new Promise((r) => setTimeout(r, 200));
+        while ((await metric(httpPort, 'attendant_store_directory_version{store="big"}')) <= version)
+          await new Promise((r) => setTimeout(r, 200));
         return { importS, liveS: (performance.now() - t0) / 1000 };
       });
     }
@@ -249,7 +273,17 @@ async function main(): Promise<void> {
     const bigCalls =
       bigXml === undefined
         ? undefined
-        : runSipp(bigXml, { target: `127.0.0.1:${sipPort}`, service: 'big', calls: 10, limit: 3, rate: 1, localPort: await freePort(), mediaPort: 38000, timeoutS: 120, stats: true });
+        : runSipp(bigXml, {
+            target: `127.0.0.1:${sipPort}`,
+            service: 'big',
+            calls: 10,
+            limit: 3,
+            rate: 1,
+            localPort: await freePort(),
+            mediaPort: 38000,
+            timeoutS: 120,
+            stats: true,
+          });
     const result = await runSipp(xml, {
       target: `127.0.0.1:${sipPort}`,
       service: 'demo',
@@ -277,7 +311,8 @@ async function main(): Promise<void> {
     const utterances = heard.filter((h) => ids.has(h.callId)).map((h) => h.ms);
     const ok = Number(result.stats?.['SuccessfulCall(C)'] ?? 0);
     const failed = Number(result.stats?.['FailedCall(C)'] ?? calls - ok);
-    if (failed > 0 && result.errors !== '') console.log(`sipp's errors at ${concurrency} calls (the first ones):\n${result.errors.split('\n').slice(0, 12).join('\n')}`);
+    if (failed > 0 && result.errors !== '')
+      console.log(`sipp's errors at ${concurrency} calls (the first ones):\n${result.errors.split('\n').slice(0, 12).join('\n')}`);
     return {
       concurrency,
       rate,
@@ -307,7 +342,17 @@ async function main(): Promise<void> {
               return {
                 ok: Number(bigResult.stats?.['SuccessfulCall(C)'] ?? 0),
                 failed: Number(bigResult.stats?.['FailedCall(C)'] ?? 10),
-                outcomes: [...count(records.map((r) => (r.outcome === 'transferred' ? (r.extension === bigCaller!.extension ? 'transferred to the right person' : 'transferred to someone else') : r.outcome)))]
+                outcomes: [
+                  ...count(
+                    records.map((r) =>
+                      r.outcome === 'transferred'
+                        ? r.extension === bigCaller!.extension
+                          ? 'transferred to the right person'
+                          : 'transferred to someone else'
+                        : r.outcome,
+                    ),
+                  ),
+                ]
                   .map(([what, n]) => `${n} × ${what}`)
                   .join(', '),
                 p95: percentile(decided, 95),
@@ -321,7 +366,9 @@ async function main(): Promise<void> {
     };
   };
 
-  console.log('| concurrent calls | new calls/s | calls | ok | failed | failure % | decision p50 ms | p95 ms | every utterance p95 ms | put through after a yes | after a choice | CPU s per call | of which main thread | machine busy % | RSS MB per call | peak RSS MB | wall s | fast decodes per 100 calls |');
+  console.log(
+    '| concurrent calls | new calls/s | calls | ok | failed | failure % | decision p50 ms | p95 ms | every utterance p95 ms | put through after a yes | after a choice | CPU s per call | of which main thread | machine busy % | RSS MB per call | peak RSS MB | wall s | fast decodes per 100 calls |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   let best = 0;
   let fast = 0;
@@ -340,7 +387,10 @@ async function main(): Promise<void> {
         `${concurrency} calls: 10 calls to the large store during its sync ("${bigCaller.name}", in the version being replaced and the new one): ${l.big.ok} completed, ${l.big.failed} failed; ${l.big.outcomes}; decision p95 ${l.big.p95.toFixed(0)} ms`,
       );
     }
-    if (l.synced !== undefined) notes.push(`${concurrency} calls: the ${syncEntries.toLocaleString('en')}-entry sync was imported in ${l.synced.importS.toFixed(1)} s and live ${l.synced.liveS.toFixed(1)} s after it began (the calls took ${l.seconds.toFixed(1)} s)`);
+    if (l.synced !== undefined)
+      notes.push(
+        `${concurrency} calls: the ${syncEntries.toLocaleString('en')}-entry sync was imported in ${l.synced.importS.toFixed(1)} s and live ${l.synced.liveS.toFixed(1)} s after it began (the calls took ${l.seconds.toFixed(1)} s)`,
+      );
   }
   if (notes.length > 0) console.log(`\n${notes.join('\n')}`);
   console.log(`\nhighest concurrency with ≤1% failures: ${best}; with decision p95 ≤ 300 ms: ${fast > 0 ? fast : 'none'}`);

@@ -66,15 +66,33 @@ async function main(): Promise<void> {
   };
   try {
     const url = await pg.createDatabase('attendant');
-    const env: NodeJS.ProcessEnv = { ...process.env, ATTENDANT_DATABASE_URL: url, ATTENDANT_DATA_DIR: join(work, 'cli'), ATTENDANT_LOG_LEVEL: 'warn' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ATTENDANT_DATABASE_URL: url,
+      ATTENDANT_DATA_DIR: join(work, 'cli'),
+      ATTENDANT_LOG_LEVEL: 'warn',
+    };
     const quiet = { out: () => undefined, err: (t: string) => process.stderr.write(`${t}\n`) };
-    if ((await run(['directory', 'import', 'demo', join(root, 'directory-fixtures', 'demo-store.csv'), '--create'], quiet, env)) !== 0) throw new Error('the demo directory could not be imported');
+    if ((await run(['directory', 'import', 'demo', join(root, 'directory-fixtures', 'demo-store.csv'), '--create'], quiet, env)) !== 0)
+      throw new Error('the demo directory could not be imported');
     const speech = await synthesize({ text: 'Sophie Martin', synth: 'espeak', voice: 'en-us', condition: 'clean' });
     const audio = join(work, 'caller.wav');
     await promisify(execFile)('sox', [speech, audio, 'pad', String(Number(values.wait) / 1000), '1']);
     const yes = join(work, 'yes.wav');
-    await promisify(execFile)('sox', [await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }), yes, 'pad', '0', '1']);
-    const xml = routed(scenario('bench-cluster', [invite(G711_OFFER), ...ANSWERED, ...callerTurns({ speech: audio, yes, extension: '2014', referWithinMs: Number(values.wait) + 5000 })]));
+    await promisify(execFile)('sox', [
+      await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }),
+      yes,
+      'pad',
+      '0',
+      '1',
+    ]);
+    const xml = routed(
+      scenario('bench-cluster', [
+        invite(G711_OFFER),
+        ...ANSWERED,
+        ...callerTurns({ speech: audio, yes, extension: '2014', referWithinMs: Number(values.wait) + 5000 }),
+      ]),
+    );
     const storage = await Storage.open({ dataDir: join(work, 'cli'), databaseUrl: url });
     const seen = new Set<string>();
     const callSeconds = Number(values.wait) / 1000 + 4;
@@ -121,13 +139,16 @@ async function main(): Promise<void> {
         const spread = nodes.map((n) => `${n.name} ${proxy.routedTo(n, logFrom)}`).join(', ');
         const row = `| ${setup.name} | ${concurrency} | ${calls} | ${ok} | ${failed} | ${percentile(latencies, 50).toFixed(0)} | ${percentile(latencies, 95).toFixed(0)} | ${(nodeCpu / calls).toFixed(3)} | ${(kamailioCpu / calls).toFixed(4)} | ${spread} | ${seconds.toFixed(0)} |`;
         console.log(row);
-        if (failed > 0 && result.errors !== '') console.log(`sipp's errors (the first ones):\n${result.errors.split('\n').slice(0, 8).join('\n')}`);
+        if (failed > 0 && result.errors !== '')
+          console.log(`sipp's errors (the first ones):\n${result.errors.split('\n').slice(0, 8).join('\n')}`);
         rows.push(row);
       }
       await stopAll();
     }
     await storage.close();
-    console.log('\n| setup | concurrent calls | calls | ok | failed | decision p50 ms | p95 ms | CPU s per call, nodes | CPU s per call, Kamailio | INVITEs routed | wall s |');
+    console.log(
+      '\n| setup | concurrent calls | calls | ok | failed | decision p50 ms | p95 ms | CPU s per call, nodes | CPU s per call, Kamailio | INVITEs routed | wall s |',
+    );
     console.log('|---|---|---|---|---|---|---|---|---|---|---|');
     for (const row of rows) console.log(row);
   } finally {

@@ -22,8 +22,15 @@ const N = 10_000;
 
 function entries(shift: number): DirectoryEntry[] {
   return Array.from({ length: N }, (_, i) => ({
-    id: `p${i}`, type: 'person' as const, firstName: ['Paul', 'Sophie', 'Yann', 'Gwenaëlle'][i % 4], lastName: `Kerhervé-${i}`, serviceName: '',
-    department: `Rayon ${i % 30}`, extension: String(10000 + i + (i % 10 === 0 ? shift : 0)), aliases: [], enabled: true,
+    id: `p${i}`,
+    type: 'person' as const,
+    firstName: ['Paul', 'Sophie', 'Yann', 'Gwenaëlle'][i % 4],
+    lastName: `Kerhervé-${i}`,
+    serviceName: '',
+    department: `Rayon ${i % 30}`,
+    extension: String(10000 + i + (i % 10 === 0 ? shift : 0)),
+    aliases: [],
+    enabled: true,
   }));
 }
 
@@ -33,7 +40,16 @@ async function main(): Promise<void> {
   const quiet = { out: () => undefined, err: () => undefined };
   const [http, grpc, sip] = [await freePort(), await freePort(), await freePort()];
   const serve = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
-    env: { ...process.env, ATTENDANT_DATA_DIR: data, ATTENDANT_HTTP_PORT: String(http), ATTENDANT_GRPC_PORT: String(grpc), ATTENDANT_SIP_PORT: String(sip), ATTENDANT_HTTP_HOST: '127.0.0.1', ATTENDANT_SIP_HOST: '127.0.0.1', ATTENDANT_LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      ATTENDANT_DATA_DIR: data,
+      ATTENDANT_HTTP_PORT: String(http),
+      ATTENDANT_GRPC_PORT: String(grpc),
+      ATTENDANT_SIP_PORT: String(sip),
+      ATTENDANT_HTTP_HOST: '127.0.0.1',
+      ATTENDANT_SIP_HOST: '127.0.0.1',
+      ATTENDANT_LOG_LEVEL: 'warn',
+    },
     stdio: 'ignore',
   });
   try {
@@ -46,7 +62,11 @@ async function main(): Promise<void> {
     await run(['store', 'create', 'big'], quiet, { ATTENDANT_DATA_DIR: data });
     const out: string[] = [];
     await run(['token', 'create', 'big'], { out: (t) => out.push(t), err: () => undefined }, { ATTENDANT_DATA_DIR: data });
-    const signIn = await fetch(`${base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: out[0] }) });
+    const signIn = await fetch(`${base}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: out[0] }),
+    });
     const { csrf } = (await signIn.json()) as { csrf: string };
     const headers = { cookie: (signIn.headers.get('set-cookie') ?? '').split(';')[0], 'x-csrf-token': csrf };
     const books = [await writeXlsx(CSV_COLUMNS, entries(0).map(entryCells)), await writeXlsx(CSV_COLUMNS, entries(50_000).map(entryCells))];
@@ -56,7 +76,11 @@ async function main(): Promise<void> {
     for (let round = 0; round < 6; round += 1) {
       const book = books[round % 2];
       const t0 = performance.now();
-      const res = await fetch(`${base}/api/stores/big/import`, { method: 'POST', headers: { ...headers, 'content-type': 'application/octet-stream', 'x-file-name': 'annuaire.xlsx' }, body: new Uint8Array(book) });
+      const res = await fetch(`${base}/api/stores/big/import`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/octet-stream', 'x-file-name': 'annuaire.xlsx' },
+        body: new Uint8Array(book),
+      });
       const p = (await res.json()) as { preview?: string; problems: unknown[]; changed: unknown[]; error?: string };
       const t1 = performance.now();
       if (p.preview === undefined) throw new Error(`preview refused: ${p.error ?? JSON.stringify(p.problems.slice(0, 3))}`);
@@ -71,7 +95,9 @@ async function main(): Promise<void> {
       }
     }
     const f = (xs: number[]): string => `median ${Math.round(percentile(xs, 50))} ms, max ${Math.round(Math.max(...xs))} ms`;
-    console.log(`console import of a ${N}-entry XLSX (${Math.round(books[0].length / 1024)} KiB), ${changed} entries changed per round, ${preview.length} rounds, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}):`);
+    console.log(
+      `console import of a ${N}-entry XLSX (${Math.round(books[0].length / 1024)} KiB), ${changed} entries changed per round, ${preview.length} rounds, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}):`,
+    );
     console.log(`  preview (upload, read, validate, compare): ${f(preview)}   (target <= 2000 ms)`);
     console.log(`  apply (a new version stored):              ${f(apply)}   (target <= 1000 ms)`);
   } finally {

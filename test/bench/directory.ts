@@ -71,7 +71,9 @@ async function main(): Promise<void> {
   console.log(`| store (new SQLite version, one transaction) | ${ms(percentile(times.store, 50))} |`);
   console.log(`| swap (build the matcher) | ${ms(percentile(times.matcher, 50))} |`);
   console.log(`| live (all three) | ${ms(percentile(times.live, 50))} |`);
-  console.log(`| recognition grammar, first build (espeak-ng for ${grammar.dict.split('\n').length - 1} pronunciations) | ${ms(grammarMs)} |`);
+  console.log(
+    `| recognition grammar, first build (espeak-ng for ${grammar.dict.split('\n').length - 1} pronunciations) | ${ms(grammarMs)} |`,
+  );
   console.log(`| recognition grammar, words already known | ${ms(grammarCachedMs)} |`);
   console.log('\n| match a heard name | p50 ms | p99 ms |');
   console.log('|---|---|---|');
@@ -92,7 +94,10 @@ async function largeStore(n: number): Promise<void> {
   const big = await buildGrammar(bretonDirectory(n), lexicon);
   const buildMs = performance.now() - t0;
   const pool = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, 'accurate'), 2);
-  const small = await buildPhraseGrammar(['Sophie Martin', 'Paul Dupont', 'la boulangerie'].map((text) => ({ text, reading: 'both' as const })), lexicon);
+  const small = await buildPhraseGrammar(
+    ['Sophie Martin', 'Paul Dupont', 'la boulangerie'].map((text) => ({ text, reading: 'both' as const })),
+    lexicon,
+  );
   await pool.prepare(small);
   const pcm = (await readAudioFile(await synthesize({ text: 'Sophie Martin', synth: 'espeak', voice: 'fr', condition: 'clean' }))).pcm;
   const hear = async (): Promise<number> => {
@@ -124,8 +129,12 @@ async function largeStore(n: number): Promise<void> {
   console.log(`| grammar built (${big.dict.split('\n').length - 1} pronunciations) | ${(buildMs / 1000).toFixed(1)} s |`);
   console.log(`| grammar loaded (in the worker of large grammars above about 2,000 entries) | ${(loadMs / 1000).toFixed(1)} s |`);
   console.log(`| memory added by the loaded grammar (RSS of the server and every worker) | ${addedMb.toFixed(0)} MB |`);
-  console.log(`| other store, decision ms p50 / max, before the load | ${percentile(quiet, 50).toFixed(0)} / ${Math.max(...quiet).toFixed(0)} |`);
-  console.log(`| other store, decision ms p50 / max, during the load (${during.length} utterances) | ${percentile(during, 50).toFixed(0)} / ${Math.max(...during).toFixed(0)} |`);
+  console.log(
+    `| other store, decision ms p50 / max, before the load | ${percentile(quiet, 50).toFixed(0)} / ${Math.max(...quiet).toFixed(0)} |`,
+  );
+  console.log(
+    `| other store, decision ms p50 / max, during the load (${during.length} utterances) | ${percentile(during, 50).toFixed(0)} / ${Math.max(...during).toFixed(0)} |`,
+  );
 }
 
 main().catch((err) => {

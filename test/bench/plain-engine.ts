@@ -29,7 +29,11 @@ export async function plainHypothesis(model: AcousticModel, grammar: Grammar, wa
   const pcm = join(CACHE, `${key}.wav`);
   await run('sox', [wav, '-r', String(model.sampleRate), '-e', 'signed-integer', '-b', '16', '-c', '1', pcm]);
   const rate = model.sampleRate === 8000 ? ['-samprate', '8000', '-nfft', '256'] : [];
-  const { stdout } = await run('pocketsphinx_continuous', ['-hmm', model.dir, '-dict', d, '-jsgf', g, ...rate, '-infile', pcm, '-logfn', '/dev/null'], { maxBuffer: 1 << 20 });
+  const { stdout } = await run(
+    'pocketsphinx_continuous',
+    ['-hmm', model.dir, '-dict', d, '-jsgf', g, ...rate, '-infile', pcm, '-logfn', '/dev/null'],
+    { maxBuffer: 1 << 20 },
+  );
   const text = stdout
     .split('\n')
     .map((l) => l.trim())

@@ -55,7 +55,17 @@ export function realStore(clips: RealClip[]): { entries: DirectoryEntry[]; servi
   for (const t of [...new Set(clips.map((c) => c.transcript))].filter((t) => t !== '<OOV>')) {
     const id = `r${String(services.length + 1).padStart(3, '0')}`;
     serviceOf.set(t, id);
-    services.push({ id, type: 'service', firstName: '', lastName: '', serviceName: t, department: '', extension: String(3000 + services.length + 1), aliases: [], enabled: true });
+    services.push({
+      id,
+      type: 'service',
+      firstName: '',
+      lastName: '',
+      serviceName: t,
+      department: '',
+      extension: String(3000 + services.length + 1),
+      aliases: [],
+      enabled: true,
+    });
   }
   return { entries: [...people, ...services], serviceOf };
 }
@@ -72,7 +82,8 @@ export const localeOf = (source: string): string => (source.startsWith('en-') ? 
 type Verdict = 'right' | 'wrong-transfer' | 'wrong-asked' | 'missed' | 'rejected' | 'absent-asked';
 
 export function verdictOf(expect: string | undefined, kind: string, entryId: string | undefined, choices: string[]): Verdict {
-  if (expect === undefined) return kind === 'transfer' ? 'wrong-transfer' : kind === 'confirm' || kind === 'disambiguate' ? 'absent-asked' : 'rejected';
+  if (expect === undefined)
+    return kind === 'transfer' ? 'wrong-transfer' : kind === 'confirm' || kind === 'disambiguate' ? 'absent-asked' : 'rejected';
   if ((kind === 'transfer' || kind === 'confirm') && entryId === expect) return 'right';
   if (kind === 'transfer') return 'wrong-transfer';
   if (kind === 'confirm' || kind === 'disambiguate') return choices.includes(expect) || entryId === expect ? 'right' : 'wrong-asked';
@@ -104,7 +115,13 @@ function table(outcomes: RealOutcome[], by: (o: RealOutcome) => string[]): strin
   return lines.join('\n');
 }
 
-export async function hearReal(sources: string[], surrounds: Surround[], takes: number, workers: number, log: (s: string) => void = console.log): Promise<Map<string, RealOutcome[]>> {
+export async function hearReal(
+  sources: string[],
+  surrounds: Surround[],
+  takes: number,
+  workers: number,
+  log: (s: string) => void = console.log,
+): Promise<Map<string, RealOutcome[]>> {
   const catalog = loadCatalog();
   const pool = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, benchProfile(), catalog.models), workers);
   const all = new Map<string, RealOutcome[]>();
@@ -116,7 +133,9 @@ export async function hearReal(sources: string[], surrounds: Surround[], takes: 
       const understanding = await StoreUnderstanding.build({ store: source, version: 1, entries }, ...storeLexicons(locale));
       const model = modelsForLocale(catalog, locale).find((m) => m.engine === 'pocketsphinx' && m.id === understanding.models[0]);
       if (model === undefined) throw new Error(`no PocketSphinx model for ${locale}`);
-      const calls: RealCall[] = clips.flatMap((clip) => surrounds.map((surround) => ({ clip, surround, expect: serviceOf.get(clip.transcript) })));
+      const calls: RealCall[] = clips.flatMap((clip) =>
+        surrounds.map((surround) => ({ clip, surround, expect: serviceOf.get(clip.transcript) })),
+      );
       const t0 = performance.now();
       const outcomes = await mapLimit(calls, workers * 2, async (call): Promise<RealOutcome> => {
         const wav = await telephoneClip(call.clip, { surround: call.surround });
@@ -129,9 +148,20 @@ export async function hearReal(sources: string[], surrounds: Surround[], takes: 
         const text = await plainHypothesis(model, understanding.grammar, wav);
         const top = understanding.matcher.rank([{ text, probability: 1 }])[0];
         const d = understood.decision;
-        return { call, results, cross, decision: d.kind, entryId: d.entry?.id, choices: d.choices.map((e) => e.id), plain: { text, entryId: top?.entry.id }, ms };
+        return {
+          call,
+          results,
+          cross,
+          decision: d.kind,
+          entryId: d.entry?.id,
+          choices: d.choices.map((e) => e.id),
+          plain: { text, entryId: top?.entry.id },
+          ms,
+        };
       });
-      log(`\n## ${source} (${locale}, models ${understanding.models.join(' + ')}): ${clips.length} clips x ${surrounds.length} surrounds in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+      log(
+        `\n## ${source} (${locale}, models ${understanding.models.join(' + ')}): ${clips.length} clips x ${surrounds.length} surrounds in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`,
+      );
       log(table(outcomes, (o) => [`surround ${o.call.surround}`]));
       log('');
       log(table(outcomes, (o) => [`speaker ${o.call.clip.speaker}`]));
@@ -166,7 +196,9 @@ async function main(): Promise<void> {
       for (const o of outcomes) {
         const v = verdictOf(o.call.expect, o.decision, o.entryId, o.choices);
         if (v === 'right' || v === 'rejected') continue;
-        console.log(`${v}\t${o.call.clip.file}/${o.call.surround}\t"${o.call.clip.transcript}" -> ${o.results.map((r) => `"${r.nbest[0]?.text ?? ''}" fit ${r.fit?.toFixed(2)}`).join(' | ')} => ${o.decision} ${o.entryId ?? o.choices.join(',')}; plain "${o.plain.text}"`);
+        console.log(
+          `${v}\t${o.call.clip.file}/${o.call.surround}\t"${o.call.clip.transcript}" -> ${o.results.map((r) => `"${r.nbest[0]?.text ?? ''}" fit ${r.fit?.toFixed(2)}`).join(' | ')} => ${o.decision} ${o.entryId ?? o.choices.join(',')}; plain "${o.plain.text}"`,
+        );
       }
     }
   }

@@ -12,7 +12,10 @@ export function benchProfile(env: NodeJS.ProcessEnv = process.env): Pocketsphinx
 /** Percentiles and a few figures for benchmarks. `p` from 0 to 100, of unsorted values; NaN for none. */
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;
-  return quantile([...values].sort((a, b) => a - b), p / 100);
+  return quantile(
+    [...values].sort((a, b) => a - b),
+    p / 100,
+  );
 }
 
 export function pct(part: number, whole: number): string {

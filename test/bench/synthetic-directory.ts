@@ -2,8 +2,50 @@ import { DirectoryEntry } from '../../src/directory/entry';
 
 /** Synthetic directories for benchmarks: many people, as a large store's export holds. */
 
-const FIRST = ['Paul', 'Sophie', 'Jean', 'Claire', 'Hervé', 'Nadia', 'Karim', 'Yann', 'Minh', 'Léa', 'Hugo', 'Inès', 'Lucas', 'Manon', 'Thi', 'Rui', 'Ana', 'Moussa', 'Piotr', 'Zoé'];
-const LAST = ['Martin', 'Dupont', 'Dupond', 'Lefebvre', 'Nguyen', 'Le Goff', 'Kerjean', 'Prodhomme', 'Benali', 'Diallo', 'Haddad', 'Traoré', 'Da Silva', 'Ferreira', 'Tran', 'Moreau', 'Garnier', 'Fontaine', 'Rousseau', 'Chevalier'];
+const FIRST = [
+  'Paul',
+  'Sophie',
+  'Jean',
+  'Claire',
+  'Hervé',
+  'Nadia',
+  'Karim',
+  'Yann',
+  'Minh',
+  'Léa',
+  'Hugo',
+  'Inès',
+  'Lucas',
+  'Manon',
+  'Thi',
+  'Rui',
+  'Ana',
+  'Moussa',
+  'Piotr',
+  'Zoé',
+];
+const LAST = [
+  'Martin',
+  'Dupont',
+  'Dupond',
+  'Lefebvre',
+  'Nguyen',
+  'Le Goff',
+  'Kerjean',
+  'Prodhomme',
+  'Benali',
+  'Diallo',
+  'Haddad',
+  'Traoré',
+  'Da Silva',
+  'Ferreira',
+  'Tran',
+  'Moreau',
+  'Garnier',
+  'Fontaine',
+  'Rousseau',
+  'Chevalier',
+];
 
 export function bigDirectory(n: number): DirectoryEntry[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -21,7 +63,32 @@ export function bigDirectory(n: number): DirectoryEntry[] {
 
 /** `n` people with made-up Breton-like surnames, nearly all different (as many words as a real directory). */
 export function bretonDirectory(n: number): DirectoryEntry[] {
-  const syllables = ['ker', 'le', 'goff', 'bras', 'gall', 'roux', 'moal', 'quer', 'ven', 'nec', 'dan', 'tre', 'guen', 'mor', 'ic', 'hel', 'pen', 'ros', 'lan', 'bihan', 'cor', 'nou', 'ar', 'vel'];
+  const syllables = [
+    'ker',
+    'le',
+    'goff',
+    'bras',
+    'gall',
+    'roux',
+    'moal',
+    'quer',
+    'ven',
+    'nec',
+    'dan',
+    'tre',
+    'guen',
+    'mor',
+    'ic',
+    'hel',
+    'pen',
+    'ros',
+    'lan',
+    'bihan',
+    'cor',
+    'nou',
+    'ar',
+    'vel',
+  ];
   const surname = (i: number): string => {
     let text = '';
     let x = i * 7919 + 13;
@@ -33,4 +100,3 @@ export function bretonDirectory(n: number): DirectoryEntry[] {
   };
   return bigDirectory(n).map((e, i) => ({ ...e, lastName: surname(i) }));
 }
-

@@ -93,7 +93,17 @@ describe('store console in Chromium', () => {
     grpcPort = await freePort();
     sipPort = await freePort();
     serve = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
-      env: { ...process.env, ATTENDANT_DATA_DIR: data, ATTENDANT_HTTP_PORT: String(httpPort), ATTENDANT_GRPC_PORT: String(grpcPort), ATTENDANT_SIP_PORT: String(sipPort), ATTENDANT_HTTP_HOST: '127.0.0.1', ATTENDANT_SIP_HOST: '127.0.0.1', ATTENDANT_ASR_WORKERS: '1', ATTENDANT_RTP_PORTS: '24000-24099' },
+      env: {
+        ...process.env,
+        ATTENDANT_DATA_DIR: data,
+        ATTENDANT_HTTP_PORT: String(httpPort),
+        ATTENDANT_GRPC_PORT: String(grpcPort),
+        ATTENDANT_SIP_PORT: String(sipPort),
+        ATTENDANT_HTTP_HOST: '127.0.0.1',
+        ATTENDANT_SIP_HOST: '127.0.0.1',
+        ATTENDANT_ASR_WORKERS: '1',
+        ATTENDANT_RTP_PORTS: '24000-24099',
+      },
     });
     serve.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     base = `http://127.0.0.1:${httpPort}`;
@@ -112,7 +122,13 @@ describe('store console in Chromium', () => {
     browser = await puppeteer.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${voice}`, '--autoplay-policy=no-user-gesture-required'],
+      args: [
+        '--no-sandbox',
+        '--use-fake-ui-for-media-stream',
+        '--use-fake-device-for-media-stream',
+        `--use-file-for-fake-audio-capture=${voice}`,
+        '--autoplay-policy=no-user-gesture-required',
+      ],
     });
     page = await browser.newPage();
     page.on('dialog', (d) => void d.accept());
@@ -162,7 +178,9 @@ describe('store console in Chromium', () => {
     expect(await page.$('#apply')).toBeNull();
     await shot('03-import-problems');
 
-    const fixed = ROWS.map((r) => (r[0] === 'p2' ? [...r.slice(0, 6), '2102', ...r.slice(7)] : r[0] === 'p4' ? [...r.slice(0, 3), 'Le Bihan', ...r.slice(4)] : r));
+    const fixed = ROWS.map((r) =>
+      r[0] === 'p2' ? [...r.slice(0, 6), '2102', ...r.slice(7)] : r[0] === 'p4' ? [...r.slice(0, 3), 'Le Bihan', ...r.slice(4)] : r,
+    );
     writeFileSync(bad, await workbook(fixed));
     await fileInput('#import-file').then((i) => i.uploadFile(bad));
     await page.click('#preview-button');
@@ -213,7 +231,13 @@ describe('store console in Chromium', () => {
     await shot('06-test-typed');
 
     await page.click('#record');
-    await page.waitForFunction(() => document.querySelector('#record-status')?.textContent === '' && document.querySelector('#heard') !== null && document.querySelector('#decision')?.textContent?.includes('ms'), { timeout: 30_000 });
+    await page.waitForFunction(
+      () =>
+        document.querySelector('#record-status')?.textContent === '' &&
+        document.querySelector('#heard') !== null &&
+        document.querySelector('#decision')?.textContent?.includes('ms'),
+      { timeout: 30_000 },
+    );
     const heard = await text('#heard');
     const top = await page.$eval('#candidates tbody tr td', (td) => (td as HTMLElement).innerText);
     expect(top).toBe('Sophie Martin');
@@ -222,7 +246,11 @@ describe('store console in Chromium', () => {
   });
 
   it('shows a call made with `attendant call` (on the keypad: recognition is tested above) in the calls page, with a chart', async () => {
-    const call = await exec(process.execPath, [join(root, 'bin', 'attendant.js'), 'call', 'demo', '--dtmf', '2014#', '--server', `127.0.0.1:${sipPort}`], { timeout: 60_000 }).catch((e: { stdout: string; stderr: string }) => e);
+    const call = await exec(
+      process.execPath,
+      [join(root, 'bin', 'attendant.js'), 'call', 'demo', '--dtmf', '2014#', '--server', `127.0.0.1:${sipPort}`],
+      { timeout: 60_000 },
+    ).catch((e: { stdout: string; stderr: string }) => e);
     expect(call.stdout + call.stderr).toMatch(/transferred to 2014/);
     await go('#/appels', 'section');
     await page.waitForSelector('#calls tbody tr', { timeout: 15_000 });
@@ -232,14 +260,18 @@ describe('store console in Chromium', () => {
     expect(row).toMatch(/clavier/);
     expect(await page.$$eval('#chart rect[data-outcome="transferred"]', (r) => r.length)).toBe(1);
     // Days as a French reader writes them (05/12, not 12-05), and one call is "1 appel".
-    expect(await page.$$eval('#chart text', (t) => t.map((x) => x.textContent ?? ''))).toContainEqual(expect.stringMatching(/^\d\d\/\d\d$/));
+    expect(await page.$$eval('#chart text', (t) => t.map((x) => x.textContent ?? ''))).toContainEqual(
+      expect.stringMatching(/^\d\d\/\d\d$/),
+    );
     expect(await page.$eval('#app', (el) => (el as HTMLElement).innerText)).not.toMatch(/\b1 appels\b/);
     await shot('08-calls');
   });
 
   it('plays the prompts and replaces the greeting with a recording, then goes back to the synthesised voice', async () => {
     await go('#/messages', '#prompts tr[data-key="greeting"]');
-    const status = await page.evaluate(async () => (await fetch(document.querySelector<HTMLAudioElement>('tr[data-key="greeting"] audio')?.src ?? '')).status);
+    const status = await page.evaluate(
+      async () => (await fetch(document.querySelector<HTMLAudioElement>('tr[data-key="greeting"] audio')?.src ?? '')).status,
+    );
     expect(status).toBe(200);
     const wav = join(dir, 'greeting.wav');
     await exec('sox', ['-n', '-r', '8000', '-c', '1', '-b', '16', wav, 'synth', '1', 'sine', '440']);
@@ -283,25 +315,41 @@ describe('store console in Chromium', () => {
   });
 
   /** Signs in from Node (no browser): the session cookie and CSRF token. */
-  const signIn = async (token: string): Promise<{ status: number; cookie: string; body: { csrf?: string; stores?: { id: string }[]; error?: string } }> => {
-    const r = await fetch(`${base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+  const signIn = async (
+    token: string,
+  ): Promise<{ status: number; cookie: string; body: { csrf?: string; stores?: { id: string }[]; error?: string } }> => {
+    const r = await fetch(`${base}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token }),
+    });
     return { status: r.status, cookie: (r.headers.get('set-cookie') ?? '').split(';')[0], body: (await r.json()) as { csrf?: string } };
   };
 
   it('gives an admin token every store, exports cells a spreadsheet would run escaped, and refuses a 20 MB upload from its length', async () => {
     const out: string[] = [];
-    expect(await run(['token', 'create', '--admin'], { out: (t) => out.push(t), err: () => undefined }, { ATTENDANT_DATA_DIR: data })).toBe(0);
+    expect(await run(['token', 'create', '--admin'], { out: (t) => out.push(t), err: () => undefined }, { ATTENDANT_DATA_DIR: data })).toBe(
+      0,
+    );
     const admin = await signIn(out[0]);
     expect(admin.status).toBe(200);
     expect(admin.body.stores?.map((st) => st.id).sort()).toEqual(['autre', 'demo']);
     const headers = { cookie: admin.cookie, 'x-csrf-token': admin.body.csrf ?? '', 'content-type': 'application/json' };
-    const saved = await fetch(`${base}/api/stores/autre/entries/z2`, { method: 'PUT', headers, body: JSON.stringify({ entry: { type: 'person', last_name: "=cmd|' /C calc'!A0", extension: '4001' } }) });
+    const saved = await fetch(`${base}/api/stores/autre/entries/z2`, {
+      method: 'PUT',
+      headers,
+      body: JSON.stringify({ entry: { type: 'person', last_name: "=cmd|' /C calc'!A0", extension: '4001' } }),
+    });
     expect(saved.status).toBe(200);
     const csv = await (await fetch(`${base}/api/stores/autre/export.csv`, { headers })).text();
     expect(csv).toMatch(/;'=cmd\|' \/C calc'!A0;/);
     // 20 MB announced and not one byte of it sent: the answer must come from the length alone.
     const t0 = Date.now();
-    const refused = await announceUpload(`${base}/api/stores/autre/import`, { ...headers, 'content-type': 'application/octet-stream', 'x-file-name': 'big.csv' }, 20 * 1024 * 1024);
+    const refused = await announceUpload(
+      `${base}/api/stores/autre/import`,
+      { ...headers, 'content-type': 'application/octet-stream', 'x-file-name': 'big.csv' },
+      20 * 1024 * 1024,
+    );
     expect(refused.status).toBe(413);
     expect((JSON.parse(refused.body) as { error: string }).error).toMatch(/Fichier trop gros \(20971520 octets\)/);
     expect(Date.now() - t0).toBeLessThan(10_000);
@@ -317,7 +365,11 @@ describe('store console in Chromium', () => {
     // The same count holds for the gRPC API from this address.
     const err: string[] = [];
     writeFileSync(join(dir, 'one.csv'), 'id,type,last_name,extension\na,person,X,1\n');
-    await run(['directory', 'push', 'demo', join(dir, 'one.csv'), '--server', `127.0.0.1:${grpcPort}`, '--token', 'att_wrong'], { out: () => undefined, err: (t) => err.push(t) }, { ATTENDANT_DATA_DIR: data });
+    await run(
+      ['directory', 'push', 'demo', join(dir, 'one.csv'), '--server', `127.0.0.1:${grpcPort}`, '--token', 'att_wrong'],
+      { out: () => undefined, err: (t) => err.push(t) },
+      { ATTENDANT_DATA_DIR: data },
+    );
     expect(err.join('\n')).toMatch(/too many failed authentications/);
     expect((await signIn(storeToken)).status).toBe(200);
   });

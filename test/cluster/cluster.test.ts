@@ -31,7 +31,9 @@ describe('two attendant nodes behind Kamailio, one PostgreSQL (issue 12)', () =>
   const nodes: ClusterNode[] = [];
   const skip = (): boolean => {
     if (pg !== undefined && hasKamailio()) return false;
-    console.log(`cluster test skipped: ${pg === undefined ? 'PostgreSQL (postgresql-15)' : 'kamailio'} is not installed; scripts/setup.sh installs both`);
+    console.log(
+      `cluster test skipped: ${pg === undefined ? 'PostgreSQL (postgresql-15)' : 'kamailio'} is not installed; scripts/setup.sh installs both`,
+    );
     return true;
   };
   const env = (node?: ClusterNode): NodeJS.ProcessEnv => ({
@@ -72,7 +74,9 @@ describe('two attendant nodes behind Kamailio, one PostgreSQL (issue 12)', () =>
     url = await pg.createDatabase('attendant');
     speech = await synthesize({ text: 'Sophie Martin', synth: 'espeak', voice: 'en-us', condition: 'clean' });
     const quiet = { out: () => undefined, err: () => undefined };
-    expect(await run(['directory', 'import', 'demo', join(root, 'directory-fixtures', 'demo-store.csv'), '--create'], quiet, env())).toBe(0);
+    expect(await run(['directory', 'import', 'demo', join(root, 'directory-fixtures', 'demo-store.csv'), '--create'], quiet, env())).toBe(
+      0,
+    );
     const out: string[] = [];
     expect(await run(['token', 'create', '--admin'], { out: (t) => out.push(t), err: () => undefined }, env())).toBe(0);
     adminToken = out[0];
@@ -92,7 +96,7 @@ describe('two attendant nodes behind Kamailio, one PostgreSQL (issue 12)', () =>
     }
   });
 
-  it('spreads calls over both nodes and keeps each call\'s in-dialog requests on the node that took it', async () => {
+  it("spreads calls over both nodes and keeps each call's in-dialog requests on the node that took it", async () => {
     if (skip()) return;
     const from = kamailio?.log().length ?? 0;
     const r = await calls(6, { rate: 3, listenMs: 1000 });
@@ -101,8 +105,12 @@ describe('two attendant nodes behind Kamailio, one PostgreSQL (issue 12)', () =>
     expect(routedTo(nodes[1], from)).toBeGreaterThanOrEqual(2);
     // REFER, NOTIFY, ACK and BYE went along the recorded route: through Kamailio, to the same node.
     const relayed = (kamailio?.log() ?? '').slice(from).match(/in-dialog (ACK|REFER|NOTIFY|BYE) of \S+ relayed/g) ?? [];
-    for (const method of ['ACK', 'REFER', 'NOTIFY', 'BYE']) expect(relayed.filter((l) => l.includes(` ${method} `)).length).toBeGreaterThanOrEqual(6);
-    expect((await metric(nodes[0], 'attendant_calls_total{outcome="transferred"}')) + (await metric(nodes[1], 'attendant_calls_total{outcome="transferred"}'))).toBe(6);
+    for (const method of ['ACK', 'REFER', 'NOTIFY', 'BYE'])
+      expect(relayed.filter((l) => l.includes(` ${method} `)).length).toBeGreaterThanOrEqual(6);
+    expect(
+      (await metric(nodes[0], 'attendant_calls_total{outcome="transferred"}')) +
+        (await metric(nodes[1], 'attendant_calls_total{outcome="transferred"}')),
+    ).toBe(6);
   }, 120_000);
 
   it('makes a directory pushed to node A live on node B within a second', async () => {
@@ -125,9 +133,22 @@ describe('two attendant nodes behind Kamailio, one PostgreSQL (issue 12)', () =>
     expect(live).toBe(pushed.version);
     expect(ms).toBeLessThanOrEqual(1000);
     // A call on B reaches the new extension: it exists only in the version pushed to A.
-    const r = await runSipp(scenario('new-extension', [invite(G711_OFFER), ...ANSWERED, '<pause milliseconds="500"/>', ...infoKeys('2099#'), ...expectReferTo('2099', 10)]), {
-      target: `127.0.0.1:${b.sipPort}`, service: 'demo', localPort: await freePort(), mediaPort: 36000 + Math.floor(Math.random() * 500) * 2, timeoutS: 45,
-    });
+    const r = await runSipp(
+      scenario('new-extension', [
+        invite(G711_OFFER),
+        ...ANSWERED,
+        '<pause milliseconds="500"/>',
+        ...infoKeys('2099#'),
+        ...expectReferTo('2099', 10),
+      ]),
+      {
+        target: `127.0.0.1:${b.sipPort}`,
+        service: 'demo',
+        localPort: await freePort(),
+        mediaPort: 36000 + Math.floor(Math.random() * 500) * 2,
+        timeoutS: 45,
+      },
+    );
     if (r.code !== 0 || r.errors !== '') throw new Error(`sipp exit ${r.code}\n${r.errors}\n${r.stdout.slice(-1500)}`);
   }, 60_000);
 
@@ -135,13 +156,21 @@ describe('two attendant nodes behind Kamailio, one PostgreSQL (issue 12)', () =>
     if (skip()) return;
     const [a, b] = nodes;
     const signIn = async (node: ClusterNode): Promise<{ cookie: string; csrf: string }> => {
-      const res = await fetch(`http://127.0.0.1:${node.httpPort}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: adminToken }) });
+      const res = await fetch(`http://127.0.0.1:${node.httpPort}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: adminToken }),
+      });
       expect(res.status).toBe(200);
       return { cookie: (res.headers.get('set-cookie') ?? '').split(';')[0], csrf: ((await res.json()) as { csrf: string }).csrf };
     };
     const prompt = async (node: ClusterNode, method: 'PUT' | 'DELETE', body?: Buffer): Promise<number> => {
       const s = await signIn(node);
-      const res = await fetch(`http://127.0.0.1:${node.httpPort}/api/stores/demo/prompts/greeting`, { method, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf, 'content-type': 'audio/wav' }, body: body === undefined ? undefined : new Uint8Array(body) });
+      const res = await fetch(`http://127.0.0.1:${node.httpPort}/api/stores/demo/prompts/greeting`, {
+        method,
+        headers: { cookie: s.cookie, 'x-csrf-token': s.csrf, 'content-type': 'audio/wav' },
+        body: body === undefined ? undefined : new Uint8Array(body),
+      });
       return res.status;
     };
     const wav = readFileSync(speech);
@@ -167,7 +196,9 @@ describe('two attendant nodes behind Kamailio, one PostgreSQL (issue 12)', () =>
     expect(readFileSync(join(b.dir, 'stores', 'demo', 'prompts', name!)).equals(wav)).toBe(true);
     // B's console says it is recorded, and plays the recording, not the synthesised prompt.
     const s = await signIn(b);
-    const list = (await (await fetch(`http://127.0.0.1:${b.httpPort}/api/stores/demo/prompts`, { headers: { cookie: s.cookie } })).json()) as { prompts: { key: string; recorded: boolean }[] };
+    const list = (await (
+      await fetch(`http://127.0.0.1:${b.httpPort}/api/stores/demo/prompts`, { headers: { cookie: s.cookie } })
+    ).json()) as { prompts: { key: string; recorded: boolean }[] };
     expect(list.prompts.find((p) => p.key === 'greeting')?.recorded).toBe(true);
     expect(await prompt(b, 'DELETE')).toBe(200);
     const goneOnA = await within(1000, () => !files(a).includes(name!));
@@ -183,9 +214,14 @@ describe('two attendant nodes behind Kamailio, one PostgreSQL (issue 12)', () =>
     try {
       const during = await calls(4, { rate: 4, listenMs: 1000 });
       expect(during.stats?.['SuccessfulCall(C)']).toBe('4');
-      const refused = await pushDirectory(`127.0.0.1:${a.grpcPort}`, adminToken, 'demo', entries, { tls: false }).catch((e: PushError) => e);
+      const refused = await pushDirectory(`127.0.0.1:${a.grpcPort}`, adminToken, 'demo', entries, { tls: false }).catch(
+        (e: PushError) => e,
+      );
       expect(refused).toBeInstanceOf(PushError);
-      expect(refused).toMatchObject({ code: grpcStatus.UNAVAILABLE, message: expect.stringMatching(/database cannot be reached.*nothing was changed/) });
+      expect(refused).toMatchObject({
+        code: grpcStatus.UNAVAILABLE,
+        message: expect.stringMatching(/database cannot be reached.*nothing was changed/),
+      });
     } finally {
       await pg.up();
     }
@@ -235,7 +271,8 @@ describe('two attendant nodes behind Kamailio, one PostgreSQL (issue 12)', () =>
     const again = kamailio?.log().length ?? 0;
     await new Promise((r) => setTimeout(r, 5000));
     const after = await calls(4, { rate: 4, listenMs: 1000 });
-    if (after.stats?.['SuccessfulCall(C)'] !== '4') throw new Error(`after the restart: ${after.errors}\n${(kamailio?.log() ?? '').slice(again).slice(-4000)}\n${a.log.slice(-3000)}`);
+    if (after.stats?.['SuccessfulCall(C)'] !== '4')
+      throw new Error(`after the restart: ${after.errors}\n${(kamailio?.log() ?? '').slice(again).slice(-4000)}\n${a.log.slice(-3000)}`);
     expect(routedTo(a, again)).toBeGreaterThanOrEqual(1);
   }, 180_000);
 
@@ -249,7 +286,11 @@ describe('two attendant nodes behind Kamailio, one PostgreSQL (issue 12)', () =>
     a.child?.kill('SIGKILL');
     await a.exited;
     // The calls node A had answered (200 OK sent) and not ended when it died: in conversation.
-    const lines = a.log.slice(logFrom).split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; call_id?: string });
+    const lines = a.log
+      .slice(logFrom)
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg: string; call_id?: string });
     const ended = new Set(lines.filter((l) => l.msg === 'call ended').map((l) => l.call_id));
     const inConversation = lines.filter((l) => l.msg === 'call taken' && !ended.has(l.call_id)).length;
     const r = await running;
@@ -258,7 +299,9 @@ describe('two attendant nodes behind Kamailio, one PostgreSQL (issue 12)', () =>
     // A call node A had been sent and had not ended is lost with it too when it died between
     // the INVITE and its log line (still being set up, or the line not yet written out).
     const unfinished = Math.max(inConversation, routedTo(a, kamailioFrom) - ended.size);
-    console.log(`SIGKILL with ${inConversation} calls in conversation on node A (${unfinished} sent to it and not ended): ${ok} of 16 calls transferred, ${failed} lost`);
+    console.log(
+      `SIGKILL with ${inConversation} calls in conversation on node A (${unfinished} sent to it and not ended): ${ok} of 16 calls transferred, ${failed} lost`,
+    );
     expect(inConversation).toBeGreaterThan(0);
     expect(ok + failed).toBe(16);
     expect(failed).toBeLessThanOrEqual(unfinished);

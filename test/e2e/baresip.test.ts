@@ -23,7 +23,7 @@ const maybe = BARESIP ? describe : describe.skip;
 function exec(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
     execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1;
+      const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1;
       resolve({ code, out: `${stdout}${stderr}` });
     });
   });
@@ -61,8 +61,13 @@ maybe('a real softphone (baresip) calling attendant', () => {
     });
     serve.stdout?.on('data', (d: Buffer) => (log += d.toString()));
     serve.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-    for (const until = Date.now() + 60_000; ; ) {
-      if (await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.status === 200).catch(() => false)) break;
+    for (const until = Date.now() + 60_000; ;) {
+      if (
+        await fetch(`http://127.0.0.1:${httpPort}/readyz`)
+          .then((r) => r.status === 200)
+          .catch(() => false)
+      )
+        break;
       if (Date.now() > until) throw new Error(`attendant serve did not become ready:\n${log.slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -114,7 +119,26 @@ maybe('a real softphone (baresip) calling attendant', () => {
     const conf = phone('phone', await microphone('Sophie Martin'), await freePort());
     const trace = join(dir, 'extension-2014.log');
     // Extension 2014's phone: sipp answers one call and records the messages it got.
-    const answering = exec('sipp', ['-sn', 'uas', '-i', '127.0.0.1', '-p', String(phonePort), '-m', '1', '-timeout', '40s', '-trace_msg', '-message_file', trace, '-nostdin'], 45_000);
+    const answering = exec(
+      'sipp',
+      [
+        '-sn',
+        'uas',
+        '-i',
+        '127.0.0.1',
+        '-p',
+        String(phonePort),
+        '-m',
+        '1',
+        '-timeout',
+        '40s',
+        '-trace_msg',
+        '-message_file',
+        trace,
+        '-nostdin',
+      ],
+      45_000,
+    );
     await new Promise((r) => setTimeout(r, 300));
     const caller = await exec('baresip', ['-f', conf, '-e', `/dial sip:demo@127.0.0.1:${sipPort}`, '-t', '15'], 40_000);
     const phoneSide = await answering;

@@ -31,22 +31,25 @@ function generator(seed: number): () => number {
   };
 }
 
-const SDP = G711_OFFER.replace(/\[(media|local)_ip\]/g, '127.0.0.1').replace(/\[local_ip_type\]/g, '4').replace(/\[media_ip_type\]/g, '4').replace(/\[media_port\]/g, '40000');
+const SDP = G711_OFFER.replace(/\[(media|local)_ip\]/g, '127.0.0.1')
+  .replace(/\[local_ip_type\]/g, '4')
+  .replace(/\[media_ip_type\]/g, '4')
+  .replace(/\[media_port\]/g, '40000');
 
 /** Well-formed requests to mutate; INVITEs go to a store that does not exist, so none sets up a call. */
 function bases(port: number, i: number): string[] {
-  const head = (method: string, uri: string, cseq = 1) =>
-    [
-      `${method} ${uri} SIP/2.0`,
-      `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-fuzz-${i}`,
-      `From: "Fuzz" <sip:fuzz@127.0.0.1>;tag=f${i}`,
-      `To: <${uri}>`,
-      `Call-ID: fuzz-${i}@127.0.0.1`,
-      `CSeq: ${cseq} ${method}`,
-      'Max-Forwards: 70',
-      `Contact: <sip:fuzz@127.0.0.1:${port}>`,
-    ];
-  const withBody = (lines: string[], type: string, body: string) => [...lines, `Content-Type: ${type}`, `Content-Length: ${Buffer.byteLength(body)}`, '', body].join('\r\n');
+  const head = (method: string, uri: string, cseq = 1) => [
+    `${method} ${uri} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-fuzz-${i}`,
+    `From: "Fuzz" <sip:fuzz@127.0.0.1>;tag=f${i}`,
+    `To: <${uri}>`,
+    `Call-ID: fuzz-${i}@127.0.0.1`,
+    `CSeq: ${cseq} ${method}`,
+    'Max-Forwards: 70',
+    `Contact: <sip:fuzz@127.0.0.1:${port}>`,
+  ];
+  const withBody = (lines: string[], type: string, body: string) =>
+    [...lines, `Content-Type: ${type}`, `Content-Length: ${Buffer.byteLength(body)}`, '', body].join('\r\n');
   const bare = (lines: string[]) => [...lines, 'Content-Length: 0', '', ''].join('\r\n');
   return [
     withBody(head('INVITE', 'sip:nobody-fuzz@127.0.0.1'), 'application/sdp', SDP),
@@ -61,7 +64,34 @@ function bases(port: number, i: number): string[] {
   ];
 }
 
-const NASTY = ['\0', '\r', '\n', '\r\n\r\n', ':', ';', '<', '>', '"', '%', '%00', ' ', '\t', '\u00ff', '\u202e', 'é', '=', ',', '@', '[', ']', '-1', '4294967296', '99999999999999999999', 'SIP/3.0', 'z9hG4bK'];
+const NASTY = [
+  '\0',
+  '\r',
+  '\n',
+  '\r\n\r\n',
+  ':',
+  ';',
+  '<',
+  '>',
+  '"',
+  '%',
+  '%00',
+  ' ',
+  '\t',
+  '\u00ff',
+  '\u202e',
+  'é',
+  '=',
+  ',',
+  '@',
+  '[',
+  ']',
+  '-1',
+  '4294967296',
+  '99999999999999999999',
+  'SIP/3.0',
+  'z9hG4bK',
+];
 
 /** One message mutated a few ways: bytes flipped, lines dropped or doubled, values replaced, cut short, stretched. */
 function mutate(text: string, rnd: () => number): Buffer {
@@ -71,9 +101,15 @@ function mutate(text: string, rnd: () => number): Buffer {
   for (let k = 0; k < n; k += 1) {
     const at = Math.floor(rnd() * s.length);
     switch (Math.floor(rnd() * 10)) {
-      case 0: s = s.slice(0, at) + String.fromCharCode(Math.floor(rnd() * 256)) + s.slice(at + 1); break;
-      case 1: s = s.slice(0, at); break;
-      case 2: s = s.slice(0, at) + pick(NASTY) + s.slice(at); break;
+      case 0:
+        s = s.slice(0, at) + String.fromCharCode(Math.floor(rnd() * 256)) + s.slice(at + 1);
+        break;
+      case 1:
+        s = s.slice(0, at);
+        break;
+      case 2:
+        s = s.slice(0, at) + pick(NASTY) + s.slice(at);
+        break;
       case 3: {
         const lines = s.split('\r\n');
         lines.splice(Math.floor(rnd() * lines.length), 1);
@@ -87,11 +123,21 @@ function mutate(text: string, rnd: () => number): Buffer {
         s = lines.join('\r\n');
         break;
       }
-      case 5: s = s.replace(/\d+/, () => pick(['0', '-1', '2147483648', '4294967296', '1e9', '0x10', '99999999999999999999'])); break;
-      case 6: s = s.slice(0, at) + 'A'.repeat(Math.floor(rnd() * 70_000)) + s.slice(at); break;
-      case 7: s = s.replace(/Content-Length: \d+/, `Content-Length: ${pick(['0', '5', '100000', '-3', 'x'])}`); break;
-      case 8: s = s.replace(/^\S+/, pick(['INVITE', 'invite', 'FOO', 'INV;ITE', '', 'SIP/2.0', 'ÉTÉ', 'A'.repeat(300)])); break;
-      default: s = s.replace(/SIP\/2\.0/, pick(['SIP/2.1', 'SIP/1.0', 'sip/2.0', 'SIP/2.0 ', 'HTTP/1.1'])); break;
+      case 5:
+        s = s.replace(/\d+/, () => pick(['0', '-1', '2147483648', '4294967296', '1e9', '0x10', '99999999999999999999']));
+        break;
+      case 6:
+        s = s.slice(0, at) + 'A'.repeat(Math.floor(rnd() * 70_000)) + s.slice(at);
+        break;
+      case 7:
+        s = s.replace(/Content-Length: \d+/, `Content-Length: ${pick(['0', '5', '100000', '-3', 'x'])}`);
+        break;
+      case 8:
+        s = s.replace(/^\S+/, pick(['INVITE', 'invite', 'FOO', 'INV;ITE', '', 'SIP/2.0', 'ÉTÉ', 'A'.repeat(300)]));
+        break;
+      default:
+        s = s.replace(/SIP\/2\.0/, pick(['SIP/2.1', 'SIP/1.0', 'sip/2.0', 'SIP/2.0 ', 'HTTP/1.1']));
+        break;
     }
   }
   return Buffer.from(s, 'latin1').subarray(0, 65_000);
@@ -109,11 +155,24 @@ describe('fuzzing the SIP edge (issue 14)', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'attendant-fuzz-'));
     const quiet = { out: () => undefined, err: () => undefined };
-    expect(await run(['directory', 'import', 'demo', join(__dirname, '..', '..', '..', 'directory-fixtures', 'demo-store.csv'), '--create'], quiet, env())).toBe(0);
+    expect(
+      await run(
+        ['directory', 'import', 'demo', join(__dirname, '..', '..', '..', 'directory-fixtures', 'demo-store.csv'), '--create'],
+        quiet,
+        env(),
+      ),
+    ).toBe(0);
     sipPort = await freePort();
     httpPort = await freePort();
     child = spawn(process.execPath, [join(__dirname, '..', '..', '..', 'bin', 'attendant.js'), 'serve'], {
-      env: { ...env(), ATTENDANT_SIP_PORT: String(sipPort), ATTENDANT_HTTP_PORT: String(httpPort), ATTENDANT_GRPC_PORT: String(await freePort()), ATTENDANT_RTP_PORTS: '24000-24999', ATTENDANT_ASR_WORKERS: '1' },
+      env: {
+        ...env(),
+        ATTENDANT_SIP_PORT: String(sipPort),
+        ATTENDANT_HTTP_PORT: String(httpPort),
+        ATTENDANT_GRPC_PORT: String(await freePort()),
+        ATTENDANT_RTP_PORTS: '24000-24999',
+        ATTENDANT_ASR_WORKERS: '1',
+      },
     });
     child.stderr?.on('data', (d: Buffer) => {
       log += d.toString();
@@ -121,7 +180,11 @@ describe('fuzzing the SIP edge (issue 14)', () => {
     });
     child.on('exit', (code) => (exited = code));
     const until = Date.now() + 60_000;
-    while (!(await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok).catch(() => false))) {
+    while (
+      !(await fetch(`http://127.0.0.1:${httpPort}/readyz`)
+        .then((r) => r.ok)
+        .catch(() => false))
+    ) {
       if (Date.now() > until) throw new Error(`attendant serve did not become ready:\n${log.slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -135,10 +198,18 @@ describe('fuzzing the SIP edge (issue 14)', () => {
   /** A real call: sipp dials 2012 by SIP INFO and must be transferred there. */
   const callGoesThrough = async (): Promise<void> => {
     const keys = infoKeys('2012#');
-    const r = await runSipp(scenario('after-fuzz', [invite(G711_OFFER), ...ANSWERED, '<pause milliseconds="300"/>', ...keys, ...expectReferTo('2012', 10)]), {
-      target: `127.0.0.1:${sipPort}`, service: 'demo', localPort: await freePort(), mediaPort: 30000 + Math.floor(Math.random() * 5000) * 2, timeoutS: 30,
-    });
-    if (r.code !== 0 || r.errors !== '') throw new Error(`a call failed after fuzzing (seed ${SEED}): sipp exit ${r.code}\n${r.errors}\n${log.slice(-2000)}`);
+    const r = await runSipp(
+      scenario('after-fuzz', [invite(G711_OFFER), ...ANSWERED, '<pause milliseconds="300"/>', ...keys, ...expectReferTo('2012', 10)]),
+      {
+        target: `127.0.0.1:${sipPort}`,
+        service: 'demo',
+        localPort: await freePort(),
+        mediaPort: 30000 + Math.floor(Math.random() * 5000) * 2,
+        timeoutS: 30,
+      },
+    );
+    if (r.code !== 0 || r.errors !== '')
+      throw new Error(`a call failed after fuzzing (seed ${SEED}): sipp exit ${r.code}\n${r.errors}\n${log.slice(-2000)}`);
     expect(exited).toBeUndefined();
   };
 
@@ -160,7 +231,9 @@ describe('fuzzing the SIP edge (issue 14)', () => {
       await callGoesThrough();
     }
     socket.close();
-    console.log(`fuzz UDP: ${UDP_MESSAGES} messages (seed ${SEED}), ${replies} answers, ${log.split('\n').length} log lines, ${BATCHES} calls through`);
+    console.log(
+      `fuzz UDP: ${UDP_MESSAGES} messages (seed ${SEED}), ${replies} answers, ${log.split('\n').length} log lines, ${BATCHES} calls through`,
+    );
     // Answerable messages were answered (400 with a reason, 404, 405, 481, 505...), not all dropped.
     expect(replies).toBeGreaterThan(UDP_MESSAGES / 10);
     // A flood of garbage does not write a line per datagram.

@@ -10,7 +10,19 @@ import { run } from '../../src/cli/main';
 import { synthesize } from '../audio/synth';
 import { pbxHooksService, TransferCallRequest } from '../../src/pbx/hooks';
 import {
-  ACK_2XX, ACK_FAILURE, ANSWERED, callerTurns, expectReferTo, G711_OFFER, G729_OFFER, inDialogRequest, infoKeys, invite, playAudio, runSipp, scenario,
+  ACK_2XX,
+  ACK_FAILURE,
+  ANSWERED,
+  callerTurns,
+  expectReferTo,
+  G711_OFFER,
+  G729_OFFER,
+  inDialogRequest,
+  infoKeys,
+  invite,
+  playAudio,
+  runSipp,
+  scenario,
 } from './sipp';
 
 /**
@@ -22,15 +34,17 @@ const root = join(__dirname, '..', '..', '..');
 
 /** The recognition worker processes of the server `pid` (its children running worker.js). */
 function workerPids(pid: number): number[] {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      return ppid === pid && readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('worker.js') ? [Number(d)] : [];
-    } catch {
-      return [];
-    }
-  });
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((d) => {
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return ppid === pid && readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('worker.js') ? [Number(d)] : [];
+      } catch {
+        return [];
+      }
+    });
 }
 
 /** sipp ran every call to its end, with nothing unexpected: else its own words are the failure. */
@@ -50,11 +64,22 @@ describe('attendant serve as a PBX sees it (sipp)', () => {
   const env = (): NodeJS.ProcessEnv => ({ ...process.env, ATTENDANT_DATA_DIR: dir });
   const cli = async (args: string[]): Promise<{ code: number; out: string[] }> => {
     const out: string[] = [];
-    const code = await run(args, { out: (t) => out.push(t), err: (t) => out.push(t) }, { ...env(), ATTENDANT_SIP_PORT: String(sipPort), ATTENDANT_LOG_LEVEL: 'silent' });
+    const code = await run(
+      args,
+      { out: (t) => out.push(t), err: (t) => out.push(t) },
+      { ...env(), ATTENDANT_SIP_PORT: String(sipPort), ATTENDANT_LOG_LEVEL: 'silent' },
+    );
     return { code, out };
   };
   const sipp = async (xml: string, opts: { service?: string; transport?: 'u1' | 't1' } = {}) =>
-    runSipp(xml, { target: `127.0.0.1:${sipPort}`, service: opts.service ?? 'demo', transport: opts.transport, localPort: await freePort(), mediaPort: 30000 + Math.floor(Math.random() * 5000) * 2, timeoutS: 45 });
+    runSipp(xml, {
+      target: `127.0.0.1:${sipPort}`,
+      service: opts.service ?? 'demo',
+      transport: opts.transport,
+      localPort: await freePort(),
+      mediaPort: 30000 + Math.floor(Math.random() * 5000) * 2,
+      timeoutS: 45,
+    });
   const metric = (name: string): Promise<number> => scrapeMetric(httpPort, name);
 
   beforeAll(async () => {
@@ -73,12 +98,26 @@ describe('attendant serve as a PBX sees it (sipp)', () => {
     sipPort = await freePort();
     httpPort = await freePort();
     const quiet = { out: () => undefined, err: () => undefined };
-    expect(await run(['directory', 'import', 'demo', join(root, 'directory-fixtures', 'demo-store.csv'), '--create'], quiet, env())).toBe(0);
-    expect(await run(['directory', 'import', 'hooked', join(root, 'directory-fixtures', 'demo-store.csv'), '--create'], quiet, env())).toBe(0);
+    expect(await run(['directory', 'import', 'demo', join(root, 'directory-fixtures', 'demo-store.csv'), '--create'], quiet, env())).toBe(
+      0,
+    );
+    expect(await run(['directory', 'import', 'hooked', join(root, 'directory-fixtures', 'demo-store.csv'), '--create'], quiet, env())).toBe(
+      0,
+    );
     // A store whose PBX hooks are down (nothing listens there): transfers go by REFER instead.
-    expect(await run(['directory', 'import', 'hooks-down', join(root, 'directory-fixtures', 'demo-store.csv'), '--create'], quiet, env())).toBe(0);
-    expect(await run(['store', 'update', 'hooks-down', '--transfer', 'grpc', '--hooks', `127.0.0.1:${await freePort()}`], quiet, env())).toBe(0);
-    expect(await run(['store', 'update', 'hooked', '--transfer', 'grpc', '--hooks', `127.0.0.1:${hooksPort}`, '--operator', '9', '--transcripts', 'on'], quiet, env())).toBe(0);
+    expect(
+      await run(['directory', 'import', 'hooks-down', join(root, 'directory-fixtures', 'demo-store.csv'), '--create'], quiet, env()),
+    ).toBe(0);
+    expect(
+      await run(['store', 'update', 'hooks-down', '--transfer', 'grpc', '--hooks', `127.0.0.1:${await freePort()}`], quiet, env()),
+    ).toBe(0);
+    expect(
+      await run(
+        ['store', 'update', 'hooked', '--transfer', 'grpc', '--hooks', `127.0.0.1:${hooksPort}`, '--operator', '9', '--transcripts', 'on'],
+        quiet,
+        env(),
+      ),
+    ).toBe(0);
     child = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
       env: {
         ...env(),
@@ -94,7 +133,9 @@ describe('attendant serve as a PBX sees it (sipp)', () => {
     });
     const until = Date.now() + 60_000;
     for (;;) {
-      const ok = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.status === 200).catch(() => false);
+      const ok = await fetch(`http://127.0.0.1:${httpPort}/readyz`)
+        .then((r) => r.status === 200)
+        .catch(() => false);
       if (ok) break;
       if (Date.now() > until) throw new Error(`attendant serve did not become ready:\n${log.slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 250));
@@ -132,22 +173,34 @@ describe('attendant serve as a PBX sees it (sipp)', () => {
     // Heard whole, put through; or, where the two models part (a busy host heard it otherwise
     // once), asked to confirm Sophie Martin: the caller says yes.
     const yes = await speech('yes');
-    const r = await sipp(scenario('paused', [invite(G711_OFFER), ...ANSWERED, ...callerTurns({ speech: paused, yes, extension: '2014', referWithinMs: 4000 })]));
+    const r = await sipp(
+      scenario('paused', [
+        invite(G711_OFFER),
+        ...ANSWERED,
+        ...callerTurns({ speech: paused, yes, extension: '2014', referWithinMs: 4000 }),
+      ]),
+    );
     // The caller's turn to confirm is sipp's timeout on the first REFER, which it logs.
     expect(r.code).toBe(0);
-    expect(r.errors.split('\n').filter((l) => l.trim() !== '' && !/receive timeout on message paused:\d+, jumping to label/.test(l))).toEqual([]);
+    expect(
+      r.errors.split('\n').filter((l) => l.trim() !== '' && !/receive timeout on message paused:\d+, jumping to label/.test(l)),
+    ).toEqual([]);
     expect(await metric('attendant_early_hearings_total{outcome="given_up"}')).toBeGreaterThan(givenUp);
   });
 
   it('does the same over TCP', async () => {
     const audio = await speech('Sophie Martin');
-    const r = await sipp(scenario('speech-tcp', [invite(G711_OFFER), ...ANSWERED, ...playAudio(audio, 1000), ...expectReferTo('2014')]), { transport: 't1' });
+    const r = await sipp(scenario('speech-tcp', [invite(G711_OFFER), ...ANSWERED, ...playAudio(audio, 1000), ...expectReferTo('2014')]), {
+      transport: 't1',
+    });
     expectSuccess(r);
   });
 
   it('transfers to an extension dialled with SIP INFO keypad presses', async () => {
     const keys = infoKeys('2012#');
-    const r = await sipp(scenario('info-dtmf', [invite(G711_OFFER), ...ANSWERED, '<pause milliseconds="500"/>', ...keys, ...expectReferTo('2012', 10)]));
+    const r = await sipp(
+      scenario('info-dtmf', [invite(G711_OFFER), ...ANSWERED, '<pause milliseconds="500"/>', ...keys, ...expectReferTo('2012', 10)]),
+    );
     expectSuccess(r);
   });
 
@@ -166,16 +219,36 @@ describe('attendant serve as a PBX sees it (sipp)', () => {
   });
 
   it('puts a caller who spells G-O-F-F on the keypad (*4633#, then 1) through to Yann Le Goff', async () => {
-    const { code, out } = await cli(['call', 'demo', '--server', `127.0.0.1:${sipPort}`, '--dtmf', '*4633#', '--dtmf', '1', '--timeout', '40']);
+    const { code, out } = await cli([
+      'call',
+      'demo',
+      '--server',
+      `127.0.0.1:${sipPort}`,
+      '--dtmf',
+      '*4633#',
+      '--dtmf',
+      '1',
+      '--timeout',
+      '40',
+    ]);
     expect(out.join('\n')).toMatch(/^transferred to 2040 \(Yann Le Goff\) in /m);
     expect(code).toBe(0);
   });
 
   it('keeps going when the caller hangs up mid-prompt, and records the call as abandoned', async () => {
     const before = await metric('attendant_calls_total{outcome="abandoned"}');
-    const r = await sipp(scenario('hangup', [invite(G711_OFFER), ...ANSWERED, '<pause milliseconds="800"/>', inDialogRequest('BYE', 2), '<recv response="200"/>']));
+    const r = await sipp(
+      scenario('hangup', [
+        invite(G711_OFFER),
+        ...ANSWERED,
+        '<pause milliseconds="800"/>',
+        inDialogRequest('BYE', 2),
+        '<recv response="200"/>',
+      ]),
+    );
     expectSuccess(r);
-    for (let i = 0; i < 20 && (await metric('attendant_calls_total{outcome="abandoned"}')) === before; i += 1) await new Promise((res) => setTimeout(res, 100));
+    for (let i = 0; i < 20 && (await metric('attendant_calls_total{outcome="abandoned"}')) === before; i += 1)
+      await new Promise((res) => setTimeout(res, 100));
     expect(await metric('attendant_calls_total{outcome="abandoned"}')).toBe(before + 1);
     expect(await metric('attendant_active_calls')).toBe(0);
   });
@@ -188,27 +261,36 @@ describe('attendant serve as a PBX sees it (sipp)', () => {
     expect(await run(['directory', 'import', 'new-store', join(root, 'directory-fixtures', 'demo-store.csv')], quiet, env())).toBe(0);
     // The grammar is built in the background within seconds of the import, before the first call.
     const until = Date.now() + 30_000;
-    while (!/"store":"new-store","version":1,[^\n]*store grammar ready/.test(log) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    while (!/"store":"new-store","version":1,[^\n]*store grammar ready/.test(log) && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 200));
     const keys = infoKeys('2012#');
-    expectSuccess(await sipp(scenario('imported-store', [invite(G711_OFFER), ...ANSWERED, '<pause milliseconds="500"/>', ...keys, ...expectReferTo('2012', 10)]), { service: 'new-store' }));
+    expectSuccess(
+      await sipp(
+        scenario('imported-store', [invite(G711_OFFER), ...ANSWERED, '<pause milliseconds="500"/>', ...keys, ...expectReferTo('2012', 10)]),
+        { service: 'new-store' },
+      ),
+    );
   });
 
   it('answers 404 for a store that does not exist', async () => {
-    const r = await sipp(scenario('unknown', [invite(G711_OFFER), '<recv response="100" optional="true"/>', '<recv response="404"/>', ACK_FAILURE]), { service: 'no-such-store' });
+    const r = await sipp(
+      scenario('unknown', [invite(G711_OFFER), '<recv response="100" optional="true"/>', '<recv response="404"/>', ACK_FAILURE]),
+      { service: 'no-such-store' },
+    );
     expectSuccess(r);
   });
 
   it('answers an INVITE without SDP with the same 488 whether the store exists or not (no store enumeration)', async () => {
-    const noSdp = (name: string) => scenario(name, [
-      invite(''),
-      '<recv response="100" optional="true"/>', '<recv response="488"/>', ACK_FAILURE,
-    ]);
+    const noSdp = (name: string) =>
+      scenario(name, [invite(''), '<recv response="100" optional="true"/>', '<recv response="488"/>', ACK_FAILURE]);
     expectSuccess(await sipp(noSdp('nosdp-known'), { service: 'demo' }));
     expectSuccess(await sipp(noSdp('nosdp-unknown'), { service: 'no-such-store' }));
   });
 
   it('answers 488 when no codec fits (G.729 only)', async () => {
-    const r = await sipp(scenario('g729', [invite(G729_OFFER), '<recv response="100" optional="true"/>', '<recv response="488"/>', ACK_FAILURE]));
+    const r = await sipp(
+      scenario('g729', [invite(G729_OFFER), '<recv response="100" optional="true"/>', '<recv response="488"/>', ACK_FAILURE]),
+    );
     expectSuccess(r);
   });
 
@@ -224,7 +306,12 @@ Max-Forwards: 70
 Content-Length: 0
 
 ]]></send>`;
-    const r = await sipp(scenario('options', [options, '<recv response="200"><action><ereg regexp="Allow: .*REFER" search_in="msg" check_it="true" assign_to="a"/></action></recv>']));
+    const r = await sipp(
+      scenario('options', [
+        options,
+        '<recv response="200"><action><ereg regexp="Allow: .*REFER" search_in="msg" check_it="true" assign_to="a"/></action></recv>',
+      ]),
+    );
     expectSuccess(r);
   });
 
@@ -256,7 +343,8 @@ Content-Length: 0
     const replies: string[] = [];
     socket.on('message', (m) => replies.push(m.toString()));
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
-    const send = (text: string | Buffer): Promise<void> => new Promise((resolve) => socket.send(text, sipPort, '127.0.0.1', () => resolve()));
+    const send = (text: string | Buffer): Promise<void> =>
+      new Promise((resolve) => socket.send(text, sipPort, '127.0.0.1', () => resolve()));
     await send(Buffer.from([0xde, 0xad, 0xbe, 0xef, 0, 1, 2]));
     await send('INVITE sip:demo@127.0.0.1 SIP/2.0\r\n\r\n');
     const port = (socket.address() as { port: number }).port;
@@ -302,7 +390,17 @@ Content-Length: 0
       // A caller whose RTP is late (a PBX that sends none until it has some, keys by SIP
       // INFO): for 1.5 s the intruder's packets are the only ones to reach the call's port,
       // and must not be taken for the caller's.
-      expectSuccess(await sipp(scenario('late-rtp', [invite(G711_OFFER), ...ANSWERED, '<pause milliseconds="1500"/>', ...infoKeys('2014#'), ...expectReferTo('2014', 10)])));
+      expectSuccess(
+        await sipp(
+          scenario('late-rtp', [
+            invite(G711_OFFER),
+            ...ANSWERED,
+            '<pause milliseconds="1500"/>',
+            ...infoKeys('2014#'),
+            ...expectReferTo('2014', 10),
+          ]),
+        ),
+      );
       expect(await metric('attendant_rtp_dropped_total')).toBeGreaterThan(before);
     } finally {
       clearInterval(spray);
@@ -322,7 +420,16 @@ Content-Length: 0
     sender.on('message', (m) => answers.push(m.toString()));
     const victimPort = victim.address().port;
     const senderPort = sender.address().port;
-    const body = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${victimPort} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
+    const body = [
+      'v=0',
+      'o=- 1 1 IN IP4 127.0.0.1',
+      's=-',
+      'c=IN IP4 127.0.0.1',
+      't=0 0',
+      `m=audio ${victimPort} RTP/AVP 0`,
+      'a=rtpmap:0 PCMU/8000',
+      '',
+    ].join('\r\n');
     const text =
       `INVITE sip:demo@127.0.0.1:${sipPort} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${senderPort};branch=z9hG4bKrefl1\r\nFrom: <sip:x@127.0.0.1>;tag=r1\r\n` +
       `To: <sip:demo@127.0.0.1>\r\nCall-ID: reflect-1\r\nCSeq: 1 INVITE\r\nContact: <sip:x@127.0.0.1:${senderPort}>\r\nMax-Forwards: 70\r\n` +
@@ -349,13 +456,22 @@ Content-Length: 0
     const { out } = await cli(['calls', 'hooked', '--json']);
     const records = out.map((l) => JSON.parse(l) as { outcome: string; extension: string; path: string[]; transfer: string });
     expect(records[0]).toMatchObject({ outcome: 'failed', transfer: 'grpc' });
-    expect(records[0].path).toEqual(['keypad:2014', 'transfer:2014:keypad', 'transfer-failed', 'transfer:operator:failure', 'transfer-failed']);
+    expect(records[0].path).toEqual([
+      'keypad:2014',
+      'transfer:2014:keypad',
+      'transfer-failed',
+      'transfer:operator:failure',
+      'transfer-failed',
+    ]);
     expect(records[1]).toMatchObject({ outcome: 'transferred', extension: '2014', transfer: 'grpc' });
   });
 
-  it('transfers by REFER when the store\'s PBX hooks cannot be reached, instead of hanging up', async () => {
+  it("transfers by REFER when the store's PBX hooks cannot be reached, instead of hanging up", async () => {
     const keys = infoKeys('2014#');
-    const r = await sipp(scenario('hooks-down', [invite(G711_OFFER), ...ANSWERED, '<pause milliseconds="500"/>', ...keys, ...expectReferTo('2014', 10)]), { service: 'hooks-down' });
+    const r = await sipp(
+      scenario('hooks-down', [invite(G711_OFFER), ...ANSWERED, '<pause milliseconds="500"/>', ...keys, ...expectReferTo('2014', 10)]),
+      { service: 'hooks-down' },
+    );
     expectSuccess(r);
   });
 
@@ -370,7 +486,7 @@ Content-Length: 0
     const audio = await speech('Sophie Martin');
     const call = sipp(scenario('worker-crash', [invite(G711_OFFER), ...ANSWERED, ...playAudio(audio, 1000), ...expectReferTo('9')]));
     try {
-      for (const until = Date.now() + 30_000; (await metric('attendant_asr_backlog')) === 0; ) {
+      for (const until = Date.now() + 30_000; (await metric('attendant_asr_backlog')) === 0;) {
         if (Date.now() > until) throw new Error(`the utterance never reached the recognition workers:\n${log.slice(-3000)}`);
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -385,12 +501,16 @@ Content-Length: 0
     expect(log).toMatch(/"msg":"recognition failed; sending the caller to the operator"/);
     expect(log).toMatch(/crashed \(SIGSEGV\)/);
     // New workers: the next caller is heard and put through.
-    for (const until = Date.now() + 20_000; (await metric('attendant_asr_workers')) < 2 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
+    for (const until = Date.now() + 20_000; (await metric('attendant_asr_workers')) < 2 && Date.now() < until;)
+      await new Promise((r) => setTimeout(r, 100));
     expect(workerPids(child.pid ?? 0).some((pid) => workers.includes(pid))).toBe(false);
     // The stores' grammars are loaded in the new workers before the next call, as at start.
-    for (const until = Date.now() + 20_000; (await metric('attendant_grammars_memory_bytes')) === 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
+    for (const until = Date.now() + 20_000; (await metric('attendant_grammars_memory_bytes')) === 0 && Date.now() < until;)
+      await new Promise((r) => setTimeout(r, 100));
     expect(await metric('attendant_grammars_memory_bytes')).toBeGreaterThan(0);
-    expectSuccess(await sipp(scenario('after-crash', [invite(G711_OFFER), ...ANSWERED, ...playAudio(audio, 1000), ...expectReferTo('2014')])));
+    expectSuccess(
+      await sipp(scenario('after-crash', [invite(G711_OFFER), ...ANSWERED, ...playAudio(audio, 1000), ...expectReferTo('2014')])),
+    );
   }, 120_000);
 
   it('serves Prometheus metrics through prom-client: process metrics, seconds histograms, _total counters, no store ids by default', async () => {
@@ -400,7 +520,9 @@ Content-Length: 0
     expect(text).toMatch(/^# TYPE attendant_decision_latency_seconds histogram$/m);
     // Calls above were transferred after speech: the histogram has observations, in seconds.
     expect(await metric('attendant_decision_latency_seconds_count')).toBeGreaterThan(0);
-    expect(await metric('attendant_decision_latency_seconds_sum') / await metric('attendant_decision_latency_seconds_count')).toBeLessThan(30);
+    expect(
+      (await metric('attendant_decision_latency_seconds_sum')) / (await metric('attendant_decision_latency_seconds_count')),
+    ).toBeLessThan(30);
     expect(await metric('attendant_calls_total{outcome="transferred"}')).toBeGreaterThan(0);
     expect(text).toMatch(/^# TYPE attendant_media_late_ticks_total counter$/m);
     // The stores' grammars, measured when loaded in a worker: megabytes for three 72-entry stores at most.
@@ -413,7 +535,10 @@ Content-Length: 0
   });
 
   it('puts a call id on every log line of a call', () => {
-    const lines = log.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = log
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const callLines = lines.filter((l) => typeof l.msg === 'string' && /^(call |heard|transferr|call flow|dialog ended)/.test(l.msg));
     expect(callLines.length).toBeGreaterThan(10);
     for (const line of callLines) expect(line.call_id).toMatch(/^[0-9a-f]{16}$/);

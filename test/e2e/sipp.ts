@@ -53,22 +53,34 @@ function runSippOnce(scenario: string, o: SippOptions): Promise<SippRun> {
   const injection = join(dir, 'injection.csv');
   if (o.injection !== undefined) writeFileSync(injection, o.injection);
   const args = [
-    '-sf', file,
-    '-s', o.service,
+    '-sf',
+    file,
+    '-s',
+    o.service,
     o.target,
-    '-i', '127.0.0.1',
-    '-mi', '127.0.0.1',
-    '-p', String(o.localPort),
-    '-mp', String(o.mediaPort),
-    '-t', o.transport ?? 'u1',
-    '-m', String(o.calls ?? 1),
-    '-l', String(o.limit ?? o.calls ?? 1),
-    '-r', String(o.rate ?? 10),
-    '-timeout', `${o.timeoutS ?? 60}s`,
+    '-i',
+    '127.0.0.1',
+    '-mi',
+    '127.0.0.1',
+    '-p',
+    String(o.localPort),
+    '-mp',
+    String(o.mediaPort),
+    '-t',
+    o.transport ?? 'u1',
+    '-m',
+    String(o.calls ?? 1),
+    '-l',
+    String(o.limit ?? o.calls ?? 1),
+    '-r',
+    String(o.rate ?? 10),
+    '-timeout',
+    `${o.timeoutS ?? 60}s`,
     '-timeout_error',
     '-nostdin',
     '-trace_err',
-    '-error_file', join(dir, 'errors.log'),
+    '-error_file',
+    join(dir, 'errors.log'),
     ...(o.stats === true ? ['-trace_stat', '-stf', join(dir, 'stats.csv'), '-fd', '1'] : []),
     ...(o.injection !== undefined ? ['-inf', injection] : []),
   ];
@@ -114,7 +126,13 @@ const sdp = (payloads: string, attributes: string[], direction = 'sendrecv'): st
     `a=${direction}`,
   ].join('\n');
 
-export const G711_OFFER = sdp('0 8 101', ['a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000', 'a=fmtp:101 0-16', 'a=ptime:20']);
+export const G711_OFFER = sdp('0 8 101', [
+  'a=rtpmap:0 PCMU/8000',
+  'a=rtpmap:8 PCMA/8000',
+  'a=rtpmap:101 telephone-event/8000',
+  'a=fmtp:101 0-16',
+  'a=ptime:20',
+]);
 export const G729_OFFER = sdp('18', ['a=rtpmap:18 G729/8000']);
 
 export function invite(body: string, cseq = 1, inDialog = false): string {
@@ -199,7 +217,12 @@ export function expectReferTo(extension: string, notifyCseq = 2): string[] {
   return [
     `<recv request="REFER" timeout="40000"><action><ereg regexp="Refer-To: .*&lt;sip:${extension}@" search_in="msg" check_it="true" assign_to="dummy2"/></action></recv>`,
     ANSWER_REQUEST('202 Accepted'),
-    inDialogRequest('NOTIFY', notifyCseq, ['Event: refer', 'Subscription-State: terminated;reason=noresource', 'Content-Type: message/sipfrag;version=2.0'], 'SIP/2.0 200 OK'),
+    inDialogRequest(
+      'NOTIFY',
+      notifyCseq,
+      ['Event: refer', 'Subscription-State: terminated;reason=noresource', 'Content-Type: message/sipfrag;version=2.0'],
+      'SIP/2.0 200 OK',
+    ),
     '<recv response="200"/>',
     '<recv request="BYE" timeout="10000"/>',
     ANSWER_REQUEST(),
@@ -226,7 +249,8 @@ export function playAudio(file: string, afterMs = 1000): string[] {
  */
 export function callerTurns(o: { speech: string; yes: string; again?: string; extension: string; referWithinMs: number }): string[] {
   const [refer, ...afterRefer] = expectReferTo(o.extension);
-  const orElse = (timeoutMs: number, label: string): string => refer.replace('timeout="40000"', `timeout="${timeoutMs}" ontimeout="${label}" next="referred"`);
+  const orElse = (timeoutMs: number, label: string): string =>
+    refer.replace('timeout="40000"', `timeout="${timeoutMs}" ontimeout="${label}" next="referred"`);
   return [
     ...playAudio(o.speech, 100),
     orElse(o.referWithinMs, 'confirm'),

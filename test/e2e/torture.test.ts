@@ -24,7 +24,16 @@ interface Case {
 const CRLF = '\r\n';
 const lines = (...l: string[]): string => l.join(CRLF);
 const STORE = 'nobody-torture'; // INVITEs go to a store that does not exist: none sets up a call
-const SDP = lines('v=0', 'o=torture 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 49170 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', '');
+const SDP = lines(
+  'v=0',
+  'o=torture 1 1 IN IP4 127.0.0.1',
+  's=-',
+  'c=IN IP4 127.0.0.1',
+  't=0 0',
+  'm=audio 49170 RTP/AVP 0',
+  'a=rtpmap:0 PCMU/8000',
+  '',
+);
 const via = (me: string, branch: string): string => `Via: SIP/2.0/UDP ${me};rport;branch=z9hG4bK${branch}`;
 
 const CASES: Case[] = [
@@ -69,11 +78,11 @@ const CASES: Case[] = [
         `!interesting-Method0123456789_*+\`.%indeed'~ sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@127.0.0.1 SIP/2.0`,
         `${via(me, 'intmeth-1')}`,
         'To: "BEL:\\\u0007 NUL:\\\u0000 DEL:\\\u007f" <sip:1_unusual.URI~(to-be!sure)&isn\'t+it$/crazy?,/;;*@127.0.0.1>',
-        'From: token1~` token2\'+_ token3*%!.- <sip:mundane@example.com>;fromParam\'\'~+*_!.-%="работающий";tag=_token~1\'+`*%!-.',
+        "From: token1~` token2'+_ token3*%!.- <sip:mundane@example.com>;fromParam''~+*_!.-%=\"работающий\";tag=_token~1'+`*%!-.",
         'Call-ID: intmeth.word%ZK-!.*_+\'@word`~)(><:\\/"][?}{',
         "CSeq: 139122385 !interesting-Method0123456789_*+`.%indeed'~",
         'Max-Forwards: 255',
-        'extensionHeader-!.%*+_`\'~: 大停電',
+        "extensionHeader-!.%*+_`'~: 大停電",
         'Content-Length: 0',
         '',
         '',
@@ -219,9 +228,24 @@ const CASES: Case[] = [
   {
     name: '3.1.1.11 mpart01 (a multipart body, one part binary)',
     message: (me) => {
-      const binary = Buffer.from([0x30, 0x82, 0x01, 0x52, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02, 0xa0, 0x00, 0xff, 0xfe, 0x0d, 0x0a, 0x00]);
+      const binary = Buffer.from([
+        0x30, 0x82, 0x01, 0x52, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02, 0xa0, 0x00, 0xff, 0xfe, 0x0d, 0x0a, 0x00,
+      ]);
       const body = Buffer.concat([
-        Buffer.from(lines('', '--boundary42', 'Content-Type: application/sdp', '', SDP, '--boundary42', 'Content-Type: application/octet-stream', 'Content-Transfer-Encoding: binary', '', '')),
+        Buffer.from(
+          lines(
+            '',
+            '--boundary42',
+            'Content-Type: application/sdp',
+            '',
+            SDP,
+            '--boundary42',
+            'Content-Type: application/octet-stream',
+            'Content-Transfer-Encoding: binary',
+            '',
+            '',
+          ),
+        ),
         binary,
         Buffer.from(lines('', '--boundary42--', '')),
       ]);
@@ -262,36 +286,340 @@ const CASES: Case[] = [
   },
   {
     name: '3.1.1.13 noreason (a response with an empty reason phrase)',
-    message: (me) => lines('SIP/2.0 100 ', `${via(me, 'noreason-1')}`, 'Call-ID: noreason.asndj203insdf99223ndf', 'CSeq: 35 INVITE', 'From: <sip:user@example.com>;tag=39ansfi3', 'To: <sip:user@example.edu>;tag=902jndnke3', 'Content-Length: 0', '', ''),
+    message: (me) =>
+      lines(
+        'SIP/2.0 100 ',
+        `${via(me, 'noreason-1')}`,
+        'Call-ID: noreason.asndj203insdf99223ndf',
+        'CSeq: 35 INVITE',
+        'From: <sip:user@example.com>;tag=39ansfi3',
+        'To: <sip:user@example.edu>;tag=902jndnke3',
+        'Content-Length: 0',
+        '',
+        '',
+      ),
     expect: [],
   },
   // 3.1.2: invalid.
   ...[
-    ['3.1.2.1 badinv01 (extraneous header field separators)', (me: string) => lines(`INVITE sip:${STORE}@127.0.0.1 SIP/2.0`, `To: sip:${STORE}@127.0.0.1`, 'From: sip:caller@example.net;;tag=134161461246', 'Max-Forwards: 7', 'Call-ID: badinv01.0ha0isndaksdjasdf3234nas', 'CSeq: 8 INVITE', `${via(me, 'badinv01-1')};;,;,,`, 'Contact: "Joe" <sip:joe@example.org>;;;;', 'Content-Type: application/sdp', `Content-Length: ${Buffer.byteLength(SDP)}`, '', SDP)],
-    ['3.1.2.2 clerr (Content-Length larger than the message)', (me: string) => lines(`INVITE sip:${STORE}@127.0.0.1 SIP/2.0`, 'Max-Forwards: 80', `To: sip:${STORE}@127.0.0.1`, 'From: sip:caller@example.net;tag=93942939o2', 'Contact: <sip:caller@127.0.0.1>', 'Call-ID: clerr.0ha0isndaksdjweiafasdk3', 'CSeq: 8 INVITE', `${via(me, 'clerr-1')}`, 'Content-Type: application/sdp', 'Content-Length: 9999', '', SDP)],
-    ['3.1.2.3 scalar02 (negative Content-Length)', (me: string) => lines('REGISTER sip:127.0.0.1 SIP/2.0', `${via(me, 'scalar02-1')}`, 'Max-Forwards: 70', 'From: <sip:exampleuser@example.com>;tag=932935', 'To: <sip:exampleuser@example.com>', 'Call-ID: scalar02.23o0pd9vanlq3wnrlnewofjas9ui32', 'CSeq: 36893 REGISTER', 'Contact: <sip:exampleuser@127.0.0.1>', 'Expires: 0', 'Content-Length: -999', '', '')],
-    ['3.1.2.4 scalarlg (request scalar fields with overlarge values)', (me: string) => lines('REGISTER sip:127.0.0.1 SIP/2.0', `${via(me, 'scalarlg-1')}`, 'Max-Forwards: 300', 'From: sip:user@example.com;tag=932935', 'To: sip:user@example.com', 'Call-ID: scalarlg.wijoiuqyrewlkqjwrlw', 'CSeq: 36893488147419103232 REGISTER', 'Contact: <sip:user@127.0.0.1>', 'Expires: 1000000000000000000000000000000000000', 'Contact: <sip:user@127.0.0.2>;expires=280297596632815', 'Content-Length: 0', '', '')],
-    ['3.1.2.6 quotbal (unterminated quoted string in a display name)', (me: string) => lines(`INVITE sip:${STORE}@127.0.0.1 SIP/2.0`, `To: "Mr. J. User <sip:${STORE}@127.0.0.1>`, 'From: sip:caller@example.net;tag=93334', 'Max-Forwards: 10', 'Call-ID: quotbal.aksdj', 'Contact: <sip:caller@127.0.0.1:5060>', 'CSeq: 8 INVITE', `${via(me, 'quotbal-1')}`, 'Content-Type: application/sdp', `Content-Length: ${Buffer.byteLength(SDP)}`, '', SDP)],
-    ['3.1.2.7 ltgtruri (<> around the Request-URI)', (me: string) => lines(`INVITE <sip:${STORE}@127.0.0.1> SIP/2.0`, `To: sip:${STORE}@127.0.0.1`, 'From: sip:caller@example.net;tag=39291', 'Max-Forwards: 23', 'Call-ID: ltgtruri.1@192.0.2.5', 'CSeq: 1 INVITE', `${via(me, 'ltgtruri-1')}`, 'Contact: <sip:caller@127.0.0.1>', 'Content-Type: application/sdp', `Content-Length: ${Buffer.byteLength(SDP)}`, '', SDP)],
-    ['3.1.2.8 lwsruri (LWS inside the Request-URI)', (me: string) => lines(`INVITE sip:${STORE}@127.0.0.1; lr SIP/2.0`, `To: sip:${STORE}@127.0.0.1;tag=3xfe-9921883-z9f`, 'From: sip:caller@example.net;tag=231413434', 'Max-Forwards: 5', 'Call-ID: lwsruri.asdfasdoeoi2323-asdfwrn23-asd834rk423', 'CSeq: 2130706432 INVITE', `${via(me, 'lwsruri-1')}`, 'Contact: <sip:caller@127.0.0.1:5060>', 'Content-Type: application/sdp', `Content-Length: ${Buffer.byteLength(SDP)}`, '', SDP)],
-    ['3.1.2.9 lwsstart (several SP between the Request-Line elements)', (me: string) => lines(`INVITE  sip:${STORE}@127.0.0.1  SIP/2.0`, 'Max-Forwards: 8', `To: sip:${STORE}@127.0.0.1`, 'From: sip:caller@example.net;tag=8814', 'Call-ID: lwsstart.dfknq234oi243099adsdfnawe3@example.com', 'CSeq: 1893884 INVITE', `${via(me, 'lwsstart-1')}`, 'Contact: <sip:caller@127.0.0.1:5060>', 'Content-Type: application/sdp', `Content-Length: ${Buffer.byteLength(SDP)}`, '', SDP)],
-    ['3.1.2.10 trws (SP at the end of the Request-Line)', (me: string) => lines('OPTIONS sip:demo@127.0.0.1 SIP/2.0  ', `${via(me, 'trws-1')}`, 'Max-Forwards: 82', 'To: <sip:demo@127.0.0.1>', 'From: sip:caller@example.net;tag=32394234', 'Call-ID: trws.oij4q2345sdf@example.com', 'CSeq: 3923239 OPTIONS', 'Content-Length: 0', '', '')],
-    ['3.1.2.11 escruri (escaped headers in the Request-URI)', (me: string) => lines(`INVITE sip:${STORE}@127.0.0.1?Route=%3Csip:example.com%3E SIP/2.0`, `To: sip:${STORE}@127.0.0.1`, 'From: sip:caller@example.net;tag=341518', 'Max-Forwards: 7', 'Contact: <sip:caller@127.0.0.1>', 'Call-ID: escruri.23940-asdfhj-aje3br-234q098w-fawerh2q-h4n5', 'CSeq: 149209342 INVITE', `${via(me, 'escruri-1')}`, 'Content-Type: application/sdp', `Content-Length: ${Buffer.byteLength(SDP)}`, '', SDP)],
-    ['3.1.2.13 regbadct (a name-addr with parameters, not in <>)', (me: string) => lines('REGISTER sip:127.0.0.1 SIP/2.0', 'To: sip:user@example.com', 'From: sip:user@example.com;tag=998332', 'Max-Forwards: 70', 'Call-ID: regbadct.k345asrl3fdbv@10.0.0.1', 'CSeq: 1 REGISTER', `${via(me, 'regbadct-1')}`, 'Contact: sip:user@127.0.0.1?Route=%3Csip:sip.example.com%3E', 'l: 0', '', '')],
-    ['3.1.2.14 badaspec (spaces inside an addr-spec)', (me: string) => lines('OPTIONS sip:demo@127.0.0.1 SIP/2.0', `${via(me, 'badaspec-1')}`, 'Max-Forwards: 70', 'From: "Bell, Alexander" <sip:a.g.bell@example.com>;tag=433423', 'To: "Watson, Thomas" < sip:t.watson@example.org >', 'Call-ID: badaspec.sdf0234n2nds0a099u23h3hnnw009cdkne3', 'Accept: application/sdp', 'CSeq: 3923239 OPTIONS', 'l: 0', '', '')],
-    ['3.1.2.15 baddn (non-token characters in an unquoted display name)', (me: string) => lines('OPTIONS sip:demo@127.0.0.1 SIP/2.0', `${via(me, 'baddn-1')}`, 'Max-Forwards: 70', 'From: Bell, Alexander <sip:a.g.bell@example.com>;tag=43', 'To: Watson, Thomas <sip:t.watson@example.org>', 'Call-ID: baddn.31415@c.example.com', 'Accept: application/sdp', 'CSeq: 3923239 OPTIONS', 'l: 0', '', '')],
-    ['3.1.2.16 badvers (an unknown protocol version)', (me: string) => lines('OPTIONS sip:demo@127.0.0.1 SIP/7.0', `Via: SIP/7.0/UDP ${me};rport;branch=z9hG4bKbadvers-1`, 'Max-Forwards: 70', 'From: A. Bell <sip:a.g.bell@example.com>;tag=qweoiqpe', 'To: T. Watson <sip:t.watson@example.org>', 'Call-ID: badvers.31417@c.example.com', 'CSeq: 1 OPTIONS', 'l: 0', '', ''), [505]],
-    ['3.1.2.17 mismatch01 (Request-Line and CSeq methods differ)', (me: string) => lines('OPTIONS sip:demo@127.0.0.1 SIP/2.0', 'To: sip:demo@127.0.0.1', 'From: sip:caller@example.org;tag=34525', 'Max-Forwards: 6', 'Call-ID: mismatch01.dj0234sxdfl3', 'CSeq: 8 INVITE', `${via(me, 'mismatch01-1')}`, 'l: 0', '', '')],
-    ['3.1.2.18 mismatch02 (an unknown method, and CSeq naming another)', (me: string) => lines('NEWMETHOD sip:demo@127.0.0.1 SIP/2.0', 'To: sip:demo@127.0.0.1', 'From: sip:caller@example.net;tag=34525', 'Max-Forwards: 6', 'Call-ID: mismatch02.dj0234sxdfl3', 'CSeq: 8 INVITE', 'Contact: <sip:caller@127.0.0.1>', `${via(me, 'mismatch02-1')}`, 'Content-Type: application/sdp', `Content-Length: ${Buffer.byteLength(SDP)}`, '', SDP)],
-  ].map(([name, message, expect]): Case => ({ name: name as string, message: message as Case['message'], expect: (expect as number[] | undefined) ?? [400] })),
+    [
+      '3.1.2.1 badinv01 (extraneous header field separators)',
+      (me: string) =>
+        lines(
+          `INVITE sip:${STORE}@127.0.0.1 SIP/2.0`,
+          `To: sip:${STORE}@127.0.0.1`,
+          'From: sip:caller@example.net;;tag=134161461246',
+          'Max-Forwards: 7',
+          'Call-ID: badinv01.0ha0isndaksdjasdf3234nas',
+          'CSeq: 8 INVITE',
+          `${via(me, 'badinv01-1')};;,;,,`,
+          'Contact: "Joe" <sip:joe@example.org>;;;;',
+          'Content-Type: application/sdp',
+          `Content-Length: ${Buffer.byteLength(SDP)}`,
+          '',
+          SDP,
+        ),
+    ],
+    [
+      '3.1.2.2 clerr (Content-Length larger than the message)',
+      (me: string) =>
+        lines(
+          `INVITE sip:${STORE}@127.0.0.1 SIP/2.0`,
+          'Max-Forwards: 80',
+          `To: sip:${STORE}@127.0.0.1`,
+          'From: sip:caller@example.net;tag=93942939o2',
+          'Contact: <sip:caller@127.0.0.1>',
+          'Call-ID: clerr.0ha0isndaksdjweiafasdk3',
+          'CSeq: 8 INVITE',
+          `${via(me, 'clerr-1')}`,
+          'Content-Type: application/sdp',
+          'Content-Length: 9999',
+          '',
+          SDP,
+        ),
+    ],
+    [
+      '3.1.2.3 scalar02 (negative Content-Length)',
+      (me: string) =>
+        lines(
+          'REGISTER sip:127.0.0.1 SIP/2.0',
+          `${via(me, 'scalar02-1')}`,
+          'Max-Forwards: 70',
+          'From: <sip:exampleuser@example.com>;tag=932935',
+          'To: <sip:exampleuser@example.com>',
+          'Call-ID: scalar02.23o0pd9vanlq3wnrlnewofjas9ui32',
+          'CSeq: 36893 REGISTER',
+          'Contact: <sip:exampleuser@127.0.0.1>',
+          'Expires: 0',
+          'Content-Length: -999',
+          '',
+          '',
+        ),
+    ],
+    [
+      '3.1.2.4 scalarlg (request scalar fields with overlarge values)',
+      (me: string) =>
+        lines(
+          'REGISTER sip:127.0.0.1 SIP/2.0',
+          `${via(me, 'scalarlg-1')}`,
+          'Max-Forwards: 300',
+          'From: sip:user@example.com;tag=932935',
+          'To: sip:user@example.com',
+          'Call-ID: scalarlg.wijoiuqyrewlkqjwrlw',
+          'CSeq: 36893488147419103232 REGISTER',
+          'Contact: <sip:user@127.0.0.1>',
+          'Expires: 1000000000000000000000000000000000000',
+          'Contact: <sip:user@127.0.0.2>;expires=280297596632815',
+          'Content-Length: 0',
+          '',
+          '',
+        ),
+    ],
+    [
+      '3.1.2.6 quotbal (unterminated quoted string in a display name)',
+      (me: string) =>
+        lines(
+          `INVITE sip:${STORE}@127.0.0.1 SIP/2.0`,
+          `To: "Mr. J. User <sip:${STORE}@127.0.0.1>`,
+          'From: sip:caller@example.net;tag=93334',
+          'Max-Forwards: 10',
+          'Call-ID: quotbal.aksdj',
+          'Contact: <sip:caller@127.0.0.1:5060>',
+          'CSeq: 8 INVITE',
+          `${via(me, 'quotbal-1')}`,
+          'Content-Type: application/sdp',
+          `Content-Length: ${Buffer.byteLength(SDP)}`,
+          '',
+          SDP,
+        ),
+    ],
+    [
+      '3.1.2.7 ltgtruri (<> around the Request-URI)',
+      (me: string) =>
+        lines(
+          `INVITE <sip:${STORE}@127.0.0.1> SIP/2.0`,
+          `To: sip:${STORE}@127.0.0.1`,
+          'From: sip:caller@example.net;tag=39291',
+          'Max-Forwards: 23',
+          'Call-ID: ltgtruri.1@192.0.2.5',
+          'CSeq: 1 INVITE',
+          `${via(me, 'ltgtruri-1')}`,
+          'Contact: <sip:caller@127.0.0.1>',
+          'Content-Type: application/sdp',
+          `Content-Length: ${Buffer.byteLength(SDP)}`,
+          '',
+          SDP,
+        ),
+    ],
+    [
+      '3.1.2.8 lwsruri (LWS inside the Request-URI)',
+      (me: string) =>
+        lines(
+          `INVITE sip:${STORE}@127.0.0.1; lr SIP/2.0`,
+          `To: sip:${STORE}@127.0.0.1;tag=3xfe-9921883-z9f`,
+          'From: sip:caller@example.net;tag=231413434',
+          'Max-Forwards: 5',
+          'Call-ID: lwsruri.asdfasdoeoi2323-asdfwrn23-asd834rk423',
+          'CSeq: 2130706432 INVITE',
+          `${via(me, 'lwsruri-1')}`,
+          'Contact: <sip:caller@127.0.0.1:5060>',
+          'Content-Type: application/sdp',
+          `Content-Length: ${Buffer.byteLength(SDP)}`,
+          '',
+          SDP,
+        ),
+    ],
+    [
+      '3.1.2.9 lwsstart (several SP between the Request-Line elements)',
+      (me: string) =>
+        lines(
+          `INVITE  sip:${STORE}@127.0.0.1  SIP/2.0`,
+          'Max-Forwards: 8',
+          `To: sip:${STORE}@127.0.0.1`,
+          'From: sip:caller@example.net;tag=8814',
+          'Call-ID: lwsstart.dfknq234oi243099adsdfnawe3@example.com',
+          'CSeq: 1893884 INVITE',
+          `${via(me, 'lwsstart-1')}`,
+          'Contact: <sip:caller@127.0.0.1:5060>',
+          'Content-Type: application/sdp',
+          `Content-Length: ${Buffer.byteLength(SDP)}`,
+          '',
+          SDP,
+        ),
+    ],
+    [
+      '3.1.2.10 trws (SP at the end of the Request-Line)',
+      (me: string) =>
+        lines(
+          'OPTIONS sip:demo@127.0.0.1 SIP/2.0  ',
+          `${via(me, 'trws-1')}`,
+          'Max-Forwards: 82',
+          'To: <sip:demo@127.0.0.1>',
+          'From: sip:caller@example.net;tag=32394234',
+          'Call-ID: trws.oij4q2345sdf@example.com',
+          'CSeq: 3923239 OPTIONS',
+          'Content-Length: 0',
+          '',
+          '',
+        ),
+    ],
+    [
+      '3.1.2.11 escruri (escaped headers in the Request-URI)',
+      (me: string) =>
+        lines(
+          `INVITE sip:${STORE}@127.0.0.1?Route=%3Csip:example.com%3E SIP/2.0`,
+          `To: sip:${STORE}@127.0.0.1`,
+          'From: sip:caller@example.net;tag=341518',
+          'Max-Forwards: 7',
+          'Contact: <sip:caller@127.0.0.1>',
+          'Call-ID: escruri.23940-asdfhj-aje3br-234q098w-fawerh2q-h4n5',
+          'CSeq: 149209342 INVITE',
+          `${via(me, 'escruri-1')}`,
+          'Content-Type: application/sdp',
+          `Content-Length: ${Buffer.byteLength(SDP)}`,
+          '',
+          SDP,
+        ),
+    ],
+    [
+      '3.1.2.13 regbadct (a name-addr with parameters, not in <>)',
+      (me: string) =>
+        lines(
+          'REGISTER sip:127.0.0.1 SIP/2.0',
+          'To: sip:user@example.com',
+          'From: sip:user@example.com;tag=998332',
+          'Max-Forwards: 70',
+          'Call-ID: regbadct.k345asrl3fdbv@10.0.0.1',
+          'CSeq: 1 REGISTER',
+          `${via(me, 'regbadct-1')}`,
+          'Contact: sip:user@127.0.0.1?Route=%3Csip:sip.example.com%3E',
+          'l: 0',
+          '',
+          '',
+        ),
+    ],
+    [
+      '3.1.2.14 badaspec (spaces inside an addr-spec)',
+      (me: string) =>
+        lines(
+          'OPTIONS sip:demo@127.0.0.1 SIP/2.0',
+          `${via(me, 'badaspec-1')}`,
+          'Max-Forwards: 70',
+          'From: "Bell, Alexander" <sip:a.g.bell@example.com>;tag=433423',
+          'To: "Watson, Thomas" < sip:t.watson@example.org >',
+          'Call-ID: badaspec.sdf0234n2nds0a099u23h3hnnw009cdkne3',
+          'Accept: application/sdp',
+          'CSeq: 3923239 OPTIONS',
+          'l: 0',
+          '',
+          '',
+        ),
+    ],
+    [
+      '3.1.2.15 baddn (non-token characters in an unquoted display name)',
+      (me: string) =>
+        lines(
+          'OPTIONS sip:demo@127.0.0.1 SIP/2.0',
+          `${via(me, 'baddn-1')}`,
+          'Max-Forwards: 70',
+          'From: Bell, Alexander <sip:a.g.bell@example.com>;tag=43',
+          'To: Watson, Thomas <sip:t.watson@example.org>',
+          'Call-ID: baddn.31415@c.example.com',
+          'Accept: application/sdp',
+          'CSeq: 3923239 OPTIONS',
+          'l: 0',
+          '',
+          '',
+        ),
+    ],
+    [
+      '3.1.2.16 badvers (an unknown protocol version)',
+      (me: string) =>
+        lines(
+          'OPTIONS sip:demo@127.0.0.1 SIP/7.0',
+          `Via: SIP/7.0/UDP ${me};rport;branch=z9hG4bKbadvers-1`,
+          'Max-Forwards: 70',
+          'From: A. Bell <sip:a.g.bell@example.com>;tag=qweoiqpe',
+          'To: T. Watson <sip:t.watson@example.org>',
+          'Call-ID: badvers.31417@c.example.com',
+          'CSeq: 1 OPTIONS',
+          'l: 0',
+          '',
+          '',
+        ),
+      [505],
+    ],
+    [
+      '3.1.2.17 mismatch01 (Request-Line and CSeq methods differ)',
+      (me: string) =>
+        lines(
+          'OPTIONS sip:demo@127.0.0.1 SIP/2.0',
+          'To: sip:demo@127.0.0.1',
+          'From: sip:caller@example.org;tag=34525',
+          'Max-Forwards: 6',
+          'Call-ID: mismatch01.dj0234sxdfl3',
+          'CSeq: 8 INVITE',
+          `${via(me, 'mismatch01-1')}`,
+          'l: 0',
+          '',
+          '',
+        ),
+    ],
+    [
+      '3.1.2.18 mismatch02 (an unknown method, and CSeq naming another)',
+      (me: string) =>
+        lines(
+          'NEWMETHOD sip:demo@127.0.0.1 SIP/2.0',
+          'To: sip:demo@127.0.0.1',
+          'From: sip:caller@example.net;tag=34525',
+          'Max-Forwards: 6',
+          'Call-ID: mismatch02.dj0234sxdfl3',
+          'CSeq: 8 INVITE',
+          'Contact: <sip:caller@127.0.0.1>',
+          `${via(me, 'mismatch02-1')}`,
+          'Content-Type: application/sdp',
+          `Content-Length: ${Buffer.byteLength(SDP)}`,
+          '',
+          SDP,
+        ),
+    ],
+  ].map(([name, message, expect]): Case => ({
+    name: name as string,
+    message: message as Case['message'],
+    expect: (expect as number[] | undefined) ?? [400],
+  })),
   {
     name: '3.1.2.5 scalarls (a response with overlarge scalar fields)',
-    message: (me) => lines('SIP/2.0 503 Service Unavailable', `${via(me, 'scalarls-1')}`, 'To: <sip:user@example.com>;tag=2229', 'From: <sip:other@example.net>;tag=11141343', 'Call-ID: scalarls.5b9e5a3a', 'CSeq: 53 INVITE', 'Retry-After: 949302838503028349304023988', 'Warning: 1812 overture "In Progress"', 'Content-Length: 0', '', ''),
+    message: (me) =>
+      lines(
+        'SIP/2.0 503 Service Unavailable',
+        `${via(me, 'scalarls-1')}`,
+        'To: <sip:user@example.com>;tag=2229',
+        'From: <sip:other@example.net>;tag=11141343',
+        'Call-ID: scalarls.5b9e5a3a',
+        'CSeq: 53 INVITE',
+        'Retry-After: 949302838503028349304023988',
+        'Warning: 1812 overture "In Progress"',
+        'Content-Length: 0',
+        '',
+        '',
+      ),
     expect: [],
   },
   {
     name: '3.1.2.19 bigcode (an overlarge response code)',
-    message: (me) => lines('SIP/2.0 4294967301 better not break the receiver', `${via(me, 'bigcode-1')}`, 'Call-ID: bigcode.asdof3uj203asdnf3429uasdhfas3ehjasdfas9i', 'CSeq: 353494 INVITE', 'From: <sip:user@example.com>;tag=39ansfi3', 'To: <sip:user@example.edu>;tag=902jndnke3', 'Content-Length: 0', '', ''),
+    message: (me) =>
+      lines(
+        'SIP/2.0 4294967301 better not break the receiver',
+        `${via(me, 'bigcode-1')}`,
+        'Call-ID: bigcode.asdof3uj203asdnf3429uasdhfas3ehjasdfas9i',
+        'CSeq: 353494 INVITE',
+        'From: <sip:user@example.com>;tag=39ansfi3',
+        'To: <sip:user@example.edu>;tag=902jndnke3',
+        'Content-Length: 0',
+        '',
+        '',
+      ),
     expect: [],
   },
 ];
@@ -329,16 +657,32 @@ describe('RFC 4475 torture messages, sections 3.1.1 and 3.1.2 (issue 14)', () =>
     dir = mkdtempSync(join(tmpdir(), 'attendant-torture-'));
     const env = { ...process.env, ATTENDANT_DATA_DIR: dir };
     const quiet = { out: () => undefined, err: () => undefined };
-    expect(await run(['directory', 'import', 'demo', join(__dirname, '..', '..', '..', 'directory-fixtures', 'demo-store.csv'), '--create'], quiet, env)).toBe(0);
+    expect(
+      await run(
+        ['directory', 'import', 'demo', join(__dirname, '..', '..', '..', 'directory-fixtures', 'demo-store.csv'), '--create'],
+        quiet,
+        env,
+      ),
+    ).toBe(0);
     sipPort = await freePort();
     const httpPort = await freePort();
     child = spawn(process.execPath, [join(__dirname, '..', '..', '..', 'bin', 'attendant.js'), 'serve'], {
-      env: { ...env, ATTENDANT_SIP_PORT: String(sipPort), ATTENDANT_HTTP_PORT: String(httpPort), ATTENDANT_GRPC_PORT: String(await freePort()), ATTENDANT_ASR_WORKERS: '1' },
+      env: {
+        ...env,
+        ATTENDANT_SIP_PORT: String(sipPort),
+        ATTENDANT_HTTP_PORT: String(httpPort),
+        ATTENDANT_GRPC_PORT: String(await freePort()),
+        ATTENDANT_ASR_WORKERS: '1',
+      },
     });
     child.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-200_000)));
     child.on('exit', (code) => (exited = code));
     const until = Date.now() + 60_000;
-    while (!(await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok).catch(() => false))) {
+    while (
+      !(await fetch(`http://127.0.0.1:${httpPort}/readyz`)
+        .then((r) => r.ok)
+        .catch(() => false))
+    ) {
       if (Date.now() > until) throw new Error(`attendant serve did not become ready:\n${log.slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -372,8 +716,31 @@ describe('RFC 4475 torture messages, sections 3.1.1 and 3.1.2 (issue 14)', () =>
 
   it('3.1.1.8 dblreq: answers the request of a datagram once, and ignores what follows its body', async () => {
     const me = `127.0.0.1:${socket.address().port}`;
-    const register = lines('REGISTER sip:127.0.0.1 SIP/2.0', 'To: sip:j.user@example.com', 'From: sip:j.user@example.com;tag=43251j3j324', 'Max-Forwards: 8', 'I: dblreq.0ha0isndaksdj99sdfafnl3lk233412', 'Contact: sip:j.user@127.0.0.1:8888', 'CSeq: 8 REGISTER', `${via(me, 'dblreq-1')}`, 'Content-Length: 0', '', '');
-    const trailing = lines(`INVITE sip:${STORE}@127.0.0.1 SIP/2.0`, `To: sip:${STORE}@127.0.0.1`, 'From: sip:j.user@example.com;tag=234123', 'Max-Forwards: 8', 'Call-ID: dblreq.0ha0isnda977644900765@127.0.0.1', 'CSeq: 8 INVITE', `${via(me, 'dblreq-2')}`, 'Content-Length: 0', '', '');
+    const register = lines(
+      'REGISTER sip:127.0.0.1 SIP/2.0',
+      'To: sip:j.user@example.com',
+      'From: sip:j.user@example.com;tag=43251j3j324',
+      'Max-Forwards: 8',
+      'I: dblreq.0ha0isndaksdj99sdfafnl3lk233412',
+      'Contact: sip:j.user@127.0.0.1:8888',
+      'CSeq: 8 REGISTER',
+      `${via(me, 'dblreq-1')}`,
+      'Content-Length: 0',
+      '',
+      '',
+    );
+    const trailing = lines(
+      `INVITE sip:${STORE}@127.0.0.1 SIP/2.0`,
+      `To: sip:${STORE}@127.0.0.1`,
+      'From: sip:j.user@example.com;tag=234123',
+      'Max-Forwards: 8',
+      'Call-ID: dblreq.0ha0isnda977644900765@127.0.0.1',
+      'CSeq: 8 INVITE',
+      `${via(me, 'dblreq-2')}`,
+      'Content-Length: 0',
+      '',
+      '',
+    );
     const got = answers(socket, 1500, 'z9hG4bKdblreq-');
     socket.send(Buffer.from(register + trailing), sipPort, '127.0.0.1');
     const { codes, texts } = await got;
@@ -385,7 +752,24 @@ describe('RFC 4475 torture messages, sections 3.1.1 and 3.1.2 (issue 14)', () =>
   it('still answers OPTIONS after every torture message, and logged no caller identity', async () => {
     const me = `127.0.0.1:${socket.address().port}`;
     const got = answers(socket, 1500, 'z9hG4bKafter-1');
-    socket.send(Buffer.from(lines('OPTIONS sip:demo@127.0.0.1 SIP/2.0', `${via(me, 'after-1')}`, 'Max-Forwards: 70', 'From: <sip:probe@127.0.0.1>;tag=1', 'To: <sip:demo@127.0.0.1>', 'Call-ID: after-torture', 'CSeq: 1 OPTIONS', 'Content-Length: 0', '', '')), sipPort, '127.0.0.1');
+    socket.send(
+      Buffer.from(
+        lines(
+          'OPTIONS sip:demo@127.0.0.1 SIP/2.0',
+          `${via(me, 'after-1')}`,
+          'Max-Forwards: 70',
+          'From: <sip:probe@127.0.0.1>;tag=1',
+          'To: <sip:demo@127.0.0.1>',
+          'Call-ID: after-torture',
+          'CSeq: 1 OPTIONS',
+          'Content-Length: 0',
+          '',
+          '',
+        ),
+      ),
+      sipPort,
+      '127.0.0.1',
+    );
     expect((await got).codes).toEqual([200]);
     expect(log).not.toMatch(/a\.g\.bell|t\.watson|jdrosen|Rosenberg/);
   });

@@ -2,7 +2,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveEngine } from '../../src/asr/engine';
 import { RecognizerPool } from '../../src/asr/pool';
-import { agreedAnswer, choiceAnswers, CHOICE_MIN_BELIEF, CONFIRM_MIN_BELIEF, confirmAnswers, confirmedAnswer, AnswerGrammar } from '../../src/attendant/answers';
+import {
+  agreedAnswer,
+  choiceAnswers,
+  CHOICE_MIN_BELIEF,
+  CONFIRM_MIN_BELIEF,
+  confirmAnswers,
+  confirmedAnswer,
+  AnswerGrammar,
+} from '../../src/attendant/answers';
 import { loadCmudict } from '../../src/asr/store-lexicons';
 import { readDirectory } from '../../src/directory/directory-file';
 import { readAudioFile } from '../../src/media/audio-file';
@@ -50,7 +58,7 @@ describe('answers to attendant questions, on real audio', () => {
     expect(confirm.interpret({ nbest: [{ text: 'non merci', score: 0 }], confidence: 1, audioMs: 900 })).toEqual({ kind: 'no' });
   });
 
-  it('tells homonyms apart by department, in French or in English (the department\'s English name too)', async () => {
+  it("tells homonyms apart by department, in French or in English (the department's English name too)", async () => {
     expect(await answer(choices, 'optician')).toEqual({ kind: 'choice', index: 1 });
     expect(await answer(choices, 'boulangerie', 'fr')).toEqual({ kind: 'choice', index: 0 });
     expect(await answer(choices, 'bakery')).toEqual({ kind: 'choice', index: 0 });
@@ -81,11 +89,36 @@ describe('answers to attendant questions, on real audio', () => {
     const first = { kind: 'choice', index: 0 } as const;
     const good = CHOICE_MIN_BELIEF + 0.1;
     expect(agreedAnswer([{ answer: first, belief: 0.2 }])).toEqual(first); // one model: as it heard
-    expect(agreedAnswer([{ answer: first, belief: good }, { answer: first, belief: good }])).toEqual(first);
-    expect(agreedAnswer([{ answer: first, belief: good }, { answer: { kind: 'choice', index: 1 }, belief: good }])).toEqual({ kind: 'unclear' });
-    expect(agreedAnswer([{ answer: first, belief: good }, { answer: first, belief: CHOICE_MIN_BELIEF - 0.1 }])).toEqual({ kind: 'unclear' });
-    expect(agreedAnswer([{ answer: { kind: 'no' }, belief: 0.4 }, { answer: { kind: 'no' }, belief: 0.4 }])).toEqual({ kind: 'no' });
-    expect(agreedAnswer([{ answer: { kind: 'no' }, belief: good }, { answer: first, belief: good }])).toEqual({ kind: 'unclear' });
+    expect(
+      agreedAnswer([
+        { answer: first, belief: good },
+        { answer: first, belief: good },
+      ]),
+    ).toEqual(first);
+    expect(
+      agreedAnswer([
+        { answer: first, belief: good },
+        { answer: { kind: 'choice', index: 1 }, belief: good },
+      ]),
+    ).toEqual({ kind: 'unclear' });
+    expect(
+      agreedAnswer([
+        { answer: first, belief: good },
+        { answer: first, belief: CHOICE_MIN_BELIEF - 0.1 },
+      ]),
+    ).toEqual({ kind: 'unclear' });
+    expect(
+      agreedAnswer([
+        { answer: { kind: 'no' }, belief: 0.4 },
+        { answer: { kind: 'no' }, belief: 0.4 },
+      ]),
+    ).toEqual({ kind: 'no' });
+    expect(
+      agreedAnswer([
+        { answer: { kind: 'no' }, belief: good },
+        { answer: first, belief: good },
+      ]),
+    ).toEqual({ kind: 'unclear' });
   });
 
   it('takes a yes to a confirmation heard by two models only where both heard it and fit it well; a no where both heard no', () => {
@@ -93,9 +126,29 @@ describe('answers to attendant questions, on real audio', () => {
     const no = { kind: 'no' } as const;
     const good = CONFIRM_MIN_BELIEF + 0.1;
     expect(confirmedAnswer([{ answer: yes, belief: 0.35 }])).toEqual(yes); // one model: as it heard
-    expect(confirmedAnswer([{ answer: yes, belief: good }, { answer: yes, belief: good }])).toEqual(yes);
-    expect(confirmedAnswer([{ answer: yes, belief: good }, { answer: yes, belief: CONFIRM_MIN_BELIEF - 0.1 }])).toEqual({ kind: 'unclear' });
-    expect(confirmedAnswer([{ answer: yes, belief: good }, { answer: no, belief: good }])).toEqual({ kind: 'unclear' });
-    expect(confirmedAnswer([{ answer: no, belief: 0.4 }, { answer: no, belief: 0.4 }])).toEqual(no);
+    expect(
+      confirmedAnswer([
+        { answer: yes, belief: good },
+        { answer: yes, belief: good },
+      ]),
+    ).toEqual(yes);
+    expect(
+      confirmedAnswer([
+        { answer: yes, belief: good },
+        { answer: yes, belief: CONFIRM_MIN_BELIEF - 0.1 },
+      ]),
+    ).toEqual({ kind: 'unclear' });
+    expect(
+      confirmedAnswer([
+        { answer: yes, belief: good },
+        { answer: no, belief: good },
+      ]),
+    ).toEqual({ kind: 'unclear' });
+    expect(
+      confirmedAnswer([
+        { answer: no, belief: 0.4 },
+        { answer: no, belief: 0.4 },
+      ]),
+    ).toEqual(no);
   });
 });

@@ -46,7 +46,11 @@ describe('attendant CLI (directory and stores)', () => {
     // "gof" read the French way: no final schwa, one F; the written reading follows.
     expect(goff).toMatch(/^\s+goff\s+G [A-Z]+ F(\s|$)/);
     expect(await attendant('lexicon', 'brest', '--json')).toBe(0);
-    const all = JSON.parse(out[0]) as { id: string; soundsLike: string | null; models: Record<string, { token: string; phones: string[] }[]> }[];
+    const all = JSON.parse(out[0]) as {
+      id: string;
+      soundsLike: string | null;
+      models: Record<string, { token: string; phones: string[] }[]>;
+    }[];
     expect(all.map((e) => e.id)).toEqual(['b01', 'b02', 'b03', 'b04', 'b05']);
     expect(all.every((e) => e.models['en-us'].every((w) => w.phones.length > 0))).toBe(true);
     expect(await attendant('lexicon', 'brest', 'nobody')).toBe(1);
@@ -91,7 +95,9 @@ describe('attendant CLI (directory and stores)', () => {
   });
 
   it('creates and lists stores with their settings', async () => {
-    expect(await attendant('store', 'create', 'lyon-3', '--name', 'Lyon 3', '--number', '0472000000', '--operator', '100', '--locale', 'en-US')).toBe(0);
+    expect(
+      await attendant('store', 'create', 'lyon-3', '--name', 'Lyon 3', '--number', '0472000000', '--operator', '100', '--locale', 'en-US'),
+    ).toBe(0);
     await attendant('store', 'list');
     expect(out).toEqual(['lyon-3\tv0\ten-US\toperator 100\t0472000000\tLyon 3']);
     expect(await attendant('store', 'create', 'lyon-3')).toBe(1);
@@ -99,20 +105,46 @@ describe('attendant CLI (directory and stores)', () => {
   });
 
   const COMMANDS = [
-    ['serve'], ['store'], ['store', 'create'], ['store', 'update'], ['store', 'list'], ['store', 'show'], ['store', 'delete'],
-    ['directory'], ['directory', 'import'], ['directory', 'export'], ['directory', 'versions'], ['directory', 'diff'],
-    ['directory', 'rollback'], ['directory', 'history'], ['directory', 'push'], ['token'], ['token', 'create'], ['token', 'list'],
-    ['token', 'revoke'], ['database'], ['database', 'copy'], ['models'], ['models', 'list'], ['models', 'install'], ['recognize'], ['call'], ['calls'],
+    ['serve'],
+    ['store'],
+    ['store', 'create'],
+    ['store', 'update'],
+    ['store', 'list'],
+    ['store', 'show'],
+    ['store', 'delete'],
+    ['directory'],
+    ['directory', 'import'],
+    ['directory', 'export'],
+    ['directory', 'versions'],
+    ['directory', 'diff'],
+    ['directory', 'rollback'],
+    ['directory', 'history'],
+    ['directory', 'push'],
+    ['token'],
+    ['token', 'create'],
+    ['token', 'list'],
+    ['token', 'revoke'],
+    ['database'],
+    ['database', 'copy'],
+    ['models'],
+    ['models', 'list'],
+    ['models', 'install'],
+    ['recognize'],
+    ['call'],
+    ['calls'],
   ];
 
-  it.each(COMMANDS.map((c) => [c.join(' '), c] as const))('prints help for "%s --help", exit 0, and neither starts nor changes anything', async (_name, command) => {
-    const data = join(dir, 'untouched');
-    env = { ATTENDANT_DATA_DIR: data, ATTENDANT_SIP_PORT: '1' };
-    expect(await attendant(...command, '--help')).toBe(0);
-    expect(out.join('\n')).toMatch(new RegExp(`^Usage: attendant ${command.join(' ')} `));
-    expect(out.join('\n')).toMatch(/-h, --help/);
-    expect(existsSync(data)).toBe(false);
-  });
+  it.each(COMMANDS.map((c) => [c.join(' '), c] as const))(
+    'prints help for "%s --help", exit 0, and neither starts nor changes anything',
+    async (_name, command) => {
+      const data = join(dir, 'untouched');
+      env = { ATTENDANT_DATA_DIR: data, ATTENDANT_SIP_PORT: '1' };
+      expect(await attendant(...command, '--help')).toBe(0);
+      expect(out.join('\n')).toMatch(new RegExp(`^Usage: attendant ${command.join(' ')} `));
+      expect(out.join('\n')).toMatch(/-h, --help/);
+      expect(existsSync(data)).toBe(false);
+    },
+  );
 
   it('prints its version, and refuses unknown commands and options with the usage, exit 2', async () => {
     expect(await attendant('--version')).toBe(0);
@@ -128,7 +160,9 @@ describe('attendant CLI (directory and stores)', () => {
   it('names the setting that is wrong, with exit 2, before doing anything', async () => {
     env = { ATTENDANT_DATA_DIR: dir, ATTENDANT_LOG_LEVEL: 'verbose' };
     expect(await attendant('serve')).toBe(2);
-    expect(err).toEqual(['attendant: ATTENDANT_LOG_LEVEL="verbose" is not a level; use one of fatal, error, warn, info, debug, trace, silent']);
+    expect(err).toEqual([
+      'attendant: ATTENDANT_LOG_LEVEL="verbose" is not a level; use one of fatal, error, warn, info, debug, trace, silent',
+    ]);
     env = { ATTENDANT_DATA_DIR: dir, ATTENDANT_RTP_SOURCE: 'any' };
     expect(await attendant('store', 'list')).toBe(2);
     expect(err[0]).toMatch(/^attendant: ATTENDANT_RTP_SOURCE="any" is not a policy/);
@@ -194,8 +228,20 @@ describe('attendant CLI (directory and stores)', () => {
     const storage = await Storage.open({ dataDir: dir });
     const records = storage.records;
     const call = (id: string, store: string, outcome: CallRecord['outcome'], startedAt: string): CallRecord => ({
-      callId: id, store, sipCallId: `sip-${id}`, startedAt, endedAt: startedAt, outcome, extension: outcome === 'transferred' ? '2014' : '',
-      entryId: '', path: ['greeting', 'heard'], durationMs: 5000, decisionMs: 200, transcripts: [], transfer: 'refer', reason: '',
+      callId: id,
+      store,
+      sipCallId: `sip-${id}`,
+      startedAt,
+      endedAt: startedAt,
+      outcome,
+      extension: outcome === 'transferred' ? '2014' : '',
+      entryId: '',
+      path: ['greeting', 'heard'],
+      durationMs: 5000,
+      decisionMs: 200,
+      transcripts: [],
+      transfer: 'refer',
+      reason: '',
     });
     await records.add(call('c1', 'a', 'transferred', '2026-11-01T10:00:00.000Z'));
     await records.add(call('c2', 'a', 'operator', '2026-11-20T10:00:00.000Z'));

@@ -61,7 +61,13 @@ export async function startNode(node: ClusterNode, env: NodeJS.ProcessEnv, setti
   child.stderr?.on('data', (d: Buffer) => (node.log += d.toString()));
   const until = Date.now() + 90_000;
   for (;;) {
-    if (await fetch(`http://127.0.0.1:${node.httpPort}/readyz`).then((r) => r.status === 200, () => false)) return;
+    if (
+      await fetch(`http://127.0.0.1:${node.httpPort}/readyz`).then(
+        (r) => r.status === 200,
+        () => false,
+      )
+    )
+      return;
     if (Date.now() > until || child.exitCode !== null) throw new Error(`node ${node.name} did not become ready:\n${node.log.slice(-3000)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -87,11 +93,26 @@ export async function startKamailio(work: string, nodes: ClusterNode[]): Promise
   writeFileSync(list, nodes.map((n) => `1 sip:127.0.0.1:${n.sipPort}\n`).join(''));
   let log = '';
   const child = spawn('kamailio', [
-    '-f', join(root, 'deploy', 'kamailio', 'kamailio.cfg'),
-    '-DD', '-E', '-m', '64', '-M', '8', '-n', '2',
-    '-A', `LISTEN=udp:127.0.0.1:${port}`,
-    '-A', `DISPATCHER_LIST="${list}"`,
-    '-Y', work, '-P', join(work, `kamailio-${port}.pid`), '-w', work,
+    '-f',
+    join(root, 'deploy', 'kamailio', 'kamailio.cfg'),
+    '-DD',
+    '-E',
+    '-m',
+    '64',
+    '-M',
+    '8',
+    '-n',
+    '2',
+    '-A',
+    `LISTEN=udp:127.0.0.1:${port}`,
+    '-A',
+    `DISPATCHER_LIST="${list}"`,
+    '-Y',
+    work,
+    '-P',
+    join(work, `kamailio-${port}.pid`),
+    '-w',
+    work,
   ]);
   child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
   child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
@@ -102,7 +123,8 @@ export async function startKamailio(work: string, nodes: ClusterNode[]): Promise
     child,
     port,
     log: () => log,
-    routedTo: (node, from = 0, store = 'demo') => [...log.slice(from).matchAll(new RegExp(`INVITE \\S+ for ${store} routed to sip:127\\.0\\.0\\.1:${node.sipPort}\\b`, 'g'))].length,
+    routedTo: (node, from = 0, store = 'demo') =>
+      [...log.slice(from).matchAll(new RegExp(`INVITE \\S+ for ${store} routed to sip:127\\.0\\.0\\.1:${node.sipPort}\\b`, 'g'))].length,
     stop: async () => {
       child.kill('SIGTERM');
       await exited;

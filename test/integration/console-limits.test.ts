@@ -18,7 +18,12 @@ const fixtures = join(__dirname, '..', '..', '..', 'directory-fixtures');
 
 /** A WAV of `seconds` of 8 kHz 16-bit audio: a tone, or silence (the project's own writer). */
 const wav = (seconds: number, tone = true): Promise<Buffer> =>
-  encodeWav(Int16Array.from({ length: Math.round(seconds * 8000) }, (_, i) => (tone ? Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)) : 0)), 8000);
+  encodeWav(
+    Int16Array.from({ length: Math.round(seconds * 8000) }, (_, i) =>
+      tone ? Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)) : 0,
+    ),
+    8000,
+  );
 
 describe('console sessions, one token at a time', () => {
   const fields = (tokenId: string) => ({ secret: 's', tokenId, store: null, lang: 'fr' as const });
@@ -71,7 +76,12 @@ describe('console under a hostile admin (real storage, real HTTP)', () => {
       },
       start: async () => {
         heard += 1;
-        return { write: () => undefined, flush: async () => undefined, end: async () => ({ nbest: [], confidence: 0, audioMs: 0 }), close: () => undefined };
+        return {
+          write: () => undefined,
+          flush: async () => undefined,
+          end: async () => ({ nbest: [], confidence: 0, audioMs: 0 }),
+          close: () => undefined,
+        };
       },
       close: async () => undefined,
     };
@@ -102,12 +112,20 @@ describe('console under a hostile admin (real storage, real HTTP)', () => {
   });
 
   const signIn = async (token = storeToken): Promise<{ status: number; cookie: string; csrf: string }> => {
-    const r = await fetch(`${base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+    const r = await fetch(`${base}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token }),
+    });
     const body = (await r.json()) as { csrf?: string };
     return { status: r.status, cookie: (r.headers.get('set-cookie') ?? '').split(';')[0], csrf: body.csrf ?? '' };
   };
   const post = (path: string, s: { cookie: string; csrf: string }, body: Buffer, method = 'POST') =>
-    fetch(`${base}/api/stores/alpha${path}`, { method, headers: { cookie: s.cookie, 'x-csrf-token': s.csrf, 'content-type': 'application/octet-stream', 'x-file-name': 'a.csv' }, body: new Uint8Array(body) });
+    fetch(`${base}/api/stores/alpha${path}`, {
+      method,
+      headers: { cookie: s.cookie, 'x-csrf-token': s.csrf, 'content-type': 'application/octet-stream', 'x-file-name': 'a.csv' },
+      body: new Uint8Array(body),
+    });
 
   it(`refuses a test recording over ${MAX_TEST_AUDIO_SECONDS} s before hearing it, and any while calls keep the recognizer busy`, async () => {
     const s = await signIn();
@@ -149,7 +167,9 @@ describe('console under a hostile admin (real storage, real HTTP)', () => {
   });
 
   it('frees previews with their session and keeps them bounded in entries', async () => {
-    const rows = ['id,type,last_name,extension', ...Array.from({ length: 2_000 }, (_, i) => `p${i},person,Le Bihan,${1000 + i}`)].join('\n');
+    const rows = ['id,type,last_name,extension', ...Array.from({ length: 2_000 }, (_, i) => `p${i},person,Le Bihan,${1000 + i}`)].join(
+      '\n',
+    );
     const sessions: { cookie: string; csrf: string }[] = [];
     for (let i = 0; i < 8; i += 1) {
       const s = await signIn();
@@ -161,7 +181,9 @@ describe('console under a hostile admin (real storage, real HTTP)', () => {
     // 8 previews of 2,000 entries: only the newest 5 fit in the 10,000 entries allowed (MAX_PREVIEW_ENTRIES in production).
     expect(consoleServer.heldPreviews).toEqual({ count: 5, entries: 10_000 });
     const last = sessions[sessions.length - 1];
-    expect((await fetch(`${base}/api/session`, { method: 'DELETE', headers: { cookie: last.cookie, 'x-csrf-token': last.csrf } })).status).toBe(200);
+    expect(
+      (await fetch(`${base}/api/session`, { method: 'DELETE', headers: { cookie: last.cookie, 'x-csrf-token': last.csrf } })).status,
+    ).toBe(200);
     expect(consoleServer.heldPreviews.count).toBe(4);
     expect(MAX_PREVIEW_ENTRIES).toBe(200_000);
   });

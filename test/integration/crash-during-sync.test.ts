@@ -9,12 +9,16 @@ import { Storage } from '../../src/cli/storage';
 
 const root = join(__dirname, '..', '..', '..');
 
-
 // Few distinct words: the server builds this store's recognition grammar at start.
 const FIRST = ['Paul', 'Sophie', 'Jean', 'Claire', 'Nadia', 'Karim'];
 const bigDirectory = (round: number) =>
   Array.from({ length: 40000 }, (_, i) => ({
-    id: `e${i}`, type: 'person', first_name: FIRST[i % FIRST.length], last_name: `Round${round}`, extension: String(10000 + i), aliases: [],
+    id: `e${i}`,
+    type: 'person',
+    first_name: FIRST[i % FIRST.length],
+    last_name: `Round${round}`,
+    extension: String(10000 + i),
+    aliases: [],
   }));
 
 describe('the server killed in the middle of a large sync', () => {
@@ -28,7 +32,17 @@ describe('the server killed in the middle of a large sync', () => {
       await setup.directory.createStore('big');
       await setup.directory.replaceDirectory(
         'big',
-        bigDirectory(1).map((e) => ({ id: e.id, type: 'person' as const, firstName: e.first_name, lastName: e.last_name, serviceName: '', department: '', extension: e.extension, aliases: [], enabled: true })),
+        bigDirectory(1).map((e) => ({
+          id: e.id,
+          type: 'person' as const,
+          firstName: e.first_name,
+          lastName: e.last_name,
+          serviceName: '',
+          department: '',
+          extension: e.extension,
+          aliases: [],
+          enabled: true,
+        })),
         { via: 'test', actor: 'setup' },
       );
       const { token } = await setup.tokens.create('big');
@@ -36,19 +50,35 @@ describe('the server killed in the middle of a large sync', () => {
 
       const [httpPort, grpcPort, sipPort] = [await freePort(), await freePort(), await freePort()];
       child = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
-        env: { ...process.env, ATTENDANT_DATA_DIR: dir, ATTENDANT_HTTP_PORT: String(httpPort), ATTENDANT_GRPC_PORT: String(grpcPort), ATTENDANT_SIP_PORT: String(sipPort), ATTENDANT_ASR_WORKERS: '1' },
+        env: {
+          ...process.env,
+          ATTENDANT_DATA_DIR: dir,
+          ATTENDANT_HTTP_PORT: String(httpPort),
+          ATTENDANT_GRPC_PORT: String(grpcPort),
+          ATTENDANT_SIP_PORT: String(sipPort),
+          ATTENDANT_ASR_WORKERS: '1',
+        },
         stdio: 'ignore',
       });
-      for (let ready = false; !ready; ) {
-        ready = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.status === 200, () => false);
+      for (let ready = false; !ready;) {
+        ready = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then(
+          (r) => r.status === 200,
+          () => false,
+        );
         if (!ready) await new Promise((r) => setTimeout(r, 200));
       }
       const Service = ((loadProtos().attendant as grpc.GrpcObject).v1 as grpc.GrpcObject).DirectoryService as grpc.ServiceClientConstructor;
-      const client = new Service(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 16 * 1024 * 1024 });
+      const client = new Service(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure(), {
+        'grpc.max_send_message_length': 16 * 1024 * 1024,
+      });
       const md = new grpc.Metadata();
       md.set('authorization', `Bearer ${token}`);
       const sync = new Promise<unknown>((resolve) =>
-        (client as unknown as Record<string, (...a: unknown[]) => void>).SyncDirectory({ store: 'big', entries: bigDirectory(2) }, md, (err: unknown, res: unknown) => resolve(err ?? res)),
+        (client as unknown as Record<string, (...a: unknown[]) => void>).SyncDirectory(
+          { store: 'big', entries: bigDirectory(2) },
+          md,
+          (err: unknown, res: unknown) => resolve(err ?? res),
+        ),
       );
       // Kill the server while it receives, validates and writes the 40,000 entries.
       await new Promise((r) => setTimeout(r, 150));

@@ -44,7 +44,12 @@ async function contents(storage: Storage, secret: string): Promise<unknown> {
       entries: (await storage.directory.snapshot(s.id)).entries,
     })),
   );
-  return { perStore, tokens: await storage.tokens.list(), verified: await storage.tokens.verify(secret), calls: await storage.records.list(undefined, 100) };
+  return {
+    perStore,
+    tokens: await storage.tokens.list(),
+    verified: await storage.tokens.verify(secret),
+    calls: await storage.records.list(undefined, 100),
+  };
 }
 
 it('copies a SQLite site into PostgreSQL whole, refuses a target that is not empty, and the copy takes new versions', async () => {
@@ -61,11 +66,24 @@ it('copies a SQLite site into PostgreSQL whole, refuses a target that is not emp
   expect(secret.length).toBeGreaterThan(20);
   const storage = await Storage.open({ dataDir: sqlite.ATTENDANT_DATA_DIR });
   const call = (id: string, startedAt: string): CallRecord => ({
-    callId: id, store: 'brest', sipCallId: `sip-${id}`, startedAt, endedAt: startedAt, outcome: 'transferred', extension: '2014',
-    entryId: 'p04', path: ['heard:transfer', 'transfer:2014:speech'], durationMs: 5000, decisionMs: 180, transcripts: [], transfer: 'refer', reason: 'the PBX reports 200',
+    callId: id,
+    store: 'brest',
+    sipCallId: `sip-${id}`,
+    startedAt,
+    endedAt: startedAt,
+    outcome: 'transferred',
+    extension: '2014',
+    entryId: 'p04',
+    path: ['heard:transfer', 'transfer:2014:speech'],
+    durationMs: 5000,
+    decisionMs: 180,
+    transcripts: [],
+    transfer: 'refer',
+    reason: 'the PBX reports 200',
   });
   // Two calls in the same millisecond: the copy keeps their order.
-  for (const c of [call('c1', '2026-11-20T10:00:00.000Z'), call('c2', '2026-11-21T10:00:00.000Z'), call('c3', '2026-11-21T10:00:00.000Z')]) await storage.records.add(c);
+  for (const c of [call('c1', '2026-11-20T10:00:00.000Z'), call('c2', '2026-11-21T10:00:00.000Z'), call('c3', '2026-11-21T10:00:00.000Z')])
+    await storage.records.add(c);
   // A store's own greeting (bytes of any value: a BLOB becomes a BYTEA).
   const greeting = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 37) % 256));
   await storage.recordings.save('brest', 'greeting.fr-FR.wav', greeting);
@@ -76,7 +94,9 @@ it('copies a SQLite site into PostgreSQL whole, refuses a target that is not emp
   const copied = await attendant(sqlite, 'database', 'copy', '--to', url);
   expect(copied.err).toEqual([]);
   expect(copied.code).toBe(0);
-  expect(copied.out[0]).toMatch(/^copied to PostgreSQL 127\.0\.0\.1:\d+\/copied: 2 stores, 4 versions, \d+ history, 1 tokens, 3 calls, 1 prompt recordings$/);
+  expect(copied.out[0]).toMatch(
+    /^copied to PostgreSQL 127\.0\.0\.1:\d+\/copied: 2 stores, 4 versions, \d+ history, 1 tokens, 3 calls, 1 prompt recordings$/,
+  );
   expect(copied.out.join('\n')).not.toContain(secret);
 
   const pg = await Storage.open({ dataDir: join(dir, 'pg-node'), databaseUrl: url });

@@ -18,8 +18,15 @@ import { loadSettings } from '../../src/config/settings';
 const fixtures = join(__dirname, '..', '..', '..', 'directory-fixtures');
 const demo = readDirectory(readFileSync(join(fixtures, 'demo-store.csv')), 'demo-store.csv').entries;
 const wire = demo.map((e) => ({
-  id: e.id, type: e.type, first_name: e.firstName, last_name: e.lastName, service_name: e.serviceName,
-  department: e.department, extension: e.extension, aliases: e.aliases, enabled: e.enabled,
+  id: e.id,
+  type: e.type,
+  first_name: e.firstName,
+  last_name: e.lastName,
+  service_name: e.serviceName,
+  department: e.department,
+  extension: e.extension,
+  aliases: e.aliases,
+  enabled: e.enabled,
 }));
 
 type Call = (req: object, md: grpc.Metadata) => Promise<Record<string, unknown>>;
@@ -38,8 +45,12 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
   let address = '';
   let backend: AttendantBackend;
 
-  const rpc = (name: string): Call => (req, md) =>
-    new Promise((resolve, reject) => client[name](req, md, (err: grpc.ServiceError | null, res: Record<string, unknown>) => (err ? reject(err) : resolve(res))));
+  const rpc =
+    (name: string): Call =>
+    (req, md) =>
+      new Promise((resolve, reject) =>
+        client[name](req, md, (err: grpc.ServiceError | null, res: Record<string, unknown>) => (err ? reject(err) : resolve(res))),
+      );
   const auth = (token: string): grpc.Metadata => {
     const md = new grpc.Metadata();
     md.set('authorization', `Bearer ${token}`);
@@ -61,7 +72,11 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
       stats: (store?: string) => ({ active: 0, total: store === undefined ? 4 : (totals[store] ?? 0), byOutcome: {}, p50: 0, p95: 0 }),
       health: () => ({ ready: true, engine: 'test', stores: 0 }),
     };
-    const started = await startGrpcServer({ directory, tokens, log: pino({ level: 'silent' }), onChange: (s) => changed.push(s), attendant: backend }, '127.0.0.1', 0);
+    const started = await startGrpcServer(
+      { directory, tokens, log: pino({ level: 'silent' }), onChange: (s) => changed.push(s), attendant: backend },
+      '127.0.0.1',
+      0,
+    );
     server = started.server;
     address = `127.0.0.1:${started.port}`;
     const Service = ((loadProtos().attendant as grpc.GrpcObject).v1 as grpc.GrpcObject).DirectoryService as grpc.ServiceClientConstructor;
@@ -89,11 +104,27 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
   it('carries a "sounds like" spelling both ways, and refuses one that does not line up with the name', async () => {
     await directory.createStore('brest-2');
     const token = (await tokens.create('brest-2')).token;
-    const breton = { id: 'b01', type: 'person', first_name: 'Yann', last_name: 'Le Goff', extension: '3001', aliases: [], sounds_like: 'le gof' };
-    await rpc('SyncDirectory')({ store: 'brest-2', entries: [breton, { ...breton, id: 'b02', last_name: 'Martin', sounds_like: '' }] }, auth(token));
+    const breton = {
+      id: 'b01',
+      type: 'person',
+      first_name: 'Yann',
+      last_name: 'Le Goff',
+      extension: '3001',
+      aliases: [],
+      sounds_like: 'le gof',
+    };
+    await rpc('SyncDirectory')(
+      { store: 'brest-2', entries: [breton, { ...breton, id: 'b02', last_name: 'Martin', sounds_like: '' }] },
+      auth(token),
+    );
     const got = (await rpc('GetDirectory')({ store: 'brest-2' }, auth(token))).entries as { id: string; sounds_like: string }[];
-    expect(got.map((e) => [e.id, e.sounds_like])).toEqual([['b01', 'le gof'], ['b02', '']]);
-    await expect(rpc('SyncDirectory')({ store: 'brest-2', entries: [{ ...breton, sounds_like: 'a b c d' }] }, auth(token))).rejects.toMatchObject({
+    expect(got.map((e) => [e.id, e.sounds_like])).toEqual([
+      ['b01', 'le gof'],
+      ['b02', ''],
+    ]);
+    await expect(
+      rpc('SyncDirectory')({ store: 'brest-2', entries: [{ ...breton, sounds_like: 'a b c d' }] }, auth(token)),
+    ).rejects.toMatchObject({
       code: grpc.status.INVALID_ARGUMENT,
       details: expect.stringContaining('sounds_like'),
     });
@@ -101,7 +132,10 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
 
   it('upserts and deletes single entries, then rolls back', async () => {
     const base = (await rpc('GetDirectory')({ store: 'paris-11' }, auth(storeToken))).version as number;
-    await rpc('UpsertEntry')({ store: 'paris-11', entry: { id: 'n01', type: 'person', last_name: 'Nouveau', extension: '2999' } }, auth(storeToken));
+    await rpc('UpsertEntry')(
+      { store: 'paris-11', entry: { id: 'n01', type: 'person', last_name: 'Nouveau', extension: '2999' } },
+      auth(storeToken),
+    );
     const del = await rpc('DeleteEntry')({ store: 'paris-11', id: 'p01' }, auth(storeToken));
     expect(del).toMatchObject({ version: base + 2, removed: 1 });
     const got = await rpc('GetDirectory')({ store: 'paris-11' }, auth(storeToken));
@@ -116,7 +150,10 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
 
   it('refuses invalid entries with every problem and changes nothing', async () => {
     const before = (await rpc('GetDirectory')({ store: 'paris-11' }, auth(storeToken))).version;
-    const bad = [{ id: 'a', type: 'person', last_name: '', extension: '12' }, { id: 'b', type: 'robot', last_name: 'X', extension: 'abc' }];
+    const bad = [
+      { id: 'a', type: 'person', last_name: '', extension: '12' },
+      { id: 'b', type: 'robot', last_name: 'X', extension: 'abc' },
+    ];
     const err = await rpc('SyncDirectory')({ store: 'paris-11', entries: bad }, auth(storeToken)).catch((e: grpc.ServiceError) => e);
     expect((err as grpc.ServiceError).code).toBe(grpc.status.INVALID_ARGUMENT);
     expect((err as grpc.ServiceError).details).toMatch(/3 problems; nothing was changed/);
@@ -128,7 +165,9 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
 
   it('answers a directory of 600 bad rows with INVALID_ARGUMENT and a bounded list of problems, saying how many more', async () => {
     const bad = Array.from({ length: 600 }, (_, i) => ({ id: `p${i}`, type: 'person', last_name: 'Le Bihan', extension: `x${i}` }));
-    const err = (await rpc('SyncDirectory')({ store: 'paris-11', entries: bad }, auth(storeToken)).catch((e: grpc.ServiceError) => e)) as grpc.ServiceError;
+    const err = (await rpc('SyncDirectory')({ store: 'paris-11', entries: bad }, auth(storeToken)).catch(
+      (e: grpc.ServiceError) => e,
+    )) as grpc.ServiceError;
     expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(err.details).toMatch(/^600 problems; nothing was changed/);
     expect(err.details).toContain('… and 580 more problems');
@@ -164,7 +203,9 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
     const Attendant = ((loadProtos().attendant as grpc.GrpcObject).v1 as grpc.GrpcObject).AttendantService as grpc.ServiceClientConstructor;
     const ops = new Attendant(address, grpc.credentials.createInsecure()) as grpc.Client & Record<string, (...args: unknown[]) => void>;
     const health = (md: grpc.Metadata) =>
-      new Promise<Record<string, unknown>>((resolve, reject) => ops.Health({}, md, (err: Error | null, res: Record<string, unknown>) => (err ? reject(err) : resolve(res))));
+      new Promise<Record<string, unknown>>((resolve, reject) =>
+        ops.Health({}, md, (err: Error | null, res: Record<string, unknown>) => (err ? reject(err) : resolve(res))),
+      );
     try {
       expect(await health(new grpc.Metadata())).toEqual({ ready: true, engine: '', stores: 0 });
       expect(await health(auth(adminToken))).toEqual({ ready: true, engine: 'test', stores: 0 });
@@ -193,12 +234,12 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
       rpc('SyncDirectory')({ store: 'paris-11', entries: wire.slice(10, 20), expected_version: version }, auth(storeToken)),
     ]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(results.filter((r) => r.status === 'rejected').map((r) => ((r as PromiseRejectedResult).reason as grpc.ServiceError).code)).toEqual([
-      grpc.status.FAILED_PRECONDITION,
-    ]);
+    expect(
+      results.filter((r) => r.status === 'rejected').map((r) => ((r as PromiseRejectedResult).reason as grpc.ServiceError).code),
+    ).toEqual([grpc.status.FAILED_PRECONDITION]);
   });
 
-  it('keeps stores apart: no token, a wrong token and another store\'s token are refused', async () => {
+  it("keeps stores apart: no token, a wrong token and another store's token are refused", async () => {
     const none = await rpc('GetDirectory')({ store: 'paris-11' }, new grpc.Metadata()).catch((e) => e);
     expect((none as grpc.ServiceError).code).toBe(grpc.status.UNAUTHENTICATED);
     const wrong = await rpc('GetDirectory')({ store: 'paris-11' }, auth('att_not-a-token')).catch((e) => e);
@@ -221,16 +262,27 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
     expect(err).toContain(`${join(fixtures, 'broken-duplicate-id.csv')} line 5, field id: "p02" is used twice (first on line 3)`);
     expect(await push('demo-store.csv', storeToken)).toBe(1);
     expect(err[err.length - 1]).toMatch(/this token is for store "paris-11", not "lyon-3"/);
-    expect(await run(['directory', 'push', 'lyon-3', join(fixtures, 'demo-store.csv'), '--server', '127.0.0.1:1', '--token', otherToken], io, env)).toBe(3);
+    expect(
+      await run(
+        ['directory', 'push', 'lyon-3', join(fixtures, 'demo-store.csv'), '--server', '127.0.0.1:1', '--token', otherToken],
+        io,
+        env,
+      ),
+    ).toBe(3);
   });
 
   it('answers server reflection with the DirectoryService', async () => {
     const { loadSync } = await import('@grpc/proto-loader');
     const reflectionProto = require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto');
     const pkg = grpc.loadPackageDefinition(loadSync(reflectionProto, { keepCase: true }));
-    const Reflection = (((pkg.grpc as grpc.GrpcObject).reflection as grpc.GrpcObject).v1 as grpc.GrpcObject).ServerReflection as grpc.ServiceClientConstructor;
+    const Reflection = (((pkg.grpc as grpc.GrpcObject).reflection as grpc.GrpcObject).v1 as grpc.GrpcObject)
+      .ServerReflection as grpc.ServiceClientConstructor;
     const reflection = new Reflection(address, grpc.credentials.createInsecure());
-    const stream = (reflection as unknown as { ServerReflectionInfo: () => grpc.ClientDuplexStream<object, { list_services_response?: { service: { name: string }[] } }> }).ServerReflectionInfo();
+    const stream = (
+      reflection as unknown as {
+        ServerReflectionInfo: () => grpc.ClientDuplexStream<object, { list_services_response?: { service: { name: string }[] } }>;
+      }
+    ).ServerReflectionInfo();
     const names = await new Promise<string[]>((resolve, reject) => {
       stream.on('data', (res) => resolve((res.list_services_response?.service ?? []).map((s: { name: string }) => s.name)));
       stream.on('error', reject);
@@ -246,10 +298,17 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
     const fresh = await startGrpcServer({ directory, tokens, log: pino({ level: 'silent' }), attendant: backend }, '127.0.0.1', 0);
     const Attendant = ((loadProtos().attendant as grpc.GrpcObject).v1 as grpc.GrpcObject).AttendantService as grpc.ServiceClientConstructor;
     const Directory = ((loadProtos().attendant as grpc.GrpcObject).v1 as grpc.GrpcObject).DirectoryService as grpc.ServiceClientConstructor;
-    const att = new Attendant(`127.0.0.1:${fresh.port}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, (...args: unknown[]) => void>;
-    const dir2 = new Directory(`127.0.0.1:${fresh.port}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, (...args: unknown[]) => void>;
-    const on = (c: typeof att) => (name: string): Call => (req, md) =>
-      new Promise((resolve, reject) => c[name](req, md, (err: grpc.ServiceError | null, res: Record<string, unknown>) => (err ? reject(err) : resolve(res))));
+    const att = new Attendant(`127.0.0.1:${fresh.port}`, grpc.credentials.createInsecure()) as grpc.Client &
+      Record<string, (...args: unknown[]) => void>;
+    const dir2 = new Directory(`127.0.0.1:${fresh.port}`, grpc.credentials.createInsecure()) as grpc.Client &
+      Record<string, (...args: unknown[]) => void>;
+    const on =
+      (c: typeof att) =>
+      (name: string): Call =>
+      (req, md) =>
+        new Promise((resolve, reject) =>
+          c[name](req, md, (err: grpc.ServiceError | null, res: Record<string, unknown>) => (err ? reject(err) : resolve(res))),
+        );
     const arpc = on(att);
     const rpc = on(dir2);
     try {
@@ -281,7 +340,9 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
     const Attendant = ((loadProtos().attendant as grpc.GrpcObject).v1 as grpc.GrpcObject).AttendantService as grpc.ServiceClientConstructor;
     const other = new Attendant(address, grpc.credentials.createInsecure()) as grpc.Client & Record<string, (...args: unknown[]) => void>;
     const listCalls = (md: grpc.Metadata) =>
-      new Promise<grpc.ServiceError | null>((resolve) => other.ListCalls({ store: 'paris-11', limit: 1 }, md, (err: grpc.ServiceError | null) => resolve(err)));
+      new Promise<grpc.ServiceError | null>((resolve) =>
+        other.ListCalls({ store: 'paris-11', limit: 1 }, md, (err: grpc.ServiceError | null) => resolve(err)),
+      );
     try {
       // Wrong tokens on each service in turn (earlier tests failed some already): one count
       // for both, so the peer is refused within 10 failures, not 10 on each service.
@@ -289,9 +350,10 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
       let code: grpc.status | undefined;
       while (attempts < 25 && code !== grpc.status.RESOURCE_EXHAUSTED) {
         attempts += 1;
-        code = attempts % 2 === 0
-          ? (await listCalls(auth('att_guess')))?.code
-          : ((await rpc('GetDirectory')({ store: 'paris-11' }, auth('att_guess')).catch((e) => e)) as grpc.ServiceError).code;
+        code =
+          attempts % 2 === 0
+            ? (await listCalls(auth('att_guess')))?.code
+            : ((await rpc('GetDirectory')({ store: 'paris-11' }, auth('att_guess')).catch((e) => e)) as grpc.ServiceError).code;
       }
       expect(code).toBe(grpc.status.RESOURCE_EXHAUSTED);
       expect(attempts).toBeLessThanOrEqual(11);
@@ -343,18 +405,39 @@ describe('gRPC over TLS (issue 13, 7)', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'attendant-tls-'));
     // A self-signed certificate for this host, made by Debian's openssl.
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     ca = join(dir, 'cert.pem');
     const settings = loadSettings({ ATTENDANT_GRPC_TLS_CERT: join(dir, 'cert.pem'), ATTENDANT_GRPC_TLS_KEY: join(dir, 'key.pem') });
     storage = await Storage.open({ dataDir: dir });
     const { directory, tokens } = storage;
     await directory.createStore('brest');
     token = (await tokens.create('brest')).token;
-    const started = await startGrpcServer({ directory, tokens, log: pino({ level: 'silent' }), onChange: () => undefined }, '127.0.0.1', 0, settings.grpcTls);
+    const started = await startGrpcServer(
+      { directory, tokens, log: pino({ level: 'silent' }), onChange: () => undefined },
+      '127.0.0.1',
+      0,
+      settings.grpcTls,
+    );
     server = started.server;
     address = `127.0.0.1:${started.port}`;
   });
@@ -369,7 +452,10 @@ describe('gRPC over TLS (issue 13, 7)', () => {
     const err: string[] = [];
     const io = { out: (t: string) => out.push(t), err: (t: string) => err.push(t) };
     const push = (extra: string[], more: Record<string, string> = {}): Promise<number> =>
-      run(['directory', 'push', 'brest', join(fixtures, 'demo-store.csv'), '--server', address, '--token', token, ...extra], io, { ...env(), ...more });
+      run(['directory', 'push', 'brest', join(fixtures, 'demo-store.csv'), '--server', address, '--token', token, ...extra], io, {
+        ...env(),
+        ...more,
+      });
     expect(await push(['--ca', ca])).toBe(0);
     expect(out.pop()).toMatch(/^store brest: version 1, 72 entries/);
     expect(await push([], { ATTENDANT_GRPC_TLS_CA: ca })).toBe(0);
@@ -382,10 +468,14 @@ describe('gRPC over TLS (issue 13, 7)', () => {
   }, 60_000);
 
   it('refuses at start a certificate without its key, or a file that is not one, naming the setting', () => {
-    expect(() => loadSettings({ ATTENDANT_GRPC_TLS_CERT: ca })).toThrow(/ATTENDANT_GRPC_TLS_CERT and ATTENDANT_GRPC_TLS_KEY go together: set ATTENDANT_GRPC_TLS_KEY/);
+    expect(() => loadSettings({ ATTENDANT_GRPC_TLS_CERT: ca })).toThrow(
+      /ATTENDANT_GRPC_TLS_CERT and ATTENDANT_GRPC_TLS_KEY go together: set ATTENDANT_GRPC_TLS_KEY/,
+    );
     expect(() => loadSettings({ ATTENDANT_GRPC_TLS_CERT: join(dir, 'key.pem'), ATTENDANT_GRPC_TLS_KEY: join(dir, 'key.pem') })).toThrow(
       /ATTENDANT_GRPC_TLS_CERT=".*key\.pem" is not a PEM certificate/,
     );
-    expect(() => loadSettings({ ATTENDANT_GRPC_TLS_CERT: ca, ATTENDANT_GRPC_TLS_KEY: join(dir, 'missing.pem') })).toThrow(/ATTENDANT_GRPC_TLS_KEY=".*missing\.pem" cannot be read \(ENOENT\)/);
+    expect(() => loadSettings({ ATTENDANT_GRPC_TLS_CERT: ca, ATTENDANT_GRPC_TLS_KEY: join(dir, 'missing.pem') })).toThrow(
+      /ATTENDANT_GRPC_TLS_KEY=".*missing\.pem" cannot be read \(ENOENT\)/,
+    );
   });
 });

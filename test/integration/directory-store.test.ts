@@ -8,7 +8,15 @@ import { DatabaseUnavailableError } from '../../src/storage/sql';
 import { PgCluster } from './postgres';
 
 const entry = (id: string, lastName: string, extension: string): DirectoryEntry => ({
-  id, type: 'person', firstName: '', lastName, serviceName: '', department: '', extension, aliases: [], enabled: true,
+  id,
+  type: 'person',
+  firstName: '',
+  lastName,
+  serviceName: '',
+  department: '',
+  extension,
+  aliases: [],
+  enabled: true,
 });
 const cli = { via: 'cli', actor: 'test' };
 
@@ -49,42 +57,52 @@ describe.each(['sqlite', 'postgres'] as const)('DirectoryStore (%s)', (backend) 
   });
   /** PostgreSQL tests need the cluster; without it they say so and pass nothing off as tested. */
   const on = (name: string, fn: () => Promise<void>, timeout?: number): void =>
-    it(name, async () => {
-      if (backend === 'postgres' && cluster === undefined) return console.log(`skipped on PostgreSQL (not installed): ${name}`);
-      await fn();
-    }, timeout);
+    it(
+      name,
+      async () => {
+        if (backend === 'postgres' && cluster === undefined) return console.log(`skipped on PostgreSQL (not installed): ${name}`);
+        await fn();
+      },
+      timeout,
+    );
 
-  on("keeps a store's prompt recordings for every node: written into each node's prompts folder, removed everywhere, hand-placed files left alone", async () => {
-    const other = backend === 'postgres' ? join(dir, 'node-b') : dir;
-    const b = await openNode(other);
-    try {
-      const folder = (d: string): string => join(d, 'stores', 's1', 'prompts');
-      const wav = Buffer.from('RIFF-not-checked-here');
-      await storage.recordings.save('s1', 'greeting.fr-FR.wav', wav);
-      expect(readFileSync(join(folder(dir), 'greeting.fr-FR.wav')).equals(wav)).toBe(true);
-      mkdirSync(folder(other), { recursive: true });
-      writeFileSync(join(folder(other), 'goodbye.wav'), 'by hand');
-      expect((await b.recordings.digests()).get('s1')).toContain('greeting.fr-FR.wav:');
-      await b.recordings.materialize('s1');
-      expect(readFileSync(join(folder(other), 'greeting.fr-FR.wav')).equals(wav)).toBe(true);
-      // A node hears its own change's notification while it writes the folder: the writes do not collide.
-      const wav3 = Buffer.from('RIFF-third-take');
-      await Promise.all([storage.recordings.save('s1', 'greeting.fr-FR.wav', wav3), ...[1, 2, 3].map(() => storage.recordings.materialize('s1'))]);
-      expect(readFileSync(join(folder(dir), 'greeting.fr-FR.wav')).equals(wav3)).toBe(true);
-      // Changed again on the first node, then removed there: the other follows, and keeps its own file.
-      const wav2 = Buffer.from('RIFF-second-take');
-      await storage.recordings.save('s1', 'greeting.fr-FR.wav', wav2);
-      await b.recordings.materialize('s1');
-      expect(readFileSync(join(folder(other), 'greeting.fr-FR.wav')).equals(wav2)).toBe(true);
-      await storage.recordings.remove('s1', ['greeting.fr-FR.wav', 'greeting.wav']);
-      await b.recordings.materialize('s1');
-      expect(existsSync(join(folder(other), 'greeting.fr-FR.wav'))).toBe(false);
-      expect(readFileSync(join(folder(other), 'goodbye.wav'), 'utf8')).toBe('by hand');
-      expect((await b.recordings.digests()).has('s1')).toBe(false);
-    } finally {
-      if (b !== storage) await b.close();
-    }
-  });
+  on(
+    "keeps a store's prompt recordings for every node: written into each node's prompts folder, removed everywhere, hand-placed files left alone",
+    async () => {
+      const other = backend === 'postgres' ? join(dir, 'node-b') : dir;
+      const b = await openNode(other);
+      try {
+        const folder = (d: string): string => join(d, 'stores', 's1', 'prompts');
+        const wav = Buffer.from('RIFF-not-checked-here');
+        await storage.recordings.save('s1', 'greeting.fr-FR.wav', wav);
+        expect(readFileSync(join(folder(dir), 'greeting.fr-FR.wav')).equals(wav)).toBe(true);
+        mkdirSync(folder(other), { recursive: true });
+        writeFileSync(join(folder(other), 'goodbye.wav'), 'by hand');
+        expect((await b.recordings.digests()).get('s1')).toContain('greeting.fr-FR.wav:');
+        await b.recordings.materialize('s1');
+        expect(readFileSync(join(folder(other), 'greeting.fr-FR.wav')).equals(wav)).toBe(true);
+        // A node hears its own change's notification while it writes the folder: the writes do not collide.
+        const wav3 = Buffer.from('RIFF-third-take');
+        await Promise.all([
+          storage.recordings.save('s1', 'greeting.fr-FR.wav', wav3),
+          ...[1, 2, 3].map(() => storage.recordings.materialize('s1')),
+        ]);
+        expect(readFileSync(join(folder(dir), 'greeting.fr-FR.wav')).equals(wav3)).toBe(true);
+        // Changed again on the first node, then removed there: the other follows, and keeps its own file.
+        const wav2 = Buffer.from('RIFF-second-take');
+        await storage.recordings.save('s1', 'greeting.fr-FR.wav', wav2);
+        await b.recordings.materialize('s1');
+        expect(readFileSync(join(folder(other), 'greeting.fr-FR.wav')).equals(wav2)).toBe(true);
+        await storage.recordings.remove('s1', ['greeting.fr-FR.wav', 'greeting.wav']);
+        await b.recordings.materialize('s1');
+        expect(existsSync(join(folder(other), 'greeting.fr-FR.wav'))).toBe(false);
+        expect(readFileSync(join(folder(other), 'goodbye.wav'), 'utf8')).toBe('by hand');
+        expect((await b.recordings.digests()).has('s1')).toBe(false);
+      } finally {
+        if (b !== storage) await b.close();
+      }
+    },
+  );
 
   on('numbers each import and counts what changed', async () => {
     const v1 = await store.replaceDirectory('s1', [entry('a', 'Martin', '1'), entry('b', 'Durand', '2')], cli);
@@ -124,7 +142,8 @@ describe.each(['sqlite', 'postgres'] as const)('DirectoryStore (%s)', (backend) 
     expect((await store.snapshot('s1')).entries).toEqual([]);
     expect((await store.resolveStore('0142000000'))?.id).toBe('s2');
     // The same number as PBXs and carriers send it: E.164, the international prefix, the trunk 0 dropped.
-    for (const form of ['+33142000000', '0033142000000', '142000000', '33142000000']) expect([form, (await store.resolveStore(form))?.id]).toEqual([form, 's2']);
+    for (const form of ['+33142000000', '0033142000000', '142000000', '33142000000'])
+      expect([form, (await store.resolveStore(form))?.id]).toEqual([form, 's2']);
     expect(await store.resolveStore('0000')).toBeUndefined();
     expect(await store.resolveStore('+33142000001')).toBeUndefined();
     await expect(store.createStore('s2')).rejects.toThrow(/already exists/);
@@ -142,35 +161,45 @@ describe.each(['sqlite', 'postgres'] as const)('DirectoryStore (%s)', (backend) 
     await other.close();
   });
 
-  on('puts concurrent changes from two connections one after the other: one version each, expected_version holds', async () => {
-    const other = await open();
-    try {
-      // 10 changes at once from each side, as two nodes would.
-      const changes = Array.from({ length: 20 }, (_, i) =>
-        (i % 2 === 0 ? store : other.directory).replaceDirectory('s1', [entry('a', 'Martin', String(i))], cli),
-      );
-      const versions = (await Promise.all(changes)).map((v) => v.version).sort((a, b) => a - b);
-      expect(versions).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-      // Both read version 20; only the first of two changes that expect it is taken.
-      const both = await Promise.allSettled([
-        store.replaceDirectory('s1', [entry('b', 'Durand', '1')], cli, 20),
-        other.directory.replaceDirectory('s1', [entry('c', 'Petit', '1')], cli, 20),
-      ]);
-      expect(both.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-      expect(both.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason)).toEqual([expect.any(VersionConflictError)]);
-      expect((await store.snapshot('s1')).version).toBe(21);
-    } finally {
-      await other.close();
-    }
-  }, 30_000);
+  on(
+    'puts concurrent changes from two connections one after the other: one version each, expected_version holds',
+    async () => {
+      const other = await open();
+      try {
+        // 10 changes at once from each side, as two nodes would.
+        const changes = Array.from({ length: 20 }, (_, i) =>
+          (i % 2 === 0 ? store : other.directory).replaceDirectory('s1', [entry('a', 'Martin', String(i))], cli),
+        );
+        const versions = (await Promise.all(changes)).map((v) => v.version).sort((a, b) => a - b);
+        expect(versions).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+        // Both read version 20; only the first of two changes that expect it is taken.
+        const both = await Promise.allSettled([
+          store.replaceDirectory('s1', [entry('b', 'Durand', '1')], cli, 20),
+          other.directory.replaceDirectory('s1', [entry('c', 'Petit', '1')], cli, 20),
+        ]);
+        expect(both.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        expect(both.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason)).toEqual([
+          expect.any(VersionConflictError),
+        ]);
+        expect((await store.snapshot('s1')).version).toBe(21);
+      } finally {
+        await other.close();
+      }
+    },
+    30_000,
+  );
 
-  on('applies its migrations once when two nodes start at once, and again as a no-op', async () => {
-    const opened = await Promise.all([open(), open(), open()]);
-    for (const s of opened) expect((await s.directory.listStores()).map((st) => st.id)).toEqual(['s1']);
-    const names = await opened[0].sql.all<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name');
-    expect(names.map((n) => n.name)).toEqual(['001_directory', '002_tokens', '003_calls', '004_prompt_recordings']);
-    await Promise.all(opened.map((s) => s.close()));
-  }, 30_000);
+  on(
+    'applies its migrations once when two nodes start at once, and again as a no-op',
+    async () => {
+      const opened = await Promise.all([open(), open(), open()]);
+      for (const s of opened) expect((await s.directory.listStores()).map((st) => st.id)).toEqual(['s1']);
+      const names = await opened[0].sql.all<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name');
+      expect(names.map((n) => n.name)).toEqual(['001_directory', '002_tokens', '003_calls', '004_prompt_recordings']);
+      await Promise.all(opened.map((s) => s.close()));
+    },
+    30_000,
+  );
 
   on('keeps tokens and call records in the same database', async () => {
     const { id, token } = await storage.tokens.create('s1');
@@ -180,9 +209,20 @@ describe.each(['sqlite', 'postgres'] as const)('DirectoryStore (%s)', (backend) 
       expect(await other.tokens.revoke(id)).toBe(true);
       expect(await storage.tokens.verify(token)).toBeUndefined();
       const record = {
-        callId: 'c1', store: 's1', sipCallId: 'x', startedAt: '2026-11-23T10:00:00.000Z', endedAt: '2026-11-23T10:00:09.000Z',
-        outcome: 'transferred' as const, extension: '1', entryId: 'a', path: ['voice'], durationMs: 9000, decisionMs: 210,
-        transcripts: [], transfer: 'refer', reason: '',
+        callId: 'c1',
+        store: 's1',
+        sipCallId: 'x',
+        startedAt: '2026-11-23T10:00:00.000Z',
+        endedAt: '2026-11-23T10:00:09.000Z',
+        outcome: 'transferred' as const,
+        extension: '1',
+        entryId: 'a',
+        path: ['voice'],
+        durationMs: 9000,
+        decisionMs: 210,
+        transcripts: [],
+        transfer: 'refer',
+        reason: '',
       };
       await storage.records.add(record);
       await storage.records.add({ ...record, outcome: 'operator' });
@@ -204,7 +244,9 @@ describe('PostgreSQL away', () => {
       cluster.down(true);
       const refused = storage.directory.replaceDirectory('s1', [entry('b', 'Durand', '2')], cli);
       await expect(refused).rejects.toThrow(DatabaseUnavailableError);
-      await expect(storage.directory.replaceDirectory('s1', [entry('b', 'Durand', '2')], cli)).rejects.toThrow(/cannot be reached.*nothing was changed/);
+      await expect(storage.directory.replaceDirectory('s1', [entry('b', 'Durand', '2')], cli)).rejects.toThrow(
+        /cannot be reached.*nothing was changed/,
+      );
       await cluster.up();
       const info = await storage.directory.replaceDirectory('s1', [entry('b', 'Durand', '2')], cli);
       expect(info.version).toBe(2);

@@ -1,4 +1,15 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -32,15 +43,25 @@ describe('drop folder', () => {
     const folder = join(dir, 'drop', 'paris-11');
     copyFileSync(join(fixtures, 'excel-export-cp1252.csv'), join(folder, 'export.csv'));
     copyFileSync(join(fixtures, 'broken-fields.csv'), join(folder, 'broken.csv'));
-    expect((await drop.scan())).toEqual([]); // first sight: maybe still being written
-    const results = (await drop.scan());
-    expect(results.map((r) => [r.file, r.accepted]).sort()).toEqual([['broken.csv', false], ['export.csv', true]]);
+    expect(await drop.scan()).toEqual([]); // first sight: maybe still being written
+    const results = await drop.scan();
+    expect(results.map((r) => [r.file, r.accepted]).sort()).toEqual([
+      ['broken.csv', false],
+      ['export.csv', true],
+    ]);
     expect(readdirSync(folder).sort()).toEqual(['processed', 'processing', 'rejected']);
     expect(readdirSync(join(folder, 'processing'))).toEqual([]);
     expect(readdirSync(join(folder, 'processed'))[0]).toMatch(/-export\.csv$/);
     const rejected = readdirSync(join(folder, 'rejected')).sort();
     expect(rejected).toHaveLength(2);
-    const errors = readFileSync(join(folder, 'rejected', rejected.find((f) => f.endsWith('.errors.txt'))!), 'utf8');
+    const errors = readFileSync(
+      join(
+        folder,
+        'rejected',
+        rejected.find((f) => f.endsWith('.errors.txt'))!,
+      ),
+      'utf8',
+    );
     // paris-11 is a French store (the default locale): its admin reads the errors in French.
     expect(errors).toContain('broken.csv ligne 3, champ type : « persn » n’est pas un type ; écrivez person ou service');
     expect(errors).toContain('6 problème(s) ; rien n’a été importé');
@@ -54,9 +75,9 @@ describe('drop folder', () => {
     const folder = join(dir, 'drop', 'paris-11');
     writeFileSync(join(folder, 'upload.csv'), 'id,type,last_name,extension\n');
     writeFileSync(join(folder, 'other.csv.part'), 'whatever');
-    (await drop.scan());
+    await drop.scan();
     writeFileSync(join(folder, 'upload.csv'), 'id,type,last_name,extension\np1,person,Martin,2012\n');
-    expect((await drop.scan())).toEqual([]);
+    expect(await drop.scan()).toEqual([]);
     expect((await drop.scan()).map((r) => r.accepted)).toEqual([true]);
     expect(existsSync(join(folder, 'other.csv.part'))).toBe(true);
   });
@@ -67,14 +88,16 @@ describe('drop folder', () => {
     copyFileSync(join(fixtures, 'broken-fields.csv'), join(dir, 'drop', 'lyon-3', 'broken.csv'));
     await drop.scan();
     const [result] = await drop.scan();
-    expect(readFileSync(`${result.movedTo}.errors.txt`, 'utf8')).toContain('broken.csv line 3, field type: "persn" is not a type; use person or service\n');
+    expect(readFileSync(`${result.movedTo}.errors.txt`, 'utf8')).toContain(
+      'broken.csv line 3, field type: "persn" is not a type; use person or service\n',
+    );
   });
 
   it('refuses a file for a store that does not exist', async () => {
     mkdirSync(join(dir, 'drop', 'ghost'));
     copyFileSync(join(fixtures, 'demo-store.csv'), join(dir, 'drop', 'ghost', 'd.csv'));
-    (await drop.scan());
-    const [result] = (await drop.scan());
+    await drop.scan();
+    const [result] = await drop.scan();
     expect(result.accepted).toBe(false);
     expect(result.problems[0]).toMatch(/store "ghost" does not exist/);
   });

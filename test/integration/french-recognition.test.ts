@@ -31,7 +31,10 @@ maybe('a French store heard by the French model and the US English one', () => {
 
   beforeAll(async () => {
     pool = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, 'accurate', catalog.models), 2);
-    understanding = await StoreUnderstanding.build({ store: 'demo', version: 1, entries: entriesOf('demo-store.csv') }, ...lexicons.forLocale('fr-FR'));
+    understanding = await StoreUnderstanding.build(
+      { store: 'demo', version: 1, entries: entriesOf('demo-store.csv') },
+      ...lexicons.forLocale('fr-FR'),
+    );
   });
   afterAll(() => pool.close());
 
@@ -62,7 +65,9 @@ maybe('a French store heard by the French model and the US English one', () => {
     const audio = await readAudioFile(await synthesize({ text: 'Sophie Martin', synth: 'espeak', voice: 'fr', condition: 'clean' }));
     const { understood, results, cross } = await hearUtterance(pool, understanding, (send) => send(audio.pcm));
     const tops = understanding.views(results).map((v) => v.candidates[0]?.entry.id);
-    console.log(`"Sophie Martin" (fr): first pass ${JSON.stringify(tops)}, second hearing ${JSON.stringify(cross)}, decision ${understood.decision.kind} ${understood.decision.entry?.id ?? ''}`);
+    console.log(
+      `"Sophie Martin" (fr): first pass ${JSON.stringify(tops)}, second hearing ${JSON.stringify(cross)}, decision ${understood.decision.kind} ${understood.decision.entry?.id ?? ''}`,
+    );
     expect(cross?.names).toEqual(expect.arrayContaining(['Sophie Martin']));
     expect(cross?.fits.flat().every((f) => typeof f === 'number')).toBe(true);
     expect(understood.decision).toMatchObject({ kind: 'confirm', entry: { id: 'p04', extension: '2014' } });
@@ -76,7 +81,11 @@ maybe('a French store heard by the French model and the US English one', () => {
     expect(grammars.map((g) => g.grammar.model ?? 'en-us')).toEqual(understanding.models);
     const answer = async (text: string) => {
       const audio = await readAudioFile(await synthesize({ text, synth: 'espeak', voice: 'fr', condition: 'clean' }));
-      const results = await decodeAll(pool, grammars.map((g) => g.grammar), (send) => send(audio.pcm));
+      const results = await decodeAll(
+        pool,
+        grammars.map((g) => g.grammar),
+        (send) => send(audio.pcm),
+      );
       return agreedAnswer(grammars.map((g, i) => g.hear(results[i])));
     };
     expect(await answer('Hervé Prodhomme')).toEqual({ kind: 'choice', index: 1 });
@@ -88,7 +97,12 @@ maybe('a French store heard by the French model and the US English one', () => {
     const fast = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, 'fast', catalog.models), 1);
     try {
       const started: (string | undefined)[] = [];
-      const busy: Recognizer = { engine: fast.engine, busy: true, close: async () => undefined, start: (g, o) => (started.push(g.model ?? 'en-us'), fast.start(g, o)) };
+      const busy: Recognizer = {
+        engine: fast.engine,
+        busy: true,
+        close: async () => undefined,
+        start: (g, o) => (started.push(g.model ?? 'en-us'), fast.start(g, o)),
+      };
       const say = async (text: string, voice = 'fr') => {
         const audio = await readAudioFile(await synthesize({ text, synth: 'espeak', voice, condition: 'clean' }));
         const { understood, results } = await hearUtterance(busy, understanding, (send) => send(audio.pcm));
@@ -103,7 +117,8 @@ maybe('a French store heard by the French model and the US English one', () => {
       // voice, heard through the names' English readings.
       expect(heard.understanding.decision).toMatchObject({ kind: 'confirm', entry: { extension: '2014' } });
       expect((await say('Sophie Martin', 'en-us')).understanding.decision).toMatchObject({ entry: { extension: '2014' } });
-      for (const absent of ['Bernard Lemoine', 'Gwenaëlle Kerbrat']) expect((await say(absent)).understanding.decision.kind).not.toBe('transfer');
+      for (const absent of ['Bernard Lemoine', 'Gwenaëlle Kerbrat'])
+        expect((await say(absent)).understanding.decision.kind).not.toBe('transfer');
     } finally {
       await fast.close();
     }
@@ -130,9 +145,22 @@ maybe('a French store heard by the French model and the US English one', () => {
     // said "Devaèle". The caller says it as said; the store is built twice, without and with
     // the entry's sounds_like.
     const entries = entriesOf('demo-store.csv');
-    const extra = { id: 'p99', type: 'person' as const, firstName: 'Marc', lastName: 'Dewaele', serviceName: '', department: 'Jardin', extension: '2099', aliases: [], enabled: true };
+    const extra = {
+      id: 'p99',
+      type: 'person' as const,
+      firstName: 'Marc',
+      lastName: 'Dewaele',
+      serviceName: '',
+      department: 'Jardin',
+      extension: '2099',
+      aliases: [],
+      enabled: true,
+    };
     const heardBy = async (soundsLike?: string) => {
-      const store = await StoreUnderstanding.build({ store: 'nord', version: 1, entries: [...entries, { ...extra, soundsLike }] }, ...lexicons.forLocale('fr-FR'));
+      const store = await StoreUnderstanding.build(
+        { store: 'nord', version: 1, entries: [...entries, { ...extra, soundsLike }] },
+        ...lexicons.forLocale('fr-FR'),
+      );
       const decisions = [];
       for (const voice of ['fr', 'fr+m3', 'fr+f2']) {
         const audio = await readAudioFile(await synthesize({ text: 'Marc Devaèle', synth: 'espeak', voice, condition: 'clean' }));
@@ -152,15 +180,26 @@ maybe('a French store heard by the French model and the US English one', () => {
 
   it('hears an English store with the US English model alone', () => {
     expect(lexicons.forLocale('en-US').map((l) => l.model)).toEqual(['en-us']);
-    expect(new StoreLexicons(Cmudict.loadIfPresent('/nonexistent'), { models: system === undefined ? [] : [system], problems: [] }).forLocale('fr-FR').map((l) => l.model)).toEqual(['en-us']);
+    expect(
+      new StoreLexicons(Cmudict.loadIfPresent('/nonexistent'), { models: system === undefined ? [] : [system], problems: [] })
+        .forLocale('fr-FR')
+        .map((l) => l.model),
+    ).toEqual(['en-us']);
   });
 
   it('hears "oui" and "non" to a confirmation with both models, the English one searching its yes/no grammar alone, on the French one\'s worker', async () => {
     const grammars = await Promise.all(lexicons.forLocale('fr-FR').map((l) => confirmAnswers(l)));
     // Which worker each session is opened on, through the pool's own choice.
     const starts: { part?: string; whole?: boolean; beside: boolean }[] = [];
-    const watching: Recognizer = { engine: pool.engine, start: (g, o) => (starts.push({ part: o?.part, whole: o?.whole, beside: o?.beside !== undefined }), pool.start(g, o)), close: async () => undefined };
-    for (const [text, kind] of [['oui', 'yes'], ['non', 'no']] as const) {
+    const watching: Recognizer = {
+      engine: pool.engine,
+      start: (g, o) => (starts.push({ part: o?.part, whole: o?.whole, beside: o?.beside !== undefined }), pool.start(g, o)),
+      close: async () => undefined,
+    };
+    for (const [text, kind] of [
+      ['oui', 'yes'],
+      ['non', 'no'],
+    ] as const) {
       const audio = await readAudioFile(await synthesize({ text, synth: 'espeak', voice: 'fr', condition: 'clean' }));
       const { answer, results } = await hearConfirmation(watching, grammars, audio.pcm);
       expect(answer.kind).toBe(kind);
@@ -168,7 +207,9 @@ maybe('a French store heard by the French model and the US English one', () => {
       expect(results[1].fit).toBeUndefined(); // the English model: its grammar alone
       expect(grammars[1].hear(results[1]).answer.kind).toBe(kind);
     }
-    expect(starts.slice(0, 2)).toEqual([{ part: undefined, whole: true, beside: false }, { part: 'grammar', whole: true, beside: true }]);
+    expect(starts.slice(0, 2)).toEqual([
+      { part: undefined, whole: true, beside: false },
+      { part: 'grammar', whole: true, beside: true },
+    ]);
   });
 });
-

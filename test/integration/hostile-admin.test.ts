@@ -32,7 +32,15 @@ describe('admin surfaces under attack, against attendant serve', () => {
     const data = join(dir, 'data');
     const httpPort = await freePort();
     serve = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
-      env: { ...process.env, ATTENDANT_DATA_DIR: data, ATTENDANT_HTTP_PORT: String(httpPort), ATTENDANT_HTTP_HOST: '127.0.0.1', ATTENDANT_GRPC_PORT: String(await freePort()), ATTENDANT_SIP_PORT: String(await freePort()), ATTENDANT_ASR_WORKERS: '1' },
+      env: {
+        ...process.env,
+        ATTENDANT_DATA_DIR: data,
+        ATTENDANT_HTTP_PORT: String(httpPort),
+        ATTENDANT_HTTP_HOST: '127.0.0.1',
+        ATTENDANT_GRPC_PORT: String(await freePort()),
+        ATTENDANT_SIP_PORT: String(await freePort()),
+        ATTENDANT_ASR_WORKERS: '1',
+      },
       stdio: ['ignore', 'ignore', 'ignore'],
     });
     base = `http://127.0.0.1:${httpPort}`;
@@ -41,7 +49,11 @@ describe('admin surfaces under attack, against attendant serve', () => {
     }
     const out: string[] = [];
     await run(['token', 'create', 'demo'], { out: (t) => out.push(t), err: () => undefined }, { ATTENDANT_DATA_DIR: data });
-    const r = await fetch(`${base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: out[0] }) });
+    const r = await fetch(`${base}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: out[0] }),
+    });
     session = { cookie: (r.headers.get('set-cookie') ?? '').split(';')[0], csrf: ((await r.json()) as { csrf: string }).csrf };
   }, 90_000);
   afterAll(() => {
@@ -85,7 +97,9 @@ describe('admin surfaces under attack, against attendant serve', () => {
     const bomb = lyingWorkbook(300 * 1024 * 1024);
     const { slowest, p95, result } = await whileHealthz(() => upload('bomb.xlsx', bomb));
     expect((result as { body: { problems: { message: string }[] } }).body.problems[0].message).toMatch(/se décompresse en plus de 100 Mo/);
-    console.log(`lying workbook: /healthz p95 ${p95.toFixed(0)} ms, slowest ${slowest.toFixed(0)} ms, server peak ${peakMb(serve.pid!).toFixed(0)} MB`);
+    console.log(
+      `lying workbook: /healthz p95 ${p95.toFixed(0)} ms, slowest ${slowest.toFixed(0)} ms, server peak ${peakMb(serve.pid!).toFixed(0)} MB`,
+    );
     expect(p95).toBeLessThan(100);
     expect(slowest).toBeLessThan(300);
     expect(peakMb(serve.pid!)).toBeLessThan(1536);
@@ -95,7 +109,9 @@ describe('admin surfaces under attack, against attendant serve', () => {
     const rows = Buffer.from(['id,type,last_name,extension', ...Array.from({ length: 1_000_000 }, () => 'p,x,X,1')].join('\n'));
     const { slowest, p95, result } = await whileHealthz(() => upload('big.csv', rows));
     expect((result as { body: { problems: { message: string }[] } }).body.problems[0].message).toMatch(/1000000 lignes/);
-    console.log(`1M-row CSV: /healthz p95 ${p95.toFixed(0)} ms, slowest ${slowest.toFixed(0)} ms, server peak ${peakMb(serve.pid!).toFixed(0)} MB`);
+    console.log(
+      `1M-row CSV: /healthz p95 ${p95.toFixed(0)} ms, slowest ${slowest.toFixed(0)} ms, server peak ${peakMb(serve.pid!).toFixed(0)} MB`,
+    );
     expect(p95).toBeLessThan(100);
     expect(slowest).toBeLessThan(300);
     const folder = join(dir, 'data', 'drop', 'demo');

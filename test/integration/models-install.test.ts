@@ -36,7 +36,10 @@ describe('attendant models install', () => {
   it('installs a folder, tells its locale and rate, and lists it with the stores that use it', async () => {
     const model = await installModel(root, source);
     expect(model).toMatchObject({ id: 'fr-test-8khz', locale: 'fr-FR', sampleRate: 8000 });
-    const lines = listModels(root, [{ store: 'brest', locale: 'fr-FR' }, { store: 'york', locale: 'en-US' }]);
+    const lines = listModels(root, [
+      { store: 'brest', locale: 'fr-FR' },
+      { store: 'york', locale: 'en-US' },
+    ]);
     expect(lines.find((l) => l.startsWith('fr-test-8khz'))).toMatch(/fr-FR\t8 kHz\t.*stores: brest$/);
     expect(await failure(installModel(root, source))).toMatchObject({ exitCode: 1, message: expect.stringMatching(/installed already/) });
   });
@@ -45,7 +48,10 @@ describe('attendant models install', () => {
     const tgz = join(work, 'm.tar.gz');
     execFileSync('tar', ['-czf', tgz, '-C', join(work, 'src'), 'fr-test-8khz']);
     const sum = execFileSync('sha256sum', [tgz]).toString().split(' ')[0];
-    expect(await failure(installModel(root, tgz, { sha256: '0'.repeat(64) }))).toMatchObject({ exitCode: 1, message: expect.stringMatching(/SHA-256 is [0-9a-f]{64}, not 0+; nothing was installed/) });
+    expect(await failure(installModel(root, tgz, { sha256: '0'.repeat(64) }))).toMatchObject({
+      exitCode: 1,
+      message: expect.stringMatching(/SHA-256 is [0-9a-f]{64}, not 0+; nothing was installed/),
+    });
     expect((await installModel(root, tgz, { sha256: sum })).id).toBe('fr-test-8khz');
     const zip = join(work, 'm.zip');
     execFileSync('zip', ['-qr', zip, 'fr-test-8khz'], { cwd: join(work, 'src') });
@@ -58,9 +64,15 @@ describe('attendant models install', () => {
     execFileSync('tar', ['-czf', tgz, '-C', join(work, 'src'), 'fr-test-8khz']);
     const truncated = join(work, 'cut.tar.gz');
     writeFileSync(truncated, readFileSync(tgz).subarray(0, 60));
-    expect(await failure(installModel(root, truncated))).toMatchObject({ exitCode: 1, message: expect.stringMatching(/could not be unpacked .* nothing was installed/) });
+    expect(await failure(installModel(root, truncated))).toMatchObject({
+      exitCode: 1,
+      message: expect.stringMatching(/could not be unpacked .* nothing was installed/),
+    });
     rmSync(join(source, 'means'));
-    expect(await failure(installModel(root, source))).toMatchObject({ exitCode: 1, message: expect.stringMatching(/not a usable model: a PocketSphinx model needs means; nothing was installed/) });
+    expect(await failure(installModel(root, source))).toMatchObject({
+      exitCode: 1,
+      message: expect.stringMatching(/not a usable model: a PocketSphinx model needs means; nothing was installed/),
+    });
     expect(readdirSync(root)).toEqual([]);
   });
 
@@ -84,7 +96,10 @@ describe('attendant models install', () => {
     });
 
     it('says so at once when the file is missing or the network is unreachable', async () => {
-      expect(await failure(installModel(root, `${base}/missing.tar.gz`))).toMatchObject({ exitCode: 3, message: expect.stringMatching(/HTTP 404/) });
+      expect(await failure(installModel(root, `${base}/missing.tar.gz`))).toMatchObject({
+        exitCode: 3,
+        message: expect.stringMatching(/HTTP 404/),
+      });
       const closed = await new Promise<number>((resolve) => {
         const s = createServer().listen(0, '127.0.0.1', () => {
           const port = (s.address() as AddressInfo).port;
@@ -92,7 +107,10 @@ describe('attendant models install', () => {
         });
       });
       const t0 = Date.now();
-      expect(await failure(installModel(root, `http://127.0.0.1:${closed}/m.tar.gz`))).toMatchObject({ exitCode: 3, message: expect.stringMatching(/could not be downloaded \(ECONNREFUSED\)/) });
+      expect(await failure(installModel(root, `http://127.0.0.1:${closed}/m.tar.gz`))).toMatchObject({
+        exitCode: 3,
+        message: expect.stringMatching(/could not be downloaded \(ECONNREFUSED\)/),
+      });
       expect(Date.now() - t0).toBeLessThan(5000);
       expect(leftovers()).toEqual([]);
     });

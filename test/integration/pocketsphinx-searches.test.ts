@@ -18,7 +18,7 @@ describe('grammars as searches of one pocketsphinx decoder', () => {
   const factory = new PocketsphinxFactory();
   afterAll(() => factory.close());
 
-  it('keeps each grammar\'s own pronunciation of a shared word, and its spelling in the result', async () => {
+  it("keeps each grammar's own pronunciation of a shared word, and its spelling in the result", async () => {
     const pcm = (await readAudioFile(await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }))).pcm;
     const right = factory.create(grammar('yes Y EH S\n', ['yes']));
     const wrong = factory.create(grammar('yes M AA M AA\n', ['yes'])); // "yes" pronounced "mama"
@@ -54,7 +54,9 @@ describe('grammars as searches of one pocketsphinx decoder', () => {
 
   it('refuses a bad grammar when it is loaded, and goes on serving the others', async () => {
     const good = factory.create(grammar('yes Y EH S\n', ['yes']));
-    expect(() => factory.create({ key: 'broken', jsgf: '#JSGF V1.0;\ngrammar a;\npublic <u> = ;\n', dict: 'yes Y EH S\n', phrases: [] })).toThrow(/grammar rule <u> has an empty alternative/);
+    expect(() =>
+      factory.create({ key: 'broken', jsgf: '#JSGF V1.0;\ngrammar a;\npublic <u> = ;\n', dict: 'yes Y EH S\n', phrases: [] }),
+    ).toThrow(/grammar rule <u> has an empty alternative/);
     const pcm = (await readAudioFile(await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }))).pcm;
     const d = good.open();
     d.write(pcm);

@@ -54,7 +54,8 @@ maybe('real callers', () => {
     const { entries } = realStore(clips);
     const understanding = await StoreUnderstanding.build({ store: 'real-fr', version: 1, entries }, ...lexicons.forLocale('fr-FR'));
     for (const clip of clips.filter((c) => c.transcript === '<OOV>')) {
-      for (const s of ['tight', 'silence'] as Surround[]) expect([clip.file, s, (await hear(understanding, clip, s)).kind]).not.toEqual([clip.file, s, 'transfer']);
+      for (const s of ['tight', 'silence'] as Surround[])
+        expect([clip.file, s, (await hear(understanding, clip, s)).kind]).not.toEqual([clip.file, s, 'transfer']);
     }
   }, 240_000);
 

@@ -135,14 +135,16 @@ describe('choosing the engine', () => {
   });
 
   const model = process.env.ATTENDANT_VOSK_MODEL;
-  const hasModel = model !== undefined && (() => {
-    try {
-      resolveEngine('vosk', model);
-      return true;
-    } catch {
-      return false;
-    }
-  })();
+  const hasModel =
+    model !== undefined &&
+    (() => {
+      try {
+        resolveEngine('vosk', model);
+        return true;
+      } catch {
+        return false;
+      }
+    })();
   if (!hasModel) {
     // No Vosk model can be downloaded on this machine; say so rather than pass silently.
     it('recognizes with a real Vosk model (not run: set ATTENDANT_VOSK_MODEL to a model folder)', () => {

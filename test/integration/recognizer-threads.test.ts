@@ -23,7 +23,13 @@ function sixSeconds(yes: Int16Array): Int16Array {
 
 /** A grammar of "yes" and "no". */
 function yesNo(cmudict: ReturnType<typeof loadCmudict>): Promise<Grammar> {
-  return buildPhraseGrammar([{ text: 'yes', reading: 'en' }, { text: 'no', reading: 'en' }], cmudict);
+  return buildPhraseGrammar(
+    [
+      { text: 'yes', reading: 'en' },
+      { text: 'no', reading: 'en' },
+    ],
+    cmudict,
+  );
 }
 
 /**
@@ -137,9 +143,9 @@ describe('grammars loaded ahead of calls (issue 14, 3)', () => {
 
   it('rejects a grammar that cannot be loaded, saying why, and goes on serving', async () => {
     const cmudict = loadCmudict();
-    await expect(pool.prepare({ key: 'broken', jsgf: '#JSGF V1.0;\ngrammar b;\npublic <u> = yes (no;\n', dict: 'yes Y EH S\nno N OW\n', phrases: [] })).rejects.toThrow(
-      /lacks a closing "\)"/,
-    );
+    await expect(
+      pool.prepare({ key: 'broken', jsgf: '#JSGF V1.0;\ngrammar b;\npublic <u> = yes (no;\n', dict: 'yes Y EH S\nno N OW\n', phrases: [] }),
+    ).rejects.toThrow(/lacks a closing "\)"/);
     const pcm = await yesAudio();
     const session = await pool.start(await yesNo(cmudict));
     session.write(pcm);
@@ -220,7 +226,8 @@ describe('large grammars in a worker of their own, at a lower priority (issue 14
     expect(pool.largeWorkersReplaced).toBe(1);
     await early.end();
     early.close();
-    for (const until = Date.now() + 10_000; pool.pids.includes(oldLarge as number) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+    for (const until = Date.now() + 10_000; pool.pids.includes(oldLarge as number) && Date.now() < until;)
+      await new Promise((r) => setTimeout(r, 50));
     expect(pool.pids).toHaveLength(3);
     expect(pool.pids).not.toContain(oldLarge);
     const sent = pool.grammarTextsSent;
@@ -242,7 +249,7 @@ describe('large grammars in a worker of their own, at a lower priority (issue 14
   it('refuses a large grammar over the memory limit and keeps the worker it had', async () => {
     const before = pool.pids;
     await expect(pool.prepare(dictionaryGrammar('big-too-big', 20_000, 30_000), 256 * 1024)).rejects.toThrow(/ATTENDANT_STORE_MEMORY_MB/);
-    for (const until = Date.now() + 10_000; pool.pids.length > 3 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+    for (const until = Date.now() + 10_000; pool.pids.length > 3 && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
     expect(pool.pids).toEqual(before);
     expect(pool.memoryOf('big-too-big')).toBeUndefined();
   }, 120_000);
@@ -304,7 +311,8 @@ describe('a recognition worker that crashes (issue 13, 3)', () => {
     await expect(result).rejects.toThrow(/crashed \(SIGSEGV\)/);
     session.close();
     // This process is alive to see it; new workers take the dead ones' places.
-    for (const until = Date.now() + 20_000; (pool.workerExits < 2 || pool.pids.length < 2) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
+    for (const until = Date.now() + 20_000; (pool.workerExits < 2 || pool.pids.length < 2) && Date.now() < until;)
+      await new Promise((r) => setTimeout(r, 100));
     expect(pool.workerExits).toBe(2);
     expect(pool.pids).toHaveLength(2);
     expect(pool.pids.some((pid) => before.includes(pid))).toBe(false);
@@ -373,7 +381,12 @@ describe('a pool that decodes at the fast speed when its workers are busy (ATTEN
         sessions.push(s);
       }
       // The first is decoded while the others wait (equal lengths: oldest first); the last is given up.
-      const ends = sessions.map((s) => s.end().then((r) => r, (err: Error) => err));
+      const ends = sessions.map((s) =>
+        s.end().then(
+          (r) => r,
+          (err: Error) => err,
+        ),
+      );
       sessions[2].cancel?.();
       const [first, second, third] = await Promise.all(ends);
       expect(third).toBeInstanceOf(RecognitionCancelled);
@@ -400,7 +413,7 @@ describe('a pool with a worker of its own for answers (PoolOptions.answerWorker,
   afterAll(() => pool.close());
 
   const waitFor = async (ok: () => boolean): Promise<void> => {
-    for (const until = Date.now() + 20_000; !ok() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
+    for (const until = Date.now() + 20_000; !ok() && Date.now() < until;) await new Promise((r) => setTimeout(r, 100));
   };
 
   it('decodes an answer while every serving worker is held, and takes answers on the serving workers while it is started again', async () => {
@@ -454,4 +467,3 @@ describe('a pool with a worker of its own for answers (PoolOptions.answerWorker,
     }
   });
 });
-

@@ -29,8 +29,14 @@ describe("the weekly back-office import keeps the store's fixes", () => {
         'brest-1',
         (entries) =>
           entries.map((e) =>
-            e.lastName === "GUIVARC'H" ? { ...e, soundsLike: 'gui var', aliases: ['le boucher'] } : e.lastName === 'LE GOFF' ? { ...e, soundsLike: 'le gof' } : e.lastName === 'LE BIHAN' ? { ...e, enabled: false } : e,
-        ),
+            e.lastName === "GUIVARC'H"
+              ? { ...e, soundsLike: 'gui var', aliases: ['le boucher'] }
+              : e.lastName === 'LE GOFF'
+                ? { ...e, soundsLike: 'le gof' }
+                : e.lastName === 'LE BIHAN'
+                  ? { ...e, enabled: false }
+                  : e,
+          ),
         { via: 'console', actor: 'token t1' },
       );
     } finally {
@@ -57,7 +63,9 @@ describe("the weekly back-office import keeps the store's fixes", () => {
     expect(await attendant('directory', 'import', 'brest-1', join(dir, 'week1.csv'), '--create')).toBe(0);
     await fixInTheConsole();
     expect(await attendant('directory', 'import', 'brest-1', join(dir, 'week1.csv'))).toBe(0);
-    expect(out[0]).toMatch(/version 3, 3 entries \(0 added, 0 changed, 0 removed\).*; 2 pronunciations kept, 1 alias list kept, 1 disabled entry kept$/);
+    expect(out[0]).toMatch(
+      /version 3, 3 entries \(0 added, 0 changed, 0 removed\).*; 2 pronunciations kept, 1 alias list kept, 1 disabled entry kept$/,
+    );
     const guivarch = (await stored()).find((e) => e.lastName === "GUIVARC'H")!;
     expect(guivarch).toMatchObject({ soundsLike: 'gui var', aliases: ['le boucher'] });
     expect((await stored()).find((e) => e.lastName === 'LE BIHAN')?.enabled).toBe(false);
@@ -69,7 +77,11 @@ describe("the weekly back-office import keeps the store's fixes", () => {
     await fixInTheConsole();
     expect(await attendant('directory', 'import', 'brest-1', join(dir, 'week2.csv'))).toBe(0);
     expect(out[0]).toMatch(/\(0 added, 1 changed, 0 removed\)/);
-    expect((await stored()).find((e) => e.lastName === 'LE GOFF')).toMatchObject({ id: before.id, extension: '4117', soundsLike: 'le gof' });
+    expect((await stored()).find((e) => e.lastName === 'LE GOFF')).toMatchObject({
+      id: before.id,
+      extension: '4117',
+      soundsLike: 'le gof',
+    });
   });
 
   it('through the drop folder too', async () => {
@@ -90,8 +102,19 @@ describe("the weekly back-office import keeps the store's fixes", () => {
     }
   });
 
-  it('lets a file that carries the column replace the store\'s value, and counts it', () => {
-    const e = (soundsLike?: string): DirectoryEntry => ({ id: 'a', type: 'person', firstName: 'Yannick', lastName: "Guivarc'h", serviceName: '', department: '', extension: '4102', aliases: [], enabled: true, soundsLike });
+  it("lets a file that carries the column replace the store's value, and counts it", () => {
+    const e = (soundsLike?: string): DirectoryEntry => ({
+      id: 'a',
+      type: 'person',
+      firstName: 'Yannick',
+      lastName: "Guivarc'h",
+      serviceName: '',
+      department: '',
+      extension: '4102',
+      aliases: [],
+      enabled: true,
+      soundsLike,
+    });
     const r = mergeReimport([e('gui var')], [e('gui varc')], new Set(['id', 'type', 'last_name', 'extension', 'sounds_like']), false);
     expect(r.entries[0].soundsLike).toBe('gui varc');
     expect(r.replaced.sounds_like).toBe(1);

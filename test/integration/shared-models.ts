@@ -8,7 +8,9 @@ import { findModels } from '../../src/asr/models';
  * (never shipped). Undefined, with the reason printed, when there is none.
  */
 export function frenchModelsDir(what: string): string | undefined {
-  const candidates = [process.env.ATTENDANT_MODELS_DIR, join(__dirname, '..', '..', '..', '..', 'shared', 'models')].filter((d): d is string => d !== undefined);
+  const candidates = [process.env.ATTENDANT_MODELS_DIR, join(__dirname, '..', '..', '..', '..', 'shared', 'models')].filter(
+    (d): d is string => d !== undefined,
+  );
   for (const dir of candidates) {
     if (existsSync(dir) && findModels(dir).models.some((m) => m.engine === 'pocketsphinx' && m.locale === 'fr-FR')) return dir;
   }

@@ -219,7 +219,11 @@ describe('SIP over TCP deadlines and the allow list', () => {
   });
 
   it('never refuses an allow-listed address for lack of room, and closes others at once', async () => {
-    const transport = await SipTransport.listen('127.0.0.1', 0, { maxConnections: 2, maxConnectionsPerHost: 2, allow: (host) => host === '127.0.0.1' });
+    const transport = await SipTransport.listen('127.0.0.1', 0, {
+      maxConnections: 2,
+      maxConnectionsPerHost: 2,
+      allow: (host) => host === '127.0.0.1',
+    });
     const refused: string[] = [];
     transport.on('refused', (reason) => refused.push(reason));
     const many = await Promise.all(Array.from({ length: 5 }, () => connect(transport.port)));
@@ -276,7 +280,8 @@ describe('ATTENDANT_SIP_ALLOW', () => {
       const port = (socket.address() as { port: number }).port;
       socket.send(request('OPTIONS', port, 'z9hG4bKallow1'), transport.port, '127.0.0.1');
       socket.send(request('INVITE', port, 'z9hG4bKallow2'), transport.port, '127.0.0.1');
-      for (let i = 0; i < 50 && replies.filter((r) => !/^SIP\/2\.0 100/.test(r)).length < 2; i += 1) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 50 && replies.filter((r) => !/^SIP\/2\.0 100/.test(r)).length < 2; i += 1)
+        await new Promise((r) => setTimeout(r, 20));
       const finals = replies.filter((r) => !/^SIP\/2\.0 100/.test(r));
       expect(finals.find((r) => /z9hG4bKallow1/.test(r))).toMatch(new RegExp(`^SIP/2\\.0 ${status} `));
       // An INVITE from outside the list never reaches the application (which would answer 486).
@@ -288,4 +293,3 @@ describe('ATTENDANT_SIP_ALLOW', () => {
     }
   });
 });
-

@@ -78,7 +78,7 @@ describe('ipaToCmu', () => {
 
   it("reads espeak-ng's language switches as no sound: 'Le Gall' and 'Guivarc'h' as espeak's French voice writes them", () => {
     expect(ipaToCmu('lə- (en)ɡˈɔːl(fr)')).toEqual(['L', 'AH', 'G', 'AO', 'L']);
-    expect(ipaToCmu("(en)ɡˈɪvɑːk(fr)")).toEqual(['G', 'IH', 'V', 'AA', 'K']);
+    expect(ipaToCmu('(en)ɡˈɪvɑːk(fr)')).toEqual(['G', 'IH', 'V', 'AA', 'K']);
   });
 });
 

@@ -11,7 +11,15 @@ const lexicon = (model: string): Lexicon => ({
 });
 
 const person = (id: string, firstName: string, lastName: string, extension: string): DirectoryEntry => ({
-  id, type: 'person', firstName, lastName, serviceName: '', department: '', extension, aliases: [], enabled: true,
+  id,
+  type: 'person',
+  firstName,
+  lastName,
+  serviceName: '',
+  department: '',
+  extension,
+  aliases: [],
+  enabled: true,
 });
 
 const ENTRIES = [
@@ -24,14 +32,22 @@ const ENTRIES = [
 
 /** A first-pass result: the text heard, its fit and the phone loop's score per frame. */
 const heard = (text: string, fit: number, loop = -50): RecognitionResult => ({
-  nbest: [{ text, score: 0 }], confidence: 1, audioMs: 2000, fit, fitParts: { grammar: loop + fit, loop }, fitCalibration: { midpoint: -1.65, slope: 0.54 },
+  nbest: [{ text, score: 0 }],
+  confidence: 1,
+  audioMs: 2000,
+  fit,
+  fitParts: { grammar: loop + fit, loop },
+  fitCalibration: { midpoint: -1.65, slope: 0.54 },
 });
 
 /**
  * A recognizer whose name-grammar searches return scripted fits: `fits[model][name]`, where
  * model is the grammar's model id and name a phrase of the grammar.
  */
-function scripted(fits: Record<string, Record<string, number>>, loop = -50): Recognizer & { searches: { model: string; name: string; part?: string }[] } {
+function scripted(
+  fits: Record<string, Record<string, number>>,
+  loop = -50,
+): Recognizer & { searches: { model: string; name: string; part?: string }[] } {
   const searches: { model: string; name: string; part?: string }[] = [];
   return {
     engine: 'pocketsphinx',
@@ -49,7 +65,13 @@ function scripted(fits: Record<string, Record<string, number>>, loop = -50): Rec
         close: () => undefined,
         end: async () => {
           expect(written).toBe(320);
-          return { nbest: [{ text: name, score: 0 }], confidence: 1, audioMs: 20, fitParts: { grammar: loop + fits[model][name] }, fitCalibration: { midpoint: -1.65, slope: 0.54 } };
+          return {
+            nbest: [{ text: name, score: 0 }],
+            confidence: 1,
+            audioMs: 20,
+            fitParts: { grammar: loop + fits[model][name] },
+            fitCalibration: { midpoint: -1.65, slope: 0.54 },
+          };
         },
       };
     },
@@ -66,10 +88,16 @@ describe('a second hearing where the two models heard different names', () => {
   it('searches each name again with each model, grammar alone, and confirms the name both fit best', async () => {
     const first = [heard('sophie martin', -1.6), heard('elodie masson', -0.8)];
     expect(understanding.understandAll(first).decision).not.toMatchObject({ kind: 'confirm', entry: { id: 'p1' } });
-    const recognizer = scripted({ fr: { 'sophie martin': -1.0, 'elodie masson': -2.0 }, 'en-us': { 'sophie martin': -1.3, 'elodie masson': -1.2 } });
+    const recognizer = scripted({
+      fr: { 'sophie martin': -1.0, 'elodie masson': -2.0 },
+      'en-us': { 'sophie martin': -1.3, 'elodie masson': -1.2 },
+    });
     const cross = await crossHear(recognizer, understanding, first, audio);
     expect(cross?.names).toEqual(['Sophie Martin', 'Élodie Masson']);
-    expect(cross?.fits.map((f) => f.map((x) => Number(x?.toFixed(2))))).toEqual([[-1.0, -2.0], [-1.3, -1.2]]);
+    expect(cross?.fits.map((f) => f.map((x) => Number(x?.toFixed(2))))).toEqual([
+      [-1.0, -2.0],
+      [-1.3, -1.2],
+    ]);
     expect(recognizer.searches).toHaveLength(4);
     expect(recognizer.searches.every((s) => s.part === 'grammar')).toBe(true);
     const u = understanding.understandAll(first, undefined, undefined, cross);
@@ -78,14 +106,23 @@ describe('a second hearing where the two models heard different names', () => {
 
   it("follows the English model where its fits outweigh the French model's", async () => {
     const first = [heard('sophie martin', -1.0), heard('elodie masson', -1.2)];
-    const recognizer = scripted({ fr: { 'sophie martin': -1.0, 'elodie masson': -1.1 }, 'en-us': { 'sophie martin': -2.5, 'elodie masson': -1.2 } });
+    const recognizer = scripted({
+      fr: { 'sophie martin': -1.0, 'elodie masson': -1.1 },
+      'en-us': { 'sophie martin': -2.5, 'elodie masson': -1.2 },
+    });
     const cross = await crossHear(recognizer, understanding, first, audio);
-    expect(understanding.understandAll(first, undefined, undefined, cross).decision).toMatchObject({ kind: 'confirm', entry: { id: 'p2' } });
+    expect(understanding.understandAll(first, undefined, undefined, cross).decision).toMatchObject({
+      kind: 'confirm',
+      entry: { id: 'p2' },
+    });
   });
 
   it('asks which one when the name both fit best is shared by two entries', async () => {
     const first = [heard('paul martin', -1.0), heard('herve prodhomme', -1.2)];
-    const recognizer = scripted({ fr: { 'paul martin': -0.9, 'herve prodhomme': -2.0 }, 'en-us': { 'paul martin': -1.1, 'herve prodhomme': -1.2 } });
+    const recognizer = scripted({
+      fr: { 'paul martin': -0.9, 'herve prodhomme': -2.0 },
+      'en-us': { 'paul martin': -1.1, 'herve prodhomme': -1.2 },
+    });
     const cross = await crossHear(recognizer, understanding, first, audio);
     const d = understanding.understandAll(first, undefined, undefined, cross).decision;
     expect(d.kind).toBe('disambiguate');
@@ -95,9 +132,14 @@ describe('a second hearing where the two models heard different names', () => {
   it("keeps the first pass's decision when no name fits well enough", async () => {
     const first = [heard('sophie martin', -3.0), heard('elodie masson', -3.5)];
     const low = CROSS_RULE.minFit - 1;
-    const recognizer = scripted({ fr: { 'sophie martin': low / 2, 'elodie masson': low }, 'en-us': { 'sophie martin': low, 'elodie masson': low } });
+    const recognizer = scripted({
+      fr: { 'sophie martin': low / 2, 'elodie masson': low },
+      'en-us': { 'sophie martin': low, 'elodie masson': low },
+    });
     const cross = await crossHear(recognizer, understanding, first, audio);
-    expect(understanding.understandAll(first, undefined, undefined, cross).decision.kind).toBe(understanding.understandAll(first).decision.kind);
+    expect(understanding.understandAll(first, undefined, undefined, cross).decision.kind).toBe(
+      understanding.understandAll(first).decision.kind,
+    );
   });
 
   it('searches the one name heard with both models when the other model heard no name', async () => {
@@ -107,7 +149,10 @@ describe('a second hearing where the two models heard different names', () => {
     const cross = await crossHear(recognizer, understanding, first, audio);
     expect(cross?.names).toEqual(['Sophie Martin']);
     expect(recognizer.searches.map((s) => s.model)).toEqual(['fr', 'en-us']);
-    expect(understanding.understandAll(first, undefined, undefined, cross).decision).toMatchObject({ kind: 'confirm', entry: { id: 'p1' } });
+    expect(understanding.understandAll(first, undefined, undefined, cross).decision).toMatchObject({
+      kind: 'confirm',
+      entry: { id: 'p1' },
+    });
   });
 
   it('hears nothing again when both models heard the same name, or a search fails', async () => {
@@ -123,19 +168,41 @@ describe('a second hearing where the two models heard different names', () => {
   it('discards a search made at another speed than the first pass (its fit is on another scale): the other model decides alone', async () => {
     const first = [heard('sophie martin', -1.0), { ...heard('elodie masson', -1.2), fitCalibration: { midpoint: -2.29, slope: 0.61 } }];
     // With the English fits, Élodie Masson would win (-1.1 + 0.5 * -1.0 > -1.0 + 0.5 * -3.0).
-    const recognizer = scripted({ fr: { 'sophie martin': -1.0, 'elodie masson': -1.1 }, 'en-us': { 'sophie martin': -3.0, 'elodie masson': -1.0 } });
+    const recognizer = scripted({
+      fr: { 'sophie martin': -1.0, 'elodie masson': -1.1 },
+      'en-us': { 'sophie martin': -3.0, 'elodie masson': -1.0 },
+    });
     const cross = await crossHear(recognizer, understanding, first, audio);
     expect(cross?.fits[1]).toEqual([undefined, undefined]);
-    expect(understanding.understandAll(first, undefined, undefined, cross).decision).toMatchObject({ kind: 'confirm', entry: { id: 'p1' } });
+    expect(understanding.understandAll(first, undefined, undefined, cross).decision).toMatchObject({
+      kind: 'confirm',
+      entry: { id: 'p1' },
+    });
   });
 
   it('compares the names on one model alone where the other cannot search one of them (a French sentence for the English model)', () => {
     const first = [heard('sophie martin', -1.0), heard('elodie masson', -1.2)];
     // The English model has a fit for Élodie Masson only: it says nothing about either.
-    const cross = { names: ['Sophie Martin', 'Élodie Masson'], fits: [[-0.5, -1.9], [undefined, -1.3]], speeds: ['accurate', 'accurate'] as Speed[] };
-    expect(understanding.understandAll(first, undefined, undefined, cross).decision).toMatchObject({ kind: 'confirm', entry: { id: 'p1' } });
+    const cross = {
+      names: ['Sophie Martin', 'Élodie Masson'],
+      fits: [
+        [-0.5, -1.9],
+        [undefined, -1.3],
+      ],
+      speeds: ['accurate', 'accurate'] as Speed[],
+    };
+    expect(understanding.understandAll(first, undefined, undefined, cross).decision).toMatchObject({
+      kind: 'confirm',
+      entry: { id: 'p1' },
+    });
     // Neither model with a fit for every name: the first pass stands.
-    const none = { ...cross, fits: [[-0.5, undefined], [undefined, -1.3]] };
+    const none = {
+      ...cross,
+      fits: [
+        [-0.5, undefined],
+        [undefined, -1.3],
+      ],
+    };
     expect(understanding.understandAll(first, undefined, undefined, none).decision).toEqual(understanding.understandAll(first).decision);
   });
 
@@ -148,14 +215,24 @@ describe('a second hearing where the two models heard different names', () => {
     const cross = await crossHear(recognizer, understanding, mixed, audio);
     expect(cross?.speeds).toEqual(['accurate', 'fast']);
     expect(crossRuleFor(cross?.speeds)).toBe(CROSS_RULE_COMPANION_FAST);
-    expect(understanding.understandAll(mixed, undefined, undefined, cross).decision).toMatchObject({ kind: 'confirm', entry: { id: 'p1' } });
+    expect(understanding.understandAll(mixed, undefined, undefined, cross).decision).toMatchObject({
+      kind: 'confirm',
+      entry: { id: 'p1' },
+    });
     // Below that rule's least fit the first pass stands.
     const low = CROSS_RULE_COMPANION_FAST.minFit - 1;
-    const weak = await crossHear(scripted({ fr: { 'sophie martin': low, 'elodie masson': low }, 'en-us': { 'sophie martin': low, 'elodie masson': low } }), understanding, mixed, audio);
+    const weak = await crossHear(
+      scripted({ fr: { 'sophie martin': low, 'elodie masson': low }, 'en-us': { 'sophie martin': low, 'elodie masson': low } }),
+      understanding,
+      mixed,
+      audio,
+    );
     expect(understanding.understandAll(mixed, undefined, undefined, weak).decision).toEqual(understanding.understandAll(mixed).decision);
     // Both fast (ATTENDANT_ASR_PROFILE=fast): no rule was chosen, nothing is searched.
     const both = scripted(fits);
-    expect(await crossHear(both, understanding, [fast(heard('sophie martin', -1.6)), fast(heard('elodie masson', -0.8))], audio)).toBeUndefined();
+    expect(
+      await crossHear(both, understanding, [fast(heard('sophie martin', -1.6)), fast(heard('elodie masson', -0.8))], audio),
+    ).toBeUndefined();
     expect(both.searches).toHaveLength(0);
     expect(crossRuleFor(['accurate', 'accurate'])).toBe(CROSS_RULE);
   });

@@ -16,7 +16,12 @@ describe('parseDirectory', () => {
     expect(csv.entries).toHaveLength(72);
     expect(json.entries).toEqual(csv.entries);
     const herve = csv.entries.find((e) => e.id === 'p01');
-    expect(herve).toMatchObject({ firstName: 'Hervé', lastName: 'Prodhomme', extension: '2001', aliases: ['Monsieur Prodhomme', 'le directeur'] });
+    expect(herve).toMatchObject({
+      firstName: 'Hervé',
+      lastName: 'Prodhomme',
+      extension: '2001',
+      aliases: ['Monsieur Prodhomme', 'le directeur'],
+    });
     expect(csv.entries.find((e) => e.id === 'p61')?.enabled).toBe(false);
   });
 
@@ -28,20 +33,35 @@ describe('parseDirectory', () => {
     expect(parsed.entries.find((e) => e.id === 'p10')?.firstName).toBe('Gwenaëlle');
   });
 
-  it("reads French Excel as written in a store: UTF-16 with BOM, a sep=; line, French column names, 3001.0, rows of separators", () => {
+  it('reads French Excel as written in a store: UTF-16 with BOM, a sep=; line, French column names, 3001.0, rows of separators', () => {
     const parsed = load('excel-french-utf16.csv');
     expect(parsed.problems).toEqual([]);
     expect(parsed.encoding).toBe('utf-16');
     expect(parsed.entries).toHaveLength(4);
-    expect(parsed.entries[0]).toMatchObject({ id: 'prodhomme-herve-2001', type: 'person', firstName: 'Hervé', lastName: 'Prodhomme', department: 'Direction', extension: '2001' });
-    expect(parsed.entries.find((e) => e.type === 'service')).toMatchObject({ id: 'boulangerie-3001', serviceName: 'Boulangerie', extension: '3001' });
+    expect(parsed.entries[0]).toMatchObject({
+      id: 'prodhomme-herve-2001',
+      type: 'person',
+      firstName: 'Hervé',
+      lastName: 'Prodhomme',
+      department: 'Direction',
+      extension: '2001',
+    });
+    expect(parsed.entries.find((e) => e.type === 'service')).toMatchObject({
+      id: 'boulangerie-3001',
+      serviceName: 'Boulangerie',
+      extension: '3001',
+    });
     expect(parsed.entries.find((e) => e.lastName === 'Kerhervé')?.firstName).toBe('Gwenaëlle');
   });
 
   it('names the right lines after a sep= line, and keeps refusing a file with neither ids nor names', () => {
     const bad = parseDirectory(Buffer.from('sep=,\nid,type,last_name,extension\np1,person,Martin,20x1\n'), 'x.csv');
-    expect(bad.problems.map((p) => formatProblem('x.csv', p))).toEqual(['x.csv line 3, field extension: "20x1" is not an extension (1 to 15 of 0-9 * # +, or a sip: URI)']);
-    expect(parseDirectory(Buffer.from('Prénom;Poste\nYann;2040\n'), 'y.csv').problems[0].message).toMatch(/the header lacks columns id, type;/);
+    expect(bad.problems.map((p) => formatProblem('x.csv', p))).toEqual([
+      'x.csv line 3, field extension: "20x1" is not an extension (1 to 15 of 0-9 * # +, or a sip: URI)',
+    ]);
+    expect(parseDirectory(Buffer.from('Prénom;Poste\nYann;2040\n'), 'y.csv').problems[0].message).toMatch(
+      /the header lacks columns id, type;/,
+    );
     // French names for every column, ids kept, the type read from the row.
     const french = load('french-header.csv');
     expect(french.problems).toEqual([]);
@@ -87,7 +107,9 @@ describe('parseDirectory', () => {
   });
 
   it('keeps the extension as written in its message', () => {
-    expect(messages('broken.json')).toContain('broken.json entries[2], field extension: "ext. 2200" is not an extension (1 to 15 of 0-9 * # +, or a sip: URI)');
+    expect(messages('broken.json')).toContain(
+      'broken.json entries[2], field extension: "ext. 2200" is not an extension (1 to 15 of 0-9 * # +, or a sip: URI)',
+    );
   });
 
   it('accepts sip: URIs and spaced digits as extensions', () => {
@@ -109,7 +131,10 @@ describe('parseDirectory', () => {
   });
 
   it('refuses a name of only punctuation, which no caller could say', () => {
-    const parsed = parseDirectory(Buffer.from('id,type,last_name,service_name,extension\na,person,---,,100\nb,service,,?!,101\nc,person,O\'Neil,,102\n'), 'p.csv');
+    const parsed = parseDirectory(
+      Buffer.from("id,type,last_name,service_name,extension\na,person,---,,100\nb,service,,?!,101\nc,person,O'Neil,,102\n"),
+      'p.csv',
+    );
     expect(parsed.problems).toEqual([
       { where: 'line 2', field: 'last_name', message: '"---" has no letter or digit; a caller could not say it' },
       { where: 'line 3', field: 'service_name', message: '"?!" has no letter or digit; a caller could not say it' },
@@ -138,17 +163,32 @@ describe("a back office's Excel report", () => {
   });
 
   it('types a row of a Nom;Prénom;Poste export as a service when its name is a service word and it has no first name', () => {
-    const parsed = parseDirectory(Buffer.from('Nom;Prénom;Poste\nGuivarch;Yannick;4102\nla Boulangerie;;4201\nSAV;;4300\nMartin;;4103\n'), 'export.csv');
+    const parsed = parseDirectory(
+      Buffer.from('Nom;Prénom;Poste\nGuivarch;Yannick;4102\nla Boulangerie;;4201\nSAV;;4300\nMartin;;4103\n'),
+      'export.csv',
+    );
     expect(parsed.problems).toEqual([]);
-    expect(parsed.entries.map((e) => `${e.type}:${e.lastName || e.serviceName}`)).toEqual(['person:Guivarch', 'service:la Boulangerie', 'service:SAV', 'person:Martin']);
+    expect(parsed.entries.map((e) => `${e.type}:${e.lastName || e.serviceName}`)).toEqual([
+      'person:Guivarch',
+      'service:la Boulangerie',
+      'service:SAV',
+      'person:Martin',
+    ]);
   });
 });
 
 describe('problems named as the admin wrote the file', () => {
   it('names a person listed twice in a file without ids by name and extension, never by a generated id, in French too', () => {
-    const parsed = parseDirectory(Buffer.from('Nom;Prénom;Poste\nMartin;Sophie;4111\nLe Bihan;Ronan;4108\nMartin;Sophie;4111\n'), 'export.csv');
+    const parsed = parseDirectory(
+      Buffer.from('Nom;Prénom;Poste\nMartin;Sophie;4111\nLe Bihan;Ronan;4108\nMartin;Sophie;4111\n'),
+      'export.csv',
+    );
     expect(parsed.problems).toEqual([{ where: 'line 4', message: '"Sophie Martin, 4111" appears twice (first on line 2)' }]);
     expect(JSON.stringify(parsed.problems)).not.toMatch(/martin-sophie/);
-    expect(showProblem(parsed.problems[0], 'fr')).toEqual({ where: 'ligne 4', field: undefined, message: '« Sophie Martin, 4111 » figure deux fois (d’abord ligne 2)' });
+    expect(showProblem(parsed.problems[0], 'fr')).toEqual({
+      where: 'ligne 4',
+      field: undefined,
+      message: '« Sophie Martin, 4111 » figure deux fois (d’abord ligne 2)',
+    });
   });
 });

@@ -6,7 +6,12 @@ import { exitCodeFor } from '../../src/cli/main';
 import { EXIT_INVALID, EXIT_UNAVAILABLE, EXIT_USAGE } from '../../src/cli/exit-codes';
 import { SettingsError } from '../../src/config/settings';
 import {
-  EmptyDirectoryError, InvalidStoreIdError, StoreExistsError, StoreNotFoundError, VersionConflictError, VersionNotFoundError,
+  EmptyDirectoryError,
+  InvalidStoreIdError,
+  StoreExistsError,
+  StoreNotFoundError,
+  VersionConflictError,
+  VersionNotFoundError,
 } from '../../src/directory/directory-store';
 import { DirectoryFileError } from '../../src/directory/problem';
 import { DatabaseUnavailableError } from '../../src/storage/sql';
@@ -53,8 +58,12 @@ describe('typed errors', () => {
   it('no source file classifies an error by its message text', () => {
     const src = resolve(__dirname, '..', '..', '..', 'src');
     const files = (dir: string): string[] =>
-      readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? files(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : []));
-    const offenders = files(src).filter((f) => /\.test\(\s*\(?\s*err\b[^)]*\.message|\.test\(\s*message\s*\)/.test(readFileSync(f, 'utf8')));
+      readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+        d.isDirectory() ? files(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : [],
+      );
+    const offenders = files(src).filter((f) =>
+      /\.test\(\s*\(?\s*err\b[^)]*\.message|\.test\(\s*message\s*\)/.test(readFileSync(f, 'utf8')),
+    );
     expect(offenders).toEqual([]);
   });
 });

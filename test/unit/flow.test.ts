@@ -1,18 +1,50 @@
 import { Decision } from '../../src/directory/decision';
 import { DirectoryEntry } from '../../src/directory/entry';
-import { DEFAULT_FLOW, FlowAction, FlowContext, FlowEvent, FlowState, initialState, keypadDigits, spelledMatches, step } from '../../src/attendant/flow';
+import {
+  DEFAULT_FLOW,
+  FlowAction,
+  FlowContext,
+  FlowEvent,
+  FlowState,
+  initialState,
+  keypadDigits,
+  spelledMatches,
+  step,
+} from '../../src/attendant/flow';
 import { promptText } from '../../src/media/prompts';
 
 const entry = (id: string, first: string, last: string, extension: string, department = ''): DirectoryEntry => ({
-  id, type: 'person', firstName: first, lastName: last, serviceName: '', department, extension, aliases: [], enabled: true,
+  id,
+  type: 'person',
+  firstName: first,
+  lastName: last,
+  serviceName: '',
+  department,
+  extension,
+  aliases: [],
+  enabled: true,
 });
 const paulBakery = entry('p02', 'Paul', 'Martin', '2012', 'Boulangerie');
 const paulOptics = entry('p03', 'Paul', 'Martin', '2013', 'Optique');
 const sophie = entry('p04', 'Sophie', 'Martin', '2014');
 
-const ctx: FlowContext = { ...DEFAULT_FLOW, operator: '9', extensions: new Map([['2012', paulBakery], ['2013', paulOptics], ['2014', sophie]]) };
+const ctx: FlowContext = {
+  ...DEFAULT_FLOW,
+  operator: '9',
+  extensions: new Map([
+    ['2012', paulBakery],
+    ['2013', paulOptics],
+    ['2014', sophie],
+  ]),
+};
 
-const decision = (kind: Decision['kind'], e?: DirectoryEntry, choices: DirectoryEntry[] = []): Decision => ({ kind, entry: e, choices, confidence: 0.9, reason: '' });
+const decision = (kind: Decision['kind'], e?: DirectoryEntry, choices: DirectoryEntry[] = []): Decision => ({
+  kind,
+  entry: e,
+  choices,
+  confidence: 0.9,
+  reason: '',
+});
 
 /** Runs events from the start; returns the last state and every action in order. */
 function play(events: FlowEvent[], context: FlowContext = ctx): { state: FlowState; actions: FlowAction[] } {
@@ -27,14 +59,19 @@ function play(events: FlowEvent[], context: FlowContext = ctx): { state: FlowSta
 }
 
 const transfers = (actions: FlowAction[]): string[] =>
-  actions.filter((a): a is Extract<FlowAction, { type: 'transfer' }> => a.type === 'transfer').map((a) => (a.target.operator ? `operator:${a.target.extension}` : a.target.extension));
+  actions
+    .filter((a): a is Extract<FlowAction, { type: 'transfer' }> => a.type === 'transfer')
+    .map((a) => (a.target.operator ? `operator:${a.target.extension}` : a.target.extension));
 const prompts = (actions: FlowAction[]): string[] =>
   actions.filter((a): a is Extract<FlowAction, { type: 'play' }> => a.type === 'play').map((a) => a.prompt.key);
 
 describe('call flow', () => {
   it('greets with barge-in allowed and listens for a name', () => {
     const { actions, state } = play([]);
-    expect(actions).toEqual([{ type: 'play', prompt: { key: 'greeting' }, bargeIn: true }, { type: 'listen', for: 'name' }]);
+    expect(actions).toEqual([
+      { type: 'play', prompt: { key: 'greeting' }, bargeIn: true },
+      { type: 'listen', for: 'name' },
+    ]);
     expect(state.phase).toBe('greeting');
   });
 
@@ -51,28 +88,219 @@ describe('call flow', () => {
   });
 
   const table: [string, FlowEvent[], string[], string, FlowState['outcome']][] = [
-    ['a clear match is announced and transferred', [{ type: 'heard', decision: decision('transfer', sophie) }, { type: 'transferred' }], ['2014'], 'greeting,connecting', 'transferred'],
-    ['a confirmed match ("yes") is transferred', [{ type: 'heard', decision: decision('confirm', sophie) }, { type: 'answered', answer: { kind: 'yes' } }, { type: 'transferred' }], ['2014'], 'greeting,confirm,connecting', 'transferred'],
-    ['a confirmation by keypad 1 is transferred', [{ type: 'heard', decision: decision('confirm', sophie) }, { type: 'digit', digit: '1' }, { type: 'transferred' }], ['2014'], 'greeting,confirm,connecting', 'transferred'],
-    ['"no" to a confirmation asks again', [{ type: 'heard', decision: decision('confirm', sophie) }, { type: 'answered', answer: { kind: 'no' } }], [], 'greeting,confirm,retry', undefined],
-    ['keypad 2 to a confirmation asks again', [{ type: 'heard', decision: decision('confirm', sophie) }, { type: 'digit', digit: '2' }], [], 'greeting,confirm,retry', undefined],
-    ['homonyms are told apart by department', [{ type: 'heard', decision: decision('disambiguate', undefined, [paulBakery, paulOptics]) }, { type: 'answered', answer: { kind: 'choice', index: 1 } }], ['2013'], 'greeting,disambiguate,connecting', undefined],
-    ['two names offered: the one said again is put through', [{ type: 'heard', decision: decision('disambiguate', undefined, [sophie, paulBakery]) }, { type: 'answered', answer: { kind: 'choice', index: 0 } }], ['2014'], 'greeting,disambiguate,connecting', undefined],
-    ['an unclear answer to a choice ("oui") reads the choices again, once', [{ type: 'heard', decision: decision('disambiguate', undefined, [sophie, paulBakery]) }, { type: 'answered', answer: { kind: 'unclear' } }, { type: 'answered', answer: { kind: 'choice', index: 1 } }], ['2012'], 'greeting,disambiguate,disambiguate,connecting', undefined],
-    ['a second unclear answer to a choice asks for the name again', [{ type: 'heard', decision: decision('disambiguate', undefined, [sophie, paulBakery]) }, { type: 'answered', answer: { kind: 'unclear' } }, { type: 'answered', answer: { kind: 'unclear' } }], [], 'greeting,disambiguate,disambiguate,retry', undefined],
-    ['"no" to a choice asks for the name again', [{ type: 'heard', decision: decision('disambiguate', undefined, [sophie, paulBakery]) }, { type: 'answered', answer: { kind: 'no' } }], [], 'greeting,disambiguate,retry', undefined],
-    ['homonyms are told apart by keypad', [{ type: 'heard', decision: decision('disambiguate', undefined, [paulBakery, paulOptics]) }, { type: 'digit', digit: '1' }], ['2012'], 'greeting,disambiguate,connecting', undefined],
-    ['three misses go to the operator', [{ type: 'heard', decision: decision('reprompt') }, { type: 'heard', decision: decision('reprompt') }, { type: 'heard', decision: decision('reprompt') }, { type: 'transferred' }], ['operator:9'], 'greeting,retry,retry,operator', 'operator'],
-    ['silence twice then a name still transfers', [{ type: 'promptEnded' }, { type: 'timer', name: 'no-input' }, { type: 'timer', name: 'no-input' }, { type: 'heard', decision: decision('transfer', sophie) }], ['2014'], 'greeting,no-input,no-input,connecting', undefined],
-    ['silence three times goes to the operator', [{ type: 'timer', name: 'no-input' }, { type: 'timer', name: 'no-input' }, { type: 'timer', name: 'no-input' }], ['operator:9'], 'greeting,no-input,no-input,operator', undefined],
-    ['asking for the operator goes there', [{ type: 'heard', decision: decision('operator') }], ['operator:9'], 'greeting,operator', undefined],
-    ['an extension then # transfers to it', [{ type: 'digit', digit: '2' }, { type: 'digit', digit: '0' }, { type: 'digit', digit: '1' }, { type: 'digit', digit: '4' }, { type: 'digit', digit: '#' }], ['2014'], 'greeting,connecting-extension', undefined],
-    ['an extension then a pause transfers to it', [{ type: 'digit', digit: '2' }, { type: 'digit', digit: '0' }, { type: 'digit', digit: '1' }, { type: 'digit', digit: '2' }, { type: 'timer', name: 'digits' }], ['2012'], 'greeting,connecting-extension', undefined],
-    ['0 is the operator', [{ type: 'digit', digit: '0' }, { type: 'digit', digit: '#' }], ['operator:9'], 'greeting,operator', undefined],
-    ['an unknown extension is refused and the caller asked again', [{ type: 'digit', digit: '5' }, { type: 'digit', digit: '5' }, { type: 'digit', digit: '#' }], [], 'greeting,unknown-extension', undefined],
-    ['a failed transfer goes to the operator', [{ type: 'heard', decision: decision('transfer', sophie) }, { type: 'transferFailed', reason: '486' }, { type: 'transferred' }], ['2014', 'operator:9'], 'greeting,connecting,transfer-failed', 'operator'],
-    ['a failed operator transfer says goodbye and hangs up', [{ type: 'heard', decision: decision('operator') }, { type: 'transferFailed', reason: 'timeout' }, { type: 'promptEnded' }], ['operator:9'], 'greeting,operator,goodbye', 'failed'],
-    ['a recognizer failure goes to the operator', [{ type: 'failed', component: 'recognizer', reason: 'worker died' }], ['operator:9'], 'greeting,operator', undefined],
+    [
+      'a clear match is announced and transferred',
+      [{ type: 'heard', decision: decision('transfer', sophie) }, { type: 'transferred' }],
+      ['2014'],
+      'greeting,connecting',
+      'transferred',
+    ],
+    [
+      'a confirmed match ("yes") is transferred',
+      [{ type: 'heard', decision: decision('confirm', sophie) }, { type: 'answered', answer: { kind: 'yes' } }, { type: 'transferred' }],
+      ['2014'],
+      'greeting,confirm,connecting',
+      'transferred',
+    ],
+    [
+      'a confirmation by keypad 1 is transferred',
+      [{ type: 'heard', decision: decision('confirm', sophie) }, { type: 'digit', digit: '1' }, { type: 'transferred' }],
+      ['2014'],
+      'greeting,confirm,connecting',
+      'transferred',
+    ],
+    [
+      '"no" to a confirmation asks again',
+      [
+        { type: 'heard', decision: decision('confirm', sophie) },
+        { type: 'answered', answer: { kind: 'no' } },
+      ],
+      [],
+      'greeting,confirm,retry',
+      undefined,
+    ],
+    [
+      'keypad 2 to a confirmation asks again',
+      [
+        { type: 'heard', decision: decision('confirm', sophie) },
+        { type: 'digit', digit: '2' },
+      ],
+      [],
+      'greeting,confirm,retry',
+      undefined,
+    ],
+    [
+      'homonyms are told apart by department',
+      [
+        { type: 'heard', decision: decision('disambiguate', undefined, [paulBakery, paulOptics]) },
+        { type: 'answered', answer: { kind: 'choice', index: 1 } },
+      ],
+      ['2013'],
+      'greeting,disambiguate,connecting',
+      undefined,
+    ],
+    [
+      'two names offered: the one said again is put through',
+      [
+        { type: 'heard', decision: decision('disambiguate', undefined, [sophie, paulBakery]) },
+        { type: 'answered', answer: { kind: 'choice', index: 0 } },
+      ],
+      ['2014'],
+      'greeting,disambiguate,connecting',
+      undefined,
+    ],
+    [
+      'an unclear answer to a choice ("oui") reads the choices again, once',
+      [
+        { type: 'heard', decision: decision('disambiguate', undefined, [sophie, paulBakery]) },
+        { type: 'answered', answer: { kind: 'unclear' } },
+        { type: 'answered', answer: { kind: 'choice', index: 1 } },
+      ],
+      ['2012'],
+      'greeting,disambiguate,disambiguate,connecting',
+      undefined,
+    ],
+    [
+      'a second unclear answer to a choice asks for the name again',
+      [
+        { type: 'heard', decision: decision('disambiguate', undefined, [sophie, paulBakery]) },
+        { type: 'answered', answer: { kind: 'unclear' } },
+        { type: 'answered', answer: { kind: 'unclear' } },
+      ],
+      [],
+      'greeting,disambiguate,disambiguate,retry',
+      undefined,
+    ],
+    [
+      '"no" to a choice asks for the name again',
+      [
+        { type: 'heard', decision: decision('disambiguate', undefined, [sophie, paulBakery]) },
+        { type: 'answered', answer: { kind: 'no' } },
+      ],
+      [],
+      'greeting,disambiguate,retry',
+      undefined,
+    ],
+    [
+      'homonyms are told apart by keypad',
+      [
+        { type: 'heard', decision: decision('disambiguate', undefined, [paulBakery, paulOptics]) },
+        { type: 'digit', digit: '1' },
+      ],
+      ['2012'],
+      'greeting,disambiguate,connecting',
+      undefined,
+    ],
+    [
+      'three misses go to the operator',
+      [
+        { type: 'heard', decision: decision('reprompt') },
+        { type: 'heard', decision: decision('reprompt') },
+        { type: 'heard', decision: decision('reprompt') },
+        { type: 'transferred' },
+      ],
+      ['operator:9'],
+      'greeting,retry,retry,operator',
+      'operator',
+    ],
+    [
+      'silence twice then a name still transfers',
+      [
+        { type: 'promptEnded' },
+        { type: 'timer', name: 'no-input' },
+        { type: 'timer', name: 'no-input' },
+        { type: 'heard', decision: decision('transfer', sophie) },
+      ],
+      ['2014'],
+      'greeting,no-input,no-input,connecting',
+      undefined,
+    ],
+    [
+      'silence three times goes to the operator',
+      [
+        { type: 'timer', name: 'no-input' },
+        { type: 'timer', name: 'no-input' },
+        { type: 'timer', name: 'no-input' },
+      ],
+      ['operator:9'],
+      'greeting,no-input,no-input,operator',
+      undefined,
+    ],
+    [
+      'asking for the operator goes there',
+      [{ type: 'heard', decision: decision('operator') }],
+      ['operator:9'],
+      'greeting,operator',
+      undefined,
+    ],
+    [
+      'an extension then # transfers to it',
+      [
+        { type: 'digit', digit: '2' },
+        { type: 'digit', digit: '0' },
+        { type: 'digit', digit: '1' },
+        { type: 'digit', digit: '4' },
+        { type: 'digit', digit: '#' },
+      ],
+      ['2014'],
+      'greeting,connecting-extension',
+      undefined,
+    ],
+    [
+      'an extension then a pause transfers to it',
+      [
+        { type: 'digit', digit: '2' },
+        { type: 'digit', digit: '0' },
+        { type: 'digit', digit: '1' },
+        { type: 'digit', digit: '2' },
+        { type: 'timer', name: 'digits' },
+      ],
+      ['2012'],
+      'greeting,connecting-extension',
+      undefined,
+    ],
+    [
+      '0 is the operator',
+      [
+        { type: 'digit', digit: '0' },
+        { type: 'digit', digit: '#' },
+      ],
+      ['operator:9'],
+      'greeting,operator',
+      undefined,
+    ],
+    [
+      'an unknown extension is refused and the caller asked again',
+      [
+        { type: 'digit', digit: '5' },
+        { type: 'digit', digit: '5' },
+        { type: 'digit', digit: '#' },
+      ],
+      [],
+      'greeting,unknown-extension',
+      undefined,
+    ],
+    [
+      'a failed transfer goes to the operator',
+      [{ type: 'heard', decision: decision('transfer', sophie) }, { type: 'transferFailed', reason: '486' }, { type: 'transferred' }],
+      ['2014', 'operator:9'],
+      'greeting,connecting,transfer-failed',
+      'operator',
+    ],
+    [
+      'a failed operator transfer says goodbye and hangs up',
+      [{ type: 'heard', decision: decision('operator') }, { type: 'transferFailed', reason: 'timeout' }, { type: 'promptEnded' }],
+      ['operator:9'],
+      'greeting,operator,goodbye',
+      'failed',
+    ],
+    [
+      'a recognizer failure goes to the operator',
+      [{ type: 'failed', component: 'recognizer', reason: 'worker died' }],
+      ['operator:9'],
+      'greeting,operator',
+      undefined,
+    ],
     ['a caller hanging up mid-prompt is abandoned', [{ type: 'hangup' }], [], 'greeting', 'abandoned'],
   ];
 
@@ -84,12 +312,21 @@ describe('call flow', () => {
   });
 
   it('does not ask again after a transfer has started', () => {
-    const { actions } = play([{ type: 'heard', decision: decision('transfer', sophie) }, { type: 'timer', name: 'no-input' }, { type: 'heard', decision: decision('transfer', paulBakery) }, { type: 'digit', digit: '5' }]);
+    const { actions } = play([
+      { type: 'heard', decision: decision('transfer', sophie) },
+      { type: 'timer', name: 'no-input' },
+      { type: 'heard', decision: decision('transfer', paulBakery) },
+      { type: 'digit', digit: '5' },
+    ]);
     expect(transfers(actions)).toEqual(['2014']);
   });
 
   it('hangs up after a transfer is done and records the decision path', () => {
-    const { state, actions } = play([{ type: 'heard', decision: decision('confirm', sophie) }, { type: 'answered', answer: { kind: 'yes' } }, { type: 'transferred' }]);
+    const { state, actions } = play([
+      { type: 'heard', decision: decision('confirm', sophie) },
+      { type: 'answered', answer: { kind: 'yes' } },
+      { type: 'transferred' },
+    ]);
     expect(actions[actions.length - 1]).toEqual({ type: 'hangup' });
     expect(state.path).toEqual(['heard:confirm', 'answer:yes', 'transfer:2014:confirmed']);
     expect(state.phase).toBe('ended');
@@ -130,7 +367,12 @@ describe('dial-by-name on the keypad', () => {
 
   it('* then the letters of a unique name reads it back, and 1 puts the call through', () => {
     // G: only "Goff" (in "Le Goff") starts with 4; the caller types on (GOFF), then pauses.
-    const { actions, state } = run([...keys('*4633'), { type: 'timer', name: 'digits' }, { type: 'digit', digit: '1' }, { type: 'transferred' }]);
+    const { actions, state } = run([
+      ...keys('*4633'),
+      { type: 'timer', name: 'digits' },
+      { type: 'digit', digit: '1' },
+      { type: 'transferred' },
+    ]);
     expect(prompts(actions)).toEqual(['greeting', 'spell', 'spell-choices', 'connecting']);
     expect(transfers(actions)).toEqual(['2040']);
     expect(state.path).toContain('spell:asked');
@@ -166,17 +408,31 @@ describe('dial-by-name on the keypad', () => {
 });
 
 describe('the choices read to a caller', () => {
-  const two = [{ name: 'Sophie Martin', department: '' }, { name: 'Hervé Prodhomme', department: 'Boulangerie' }];
-  const homonyms = [{ name: 'Paul Martin', department: 'Boulangerie' }, { name: 'Paul Martin', department: 'Optique' }];
+  const two = [
+    { name: 'Sophie Martin', department: '' },
+    { name: 'Hervé Prodhomme', department: 'Boulangerie' },
+  ];
+  const homonyms = [
+    { name: 'Paul Martin', department: 'Boulangerie' },
+    { name: 'Paul Martin', department: 'Optique' },
+  ];
 
   it('offers two different names by name, with their keys', () => {
-    expect(promptText({ key: 'disambiguate', choices: two }, 'fr-FR')).toBe('Sophie Martin, ou Hervé Prodhomme ? Dites le nom, ou tapez 1 pour Sophie Martin, 2 pour Hervé Prodhomme.');
-    expect(promptText({ key: 'disambiguate', choices: two, again: true }, 'en-US')).toBe('Which one would you like? Sophie Martin, or Hervé Prodhomme? Say the name, or press 1 for Sophie Martin, 2 for Hervé Prodhomme.');
+    expect(promptText({ key: 'disambiguate', choices: two }, 'fr-FR')).toBe(
+      'Sophie Martin, ou Hervé Prodhomme ? Dites le nom, ou tapez 1 pour Sophie Martin, 2 pour Hervé Prodhomme.',
+    );
+    expect(promptText({ key: 'disambiguate', choices: two, again: true }, 'en-US')).toBe(
+      'Which one would you like? Sophie Martin, or Hervé Prodhomme? Say the name, or press 1 for Sophie Martin, 2 for Hervé Prodhomme.',
+    );
   });
 
   it('tells homonyms apart by department', () => {
-    expect(promptText({ key: 'disambiguate', choices: homonyms }, 'fr-FR')).toBe('Il y a 2 correspondances. Pour Paul Martin, Boulangerie, dites Boulangerie ou tapez 1. Pour Paul Martin, Optique, dites Optique ou tapez 2.');
-    expect(promptText({ key: 'disambiguate', choices: homonyms, again: true }, 'fr-FR')).toMatch(/^Lequel souhaitez-vous \? Pour Paul Martin, Boulangerie/);
+    expect(promptText({ key: 'disambiguate', choices: homonyms }, 'fr-FR')).toBe(
+      'Il y a 2 correspondances. Pour Paul Martin, Boulangerie, dites Boulangerie ou tapez 1. Pour Paul Martin, Optique, dites Optique ou tapez 2.',
+    );
+    expect(promptText({ key: 'disambiguate', choices: homonyms, again: true }, 'fr-FR')).toMatch(
+      /^Lequel souhaitez-vous \? Pour Paul Martin, Boulangerie/,
+    );
   });
 });
 
@@ -185,7 +441,9 @@ describe('names said as names', () => {
     const ronan = entry('p10', 'Ronan', 'LE GALL', '4101');
     const yannick = entry('p11', 'YANNICK', "GUIVARC'H", '4102');
     const texts = (events: FlowEvent[]): string[] =>
-      play(events).actions.filter((a): a is Extract<FlowAction, { type: 'play' }> => a.type === 'play').map((a) => promptText(a.prompt, 'fr-FR'));
+      play(events)
+        .actions.filter((a): a is Extract<FlowAction, { type: 'play' }> => a.type === 'play')
+        .map((a) => promptText(a.prompt, 'fr-FR'));
     expect(texts([{ type: 'heard', decision: decision('transfer', ronan) }])).toContain('Je vous mets en relation avec Ronan Le Gall.');
     expect(texts([{ type: 'heard', decision: decision('confirm', yannick) }]).join(' ')).toContain("Vous avez dit Yannick Guivarc'h ?");
     const sav: DirectoryEntry = { ...entry('s1', '', '', '4200'), type: 'service', serviceName: 'SAV' };

@@ -8,7 +8,9 @@ import { areaUnderRoc, combineModels, EntryFeatures, fitWeights, ModelView, scor
 import { DirectoryEntry } from '../../src/directory/entry';
 import { offerBoth } from '../../src/attendant/understanding';
 
-const FRENCH_PHONES = new Set('aa ai an au bb ch dd ee ei eu ff gg gn ii in jj kk ll mm nn oe on oo ou pp rr ss tt un uu uy vv ww yy zz'.split(' '));
+const FRENCH_PHONES = new Set(
+  'aa ai an au bb ch dd ee ei eu ff gg gn ii in jj kk ll mm nn oe on oo ou pp rr ss tt un uu uy vv ww yy zz'.split(' '),
+);
 
 describe('espeak-ng IPA in the French model phones', () => {
   it.each([
@@ -24,7 +26,7 @@ describe('espeak-ng IPA in the French model phones', () => {
   it("drops espeak's switches to its English voice and keeps phones of the French set", () => {
     const phones = ipaToFrench('lə- (en)flˈɒk(fr)');
     expect(phones.join(' ')).toBe('ll ee ff ll au kk');
-    for (const p of ipaToFrench("(en)kˈəʊt(fr) ðə θɪŋ dʒɔɪ tʃɜːtʃ ŋ")) expect(FRENCH_PHONES.has(p)).toBe(true);
+    for (const p of ipaToFrench('(en)kˈəʊt(fr) ðə θɪŋ dʒɔɪ tʃɜːtʃ ŋ')) expect(FRENCH_PHONES.has(p)).toBe(true);
   });
 
   it('hears a name the way an English speaker says it too, after its French readings, and a French word only in French', async () => {
@@ -65,7 +67,10 @@ describe('models by locale', () => {
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-  const pocketsphinxModel = (dir: string, mdef = '0.3\n2 n_base\n0 n_tri\n  SIL - - - filler 0 0 1 2 N\n  aa - - - n/a 1 3 4 5 N\n'): void => {
+  const pocketsphinxModel = (
+    dir: string,
+    mdef = '0.3\n2 n_base\n0 n_tri\n  SIL - - - filler 0 0 1 2 N\n  aa - - - n/a 1 3 4 5 N\n',
+  ): void => {
     mkdirSync(dir, { recursive: true });
     for (const f of ['means', 'variances', 'mixture_weights', 'transition_matrices', 'noisedict']) writeFileSync(join(dir, f), 'x');
     writeFileSync(join(dir, 'mdef'), mdef);
@@ -76,7 +81,14 @@ describe('models by locale', () => {
     pocketsphinxModel(join(root, 'fr-ptm-8khz-ci'));
     writeFileSync(join(root, 'fr.dict'), 'bonjour bb on jj ou rr\n');
     const model = readModel(join(root, 'fr-ptm-8khz-ci'));
-    expect(model).toMatchObject({ id: 'fr-ptm-8khz-ci', engine: 'pocketsphinx', locale: 'fr-FR', sampleRate: 8000, source: 'layout', phones: ['aa'] });
+    expect(model).toMatchObject({
+      id: 'fr-ptm-8khz-ci',
+      engine: 'pocketsphinx',
+      locale: 'fr-FR',
+      sampleRate: 8000,
+      source: 'layout',
+      phones: ['aa'],
+    });
     expect(model.dictionary).toBe(join(root, 'fr.dict'));
   });
 
@@ -115,7 +127,17 @@ describe('models by locale', () => {
 });
 
 describe('one decision from two models', () => {
-  const entry = (id: string): DirectoryEntry => ({ id, type: 'person', firstName: '', lastName: id, serviceName: '', department: '', extension: id, aliases: [], enabled: true });
+  const entry = (id: string): DirectoryEntry => ({
+    id,
+    type: 'person',
+    firstName: '',
+    lastName: id,
+    serviceName: '',
+    department: '',
+    extension: id,
+    aliases: [],
+    enabled: true,
+  });
   const view = (model: string, ...scores: [string, number][]): ModelView => ({
     model,
     transcript: '',
@@ -147,11 +169,21 @@ describe('one decision from two models', () => {
 
   it('offers every entry that shares a name one model heard, so that homonyms are asked apart', () => {
     const named = (id: string, lastName: string): DirectoryEntry => ({ ...entry(id), lastName });
-    const fr: ModelView = { ...view('fr'), candidates: [{ entry: named('p02', 'Martin'), score: 0.3 }, { entry: named('p03', 'Martin'), score: 0.29 }] };
+    const fr: ModelView = {
+      ...view('fr'),
+      candidates: [
+        { entry: named('p02', 'Martin'), score: 0.3 },
+        { entry: named('p03', 'Martin'), score: 0.29 },
+      ],
+    };
     const en: ModelView = { ...view('en'), candidates: [{ entry: named('s06', 'SAV'), score: 0.25 }] };
     const combined = combineModels([fr, en]);
     const reprompt = { kind: 'reprompt' as const, choices: [], confidence: 0.2, reason: 'low' };
-    expect(offerBoth(reprompt, [fr, en], combined).choices.map((e) => e.id).sort()).toEqual(['p02', 'p03', 's06']);
+    expect(
+      offerBoth(reprompt, [fr, en], combined)
+        .choices.map((e) => e.id)
+        .sort(),
+    ).toEqual(['p02', 'p03', 's06']);
   });
 
   it('fits weights that rank the meant entries first, and measures them by the area under the ROC curve', () => {
@@ -159,13 +191,24 @@ describe('one decision from two models', () => {
     const labels: number[] = [];
     for (let i = 0; i < 200; i += 1) {
       const right = i % 2 === 0;
-      rows.push({ first: right ? 1 + (i % 7) / 7 : -1 + (i % 5) / 5, second: right ? 0.5 : -0.5, agree: right && i % 3 !== 0 ? 1 : 0, contested: right ? 0 : 1, margin: right ? 0.3 : -0.1 });
+      rows.push({
+        first: right ? 1 + (i % 7) / 7 : -1 + (i % 5) / 5,
+        second: right ? 0.5 : -0.5,
+        agree: right && i % 3 !== 0 ? 1 : 0,
+        contested: right ? 0 : 1,
+        margin: right ? 0.3 : -0.1,
+      });
       labels.push(right ? 1 : 0);
     }
     const w = fitWeights(rows, labels);
     const scores = rows.map((r) => score(r, w));
     expect(areaUnderRoc(scores, labels)).toBeGreaterThan(0.95);
-    expect(areaUnderRoc(scores.map((s) => -s), labels)).toBeLessThan(0.05);
+    expect(
+      areaUnderRoc(
+        scores.map((s) => -s),
+        labels,
+      ),
+    ).toBeLessThan(0.05);
     expect(areaUnderRoc([0.5, 0.5], [1, 0])).toBe(0.5);
   });
 });

@@ -68,7 +68,15 @@ class LetterLexicon implements Lexicon {
 }
 
 const person = (id: number, firstName: string, lastName: string): DirectoryEntry => ({
-  id: `p${id}`, type: 'person', firstName, lastName, serviceName: '', department: '', extension: String(100 + id), aliases: [], enabled: true,
+  id: `p${id}`,
+  type: 'person',
+  firstName,
+  lastName,
+  serviceName: '',
+  department: '',
+  extension: String(100 + id),
+  aliases: [],
+  enabled: true,
 });
 
 describe('JSGF compiled to a pocketsphinx FSG (issue 14, 3)', () => {

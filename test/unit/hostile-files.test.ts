@@ -20,7 +20,9 @@ describe('hostile directory files', () => {
     ]);
     expect(lying.length).toBeLessThan(1024 * 1024);
     expect(checkZip(lying, 100 * 1024 * 1024)).toMatchObject({ ok: false, problem: expect.stringMatching(/unpacks to more than 100 MB/) });
-    expect((await parseDirectoryFile(lying, 'bomb.xlsx')).problems).toEqual([{ message: expect.stringMatching(/unpacks to more than 100 MB/) }]);
+    expect((await parseDirectoryFile(lying, 'bomb.xlsx')).problems).toEqual([
+      { message: expect.stringMatching(/unpacks to more than 100 MB/) },
+    ]);
   });
 
   it('counts every part of the ZIP directory, whatever count its end record writes', () => {
@@ -30,19 +32,28 @@ describe('hostile directory files', () => {
   });
 
   it('reads an honest workbook the same as before', async () => {
-    const good = await book([['id', 'type', 'last_name', 'extension'], ['a', 'person', 'Le Goff', '2001']]);
+    const good = await book([
+      ['id', 'type', 'last_name', 'extension'],
+      ['a', 'person', 'Le Goff', '2001'],
+    ]);
     expect(checkZip(good, 100 * 1024 * 1024)).toMatchObject({ ok: true });
     expect((await parseDirectoryIsolated(good, 'good.xlsx')).entries.map((e) => e.lastName)).toEqual(['Le Goff']);
   });
 
   it('refuses a 20 MB cell without looking into it, named by its cell', async () => {
     const huge = 'x'.repeat(2_000_000);
-    const bytes = await book([['id', 'type', 'last_name', 'extension'], ...Array.from({ length: 20 }, (_, i) => [`p${i}`, 'person', huge, '2001'])]);
+    const bytes = await book([
+      ['id', 'type', 'last_name', 'extension'],
+      ...Array.from({ length: 20 }, (_, i) => [`p${i}`, 'person', huge, '2001']),
+    ]);
     const t0 = Date.now();
     const parsed = await parseDirectoryIsolated(bytes, 'shared.xlsx');
     expect(Date.now() - t0).toBeLessThan(20_000);
     expect(parsed.entries).toEqual([]);
-    expect(parsed.problems[0]).toEqual({ where: 'row 2, cell C2', message: 'holds 2000000 characters; a directory field holds at most 200' });
+    expect(parsed.problems[0]).toEqual({
+      where: 'row 2, cell C2',
+      message: 'holds 2000000 characters; a directory field holds at most 200',
+    });
   });
 
   it('refuses a file of a million rows at once and reports at most 100 problems, then how many more', async () => {
@@ -56,7 +67,10 @@ describe('hostile directory files', () => {
   });
 
   it('refuses a file that needs more memory or time than the reader is given, and the next file is read', async () => {
-    const rows = ['id,type,last_name,extension', ...Array.from({ length: 50_000 }, (_, i) => `p${i},person,${'Kerhervé'.repeat(20)},${i}`)].join('\n');
+    const rows = [
+      'id,type,last_name,extension',
+      ...Array.from({ length: 50_000 }, (_, i) => `p${i},person,${'Kerhervé'.repeat(20)},${i}`),
+    ].join('\n');
     const starved = await parseDirectoryIsolated(Buffer.from(rows), 'heavy.csv', { heapMb: 16, timeoutMs: 30_000 });
     expect(starved.problems).toEqual([{ message: expect.stringMatching(/needs more than 16 MB of memory|could not be read/) }]);
     const slow = await parseDirectoryIsolated(Buffer.from(rows), 'heavy.csv', { heapMb: 512, timeoutMs: 5 });

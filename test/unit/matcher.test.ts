@@ -5,10 +5,26 @@ import { DirectoryMatcher } from '../../src/directory/matcher';
 import { phoneticKey } from '../../src/directory/phonetic';
 
 const person = (id: string, firstName: string, lastName: string, extension: string, department = ''): DirectoryEntry => ({
-  id, type: 'person', firstName, lastName, serviceName: '', department, extension, aliases: [], enabled: true,
+  id,
+  type: 'person',
+  firstName,
+  lastName,
+  serviceName: '',
+  department,
+  extension,
+  aliases: [],
+  enabled: true,
 });
 const service = (id: string, serviceName: string, extension: string, aliases: string[] = []): DirectoryEntry => ({
-  id, type: 'service', firstName: '', lastName: '', serviceName, department: '', extension, aliases, enabled: true,
+  id,
+  type: 'service',
+  firstName: '',
+  lastName: '',
+  serviceName,
+  department: '',
+  extension,
+  aliases,
+  enabled: true,
 });
 
 const entries: DirectoryEntry[] = [
@@ -59,7 +75,12 @@ describe('DirectoryMatcher', () => {
 
   it('scores homonyms alike', () => {
     const ranked = heard('paul martin');
-    expect(ranked.slice(0, 2).map((c) => c.entry.id).sort()).toEqual(['p02', 'p03']);
+    expect(
+      ranked
+        .slice(0, 2)
+        .map((c) => c.entry.id)
+        .sort(),
+    ).toEqual(['p02', 'p03']);
     expect(ranked[0].score).toBe(ranked[1].score);
   });
 
@@ -107,9 +128,17 @@ describe('DirectoryMatcher.create: a large directory made a slice at a time (iss
   // Many people with made-up surnames, as a large store's export holds.
   const syllables = ['ker', 'le', 'goff', 'bras', 'gall', 'roux', 'moal', 'quer', 'ven', 'nec', 'dan', 'tre'];
   const many: DirectoryEntry[] = Array.from({ length: 20_000 }, (_, i) =>
-    person(`p${i}`, ['Paul', 'Sophie', 'Yann', 'Léa'][i % 4], `${syllables[i % 12]}${syllables[Math.floor(i / 12) % 12]}${syllables[Math.floor(i / 144) % 12]}`, String(10000 + i)),
+    person(
+      `p${i}`,
+      ['Paul', 'Sophie', 'Yann', 'Léa'][i % 4],
+      `${syllables[i % 12]}${syllables[Math.floor(i / 12) % 12]}${syllables[Math.floor(i / 144) % 12]}`,
+      String(10000 + i),
+    ),
   );
-  const heard = [{ text: 'je voudrais paul kerbrasgoff', probability: 0.6 }, { text: 'paul ker bras', probability: 0.4 }];
+  const heard = [
+    { text: 'je voudrais paul kerbrasgoff', probability: 0.6 },
+    { text: 'paul ker bras', probability: 0.4 },
+  ];
 
   it('ranks as the matcher made at once does', async () => {
     const options = { carrierWords: carrierTokens(), minFuzzyScore: 0.35 };

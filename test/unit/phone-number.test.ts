@@ -9,7 +9,7 @@ describe('store numbers in every form a PBX sends', () => {
     expect(numberKey('0298000000', 'fr-FR')).toBe('33298000000');
   });
 
-  it('uses the store locale\'s country: a US store takes +1 and the trunk 1', () => {
+  it("uses the store locale's country: a US store takes +1 and the trunk 1", () => {
     expect(sameNumber('+12125550100', '2125550100', 'en-US')).toBe(true);
     expect(sameNumber('12125550100', '2125550100', 'en-US')).toBe(true);
     expect(sameNumber('+33298000000', '2125550100', 'en-US')).toBe(false);

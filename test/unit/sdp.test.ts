@@ -4,9 +4,18 @@ const offer = (m: string, extra: string[] = [], c = 'c=IN IP4 192.0.2.10'): stri
   ['v=0', 'o=pbx 1 1 IN IP4 192.0.2.10', 's=-', c, 't=0 0', m, ...extra, ''].join('\r\n');
 
 describe('SDP offer/answer', () => {
-  it('takes the offerer\'s first G.711 codec and its telephone-event', () => {
-    const o = parseAudioOffer(offer('m=audio 4000 RTP/AVP 8 0 101', ['a=rtpmap:8 PCMA/8000', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000']));
-    expect(negotiate(o)).toEqual({ codec: 'PCMA', payloadType: 8, dtmfPayloadType: 101, remoteAddress: '192.0.2.10', remotePort: 4000, direction: 'sendrecv' });
+  it("takes the offerer's first G.711 codec and its telephone-event", () => {
+    const o = parseAudioOffer(
+      offer('m=audio 4000 RTP/AVP 8 0 101', ['a=rtpmap:8 PCMA/8000', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:101 telephone-event/8000']),
+    );
+    expect(negotiate(o)).toEqual({
+      codec: 'PCMA',
+      payloadType: 8,
+      dtmfPayloadType: 101,
+      remoteAddress: '192.0.2.10',
+      remotePort: 4000,
+      direction: 'sendrecv',
+    });
   });
 
   it('knows PCMU by its static payload type without an rtpmap', () => {
@@ -39,7 +48,9 @@ describe('SDP offer/answer', () => {
   });
 
   it('uses the media-level connection address over the session one', () => {
-    const o = parseAudioOffer(['v=0', 'o=- 1 1 IN IP4 a', 's=-', 'c=IN IP4 192.0.2.1', 't=0 0', 'm=audio 5000 RTP/AVP 0', 'c=IN IP4 192.0.2.2', ''].join('\n'));
+    const o = parseAudioOffer(
+      ['v=0', 'o=- 1 1 IN IP4 a', 's=-', 'c=IN IP4 192.0.2.1', 't=0 0', 'm=audio 5000 RTP/AVP 0', 'c=IN IP4 192.0.2.2', ''].join('\n'),
+    );
     expect(o.address).toBe('192.0.2.2');
   });
 
@@ -51,7 +62,19 @@ describe('SDP offer/answer', () => {
   });
 
   it('writes an answer that parses back to the same choice', () => {
-    const text = formatSdp({ address: '127.0.0.1', port: 20000, sessionId: 7, sessionVersion: 1 }, [{ codec: 'PCMU', payloadType: 0 }], 101, 'sendrecv');
-    expect(negotiate(parseAudioOffer(text))).toEqual({ codec: 'PCMU', payloadType: 0, dtmfPayloadType: 101, remoteAddress: '127.0.0.1', remotePort: 20000, direction: 'sendrecv' });
+    const text = formatSdp(
+      { address: '127.0.0.1', port: 20000, sessionId: 7, sessionVersion: 1 },
+      [{ codec: 'PCMU', payloadType: 0 }],
+      101,
+      'sendrecv',
+    );
+    expect(negotiate(parseAudioOffer(text))).toEqual({
+      codec: 'PCMU',
+      payloadType: 0,
+      dtmfPayloadType: 101,
+      remoteAddress: '127.0.0.1',
+      remotePort: 20000,
+      direction: 'sendrecv',
+    });
   });
 });

@@ -1,4 +1,15 @@
-import { createResponse, cseq, reasonPhrase, header, headerValues, parseMessage, serializeMessage, SipParseError, SipRequest, StreamFramer } from '../../src/sip/message';
+import {
+  createResponse,
+  cseq,
+  reasonPhrase,
+  header,
+  headerValues,
+  parseMessage,
+  serializeMessage,
+  SipParseError,
+  SipRequest,
+  StreamFramer,
+} from '../../src/sip/message';
 import { parseNameAddr, parseUri, parseVia, tagOf } from '../../src/sip/address';
 import { redactSip } from '../../src/sip/transport';
 
@@ -51,7 +62,12 @@ describe('SIP messages', () => {
   it.each([
     ['binary garbage', Buffer.from([0, 1, 2, 3, 255, 254])],
     ['a start line that is not SIP', Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')],
-    ['a missing Call-ID', Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCSeq: 1 OPTIONS\r\n\r\n')],
+    [
+      'a missing Call-ID',
+      Buffer.from(
+        'OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCSeq: 1 OPTIONS\r\n\r\n',
+      ),
+    ],
     ['a Content-Length past the end', Buffer.from(`${invite.replace('l: 4', 'l: 400')}`)],
     ['a CSeq that is not a number', Buffer.from(invite.replace('CSeq: 1 INVITE', 'CSeq: one INVITE'))],
   ])('rejects %s with a SipParseError', (_name, data) => {
@@ -77,8 +93,18 @@ describe('SIP messages', () => {
   };
 
   it.each([
-    ['Max-Forwards that is not a number', invite.replace('CSeq: 1 INVITE', 'CSeq: 1 INVITE\r\nMax-Forwards: abc'), 400, /Max-Forwards "abc" is not a number/],
-    ['a CSeq number of 2^31 or more (§8.1.1.5)', invite.replace('CSeq: 1 INVITE', 'CSeq: 2147483648 INVITE'), 400, /CSeq number 2147483648 is not below 2\^31/],
+    [
+      'Max-Forwards that is not a number',
+      invite.replace('CSeq: 1 INVITE', 'CSeq: 1 INVITE\r\nMax-Forwards: abc'),
+      400,
+      /Max-Forwards "abc" is not a number/,
+    ],
+    [
+      'a CSeq number of 2^31 or more (§8.1.1.5)',
+      invite.replace('CSeq: 1 INVITE', 'CSeq: 2147483648 INVITE'),
+      400,
+      /CSeq number 2147483648 is not below 2\^31/,
+    ],
     ['another SIP version', invite.replace('SIP/2.0\r\nv:', 'SIP/7.0\r\nv:'), 505, /SIP version 7.0 is not supported/],
   ])('answers %s with %d', (_name, text, status, message) => {
     const err = failure(text);
@@ -89,7 +115,10 @@ describe('SIP messages', () => {
 
   it('takes what real peers send: leading zeros, IPv6 received, unquoted non-ASCII display names, ? in a user part, an empty Supported, a trailing comma in Allow', () => {
     const ok = invite
-      .replace('CSeq: 1 INVITE', 'CSeq: 1 INVITE\r\nMax-Forwards: 0070\r\nContact: Hervé <sip:100@10.0.0.1;transport=tcp>;expires=60, <sip:101@10.0.0.1>')
+      .replace(
+        'CSeq: 1 INVITE',
+        'CSeq: 1 INVITE\r\nMax-Forwards: 0070\r\nContact: Hervé <sip:100@10.0.0.1;transport=tcp>;expires=60, <sip:101@10.0.0.1>',
+      )
       .replace('branch=z9hG4bK1;rport', 'branch=z9hG4bK1;rport=5061;received=2001:db8::1')
       .replace('INVITE sip:demo@127.0.0.1:5060', 'INVITE sip:de?mo@127.0.0.1:5060')
       .replace('Subject: a header', 'Supported:\r\nAllow: INVITE, ACK,\r\nSubject: a header');
@@ -97,8 +126,16 @@ describe('SIP messages', () => {
   });
 
   it.each([
-    ['a Request-URI in <>', invite.replace('INVITE sip:demo@127.0.0.1:5060', 'INVITE <sip:demo@127.0.0.1:5060>'), /Request-URI is not a URI/],
-    ['a Request-URI with headers', invite.replace('INVITE sip:demo@127.0.0.1:5060', 'INVITE sip:demo@127.0.0.1:5060?Route=%3Csip:x%3E'), /headers component/],
+    [
+      'a Request-URI in <>',
+      invite.replace('INVITE sip:demo@127.0.0.1:5060', 'INVITE <sip:demo@127.0.0.1:5060>'),
+      /Request-URI is not a URI/,
+    ],
+    [
+      'a Request-URI with headers',
+      invite.replace('INVITE sip:demo@127.0.0.1:5060', 'INVITE sip:demo@127.0.0.1:5060?Route=%3Csip:x%3E'),
+      /headers component/,
+    ],
     ['two spaces in the request line', invite.replace('INVITE sip:', 'INVITE  sip:'), /start line/],
     ['an unterminated quoted display name', invite.replace('f: "Caller, Jr" <sip:', 'f: "Caller, Jr <sip:'), /from: /],
     ['a comma in an unquoted display name', invite.replace('f: "Caller, Jr" <sip:', 'f: Caller, Jr <sip:'), /from: /],
@@ -115,7 +152,13 @@ describe('SIP messages', () => {
   });
 
   it('reads a method with token characters, to be answered 501 rather than dropped', () => {
-    expect((parseMessage(Buffer.from(invite.replace('INVITE sip:', 'INV!TE.x sip:').replace('CSeq: 1 INVITE', 'CSeq: 1 INV!TE.x'))) as SipRequest).method).toBe('INV!TE.X');
+    expect(
+      (
+        parseMessage(
+          Buffer.from(invite.replace('INVITE sip:', 'INV!TE.x sip:').replace('CSeq: 1 INVITE', 'CSeq: 1 INV!TE.x')),
+        ) as SipRequest
+      ).method,
+    ).toBe('INV!TE.X');
   });
 
   it("never quotes a caller's name, number or request URI in what it says was wrong (it is logged)", () => {
@@ -132,7 +175,11 @@ describe('SIP messages', () => {
     const one = serializeMessage(parseMessage(Buffer.from(invite)));
     const stream = Buffer.concat([Buffer.from('\r\n\r\n'), one, one]);
     const framer = new StreamFramer();
-    const out = [...framer.push(stream.subarray(0, 50)), ...framer.push(stream.subarray(50, one.length + 20)), ...framer.push(stream.subarray(one.length + 20))];
+    const out = [
+      ...framer.push(stream.subarray(0, 50)),
+      ...framer.push(stream.subarray(50, one.length + 20)),
+      ...framer.push(stream.subarray(one.length + 20)),
+    ];
     expect(out).toHaveLength(2);
     expect(out[1].equals(one)).toBe(true);
   });
@@ -148,7 +195,11 @@ describe('SIP messages', () => {
     expect(parseUri('sip:2012@pbx.example:5070;transport=tcp')).toMatchObject({ user: '2012', host: 'pbx.example', port: 5070 });
     expect(parseUri('sip:[::1]:5060')).toMatchObject({ host: '[::1]', port: 5060 });
     expect(parseUri('http://x')).toBeUndefined();
-    expect(parseVia('SIP/2.0/TCP 10.0.0.1:5062;branch=z9hG4bKa;received=1.2.3.4')).toMatchObject({ transport: 'TCP', host: '10.0.0.1', port: 5062 });
+    expect(parseVia('SIP/2.0/TCP 10.0.0.1:5062;branch=z9hG4bKa;received=1.2.3.4')).toMatchObject({
+      transport: 'TCP',
+      host: '10.0.0.1',
+      port: 5062,
+    });
   });
 });
 
@@ -199,7 +250,7 @@ describe('SIP trace at debug', () => {
     expect(shown).toContain('Refer-To: <sip:2014@pbx.example>');
   });
 
-  it('masks the caller in the messages attendant sends too: a REFER to the caller\'s contact, its To, and the 200 to a BYE', () => {
+  it("masks the caller in the messages attendant sends too: a REFER to the caller's contact, its To, and the 200 to a BYE", () => {
     const refer = [
       'REFER sip:0612345678-3f2a@10.0.0.9:5060 SIP/2.0',
       'From: <sip:brest-01@10.0.0.5>;tag=ab',
@@ -209,7 +260,13 @@ describe('SIP trace at debug', () => {
       '',
       '',
     ].join('\r\n');
-    const ok = ['SIP/2.0 200 OK', 'From: Jean Dupont <sip:0612345678@pbx.example>;tag=1', 'To: <sip:brest-01@10.0.0.5>;tag=ab', '', ''].join('\r\n');
+    const ok = [
+      'SIP/2.0 200 OK',
+      'From: Jean Dupont <sip:0612345678@pbx.example>;tag=1',
+      'To: <sip:brest-01@10.0.0.5>;tag=ab',
+      '',
+      '',
+    ].join('\r\n');
     const keep = (user: string): boolean => user === 'brest-01';
     const shown = [refer, ok].map((t) => redactSip(Buffer.from(t, 'latin1'), keep)).join('\n');
     expect(shown).not.toMatch(/0612345678|Jean|Dupont/);

@@ -19,7 +19,16 @@ class SpellingLexicon implements Lexicon {
 }
 
 const person = (lastName: string, soundsLike?: string, firstName = 'Yann'): DirectoryEntry => ({
-  id: 'x', type: 'person', firstName, lastName, serviceName: '', department: '', extension: '1', aliases: [], enabled: true, ...(soundsLike === undefined ? {} : { soundsLike }),
+  id: 'x',
+  type: 'person',
+  firstName,
+  lastName,
+  serviceName: '',
+  department: '',
+  extension: '1',
+  aliases: [],
+  enabled: true,
+  ...(soundsLike === undefined ? {} : { soundsLike }),
 });
 
 describe('"sounds like" spellings (issue 10, 2)', () => {
@@ -31,14 +40,24 @@ describe('"sounds like" spellings (issue 10, 2)', () => {
     expect('soundsLike' in entries.find((e) => e.id === 'b03')!).toBe(false);
     const french = parseDirectory(Buffer.from('Nom;Prénom;Poste;Prononciation\nKerhervé;Gwenaëlle;2041;kèr èr vé\n'), 'f.csv');
     expect(french.entries[0].soundsLike).toBe('kèr èr vé');
-    const json = parseDirectory(Buffer.from(JSON.stringify([{ id: 'a', type: 'person', lastName: 'Le Goff', extension: '1', soundsLike: 'le gof' }])), 'd.json');
+    const json = parseDirectory(
+      Buffer.from(JSON.stringify([{ id: 'a', type: 'person', lastName: 'Le Goff', extension: '1', soundsLike: 'le gof' }])),
+      'd.json',
+    );
     expect(json.entries[0].soundsLike).toBe('le gof');
   });
 
   it('lines the spelling up with the words of the name, or refuses it with a message for the admin', () => {
-    expect([...soundsLikeSpellings(person('Le Goff', 'le gof'))]).toEqual([['le', 'le'], ['goff', 'gof']]);
+    expect([...soundsLikeSpellings(person('Le Goff', 'le gof'))]).toEqual([
+      ['le', 'le'],
+      ['goff', 'gof'],
+    ]);
     expect([...soundsLikeSpellings(person('Kerhervé', 'kèr èr vé'))]).toEqual([['kerherve', 'kèr èr vé']]);
-    expect([...soundsLikeSpellings(person('Le Goff', 'yan le gof'))]).toEqual([['yann', 'yan'], ['le', 'le'], ['goff', 'gof']]);
+    expect([...soundsLikeSpellings(person('Le Goff', 'yan le gof'))]).toEqual([
+      ['yann', 'yan'],
+      ['le', 'le'],
+      ['goff', 'gof'],
+    ]);
     expect(() => soundsLikeSpellings(person('Le Goff', 'le gof ff gg'))).toThrow('"le gof ff gg" has 4 words where "Le Goff" has 2');
     const bad = parseDirectory(Buffer.from('id,type,last_name,extension,sounds_like\na,person,Le Goff,1,a b c d\n'), 'bad.csv');
     expect(bad.entries).toEqual([]);
@@ -49,7 +68,11 @@ describe('"sounds like" spellings (issue 10, 2)', () => {
 
   it("puts the spelling's pronunciation first and keeps the written one after it", async () => {
     const lexicon = new SpellingLexicon();
-    const written = new Map([['goff', ['g o f f']], ['le', ['l e']], ['martin', ['m a r t i n']]]);
+    const written = new Map([
+      ['goff', ['g o f f']],
+      ['le', ['l e']],
+      ['martin', ['m a r t i n']],
+    ]);
     const out = await withSoundsLike(written, [person('Le Goff', 'le gauffe'), person('Martin')], lexicon);
     expect(out.get('goff')).toEqual(['g a u f f e', 'g o f f']);
     expect(out.get('le')).toEqual(['l e']);

@@ -8,7 +8,8 @@ function speechLike(seconds: number, db: number): Float64Array {
   const n = Math.round(seconds * RATE);
   const out = new Float64Array(n);
   const amp = 32768 * 10 ** (db / 20) * Math.SQRT2;
-  for (let i = 0; i < n; i += 1) out[i] = amp * (0.55 + 0.45 * Math.sin((2 * Math.PI * i) / (0.15 * RATE))) * Math.sin((2 * Math.PI * 200 * i) / RATE);
+  for (let i = 0; i < n; i += 1)
+    out[i] = amp * (0.55 + 0.45 * Math.sin((2 * Math.PI * i) / (0.15 * RATE))) * Math.sin((2 * Math.PI * 200 * i) / RATE);
   return out;
 }
 
@@ -38,7 +39,11 @@ describe('where the speech of an utterance lies', () => {
       ['tight', new Float64Array(0), new Float64Array(0)],
     ] as const) {
       const span = findSpeechSpan(line(before, word, after));
-      expect([name, seconds(span!.start), seconds(span!.end)]).toEqual([name, seconds(before.length), seconds(before.length + word.length)]);
+      expect([name, seconds(span!.start), seconds(span!.end)]).toEqual([
+        name,
+        seconds(before.length),
+        seconds(before.length + word.length),
+      ]);
     }
   });
 
@@ -67,12 +72,29 @@ describe('where the speech of an utterance lies', () => {
 });
 
 describe('too little evidence to put a caller through', () => {
-  const sophie = { id: 'p04', type: 'person' as const, firstName: 'Sophie', lastName: 'Martin', serviceName: '', department: '', extension: '2014', aliases: [], enabled: true };
+  const sophie = {
+    id: 'p04',
+    type: 'person' as const,
+    firstName: 'Sophie',
+    lastName: 'Martin',
+    serviceName: '',
+    department: '',
+    extension: '2014',
+    aliases: [],
+    enabled: true,
+  };
   const transfer = { kind: 'transfer' as const, entry: sophie, choices: [], confidence: 0.99, reason: 'clear match' };
 
   it('asks instead of transferring a word shorter than 0.6 s, or speech buried in the line noise', () => {
-    expect(withEvidence(transfer, [{ speechMs: MIN_TRANSFER_SPEECH_MS - 1, clearSpeech: true }])).toMatchObject({ kind: 'confirm', entry: sophie, reason: expect.stringMatching(/too short/) });
-    expect(withEvidence(transfer, [{ speechMs: 1500, clearSpeech: false }])).toMatchObject({ kind: 'confirm', reason: expect.stringMatching(/too noisy/) });
+    expect(withEvidence(transfer, [{ speechMs: MIN_TRANSFER_SPEECH_MS - 1, clearSpeech: true }])).toMatchObject({
+      kind: 'confirm',
+      entry: sophie,
+      reason: expect.stringMatching(/too short/),
+    });
+    expect(withEvidence(transfer, [{ speechMs: 1500, clearSpeech: false }])).toMatchObject({
+      kind: 'confirm',
+      reason: expect.stringMatching(/too noisy/),
+    });
     expect(withEvidence(transfer, [{ speechMs: 1500, clearSpeech: true }, { speechMs: 1500 }])).toBe(transfer);
   });
 

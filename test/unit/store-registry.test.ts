@@ -6,7 +6,15 @@ import { DirectoryEntry } from '../../src/directory/entry';
 import { DatabaseUnavailableError } from '../../src/storage/sql';
 
 const person = (id: string, enabled = true): DirectoryEntry => ({
-  id, type: 'person', firstName: 'Anne', lastName: 'Le Gall', serviceName: '', department: '', extension: '4101', aliases: [], enabled,
+  id,
+  type: 'person',
+  firstName: 'Anne',
+  lastName: 'Le Gall',
+  serviceName: '',
+  department: '',
+  extension: '4101',
+  aliases: [],
+  enabled,
 });
 
 /** An in-memory directory database, which can be taken away. */
@@ -165,7 +173,10 @@ describe('StoreRegistry', () => {
   it('syncs the recordings whose digest changed, and only those', async () => {
     const db = new FakeDirectory();
     const written: string[] = [];
-    let digests = new Map([['a', '1'], ['b', '1']]);
+    let digests = new Map([
+      ['a', '1'],
+      ['b', '1'],
+    ]);
     const r = new StoreRegistry({
       directory: db,
       log: pino({ level: 'silent' }),
@@ -173,7 +184,10 @@ describe('StoreRegistry', () => {
       recordings: { digests: async () => digests, materialize: async (id) => void written.push(id) },
     });
     await r.syncRecordings();
-    digests = new Map([['a', '2'], ['b', '1']]);
+    digests = new Map([
+      ['a', '2'],
+      ['b', '1'],
+    ]);
     await r.syncRecordings();
     expect(written).toEqual(['a', 'b', 'a']);
   });

@@ -6,7 +6,9 @@ const udp: Peer = { transport: 'UDP', host: '127.0.0.1', port: 5099 };
 const tcp: Peer = { transport: 'TCP', host: '127.0.0.1', port: 5099 };
 const request = (method: string): SipRequest =>
   parseMessage(
-    Buffer.from(`${method} sip:demo@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bKt1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:demo@127.0.0.1>\r\nCall-ID: c1\r\nCSeq: 1 ${method}\r\nContent-Length: 0\r\n\r\n`),
+    Buffer.from(
+      `${method} sip:demo@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bKt1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:demo@127.0.0.1>\r\nCall-ID: c1\r\nCSeq: 1 ${method}\r\nContent-Length: 0\r\n\r\n`,
+    ),
   ) as SipRequest;
 
 describe('RFC 3261 transactions', () => {
@@ -15,7 +17,13 @@ describe('RFC 3261 transactions', () => {
 
   it('retransmits a final error response over UDP (Timer G) until the ACK comes', () => {
     const sent: string[] = [];
-    const tx = new InviteServerTransaction(request('INVITE'), (d) => sent.push(d.toString().split('\r\n')[0]), udp, DEFAULT_TIMERS, () => undefined);
+    const tx = new InviteServerTransaction(
+      request('INVITE'),
+      (d) => sent.push(d.toString().split('\r\n')[0]),
+      udp,
+      DEFAULT_TIMERS,
+      () => undefined,
+    );
     tx.respond(createResponse(tx.request, 486, { toTag: 'x' }));
     jest.advanceTimersByTime(500 + 1000 + 2000);
     expect(sent).toEqual(Array(4).fill('SIP/2.0 486 Busy Here'));
@@ -37,7 +45,13 @@ describe('RFC 3261 transactions', () => {
 
   it('does not retransmit over TCP', () => {
     const sent: Buffer[] = [];
-    const tx = new InviteServerTransaction(request('INVITE'), (d) => sent.push(d), tcp, DEFAULT_TIMERS, () => undefined);
+    const tx = new InviteServerTransaction(
+      request('INVITE'),
+      (d) => sent.push(d),
+      tcp,
+      DEFAULT_TIMERS,
+      () => undefined,
+    );
     tx.respond(createResponse(tx.request, 486, { toTag: 'x' }));
     jest.advanceTimersByTime(10_000);
     expect(sent).toHaveLength(1);
@@ -46,7 +60,14 @@ describe('RFC 3261 transactions', () => {
   it('retransmits a non-INVITE request (Timer E, capped at T2) and times out at Timer F', () => {
     const sent: number[] = [];
     const onTimeout = jest.fn();
-    new NonInviteClientTransaction(request('BYE'), () => sent.push(Date.now()), udp, DEFAULT_TIMERS, () => undefined, { onResponse: () => undefined, onTimeout });
+    new NonInviteClientTransaction(
+      request('BYE'),
+      () => sent.push(Date.now()),
+      udp,
+      DEFAULT_TIMERS,
+      () => undefined,
+      { onResponse: () => undefined, onTimeout },
+    );
     jest.advanceTimersByTime(64 * 500);
     const gaps = sent.slice(1).map((t, i) => t - sent[i]);
     expect(gaps.slice(0, 4)).toEqual([500, 1000, 2000, 4000]);
@@ -57,7 +78,14 @@ describe('RFC 3261 transactions', () => {
   it('ACKs a failed INVITE itself and passes the response up once', () => {
     const sent: string[] = [];
     const onResponse = jest.fn();
-    const tx = new InviteClientTransaction(request('INVITE'), (d) => sent.push(d.toString().split('\r\n')[0]), udp, DEFAULT_TIMERS, () => undefined, { onResponse, onTimeout: () => undefined });
+    const tx = new InviteClientTransaction(
+      request('INVITE'),
+      (d) => sent.push(d.toString().split('\r\n')[0]),
+      udp,
+      DEFAULT_TIMERS,
+      () => undefined,
+      { onResponse, onTimeout: () => undefined },
+    );
     const failure = createResponse(tx.request, 404, { toTag: 'y' });
     tx.receive(failure);
     tx.receive(failure);

@@ -13,7 +13,12 @@ async function book(rows: ExcelJS.CellValue[][]): Promise<Buffer> {
 
 describe('Excel directories', () => {
   it("reads the first sheet with the back office's French headers, numbers as extensions, and rows by their Excel number", async () => {
-    const bytes = await book([['Nom', 'Prénom', 'Service', 'Poste'], ['Kerhervé', 'Gwenaëlle', 'Caisse', 2041], [], ['', '', 'Boulangerie', 3001.0]]);
+    const bytes = await book([
+      ['Nom', 'Prénom', 'Service', 'Poste'],
+      ['Kerhervé', 'Gwenaëlle', 'Caisse', 2041],
+      [],
+      ['', '', 'Boulangerie', 3001.0],
+    ]);
     const parsed = await parseDirectoryFile(bytes, 'export.xlsx');
     expect(parsed.problems).toEqual([]);
     expect(parsed.format).toBe('xlsx');
@@ -31,14 +36,31 @@ describe('Excel directories', () => {
       ['c', 'person', 'Tanguy', { error: '#REF!' }],
     ]);
     const parsed = await parseDirectoryFile(bytes, 'a.xlsx');
-    expect(parsed.problems.map((p) => `${p.where} ${p.field ?? ''}`.trim())).toEqual(['row 3, cell C3', 'row 4, cell D4', 'row 2 extension', 'row 3 last_name', 'row 4 extension']);
+    expect(parsed.problems.map((p) => `${p.where} ${p.field ?? ''}`.trim())).toEqual([
+      'row 3, cell C3',
+      'row 4, cell D4',
+      'row 2 extension',
+      'row 3 last_name',
+      'row 4 extension',
+    ]);
     expect(parsed.problems[0].message).toMatch(/holds a formula/);
-    expect(showProblem(parsed.problems[0], 'fr')).toEqual({ where: 'ligne 3 (cellule C3)', field: undefined, message: expect.stringMatching(/^contient une formule/) });
-    expect(showProblem(parsed.problems[2], 'fr')).toMatchObject({ where: 'ligne 2', field: 'poste', message: expect.stringMatching(/« 12ab » n’est pas un numéro de poste/) });
+    expect(showProblem(parsed.problems[0], 'fr')).toEqual({
+      where: 'ligne 3 (cellule C3)',
+      field: undefined,
+      message: expect.stringMatching(/^contient une formule/),
+    });
+    expect(showProblem(parsed.problems[2], 'fr')).toMatchObject({
+      where: 'ligne 2',
+      field: 'poste',
+      message: expect.stringMatching(/« 12ab » n’est pas un numéro de poste/),
+    });
   });
 
   it('refuses a damaged workbook, a text file named .xlsx and a workbook whose headers lie about a size with one clear problem each', async () => {
-    const good = await book([['id', 'type', 'last_name', 'extension'], ['a', 'person', 'X', '1']]);
+    const good = await book([
+      ['id', 'type', 'last_name', 'extension'],
+      ['a', 'person', 'X', '1'],
+    ]);
     const cut = await parseDirectoryFile(good.subarray(0, good.length - 200), 'cut.xlsx');
     expect(cut.problems).toEqual([{ message: expect.stringMatching(/damaged or cut short/) }]);
     const text = await parseDirectoryFile(Buffer.from('id,type\n'), 'renamed.xlsx');
@@ -47,11 +69,19 @@ describe('Excel directories', () => {
     const liar = Buffer.from(good);
     const eocd = liar.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
     liar.writeUInt32LE(0xffffffff, liar.readUInt32LE(eocd + 16) + 24);
-    expect((await parseDirectoryFile(liar, 'liar.xlsx')).problems).toEqual([{ message: expect.stringMatching(/cannot be read .*export it again as \.xlsx/) }]);
+    expect((await parseDirectoryFile(liar, 'liar.xlsx')).problems).toEqual([
+      { message: expect.stringMatching(/cannot be read .*export it again as \.xlsx/) },
+    ]);
   });
 
   it('writes every cell as text: a cell starting with = is a string Excel will not run', async () => {
-    const bytes = await writeXlsx(['id', 'last_name'], [['a', "=cmd|' /C calc'!A0"], ['b', '+SUM(1+1)']]);
+    const bytes = await writeXlsx(
+      ['id', 'last_name'],
+      [
+        ['a', "=cmd|' /C calc'!A0"],
+        ['b', '+SUM(1+1)'],
+      ],
+    );
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load(bytes as unknown as ExcelJS.Buffer);
     const cell = wb.worksheets[0].getCell('B2');
@@ -63,10 +93,16 @@ describe('Excel directories', () => {
 
 describe('failed authentications per address', () => {
   it('is one count per client address however the transport spells it', () => {
-    expect(['ipv4:10.1.2.3:50123', '::ffff:10.1.2.3', '10.1.2.3', '10.1.2.3:8080'].map(FailureLimiter.addressOf)).toEqual(Array(4).fill('10.1.2.3'));
+    expect(['ipv4:10.1.2.3:50123', '::ffff:10.1.2.3', '10.1.2.3', '10.1.2.3:8080'].map(FailureLimiter.addressOf)).toEqual(
+      Array(4).fill('10.1.2.3'),
+    );
     expect(FailureLimiter.addressOf('ipv6:[::1]:5000')).toBe('::1');
     const limiter = new FailureLimiter(3, 60_000);
-    expect([limiter.fail('ipv4:10.1.2.3:1', 0), limiter.fail('::ffff:10.1.2.3', 1), limiter.fail('10.1.2.3', 2)]).toEqual([false, false, true]);
+    expect([limiter.fail('ipv4:10.1.2.3:1', 0), limiter.fail('::ffff:10.1.2.3', 1), limiter.fail('10.1.2.3', 2)]).toEqual([
+      false,
+      false,
+      true,
+    ]);
     expect(limiter.locked('10.1.2.3', 3)).toBe(true);
     expect(limiter.locked('10.1.2.4', 3)).toBe(false);
     expect(limiter.locked('10.1.2.3', 60_001)).toBe(false);
