@@ -1,5 +1,6 @@
 import type { CallOutcome } from './call-records';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { percentile } from './percentile';
 
 /**
  * `/metrics` (Prometheus text format) through prom-client: the process and Node metrics, the
@@ -25,6 +26,8 @@ export interface MetricsSources {
 /** What the switchboard reports as calls go (SwitchboardOptions.observe). */
 export interface CallObserver {
   refused(status: number): void;
+  /** A call answered for a store. */
+  taken?(store: string): void;
   decided(store: string, ms: number): void;
   /** An utterance heard early (CallSession): taken at its end, or given up because the caller went on. */
   earlyHearing?(taken: boolean): void;
@@ -34,8 +37,36 @@ export interface CallObserver {
 /** Outcomes of calls that were answered (a refused INVITE is counted by status instead). */
 const ANSWERED_OUTCOMES: CallOutcome[] = ['transferred', 'operator', 'abandoned', 'failed'];
 
+/** Calls of the whole service or of one store, as AttendantService.GetStats gives them. */
+export interface CallFigures {
+  active: number;
+  total: number;
+  byOutcome: Record<string, number>;
+  /** Decision latency (end of speech to transfer request) over the last calls, in ms. */
+  p50: number;
+  p95: number;
+}
+
+/** Decision latencies kept per store and for all, for exact percentiles (Prometheus gets histograms). */
+const KEPT_DECISIONS = 10_000;
+
+interface Tally {
+  active: number;
+  total: number;
+  byOutcome: Record<string, number>;
+  decisionMs: number[];
+}
+
+const emptyTally = (): Tally => ({ active: 0, total: 0, byOutcome: {}, decisionMs: [] });
+
+/**
+ * The one account of the calls: fed by the switchboard's events, it serves /metrics
+ * (Prometheus) and the exact figures of GetStats (`figures`).
+ */
 export class ServiceMetrics implements CallObserver {
   readonly registry = new Registry();
+  private readonly all = emptyTally();
+  private readonly perStore = new Map<string, Tally>();
   private readonly calls: Counter<'outcome'>;
   private readonly storeCalls?: Counter<'store' | 'outcome'>;
   private readonly refusedCalls: Counter<'status'>;
@@ -195,7 +226,18 @@ export class ServiceMetrics implements CallObserver {
     this.refusedCalls.inc({ status: String(status) });
   }
 
+  taken(store: string): void {
+    for (const t of [this.all, this.tally(store)]) {
+      t.active += 1;
+      t.total += 1;
+    }
+  }
+
   decided(store: string, ms: number): void {
+    for (const t of [this.all, this.tally(store)]) {
+      t.decisionMs.push(ms);
+      if (t.decisionMs.length > KEPT_DECISIONS) t.decisionMs.splice(0, KEPT_DECISIONS / 2);
+    }
     this.decision.observe(ms / 1000);
     this.storeDecision?.observe({ store }, ms / 1000);
   }
@@ -205,9 +247,29 @@ export class ServiceMetrics implements CallObserver {
   }
 
   ended(store: string, outcome: CallOutcome, durationMs: number): void {
+    for (const t of [this.all, this.tally(store)]) {
+      t.active = Math.max(0, t.active - 1);
+      t.byOutcome[outcome] = (t.byOutcome[outcome] ?? 0) + 1;
+    }
     this.calls.inc({ outcome });
     this.storeCalls?.inc({ store, outcome });
     this.duration.observe({ outcome }, durationMs / 1000);
+  }
+
+  /** Every store's calls, or one store's (zeros for a store with no call yet). */
+  figures(store?: string): CallFigures {
+    const t = store === undefined ? this.all : (this.perStore.get(store) ?? emptyTally());
+    const sorted = [...t.decisionMs].sort((a, b) => a - b);
+    return { active: t.active, total: t.total, byOutcome: { ...t.byOutcome }, p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95) };
+  }
+
+  private tally(store: string): Tally {
+    let t = this.perStore.get(store);
+    if (t === undefined) {
+      t = emptyTally();
+      this.perStore.set(store, t);
+    }
+    return t;
   }
 
   text(): Promise<string> {

@@ -20,7 +20,6 @@ import { IncomingInvite, SipUserAgent } from '../sip/user-agent';
 import { AnswerGrammar } from './answers';
 import { CallRecord, CallRecords } from './call-records';
 import { CallSession } from './call-session';
-import { percentile } from './percentile';
 import { FlowContext } from './flow';
 import { ThrottledWarning } from './throttled-warning';
 import { StoreUnderstanding } from './understanding';
@@ -64,16 +63,6 @@ export interface SwitchboardOptions {
   transferrers?: { refer: Transferrer; grpc: Transferrer };
 }
 
-export interface SwitchboardStats {
-  active: number;
-  total: number;
-  rejected: Record<string, number>;
-  byOutcome: Record<string, number>;
-  decisionMs: number[];
-}
-
-const emptyStats = (): SwitchboardStats => ({ active: 0, total: 0, rejected: {}, byOutcome: {}, decisionMs: [] });
-
 export class Switchboard {
   private readonly sessions = new Map<string, CallSession>();
   private readonly dialogs = new Map<Dialog, CallSession>();
@@ -81,9 +70,8 @@ export class Switchboard {
   private readonly ports: PortRange;
   private readonly refer: Transferrer;
   private readonly grpc: Transferrer;
-  readonly stats: SwitchboardStats = emptyStats();
-  /** The same figures per store (refusals are not: an unknown store has none). */
-  private readonly perStore = new Map<string, SwitchboardStats>();
+  /** Calls being set up (an RTP port being opened): counted against ATTENDANT_MAX_CALLS with the sessions. */
+  private readonly reserved = new Set<string>();
   private accepting = true;
 
   constructor(private readonly o: SwitchboardOptions) {
@@ -104,29 +92,13 @@ export class Switchboard {
     );
   }
 
-  /** Decision latency (end of speech to transfer request) over the last calls kept in `stats`, or a store's. */
-  decisionLatency(store?: string): { p50: number; p95: number; count: number } {
-    const stats = store === undefined ? this.stats : this.perStore.get(store);
-    const sorted = [...(stats?.decisionMs ?? [])].sort((a, b) => a - b);
-    return { p50: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), count: sorted.length };
-  }
-
-  /** One store's call figures (zeros for a store with no call yet). */
-  storeStats(store: string): SwitchboardStats {
-    return this.perStore.get(store) ?? emptyStats();
-  }
-
-  private countFor(store: string): SwitchboardStats {
-    let stats = this.perStore.get(store);
-    if (stats === undefined) {
-      stats = emptyStats();
-      this.perStore.set(store, stats);
-    }
-    return stats;
-  }
-
   get activeCalls(): number {
     return this.sessions.size;
+  }
+
+  /** Calls in progress and calls being set up. */
+  private get occupied(): number {
+    return this.sessions.size + this.reserved.size;
   }
 
   get lateMediaTicks(): number {
@@ -134,7 +106,6 @@ export class Switchboard {
   }
 
   private reject(invite: IncomingInvite, status: number, why: string, headers: [string, string][] = []): void {
-    this.stats.rejected[String(status)] = (this.stats.rejected[String(status)] ?? 0) + 1;
     this.o.observe?.refused(status);
     this.o.log.info({ call_id: randomBytes(8).toString('hex'), sip_call_id: invite.callId, status, why }, 'call refused');
     invite.reject(status, headers);
@@ -146,7 +117,7 @@ export class Switchboard {
       this.reject(invite, 503, 'shutting down', [['Retry-After', '30']]);
       return;
     }
-    if (this.sessions.size >= o.maxCalls) {
+    if (this.occupied >= o.maxCalls) {
       this.reject(invite, 503, `at capacity (${o.maxCalls} calls)`, [['Retry-After', '5']]);
       return;
     }
@@ -176,7 +147,7 @@ export class Switchboard {
     let route = o.route(user);
     if (route instanceof Promise) {
       route = await route;
-      if (this.sessions.size >= o.maxCalls) {
+      if (this.occupied >= o.maxCalls) {
         this.reject(invite, 503, `at capacity (${o.maxCalls} calls)`, [['Retry-After', '5']]);
         return;
       }
@@ -191,18 +162,17 @@ export class Switchboard {
     }
     // Reserve the slot before the first await so that concurrent INVITEs see it.
     const callId = randomBytes(8).toString('hex');
-    const placeholder = {} as CallSession;
-    this.sessions.set(callId, placeholder);
+    this.reserved.add(callId);
     let rtp: RtpSession;
     try {
       rtp = await RtpSession.open(this.ports, o.rtpHost, this.clock, { source: o.rtpSource });
     } catch (err) {
-      this.sessions.delete(callId);
       this.reject(invite, 503, (err as Error).message, [['Retry-After', '5']]);
       return;
+    } finally {
+      this.reserved.delete(callId);
     }
     if (invite.canceled) {
-      this.sessions.delete(callId);
       rtp.close();
       return;
     }
@@ -240,11 +210,7 @@ export class Switchboard {
     });
     this.sessions.set(callId, session);
     this.dialogs.set(dialog, session);
-    this.stats.active = this.sessions.size;
-    this.stats.total += 1;
-    const own = this.countFor(store.id);
-    own.active += 1;
-    own.total += 1;
+    o.observe?.taken?.(store.id);
     log.info({ sip_call_id: dialog.callId, transport: invite.peer.transport }, 'call taken');
     dialog.on('info', (request) => {
       const digit = parseDtmfInfo(header(request, 'content-type') ?? '', request.body.toString('utf8'));
@@ -263,20 +229,10 @@ export class Switchboard {
       dialog.terminate('never confirmed');
     });
     session.on('early', (taken) => o.observe?.earlyHearing?.(taken));
-    session.on('decided', (ms) => {
-      o.observe?.decided(store.id, ms);
-      for (const stats of [this.stats, own]) {
-        stats.decisionMs.push(ms);
-        if (stats.decisionMs.length > 10_000) stats.decisionMs.splice(0, 5000);
-      }
-    });
+    session.on('decided', (ms) => o.observe?.decided(store.id, ms));
     session.on('ended', (record: CallRecord) => {
       this.sessions.delete(callId);
       this.dialogs.delete(dialog);
-      this.stats.active = this.sessions.size;
-      this.stats.byOutcome[record.outcome] = (this.stats.byOutcome[record.outcome] ?? 0) + 1;
-      own.active -= 1;
-      own.byOutcome[record.outcome] = (own.byOutcome[record.outcome] ?? 0) + 1;
       o.observe?.ended(store.id, record.outcome, record.durationMs);
       o.records.keep(record, (err, pending) =>
         log.error({ err, pending }, 'call record could not be stored yet; it is kept in memory and written when the database is back'),

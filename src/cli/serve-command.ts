@@ -187,7 +187,7 @@ export async function serve(settings: Settings, signal?: AbortSignal): Promise<n
       limiter,
       attendant: {
         listCalls: (store, limit) => records.list(store, limit),
-        stats: (store) => callStats(board, store),
+        stats: (store) => metrics.figures(store),
         health: () => ({ ready, engine: recognizer.engine, stores: registry.size }),
       },
     },
@@ -309,16 +309,6 @@ async function sipEdge(
     if (status === 403) sipForbidden.add({ peer: peerKey(peer), method: request?.method });
   });
   return { transport, ua };
-}
-
-/** AttendantService.GetStats: every store's call figures, or one store's. */
-function callStats(
-  board: Switchboard,
-  store?: string,
-): { active: number; total: number; byOutcome: Record<string, number>; p50: number; p95: number } {
-  const { p50, p95 } = board.decisionLatency(store);
-  const st = store === undefined ? board.stats : board.storeStats(store);
-  return { active: st.active, total: st.total, byOutcome: st.byOutcome, p50, p95 };
 }
 
 /** Builds a store's understanding and loads its grammars in the recognition workers before the version goes live. */

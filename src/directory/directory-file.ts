@@ -229,13 +229,6 @@ export async function parseDirectoryFile(bytes: Uint8Array, fileName: string): P
   return finish(parsed, 'xlsx', 'utf-8');
 }
 
-/** Parses and validates any accepted format, throwing a DirectoryFileError that lists every problem. */
-export async function readDirectoryFile(bytes: Uint8Array, fileName: string): Promise<ParsedDirectory> {
-  const parsed = await parseDirectoryFile(bytes, fileName);
-  if (parsed.problems.length > 0) throw new DirectoryFileError(fileName, parsed.problems);
-  return parsed;
-}
-
 function looksBinary(bytes: Uint8Array): boolean {
   const n = Math.min(bytes.length, 8192);
   let control = 0;

@@ -71,12 +71,6 @@ function safeUser(user: string): string {
   }
 }
 
-export function formatUri(uri: SipUri): string {
-  const user = uri.user === '' ? '' : `${uri.user}@`;
-  const port = uri.port === undefined ? '' : `:${uri.port}`;
-  return `${uri.scheme}:${user}${uri.host}${port}${formatParams(uri.params)}`;
-}
-
 /** Parses `"Display" <uri>;params`, `<uri>;params` or a bare `uri;params` (§20.10). */
 export function parseNameAddr(text: string): NameAddr | undefined {
   const t = text.trim();
