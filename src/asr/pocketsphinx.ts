@@ -326,9 +326,9 @@ function parseDictionary(text: string): Map<string, string[]> {
   return words;
 }
 
-/** The two noise floors' levels; the variables are for benchmarks that compare levels. */
-const HIGH_BAND_FLOOR = Number(process.env.ATTENDANT_PS_FLOOR ?? 220);
-const LINE_NOISE = Number(process.env.ATTENDANT_PS_LINE_NOISE ?? LINE_NOISE_PEAK);
+/** The two noise floors' levels (constants: they were environment knobs for benchmarks once, read unchecked at load). */
+const HIGH_BAND_FLOOR = 220;
+const LINE_NOISE = LINE_NOISE_PEAK;
 
 /**
  * One utterance. Audio is kept until the end and decoded as a whole utterance, so that

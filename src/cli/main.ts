@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Command, CommanderError } from 'commander';
 import { loadSettings, pemFile, Settings, SettingsError } from '../config/settings';
+import { SettingsGroup, settingsHelp } from '../config/setting-list';
 import { formatProblem } from '../directory/problem';
 import { CSV_COLUMNS, ParsedDirectory, parseDirectoryFile } from '../directory/directory-file';
 import { status as grpcStatus } from '@grpc/grpc-js';
@@ -34,47 +35,14 @@ export interface Io {
   err: (text: string) => void;
 }
 
-/** The environment settings each command reads, listed in its --help. */
-const SETTINGS_HELP = {
-  database: `Settings (environment):
-  ATTENDANT_DATABASE_URL  the database copied from (postgres://…; default SQLite in the data dir)
-  ATTENDANT_DATA_DIR      where the SQLite database is (default ./data)`,
-  serve: `Settings (environment):
-  ATTENDANT_DATA_DIR      where stores, tokens and call records live (default ./data)
-  ATTENDANT_DATABASE_URL  postgres://… to share one database between nodes (default SQLite in the data dir)
-  ATTENDANT_DRAIN_SECONDS on SIGTERM, how long calls in progress may go on before the operator (default 10)
-  ATTENDANT_SIP_HOST      SIP and RTP address (default 0.0.0.0)
-  ATTENDANT_SIP_PORT      SIP port, UDP and TCP (default 5060)
-  ATTENDANT_SIP_ALLOW     addresses or subnets that may send SIP (default any)
-  ATTENDANT_SIP_ADVERTISED_ADDRESS  the IPv4 address put in SDP and Contact (NAT; default the SIP host's)
-  ATTENDANT_RTP_PORTS     RTP port range (default 20000-20999)
-  ATTENDANT_RTP_SOURCE    sdp (default) or latch (PBX behind NAT)
-  ATTENDANT_HTTP_HOST     address for HTTP (default 0.0.0.0)
-  ATTENDANT_HTTP_PORT     /healthz, /readyz, /metrics (default 8080)
-  ATTENDANT_METRICS_STORES on: per-store series (store ids) in /metrics (default off)
-  ATTENDANT_GRPC_HOST     address for gRPC (default 0.0.0.0)
-  ATTENDANT_GRPC_PORT     gRPC DirectoryService, AttendantService, grpc.health.v1 (default 50051)
-  ATTENDANT_GRPC_TLS_CERT, ATTENDANT_GRPC_TLS_KEY  gRPC over TLS: certificate chain and key, PEM (default plaintext)
-  ATTENDANT_MAX_CALLS     calls at once; more get 503 (default 100)
-  ATTENDANT_ASR_ENGINE    auto, pocketsphinx or vosk (default auto)
-  ATTENDANT_ASR_PROFILE   auto, accurate or fast (default auto)
-  ATTENDANT_ASR_WORKERS   recognition worker processes (default one per core)
-  ATTENDANT_STORE_MEMORY_MB  most memory a store's grammars may take per worker (default 1024)
-  ATTENDANT_MODELS_DIR    acoustic models (default ./models)
-  ATTENDANT_VOSK_MODEL    Vosk model folder (default models/vosk)
-  ATTENDANT_LOG_LEVEL     fatal, error, warn, info (default), debug, trace, silent`,
-  data: `Settings (environment):
-  ATTENDANT_DATA_DIR      where stores, tokens and call records live (default ./data)
-  ATTENDANT_DATABASE_URL  postgres://… when the stores are in PostgreSQL (default SQLite in the data dir)`,
-  models: `Settings (environment):
-  ATTENDANT_MODELS_DIR    acoustic models (default ./models)
-  ATTENDANT_DATA_DIR      stores, to show which model each uses (default ./data)`,
-  push: `Settings (environment):
-  ATTENDANT_TOKEN         the token, when --token is not given
-  ATTENDANT_GRPC_TLS_CA   the authority to check the server's certificate with, when --ca is not given`,
-  call: `Settings (environment):
-  ATTENDANT_SIP_PORT      the port called when --server is not given (default 5060)
-  ATTENDANT_DATA_DIR      where the store's recorded prompts are (default ./data)`,
+/** The environment settings each command reads, listed in its --help (config/setting-list.ts). */
+const SETTINGS_HELP: Record<SettingsGroup, string> = {
+  serve: settingsHelp('serve'),
+  data: settingsHelp('data'),
+  database: settingsHelp('database'),
+  models: settingsHelp('models'),
+  push: settingsHelp('push'),
+  call: settingsHelp('call'),
 };
 
 const EXIT_HELP = 'Exit status: 0 ok, 1 invalid input, 2 usage, 3 unavailable.';

@@ -14,7 +14,7 @@ export const SLICE_MS = 20;
  * without rests, 312-549 ms resting once the slice, 234-270 ms resting twice; the version went
  * live after about the same 43-45 s (the build is not what it waits for).
  */
-export const REST_RATIO = Number(process.env.ATTENDANT_SLICE_REST ?? 2);
+export const REST_RATIO = 2;
 
 export class Slices {
   private sliceStart = Date.now();
