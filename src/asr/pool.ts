@@ -1,23 +1,14 @@
-import { ChildProcess, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { EngineSpec } from './engine';
 import { Grammar } from './grammar';
-import {
-  DecoderPart,
-  joinParts,
-  RecognitionCancelled,
-  RecognitionResult,
-  Recognizer,
-  RecognizerSession,
-  EngineName,
-  Speed,
-  StartOptions,
-} from './recognizer';
+import { DecoderPart, joinParts, RecognitionResult, Recognizer, RecognizerSession, EngineName, Speed, StartOptions } from './recognizer';
 import { GRAMMAR_TEXTS, touchRecent } from './recent';
-import type { WorkerReply, WorkerRequest } from './worker';
+import { companionSpeed, leastBusy, restartPause, splitsUtterance, utteranceSpeed } from './scheduling';
+import { WorkerChannel } from './worker-channel';
 
 /**
  * The Recognizer every caller of recognition uses: a pool of worker processes, each
@@ -28,120 +19,38 @@ import type { WorkerReply, WorkerRequest } from './worker';
  * and a new worker takes its place.
  */
 
-interface Pending {
-  resolve: (result: RecognitionResult) => void;
-  reject: (err: Error) => void;
-}
-
-interface PendingFlush {
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
-
+/** A worker as the pool sees it: its channel, the sessions open on it, the grammar texts it holds. */
 class PoolWorker {
-  readonly pending = new Map<number, Pending>();
-  readonly flushes = new Map<number, PendingFlush>();
-  /** Grammars being loaded ahead of calls (prepare), by request id: resolved with the memory the load took. */
-  readonly loads = new Map<number, { key: string; resolve: (bytes: number) => void; reject: (err: Error) => void }>();
   open = 0;
   /** The grammar texts this worker holds, as it keeps them (GRAMMAR_TEXTS, most recent last). */
   readonly grammars = new Map<string, true>();
-  private failure: Error | undefined;
+
+  constructor(readonly channel: WorkerChannel) {}
+
+  get ready(): Promise<void> {
+    return this.channel.ready;
+  }
+
+  get exited(): Promise<void> {
+    return this.channel.exited;
+  }
+
   /** Set once the worker has exited: what its sessions fail with from then on. */
-  dead: Error | undefined;
-  readonly ready: Promise<void>;
-  readonly exited: Promise<void>;
-
-  constructor(
-    readonly worker: ChildProcess,
-    onExit: (w: PoolWorker, err: Error) => void,
-  ) {
-    let exited: () => void = () => undefined;
-    this.exited = new Promise((resolve) => (exited = resolve));
-    this.ready = new Promise((resolve, reject) => {
-      worker.on('message', (msg: WorkerReply) => {
-        if (msg.type === 'ready') resolve();
-        else if (msg.type === 'fatal') {
-          this.failure = new Error(msg.message);
-          reject(this.failure);
-        } else if (msg.type === 'flushed') {
-          this.flushes.get(msg.session)?.resolve();
-          this.flushes.delete(msg.session);
-        } else if (msg.type === 'loaded' || msg.type === 'load-failed') {
-          const load = this.loads.get(msg.session);
-          this.loads.delete(msg.session);
-          if (msg.type === 'loaded') load?.resolve(msg.bytes);
-          else {
-            // The worker keeps no part of a grammar it could not load (or dropped for its size).
-            if (load !== undefined) this.grammars.delete(load.key);
-            load?.reject(new Error(msg.message));
-          }
-        } else {
-          const pending = this.pending.get(msg.session);
-          if (pending === undefined) return;
-          this.pending.delete(msg.session);
-          if (msg.type === 'result') pending.resolve(msg.result);
-          else if (msg.type === 'cancelled') pending.reject(new RecognitionCancelled());
-          else pending.reject(new Error(`recognition failed: ${msg.message}`));
-        }
-      });
-      // 'error': the process could not be started or signalled; its 'exit' follows when it ran.
-      worker.on('error', (err) => {
-        this.failure ??= err;
-        reject(err);
-        if (worker.exitCode === null && worker.signalCode === null && worker.pid !== undefined) return;
-        this.die(err, onExit, exited);
-      });
-      worker.on('exit', (code, signal) => {
-        const err =
-          this.failure ??
-          new Error(
-            signal !== null ? `the recognition worker crashed (${signal})` : `the recognition worker stopped (exit code ${String(code)})`,
-          );
-        reject(err);
-        this.die(err, onExit, exited);
-      });
-    });
-    // A worker that fails to start is reported by whoever awaits `ready`.
-    this.ready.catch(() => undefined);
+  get dead(): Error | undefined {
+    return this.channel.dead;
   }
 
-  private die(err: Error, onExit: (w: PoolWorker, err: Error) => void, exited: () => void): void {
-    if (this.dead !== undefined) return;
-    this.dead = err;
-    this.failAll(err);
-    exited();
-    onExit(this, err);
-  }
-
-  /** Sends a request; to a worker that has exited, nothing (its sessions fail through `dead`). */
-  post(msg: WorkerRequest): void {
-    if (this.dead !== undefined || !this.worker.connected) return;
-    // An error here means the worker is exiting: its 'exit' fails what it held.
-    this.worker.send(msg, (err) => void err);
-  }
-
-  private failAll(err: Error): void {
-    for (const pending of this.pending.values()) pending.reject(err);
-    this.pending.clear();
-    for (const flush of this.flushes.values()) flush.reject(err);
-    this.flushes.clear();
-    for (const load of this.loads.values()) load.reject(err);
-    this.loads.clear();
+  /** Loading a grammar (prepare): it takes no half of an utterance meanwhile. */
+  get loading(): boolean {
+    return this.channel.count('load') > 0;
   }
 }
-
-/** How long before an utterance no other may have started for its second model to be decoded accurately (companionSpeed). */
-const COMPANION_QUIET_MS = 400;
 
 /** The most grammars a worker that replaces a dead one loads before calls (a worker keeps 24 loaded). */
 const MAX_RELOADED = 24;
 
 /** How long a worker that died before it was ready waits to be started again. */
 const RESTART_PAUSE_MS = 1000;
-
-/** How many open sessions a worker loading a grammar counts as, when sessions are given out. */
-const LOADING_WEIGHT = 4;
 
 /**
  * Grammars whose text (JSGF and dictionary) is at least this long are "large" (about 2,000
@@ -154,6 +63,13 @@ export const LARGE_GRAMMAR_CHARS = 150_000;
  * it gets about a quarter of one (CFS weights 335 against 1024); on an idle machine, all it needs.
  */
 const LARGE_NICE = 5;
+
+/**
+ * How long a worker told to stop may take before it is killed. It is stopped by closing its
+ * channel (it exits on 'disconnect': workers ignore SIGTERM, which a stop of the whole process
+ * group sends them while the server drains).
+ */
+const STOP_GRACE_MS = 2000;
 
 /** The longest a replaced worker is kept for the utterances it holds before it is stopped. */
 const RETIRE_WAIT_MS = 60_000;
@@ -266,7 +182,7 @@ export class RecognizerPool implements Recognizer {
 
   /** Utterances given to the workers and not answered yet: being written or being decoded (per half). */
   get inFlight(): number {
-    return this.everyWorker.reduce((n, w) => n + w.open + w.pending.size, 0);
+    return this.everyWorker.reduce((n, w) => n + w.open + w.channel.count('end'), 0);
   }
 
   /** Whether a grammar is large: decoded (its search half) by the worker of large grammars. */
@@ -283,7 +199,8 @@ export class RecognizerPool implements Recognizer {
     });
     const startedAt = Date.now();
     let started = false;
-    const pw = new PoolWorker(child, (dead, err) => {
+    const pw: PoolWorker = new PoolWorker(new WorkerChannel(child, (err) => onExit(pw, err)));
+    const onExit = (dead: PoolWorker, err: Error): void => {
       const serving = this.workers.includes(dead);
       this.workers = this.workers.filter((w) => w !== dead);
       this.aside.delete(dead);
@@ -304,7 +221,7 @@ export class RecognizerPool implements Recognizer {
       if (large || answers) return;
       // Replace a worker that died while the pool is in use; one that died starting, after a
       // pause (a model that cannot load would otherwise be restarted in a tight loop).
-      const pause = started || Date.now() - startedAt > RESTART_PAUSE_MS ? 0 : RESTART_PAUSE_MS;
+      const pause = restartPause({ started, livedMs: Date.now() - startedAt, pauseMs: RESTART_PAUSE_MS });
       // The grammars it held that were prepared ahead of calls are loaded in its successor
       // before its first utterance, as they were in it: no caller waits for a reload.
       const held = [...dead.grammars.keys()].filter((key) => this.prepared.has(key)).slice(-MAX_RELOADED);
@@ -321,7 +238,7 @@ export class RecognizerPool implements Recognizer {
           .catch(() => undefined);
       }, pause);
       timer.unref();
-    });
+    };
     pw.ready.then(() => (started = true)).catch(() => undefined);
     if (aside) this.aside.add(pw);
     else this.workers.push(pw);
@@ -339,7 +256,7 @@ export class RecognizerPool implements Recognizer {
 
   /** The process id of the worker of answers, when it is ready (PoolOptions.answerWorker). */
   get answerPid(): number | undefined {
-    return this.readyAnswers?.worker.pid;
+    return this.readyAnswers?.channel.pid;
   }
 
   /** The worker of answers when it is ready and alive. */
@@ -349,7 +266,7 @@ export class RecognizerPool implements Recognizer {
 
   /** The workers' process ids, serving or aside (benchmarks add their CPU and memory to the server's). */
   get pids(): number[] {
-    return this.everyWorker.flatMap((w) => (w.worker.pid === undefined ? [] : [w.worker.pid]));
+    return this.everyWorker.flatMap((w) => (w.channel.pid === undefined ? [] : [w.channel.pid]));
   }
 
   /**
@@ -365,8 +282,13 @@ export class RecognizerPool implements Recognizer {
     const searchOnly = options.part === 'grammar' && this.engine === 'pocketsphinx';
     // A large grammar's search always runs on the worker of large grammars (split).
     const whole = options.whole === true && !large;
-    const split =
-      !searchOnly && !whole && this.engine === 'pocketsphinx' && (large || this.workers.filter((w) => w.loads.size === 0).length >= 2);
+    const split = splitsUtterance({
+      pocketsphinx: this.engine === 'pocketsphinx',
+      large,
+      searchOnly,
+      whole,
+      workersNotLoading: this.workers.filter((w) => !w.loading).length,
+    });
     const beside = options.beside === undefined ? undefined : this.workerOf.get(options.beside);
     const on = beside !== undefined && this.sessionWorkers.includes(beside) && !large ? beside : undefined;
 
@@ -444,31 +366,20 @@ export class RecognizerPool implements Recognizer {
     };
   }
 
-  /**
-   * With ATTENDANT_ASR_PROFILE=auto: accurate while the workers can take the utterance at
-   * once (a split utterance takes two), fast when it would wait behind others. Both halves
-   * of an utterance run at one speed, since each speed reads its fit on its own scale.
-   */
-  private speed(split: boolean, own = 0): Speed {
-    if (this.spec.profile !== 'auto') return this.spec.profile;
-    const atOnce = Math.max(1, Math.floor(this.workers.length / (split ? 2 : 1)));
-    return this.utterances - own >= atOnce ? 'fast' : 'accurate';
+  /** The speed of an utterance starting now (scheduling.ts, utteranceSpeed). */
+  private speed(split: boolean): Speed {
+    return utteranceSpeed({ profile: this.spec.profile, workers: this.workers.length, utterances: this.utterances, split });
   }
 
-  /**
-   * The speed of the same utterance heard by a second model (started right after the first,
-   * which is counted already and is not a reason to go fast): accurate on a quiet pool, fast
-   * when another utterance is being decoded or started less than COMPANION_QUIET_MS before
-   * this one. Callers of a busy host arrive one after the other: an utterance that starts
-   * alone is soon decoded beside the next ones, and a second model at the accurate speed
-   * (as costly as the first) then delays them all (bench:calls, 100 calls, 8 new a second:
-   * p95 314 ms without the rule, 254 with it). A wider window (1 s) also sent most callers of
-   * 10 calls (1 new a second) to the fast speed (then without a second hearing for a French store).
-   */
+  /** The speed of a second model's session of the utterance just started (scheduling.ts, companionSpeed). */
   private companionSpeed(split: boolean): Speed {
-    if (this.spec.profile !== 'auto') return this.spec.profile;
-    if (performance.now() - this.starts[0] < COMPANION_QUIET_MS) return 'fast';
-    return this.speed(split, 1);
+    return companionSpeed({
+      profile: this.spec.profile,
+      workers: this.workers.length,
+      utterances: this.utterances,
+      split,
+      sincePreviousStartMs: performance.now() - this.starts[0],
+    });
   }
 
   /** A session on `on`, or on the least busy serving worker (other than `avoid` when there is a choice). */
@@ -482,14 +393,13 @@ export class RecognizerPool implements Recognizer {
     if (this.workers.length === 0) throw new Error('no recognition worker is running (the last one exited and is being restarted)');
     const candidates = this.workers.filter((w) => !avoid.includes(w));
     // A worker loading a grammar counts as busy with a long utterance.
-    const load = (w: PoolWorker): number => w.open + (w.loads.size > 0 ? LOADING_WEIGHT : 0);
-    const target = on ?? (candidates.length > 0 ? candidates : this.workers).reduce((a, b) => (load(b) < load(a) ? b : a));
+    const target = on ?? leastBusy(candidates.length > 0 ? candidates : this.workers);
     await target.ready;
     const id = this.nextSession;
     this.nextSession += 1;
     target.open += 1;
     const send = this.holds(target, grammar);
-    target.post({ type: 'start', session: id, key: grammar.key, grammar: send ? grammar : undefined, part, speed });
+    target.channel.post({ type: 'start', session: id, key: grammar.key, grammar: send ? grammar : undefined, part, speed });
     let done = false;
     const finish = (): void => {
       if (!done) {
@@ -501,32 +411,24 @@ export class RecognizerPool implements Recognizer {
       worker: target,
       write(pcm: Int16Array): void {
         if (done) return;
-        target.post({ type: 'write', session: id, pcm: pcm.slice().buffer as ArrayBuffer });
+        target.channel.post({ type: 'write', session: id, pcm: pcm.slice().buffer as ArrayBuffer });
       },
       flush(): Promise<void> {
         if (done) return Promise.resolve();
-        if (target.dead !== undefined) return Promise.reject(target.dead);
-        return new Promise((resolve, reject) => {
-          target.flushes.set(id, { resolve, reject });
-          target.post({ type: 'flush', session: id });
-        });
+        return target.channel.flush(id);
       },
       end(): Promise<RecognitionResult> {
         if (done) return Promise.reject(new Error('the recognition session is already over'));
         finish();
-        if (target.dead !== undefined) return Promise.reject(target.dead);
-        return new Promise((resolve, reject) => {
-          target.pending.set(id, { resolve, reject });
-          target.post({ type: 'end', session: id });
-        });
+        return target.channel.end(id);
       },
       close(): void {
         if (done) return;
         finish();
-        target.post({ type: 'close', session: id });
+        target.channel.post({ type: 'close', session: id });
       },
       cancel(): void {
-        if (target.pending.has(id) && target.dead === undefined) target.post({ type: 'cancel', session: id });
+        if (target.channel.awaitsEnd(id)) target.channel.post({ type: 'cancel', session: id });
       },
     };
   }
@@ -571,7 +473,7 @@ export class RecognizerPool implements Recognizer {
   /** A worker started aside at a lower CPU priority than the server's (as far as the system allows). */
   private spawnLowered(): PoolWorker {
     const worker = this.spawn(true);
-    const pid = worker.worker.pid;
+    const pid = worker.channel.pid;
     try {
       if (pid !== undefined) setPriority(pid, Math.min(19, getPriority() + LARGE_NICE));
     } catch {
@@ -624,13 +526,13 @@ export class RecognizerPool implements Recognizer {
       }
       await this.loadInto(next, grammar, memoryLimit);
     } catch (err) {
-      next.worker.kill('SIGKILL');
+      next.channel.kill();
       throw err;
     } finally {
       this.aside.delete(next);
     }
     if (this.closed) {
-      stopWorker(next);
+      next.channel.stop(STOP_GRACE_MS);
       return;
     }
     const previous = this.large;
@@ -647,12 +549,12 @@ export class RecognizerPool implements Recognizer {
     const id = this.nextSession;
     this.nextSession += 1;
     // Counted as loading at once, before any await: an utterance starting now avoids it.
-    const loaded = new Promise<number>((resolve, reject) => target.loads.set(id, { key: grammar.key, resolve, reject }));
-    loaded.catch(() => undefined);
+    const load = target.channel.load({ type: 'load', session: id, key: grammar.key, grammar, speed, memoryLimit });
     await target.ready;
     this.holds(target, grammar);
-    target.post({ type: 'load', session: id, key: grammar.key, grammar, speed, memoryLimit });
-    const bytes = await loaded.catch((err: Error) => {
+    const bytes = await load.send().catch((err: Error) => {
+      // The worker keeps no part of a grammar it could not load (or dropped for its size).
+      target.grammars.delete(grammar.key);
       this.prepared.delete(grammar.key);
       throw err;
     });
@@ -664,9 +566,9 @@ export class RecognizerPool implements Recognizer {
     this.aside.add(worker);
     const until = Date.now() + RETIRE_WAIT_MS;
     const check = (): void => {
-      const idle = worker.open === 0 && worker.pending.size === 0 && worker.flushes.size === 0 && worker.loads.size === 0;
+      const idle = worker.open === 0 && worker.channel.count() === 0;
       if (worker.dead !== undefined) return;
-      if (idle || this.closed || Date.now() > until) stopWorker(worker);
+      if (idle || this.closed || Date.now() > until) worker.channel.stop(STOP_GRACE_MS);
       else setTimeout(check, 50).unref();
     };
     check();
@@ -679,22 +581,7 @@ export class RecognizerPool implements Recognizer {
     this.large = undefined;
     this.answers = undefined;
     this.aside.clear();
-    for (const w of workers) stopWorker(w);
+    for (const w of workers) w.channel.stop(STOP_GRACE_MS);
     await Promise.all(workers.map((w) => w.exited));
   }
-}
-
-/** How long a worker told to stop may take before it is killed. */
-const STOP_GRACE_MS = 2000;
-
-/**
- * Stops a worker by closing its channel (it exits on 'disconnect': workers ignore SIGTERM,
- * which a stop of the whole process group sends them while the server drains), and kills
- * it if it has not gone within STOP_GRACE_MS.
- */
-function stopWorker(w: PoolWorker): void {
-  if (w.worker.connected) w.worker.disconnect();
-  setTimeout(() => {
-    if (w.worker.exitCode === null && w.worker.signalCode === null) w.worker.kill('SIGKILL');
-  }, STOP_GRACE_MS).unref();
 }
