@@ -1,0 +1,209 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { resolveEngine } from '../../src/asr/engine';
+import { RecognizerPool } from '../../src/asr/pool';
+import { storeLexicons } from '../../src/asr/store-lexicons';
+import { agreedAnswer, AnswerGrammar, choiceAnswers, confirmAnswers, hearConfirmation } from '../../src/attendant/answers';
+import {
+  Answer,
+  DEFAULT_FLOW,
+  FlowAction,
+  FlowContext,
+  FlowEvent,
+  FlowState,
+  initialState,
+  keypadDigits,
+  step,
+} from '../../src/attendant/flow';
+import { decodeAll, hearUtterance, StoreUnderstanding } from '../../src/attendant/understanding';
+import { DirectoryEntry, displayName } from '../../src/directory/entry';
+import { readAudioFile } from '../../src/media/audio-file';
+import { Prompt, PromptLibrary } from '../../src/media/prompts';
+import { RealClip, realSources, Surround, telephoneClip } from '../audio/real-speech';
+import { synthesize } from '../audio/synth';
+import { localeOf, pickClips, realStore } from './real-speech';
+import { benchProfile, mapLimit, pct, percentile } from './stats';
+
+/**
+ * npm run bench:whole-call [-- --source fr-speech-to-phrase] [--takes N] [--verbose]
+ *
+ * Whole calls, not single decisions: each real clip is a caller who goes through the call
+ * flow itself (attendant/flow.ts, the state machine calls run on) with real recognition. The
+ * caller says the clip after the greeting; answers "oui"/"non" (an espeak voice: there are no
+ * real recordings of answers) to "Vous avez dit X ?" truthfully; to "A, ou B ?" says the
+ * clip again when what they want is offered, "non" otherwise; says the clip again (heard on
+ * another line: comfort noise, then line noise) when asked to repeat; types the name on the
+ * keypad when that is offered, and picks it from the names read back. Per source: reached
+ * the right person, the wrong person (a "non" heard as "oui" counts), the operator; turns
+ * and seconds per call (prompts as attendant says them, and the caller's audio).
+ */
+
+interface CallResult {
+  clip: RealClip;
+  expect?: string;
+  outcome: 'right' | 'wrong' | 'operator' | 'stuck';
+  turns: number;
+  seconds: number;
+  path: string[];
+}
+
+const ANSWER_VOICE = { synth: 'espeak' as const, condition: 'clean' as const, encoding: 'u-law' as const };
+const REPEATS: Surround[] = ['silence', 'comfort', 'line', 'tight'];
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      source: { type: 'string' },
+      takes: { type: 'string', default: '1' },
+      workers: { type: 'string', default: '2' },
+      verbose: { type: 'boolean', default: false },
+    },
+  });
+  const sources = values.source === undefined ? realSources('bench:whole-call') : values.source.split(',');
+  console.log(`bench:whole-call, profile ${benchProfile()}, ${new Date().toISOString()}`);
+  const pool = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, benchProfile()), Number(values.workers));
+  const prompts = new PromptLibrary(mkdtempSync(join(tmpdir(), 'attendant-whole-call-')));
+  try {
+    for (const source of sources) {
+      const clips = pickClips(source, Number(values.takes));
+      const { entries, serviceOf } = realStore(clips);
+      const locale = localeOf(source);
+      const fr = locale === 'fr-FR';
+      const understanding = await StoreUnderstanding.build({ store: source, version: 1, entries }, ...storeLexicons(locale));
+      const lexicons = understanding.lexicons;
+      const confirm = await Promise.all(lexicons.map((l) => confirmAnswers(l)));
+      const ctx: FlowContext = {
+        ...DEFAULT_FLOW,
+        operator: '9',
+        extensions: new Map(entries.filter((e) => e.enabled).map((e) => [e.extension, e])),
+        directory: entries.filter((e) => e.enabled),
+      };
+      const promptSeconds = async (prompt: Prompt): Promise<number> =>
+        (await prompts.render(prompt, fr ? 'fr-FR' : 'en-US')).length / 16000;
+      const said = async (text: string): Promise<Int16Array> =>
+        (await readAudioFile(await synthesize({ ...ANSWER_VOICE, text, voice: fr ? 'fr' : 'en-us' }))).pcm;
+      const clipAudio = async (clip: RealClip, attempt: number): Promise<Int16Array> =>
+        (await readAudioFile(await telephoneClip(clip, { surround: REPEATS[Math.min(attempt, REPEATS.length - 1)] }))).pcm;
+
+      const results = await mapLimit(clips, Number(values.workers) * 2, async (clip): Promise<CallResult> => {
+        const expect = serviceOf.get(clip.transcript);
+        const wanted = entries.find((e) => e.id === expect);
+        let state: FlowState = initialState();
+        let seconds = 0;
+        let turns = 0;
+        let attempts = 0;
+        let listening: 'name' | 'answer' = 'name';
+        const queue: FlowEvent[] = [{ type: 'start' }];
+        let transferTo: string | undefined;
+        const run = async (actions: FlowAction[]): Promise<void> => {
+          for (const a of actions) {
+            if (a.type === 'play') seconds += await promptSeconds(a.prompt);
+            else if (a.type === 'listen') listening = a.for;
+            else if (a.type === 'transfer') transferTo = a.target.operator ? 'operator' : a.target.entry?.id;
+          }
+        };
+        for (let guard = 0; guard < 200 && transferTo === undefined; guard += 1) {
+          const event = queue.shift();
+          if (event !== undefined) {
+            const next = step(state, event, ctx);
+            state = next.state;
+            await run(next.actions);
+            continue;
+          }
+          // The caller's turn, after the prompt.
+          const ended = step(state, { type: 'promptEnded' }, ctx);
+          state = ended.state;
+          turns += 1;
+          if (state.phase === 'spelling') {
+            // Typed on the keypad: the name's keys, then the pause; then the right one of the names read back.
+            const keys = wanted === undefined ? '0' : keypadDigits(wanted.lastName || wanted.serviceName);
+            seconds += keys.length * 0.4 + 3;
+            for (const d of keys) queue.push({ type: 'digit', digit: d });
+            if (wanted !== undefined) queue.push({ type: 'timer', name: 'digits' });
+            continue;
+          }
+          if (state.phase === 'disambiguating' && state.choicesReadAgain === true && state.path.some((p) => p.startsWith('spell:'))) {
+            const index = state.choices.findIndex((e) => e.id === expect);
+            seconds += 1;
+            queue.push(index >= 0 ? { type: 'digit', digit: String(index + 1) } : { type: 'digit', digit: '0' });
+            continue;
+          }
+          if (listening === 'name') {
+            const pcm = await clipAudio(clip, attempts);
+            attempts += 1;
+            seconds += pcm.length / 16000;
+            const { understood } = await hearUtterance(pool, understanding, (send) => {
+              for (let k = 0; k < pcm.length; k += 320) send(pcm.subarray(k, Math.min(pcm.length, k + 320)));
+            });
+            queue.push({ type: 'speechStarted' }, { type: 'heard', decision: understood.decision });
+            continue;
+          }
+          // An answer.
+          let answer: Answer;
+          if (state.phase === 'confirming') {
+            const yes = state.pending?.id === expect;
+            const pcm = await said(yes ? (fr ? 'oui' : 'yes') : fr ? 'non' : 'no');
+            seconds += pcm.length / 16000;
+            answer = (await hearConfirmation(pool, confirm, pcm)).answer;
+          } else {
+            const offered = state.choices.some((e) => e.id === expect);
+            const pcm = offered ? await clipAudio(clip, 0) : await said(fr ? 'non' : 'no');
+            seconds += pcm.length / 16000;
+            const grammars: AnswerGrammar[] = await Promise.all(lexicons.map((l) => choiceAnswers(state.choices, l)));
+            const heard = await decodeAll(
+              pool,
+              grammars.map((g) => g.grammar),
+              (send) => send(pcm),
+              undefined,
+              { together: true },
+            );
+            answer = agreedAnswer(grammars.map((g, i) => g.hear(heard[i])));
+          }
+          queue.push({ type: 'speechStarted' }, { type: 'answered', answer });
+        }
+        const outcome: CallResult['outcome'] =
+          transferTo === undefined ? 'stuck' : transferTo === 'operator' ? 'operator' : transferTo === expect ? 'right' : 'wrong';
+        return { clip, expect, outcome, turns, seconds, path: state.path };
+      });
+      report(source, understanding.models, results, values.verbose === true, entries);
+    }
+  } finally {
+    await pool.close();
+  }
+}
+
+function report(source: string, models: string[], results: CallResult[], verbose: boolean, entries: DirectoryEntry[]): void {
+  const present = results.filter((r) => r.expect !== undefined);
+  const absent = results.filter((r) => r.expect === undefined);
+  const line = (label: string, rs: CallResult[]): string => {
+    const n = (o: CallResult['outcome']): number => rs.filter((r) => r.outcome === o).length;
+    const turns = rs.map((r) => r.turns);
+    const secs = rs.map((r) => r.seconds);
+    return `| ${label} | ${rs.length} | ${pct(n('right'), rs.length)} | ${pct(n('wrong'), rs.length)} | ${pct(n('operator'), rs.length)} | ${(turns.reduce((a, b) => a + b, 0) / Math.max(1, rs.length)).toFixed(2)} | ${(secs.reduce((a, b) => a + b, 0) / Math.max(1, rs.length)).toFixed(1)} | ${percentile(secs, 95).toFixed(1)} |`;
+  };
+  console.log(`\n## ${source} (models ${models.join(' + ')})\n`);
+  console.log(
+    '| callers | calls | reached the right person | the wrong person | the operator | turns a call | seconds a call | p95 seconds |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|');
+  console.log(line('asking for someone in the directory', present));
+  if (absent.length > 0) console.log(line('asking for no one in it (<OOV>)', absent));
+  if (verbose) {
+    const byId = new Map(entries.map((e) => [e.id, e]));
+    for (const r of results) {
+      if (r.outcome === 'right') continue;
+      console.log(
+        `${r.outcome}\t${r.clip.file}\t"${r.clip.transcript}" (${r.expect === undefined ? 'absent' : displayName(byId.get(r.expect)!)})\t${r.path.join(' ')}`,
+      );
+    }
+  }
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

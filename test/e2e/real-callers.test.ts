@@ -1,0 +1,103 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../../src/cli/main';
+import { entriesToCsv } from '../../src/directory/export';
+import { loadRealSource, realSources, telephoneClip } from '../audio/real-speech';
+import { realStore } from '../bench/real-speech';
+import { freePort } from '../integration/free-port';
+import { frenchModelsDir } from '../integration/shared-models';
+
+/**
+ * Real people's recordings through the whole service: `attendant serve` with the French model,
+ * a French store whose services are the recordings' commands, and `attendant call` playing a
+ * recording over real SIP and RTP (µ-law, 20 ms packets, with the silence a caller leaves
+ * around it), so that the endpointer cuts the utterance out of the stream as in a call; the
+ * test caller answers « oui » (synthesised) when asked to confirm. Skipped, saying why, without
+ * the shared recordings or the French model.
+ */
+
+const root = join(__dirname, '..', '..', '..');
+const sources = realSources('real callers over SIP');
+const modelsDir = sources.includes('fr-speech-to-phrase') ? frenchModelsDir('real callers over SIP') : undefined;
+const maybe = modelsDir === undefined ? describe.skip : describe;
+
+maybe('real callers through attendant serve (SIP, RTP, endpointer)', () => {
+  let dir: string;
+  let child: ChildProcess;
+  let log = '';
+  let sipPort: number;
+  const clips = sources.length === 0 ? [] : loadRealSource('fr-speech-to-phrase');
+  const { entries, serviceOf } = realStore(clips);
+  const env = (): NodeJS.ProcessEnv => ({ ...process.env, ATTENDANT_DATA_DIR: dir, ATTENDANT_MODELS_DIR: modelsDir });
+  const call = async (args: string[]): Promise<{ code: number; text: string }> => {
+    const out: string[] = [];
+    const code = await run(
+      ['call', 'real-fr', '--server', `127.0.0.1:${sipPort}`, '--voice', 'fr', '--timeout', '60', ...args],
+      { out: (t) => out.push(t), err: (t) => out.push(t) },
+      { ...env(), ATTENDANT_LOG_LEVEL: 'silent' },
+    );
+    return { code, text: out.join('\n') };
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'attendant-real-callers-'));
+    const csv = join(dir, 'real-fr.csv');
+    writeFileSync(csv, entriesToCsv(entries));
+    const quiet = { out: () => undefined, err: () => undefined };
+    expect(await run(['store', 'create', 'real-fr', '--locale', 'fr-FR'], quiet, env())).toBe(0);
+    expect(await run(['directory', 'import', 'real-fr', csv], quiet, env())).toBe(0);
+    sipPort = await freePort();
+    const httpPort = await freePort();
+    child = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
+      env: {
+        ...env(),
+        ATTENDANT_SIP_PORT: String(sipPort),
+        ATTENDANT_HTTP_PORT: String(httpPort),
+        ATTENDANT_GRPC_PORT: String(await freePort()),
+        ATTENDANT_RTP_PORTS: '23000-23999',
+        ATTENDANT_ASR_WORKERS: '2',
+        ATTENDANT_ASR_PROFILE: 'accurate',
+      },
+    });
+    child.stderr?.on('data', (d: Buffer) => {
+      log += d.toString();
+    });
+    const until = Date.now() + 90_000;
+    for (;;) {
+      const ok = await fetch(`http://127.0.0.1:${httpPort}/readyz`)
+        .then((r) => r.status === 200)
+        .catch(() => false);
+      if (ok) break;
+      if (Date.now() > until) throw new Error(`attendant serve did not become ready:\n${log.slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }, 120_000);
+
+  afterAll(() => {
+    child?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each(['stp_fr_002.wav', 'stp_fr_005.wav', 'stp_fr_031.wav'])(
+    'puts a real caller saying a command (%s, with 0.5/0.8 s of silence around it) through to that service, answering « oui » when asked',
+    async (file) => {
+      const clip = clips.find((c) => c.file === file)!;
+      const wanted = entries.find((e) => e.id === serviceOf.get(clip.transcript))!;
+      const wav = await telephoneClip(clip, { surround: 'silence' });
+      const { code, text } = await call(['--wav', wav, '--say', 'oui', '--expect', wanted.extension]);
+      expect([file, text]).toEqual([file, expect.stringMatching(new RegExp(`^transferred to ${wanted.extension} `, 'm'))]);
+      expect(code).toBe(0);
+    },
+    90_000,
+  );
+
+  it('puts a real caller asking for no one in the directory through to no one in it (answering « non » when asked)', async () => {
+    const clip = clips.find((c) => c.transcript === '<OOV>')!;
+    const wav = await telephoneClip(clip, { surround: 'silence' });
+    const { text } = await call(['--wav', wav, '--say', 'non', '--wav', wav, '--say', 'non', '--wav', wav, '--say', 'non']);
+    const through = /^transferred to (\d+)/m.exec(text)?.[1];
+    expect([clip.file, through]).toEqual([clip.file, undefined]);
+  }, 120_000);
+});
