@@ -212,7 +212,7 @@ function fitAndChoose(understanding: StoreUnderstanding, outcomes: Outcome[]): v
   // The thresholds are chosen on the first pass alone; the second hearing's rule after them, at the thresholds in force.
   const oofDecided = (t: DecisionThresholds): Decided[] =>
     outcomes.map((o) => decideAgain(understanding, o, t, weightsFor.get(o.call.utterance.voice), 'none'));
-  const allowed: { t: DecisionThresholds; right: number }[] = [];
+  const allowed: { t: DecisionThresholds; right: number; direct: number }[] = [];
   for (const transfer of [0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99]) {
     for (const confirm of [0.1, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7]) {
       if (confirm >= transfer) continue;
@@ -231,14 +231,18 @@ function fitAndChoose(understanding: StoreUnderstanding, outcomes: Outcome[]): v
       console.log(
         `  out-of-fold ${transfer} / ${confirm}: right ${(100 * r.right).toFixed(1)}%, wrong transfers ${(100 * r.wrong).toFixed(1)}%, absent accepted ${absentConfirmedOrTransferred}/${absent}${ok ? '' : ' (over the limits)'}`,
       );
-      if (ok) allowed.push({ t, right: r.right });
+      if (ok) allowed.push({ t, right: r.right, direct: decisions.filter((d) => d.decision === 'transfer').length });
     }
   }
   // Of the pairs with the most right answers (right counts transfers and confirmations
-  // alike, so many pairs tie), the median one: the farthest from where the limits break.
+  // alike, so many pairs tie), those that put the most callers straight through (a
+  // confirmation is one more question: as for one model's calibration), and of those the
+  // median one: the farthest from where the limits break.
   const most = Math.max(...allowed.map((a) => a.right));
   const tied = allowed.filter((a) => a.right === most);
-  const best = tied.length === 0 ? undefined : tied[Math.floor(tied.length / 2)];
+  const direct = Math.max(...tied.map((a) => a.direct));
+  const straight = tied.filter((a) => a.direct === direct);
+  const best = straight.length === 0 ? undefined : straight[Math.floor(straight.length / 2)];
   console.log(`chosen thresholds: ${best === undefined ? 'none within the limits' : JSON.stringify(best.t)}`);
   chooseCrossRule(understanding, outcomes);
 }
