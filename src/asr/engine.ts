@@ -1,5 +1,7 @@
 import { AcousticModel, loadCatalog } from './models';
-import { PocketsphinxFactory, PocketsphinxProfile, checkPocketsphinx, pocketsphinxProfile } from './pocketsphinx';
+import { PocketsphinxFactory } from './pocketsphinx';
+import { checkPocketsphinx } from './pocketsphinx-binding';
+import { PocketsphinxProfile, pocketsphinxProfile } from './pocketsphinx-tuning';
 import { DecoderFactory, EngineName } from './recognizer';
 import { VoskFactory, voskModelPath, voskModelProblem } from './vosk';
 

@@ -5,24 +5,27 @@ import { threadId } from 'node:worker_threads';
 import { Grammar, GARBAGE_PREFIX } from './grammar';
 import { jsgfToFsg } from './fsg';
 import { SpeechPresence } from '../media/speech-presence';
-import { addLineNoise, HighBandNoiseFloor, LINE_NOISE_PEAK, raiseQuietLine } from './noise-floor';
+import { addLineNoise, HighBandNoiseFloor, raiseQuietLine } from './noise-floor';
+import { Api, loadApi, checkPocketsphinx, pocketsphinxModelDir, Pointer } from './pocketsphinx-binding';
+import {
+  Beams,
+  CONTEXT_INDEPENDENT,
+  CONTEXT_INDEPENDENT_FAST,
+  DecoderTuning,
+  HIGH_BAND_FLOOR,
+  LINE_NOISE,
+  LOOP_BEAMS,
+  PocketsphinxProfile,
+  SPEEDS,
+  SpeedSettings,
+} from './pocketsphinx-tuning';
 import { AcousticModel, systemModel } from './models';
 import { resample } from '../media/resample';
 import { findSpeechSpan, frameSpeech } from './speech-span';
-import {
-  DEFAULT_FIT_CALIBRATION,
-  Decoder,
-  DecoderFactory,
-  DecoderPart,
-  FitCalibration,
-  Speed,
-  GrammarDecoders,
-  RecognitionResult,
-  SAMPLE_RATE,
-} from './recognizer';
+import { Decoder, DecoderFactory, DecoderPart, FitCalibration, Speed, GrammarDecoders, RecognitionResult, SAMPLE_RATE } from './recognizer';
 
 /**
- * CMU PocketSphinx (Debian's libpocketsphinx3, 5prealpha API) driven in-process through koffi.
+ * CMU PocketSphinx (Debian's libpocketsphinx3) driven in-process (the binding: pocketsphinx-binding.ts; its tuning: pocketsphinx-tuning.ts).
  *
  * Each utterance is decoded twice, side by side, frame by frame: by the store's JSGF
  * grammar (what was said) and by a free loop of phones (how well any speech fits).
@@ -30,101 +33,9 @@ import {
  * grammar holds: a name absent from the directory fits the grammar far worse than the loop.
  */
 
-export const POCKETSPHINX_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
-
 /** Path scores are in log base 1.0001, shifted right by 10 bits (SENSCR_SHIFT); frames are 10 ms. */
 const LOG_BASE = Math.log(1.0001) * 1024;
 const SAMPLES_PER_FRAME = SAMPLE_RATE / 100;
-
-type Pointer = unknown;
-
-interface Api {
-  ps_args: () => Pointer;
-  cmd_ln_parse_r: (inout: Pointer, defn: Pointer, argc: number, argv: string[], strict: number) => Pointer;
-  ps_init: (cfg: Pointer) => Pointer;
-  ps_free: (ps: Pointer) => number;
-  ps_set_jsgf_string: (ps: Pointer, name: string, jsgf: string) => number;
-  ps_set_fsg: (ps: Pointer, name: string, fsg: Pointer) => number;
-  ps_get_logmath: (ps: Pointer) => Pointer;
-  fsg_model_readfile: (file: string, lmath: Pointer, lw: number) => Pointer;
-  fsg_model_free: (fsg: Pointer) => number;
-  ps_set_search: (ps: Pointer, name: string) => number;
-  ps_unset_search: (ps: Pointer, name: string) => number;
-  ps_add_word: (ps: Pointer, word: string, phones: string, update: number) => number;
-  ps_start_utt: (ps: Pointer) => number;
-  ps_process_raw: (ps: Pointer, data: Int16Array, n: number, noSearch: number, fullUtt: number) => number;
-  ps_end_utt: (ps: Pointer) => number;
-  ps_get_hyp: (ps: Pointer, score: number[]) => string | null;
-  err_set_callback: (cb: Pointer, userData: Pointer) => void;
-  err_set_logfp: (fp: Pointer) => void;
-  ps_get_config: (ps: Pointer) => Pointer;
-  cmd_ln_set_float_r: (config: Pointer, name: string, value: number) => void;
-}
-
-let api: Api | undefined;
-
-function loadApi(): Api {
-  if (api !== undefined) return api;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const koffi = require('koffi') as typeof import('koffi');
-  let ps: ReturnType<typeof koffi.load>;
-  let sb: ReturnType<typeof koffi.load>;
-  try {
-    ps = koffi.load('libpocketsphinx.so.3');
-    sb = koffi.load('libsphinxbase.so.3');
-  } catch (err) {
-    throw new Error(
-      `libpocketsphinx could not be loaded (${(err as Error).message}); install it: apt-get install libpocketsphinx3 pocketsphinx-en-us`,
-      { cause: err },
-    );
-  }
-  api = {
-    ps_args: ps.func('void *ps_args()'),
-    cmd_ln_parse_r: sb.func('void *cmd_ln_parse_r(void *inout, void *defn, int argc, const char **argv, int strict)'),
-    ps_init: ps.func('void *ps_init(void *config)'),
-    ps_free: ps.func('int ps_free(void *ps)'),
-    ps_set_jsgf_string: ps.func('int ps_set_jsgf_string(void *ps, const char *name, const char *jsgf)'),
-    ps_set_fsg: ps.func('int ps_set_fsg(void *ps, const char *name, void *fsg)'),
-    ps_get_logmath: ps.func('void *ps_get_logmath(void *ps)'),
-    fsg_model_readfile: sb.func('void *fsg_model_readfile(const char *file, void *lmath, float lw)'),
-    fsg_model_free: sb.func('int fsg_model_free(void *fsg)'),
-    ps_set_search: ps.func('int ps_set_search(void *ps, const char *name)'),
-    ps_unset_search: ps.func('int ps_unset_search(void *ps, const char *name)'),
-    ps_add_word: ps.func('int ps_add_word(void *ps, const char *word, const char *phones, int update)'),
-    ps_start_utt: ps.func('int ps_start_utt(void *ps)'),
-    ps_process_raw: ps.func('int ps_process_raw(void *ps, const int16_t *data, size_t n, int no_search, int full_utt)'),
-    ps_end_utt: ps.func('int ps_end_utt(void *ps)'),
-    ps_get_hyp: ps.func('const char *ps_get_hyp(void *ps, _Out_ int32_t *score)'),
-    err_set_callback: sb.func('void err_set_callback(void *cb, void *user_data)'),
-    err_set_logfp: sb.func('void err_set_logfp(void *fp)'),
-    ps_get_config: ps.func('void *ps_get_config(void *ps)'),
-    cmd_ln_set_float_r: sb.func('void cmd_ln_set_float_r(void *config, const char *name, double value)'),
-  } as unknown as Api;
-  // sphinxbase logs through one process-wide FILE: each decoder made with -logfn opened a
-  // new one and fclose'd the previous while decoders in other worker threads were still
-  // writing to it (heap corruption: "free(): invalid pointer"). Logging is switched off
-  // instead, once: no callback for messages, no FILE for the configuration dump ps_init
-  // writes (it would land on stderr, amid the JSON log). Errors still come back as return codes.
-  // ATTENDANT_PS_LOG=1 leaves sphinxbase's own messages on stderr (safe: stderr is never
-  // swapped), to see why it refused a grammar or a model.
-  if (process.env.ATTENDANT_PS_LOG !== '1') {
-    api.err_set_callback(null, null);
-    api.err_set_logfp(null);
-  }
-  return api;
-}
-
-export function pocketsphinxModelDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.ATTENDANT_POCKETSPHINX_MODEL ?? POCKETSPHINX_MODEL_DIR;
-}
-
-/** Checks that the library and model are there; throws a message saying what to install. */
-export function checkPocketsphinx(modelDir = pocketsphinxModelDir()): void {
-  loadApi();
-  if (!existsSync(join(modelDir, 'en-us', 'mdef'))) {
-    throw new Error(`no PocketSphinx acoustic model in ${modelDir}; install it: apt-get install pocketsphinx-en-us`);
-  }
-}
 
 /**
  * One pocketsphinx decoder, so one copy of the acoustic model, holding many grammars as
@@ -326,10 +237,6 @@ function parseDictionary(text: string): Map<string, string[]> {
   return words;
 }
 
-/** The two noise floors' levels (constants: they were environment knobs for benchmarks once, read unchecked at load). */
-const HIGH_BAND_FLOOR = 220;
-const LINE_NOISE = LINE_NOISE_PEAK;
-
 /**
  * One utterance. Audio is kept until the end and decoded as a whole utterance, so that
  * cepstral mean normalization is computed over this caller's speech alone (-cmn batch,
@@ -403,62 +310,6 @@ class PocketsphinxDecoder implements Decoder {
     const fitParts = { grammar: perFrame(names.score), loop: perFrame(loop.score) };
     return { nbest, confidence: 1, audioMs, ...heard, fitCalibration, speed, fit: fitParts.grammar - fitParts.loop, fitParts };
   }
-}
-
-interface Beams {
-  beam: number;
-  pbeam: number;
-  wbeam: number;
-}
-
-/**
- * The phone loop's beams: every phone stays active in a loop whatever the beams, so
- * narrower ones save little (195 against 183 ms per utterance) and change its score.
- */
-const LOOP_BEAMS: Beams = { beam: 1e-80, pbeam: 1e-80, wbeam: 1e-60 };
-
-/**
- * How pocketsphinx decodes an utterance. Both speeds were calibrated on
- * `npm run bench:accuracy` so that no dev call is wrongly transferred (README, "Recognition
- * accuracy"); their fits are on different scales, so each carries its own calibration.
- * - accurate: grammar beams much wider than pocketsphinx's defaults (1e-48, 1e-48, 7e-29),
- *   with which the right name is often pruned early on accented or telephone speech; the
- *   phone loop in context (triphones).
- * - fast: narrower grammar beams and a loop of context-independent phones, for 45% less CPU
- *   per utterance (about 250 against 450 ms for 2.6 s of speech). Fewer names are
- *   recognized (dev set 35% against 42%), more absent names are rejected (71% against 67%).
- */
-interface SpeedSettings {
-  grammarBeams: Beams;
-  calibration: FitCalibration;
-  /** The decoder's own settings, for a model that decodes this speed in a decoder of its own. */
-  tuning?: DecoderTuning;
-}
-
-/** Decoder-wide settings: Gaussians scored per frame (-topn). */
-interface DecoderTuning {
-  topn?: number;
-}
-
-const SPEEDS: Record<Speed, SpeedSettings> = {
-  accurate: { grammarBeams: { beam: 1e-80, pbeam: 1e-80, wbeam: 1e-60 }, calibration: DEFAULT_FIT_CALIBRATION },
-  fast: { grammarBeams: { beam: 1e-60, pbeam: 1e-60, wbeam: 1e-45 }, calibration: { midpoint: -2.29, slope: 0.61 } },
-};
-
-/**
- * ATTENDANT_ASR_PROFILE: `accurate` or `fast` for every utterance, or `auto` (the default):
- * accurate while the recognizer keeps up, fast for the utterances that would otherwise
- * wait behind others (RecognizerPool decides); a grammar's search at each speed is loaded
- * the first time an utterance needs it.
- */
-export type PocketsphinxProfile = Speed | 'auto';
-
-export function pocketsphinxProfile(env: NodeJS.ProcessEnv = process.env): PocketsphinxProfile {
-  const text = env.ATTENDANT_ASR_PROFILE ?? 'auto';
-  if (text !== 'accurate' && text !== 'fast' && text !== 'auto') {
-    throw new Error(`ATTENDANT_ASR_PROFILE="${text}" is not a profile; use auto, accurate or fast`);
-  }
-  return text;
 }
 
 /** A free loop of the model's phones, each a word named ph_<phone>. */
@@ -541,34 +392,6 @@ class ModelDecoders {
     for (const decoder of new Set([...Object.values(this.grammars), ...Object.values(this.loops)])) decoder.free();
   }
 }
-
-/**
- * The French rebuild (context-independent phones, 8 kHz): wide beams and -topn 16. On the
- * held-out French store, with the US English model beside it, they recognize 61.1 % of
- * callers against 55.6 % with beams of 1e-60 and -topn 4, for 1.24 against 0.81 CPU s per
- * call for the two models (docs/benchmarks.md). Its fit calibration is a rough one, not
- * fitted: at this speed a French store is always heard with Debian's model too (which
- * attendant requires), and two models are combined by attendant/confidence.ts, from their
- * matched scores.
- */
-const CONTEXT_INDEPENDENT: SpeedSettings = {
-  grammarBeams: { beam: 1e-100, pbeam: 1e-100, wbeam: 1e-80 },
-  calibration: { midpoint: -1.2, slope: 0.4 },
-};
-
-/**
- * The French rebuild's fast speed, for a French store heard by it alone under load: 4
- * Gaussians a frame (-topn 4), beams of 1e-60 / 1e-45. About the US English model's fast
- * speed in CPU (308 against 288 ms per dev call), for 61.5 % of dev callers right against
- * 54.9 % (leave one voice out). Every other frame (-ds 2) took 177 ms but misheard most short
- * names. Its calibration is chosen on the dev set (`npm run bench:accuracy -- --shed --fit`
- * with ATTENDANT_ASR_PROFILE=fast).
- */
-const CONTEXT_INDEPENDENT_FAST: SpeedSettings = {
-  grammarBeams: { beam: 1e-60, pbeam: 1e-60, wbeam: 1e-45 },
-  calibration: { midpoint: -3, slope: 2 },
-  tuning: { topn: 4 },
-};
 
 export class PocketsphinxFactory implements DecoderFactory {
   /** Decoders by model id; the first is the default, for grammars that name no model. */

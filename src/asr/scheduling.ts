@@ -1,4 +1,4 @@
-import type { PocketsphinxProfile } from './pocketsphinx';
+import type { PocketsphinxProfile } from './pocketsphinx-tuning';
 import type { Speed } from './recognizer';
 
 /**

@@ -1,7 +1,7 @@
 import { FrenchLexicon } from './french-lexicon';
 import { Cmudict, Lexicon } from './lexicon';
 import { AcousticModel, loadCatalog, ModelCatalog, modelsForLocale } from './models';
-import { POCKETSPHINX_MODEL_DIR } from './pocketsphinx';
+import { POCKETSPHINX_MODEL_DIR } from './pocketsphinx-binding';
 
 /**
  * The lexicons a store is heard with, by its locale: a French store with a French model

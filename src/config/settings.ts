@@ -3,7 +3,7 @@ import { BlockList, isIP } from 'node:net';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { EngineSetting } from '../asr/engine';
-import { PocketsphinxProfile, pocketsphinxProfile } from '../asr/pocketsphinx';
+import { PocketsphinxProfile, pocketsphinxProfile } from '../asr/pocketsphinx-tuning';
 import type { RtpSourcePolicy } from '../media/rtp';
 import { AttendantError } from '../util/errors';
 

@@ -1,4 +1,4 @@
-import { PocketsphinxProfile, pocketsphinxProfile } from '../../src/asr/pocketsphinx';
+import { PocketsphinxProfile, pocketsphinxProfile } from '../../src/asr/pocketsphinx-tuning';
 import { percentile as quantile } from '../../src/attendant/percentile';
 
 /**

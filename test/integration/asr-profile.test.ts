@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PocketsphinxFactory, PocketsphinxProfile } from '../../src/asr/pocketsphinx';
+import { PocketsphinxFactory } from '../../src/asr/pocketsphinx';
+import { PocketsphinxProfile } from '../../src/asr/pocketsphinx-tuning';
 import { DEFAULT_FIT_CALIBRATION } from '../../src/asr/recognizer';
 import { StoreUnderstanding, fitToBelief } from '../../src/attendant/understanding';
 import { loadCmudict } from '../../src/asr/store-lexicons';

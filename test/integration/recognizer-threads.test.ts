@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { resolveEngine } from '../../src/asr/engine';
 import { buildPhraseGrammar, Grammar } from '../../src/asr/grammar';
-import { POCKETSPHINX_MODEL_DIR } from '../../src/asr/pocketsphinx';
+import { POCKETSPHINX_MODEL_DIR } from '../../src/asr/pocketsphinx-binding';
 import { RecognizerPool } from '../../src/asr/pool';
 import { RecognitionCancelled, RecognitionResult } from '../../src/asr/recognizer';
 import { loadCmudict } from '../../src/asr/store-lexicons';
