@@ -276,7 +276,7 @@ const MUTATIONS: Mutation[] = [
   },
   {
     defect: 'attendant call prints "transferred to 9" for an operator fallback (35, 5)',
-    file: 'src/cli/main.ts',
+    file: 'src/cli/calls-commands.ts',
     fixed: '      callResult.record = await recordOf(storeId, callResult.sipCallId);\n',
     undone: '',
     test: 'dist/test/e2e/sipp.test.js',
