@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger } from 'pino';
-import { DirectoryStore, entryChanges, StoreNotFoundError, VersionConflictError, VersionNotFoundError } from '../directory/directory-store';
+import { DirectoryStore, entryChanges } from '../directory/directory-store';
 import { DirectoryProblem } from '../directory/problem';
 import { CSV_COLUMNS, MAX_DIRECTORY_BYTES, validateEntry } from '../directory/directory-file';
 import { parseDirectoryIsolated } from '../directory/isolated-parse';
@@ -14,7 +14,7 @@ import { entriesToCsv, entryCells } from '../directory/export';
 import { TokenStore } from '../api/tokens';
 import { toWire } from '../api/directory-service';
 import { FailureLimiter } from '../api/failure-limiter';
-import { AttendantError, ErrorKind, messageOf } from '../util/errors';
+import { AttendantError, messageOf } from '../util/errors';
 import { CallRecord, CallRecords } from '../attendant/call-records';
 import { StoreUnderstanding, Understanding } from '../attendant/understanding';
 import { Recognizer, RecognitionResult } from '../asr/recognizer';
@@ -23,7 +23,8 @@ import { decodeWav } from '../media/audio-file';
 import { encodeWav, PromptLibrary, promptText, RECORDABLE, Prompt, PromptLocale } from '../media/prompts';
 import { PromptRecordings } from '../media/prompt-recordings';
 import { ConsoleLang, csrfMatches, Session, sessionCookie, Sessions, SessionsFullError } from './sessions';
-import { say, showProblem, showReason, TextKey } from './messages';
+import { say, showProblem, showReason } from './messages';
+import { CONSOLE_TEXT, Download, HTTP_STATUS, HttpError, Json, PerMinute, readBody, readJson, secure, SECURITY_HEADERS } from './http';
 
 /**
  * The store console: a page in French (or English) on the HTTP port, for a store's admin
@@ -42,22 +43,6 @@ export const MAX_PREVIEW_ENTRIES = 200_000;
 /** Sign-ins a minute from one address, and with one token. */
 export const MAX_SIGN_INS_PER_MINUTE = 30;
 
-/** Counts events per key in one-minute windows. */
-class PerMinute {
-  private readonly counts = new Map<string, { start: number; n: number }>();
-  constructor(private readonly limit: number) {}
-  /** Counts one more for `key`; false once the key is over its limit this minute. */
-  take(key: string, now = Date.now()): boolean {
-    if (this.counts.size > 100_000) this.counts.clear();
-    const c = this.counts.get(key);
-    if (c === undefined || now - c.start > 60_000) {
-      this.counts.set(key, { start: now, n: 1 });
-      return true;
-    }
-    c.n += 1;
-    return c.n <= this.limit;
-  }
-}
 const PREVIEW_MS = 15 * 60_000;
 const STATIC_DIR = join(__dirname, '..', '..', '..', 'src', 'console', 'static');
 const ASSETS: Record<string, [string, string]> = {
@@ -65,15 +50,6 @@ const ASSETS: Record<string, [string, string]> = {
   '/console/app.js': ['app.js', 'text/javascript; charset=utf-8'],
   '/console/app.css': ['app.css', 'text/css; charset=utf-8'],
 };
-/** Nothing from elsewhere: every asset is served here (the stores' networks have no internet). */
-const SECURITY_HEADERS = {
-  'content-security-policy':
-    "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-store',
-};
-
 export interface ConsoleDeps {
   directory: DirectoryStore;
   tokens: TokenStore;
@@ -94,39 +70,6 @@ export interface ConsoleDeps {
   maxPreviewEntries?: number;
 }
 
-/** The HTTP status of each kind of error (util/errors.ts). */
-const HTTP_STATUS: Record<ErrorKind, number> = {
-  invalid: 400,
-  'not-found': 404,
-  conflict: 409,
-  unavailable: 503,
-  unauthorized: 401,
-  forbidden: 403,
-  busy: 429,
-};
-
-/** The console's own words for the domain's errors, by error class; any other says its message. */
-const CONSOLE_TEXT: Record<string, (err: AttendantError) => [TextKey, Record<string, string | number>?]> = {
-  StoreNotFoundError: (err) => ['noStore', { store: (err as StoreNotFoundError).store }],
-  VersionNotFoundError: (err) => ['noVersion', { version: (err as VersionNotFoundError).version }],
-  VersionConflictError: (err) => [
-    'conflict',
-    { actual: (err as VersionConflictError).actual, expected: (err as VersionConflictError).expected },
-  ],
-  DatabaseUnavailableError: () => ['database'],
-  EmptyDirectoryError: () => ['empty'],
-};
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
-}
-
 interface Preview {
   id: string;
   session: string;
@@ -135,8 +78,6 @@ interface Preview {
   entries: DirectoryEntry[];
   expires: number;
 }
-
-type Json = Record<string, unknown>;
 
 export class ConsoleServer {
   readonly sessions = new Sessions();
@@ -649,18 +590,7 @@ export class ConsoleServer {
   }
 }
 
-class Download {
-  constructor(
-    readonly name: string,
-    readonly type: string,
-    readonly bytes: Buffer,
-  ) {}
-}
-
 const round = (x: number): number => Math.round(x * 100) / 100;
-
-const secure = (req: IncomingMessage): boolean =>
-  (req.socket as { encrypted?: boolean }).encrypted === true || String(req.headers['x-forwarded-proto'] ?? '').toLowerCase() === 'https';
 
 const expectedOf = (body: Json): number | undefined => (typeof body.expected_version === 'number' ? body.expected_version : undefined);
 
@@ -699,41 +629,4 @@ function pronunciations(u: StoreUnderstanding, entry: DirectoryEntry): { model: 
       })),
     };
   });
-}
-
-/** A request's body, refused (413) from its Content-Length or as soon as it passes `limit`. */
-export function readBody(req: IncomingMessage, limit: number, lang: ConsoleLang): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? NaN);
-  if (Number.isFinite(declared) && declared > limit) {
-    req.resume();
-    return Promise.reject(new HttpError(413, say('tooLarge', lang, { size: declared, limit })));
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        req.pause();
-        reject(new HttpError(413, say('tooLarge', lang, { size: `> ${limit}`, limit })));
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-async function readJson(req: IncomingMessage, lang: ConsoleLang): Promise<Json> {
-  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
-    throw new HttpError(415, say('badRequest', lang, { why: 'Content-Type: application/json' }));
-  const body = await readBody(req, 1024 * 1024, lang);
-  try {
-    const doc = JSON.parse(body.toString('utf8') || '{}') as unknown;
-    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new Error('an object is expected');
-    return doc as Json;
-  } catch (err) {
-    throw new HttpError(400, say('badRequest', lang, { why: (err as Error).message }));
-  }
 }
