@@ -1,6 +1,6 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger } from 'pino';
 import { DirectoryStore, entryChanges } from '../directory/directory-store';
@@ -20,11 +20,12 @@ import { StoreUnderstanding, Understanding } from '../attendant/understanding';
 import { Recognizer, RecognitionResult } from '../asr/recognizer';
 import { recognizePcm } from '../attendant/understanding';
 import { decodeWav } from '../media/audio-file';
-import { encodeWav, PromptLibrary, promptText, RECORDABLE, Prompt, PromptLocale } from '../media/prompts';
+import { PromptLibrary } from '../media/prompts';
 import { PromptRecordings } from '../media/prompt-recordings';
 import { ConsoleLang, csrfMatches, Session, sessionCookie, Sessions, SessionsFullError } from './sessions';
 import { say, showProblem, showReason } from './messages';
 import { CONSOLE_TEXT, Download, HTTP_STATUS, HttpError, Json, PerMinute, readBody, readJson, secure, SECURITY_HEADERS } from './http';
+import { MAX_AUDIO_BYTES, PromptRoutes } from './prompt-routes';
 
 /**
  * The store console: a page in French (or English) on the HTTP port, for a store's admin
@@ -35,7 +36,6 @@ import { CONSOLE_TEXT, Download, HTTP_STATUS, HttpError, Json, PerMinute, readBo
 
 /** An upload larger than this is refused from its Content-Length, before it is read. */
 export const MAX_UPLOAD_BYTES = MAX_DIRECTORY_BYTES;
-const MAX_AUDIO_BYTES = 8 * 1024 * 1024;
 /** A recording sent to "Tester un enregistrement" is heard only up to this long: a name is said in a few seconds. */
 export const MAX_TEST_AUDIO_SECONDS = 30;
 /** Previews kept at once, counted in entries (a 50,000-entry preview holds about 40 MB): the oldest goes first. */
@@ -91,7 +91,10 @@ export class ConsoleServer {
     return { count: this.previews.size, entries: [...this.previews.values()].reduce((n, p) => n + p.entries.length, 0) };
   }
 
+  private readonly prompts: PromptRoutes;
+
   constructor(private readonly deps: ConsoleDeps) {
+    this.prompts = new PromptRoutes(deps);
     // A session's previews go with it.
     this.sessions.onClose = (id) => {
       for (const [pid, p] of this.previews) if (p.session === id) this.previews.delete(pid);
@@ -294,13 +297,13 @@ export class ConsoleServer {
       case 'GET /calls':
         return this.calls(store);
       case 'GET /prompts':
-        return this.listPrompts(store);
+        return this.prompts.list(store);
       case 'GET /prompts/:id':
-        return this.playPrompt(store, param(), lang);
+        return this.prompts.play(store, param(), lang);
       case 'PUT /prompts/:id':
-        return this.recordPrompt(req, store, param(), origin.actor, lang);
+        return this.prompts.record(req, store, param(), origin.actor, lang);
       case 'DELETE /prompts/:id':
-        return this.resetPrompt(store, param(), origin.actor, lang);
+        return this.prompts.reset(store, param(), origin.actor, lang);
       default:
         throw new HttpError(404, say('notFound', lang));
     }
@@ -523,70 +526,6 @@ export class ConsoleServer {
       operator: list.filter((c) => c.outcome === 'operator').length,
       per_day: [...days].sort((a, b) => a[0].localeCompare(b[0])).map(([day, outcomes]) => ({ day, ...outcomes })),
     };
-  }
-
-  private storeDir(store: string): string {
-    return join(this.deps.dataDir, 'stores', store);
-  }
-
-  private async listPrompts(store: string): Promise<Json> {
-    const st = await this.deps.directory.getStore(store);
-    const locale = st.locale as PromptLocale;
-    const own = await Promise.all(
-      RECORDABLE.map(async (key) => {
-        for (const name of [`${key}.${locale}.wav`, `${key}.wav`]) {
-          if (
-            await access(join(this.storeDir(store), 'prompts', name)).then(
-              () => true,
-              () => false,
-            )
-          )
-            return true;
-        }
-        return false;
-      }),
-    );
-    return { locale, prompts: RECORDABLE.map((key, i) => ({ key, text: promptText({ key } as Prompt, locale), recorded: own[i] })) };
-  }
-
-  private promptKey(key: string, lang: ConsoleLang): Prompt['key'] {
-    const k = key.replace(/\.wav$/, '') as Prompt['key'];
-    if (!RECORDABLE.includes(k)) throw new HttpError(404, say('badPrompt', lang, { key }));
-    return k;
-  }
-
-  private async playPrompt(store: string, key: string, lang: ConsoleLang): Promise<Download> {
-    const k = this.promptKey(key, lang);
-    const st = await this.deps.directory.getStore(store);
-    const pcm = await this.deps.prompts.render({ key: k } as Prompt, st.locale as PromptLocale, this.storeDir(store));
-    return new Download(`${k}.wav`, 'audio/wav', await encodeWav(pcm, 8000));
-  }
-
-  /** A store's own recording of a prompt: checked playable first, heard by the next call. */
-  private async recordPrompt(req: IncomingMessage, store: string, key: string, actor: string, lang: ConsoleLang): Promise<Json> {
-    const k = this.promptKey(key, lang);
-    const st = await this.deps.directory.getStore(store);
-    const bytes = await readBody(req, MAX_AUDIO_BYTES, lang);
-    let pcm: Int16Array;
-    try {
-      pcm = (await decodeWav(bytes, 'upload', 8000)).pcm;
-    } catch (err) {
-      throw new HttpError(400, say('badWav', lang, { why: (err as Error).message }));
-    }
-    // A header with no sound (or a fraction of a second of it) would play callers nothing.
-    if (pcm.length < 1600 || pcm.every((v) => Math.abs(v) < 8)) throw new HttpError(400, say('noAudio', lang));
-    // In the database, for every node; written into this node's prompts folder at once.
-    await this.deps.recordings.save(store, `${k}.${st.locale}.wav`, bytes);
-    this.deps.log.info({ store, prompt: k, actor }, 'console: prompt recording replaced');
-    return { key: k, recorded: true };
-  }
-
-  private async resetPrompt(store: string, key: string, actor: string, lang: ConsoleLang): Promise<Json> {
-    const k = this.promptKey(key, lang);
-    const st = await this.deps.directory.getStore(store);
-    await this.deps.recordings.remove(store, [`${k}.${st.locale}.wav`, `${k}.wav`]);
-    this.deps.log.info({ store, prompt: k, actor }, 'console: prompt back to the synthesised voice');
-    return { key: k, recorded: false };
   }
 }
 
