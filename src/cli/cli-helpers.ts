@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { SettingsGroup, settingsHelp } from '../config/setting-list';
-import { formatProblem } from '../directory/problem';
 import { ParsedDirectory, parseDirectoryFile } from '../directory/directory-file';
 import { Locale, StoreSettings, TransferMode } from '../directory/directory-store';
 import { DirectoryEntry } from '../directory/entry';
@@ -10,6 +9,7 @@ import { invalidInput, usageError } from './exit-codes';
 import { CallOutcome } from '../attendant/call-records';
 
 import type { Io } from './context';
+import { formatProblemIn, ProblemLang } from '../directory/problem-text';
 
 /** What several commands of the CLI share: help texts, store options, parsing of options. */
 
@@ -81,7 +81,7 @@ export function storeSettings(values: Record<string, unknown>): Partial<StoreSet
 }
 
 /** Reads and validates a directory file, printing every problem; undefined when it is refused. */
-export async function readAndCheck(file: string, io: Io): Promise<ParsedDirectory | undefined> {
+export async function readAndCheck(file: string, io: Io, lang: ProblemLang = 'en'): Promise<ParsedDirectory | undefined> {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -90,8 +90,12 @@ export async function readAndCheck(file: string, io: Io): Promise<ParsedDirector
   }
   const parsed = await parseDirectoryFile(bytes, file);
   if (parsed.problems.length === 0) return parsed;
-  for (const p of parsed.problems) io.err(formatProblem(file, p));
-  io.err(`${file}: ${parsed.problems.length} problem${parsed.problems.length > 1 ? 's' : ''}; nothing was imported`);
+  // In the store's language, as the console and the drop folder say them (a French store's admin reads French).
+  for (const p of parsed.problems) io.err(formatProblemIn(file, p, lang));
+  const n = parsed.problems.length;
+  io.err(
+    lang === 'fr' ? `${file} : ${n} problème(s) ; rien n’a été importé` : `${file}: ${n} problem${n > 1 ? 's' : ''}; nothing was imported`,
+  );
   return undefined;
 }
 

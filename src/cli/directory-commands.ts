@@ -5,11 +5,12 @@ import { pemFile } from '../config/settings';
 import { CSV_COLUMNS } from '../directory/directory-file';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { pushDirectory, PushError, Transport } from '../api/directory-client';
-import { entryChanges } from '../directory/directory-store';
+import { DEFAULT_SETTINGS, entryChanges } from '../directory/directory-store';
 import { entriesToCsv, entryCells } from '../directory/export';
 import { writeXlsx } from '../directory/xlsx';
 import { openStore } from '../attendant/store-directory';
 import { EXIT_INVALID, invalidInput, unavailable, usageError } from './exit-codes';
+import { problemLangOf } from '../directory/problem-text';
 import { readAndCheck, SETTINGS_HELP, describeEntry, versionNumber } from './cli-helpers';
 import { CliContext } from './context';
 
@@ -28,11 +29,13 @@ export function directoryCommands(root: Command, ctx: CliContext): void {
     .option('--create', 'create the store if it does not exist')
     .action((storeId: string, file: string, values: { dryRun?: boolean; create?: boolean }) =>
       withStore(async (db) => {
-        if ((await db.findStore(storeId)) === undefined && values.create !== true && values.dryRun !== true) {
+        const found = await db.findStore(storeId);
+        if (found === undefined && values.create !== true && values.dryRun !== true) {
           const known = (await db.listStores()).map((s) => s.id);
           throw invalidInput(`no store "${storeId}"${known.length > 0 ? ` (stores: ${known.join(', ')})` : ''}; add --create to create it`);
         }
-        const parsed = await readAndCheck(file, io);
+        // A store created here is French by default (DEFAULT_SETTINGS).
+        const parsed = await readAndCheck(file, io, problemLangOf(found?.locale ?? DEFAULT_SETTINGS.locale));
         if (parsed === undefined) return done(EXIT_INVALID);
         const notes: string[] = [];
         if (parsed.encoding !== 'utf-8') notes.push(`read as ${parsed.encoding}`);

@@ -61,14 +61,22 @@ describe('attendant CLI (directory and stores)', () => {
     expect(lines).toContain('b02,person,Gwenaëlle,Kerhervé,,Boulangerie,3002,,true,kèr èr vé');
   });
 
+  it("names an English store's problems in English", async () => {
+    expect(await attendant('store', 'create', 'en-store', '--locale', 'en-US')).toBe(0);
+    expect(await attendant('directory', 'import', 'en-store', join(fixtures, 'broken-fields.csv'))).toBe(1);
+    expect(err[0]).toMatch(/broken-fields\.csv line 3, field type: "persn" is not a type/);
+    expect(err[6]).toMatch(/6 problems; nothing was imported/);
+  });
+
   it('refuses a broken file with exit 1, names each problem and leaves the store as it was', async () => {
     await attendant('directory', 'import', 's', join(fixtures, 'demo-store.csv'), '--create');
     await attendant('directory', 'export', 's', '--format', 'json');
     const before = out.join('\n');
     expect(await attendant('directory', 'import', 's', join(fixtures, 'broken-fields.csv'))).toBe(1);
+    // A French store's admin reads its problems in French, named as the file names them.
     expect(err).toHaveLength(7);
-    expect(err[0]).toMatch(/broken-fields\.csv line 3, field type: "persn" is not a type/);
-    expect(err[6]).toMatch(/6 problems; nothing was imported/);
+    expect(err[0]).toMatch(/broken-fields\.csv ligne 3, champ type : « persn » n’est pas un type/);
+    expect(err[6]).toMatch(/6 problème\(s\) ; rien n’a été importé/);
     await attendant('directory', 'export', 's', '--format', 'json');
     expect(out.join('\n')).toBe(before);
     await attendant('directory', 'versions', 's');
