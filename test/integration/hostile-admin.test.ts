@@ -133,35 +133,40 @@ describe('admin surfaces under attack, against attendant serve', () => {
     expect(peakMb(serve.pid!)).toBeLessThan(1536);
   }, 120_000);
 
-  /** A test call to the other store, typing 2013#: how long from the call's start to the transfer, in s. */
-  const keypadCall = async (): Promise<number> => {
+  /**
+   * A test call to the other store, typing 2013#: from the last key to the transfer (the
+   * decision, as a caller waits for it) and from the INVITE to the transfer, in ms.
+   */
+  const keypadCall = async (): Promise<{ decisionMs: number; callMs: number }> => {
     const out: string[] = [];
     const code = await run(
-      ['call', 'other', '--server', `127.0.0.1:${sipPort}`, '--dtmf', '2013#', '--timeout', '40'],
+      ['call', 'other', '--server', `127.0.0.1:${sipPort}`, '--dtmf', '2013#', '--timeout', '40', '--json'],
       { out: (t) => out.push(t), err: (t) => out.push(t) },
       { ATTENDANT_DATA_DIR: join(dir, 'data'), ATTENDANT_LOG_LEVEL: 'silent' },
     );
-    const seconds = Number(/^transferred to 2013 \(Paul Martin\) in ([\d.]+) s/m.exec(out.join('\n'))?.[1]);
-    expect([code, out.join('\n')]).toEqual([0, expect.stringMatching(/transferred to 2013/)]);
-    return seconds;
+    const r = JSON.parse(out.join('\n')) as { outcome: string; extension?: string; callMs: number; afterSpeechMs?: number };
+    expect([code, r.outcome, r.extension]).toEqual([0, 'transferred', '2013']);
+    return { decisionMs: r.afterSpeechMs ?? NaN, callMs: r.callMs };
   };
 
-  it("puts another store's caller through as fast while a million-row CSV is read for this one", async () => {
-    const quietCall = await keypadCall();
+  it("puts another store's caller through as fast while million-row CSVs are read for this one", async () => {
+    const quiet = await keypadCall();
     const rows = Buffer.from(['id,type,last_name,extension', ...Array.from({ length: 1_000_000 }, () => 'p,x,X,1')].join('\n'));
     const t0 = performance.now();
-    const uploads = Promise.all([upload('big.csv', rows), upload('big2.csv', rows)]).then(() => performance.now() - t0);
+    // Four, read one after the other: they outlast the call, its last key included.
+    const uploads = Promise.all([1, 2, 3, 4].map((n) => upload(`big${n}.csv`, rows))).then(() => performance.now() - t0);
     await new Promise((r) => setTimeout(r, 200));
-    const attackedCall = await keypadCall();
+    const attacked = await keypadCall();
     const callEnded = performance.now() - t0;
     const uploadsTook = await uploads;
     console.log(
-      `keypad call to another store: ${quietCall.toFixed(1)} s quiet, ${attackedCall.toFixed(1)} s during two 1M-row uploads ` +
-        `(the uploads took ${(uploadsTook / 1000).toFixed(1)} s, the call ended at ${(callEnded / 1000).toFixed(1)} s)`,
+      `keypad call to another store: last key to transfer ${quiet.decisionMs.toFixed(0)} ms quiet, ${attacked.decisionMs.toFixed(0)} ms ` +
+        `during four 1M-row uploads (whole call ${(quiet.callMs / 1000).toFixed(1)} s, ${(attacked.callMs / 1000).toFixed(1)} s; ` +
+        `the uploads took ${(uploadsTook / 1000).toFixed(1)} s, the call ended at ${(callEnded / 1000).toFixed(1)} s)`,
     );
-    // The call and the uploads ran together for most of the call.
-    expect(uploadsTook).toBeGreaterThan(Math.min(callEnded, 2000));
-    // The issue measured 12.7 s of waiting for such a caller; 3 s leaves room for a busy CI machine.
-    expect(attackedCall - quietCall).toBeLessThan(3);
+    // The uploads were still being read when the call was decided.
+    expect(uploadsTook).toBeGreaterThan(callEnded);
+    // The issue measured 12.7 s of waiting for such a caller; asked: no more than 300 ms of delay.
+    expect(attacked.decisionMs - quiet.decisionMs).toBeLessThan(300);
   }, 120_000);
 });
