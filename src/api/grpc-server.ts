@@ -1,18 +1,32 @@
 import * as grpc from '@grpc/grpc-js';
+import { once } from 'node:events';
+import { AddressInfo, createServer } from 'node:net';
 import { HealthImplementation } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
 import { AttendantBackend, attendantServiceHandlers } from './attendant-service';
 import { DirectoryServiceOptions, directoryServiceHandlers } from './directory-service';
 import { FailureLimiter } from './failure-limiter';
-import { authenticateFirst, createAuthorizer, loadDefinition, MAX_CONCURRENT_STREAMS, MAX_MESSAGE_BYTES } from './grpc';
+import {
+  authenticateFirst,
+  createAuthorizer,
+  loadDefinition,
+  MAX_CONCURRENT_STREAMS,
+  MAX_CONNECTIONS_PER_ADDRESS,
+  MAX_MESSAGE_BYTES,
+} from './grpc';
 
 /** Starts a gRPC server with the DirectoryService on `host:port` (port 0: any free port). */
 export async function startGrpcServer(
-  options: DirectoryServiceOptions & { attendant?: AttendantBackend; limiter?: FailureLimiter },
+  options: DirectoryServiceOptions & {
+    attendant?: AttendantBackend;
+    limiter?: FailureLimiter;
+    /** Told of each connection refused for its address's count (MAX_CONNECTIONS_PER_ADDRESS). */
+    onRefusedConnection?: (address: string) => void;
+  },
   host: string,
   port: number,
   tls?: { cert: Buffer; key: Buffer },
-): Promise<{ server: grpc.Server; port: number; health: HealthImplementation }> {
+): Promise<{ server: grpc.Server; port: number; health: HealthImplementation; close: () => Promise<void> }> {
   const definition = loadDefinition();
   const protos = grpc.loadPackageDefinition(definition);
   const v1 = (protos.attendant as grpc.GrpcObject).v1 as grpc.GrpcObject;
@@ -38,16 +52,41 @@ export async function startGrpcServer(
   const names = ['', 'attendant.v1.DirectoryService', ...(options.attendant !== undefined ? ['attendant.v1.AttendantService'] : [])];
   const health = new HealthImplementation(Object.fromEntries(names.map((n) => [n, 'NOT_SERVING' as const])));
   health.addToServer(server);
-  const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(
-      `${host}:${port}`,
-      tls === undefined
-        ? grpc.ServerCredentials.createInsecure()
-        : grpc.ServerCredentials.createSsl(null, [{ cert_chain: tls.cert, private_key: tls.key }], false),
-      (err, p) => (err ? reject(err) : resolve(p)),
-    ),
-  );
-  return { server, port: bound, health };
+  // Our own listener, which counts connections per address, hands each accepted one to the
+  // server: grpc-js limits streams per connection, not connections per client.
+  const credentials =
+    tls === undefined
+      ? grpc.ServerCredentials.createInsecure()
+      : grpc.ServerCredentials.createSsl(null, [{ cert_chain: tls.cert, private_key: tls.key }], false);
+  const injector = server.createConnectionInjector(credentials);
+  const open = new Map<string, number>();
+  const listener = createServer((socket) => {
+    const address = FailureLimiter.addressOf(socket.remoteAddress ?? '');
+    const n = open.get(address) ?? 0;
+    if (n >= MAX_CONNECTIONS_PER_ADDRESS) {
+      socket.destroy();
+      options.onRefusedConnection?.(address);
+      return;
+    }
+    open.set(address, n + 1);
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left <= 0) open.delete(address);
+      else open.set(address, left);
+    });
+    injector.injectConnection(socket);
+  });
+  listener.listen(port, host);
+  await once(listener, 'listening');
+  const bound = (listener.address() as AddressInfo).port;
+  // No new connection from now; the open ones end with the server's shutdown (the listener's
+  // close waits for them, so it is awaited after).
+  const close = async (): Promise<void> => {
+    const listenerClosed = new Promise<void>((resolve) => listener.close(() => resolve()));
+    await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    await listenerClosed;
+  };
+  return { server, port: bound, health, close };
 }
 
 /** Sets every service of a server's grpc.health.v1 at once. */

@@ -15,6 +15,11 @@ import { TokenInfo, TokenStore } from './tokens';
 export const PROTO_DIR = join(__dirname, '..', '..', '..', 'protos');
 /** The largest legal directory (50,000 entries of every field at its limit is about 12 MB) fits. */
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/**
+ * Connections at once from one address: a client opening hundreds of connections (each with
+ * its streams) is refused the rest at once. An admin's sync or a PBX's hooks use one or two.
+ */
+export const MAX_CONNECTIONS_PER_ADDRESS = 32;
 /** Streams at once on one HTTP/2 connection: a client holding hundreds of partial messages is refused the rest. */
 export const MAX_CONCURRENT_STREAMS = 16;
 /** Problems an INVALID_ARGUMENT carries: in its details, and in its trailers as JSON (which must fit HTTP/2 headers). */

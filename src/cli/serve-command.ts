@@ -246,7 +246,7 @@ export async function serve(settings: Settings, signal?: AbortSignal): Promise<n
   if (unwritten > 0) log.error({ records: unwritten }, 'call records could not be written before the end: the database is still away');
   await closeServer(http);
   process.off('uncaughtException', onUncaught);
-  await new Promise<void>((resolve) => grpcServer.server.tryShutdown(() => resolve()));
+  await grpcServer.close();
   drop.close();
   await recognizer.close();
   await storage.close();

@@ -5,7 +5,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { loadProtos } from '../../src/api/grpc';
+import { loadProtos, MAX_CONNECTIONS_PER_ADDRESS } from '../../src/api/grpc';
+import { once } from 'node:events';
+import { createConnection } from 'node:net';
 import { startGrpcServer } from '../../src/api/grpc-server';
 import { TokenStore } from '../../src/api/tokens';
 import { Storage } from '../../src/cli/storage';
@@ -36,7 +38,7 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
   let storage: Storage;
   let directory: DirectoryStore;
   let tokens: TokenStore;
-  let server: grpc.Server;
+  let closeServer: () => Promise<void>;
   let client: grpc.Client & Record<string, (...args: unknown[]) => void>;
   let storeToken: string;
   let otherToken: string;
@@ -77,14 +79,14 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
       '127.0.0.1',
       0,
     );
-    server = started.server;
+    closeServer = started.close;
     address = `127.0.0.1:${started.port}`;
     const Service = ((loadProtos().attendant as grpc.GrpcObject).v1 as grpc.GrpcObject).DirectoryService as grpc.ServiceClientConstructor;
     client = new Service(`127.0.0.1:${started.port}`, grpc.credentials.createInsecure()) as never;
   });
   afterAll(async () => {
     client.close();
-    await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    await closeServer();
     await storage.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -332,8 +334,45 @@ describe('DirectoryService over gRPC on 127.0.0.1', () => {
     } finally {
       att.close();
       dir2.close();
-      await new Promise<void>((resolve) => fresh.server.tryShutdown(() => resolve()));
+      await fresh.close();
     }
+  });
+
+  it(`refuses an address its connections past ${MAX_CONNECTIONS_PER_ADDRESS}, at once, and takes its calls again once they close`, async () => {
+    const [host, port] = address.split(':');
+    const sockets = await Promise.all(
+      Array.from({ length: MAX_CONNECTIONS_PER_ADDRESS + 8 }, () => {
+        const socket = createConnection({ host, port: Number(port) });
+        socket.on('error', () => undefined);
+        return once(socket, 'connect').then(() => socket);
+      }),
+    );
+    // Refused ones are closed by the server without a byte; the others stay open.
+    await new Promise((r) => setTimeout(r, 300));
+    // (Other clients of this suite may hold a connection from the same address already.)
+    const closed = sockets.filter((s) => s.destroyed || s.readableEnded).length;
+    expect(closed).toBeGreaterThanOrEqual(8);
+    expect(sockets.length - closed).toBeLessThanOrEqual(MAX_CONNECTIONS_PER_ADDRESS);
+    // A client from the same address meanwhile: refused (its connection is one too many).
+    const Health = ((loadProtos().attendant as grpc.GrpcObject).v1 as grpc.GrpcObject).AttendantService as grpc.ServiceClientConstructor;
+    // A connection of its own (grpc-js would share this suite's client's otherwise).
+    const own = { 'grpc.use_local_subchannel_pool': 1 };
+    const probe = new Health(address, grpc.credentials.createInsecure(), own) as grpc.Client & Record<string, (...args: unknown[]) => void>;
+    const health = (): Promise<grpc.ServiceError | null> =>
+      new Promise((resolve) =>
+        probe.Health({}, new grpc.Metadata(), { deadline: Date.now() + 2000 }, (err: grpc.ServiceError | null) => resolve(err)),
+      );
+    expect((await health())?.code).toBe(grpc.status.UNAVAILABLE);
+    probe.close();
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => setTimeout(r, 200));
+    // A new client once they are closed: answered.
+    const again = new Health(address, grpc.credentials.createInsecure(), own) as grpc.Client & Record<string, (...args: unknown[]) => void>;
+    const answer = await new Promise<grpc.ServiceError | null>((resolve) =>
+      again.Health({}, new grpc.Metadata(), { deadline: Date.now() + 5000 }, (err: grpc.ServiceError | null) => resolve(err)),
+    );
+    again.close();
+    expect(answer).toBeNull();
   });
 
   it('rate-limits a peer after 10 failed authentications counted across services, without locking out a valid token', async () => {
@@ -395,7 +434,7 @@ describe('attendant token', () => {
 
 describe('gRPC over TLS (issue 13, 7)', () => {
   let dir: string;
-  let server: grpc.Server;
+  let closeServer: () => Promise<void>;
   let address = '';
   let ca = '';
   let token = '';
@@ -438,11 +477,11 @@ describe('gRPC over TLS (issue 13, 7)', () => {
       0,
       settings.grpcTls,
     );
-    server = started.server;
+    closeServer = started.close;
     address = `127.0.0.1:${started.port}`;
   });
   afterAll(async () => {
-    await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    await closeServer();
     await storage.close();
     rmSync(dir, { recursive: true, force: true });
   });
