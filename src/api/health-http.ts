@@ -8,8 +8,8 @@ export interface HealthState {
   /** Stores this node serves that cannot take calls (StoreRegistry.unusable). */
   unusable(): string[];
   metrics: { text(): Promise<string>; contentType: string };
-  /** The store console: true when it answered the request. Undefined while starting. */
-  console?: () => ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
+  /** The store console (its handle answers true when the request was its own); undefined while starting. */
+  console?: () => { handle(req: IncomingMessage, res: ServerResponse): boolean } | undefined;
 }
 
 /**
@@ -43,9 +43,9 @@ export function healthHandler(state: HealthState): (req: IncomingMessage, res: S
         .then((text) => res.writeHead(200, { 'content-type': state.metrics.contentType }).end(text))
         .catch((err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`));
     } else {
-      const handle = state.console?.();
-      if (handle !== undefined && handle(req, res)) return;
-      const starting = handle === undefined && (path === '/' || path.startsWith('/api/') || path.startsWith('/console/'));
+      const app = state.console?.();
+      if (app !== undefined && app.handle(req, res)) return;
+      const starting = app === undefined && (path === '/' || path.startsWith('/api/') || path.startsWith('/console/'));
       res.writeHead(starting ? 503 : 404, { 'content-type': 'text/plain' }).end(starting ? 'starting\n' : 'not found\n');
     }
   };

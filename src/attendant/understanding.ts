@@ -402,9 +402,7 @@ export class StoreUnderstanding {
     // nothing about any of them: the names are compared on the other model's fits alone. (A
     // name it could not search counted as unheard, so the other name won: on real French
     // sentences, 5 of 40 voxforge and 6 of 40 fleurs callers were asked about someone else.)
-    const usable = cross.fits.map(
-      (f) => f.length === cross.names.length && f.every((x) => x !== undefined && x !== null && Number.isFinite(x)),
-    );
+    const usable = cross.fits.map((f) => f.length === cross.names.length && f.every((x) => Number.isFinite(x)));
     if (!usable.some(Boolean)) return decision;
     const weight = [1, rule.secondWeight];
     const fused = cross.names.map((_, j) => cross.fits.reduce((sum, f, m) => sum + (usable[m] ? weight[m] * (f[j] as number) : 0), 0));

@@ -109,7 +109,7 @@ export async function serve(settings: Settings, signal?: AbortSignal): Promise<n
       workers: () => recognizer.size,
       unusable: () => registry.unusable(),
       metrics,
-      console: () => consoleServer && ((req, res) => consoleServer!.handle(req, res)),
+      console: () => consoleServer,
     }),
   );
   /** Failed authentications per address, for gRPC and the console's sign-in alike. */
