@@ -444,6 +444,8 @@ export class ConsoleServer {
   private async testAudio(req: IncomingMessage, store: string, lang: ConsoleLang): Promise<Json> {
     const u = this.ready(store, lang);
     const bytes = await readBody(req, MAX_AUDIO_BYTES, lang);
+    // Refused before it is decoded too: a flood of recordings costs the event loop no resampling.
+    if (this.testWaits(store)) throw new HttpError(429, say('testBusy', lang));
     let pcm: Int16Array;
     try {
       pcm = (await decodeWav(bytes, 'upload', 16000)).pcm;
@@ -453,7 +455,7 @@ export class ConsoleServer {
     const seconds = pcm.length / 16000;
     if (seconds > MAX_TEST_AUDIO_SECONDS)
       throw new HttpError(400, say('audioTooLong', lang, { seconds: Math.round(seconds), limit: MAX_TEST_AUDIO_SECONDS }));
-    if (this.testing.has(store) || this.deps.recognizer.busy === true) throw new HttpError(429, say('testBusy', lang));
+    if (this.testWaits(store)) throw new HttpError(429, say('testBusy', lang));
     this.testing.add(store);
     try {
       const { understanding, ms } = await recognizePcm(this.deps.recognizer, u, pcm);
@@ -465,6 +467,11 @@ export class ConsoleServer {
     } finally {
       this.testing.delete(store);
     }
+  }
+
+  /** A test recording waits while the store's last one is heard or calls keep the recognizer busy. */
+  private testWaits(store: string): boolean {
+    return this.testing.has(store) || this.deps.recognizer.busy === true;
   }
 
   private shown(u: StoreUnderstanding, understood: Understanding, version: number, lang: ConsoleLang): Json {
