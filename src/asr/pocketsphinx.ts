@@ -21,7 +21,7 @@ import {
 } from './pocketsphinx-tuning';
 import { AcousticModel, systemModel } from './models';
 import { resample } from '../media/resample';
-import { findSpeechSpan, frameSpeech } from './speech-span';
+import { findSpeechSpan, frameSpeech, MIN_SNR_DB } from './speech-span';
 import { Decoder, DecoderFactory, DecoderPart, FitCalibration, Speed, GrammarDecoders, RecognitionResult, SAMPLE_RATE } from './recognizer';
 
 /**
@@ -280,7 +280,9 @@ class PocketsphinxDecoder implements Decoder {
     const framed = frameSpeech(audio, span);
     const presence = new SpeechPresence();
     presence.write(framed);
-    const speech = presence.hasSpeech();
+    // Or a span standing over the line's floor, loud enough: a quiet word on a noisy line
+    // (yweweler's digits at -35 dBFS over line noise at -42) rises too little once framed.
+    const speech = presence.hasSpeech() || (span !== undefined && span.overFloorDb >= MIN_SNR_DB && presence.loudEnough());
     // A quiet line is raised before either noise floor is added, so that both lie as far below its speech as below anyone's.
     const raised = this.floor.apply(raiseQuietLine(framed));
     const pcm = addLineNoise(this.sampleRate === SAMPLE_RATE ? raised : resample(raised, SAMPLE_RATE, this.sampleRate), LINE_NOISE);

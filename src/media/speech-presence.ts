@@ -29,12 +29,18 @@ export class SpeechPresence {
   }
 
   hasSpeech(): boolean {
-    if (this.energies.length === 0) return false;
-    const sorted = [...this.energies].sort((a, b) => a - b);
-    const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-    const loud = at(0.9);
-    if (loud < SPEECH_MIN_RMS) return false;
-    const spread = 20 * Math.log10(loud / Math.max(1, at(0.1)));
+    if (!this.loudEnough()) return false;
+    const spread = 20 * Math.log10(this.at(0.9) / Math.max(1, this.at(0.1)));
     return spread >= SPEECH_MIN_SPREAD_DB;
+  }
+
+  /** Loud enough somewhere to be speech (its loudest tenth of frames), whether or not it rises and falls. */
+  loudEnough(): boolean {
+    return this.energies.length > 0 && this.at(0.9) >= SPEECH_MIN_RMS;
+  }
+
+  private at(q: number): number {
+    const sorted = [...this.energies].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
   }
 }

@@ -1,4 +1,4 @@
-import { findSpeechSpan, frameSpeech, SPAN_AFTER_MS, SPAN_BEFORE_MS } from '../../src/asr/speech-span';
+import { findSpeechSpan, frameSpeech, MIN_SNR_DB, SPAN_AFTER_MS, SPAN_BEFORE_MS } from '../../src/asr/speech-span';
 import { MIN_TRANSFER_SPEECH_MS, withEvidence } from '../../src/directory/decision';
 
 const RATE = 16000;
@@ -55,9 +55,21 @@ describe('where the speech of an utterance lies', () => {
     expect(Math.abs(span.end / RATE - 0.9)).toBeLessThan(0.06);
   });
 
+  it('finds a quiet word (-35 dBFS) 8 to 15 dB over comfort or line noise, and says how far over it stands', () => {
+    const word = speechLike(0.35, -35);
+    for (const floorDb of [-50, -43]) {
+      const audio = line(noise(2, floorDb), mix(word, noise(0.35, floorDb, 3)), noise(2, floorDb, 5));
+      const span = findSpeechSpan(audio)!;
+      // Before, the whole 4.35 s was taken for speech and the word was heard as nothing.
+      expect([floorDb, Math.abs(span.start / RATE - 2) < 0.08, Math.abs(span.end / RATE - 2.35) < 0.08]).toEqual([floorDb, true, true]);
+      expect(span.clear).toBe(false);
+      expect(span.overFloorDb).toBeGreaterThan(MIN_SNR_DB);
+    }
+  });
+
   it('finds nothing in silence, and cuts nothing from steady noise', () => {
     expect(findSpeechSpan(new Int16Array(RATE))).toBeUndefined();
-    expect(findSpeechSpan(line(noise(1.5, -30)))).toEqual({ start: 0, end: 1.5 * RATE, clear: false });
+    expect(findSpeechSpan(line(noise(1.5, -30)))).toEqual({ start: 0, end: 1.5 * RATE, clear: false, overFloorDb: 0 });
   });
 
   it('frames the same word the same way whatever surrounds it', () => {
