@@ -3,8 +3,8 @@ import { LINE_NOISE_PEAK } from './noise-floor';
 
 /**
  * How PocketSphinx is tuned: the beams and calibrations of each speed, for triphone models
- * and for the context-independent French rebuild, the profile setting, the noise floors'
- * levels. Each figure was chosen by a benchmark that its comment names.
+ * and for the context-independent French rebuild, the profile setting, the line noise's
+ * level. Each figure was chosen by a benchmark that its comment names.
  */
 
 export interface Beams {
@@ -91,6 +91,5 @@ export const CONTEXT_INDEPENDENT_FAST: SpeedSettings = {
   tuning: { topn: 4 },
 };
 
-/** The two noise floors' levels (constants: they were environment knobs for benchmarks once, read unchecked at load). */
-export const HIGH_BAND_FLOOR = 220;
+/** The line noise's level (a constant: it was an environment knob for benchmarks once, read unchecked at load). */
 export const LINE_NOISE = LINE_NOISE_PEAK;
