@@ -1,4 +1,4 @@
-import { ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, execFile, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { freePort } from '../integration/free-port';
 import { run } from '../../src/cli/main';
 import { Storage } from '../../src/cli/storage';
 import { synthesize } from '../audio/synth';
+import { spawnServe, untilReady } from '../integration/serve-process';
 
 /**
  * Interop with a real softphone (issue 13): Debian's baresip calls attendant, says a name
@@ -46,31 +47,20 @@ maybe('a real softphone (baresip) calling attendant', () => {
     expect(await run(['store', 'create', 'demo', '--pbx', `127.0.0.1:${phonePort}`], quiet, env())).toBe(0);
     expect(await run(['directory', 'import', 'demo', join(root, 'directory-fixtures', 'demo-store.csv')], quiet, env())).toBe(0);
     const httpPort = await freePort();
-    serve = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
-      env: {
-        ...env(),
-        ATTENDANT_SIP_HOST: '127.0.0.1',
-        ATTENDANT_SIP_PORT: String(sipPort),
-        ATTENDANT_HTTP_HOST: '127.0.0.1',
-        ATTENDANT_HTTP_PORT: String(httpPort),
-        ATTENDANT_GRPC_HOST: '127.0.0.1',
-        ATTENDANT_GRPC_PORT: String(await freePort()),
-        ATTENDANT_RTP_PORTS: '24000-24999',
-        ATTENDANT_ASR_WORKERS: '2',
-      },
+    serve = spawnServe({
+      ...env(),
+      ATTENDANT_SIP_HOST: '127.0.0.1',
+      ATTENDANT_SIP_PORT: String(sipPort),
+      ATTENDANT_HTTP_HOST: '127.0.0.1',
+      ATTENDANT_HTTP_PORT: String(httpPort),
+      ATTENDANT_GRPC_HOST: '127.0.0.1',
+      ATTENDANT_GRPC_PORT: String(await freePort()),
+      ATTENDANT_RTP_PORTS: '24000-24999',
+      ATTENDANT_ASR_WORKERS: '2',
     });
     serve.stdout?.on('data', (d: Buffer) => (log += d.toString()));
     serve.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-    for (const until = Date.now() + 60_000; ;) {
-      if (
-        await fetch(`http://127.0.0.1:${httpPort}/readyz`)
-          .then((r) => r.status === 200)
-          .catch(() => false)
-      )
-        break;
-      if (Date.now() > until) throw new Error(`attendant serve did not become ready:\n${log.slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await untilReady(httpPort, () => log, 60_000);
   }, 90_000);
 
   afterAll(() => {

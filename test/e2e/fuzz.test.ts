@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { freePort } from '../integration/free-port';
 import { run } from '../../src/cli/main';
 import { ANSWERED, expectReferTo, G711_OFFER, infoKeys, invite, runSipp, scenario } from './sipp';
+import { spawnServe, untilReady } from '../integration/serve-process';
 
 /**
  * Hostile SIP (issue 14): 20,000 mutated messages over UDP and 2,000 over TCP, from a seeded
@@ -164,30 +165,20 @@ describe('fuzzing the SIP edge (issue 14)', () => {
     ).toBe(0);
     sipPort = await freePort();
     httpPort = await freePort();
-    child = spawn(process.execPath, [join(__dirname, '..', '..', '..', 'bin', 'attendant.js'), 'serve'], {
-      env: {
-        ...env(),
-        ATTENDANT_SIP_PORT: String(sipPort),
-        ATTENDANT_HTTP_PORT: String(httpPort),
-        ATTENDANT_GRPC_PORT: String(await freePort()),
-        ATTENDANT_RTP_PORTS: '24000-24999',
-        ATTENDANT_ASR_WORKERS: '1',
-      },
+    child = spawnServe({
+      ...env(),
+      ATTENDANT_SIP_PORT: String(sipPort),
+      ATTENDANT_HTTP_PORT: String(httpPort),
+      ATTENDANT_GRPC_PORT: String(await freePort()),
+      ATTENDANT_RTP_PORTS: '24000-24999',
+      ATTENDANT_ASR_WORKERS: '1',
     });
     child.stderr?.on('data', (d: Buffer) => {
       log += d.toString();
       if (log.length > 4_000_000) log = log.slice(-1_000_000);
     });
     child.on('exit', (code) => (exited = code));
-    const until = Date.now() + 60_000;
-    while (
-      !(await fetch(`http://127.0.0.1:${httpPort}/readyz`)
-        .then((r) => r.ok)
-        .catch(() => false))
-    ) {
-      if (Date.now() > until) throw new Error(`attendant serve did not become ready:\n${log.slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await untilReady(httpPort, () => log, 60_000);
   }, 90_000);
 
   afterAll(() => {

@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { loadRealSource, realSources, telephoneClip } from '../audio/real-speech
 import { realStore } from '../bench/real-speech';
 import { freePort } from '../integration/free-port';
 import { frenchModelsDir } from '../integration/shared-models';
+import { spawnServe, untilReady } from '../integration/serve-process';
 
 /**
  * Real people's recordings through the whole service: `attendant serve` with the French model,
@@ -18,7 +19,6 @@ import { frenchModelsDir } from '../integration/shared-models';
  * the shared recordings or the French model.
  */
 
-const root = join(__dirname, '..', '..', '..');
 const sources = realSources('real callers over SIP');
 const modelsDir = sources.includes('fr-speech-to-phrase') ? frenchModelsDir('real callers over SIP') : undefined;
 const maybe = modelsDir === undefined ? describe.skip : describe;
@@ -50,29 +50,19 @@ maybe('real callers through attendant serve (SIP, RTP, endpointer)', () => {
     expect(await run(['directory', 'import', 'real-fr', csv], quiet, env())).toBe(0);
     sipPort = await freePort();
     const httpPort = await freePort();
-    child = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
-      env: {
-        ...env(),
-        ATTENDANT_SIP_PORT: String(sipPort),
-        ATTENDANT_HTTP_PORT: String(httpPort),
-        ATTENDANT_GRPC_PORT: String(await freePort()),
-        ATTENDANT_RTP_PORTS: '23000-23999',
-        ATTENDANT_ASR_WORKERS: '2',
-        ATTENDANT_ASR_PROFILE: 'accurate',
-      },
+    child = spawnServe({
+      ...env(),
+      ATTENDANT_SIP_PORT: String(sipPort),
+      ATTENDANT_HTTP_PORT: String(httpPort),
+      ATTENDANT_GRPC_PORT: String(await freePort()),
+      ATTENDANT_RTP_PORTS: '23000-23999',
+      ATTENDANT_ASR_WORKERS: '2',
+      ATTENDANT_ASR_PROFILE: 'accurate',
     });
     child.stderr?.on('data', (d: Buffer) => {
       log += d.toString();
     });
-    const until = Date.now() + 90_000;
-    for (;;) {
-      const ok = await fetch(`http://127.0.0.1:${httpPort}/readyz`)
-        .then((r) => r.status === 200)
-        .catch(() => false);
-      if (ok) break;
-      if (Date.now() > until) throw new Error(`attendant serve did not become ready:\n${log.slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await untilReady(httpPort, () => log, 90_000);
   }, 120_000);
 
   afterAll(() => {

@@ -1,4 +1,4 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { scrapeMetric } from '../integration/scrape';
 import { run } from '../../src/cli/main';
 import { synthesize } from '../audio/synth';
 import { pbxHooksService, TransferCallRequest } from '../../src/pbx/hooks';
+import { spawnServe, untilReady } from '../integration/serve-process';
 import {
   ACK_2XX,
   ACK_FAILURE,
@@ -118,28 +119,18 @@ describe('attendant serve as a PBX sees it (sipp)', () => {
         env(),
       ),
     ).toBe(0);
-    child = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
-      env: {
-        ...env(),
-        ATTENDANT_SIP_PORT: String(sipPort),
-        ATTENDANT_HTTP_PORT: String(httpPort),
-        ATTENDANT_GRPC_PORT: String(await freePort()),
-        ATTENDANT_RTP_PORTS: '21000-21999',
-        ATTENDANT_ASR_WORKERS: '2',
-      },
+    child = spawnServe({
+      ...env(),
+      ATTENDANT_SIP_PORT: String(sipPort),
+      ATTENDANT_HTTP_PORT: String(httpPort),
+      ATTENDANT_GRPC_PORT: String(await freePort()),
+      ATTENDANT_RTP_PORTS: '21000-21999',
+      ATTENDANT_ASR_WORKERS: '2',
     });
     child.stderr?.on('data', (d: Buffer) => {
       log += d.toString();
     });
-    const until = Date.now() + 60_000;
-    for (;;) {
-      const ok = await fetch(`http://127.0.0.1:${httpPort}/readyz`)
-        .then((r) => r.status === 200)
-        .catch(() => false);
-      if (ok) break;
-      if (Date.now() > until) throw new Error(`attendant serve did not become ready:\n${log.slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await untilReady(httpPort, () => log, 60_000);
   }, 90_000);
 
   afterAll(async () => {

@@ -1,10 +1,11 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { createSocket, Socket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../src/cli/main';
 import { freePort } from '../integration/free-port';
+import { spawnServe, untilReady } from '../integration/serve-process';
 
 /**
  * RFC 4475, sections 3.1.1 (valid messages a parser must take) and 3.1.2 (invalid messages),
@@ -666,26 +667,16 @@ describe('RFC 4475 torture messages, sections 3.1.1 and 3.1.2 (issue 14)', () =>
     ).toBe(0);
     sipPort = await freePort();
     const httpPort = await freePort();
-    child = spawn(process.execPath, [join(__dirname, '..', '..', '..', 'bin', 'attendant.js'), 'serve'], {
-      env: {
-        ...env,
-        ATTENDANT_SIP_PORT: String(sipPort),
-        ATTENDANT_HTTP_PORT: String(httpPort),
-        ATTENDANT_GRPC_PORT: String(await freePort()),
-        ATTENDANT_ASR_WORKERS: '1',
-      },
+    child = spawnServe({
+      ...env,
+      ATTENDANT_SIP_PORT: String(sipPort),
+      ATTENDANT_HTTP_PORT: String(httpPort),
+      ATTENDANT_GRPC_PORT: String(await freePort()),
+      ATTENDANT_ASR_WORKERS: '1',
     });
     child.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-200_000)));
     child.on('exit', (code) => (exited = code));
-    const until = Date.now() + 60_000;
-    while (
-      !(await fetch(`http://127.0.0.1:${httpPort}/readyz`)
-        .then((r) => r.ok)
-        .catch(() => false))
-    ) {
-      if (Date.now() > until) throw new Error(`attendant serve did not become ready:\n${log.slice(-3000)}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await untilReady(httpPort, () => log, 60_000);
     socket = createSocket('udp4');
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   }, 90_000);
