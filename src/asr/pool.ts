@@ -102,6 +102,8 @@ export class RecognizerPool implements Recognizer {
   fastUtterances = 0;
   /** Utterances started and not decoded yet. */
   private utterances = 0;
+  /** Halves of background sessions being written (StartOptions.background), left out of the backlog. */
+  private backgroundOpen = 0;
   /** When the last two utterances started (performance.now), the latest last. */
   private starts: [number, number] = [-Infinity, -Infinity];
   /** The worker each whole (unsplit) session runs on, for a session started `beside` it. */
@@ -175,9 +177,13 @@ export class RecognizerPool implements Recognizer {
     return [...this.sessionWorkers, ...this.aside];
   }
 
-  /** Utterances being written to the workers, not ended yet (a split utterance counts once per half). */
+  /**
+   * Callers' utterances being written to the workers, not ended yet (a split utterance counts
+   * once per half); recordings heard for the console (StartOptions.background) are not counted:
+   * a test recording being written once made every new call get 503.
+   */
   get backlog(): number {
-    return this.everyWorker.reduce((n, w) => n + w.open, 0);
+    return this.everyWorker.reduce((n, w) => n + w.open, 0) - this.backgroundOpen;
   }
 
   /** Utterances given to the workers and not answered yet: being written or being decoded (per half). */
@@ -316,10 +322,18 @@ export class RecognizerPool implements Recognizer {
         ? undefined
         : await this.open(grammar, searchOnly ? 'grammar' : 'both', speed, [], searchOnly && large ? this.largeWorker() : (on ?? quick));
       const session = one ?? (await this.openSplit(grammar, speed, large ? this.largeWorker() : undefined));
+      // A recording heard for the console: its halves being written are no caller waiting.
+      let background = options.background === true ? (one === undefined ? 2 : 1) : 0;
+      this.backgroundOpen += background;
+      const written = (): void => {
+        this.backgroundOpen -= background;
+        background = 0;
+      };
       const handle: RecognizerSession = {
         write: (pcm) => session.write(pcm),
         flush: () => session.flush(),
         end: async () => {
+          written();
           try {
             return await session.end();
           } finally {
@@ -327,6 +341,7 @@ export class RecognizerPool implements Recognizer {
           }
         },
         close: () => {
+          written();
           over();
           session.close();
         },

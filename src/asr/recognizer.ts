@@ -122,6 +122,20 @@ export interface StartOptions {
   short?: boolean;
   /** On the same worker as this session of the same recognizer (the first model's, `whole`), where it can be. */
   beside?: RecognizerSession;
+  /** A recording heard for the console, not a caller: not counted among the utterances callers wait behind. */
+  background?: boolean;
+}
+
+/** `recognizer` with every session started in the background (StartOptions.background). */
+export function inBackground(recognizer: Recognizer): Recognizer {
+  return {
+    engine: recognizer.engine,
+    start: (grammar, options) => recognizer.start(grammar, { ...options, background: true }),
+    close: () => recognizer.close(),
+    get busy() {
+      return recognizer.busy;
+    },
+  };
 }
 
 export interface Recognizer {

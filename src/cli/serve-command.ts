@@ -204,6 +204,7 @@ export async function serve(settings: Settings, signal?: AbortSignal): Promise<n
     log,
     understandingOf: (id) => registry.understandingOf(id),
     recognizer,
+    callsInProgress: () => switchboard?.activeCalls ?? 0,
     prompts,
     recordings,
     dataDir: settings.dataDir,

@@ -17,7 +17,7 @@ import { FailureLimiter } from '../api/failure-limiter';
 import { AttendantError, messageOf } from '../util/errors';
 import { CallRecord, CallRecords } from '../attendant/call-records';
 import { StoreUnderstanding, Understanding } from '../attendant/understanding';
-import { Recognizer, RecognitionResult } from '../asr/recognizer';
+import { inBackground, Recognizer, RecognitionResult } from '../asr/recognizer';
 import { recognizePcm } from '../attendant/understanding';
 import { decodeWav } from '../media/audio-file';
 import { PromptLibrary } from '../media/prompts';
@@ -60,6 +60,8 @@ export interface ConsoleDeps {
   /** The understanding calls of a store use now; undefined while it is loading. */
   understandingOf: (store: string) => StoreUnderstanding | undefined;
   recognizer: Recognizer;
+  /** Calls this node is answering now: a test recording waits for none (callers come first). */
+  callsInProgress?: () => number;
   prompts: PromptLibrary;
   /** Where a store's own recordings are kept for every node. */
   recordings: PromptRecordings;
@@ -458,7 +460,8 @@ export class ConsoleServer {
     if (this.testWaits(store)) throw new HttpError(429, say('testBusy', lang));
     this.testing.add(store);
     try {
-      const { understanding, ms } = await recognizePcm(this.deps.recognizer, u, pcm);
+      // In the background: a test recording being heard is no caller waiting, and makes no call get 503.
+      const { understanding, ms } = await recognizePcm(inBackground(this.deps.recognizer), u, pcm);
       return {
         ...this.shown(u, understanding, u.snapshot.version, lang),
         audio_ms: Math.round(seconds * 1000),
@@ -469,9 +472,14 @@ export class ConsoleServer {
     }
   }
 
-  /** A test recording waits while the store's last one is heard or calls keep the recognizer busy. */
+  /**
+   * A test recording waits while the store's last one is heard, while calls keep the
+   * recognizer busy, and while any call is in progress: a recording heard between a caller's
+   * utterances held each of them behind it (a flood of 29-s recordings: a caller of another
+   * store waited 28 s after speaking).
+   */
   private testWaits(store: string): boolean {
-    return this.testing.has(store) || this.deps.recognizer.busy === true;
+    return this.testing.has(store) || this.deps.recognizer.busy === true || (this.deps.callsInProgress?.() ?? 0) > 0;
   }
 
   private shown(u: StoreUnderstanding, understood: Understanding, version: number, lang: ConsoleLang): Json {

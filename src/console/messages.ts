@@ -79,8 +79,8 @@ const TEXTS = {
   },
   noAudio: { fr: 'Ce fichier WAV ne contient pas de son.', en: 'This WAV file holds no sound.' },
   testBusy: {
-    fr: 'Un enregistrement est déjà en cours d’écoute, ou les appels occupent la reconnaissance : réessayez dans un instant.',
-    en: 'A recording is already being heard, or calls are keeping the recognizer busy: try again in a moment.',
+    fr: 'Un enregistrement est déjà en cours d’écoute, ou des appels sont en cours (ils passent d’abord) : réessayez dans un instant.',
+    en: 'A recording is already being heard, or calls are in progress (they come first): try again in a moment.',
   },
   tooManySignIns: {
     fr: 'Trop de connexions en une minute ; réessayez dans une minute.',

@@ -1,13 +1,18 @@
 import { connect } from 'node:http2';
 
+import { readFileSync } from 'node:fs';
+
 /**
- * An attacker of the gRPC port with no token, in a process of its own (so that what it costs
- * its own event loop is not charged to the test's caller): rounds of 8 connections of 40
- * streams, each announcing a 16 MiB SyncDirectory and sending up to 15 MiB of it, until its
- * stdin closes; then it prints how each stream ended ('16' for UNAUTHENTICATED, 'reset N' when
- * the server reset it with HTTP/2 code N, 'none' when nothing came within 10 s) as JSON counts.
+ * An attacker in a process of its own (so that what its loop costs its own event loop is not
+ * charged to the test's caller or its /healthz probe), attacking until its stdin closes; then
+ * it prints how many rounds it made and how each request ended, as JSON counts.
  *
- * node grpc-flood.js PORT
+ * node attacker.js grpc PORT: rounds of 8 connections of 40 streams with no token, each
+ *   announcing a 16 MiB SyncDirectory and sending up to 15 MiB of it ('16' for
+ *   UNAUTHENTICATED, 'reset N' when the server reset it with HTTP/2 code N, 'none' when
+ *   nothing came within 10 s).
+ * node attacker.js sign-in BASE TOKEN: sign-ins with the token, one after the other (HTTP status).
+ * node attacker.js test-audio BASE STORE COOKIE CSRF WAV: the recording posted as a test, one after the other (HTTP status).
  */
 
 async function round(port: number): Promise<string[]> {
@@ -53,14 +58,41 @@ async function round(port: number): Promise<string[]> {
   return all;
 }
 
+async function status(r: Promise<Response>): Promise<string[]> {
+  const res = await r;
+  await res.text();
+  return [String(res.status)];
+}
+
 async function main(): Promise<void> {
-  const port = Number(process.argv[2]);
+  const [mode, ...args] = process.argv.slice(2);
+  const attacks: Record<string, () => Promise<string[]>> = {
+    grpc: () => round(Number(args[0])),
+    'sign-in': () =>
+      status(
+        fetch(`${args[0]}/api/session`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ token: args[1] }),
+        }),
+      ),
+    'test-audio': () =>
+      status(
+        fetch(`${args[0]}/api/stores/${args[1]}/test-audio`, {
+          method: 'POST',
+          headers: { cookie: args[2], 'x-csrf-token': args[3], 'content-type': 'audio/wav' },
+          body: new Uint8Array(readFileSync(args[4])),
+        }),
+      ),
+  };
+  const attack = attacks[mode];
+  if (attack === undefined) throw new Error(`no attack "${mode}"`);
   let stop = false;
   process.stdin.on('end', () => (stop = true)).resume();
   const counts: Record<string, number> = {};
   let rounds = 0;
   while (!stop) {
-    for (const s of await round(port)) counts[s] = (counts[s] ?? 0) + 1;
+    for (const s of await attack()) counts[s] = (counts[s] ?? 0) + 1;
     rounds += 1;
   }
   process.stdout.write(JSON.stringify({ rounds, counts }));
