@@ -187,6 +187,14 @@ const MUTATIONS: Mutation[] = [
     name: 'refuses a test recording over',
   },
   {
+    defect: "test recordings heard one after another hold another store's caller for seconds (34, 6)",
+    file: 'src/console/console-server.ts',
+    fixed: ' || (this.deps.callsInProgress?.() ?? 0) > 0;',
+    undone: ';',
+    test: 'dist/test/integration/hostile-admin.test.js',
+    name: 'posts test recordings over and over',
+  },
+  {
     defect: "a flood of sign-ins signs out every other token's sessions (34, 7)",
     file: 'src/console/sessions.ts',
     fixed: 'if (own.length >= this.perToken || (this.sessions.size >= this.max && own.length > 0)) this.close(own[0].id);',
