@@ -151,7 +151,8 @@ export class ConsoleServer {
       this.deps.log.error({ err }, 'console request failed');
       e = new HttpError(500, say('internal', lang, { why: messageOf(err) }));
     }
-    if (e.status === 413) res.setHeader('connection', 'close');
+    // A body refused unread (too large, or a test recording while callers come first) is not read: the connection closes.
+    if (e.status === 413 || (e.status === 429 && !res.req.complete)) res.setHeader('connection', 'close');
     this.send(res, e.status, { error: e.message, ...e.extra });
   }
 
@@ -445,8 +446,10 @@ export class ConsoleServer {
    */
   private async testAudio(req: IncomingMessage, store: string, lang: ConsoleLang): Promise<Json> {
     const u = this.ready(store, lang);
+    // Refused before its body is read and again before it is decoded: a flood of recordings
+    // costs the event loop neither the reading nor the resampling.
+    if (this.testWaits(store)) throw new HttpError(429, say('testBusy', lang));
     const bytes = await readBody(req, MAX_AUDIO_BYTES, lang);
-    // Refused before it is decoded too: a flood of recordings costs the event loop no resampling.
     if (this.testWaits(store)) throw new HttpError(429, say('testBusy', lang));
     let pcm: Int16Array;
     try {

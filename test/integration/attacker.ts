@@ -66,6 +66,7 @@ async function status(r: Promise<Response>): Promise<string[]> {
 
 async function main(): Promise<void> {
   const [mode, ...args] = process.argv.slice(2);
+  const recording = mode === 'test-audio' ? new Uint8Array(readFileSync(args[4])) : undefined;
   const attacks: Record<string, () => Promise<string[]>> = {
     grpc: () => round(Number(args[0])),
     'sign-in': () =>
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
         fetch(`${args[0]}/api/stores/${args[1]}/test-audio`, {
           method: 'POST',
           headers: { cookie: args[2], 'x-csrf-token': args[3], 'content-type': 'audio/wav' },
-          body: new Uint8Array(readFileSync(args[4])),
+          body: recording,
         }),
       ),
   };
