@@ -56,6 +56,45 @@ export function loadRealSource(source: string): RealClip[] {
 }
 
 /**
+ * Sources made here with a synthesizer, for what no real recording is at hand: French digits
+ * ("un" to "quatre") said by espeak-ng's French voices, male and female, French, Belgian and
+ * Swiss, at two rates. Synthetic, so never a figure about real callers; no setting was chosen
+ * on it. `npm run bench:real -- --source fr-digits-espeak`.
+ */
+export const SYNTHESIZED_SOURCES: Record<string, { words: string[]; voices: string[]; rates: number[] }> = {
+  'fr-digits-espeak': {
+    words: ['un', 'deux', 'trois', 'quatre'],
+    voices: ['fr+m1', 'fr+m3', 'fr+m7', 'fr+f2', 'fr+f4', 'fr-be+m2', 'fr-ch+f1', 'fr+klatt'],
+    rates: [150, 190],
+  },
+};
+
+/** A synthesized source's clips (16 kHz WAVs, made on first use in the cache). */
+export async function synthesizedSource(source: string): Promise<RealClip[]> {
+  const spec = SYNTHESIZED_SOURCES[source];
+  if (spec === undefined) throw new Error(`no synthesized source ${source}`);
+  const dir = join(CACHE, source);
+  mkdirSync(dir, { recursive: true });
+  const clips: RealClip[] = [];
+  for (const word of spec.words)
+    for (const voice of spec.voices)
+      for (const rate of spec.rates) {
+        const file = `${word}_${voice.replace('+', '-')}_${rate}.wav`;
+        const path = join(dir, file);
+        if (!existsSync(path)) {
+          const raw = `${path}.${process.pid}.raw.wav`;
+          await run('espeak-ng', ['-v', voice, '-s', String(rate), '-w', raw, word]);
+          await run('sox', [raw, '-r', '16000', '-c', '1', '-b', '16', `${path}.${process.pid}.wav`]);
+          renameSync(`${path}.${process.pid}.wav`, path);
+          await run('rm', ['-f', raw]);
+        }
+        const { stdout } = await run('soxi', ['-D', path]);
+        clips.push({ source, file, path, transcript: word, speaker: voice, seconds: Number(stdout.trim()) });
+      }
+  return clips;
+}
+
+/**
  * What surrounds the word on the line:
  * - tight: the clip as recorded, speech from the first sample to the last for most;
  * - silence: 0.5 s of digital silence before, 0.8 s after (a PBX with silence suppression);

@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { areaUnderRoc } from '../../src/attendant/confidence';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
@@ -11,12 +12,24 @@ import { storeLexicons } from '../../src/asr/store-lexicons';
 import { readDirectory } from '../../src/directory/directory-file';
 import { DirectoryEntry } from '../../src/directory/entry';
 import { readAudioFile } from '../../src/media/audio-file';
-import { loadRealSource, RealClip, realSources, Surround, SURROUNDS, telephoneClip } from '../audio/real-speech';
+import {
+  loadRealSource,
+  RealClip,
+  realSources,
+  Surround,
+  SURROUNDS,
+  SYNTHESIZED_SOURCES,
+  synthesizedSource,
+  telephoneClip,
+} from '../audio/real-speech';
 import { plainHypothesis } from './plain-engine';
 import { benchProfile, mapLimit, pct } from './stats';
 
 /**
  * npm run bench:real [-- --source fr-speech-to-phrase] [--surround tight,silence] [--takes N] [--verbose]
+ *
+ * `--source fr-digits-espeak` hears French digits synthesized here (SYNTHESIZED_SOURCES): there
+ * are no real recordings of them; its heading says it is synthetic.
  *
  * Real people's recordings (../shared/real-speech beside the project), telephone-banded and
  * put on a line (tight, digital silence, comfort noise, line noise, long waits), each
@@ -41,6 +54,8 @@ export interface RealOutcome {
   entryId?: string;
   choices: string[];
   plain: { text: string; entryId?: string };
+  /** The best entry and its probability (the confidence), where anything was heard. */
+  best?: { id: string; score: number };
   ms: number;
 }
 
@@ -90,6 +105,22 @@ export function verdictOf(expect: string | undefined, kind: string, entryId: str
   return 'missed';
 }
 
+/**
+ * How well the confidence ranks the best entry's being the one meant, on a source it was not
+ * fitted on (the weights and thresholds come from synthetic voices alone): the area under
+ * the ROC curve, over the calls where an entry was heard.
+ */
+export function confidenceLine(outcomes: RealOutcome[]): string {
+  const heard = outcomes.filter((o) => o.best !== undefined);
+  const labels = heard.map((o) => (o.best!.id === o.call.expect ? 1 : 0));
+  const auc = areaUnderRoc(
+    heard.map((o) => o.best!.score),
+    labels,
+  );
+  const right = labels.filter((l) => l === 1).length;
+  return `Confidence out of source: AUC ${Number.isNaN(auc) ? '— (one class only)' : auc.toFixed(3)} of the best entry's probability, over ${heard.length} calls with an entry (${right} the one meant)`;
+}
+
 function table(outcomes: RealOutcome[], by: (o: RealOutcome) => string[]): string {
   const groups = new Map<string, RealOutcome[]>();
   for (const o of outcomes) for (const k of ['all', ...by(o)]) groups.set(k, [...(groups.get(k) ?? []), o]);
@@ -127,7 +158,7 @@ export async function hearReal(
   const all = new Map<string, RealOutcome[]>();
   try {
     for (const source of sources) {
-      const clips = pickClips(source, takes);
+      const clips = source in SYNTHESIZED_SOURCES ? await synthesizedSource(source) : pickClips(source, takes);
       const { entries, serviceOf } = realStore(clips);
       const locale = localeOf(source);
       const understanding = await StoreUnderstanding.build({ store: source, version: 1, entries }, ...storeLexicons(locale));
@@ -156,15 +187,17 @@ export async function hearReal(
           entryId: d.entry?.id,
           choices: d.choices.map((e) => e.id),
           plain: { text, entryId: top?.entry.id },
+          best: understood.candidates[0] && { id: understood.candidates[0].entry.id, score: understood.candidates[0].score },
           ms,
         };
       });
       log(
-        `\n## ${source} (${locale}, models ${understanding.models.join(' + ')}): ${clips.length} clips x ${surrounds.length} surrounds in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`,
+        `\n## ${source}${source in SYNTHESIZED_SOURCES ? ' (SYNTHESIZED with espeak-ng, not real speech)' : ''} (${locale}, models ${understanding.models.join(' + ')}): ${clips.length} clips x ${surrounds.length} surrounds in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`,
       );
       log(table(outcomes, (o) => [`surround ${o.call.surround}`]));
       log('');
       log(table(outcomes, (o) => [`speaker ${o.call.clip.speaker}`]));
+      log(`\n${confidenceLine(outcomes)}`);
       all.set(source, outcomes);
     }
   } finally {
