@@ -298,6 +298,14 @@ const MUTATIONS: Mutation[] = [
     test: 'dist/test/browser/console.test.js',
     name: 'signs in with the store token',
   },
+  {
+    defect: 'a 4.7-s sentence heard as « je souhaite parler à Dupont » is put straight through (33)',
+    file: 'src/directory/decision.ts',
+    fixed: '  const unaccounted = heard.some((h) => (lettersPerSecond(h) ?? Infinity) < MIN_LETTERS_PER_SECOND);',
+    undone: '  const unaccounted = heard.length < 0;',
+    test: 'dist/test/unit/speech-span.test.js',
+    name: 'account for too little',
+  },
 ];
 
 function main(): void {

@@ -1,5 +1,5 @@
 import { findSpeechSpan, frameSpeech, MIN_SNR_DB, SPAN_AFTER_MS, SPAN_BEFORE_MS } from '../../src/asr/speech-span';
-import { MIN_TRANSFER_SPEECH_MS, withEvidence } from '../../src/directory/decision';
+import { lettersPerSecond, MIN_LETTERS_PER_SECOND, MIN_TRANSFER_SPEECH_MS, withEvidence } from '../../src/directory/decision';
 
 const RATE = 16000;
 
@@ -108,6 +108,22 @@ describe('too little evidence to put a caller through', () => {
       reason: expect.stringMatching(/too noisy/),
     });
     expect(withEvidence(transfer, [{ speechMs: 1500, clearSpeech: true }, { speechMs: 1500 }])).toBe(transfer);
+  });
+
+  it('asks instead of transferring when the words heard account for too little of the speech', () => {
+    // « je souhaite parler à Dupont »: 23 letters; said in 1.6 s, a request; over 4.7 s of speech, something else.
+    const heard = (speechMs: number) => ({ speechMs, clearSpeech: true, nbest: [{ text: 'je souhaite parler a dupont' }] });
+    expect(lettersPerSecond(heard(1600))).toBeCloseTo(23 / 1.6);
+    expect(withEvidence(transfer, [heard(1600), heard(1600)])).toBe(transfer);
+    expect(withEvidence(transfer, [heard(1600), heard(4700)])).toMatchObject({
+      kind: 'confirm',
+      entry: sophie,
+      reason: expect.stringMatching(/more speech than the words heard/),
+    });
+    expect(lettersPerSecond(heard(4700))).toBeLessThan(MIN_LETTERS_PER_SECOND);
+    // Without a transcript or a measure of the speech, nothing to say.
+    expect(withEvidence(transfer, [{ speechMs: 4700, clearSpeech: true }])).toBe(transfer);
+    expect(lettersPerSecond({ nbest: [{ text: 'dupont' }] })).toBeUndefined();
   });
 
   it('says whether the speech stood clear of the line: a word over digital silence or faint noise does, one 3 dB over the noise does not', () => {
