@@ -1,7 +1,14 @@
 import { Grammar } from '../../src/asr/grammar';
 import { Lexicon, WordRequest } from '../../src/asr/lexicon';
 import { RecognitionResult, Recognizer, RecognizerSession, Speed, StartOptions } from '../../src/asr/recognizer';
-import { CROSS_RULE, CROSS_RULE_COMPANION_FAST, crossHear, crossRuleFor, StoreUnderstanding } from '../../src/attendant/understanding';
+import {
+  CROSS_RULE,
+  CROSS_RULE_COMPANION_FAST,
+  crossHear,
+  crossLead,
+  crossRuleFor,
+  StoreUnderstanding,
+} from '../../src/attendant/understanding';
 import { DirectoryEntry } from '../../src/directory/entry';
 
 /** A lexicon whose every word is one phone: grammars are built for real, recognition is scripted. */
@@ -102,6 +109,45 @@ describe('a second hearing where the two models heard different names', () => {
     expect(recognizer.searches.every((s) => s.part === 'grammar')).toBe(true);
     const u = understanding.understandAll(first, undefined, undefined, cross);
     expect(u.decision).toMatchObject({ kind: 'confirm', entry: { id: 'p1' } });
+  });
+
+  it('puts the name through where it leads the other by enough over the whole speech; a short word with the same lead is asked', async () => {
+    const spoken = (ms: number) => [
+      { ...heard('sophie martin', -1.6), speechMs: ms },
+      { ...heard('elodie masson', -0.8), speechMs: ms },
+    ];
+    // Fused: Sophie Martin -0.5 + 0.5 * -1.3 = -1.15, Élodie Masson -2.0 + 0.5 * -1.2 = -2.6: a lead of 1.45 a frame.
+    const recognizer = scripted({
+      fr: { 'sophie martin': -0.5, 'elodie masson': -2.0 },
+      'en-us': { 'sophie martin': -1.3, 'elodie masson': -1.2 },
+    });
+    const cross = await crossHear(recognizer, understanding, spoken(1200), audio);
+    expect(crossLead([-1.15, -2.6], 0, spoken(1200))).toBeCloseTo(1.45 * 1.2);
+    expect(understanding.understandAll(spoken(1200), undefined, undefined, cross).decision).toMatchObject({
+      kind: 'transfer',
+      entry: { id: 'p1' },
+    });
+    // 0.6 s of speech: 0.87, under the rule's lead; no measure of the speech, no transfer either.
+    expect(1.45 * 0.6).toBeLessThan(CROSS_RULE.transferLead as number);
+    expect(understanding.understandAll(spoken(600), undefined, undefined, cross).decision).toMatchObject({
+      kind: 'confirm',
+      entry: { id: 'p1' },
+    });
+    const unmeasured = [heard('sophie martin', -1.6), heard('elodie masson', -0.8)];
+    expect(understanding.understandAll(unmeasured, undefined, undefined, cross).decision).toMatchObject({
+      kind: 'confirm',
+      entry: { id: 'p1' },
+    });
+    // The evidence rules of any transfer hold: speech the line's noise drowns is asked about.
+    const unclear = spoken(1200).map((r) => ({ ...r, clearSpeech: false }));
+    expect(understanding.understandAll(unclear, undefined, undefined, cross).decision).toMatchObject({
+      kind: 'confirm',
+      entry: { id: 'p1' },
+    });
+    // Where the rule has no lead (the English model fast beside the French one), always asked.
+    expect(
+      understanding.heardAgain(understanding.understandAll(spoken(1200)), cross!, CROSS_RULE_COMPANION_FAST, spoken(1200)).decision.kind,
+    ).toBe('confirm');
   });
 
   it("follows the English model where its fits outweigh the French model's", async () => {
