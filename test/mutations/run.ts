@@ -312,7 +312,7 @@ const MUTATIONS: Mutation[] = [
     fixed: '  return Number.isFinite(lead) ? (lead * Math.min(...spans)) / 1000 : undefined;',
     undone: '  return Number.isFinite(lead) ? lead * 2 : undefined;',
     test: 'dist/test/unit/cross-hearing.test.js',
-    name: 'lead over the speech',
+    name: 'leads the other by enough over the whole speech',
   },
 ];
 
