@@ -54,7 +54,7 @@ export interface CallSessionEvents {
 
 /** What an utterance was heard as: a name, or an answer to a question. */
 type Heard =
-  | { listening: 'name'; understood: Understanding; results: RecognitionResult[]; shed: boolean }
+  | { listening: 'name'; understood: Understanding; results: RecognitionResult[]; shed: boolean; heardAgain: boolean }
   | { listening: 'answer'; answer: Answer; results: RecognitionResult[] };
 
 /**
@@ -274,7 +274,7 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
         const heardMs = Math.round(performance.now() - speechEndAt);
         const early = taken === undefined ? undefined : Math.round(speechEndAt - taken.at);
         if (heard.listening === 'name') {
-          const { understood, results, shed } = heard;
+          const { understood, results, shed, heardAgain } = heard;
           if (this.parts.store.transcripts) this.transcripts.push(understood.transcript);
           this.parts.log.info(
             {
@@ -284,6 +284,8 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
               audio_ms: results[0]?.audioMs,
               models: understood.models?.map((m) => `${m.model}:${m.top?.entry.id ?? '-'}`),
               shed: shed || undefined,
+              // The names the models disagreed on were searched again (crossHear).
+              heard_again: heardAgain || undefined,
               early,
               heard_ms: heardMs,
             },
@@ -313,14 +315,14 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
   private async hear(listening: Listening, pcm8k: Int16Array, signal?: AbortSignal): Promise<Heard> {
     const pcm16k = resample(pcm8k, 8000, 16000);
     if (listening === 'name') {
-      const { understood, results, shed } = await hearUtterance(
+      const { understood, results, shed, cross } = await hearUtterance(
         this.parts.recognizer,
         this.parts.understanding,
         (send) => send(pcm16k),
         undefined,
         signal,
       );
-      return { listening, understood, results, shed };
+      return { listening, understood, results, shed, heardAgain: cross !== undefined };
     }
     return { listening, ...(await this.hearAnswer(pcm16k, signal)) };
   }
