@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { encodeUlaw } from '../../src/media/g711';
@@ -86,7 +86,7 @@ export async function synthesizedSource(source: string): Promise<RealClip[]> {
           await run('espeak-ng', ['-v', voice, '-s', String(rate), '-w', raw, word]);
           await run('sox', [raw, '-r', '16000', '-c', '1', '-b', '16', `${path}.${process.pid}.wav`]);
           renameSync(`${path}.${process.pid}.wav`, path);
-          await run('rm', ['-f', raw]);
+          rmSync(raw, { force: true });
         }
         const { stdout } = await run('soxi', ['-D', path]);
         clips.push({ source, file, path, transcript: word, speaker: voice, seconds: Number(stdout.trim()) });

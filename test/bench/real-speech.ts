@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { areaUnderRoc } from '../../src/attendant/confidence';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
+import { areaUnderRoc } from '../../src/attendant/confidence';
 import { resolveEngine } from '../../src/asr/engine';
 import { loadCatalog, modelsForLocale } from '../../src/asr/models';
 import { RecognizerPool } from '../../src/asr/pool';
