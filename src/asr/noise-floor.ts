@@ -10,15 +10,48 @@
  */
 export const LINE_NOISE_PEAK = 64;
 
-/** A copy of `pcm` with white noise of `peak` added, from a fixed seed. */
-export function addLineNoise(pcm: Int16Array, peak = LINE_NOISE_PEAK): Int16Array {
+/**
+ * The noise's spectrum: `white` (flat to the Nyquist frequency), or `pink` (falling about
+ * 3 dB an octave: Paul Kellet's three-pole "economy" filter over the same white noise), at
+ * the same RMS.
+ *
+ * White noise is what a weak fricative sounds like: in the closures of "stop" or "pause",
+ * the French model heard an /f/, and short words with an /o/ went to "Faure" (real French
+ * commands: « pause » heard as Faure cut tight, in digital silence and in comfort noise,
+ * right with pink noise). Pink noise fills silence as well and lies under the speech's own
+ * tilt (docs/benchmarks.md).
+ */
+export type NoiseShape = 'white' | 'pink';
+
+/** Pink noise (PINK_POLES over uniform noise of ±peak) scaled to the RMS of the white noise. */
+const PINK_SCALE = 0.33;
+const PINK_POLES: [number, number][] = [
+  [0.99765, 0.099046],
+  [0.963, 0.2965164],
+  [0.57, 1.0526913],
+];
+const PINK_DIRECT = 0.1848;
+
+/** A copy of `pcm` with noise of `peak` (white) or the same RMS (pink) added, from a fixed seed. */
+export function addLineNoise(pcm: Int16Array, peak = LINE_NOISE_PEAK, shape: NoiseShape = 'white'): Int16Array {
   const out = new Int16Array(pcm.length);
   let seed = 0x9e3779b9 | 0;
+  const state = [0, 0, 0];
   for (let i = 0; i < pcm.length; i += 1) {
     seed ^= seed << 13;
     seed ^= seed >>> 17;
     seed ^= seed << 5;
-    const v = pcm[i] + Math.round((seed / 2147483648) * peak);
+    const white = (seed / 2147483648) * peak;
+    let noise = white;
+    if (shape === 'pink') {
+      noise = white * PINK_DIRECT;
+      for (let k = 0; k < PINK_POLES.length; k += 1) {
+        state[k] = PINK_POLES[k][0] * state[k] + white * PINK_POLES[k][1];
+        noise += state[k];
+      }
+      noise *= PINK_SCALE;
+    }
+    const v = pcm[i] + Math.round(noise);
     out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
   }
   return out;

@@ -57,13 +57,19 @@ export function loadRealSource(source: string): RealClip[] {
 
 /**
  * Sources made here with a synthesizer, for what no real recording is at hand: French digits
- * ("un" to "quatre") said by espeak-ng's French voices, male and female, French, Belgian and
- * Swiss, at two rates. Synthetic, so never a figure about real callers; no setting was chosen
- * on it. `npm run bench:real -- --source fr-digits-espeak`.
+ * ("un" to "quatre") and single command words (avance, recule, droite, gauche, stop) said by
+ * espeak-ng's French voices, male and female, French, Belgian and Swiss, at two rates.
+ * Synthetic, so never a figure about real callers; no setting was chosen on them.
+ * `npm run bench:real -- --source fr-digits-espeak` (or `fr-commands-espeak`).
  */
 export const SYNTHESIZED_SOURCES: Record<string, { words: string[]; voices: string[]; rates: number[] }> = {
   'fr-digits-espeak': {
     words: ['un', 'deux', 'trois', 'quatre'],
+    voices: ['fr+m1', 'fr+m3', 'fr+m7', 'fr+f2', 'fr+f4', 'fr-be+m2', 'fr-ch+f1', 'fr+klatt'],
+    rates: [150, 190],
+  },
+  'fr-commands-espeak': {
+    words: ['avance', 'recule', 'droite', 'gauche', 'stop'],
     voices: ['fr+m1', 'fr+m3', 'fr+m7', 'fr+f2', 'fr+f4', 'fr-be+m2', 'fr-ch+f1', 'fr+klatt'],
     rates: [150, 190],
   },

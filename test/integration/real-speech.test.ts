@@ -49,6 +49,20 @@ maybe('real callers', () => {
     }
   }, 240_000);
 
+  it('hears a short command with a stop in it, not the name with an /f/ that white noise made of it', async () => {
+    // « pause » (0.5 s): over a white noise floor the French model heard "Faure" cut tight, in
+    // digital silence and in comfort noise; pink noise fills the silence without sounding
+    // like a fricative (noise-floor.ts).
+    const clips = loadRealSource('fr-speech-to-phrase');
+    const { entries, serviceOf } = realStore(clips);
+    const understanding = await StoreUnderstanding.build({ store: 'real-fr', version: 1, entries }, ...lexicons.forLocale('fr-FR'));
+    const clip = clips.find((c) => c.file === 'stp_fr_035.wav')!;
+    for (const s of ['tight', 'silence', 'long'] as Surround[]) {
+      const d = await hear(understanding, clip, s);
+      expect([s, d.entry?.id ?? d.choices.map((e) => e.id)]).toEqual([s, serviceOf.get(clip.transcript)]);
+    }
+  }, 240_000);
+
   it('puts a clearly said command straight through where the second hearing finds a clear lead, in whatever surrounds it', async () => {
     // « supprime tous les minuteurs » (1.7 s of speech): the US English model hears a name of
     // its own, the French one the command; searched again, the command leads by 1.2-1.9 a

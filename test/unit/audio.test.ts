@@ -3,6 +3,7 @@ import { resample } from '../../src/media/resample';
 import { decodeWav } from '../../src/media/audio-file';
 import { ipaToCmu } from '../../src/asr/phones';
 import { addLineNoise, LINE_LEVEL, raiseQuietLine } from '../../src/asr/noise-floor';
+import { lineNoiseShape } from '../../src/asr/pocketsphinx-tuning';
 
 const tone = (n: number, rate: number, freq: number, amp = 8000): Int16Array =>
   Int16Array.from({ length: n }, (_, i) => Math.round(amp * Math.sin((2 * Math.PI * freq * i) / rate)));
@@ -95,6 +96,26 @@ describe('addLineNoise', () => {
     expect(loud[0]).toBeLessThanOrEqual(32767);
     expect(loud[1]).toBeGreaterThanOrEqual(-32768);
     expect(Math.abs(loud[2] - 1000)).toBeLessThanOrEqual(64);
+  });
+
+  it('shapes pink noise to the same RMS as the white, with far less of it in the high band', () => {
+    const rms = (x: ArrayLike<number>): number => Math.sqrt(Array.from(x).reduce((s, v) => s + v * v, 0) / x.length);
+    // The first difference weighs the high band: for white noise its RMS is about 1.4 times the noise's.
+    const slope = (x: Int16Array): number => rms(x.subarray(1).map((v, i) => v - x[i])) / rms(x);
+    const white = addLineNoise(new Int16Array(16000), 64, 'white');
+    const pink = addLineNoise(new Int16Array(16000), 64, 'pink');
+    expect(Array.from(pink)).toEqual(Array.from(addLineNoise(new Int16Array(16000), 64, 'pink')));
+    expect(rms(pink) / rms(white)).toBeGreaterThan(0.85);
+    expect(rms(pink) / rms(white)).toBeLessThan(1.15);
+    expect(slope(white)).toBeGreaterThan(1.3);
+    expect(slope(pink)).toBeLessThan(0.8);
+  });
+});
+
+describe('lineNoiseShape', () => {
+  it('gives a telephone-band model pink noise and a wideband one white', () => {
+    expect(lineNoiseShape(8000)).toBe('pink');
+    expect(lineNoiseShape(16000)).toBe('white');
   });
 });
 
