@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -339,6 +339,9 @@ function main(): void {
   const copy = join(mkdtempSync(join(tmpdir(), 'attendant-mutations-')), 'copy');
   execFileSync('git', ['worktree', 'add', '--detach', copy, 'HEAD'], { cwd: root, stdio: 'ignore' });
   symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'));
+  // The shared test data (models, real speech) beside the copy as beside the project, so that
+  // the tests that need it run rather than skip.
+  if (existsSync(join(root, '..', 'shared'))) symlinkSync(join(root, '..', 'shared'), join(copy, '..', 'shared'));
   const survived: string[] = [];
   try {
     MUTATIONS.forEach((m, i) => {
