@@ -38,10 +38,16 @@ maybe('real callers', () => {
     return (await recognizePcm(pool, understanding, audio.pcm)).understanding.decision;
   };
 
-  it('hears the same French command the same way cut tight, with digital silence, with 2 s of comfort noise, and under line noise', async () => {
+  /** The French commands as services of a store, heard with the French store's models. */
+  const frenchCommands = async () => {
     const clips = loadRealSource('fr-speech-to-phrase');
     const { entries, serviceOf } = realStore(clips);
     const understanding = await StoreUnderstanding.build({ store: 'real-fr', version: 1, entries }, ...lexicons.forLocale('fr-FR'));
+    return { clips, serviceOf, understanding };
+  };
+
+  it('hears the same French command the same way cut tight, with digital silence, with 2 s of comfort noise, and under line noise', async () => {
+    const { clips, serviceOf, understanding } = await frenchCommands();
     for (const file of ['stp_fr_002.wav', 'stp_fr_005.wav', 'stp_fr_031.wav']) {
       const clip = clips.find((c) => c.file === file)!;
       const heard = await Promise.all((['tight', 'silence', 'long', 'line'] as Surround[]).map((s) => hear(understanding, clip, s)));
@@ -53,9 +59,7 @@ maybe('real callers', () => {
     // « pause » (0.5 s): over a white noise floor the French model heard "Faure" cut tight, in
     // digital silence and in comfort noise; pink noise fills the silence without sounding
     // like a fricative (noise-floor.ts).
-    const clips = loadRealSource('fr-speech-to-phrase');
-    const { entries, serviceOf } = realStore(clips);
-    const understanding = await StoreUnderstanding.build({ store: 'real-fr', version: 1, entries }, ...lexicons.forLocale('fr-FR'));
+    const { clips, serviceOf, understanding } = await frenchCommands();
     const clip = clips.find((c) => c.file === 'stp_fr_035.wav')!;
     for (const s of ['tight', 'silence', 'long'] as Surround[]) {
       const d = await hear(understanding, clip, s);
@@ -67,9 +71,7 @@ maybe('real callers', () => {
     // « supprime tous les minuteurs » (1.7 s of speech): the US English model hears a name of
     // its own, the French one the command; searched again, the command leads by 1.2-1.9 a
     // frame (docs/benchmarks.md), over 1.0 once multiplied by the seconds of speech.
-    const clips = loadRealSource('fr-speech-to-phrase');
-    const { entries, serviceOf } = realStore(clips);
-    const understanding = await StoreUnderstanding.build({ store: 'real-fr', version: 1, entries }, ...lexicons.forLocale('fr-FR'));
+    const { clips, serviceOf, understanding } = await frenchCommands();
     const clip = clips.find((c) => c.file === 'stp_fr_044.wav')!;
     for (const s of ['tight', 'silence', 'line'] as Surround[]) {
       const d = await hear(understanding, clip, s);
@@ -78,9 +80,7 @@ maybe('real callers', () => {
   }, 240_000);
 
   it('puts no caller saying something outside the directory through to anyone', async () => {
-    const clips = loadRealSource('fr-speech-to-phrase');
-    const { entries } = realStore(clips);
-    const understanding = await StoreUnderstanding.build({ store: 'real-fr', version: 1, entries }, ...lexicons.forLocale('fr-FR'));
+    const { clips, understanding } = await frenchCommands();
     for (const clip of clips.filter((c) => c.transcript === '<OOV>')) {
       for (const s of ['tight', 'silence'] as Surround[])
         expect([clip.file, s, (await hear(understanding, clip, s)).kind]).not.toEqual([clip.file, s, 'transfer']);
