@@ -1,4 +1,4 @@
-import { DEFAULT_FIT_CALIBRATION, FitCalibration, Speed } from './recognizer';
+import { DEFAULT_FIT_CALIBRATION, FitCalibration, SAMPLE_RATE, Speed } from './recognizer';
 import { LINE_NOISE_PEAK, NoiseShape } from './noise-floor';
 
 /**
@@ -103,5 +103,5 @@ export const LINE_NOISE = LINE_NOISE_PEAK;
  * English digits went from 40.6 to 37.8 %: it keeps white noise (docs/benchmarks.md).
  */
 export function lineNoiseShape(sampleRate: number): NoiseShape {
-  return sampleRate < 16000 ? 'pink' : 'white';
+  return sampleRate < SAMPLE_RATE ? 'pink' : 'white';
 }

@@ -325,7 +325,7 @@ const MUTATIONS: Mutation[] = [
   {
     defect: 'the French model hears « pause » as Faure: white noise under a telephone-band model sounds like an /f/ (33)',
     file: 'src/asr/pocketsphinx-tuning.ts',
-    fixed: "  return sampleRate < 16000 ? 'pink' : 'white';",
+    fixed: "  return sampleRate < SAMPLE_RATE ? 'pink' : 'white';",
     undone: "  return 'white';",
     test: 'dist/test/integration/real-speech.test.js',
     name: 'hears a short command with a stop in it',
