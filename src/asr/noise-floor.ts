@@ -57,6 +57,27 @@ export function addLineNoise(pcm: Int16Array, peak = LINE_NOISE_PEAK, shape: Noi
   return out;
 }
 
+/**
+ * A copy of `pcm` less its mean: the DC offset a cheap converter or an analogue gateway puts
+ * on a line, taken out before the speech is looked for and decoded; the same array where the
+ * offset is under one step. Telephone speech (300-3400 Hz) has no mean of its own over an
+ * utterance. A real French command with an offset of 4000 (-18 dBFS) was heard right in 7 of
+ * 16 clips instead of 15: every frame's level carried the offset, so the speech stood out of
+ * the silence by a few dB and the framing and the quiet-line raise went wrong.
+ */
+export function withoutDc(pcm: Int16Array): Int16Array {
+  let sum = 0;
+  for (let i = 0; i < pcm.length; i += 1) sum += pcm[i];
+  const mean = pcm.length === 0 ? 0 : Math.round(sum / pcm.length);
+  if (mean === 0) return pcm;
+  const out = new Int16Array(pcm.length);
+  for (let i = 0; i < pcm.length; i += 1) {
+    const v = pcm[i] - mean;
+    out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+  }
+  return out;
+}
+
 /** The level a quiet line is raised to: the RMS of its loudest tenth of 20-ms frames (about -18 dBFS). */
 export const LINE_LEVEL = 4000;
 

@@ -5,7 +5,7 @@ import { threadId } from 'node:worker_threads';
 import { Grammar, GARBAGE_PREFIX } from './grammar';
 import { jsgfToFsg } from './fsg';
 import { SpeechPresence } from '../media/speech-presence';
-import { addLineNoise, raiseQuietLine } from './noise-floor';
+import { addLineNoise, raiseQuietLine, withoutDc } from './noise-floor';
 import { Api, loadApi, checkPocketsphinx, pocketsphinxModelDir, Pointer } from './pocketsphinx-binding';
 import {
   Beams,
@@ -273,10 +273,12 @@ class PocketsphinxDecoder implements Decoder {
       audio.set(chunk, offset);
       offset += chunk.length;
     }
+    // Levels are measured, and the words decoded, without the line's DC offset (withoutDc).
+    const line = withoutDc(audio);
     // The words framed alike whatever the line put around them (speech-span.ts); whether they
     // are speech at all is judged on that frame, not on seconds of silence around a short word.
-    const span = findSpeechSpan(audio);
-    const framed = frameSpeech(audio, span);
+    const span = findSpeechSpan(line);
+    const framed = frameSpeech(line, span);
     const presence = new SpeechPresence();
     presence.write(framed);
     // Or a span standing over the line's floor, loud enough: a quiet word on a noisy line

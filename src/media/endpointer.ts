@@ -50,10 +50,21 @@ export interface EndpointerEvents {
 
 const FRAME_MS = 20;
 
+/**
+ * A frame's RMS about its own mean: a DC offset on the line (a cheap converter, an analogue
+ * gateway) is not speech. With the offset counted, a line at +4000 had a floor of 4000, so
+ * no word rose three times over it and the caller was never heard.
+ */
 export function frameLevel(frame: Int16Array): number {
+  if (frame.length === 0) return 0;
   let sum = 0;
-  for (let i = 0; i < frame.length; i += 1) sum += frame[i] * frame[i];
-  return frame.length === 0 ? 0 : Math.sqrt(sum / frame.length);
+  let squares = 0;
+  for (let i = 0; i < frame.length; i += 1) {
+    sum += frame[i];
+    squares += frame[i] * frame[i];
+  }
+  const mean = sum / frame.length;
+  return Math.sqrt(Math.max(0, squares / frame.length - mean * mean));
 }
 
 export class Endpointer extends EventEmitter<EndpointerEvents> {

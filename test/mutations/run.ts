@@ -330,6 +330,22 @@ const MUTATIONS: Mutation[] = [
     test: 'dist/test/integration/real-speech.test.js',
     name: 'hears a short command with a stop in it',
   },
+  {
+    defect: 'a DC offset on the line (-18 dBFS) has half the real French commands asked about another service (33)',
+    file: 'src/asr/pocketsphinx.ts',
+    fixed: '    const line = withoutDc(audio);',
+    undone: '    const line = audio;',
+    test: 'dist/test/integration/real-speech.test.js',
+    name: 'hears a command the same with a DC offset',
+  },
+  {
+    defect: 'the endpointer counts a DC offset as level, and never hears a caller on such a line (33)',
+    file: 'src/media/endpointer.ts',
+    fixed: '  return Math.sqrt(Math.max(0, squares / frame.length - mean * mean));',
+    undone: '  return Math.sqrt(squares / frame.length);',
+    test: 'dist/test/unit/media.test.js',
+    name: 'hears a caller on a line with a DC offset',
+  },
 ];
 
 function main(): void {

@@ -2,7 +2,7 @@ import { decodeAlaw, decodeUlaw, encodeAlaw, encodeUlaw } from '../../src/media/
 import { resample } from '../../src/media/resample';
 import { decodeWav } from '../../src/media/audio-file';
 import { ipaToCmu } from '../../src/asr/phones';
-import { addLineNoise, LINE_LEVEL, raiseQuietLine } from '../../src/asr/noise-floor';
+import { addLineNoise, LINE_LEVEL, raiseQuietLine, withoutDc } from '../../src/asr/noise-floor';
 import { lineNoiseShape } from '../../src/asr/pocketsphinx-tuning';
 
 const tone = (n: number, rate: number, freq: number, amp = 8000): Int16Array =>
@@ -116,6 +116,25 @@ describe('lineNoiseShape', () => {
   it('gives a telephone-band model pink noise and a wideband one white', () => {
     expect(lineNoiseShape(8000)).toBe('pink');
     expect(lineNoiseShape(16000)).toBe('white');
+  });
+});
+
+describe('withoutDc', () => {
+  it("takes a line's DC offset out exactly, keeping the speech", () => {
+    const speech = tone(16000, 16000, 440, 3000);
+    const offset = speech.map((v) => v + 4000);
+    expect(Array.from(withoutDc(offset))).toEqual(Array.from(speech));
+  });
+
+  it('returns a line without an offset as it is, and clips nothing', () => {
+    const speech = tone(16000, 16000, 440, 3000);
+    expect(withoutDc(speech)).toBe(speech);
+    expect(withoutDc(new Int16Array(0))).toHaveLength(0);
+    // Mostly -32768 with a few loud positive samples: the mean is near the floor, and the loud ones are clipped, not wrapped.
+    const lopsided = Int16Array.from({ length: 100 }, (_, i) => (i < 10 ? 32767 : -32768));
+    const out = withoutDc(lopsided);
+    expect(Math.min(...out)).toBeGreaterThanOrEqual(-32768);
+    expect(out[0]).toBe(32767);
   });
 });
 

@@ -32,6 +32,30 @@ describe('endpointer', () => {
     expect(utterances[0].samples / 8).toBe(200 + 800 + 360);
   });
 
+  it('hears a caller on a line with a DC offset as on a clean one', () => {
+    const heard = (offset: number): number[] => {
+      const ep = new Endpointer({ endSilenceMs: 500, preRollMs: 200 });
+      const lengths: number[] = [];
+      ep.on('utterance', (pcm) => lengths.push(pcm.length));
+      let t = 0;
+      const feed = (level: number, ms: number): void => {
+        for (let i = 0; i < ms / 20; i += 1)
+          ep.write(
+            frame(level).map((v) => v + offset),
+            (t += 20),
+          );
+      };
+      feed(20, 1000);
+      feed(3000, 800);
+      feed(20, 1000);
+      return lengths;
+    };
+    expect(heard(0)).toHaveLength(1);
+    // An analogue gateway's offset of 4000 (-18 dBFS): counted as level, the floor was 4000 and no word rose over it.
+    expect(heard(4000)).toEqual(heard(0));
+    expect(heard(-2500)).toEqual(heard(0));
+  });
+
   it('hands the utterance up settled, sample for sample, 140 ms before its end; speech or a reset after it unsettles it', () => {
     const ep = new Endpointer({ endSilenceMs: 500, keepTrailingMs: 350, preRollMs: 200 });
     const events: { type: string; at: number; pcm?: Int16Array }[] = [];
