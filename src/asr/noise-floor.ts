@@ -61,9 +61,9 @@ export function addLineNoise(pcm: Int16Array, peak = LINE_NOISE_PEAK, shape: Noi
  * A copy of `pcm` less its mean: the DC offset a cheap converter or an analogue gateway puts
  * on a line, taken out before the speech is looked for and decoded; the same array where the
  * offset is under one step. Telephone speech (300-3400 Hz) has no mean of its own over an
- * utterance. A real French command with an offset of 4000 (-18 dBFS) was heard right in 7 of
- * 16 clips instead of 15: every frame's level carried the offset, so the speech stood out of
- * the silence by a few dB and the framing and the quiet-line raise went wrong.
+ * utterance. Real French commands with an offset of 4000 (-18 dBFS) were heard right in 7 of
+ * 16 clips instead of 15: the offset counted in every frame's level, by which the speech is
+ * framed and a quiet line raised, and it was decoded with the words.
  */
 export function withoutDc(pcm: Int16Array): Int16Array {
   let sum = 0;
