@@ -93,3 +93,13 @@ export async function synthesize(u: Utterance, dir = CACHE_DIR): Promise<string>
   renameSync(tmp, out);
   return out;
 }
+
+/**
+ * A caller's short answer (« oui », "yes") said by espeak-ng `voice`, with 1 s of the line
+ * after it, as sipp plays it to a question: written to `path`, which is returned.
+ */
+export async function callerAnswer(text: string, voice: string, path: string): Promise<string> {
+  const said = await synthesize({ text, synth: 'espeak', voice, condition: 'clean' });
+  await promisify(execFile)('sox', [said, path, 'pad', '0', '1']);
+  return path;
+}

@@ -12,7 +12,7 @@ import { Storage } from '../../src/cli/storage';
 import { scrapeMetric } from '../integration/scrape';
 import type { CallRecord } from '../../src/attendant/call-records';
 import { run } from '../../src/cli/main';
-import { synthesize } from '../audio/synth';
+import { callerAnswer, synthesize } from '../audio/synth';
 import { freePort } from '../integration/free-port';
 import { ANSWERED, callerTurns, G711_OFFER, invite, runSipp, scenario } from '../e2e/sipp';
 import { percentile } from './stats';
@@ -161,14 +161,7 @@ async function main(): Promise<void> {
   }
   // Asked "Vous avez dit Sophie Martin ?" (as callers are when attendant is not sure enough,
   // more often when its workers are busy and a French store is heard by one model), the caller says yes.
-  const yes = join(dir, 'yes.wav');
-  await promisify(execFile)('sox', [
-    await synthesize({ text: voice.startsWith('fr') ? 'oui' : 'yes', synth: 'espeak', voice, condition: 'clean' }),
-    yes,
-    'pad',
-    '0',
-    '1',
-  ]);
+  const yes = await callerAnswer(voice.startsWith('fr') ? 'oui' : 'yes', voice, join(dir, 'yes.wav'));
   const [sipPort, httpPort, grpcPort] = [await freePort(), await freePort(), await freePort()];
   const child: ChildProcess = spawn(process.execPath, [join(root, 'bin', 'attendant.js'), 'serve'], {
     env: {

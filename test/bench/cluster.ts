@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { run } from '../../src/cli/main';
 import { Storage } from '../../src/cli/storage';
-import { synthesize } from '../audio/synth';
+import { callerAnswer, synthesize } from '../audio/synth';
 import { ANSWERED, callerTurns, G711_OFFER, invite, runSipp, scenario } from '../e2e/sipp';
 import { ClusterNode, hasKamailio, Kamailio, newNode, routed, startKamailio, startNode } from '../integration/cluster-parts';
 import { freePort } from '../integration/free-port';
@@ -78,14 +78,7 @@ async function main(): Promise<void> {
     const speech = await synthesize({ text: 'Sophie Martin', synth: 'espeak', voice: 'en-us', condition: 'clean' });
     const audio = join(work, 'caller.wav');
     await promisify(execFile)('sox', [speech, audio, 'pad', String(Number(values.wait) / 1000), '1']);
-    const yes = join(work, 'yes.wav');
-    await promisify(execFile)('sox', [
-      await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }),
-      yes,
-      'pad',
-      '0',
-      '1',
-    ]);
+    const yes = await callerAnswer('yes', 'en-us', join(work, 'yes.wav'));
     const xml = routed(
       scenario('bench-cluster', [
         invite(G711_OFFER),

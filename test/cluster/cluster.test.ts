@@ -1,7 +1,5 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { freePort } from '../integration/free-port';
 import { ClusterNode, hasKamailio, Kamailio, newNode, routed, startKamailio, startNode } from '../integration/cluster-parts';
@@ -11,7 +9,7 @@ import { run } from '../../src/cli/main';
 import { pushDirectory, PushError } from '../../src/api/directory-client';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { parseDirectory } from '../../src/directory/directory-file';
-import { synthesize } from '../audio/synth';
+import { callerAnswer, synthesize } from '../audio/synth';
 import { ANSWERED, callerTurns, expectReferTo, G711_OFFER, infoKeys, invite, runSipp, scenario, SippRun } from '../e2e/sipp';
 
 /**
@@ -83,14 +81,7 @@ describe('two attendant nodes behind Kamailio, one PostgreSQL (issue 12)', () =>
     work = mkdtempSync(join(tmpdir(), 'attendant-cluster-'));
     url = await pg.createDatabase('attendant');
     speech = await synthesize({ text: 'Sophie Martin', synth: 'espeak', voice: 'en-us', condition: 'clean' });
-    yes = join(work, 'yes.wav');
-    await promisify(execFile)('sox', [
-      await synthesize({ text: 'yes', synth: 'espeak', voice: 'en-us', condition: 'clean' }),
-      yes,
-      'pad',
-      '0',
-      '1',
-    ]);
+    yes = await callerAnswer('yes', 'en-us', join(work, 'yes.wav'));
     const quiet = { out: () => undefined, err: () => undefined };
     expect(await run(['directory', 'import', 'demo', join(root, 'directory-fixtures', 'demo-store.csv'), '--create'], quiet, env())).toBe(
       0,
