@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveEngine } from '../../src/asr/engine';
+import { loadCatalog, modelsForLocale } from '../../src/asr/models';
 import { RecognizerPool } from '../../src/asr/pool';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_FIT_CALIBRATION, FitCalibration, RecognitionResult, Recognizer } from '../../src/asr/recognizer';
@@ -46,6 +47,7 @@ import {
   HELDOUT_VOICES,
 } from '../audio/caller-set';
 import { synthesize } from '../audio/synth';
+import { plainHypothesis } from './plain-engine';
 import { benchProfile, mapLimit, pct, percentile } from './stats';
 import { cpuSeconds } from './proc';
 
@@ -57,7 +59,9 @@ import { cpuSeconds } from './proc';
  * end of audio to decision. --fit (dev set, two models) fits the combination's weights and
  * chooses the thresholds on leave-one-voice-out scores. --shed hears every utterance as under
  * load (one model); --companion fast decodes the second model fast, as beside another
- * utterance on a busy pool (--fit then chooses that case's second-hearing rule).
+ * utterance on a busy pool (--fit then chooses that case's second-hearing rule). Every table
+ * shows beside attendant the plain engine on the same audio (plain-engine.ts), its top
+ * hypothesis transferred as it is.
  */
 
 interface Outcome {
@@ -67,6 +71,13 @@ interface Outcome {
   /** The second hearing, where the two models heard different names. */
   cross?: CrossHearing;
   ms: number;
+  /** The plain engine on the same audio (plainHypothesis): its hypothesis and the entry it names. */
+  plain?: PlainOutcome;
+}
+
+interface PlainOutcome {
+  text: string;
+  entryId?: string;
 }
 
 interface Decided {
@@ -94,14 +105,36 @@ export function judge(expect: Call['expect'], decision: { kind: string; entryId?
   return 'missed';
 }
 
+type PlainVerdict = 'right' | 'wrong' | 'none';
+
+/**
+ * The plain engine transfers its top hypothesis as it is: right where it names the entry
+ * meant (one of the namesakes, for a name several people share: it cannot ask which),
+ * wrong where it names anyone else (any entry, for a name not in the directory).
+ */
+export function plainVerdict(expect: Call['expect'], plain: PlainOutcome | undefined): PlainVerdict {
+  if (plain?.entryId === undefined) return 'none';
+  return expect.kind !== 'absent' && expect.ids.includes(plain.entryId) ? 'right' : 'wrong';
+}
+
+/** The plain engine's hypothesis of each call's audio (cached), and the entry the matcher finds in it. */
+async function hearPlain(understanding: StoreUnderstanding, locale: string, outcomes: Outcome[], paths: string[]): Promise<void> {
+  const model = modelsForLocale(loadCatalog(), locale).find((m) => m.engine === 'pocketsphinx' && m.id === understanding.models[0]);
+  if (model === undefined) throw new Error(`no PocketSphinx model ${understanding.models[0]} for the plain engine`);
+  await mapLimit(outcomes, 2, async (o, i) => {
+    const text = await plainHypothesis(model, understanding.grammar, paths[i]);
+    o.plain = { text, entryId: understanding.matcher.rank([{ text, probability: 1 }])[0]?.entry.id };
+  });
+}
+
 function table(outcomes: Outcome[], decided: Decided[], verdicts: Verdict[], by: (o: Outcome) => string[]): string {
   const groups = new Map<string, number[]>();
   outcomes.forEach((o, i) => {
     for (const key of ['all', ...by(o)]) groups.set(key, [...(groups.get(key) ?? []), i]);
   });
   const lines = [
-    '| group | calls | right: transferred or confirmed | offered the right entry among two to four | either | wrong transfer | absent not transferred | absent rejected | confirmed | right among top 3 | p50 ms | p95 ms |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| group | calls | right: transferred or confirmed | offered the right entry among two to four | either | wrong transfer | absent not transferred | absent rejected | confirmed | right among top 3 | plain engine right | plain engine wrong | p50 ms | p95 ms |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const [name, idx] of groups) {
     const present = idx.filter((i) => outcomes[i].call.expect.kind !== 'absent');
@@ -120,8 +153,12 @@ function table(outcomes: Outcome[], decided: Decided[], verdicts: Verdict[], by:
       decided[i].candidates.slice(0, 3).some((c) => outcomes[i].call.expect.ids.includes(c.entry.id)),
     ).length;
     const ms = idx.map((i) => outcomes[i].ms);
+    const plain = (i: number): PlainVerdict => plainVerdict(outcomes[i].call.expect, outcomes[i].plain);
+    const plainRight = present.filter((i) => plain(i) === 'right').length;
+    const plainWrong = idx.filter((i) => plain(i) === 'wrong').length;
+    const heardPlain = idx.some((i) => outcomes[i].plain !== undefined);
     lines.push(
-      `| ${name} | ${idx.length} | ${pct(right, present.length)} | ${pct(offered, present.length)} | ${pct(either, present.length)} | ${pct(wrong, idx.length)} | ${pct(notTransferred, absent.length)} | ${pct(rejected, absent.length)} | ${pct(confirmed, present.length)} | ${pct(top3, present.length)} | ${percentile(ms, 50).toFixed(0)} | ${percentile(ms, 95).toFixed(0)} |`,
+      `| ${name} | ${idx.length} | ${pct(right, present.length)} | ${pct(offered, present.length)} | ${pct(either, present.length)} | ${pct(wrong, idx.length)} | ${pct(notTransferred, absent.length)} | ${pct(rejected, absent.length)} | ${pct(confirmed, present.length)} | ${pct(top3, present.length)} | ${heardPlain ? pct(plainRight, present.length) : '-'} | ${heardPlain ? pct(plainWrong, idx.length) : '-'} | ${percentile(ms, 50).toFixed(0)} | ${percentile(ms, 95).toFixed(0)} |`,
     );
   }
   return lines.join('\n');
@@ -394,6 +431,7 @@ async function main(): Promise<void> {
       cross: o.cross,
       ms: o.ms,
     }));
+    await hearPlain(understanding, locale, outcomes, paths);
     report(understanding, outcomes, values, `replayed from ${saved.replace(`${root}/`, '')}`);
     if (values.turns) {
       // The questions that follow (offers, confirmations), heard again from synthesized answers.
@@ -451,6 +489,8 @@ async function main(): Promise<void> {
   const workersMs = (pool.pids.reduce((n, pid) => n + cpuSeconds(pid), 0) - workerCpu0) * 1e3;
   const cpuMs = (own.user + own.system) / 1e3 + workersMs;
   await pool.close();
+  // The floor, on the same audio, once attendant's workers are done.
+  await hearPlain(understanding, locale, outcomes, paths);
   const decided = report(
     understanding,
     outcomes,
@@ -468,6 +508,7 @@ async function main(): Promise<void> {
         results: o.results,
         cross: o.cross,
         ms: o.ms,
+        plain: o.plain,
         decided: { ...decided[i], candidates: decided[i].candidates.slice(0, 5).map((c) => ({ id: c.entry.id, score: c.score })) },
         verdict: verdicts[i],
       })),
