@@ -172,6 +172,7 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
         break;
       case 'stopPrompt':
         this.playId += 1;
+        this.endpointer.playing = false;
         this.parts.rtp.stopPlayback();
         break;
       case 'listen':
@@ -226,7 +227,10 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
       .render(prompt, this.parts.store.locale, this.parts.storeDir)
       .then(async (pcm) => {
         if (id !== this.playId || this.closed) return;
+        // The caller must speak up over the prompt's echo while it plays (Endpointer.minLevel).
+        this.endpointer.playing = true;
         const completed = await this.parts.rtp.play(pcm);
+        if (id === this.playId) this.endpointer.playing = false;
         if (completed && id === this.playId) this.dispatch({ type: 'promptEnded' });
       })
       .catch((err: Error) => {

@@ -172,7 +172,7 @@ function converse(dialog: Dialog, rtp: RtpSession, lines: (Int16Array | string)[
       void dialog.bye('timeout');
     }, timeoutMs);
     // attendant's prompts, as heard: each one's end is our turn to speak.
-    const ear = new Endpointer({ endSilenceMs: 700, minLevel: 200 });
+    const ear = new Endpointer({ endSilenceMs: 700, minLevel: 200, quietMinLevel: 200 });
     rtp.on('frame', (frame) => ear.write(frame));
     ear.on('utterance', () => {
       promptsHeard += 1;

@@ -22,8 +22,18 @@ export interface EndpointerOptions {
   preRollMs: number;
   /** An utterance is cut here even if the caller goes on. */
   maxSpeechMs: number;
-  /** Lowest RMS counted as speech (telephone speech is usually 500 to 5000). */
+  /**
+   * Lowest RMS counted as speech while a prompt is played to the caller (telephone speech is
+   * usually 500 to 5000): the prompt's echo from the caller's side, 30-40 dB under it, must
+   * not cut it short.
+   */
   minLevel: number;
+  /**
+   * Lowest RMS counted as speech while nothing is played (-58 dBFS): a quiet caller on a
+   * silent line, whose speech peaks at -40 dBFS and whose loudest frames lie about -55 dBFS,
+   * was never heard under minLevel. Noise on the line is kept out by the floor (`floorRatio`).
+   */
+  quietMinLevel: number;
   /** Speech is this many times above the noise floor. */
   floorRatio: number;
 }
@@ -36,6 +46,7 @@ export const DEFAULT_ENDPOINTER: EndpointerOptions = {
   preRollMs: 250,
   maxSpeechMs: 8000,
   minLevel: 300,
+  quietMinLevel: 40,
   floorRatio: 3,
 };
 
@@ -76,6 +87,8 @@ export class Endpointer extends EventEmitter<EndpointerEvents> {
   private speechMs = 0;
   private lastSpeechAt = 0;
   private settled = false;
+  /** A prompt is being played to the caller (minLevel), or nothing is (quietMinLevel). */
+  playing = false;
   private readonly history: Int16Array[] = [];
   private frames: Int16Array[] = [];
 
@@ -102,7 +115,7 @@ export class Endpointer extends EventEmitter<EndpointerEvents> {
 
   write(frame: Int16Array, now = Date.now()): void {
     const level = frameLevel(frame);
-    const threshold = Math.max(this.o.minLevel, this.floor * this.o.floorRatio);
+    const threshold = Math.max(this.playing ? this.o.minLevel : this.o.quietMinLevel, this.floor * this.o.floorRatio);
     const loud = level >= threshold;
     if (!this.inSpeech) {
       // The floor follows quiet frames quickly and loud ones slowly.

@@ -113,7 +113,10 @@ export const SURROUNDS: Surround[] = ['tight', 'silence', 'comfort', 'line', 'lo
 
 export interface LineOptions {
   surround: Surround;
-  /** dBFS of the speech's loudest tenth of frames; the recording's own level when absent. */
+  /**
+   * dBFS of the speech's loudest sample (its peak, as a handset's gain or a gateway's pad
+   * puts it on the line, unclipped); the recording's own level when absent.
+   */
   level?: number;
 }
 
@@ -150,15 +153,10 @@ function lineNoise(n: number, rms: number, random: () => number): Float64Array {
 
 const dbToLinear = (db: number): number => 10 ** (db / 20);
 
-function loudTenth(pcm: Int16Array): number {
-  const rms: number[] = [];
-  for (let i = 0; i + 160 <= pcm.length; i += 160) {
-    let sum = 0;
-    for (let j = i; j < i + 160; j += 1) sum += pcm[j] * pcm[j];
-    rms.push(Math.sqrt(sum / 160));
-  }
-  rms.sort((a, b) => a - b);
-  return rms.length === 0 ? 0 : rms[Math.floor(rms.length * 0.9)];
+function peakOf(pcm: Int16Array): number {
+  let peak = 0;
+  for (let i = 0; i < pcm.length; i += 1) peak = Math.max(peak, Math.abs(pcm[i]));
+  return peak;
 }
 
 /** A µ-law WAV (8 kHz mono) of `pcm`. */
@@ -228,7 +226,7 @@ async function bandOnce(clip: RealClip): Promise<Int16Array> {
 /** The path of the clip as a PBX would hand it over (8 kHz µ-law WAV), made on first use. */
 export async function telephoneClip(clip: RealClip, options: LineOptions): Promise<string> {
   const key = createHash('sha1')
-    .update('v1')
+    .update('v2')
     .update(JSON.stringify({ s: clip.source, f: clip.file, ...options }))
     .digest('hex')
     .slice(0, 16);
@@ -236,7 +234,7 @@ export async function telephoneClip(clip: RealClip, options: LineOptions): Promi
   if (existsSync(out)) return out;
   const speech = await banded(clip);
   const random = noiseSource(`${clip.source}/${clip.file}/${options.surround}`);
-  const gain = options.level === undefined ? 1 : (dbToLinear(options.level) * 32768) / Math.max(1, loudTenth(speech));
+  const gain = options.level === undefined ? 1 : (dbToLinear(options.level) * 32768) / Math.max(1, peakOf(speech));
   const [before, after] = options.surround === 'tight' ? [0, 0] : options.surround === 'long' ? [2, 2] : [0.5, 0.8];
   const n = Math.round((before + after) * 8000) + speech.length;
   const mix = new Float64Array(n);

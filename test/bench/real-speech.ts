@@ -26,7 +26,7 @@ import { plainHypothesis } from './plain-engine';
 import { benchProfile, mapLimit, pct } from './stats';
 
 /**
- * npm run bench:real [-- --source fr-speech-to-phrase] [--surround tight,silence] [--takes N] [--verbose]
+ * npm run bench:real [-- --source fr-speech-to-phrase] [--surround tight,silence] [--levels=-40,-6] [--takes N] [--verbose]
  *
  * `--source fr-digits-espeak` hears French digits synthesized here (SYNTHESIZED_SOURCES): there
  * are no real recordings of them; its heading says it is synthetic.
@@ -36,12 +36,16 @@ import { benchProfile, mapLimit, pct } from './stats';
  * source's transcripts made services of a store among the people of the demo store. Every
  * clip is heard by attendant (as `attendant recognize` hears a file) and by the plain engine
  * (pocketsphinx_continuous, default settings, the same model and grammar): per source, per
- * surround and per speaker, right, wrong transfers, and what was heard as nothing.
+ * surround and per speaker, right, wrong transfers, and what was heard as nothing. `--levels`
+ * hears every clip again at each level (dBFS of the speech's peak, as a quiet handset or a
+ * loud one puts it on the line) and adds a table per level.
  */
 
 export interface RealCall {
   clip: RealClip;
   surround: Surround;
+  /** dBFS of the speech's peak; the recording's own level when undefined. */
+  level?: number;
   /** The service the clip's transcript is; undefined for `<OOV>`. */
   expect?: string;
 }
@@ -152,6 +156,7 @@ export async function hearReal(
   takes: number,
   workers: number,
   log: (s: string) => void = console.log,
+  levels: (number | undefined)[] = [undefined],
 ): Promise<Map<string, RealOutcome[]>> {
   const catalog = loadCatalog();
   const pool = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, benchProfile(), catalog.models), workers);
@@ -165,11 +170,11 @@ export async function hearReal(
       const model = modelsForLocale(catalog, locale).find((m) => m.engine === 'pocketsphinx' && m.id === understanding.models[0]);
       if (model === undefined) throw new Error(`no PocketSphinx model for ${locale}`);
       const calls: RealCall[] = clips.flatMap((clip) =>
-        surrounds.map((surround) => ({ clip, surround, expect: serviceOf.get(clip.transcript) })),
+        surrounds.flatMap((surround) => levels.map((level) => ({ clip, surround, level, expect: serviceOf.get(clip.transcript) }))),
       );
       const t0 = performance.now();
       const outcomes = await mapLimit(calls, workers * 2, async (call): Promise<RealOutcome> => {
-        const wav = await telephoneClip(call.clip, { surround: call.surround });
+        const wav = await telephoneClip(call.clip, { surround: call.surround, level: call.level });
         const audio = await readAudioFile(wav);
         const started = performance.now();
         const { understood, results, cross } = await hearUtterance(pool, understanding, (send) => {
@@ -192,10 +197,14 @@ export async function hearReal(
         };
       });
       log(
-        `\n## ${source}${source in SYNTHESIZED_SOURCES ? ' (SYNTHESIZED with espeak-ng, not real speech)' : ''} (${locale}, models ${understanding.models.join(' + ')}): ${clips.length} clips x ${surrounds.length} surrounds in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`,
+        `\n## ${source}${source in SYNTHESIZED_SOURCES ? ' (SYNTHESIZED with espeak-ng, not real speech)' : ''} (${locale}, models ${understanding.models.join(' + ')}): ${clips.length} clips x ${surrounds.length} surrounds${levels.length > 1 ? ` x ${levels.length} levels` : ''} in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`,
       );
       log(table(outcomes, (o) => [`surround ${o.call.surround}`]));
       log('');
+      if (levels.length > 1) {
+        log(table(outcomes, (o) => [o.call.level === undefined ? 'level as recorded' : `level ${o.call.level} dBFS`]));
+        log('');
+      }
       log(table(outcomes, (o) => [`speaker ${o.call.clip.speaker}`]));
       log(`\n${confidenceLine(outcomes)}`);
       all.set(source, outcomes);
@@ -211,6 +220,7 @@ async function main(): Promise<void> {
     options: {
       source: { type: 'string' },
       surround: { type: 'string' },
+      levels: { type: 'string' },
       takes: { type: 'string', default: '3' },
       workers: { type: 'string', default: '2' },
       verbose: { type: 'boolean', default: false },
@@ -220,7 +230,10 @@ async function main(): Promise<void> {
   const surrounds = (values.surround?.split(',') ?? SURROUNDS) as Surround[];
   for (const s of surrounds) if (!SURROUNDS.includes(s)) throw new Error(`--surround takes ${SURROUNDS.join(', ')}, not ${s}`);
   console.log(`bench:real, profile ${benchProfile()}, ${new Date().toISOString()}`);
-  const all = await hearReal(sources, surrounds, Number(values.takes), Number(values.workers));
+  const levels = values.levels?.split(',').map((l) => (l === 'own' ? undefined : Number(l))) ?? [undefined];
+  for (const l of levels)
+    if (l !== undefined && !(l <= 0 && l >= -60)) throw new Error(`--levels takes dBFS from -60 to 0 (or "own"), not ${values.levels}`);
+  const all = await hearReal(sources, surrounds, Number(values.takes), Number(values.workers), console.log, levels);
   const out = join(ROOT, '.cache', 'bench');
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'real-speech.json'), JSON.stringify(Object.fromEntries(all), null, 1));
@@ -230,7 +243,7 @@ async function main(): Promise<void> {
         const v = verdictOf(o.call.expect, o.decision, o.entryId, o.choices);
         if (v === 'right' || v === 'rejected') continue;
         console.log(
-          `${v}\t${o.call.clip.file}/${o.call.surround}\t"${o.call.clip.transcript}" -> ${o.results.map((r) => `"${r.nbest[0]?.text ?? ''}" fit ${r.fit?.toFixed(2)}`).join(' | ')} => ${o.decision} ${o.entryId ?? o.choices.join(',')}; plain "${o.plain.text}"`,
+          `${v}\t${o.call.clip.file}/${o.call.surround}${o.call.level === undefined ? '' : `/${o.call.level}dBFS`}\t"${o.call.clip.transcript}" -> ${o.results.map((r) => `"${r.nbest[0]?.text ?? ''}" fit ${r.fit?.toFixed(2)}`).join(' | ')} => ${o.decision} ${o.entryId ?? o.choices.join(',')}; plain "${o.plain.text}"`,
         );
       }
     }

@@ -83,6 +83,17 @@ maybe('real callers through attendant serve (SIP, RTP, endpointer)', () => {
     90_000,
   );
 
+  it('hears a quiet real caller (speech peaking at -40 dBFS, its loudest frames about -55 dBFS) and puts them through, answering « oui »', async () => {
+    // The endpointer took nothing under -41 dBFS for speech, so this caller was never heard;
+    // while nothing is played to the caller it now takes speech down to -58 dBFS (Endpointer.quietMinLevel).
+    const clip = clips.find((c) => c.file === 'stp_fr_002.wav')!;
+    const wanted = entries.find((e) => e.id === serviceOf.get(clip.transcript))!;
+    const wav = await telephoneClip(clip, { surround: 'silence', level: -40 });
+    const { code, text } = await call(['--wav', wav, '--say', 'oui', '--expect', wanted.extension]);
+    expect(text).toMatch(new RegExp(`^transferred to ${wanted.extension} `, 'm'));
+    expect(code).toBe(0);
+  }, 90_000);
+
   it('puts a real caller saying a long command through, the names the two models disagreed on heard again (logged)', async () => {
     // « supprime tous les minuteurs »: the US English model hears a name of its own; searched
     // again, the French model's command leads by far (docs/benchmarks.md).

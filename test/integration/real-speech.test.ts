@@ -83,6 +83,23 @@ maybe('real callers', () => {
     }
   }, 240_000);
 
+  it('hears a command said quietly (peaking at -40 dBFS) or loudly (-6 dBFS) on a silent line as the one meant', async () => {
+    // At -40 dBFS the loudest frames lie about -55 dBFS: under the -45 dBFS once taken for the
+    // least speech, every command was heard as nothing (SPEECH_MIN_RMS).
+    const { clips, serviceOf, understanding } = await frenchCommands();
+    for (const file of ['stp_fr_002.wav', 'stp_fr_006.wav']) {
+      const clip = clips.find((c) => c.file === file)!;
+      const heard = await Promise.all(
+        [-40, -6].map(async (level) => {
+          const audio = await readAudioFile(await telephoneClip(clip, { surround: 'silence', level }));
+          const d = (await recognizePcm(pool, understanding, audio.pcm)).understanding.decision;
+          return d.kind === 'transfer' || d.kind === 'confirm' ? d.entry?.id : d.kind;
+        }),
+      );
+      expect([file, heard]).toEqual([file, Array(2).fill(serviceOf.get(clip.transcript))]);
+    }
+  }, 240_000);
+
   it('puts a clearly said command straight through where the second hearing finds a clear lead, in whatever surrounds it', async () => {
     // « supprime tous les minuteurs » (1.7 s of speech): the US English model hears a name of
     // its own, the French one the command; searched again, the command leads by 1.2-1.9 a

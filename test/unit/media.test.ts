@@ -90,6 +90,21 @@ describe('endpointer', () => {
     expect(events.map((e) => e.type)).toEqual(['settled', 'unsettled']);
   });
 
+  it('hears a quiet caller (speech at -50 dBFS) on a silent line, but not as loud an echo of its own prompt', () => {
+    const starts = (playing: boolean): number => {
+      const ep = new Endpointer({ endSilenceMs: 500 });
+      ep.playing = playing;
+      let n = 0;
+      ep.on('speechStart', () => (n += 1));
+      for (let i = 0; i < 50; i += 1) ep.write(frame(0));
+      for (let i = 0; i < 40; i += 1) ep.write(frame(100));
+      for (let i = 0; i < 50; i += 1) ep.write(frame(0));
+      return n;
+    };
+    expect(starts(false)).toBe(1);
+    expect(starts(true)).toBe(0);
+  });
+
   it('hears no speech in steady low noise', () => {
     const ep = new Endpointer();
     const start = jest.fn();

@@ -19,6 +19,10 @@ describe('SpeechPresence', () => {
     expect(heard([20, 20, 3000, 5000, 400, 4000, 2500, 30, 20, 20])).toBe(true);
   });
 
+  it('hears a quiet caller on a silent line: syllables whose loudest frames lie about -50 dBFS', () => {
+    expect(heard([0, 0, 60, 100, 20, 90, 70, 0, 0, 0])).toBe(true);
+  });
+
   it('hears nothing in silence', () => {
     expect(heard(new Array(50).fill(5))).toBe(false);
   });
