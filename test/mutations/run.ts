@@ -346,6 +346,22 @@ const MUTATIONS: Mutation[] = [
     test: 'dist/test/unit/media.test.js',
     name: 'hears a caller on a line with a DC offset',
   },
+  {
+    defect: 'a caller whose speech peaks at -40 dBFS is heard as nothing: no frame reaches -45 dBFS (33)',
+    file: 'src/media/speech-presence.ts',
+    fixed: 'export const SPEECH_MIN_RMS = 30;',
+    undone: 'export const SPEECH_MIN_RMS = 180;',
+    test: 'dist/test/integration/real-speech.test.js',
+    name: 'hears a command said quietly',
+  },
+  {
+    defect: 'the endpointer takes nothing under -41 dBFS for speech, and a quiet caller is never heard in a call (33)',
+    file: 'src/media/endpointer.ts',
+    fixed: '    const threshold = Math.max(this.playing ? this.o.minLevel : this.o.quietMinLevel, this.floor * this.o.floorRatio);',
+    undone: '    const threshold = Math.max(this.o.minLevel, this.floor * this.o.floorRatio);',
+    test: 'dist/test/unit/media.test.js',
+    name: 'hears a quiet caller',
+  },
 ];
 
 function main(): void {
