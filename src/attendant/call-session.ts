@@ -223,6 +223,8 @@ export class CallSession extends EventEmitter<CallSessionEvents> {
     this.playId += 1;
     const id = this.playId;
     this.parts.rtp.stopPlayback();
+    // Nothing plays until this prompt is made (a prompt that cannot be made plays nothing).
+    this.endpointer.playing = false;
     this.parts.prompts
       .render(prompt, this.parts.store.locale, this.parts.storeDir)
       .then(async (pcm) => {
