@@ -47,7 +47,7 @@ import {
   HELDOUT_VOICES,
 } from '../audio/caller-set';
 import { synthesize } from '../audio/synth';
-import { plainHypothesis } from './plain-engine';
+import { PlainHearing, plainEngine } from './plain-engine';
 import { benchProfile, mapLimit, pct, percentile } from './stats';
 import { cpuSeconds } from './proc';
 
@@ -71,13 +71,8 @@ interface Outcome {
   /** The second hearing, where the two models heard different names. */
   cross?: CrossHearing;
   ms: number;
-  /** The plain engine on the same audio (plainHypothesis): its hypothesis and the entry it names. */
-  plain?: PlainOutcome;
-}
-
-interface PlainOutcome {
-  text: string;
-  entryId?: string;
+  /** The plain engine on the same audio: its hypothesis and the entry it names. */
+  plain?: PlainHearing;
 }
 
 interface Decided {
@@ -112,18 +107,16 @@ type PlainVerdict = 'right' | 'wrong' | 'none';
  * meant (one of the namesakes, for a name several people share: it cannot ask which),
  * wrong where it names anyone else (any entry, for a name not in the directory).
  */
-export function plainVerdict(expect: Call['expect'], plain: PlainOutcome | undefined): PlainVerdict {
+export function plainVerdict(expect: Call['expect'], plain: PlainHearing | undefined): PlainVerdict {
   if (plain?.entryId === undefined) return 'none';
   return expect.kind !== 'absent' && expect.ids.includes(plain.entryId) ? 'right' : 'wrong';
 }
 
 /** The plain engine's hypothesis of each call's audio (cached), and the entry the matcher finds in it. */
 async function hearPlain(understanding: StoreUnderstanding, locale: string, outcomes: Outcome[], paths: string[]): Promise<void> {
-  const model = modelsForLocale(loadCatalog(), locale).find((m) => m.engine === 'pocketsphinx' && m.id === understanding.models[0]);
-  if (model === undefined) throw new Error(`no PocketSphinx model ${understanding.models[0]} for the plain engine`);
+  const plain = plainEngine(understanding, modelsForLocale(loadCatalog(), locale));
   await mapLimit(outcomes, 2, async (o, i) => {
-    const text = await plainHypothesis(model, understanding.grammar, paths[i]);
-    o.plain = { text, entryId: understanding.matcher.rank([{ text, probability: 1 }])[0]?.entry.id };
+    o.plain = await plain(paths[i]);
   });
 }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Grammar } from '../../src/asr/grammar';
 import { AcousticModel } from '../../src/asr/models';
+import { StoreUnderstanding } from '../../src/attendant/understanding';
 
 const run = promisify(execFile);
 const CACHE = join(__dirname, '..', '..', '..', '.cache', 'plain-engine');
@@ -44,4 +45,24 @@ export async function plainHypothesis(model: AcousticModel, grammar: Grammar, wa
   renameSync(`${saved}.tmp`, saved);
   await run('rm', ['-f', pcm]);
   return text;
+}
+
+/** What the plain engine heard in a call's audio, and the entry the store's matcher finds in it (none: nothing matched). */
+export interface PlainHearing {
+  text: string;
+  entryId?: string;
+}
+
+/**
+ * The plain engine of a store: its own model (the first of `understanding.models`, found
+ * among `models`) and grammar, its hypothesis matched against the directory as attendant's
+ * are, the top entry taken as it is.
+ */
+export function plainEngine(understanding: StoreUnderstanding, models: AcousticModel[]): (wav: string) => Promise<PlainHearing> {
+  const model = models.find((m) => m.engine === 'pocketsphinx' && m.id === understanding.models[0]);
+  if (model === undefined) throw new Error(`no PocketSphinx model ${understanding.models[0]} for the plain engine`);
+  return async (wav) => {
+    const text = await plainHypothesis(model, understanding.grammar, wav);
+    return { text, entryId: understanding.matcher.rank([{ text, probability: 1 }])[0]?.entry.id };
+  };
 }

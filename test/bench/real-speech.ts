@@ -22,7 +22,7 @@ import {
   synthesizedSource,
   telephoneClip,
 } from '../audio/real-speech';
-import { plainHypothesis } from './plain-engine';
+import { PlainHearing, plainEngine } from './plain-engine';
 import { benchProfile, mapLimit, pct } from './stats';
 
 /**
@@ -57,7 +57,7 @@ export interface RealOutcome {
   decision: string;
   entryId?: string;
   choices: string[];
-  plain: { text: string; entryId?: string };
+  plain: PlainHearing;
   /** The best entry and its probability (the confidence), where anything was heard. */
   best?: { id: string; score: number };
   ms: number;
@@ -167,8 +167,7 @@ export async function hearReal(
       const { entries, serviceOf } = realStore(clips);
       const locale = localeOf(source);
       const understanding = await StoreUnderstanding.build({ store: source, version: 1, entries }, ...storeLexicons(locale));
-      const model = modelsForLocale(catalog, locale).find((m) => m.engine === 'pocketsphinx' && m.id === understanding.models[0]);
-      if (model === undefined) throw new Error(`no PocketSphinx model for ${locale}`);
+      const plain = plainEngine(understanding, modelsForLocale(catalog, locale));
       const calls: RealCall[] = clips.flatMap((clip) =>
         surrounds.flatMap((surround) => levels.map((level) => ({ clip, surround, level, expect: serviceOf.get(clip.transcript) }))),
       );
@@ -181,8 +180,7 @@ export async function hearReal(
           for (let k = 0; k < audio.pcm.length; k += 320) send(audio.pcm.subarray(k, Math.min(audio.pcm.length, k + 320)));
         });
         const ms = performance.now() - started;
-        const text = await plainHypothesis(model, understanding.grammar, wav);
-        const top = understanding.matcher.rank([{ text, probability: 1 }])[0];
+        const heardPlain = await plain(wav);
         const d = understood.decision;
         return {
           call,
@@ -191,7 +189,7 @@ export async function hearReal(
           decision: d.kind,
           entryId: d.entry?.id,
           choices: d.choices.map((e) => e.id),
-          plain: { text, entryId: top?.entry.id },
+          plain: heardPlain,
           best: understood.candidates[0] && { id: understood.candidates[0].entry.id, score: understood.candidates[0].score },
           ms,
         };
