@@ -150,6 +150,29 @@ describe('a second hearing where the two models heard different names', () => {
     ).toBe('confirm');
   });
 
+  it('offers both names where the second hearing barely tells them apart', async () => {
+    const spoken = (ms: number) => [
+      { ...heard('sophie martin', -1.6), speechMs: ms },
+      { ...heard('elodie masson', -0.8), speechMs: ms },
+    ];
+    // Fused: Sophie Martin -1.0 + 0.5 * -1.2 = -1.6, Élodie Masson -1.05 + 0.5 * -1.2 = -1.65:
+    // 0.05 a frame, 0.06 over 1.2 s of speech, under the rule's offerLead.
+    const recognizer = scripted({
+      fr: { 'sophie martin': -1.0, 'elodie masson': -1.05 },
+      'en-us': { 'sophie martin': -1.2, 'elodie masson': -1.2 },
+    });
+    const cross = await crossHear(recognizer, understanding, spoken(1200), audio);
+    expect(0.05 * 1.2).toBeLessThan(CROSS_RULE.offerLead as number);
+    const offered = understanding.understandAll(spoken(1200), undefined, undefined, cross).decision;
+    expect(offered.kind).toBe('disambiguate');
+    expect(offered.choices.map((e) => e.id)).toEqual(['p1', 'p2']);
+    // Four times the speech: a lead of 0.24, the name is asked about alone.
+    expect(understanding.understandAll(spoken(4800), undefined, undefined, cross).decision).toMatchObject({
+      kind: 'confirm',
+      entry: { id: 'p1' },
+    });
+  });
+
   it("follows the English model where its fits outweigh the French model's", async () => {
     const first = [heard('sophie martin', -1.0), heard('elodie masson', -1.2)];
     const recognizer = scripted({
