@@ -472,11 +472,14 @@ export class StoreUnderstanding {
     if (rule.offerLead !== undefined && lead !== undefined && lead < rule.offerLead) {
       // Heard again, the names still stand as close as two guesses can: both are offered.
       const order = fused.map((_, j) => j).sort((x, y) => fused[y] - fused[x]);
-      const choices = order
-        .flatMap((j) => this.snapshot.entries.filter((e) => e.enabled && displayName(e) === cross.names[j]))
-        .slice(0, 4);
+      const choices = order.flatMap((j) => this.snapshot.entries.filter((e) => e.enabled && displayName(e) === cross.names[j])).slice(0, 4);
       const all = Math.max(0, ...candidates.filter((c) => choices.some((e) => e.id === c.entry.id)).map((c) => c.score));
-      return { kind: 'disambiguate', choices, confidence: all, reason: `${reason}, by only ${lead.toFixed(2)} over the speech: both offered` };
+      return {
+        kind: 'disambiguate',
+        choices,
+        confidence: all,
+        reason: `${reason}, by only ${lead.toFixed(2)} over the speech: both offered`,
+      };
     }
     if (rule.transferLead !== undefined && lead !== undefined && lead >= rule.transferLead) {
       const transfer: Decision = {

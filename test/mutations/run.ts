@@ -362,6 +362,14 @@ const MUTATIONS: Mutation[] = [
     test: 'dist/test/unit/media.test.js',
     name: 'hears a quiet caller',
   },
+  {
+    defect: 'a second hearing that barely tells two names apart asks about one of them, a coin toss, instead of offering both (33)',
+    file: 'src/attendant/understanding.ts',
+    fixed: '    if (rule.offerLead !== undefined && lead !== undefined && lead < rule.offerLead) {',
+    undone: '    if (false as boolean) {',
+    test: 'dist/test/unit/cross-hearing.test.js',
+    name: 'offers both names',
+  },
 ];
 
 function main(): void {
