@@ -366,7 +366,7 @@ const MUTATIONS: Mutation[] = [
     defect: 'a second hearing that barely tells two names apart asks about one of them, a coin toss, instead of offering both (33)',
     file: 'src/attendant/understanding.ts',
     fixed: '    if (rule.offerLead !== undefined && lead !== undefined && lead < rule.offerLead) {',
-    undone: '    if (false as boolean) {',
+    undone: '    if (rule.offerLead !== undefined && lead !== undefined && lead < rule.offerLead && (false as boolean)) {',
     test: 'dist/test/unit/cross-hearing.test.js',
     name: 'offers both names',
   },
