@@ -173,6 +173,16 @@ describe('a second hearing where the two models heard different names', () => {
     });
   });
 
+  it('decides on the French model alone where the English one heard nothing at all', () => {
+    const french = heard('sophie martin', -0.4);
+    const nothing: RecognitionResult = { nbest: [], confidence: 0, audioMs: 2000 };
+    const alone = understanding.understand(french).decision;
+    expect(alone).toMatchObject({ entry: { id: 'p1' } });
+    expect(understanding.understandAll([french, nothing]).decision).toEqual(alone);
+    // Counted as a model that proposed nothing, the same French hearing was held down.
+    expect(understanding.understandAll([french, heard('elodie masson', -0.4)]).decision).not.toEqual(alone);
+  });
+
   it("follows the English model where its fits outweigh the French model's", async () => {
     const first = [heard('sophie martin', -1.0), heard('elodie masson', -1.2)];
     const recognizer = scripted({
