@@ -371,9 +371,11 @@ const MUTATIONS: Mutation[] = [
     name: 'offers both names',
   },
   {
-    defect: 'a second model that heard nothing at all counts against every entry the first heard, and a sentence heard right is asked again (33)',
+    defect:
+      'a second model that heard nothing at all counts against every entry the first heard, and a sentence heard right is asked again (33)',
     file: 'src/attendant/understanding.ts',
-    fixed: '    if (results.length === 2 && results[1].nbest.length === 0 && results[0].nbest.length > 0) return this.understand(results[0]);',
+    fixed:
+      '    if (results.length === 2 && results[1].nbest.length === 0 && results[0].nbest.length > 0) return this.understand(results[0]);',
     undone: '',
     test: 'dist/test/unit/cross-hearing.test.js',
     name: 'decides on the French model alone',
