@@ -297,8 +297,7 @@ export interface CrossRule {
  * commands) as the least lead at which neither put a caller through to someone else or to
  * an absent name (0.75: one absent name on each); out of source, held out, fresh store,
  * voxforge, fleurs and synthesized French digits: docs/benchmarks.md.
- */
-/*
+ *
  * offerLead 0.1: on the same two development sets, where the meant name was one of the two
  * heard again, the one the rule picked was the meant one 9 times in 14 under a lead of 0.1
  * (3 of 7 synthetic, 6 of 7 real), 19 in 20 from 0.1 to 0.2: under 0.1 the pick is little
@@ -479,11 +478,11 @@ export class StoreUnderstanding {
       // Heard again, the names still stand as close as two guesses can: both are offered.
       const order = fused.map((_, j) => j).sort((x, y) => fused[y] - fused[x]);
       const choices = order.flatMap((j) => this.snapshot.entries.filter((e) => e.enabled && displayName(e) === cross.names[j])).slice(0, 4);
-      const all = Math.max(0, ...candidates.filter((c) => choices.some((e) => e.id === c.entry.id)).map((c) => c.score));
+      const offeredScore = Math.max(0, ...candidates.filter((c) => choices.some((e) => e.id === c.entry.id)).map((c) => c.score));
       return {
         kind: 'disambiguate',
         choices,
-        confidence: all,
+        confidence: offeredScore,
         reason: `${reason}, by only ${lead.toFixed(2)} over the speech: both offered`,
       };
     }
