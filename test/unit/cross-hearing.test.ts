@@ -91,6 +91,11 @@ describe('a second hearing where the two models heard different names', () => {
     understanding = await StoreUnderstanding.build({ store: 'demo', version: 1, entries: ENTRIES }, lexicon('fr'), lexicon('en-us'));
   });
   const audio = [new Int16Array(160), new Int16Array(160)];
+  /** The first pass of the two tests of the lead: each model heard its own name over `ms` of speech. */
+  const spoken = (ms: number) => [
+    { ...heard('sophie martin', -1.6), speechMs: ms },
+    { ...heard('elodie masson', -0.8), speechMs: ms },
+  ];
 
   it('searches each name again with each model, grammar alone, and confirms the name both fit best', async () => {
     const first = [heard('sophie martin', -1.6), heard('elodie masson', -0.8)];
@@ -112,10 +117,6 @@ describe('a second hearing where the two models heard different names', () => {
   });
 
   it('puts the name through where it leads the other by enough over the whole speech; a short word with the same lead is asked', async () => {
-    const spoken = (ms: number) => [
-      { ...heard('sophie martin', -1.6), speechMs: ms },
-      { ...heard('elodie masson', -0.8), speechMs: ms },
-    ];
     // Fused: Sophie Martin -0.5 + 0.5 * -1.3 = -1.15, Élodie Masson -2.0 + 0.5 * -1.2 = -2.6: a lead of 1.45 a frame.
     const recognizer = scripted({
       fr: { 'sophie martin': -0.5, 'elodie masson': -2.0 },
@@ -151,10 +152,6 @@ describe('a second hearing where the two models heard different names', () => {
   });
 
   it('offers both names where the second hearing barely tells them apart', async () => {
-    const spoken = (ms: number) => [
-      { ...heard('sophie martin', -1.6), speechMs: ms },
-      { ...heard('elodie masson', -0.8), speechMs: ms },
-    ];
     // Fused: Sophie Martin -1.0 + 0.5 * -1.2 = -1.6, Élodie Masson -1.05 + 0.5 * -1.2 = -1.65:
     // 0.05 a frame, 0.06 over 1.2 s of speech, under the rule's offerLead.
     const recognizer = scripted({
