@@ -36,6 +36,12 @@ export interface RecognitionResult {
    * loop); a half of an utterance decoded on two workers has its own half alone.
    */
   fitParts?: { grammar?: number; loop?: number };
+  /**
+   * A store heard by one model, where the first hypothesis would be asked about: the best
+   * path through the store's grammar without that hypothesis's name (a second search of the
+   * same audio, hearUtterance), and its fit against the same phone loop.
+   */
+  runnerUp?: { text: string; fit: number };
 }
 
 /** A logistic curve from fit to belief: 0.5 at `midpoint`, `slope` fit units per e-fold. */

@@ -79,6 +79,13 @@ export async function hearUtterance(
   );
   // Heard again only where the first pass would ask (a transfer or the operator stands as it is).
   const first = understanding.understandAll(results);
+  if (understanding.grammars.length === 1 && first.decision.kind === 'confirm' && recognizer.busy !== true) {
+    const runnerUp = await hearRunnerUp(recognizer, understanding, results[0], first.decision.entry, chunks, signal);
+    if (signal?.aborted === true) throw new RecognitionCancelled();
+    if (runnerUp === undefined) return { understood: first, results, shed };
+    const heard = [{ ...results[0], runnerUp }];
+    return { understood: understanding.understandAll(heard), results: heard, shed };
+  }
   const asks = understanding.grammars.length === 2 && CROSS_DECISIONS.includes(first.decision.kind);
   const cross = asks
     ? await crossHear(
@@ -119,6 +126,56 @@ export async function recognizePcm(
   );
   return { understanding: understood, ms: performance.now() - t0 };
 }
+
+/**
+ * The runner-up of a store heard by one model (RecognitionResult.runnerUp): the utterance
+ * searched again in the store's grammar without the name the first pass would ask about.
+ * Undefined where the first pass has no fit, the store has no other name, or the search
+ * fails: the first pass's question then stands.
+ */
+export async function hearRunnerUp(
+  recognizer: Recognizer,
+  understanding: StoreUnderstanding,
+  result: RecognitionResult,
+  asked: DirectoryEntry | undefined,
+  chunks: Int16Array[],
+  signal?: AbortSignal,
+): Promise<RecognitionResult['runnerUp']> {
+  const loop = result.fitParts?.loop;
+  if (asked === undefined || result.fit === undefined || loop === undefined) return undefined;
+  try {
+    const grammar = await understanding.othersGrammar(displayName(asked));
+    if (grammar === undefined || signal?.aborted === true) return undefined;
+    const session = await recognizer.start(grammar, { also: true, part: 'grammar', speed: result.speed });
+    const stop = whenAborted(signal, () => session.cancel?.());
+    let heard: RecognitionResult;
+    try {
+      for (const pcm of chunks) session.write(pcm);
+      heard = await session.end();
+    } finally {
+      stop();
+      session.close();
+    }
+    const text = heard.nbest[0]?.text;
+    const grammarScore = heard.fitParts?.grammar;
+    const same =
+      heard.fitCalibration?.midpoint === result.fitCalibration?.midpoint && heard.fitCalibration?.slope === result.fitCalibration?.slope;
+    return text === undefined || grammarScore === undefined || !same ? undefined : { text, fit: grammarScore - loop };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where a store heard by one model would ask "Did you say X?", and X's runner-up (heard
+ * again without X's name: hearRunnerUp) fits the speech almost as well, both are offered:
+ * "X, or Y?". The lead is the difference of their fits per frame times the seconds of
+ * speech, as a second hearing's (crossLead). On real English digits, one short word heard
+ * by the US English model, the first pass asked about someone else for 202 of 349 callers
+ * it asked; for 44 of those the runner-up was the one meant (jackson 10, yweweler 20,
+ * george 14: every speaker).
+ */
+export const RUNNER_UP_RULE = { offerLead: 0.2 };
 
 /** The first-pass decisions a second hearing may change. */
 const CROSS_DECISIONS: Decision['kind'][] = ['reprompt', 'disambiguate', 'confirm'];
@@ -499,6 +556,23 @@ export class StoreUnderstanding {
     return { kind: 'confirm', entry: namesakes[0], choices: [], confidence, reason };
   }
 
+  /** The store's grammar without one name (its entries sharing that display name), for the first model; cached. */
+  othersGrammar(name: string): Promise<Grammar | undefined> {
+    const key = `others\u0000${name}`;
+    let made = this.nameGrammars.get(key);
+    if (made === undefined) {
+      const entries = this.snapshot.entries.filter((e) => e.enabled && displayName(e) !== name);
+      const lexicon = this.lexicons[0];
+      made =
+        entries.length === 0 || lexicon === undefined
+          ? Promise.resolve(undefined)
+          : buildGrammar(entries, lexicon).then((g) => ({ ...g, kind: 'name' as const }));
+      made.catch(() => this.nameGrammars.delete(key));
+      touchRecent(this.nameGrammars, key, made, NAME_GRAMMARS);
+    }
+    return made.catch(() => undefined);
+  }
+
   /** A grammar of one name of the store (its entries sharing that display name), for `model`'s lexicon; cached. */
   nameGrammar(name: string, model: number): Promise<Grammar | undefined> {
     const key = `${model}\u0000${name}`;
@@ -537,14 +611,30 @@ export class StoreUnderstanding {
     return OPERATOR_REQUESTS.some((run) => run.every((t) => tokens.includes(t)));
   }
 
-  understand(result: RecognitionResult, thresholds?: DecisionThresholds): Understanding {
+  understand(result: RecognitionResult, thresholds?: DecisionThresholds, rule = RUNNER_UP_RULE): Understanding {
     const candidates = this.rankResult(result);
     const transcript = readable(result.nbest[0]?.text ?? '');
+    const decision = withEvidence(decide(candidates, { operatorAsked: this.operatorAsked(result), thresholds }), [result]);
+    return { transcript, fit: result.fit, candidates, decision: this.runnerUpOffer(decision, result, rule) };
+  }
+
+  /** A question about one name becomes an offer of two where its runner-up fits almost as well (RUNNER_UP_RULE). */
+  private runnerUpOffer(decision: Decision, result: RecognitionResult, rule: { offerLead: number }): Decision {
+    const asked = decision.entry;
+    const { runnerUp, fit, speechMs } = result;
+    if (decision.kind !== 'confirm' || asked === undefined || runnerUp === undefined || fit === undefined || speechMs === undefined) {
+      return decision;
+    }
+    const lead = (fit - runnerUp.fit) * (speechMs / 1000);
+    if (!(lead < rule.offerLead)) return decision;
+    const other = this.rankResult({ ...result, nbest: [{ text: runnerUp.text, score: 0 }], fit: runnerUp.fit })[0]?.entry;
+    if (other === undefined || displayName(other) === displayName(asked) || other.extension === asked.extension) return decision;
+    const others = this.snapshot.entries.filter((e) => e.enabled && displayName(e) === displayName(other));
     return {
-      transcript,
-      fit: result.fit,
-      candidates,
-      decision: withEvidence(decide(candidates, { operatorAsked: this.operatorAsked(result), thresholds }), [result]),
+      kind: 'disambiguate',
+      choices: [asked, ...others].slice(0, 4),
+      confidence: decision.confidence,
+      reason: `${decision.reason}; heard again without ${displayName(asked)}, ${displayName(other)} fits almost as well (by ${lead.toFixed(2)} over the speech): both offered`,
     };
   }
 }

@@ -120,7 +120,7 @@ maybe('real callers', () => {
     }
   }, 240_000);
 
-  it('puts none of 20 real English digits straight through: one short word is asked about, never transferred on its score', async () => {
+  it('puts none of 20 real English digits straight through: one short word is asked about or offered with its runner-up, never transferred on its score', async () => {
     const clips = loadRealSource('en-fsdd');
     const { entries } = realStore(clips);
     const understanding = await StoreUnderstanding.build({ store: 'real-en', version: 1, entries }, ...lexicons.forLocale('en-US'));
@@ -128,6 +128,8 @@ maybe('real callers', () => {
     expect(picked).toHaveLength(20);
     const kinds = await Promise.all(picked.map((c) => hear(understanding, c, 'silence').then((d) => d.kind)));
     expect(kinds.filter((k) => k === 'transfer')).toEqual([]);
-    expect(kinds.filter((k) => k === 'confirm').length).toBeGreaterThan(10);
+    expect(kinds.filter((k) => k === 'confirm' || k === 'disambiguate').length).toBeGreaterThan(10);
+    // One model hears an English store: its runner-up is heard for real, and offered where it fits as well.
+    expect(kinds.filter((k) => k === 'disambiguate').length).toBeGreaterThan(0);
   }, 240_000);
 });

@@ -380,6 +380,23 @@ const MUTATIONS: Mutation[] = [
     test: 'dist/test/unit/cross-hearing.test.js',
     name: 'decides on the French model alone',
   },
+  {
+    defect: 'a store heard by one model asks about its first guess alone, though the runner-up fits the speech as well (33)',
+    file: 'src/attendant/understanding.ts',
+    fixed: '    if (!(lead < rule.offerLead)) return decision;',
+    undone: '    if (!(lead < rule.offerLead) || (true as boolean)) return decision;',
+    test: 'dist/test/unit/cross-hearing.test.js',
+    name: 'offers both where the runner-up fits',
+  },
+  {
+    defect: 'a store heard by one model never hears the utterance again without the name it would ask about (33)',
+    file: 'src/attendant/understanding.ts',
+    fixed: "  if (understanding.grammars.length === 1 && first.decision.kind === 'confirm' && recognizer.busy !== true) {",
+    undone:
+      "  if (understanding.grammars.length === 1 && first.decision.kind === 'confirm' && recognizer.busy !== true && (false as boolean)) {",
+    test: 'dist/test/unit/cross-hearing.test.js',
+    name: 'searches the utterance again, grammar alone',
+  },
 ];
 
 function main(): void {

@@ -7,6 +7,9 @@ import {
   crossHear,
   crossLead,
   crossRuleFor,
+  hearRunnerUp,
+  hearUtterance,
+  RUNNER_UP_RULE,
   StoreUnderstanding,
 } from '../../src/attendant/understanding';
 import { DirectoryEntry } from '../../src/directory/entry';
@@ -311,5 +314,93 @@ describe('a second hearing where the two models heard different names', () => {
     ).toBeUndefined();
     expect(both.searches).toHaveLength(0);
     expect(crossRuleFor(['accurate', 'accurate'])).toBe(CROSS_RULE);
+  });
+});
+
+describe('a store heard by one model: the runner-up of a name it would ask about', () => {
+  let understanding: StoreUnderstanding;
+  beforeAll(async () => {
+    understanding = await StoreUnderstanding.build({ store: 'demo', version: 1, entries: ENTRIES }, lexicon('en-us'));
+  });
+  /** Sophie Martin heard over `ms` of speech, fit -1.4 (asked about, not put through), and the runner-up's fit. */
+  const asked = (ms: number, runnerUp?: { text: string; fit: number }): RecognitionResult => ({
+    ...heard('sophie martin', -1.4),
+    speechMs: ms,
+    ...(runnerUp === undefined ? {} : { runnerUp }),
+  });
+
+  it('offers both where the runner-up fits the speech almost as well; asks about the one name otherwise', () => {
+    expect(understanding.understand(asked(500)).decision).toMatchObject({ kind: 'confirm', entry: { id: 'p1' } });
+    // 0.2 a frame over 0.5 s of speech: a lead of 0.1, under the rule's.
+    expect(0.2 * 0.5).toBeLessThan(RUNNER_UP_RULE.offerLead);
+    const offered = understanding.understand(asked(500, { text: 'elodie masson', fit: -1.6 })).decision;
+    expect(offered.kind).toBe('disambiguate');
+    expect(offered.choices.map((e) => e.id)).toEqual(['p1', 'p2']);
+    // The same gap a frame over 2 s of speech (0.4): the name is asked about alone.
+    expect(understanding.understand(asked(2000, { text: 'elodie masson', fit: -1.6 })).decision).toMatchObject({
+      kind: 'confirm',
+      entry: { id: 'p1' },
+    });
+    // A runner-up shared by two entries: the name asked about, then both of them.
+    const namesakes = understanding.understand(asked(500, { text: 'paul martin', fit: -1.45 })).decision;
+    expect(namesakes.choices.map((e) => e.id)).toEqual(['p1', 'p3', 'p4']);
+    // A runner-up that is no name (carrier words only) leaves the question as it was.
+    expect(understanding.understand(asked(500, { text: 'please', fit: -1.4 })).decision.kind).toBe('confirm');
+    // A clear name put through is never offered with another.
+    const clear = { ...heard('sophie martin', -0.2), speechMs: 900, runnerUp: { text: 'elodie masson', fit: -0.25 } };
+    expect(understanding.understand(clear).decision).toMatchObject({ kind: 'transfer', entry: { id: 'p1' } });
+  });
+
+  it('searches the utterance again, grammar alone, in the store without the name it would ask about', async () => {
+    const searches: { phrases: string[]; part?: string }[] = [];
+    let written = 0;
+    const recognizer: Recognizer = {
+      engine: 'pocketsphinx',
+      close: async () => undefined,
+      start: async (grammar: Grammar, options?: StartOptions): Promise<RecognizerSession> => {
+        searches.push({ phrases: grammar.phrases, part: options?.part });
+        const again = options?.part === 'grammar';
+        return {
+          write: (pcm) => void (written += pcm.length),
+          flush: async () => undefined,
+          close: () => undefined,
+          end: async () =>
+            again
+              ? {
+                  nbest: [{ text: 'elodie masson', score: 0 }],
+                  confidence: 1,
+                  audioMs: 500,
+                  fitParts: { grammar: -51.6 },
+                  fitCalibration: { midpoint: -1.65, slope: 0.54 },
+                }
+              : asked(500),
+        };
+      },
+    };
+    const { understood, results } = await hearUtterance(recognizer, understanding, (send) => send(new Int16Array(320)));
+    expect(searches).toHaveLength(2);
+    expect(searches[0].phrases).toContain('sophie martin');
+    expect(searches[1]).toMatchObject({ part: 'grammar' });
+    expect(searches[1].phrases).not.toContain('sophie martin');
+    expect(searches[1].phrases).toContain('elodie masson');
+    expect(written).toBe(640);
+    // Its fit is against the first pass's phone loop: -51.6 - -50.
+    expect(results[0].runnerUp?.text).toBe('elodie masson');
+    expect(results[0].runnerUp?.fit).toBeCloseTo(-1.6);
+    expect(understood.decision.choices.map((e) => e.id)).toEqual(['p1', 'p2']);
+    // A busy pool hears nothing again: the question stands.
+    searches.length = 0;
+    const busy = await hearUtterance({ ...recognizer, busy: true } as Recognizer, understanding, (send) => send(new Int16Array(320)));
+    expect(searches).toHaveLength(1);
+    expect(busy.understood.decision).toMatchObject({ kind: 'confirm', entry: { id: 'p1' } });
+    // A search that fails leaves the first pass's question.
+    const failing: Recognizer = {
+      ...recognizer,
+      start: async (grammar, options) => {
+        if (options?.part === 'grammar') throw new Error('no worker');
+        return recognizer.start(grammar, options);
+      },
+    };
+    expect(await hearRunnerUp(failing, understanding, asked(500), ENTRIES[0], [new Int16Array(320)])).toBeUndefined();
   });
 });
