@@ -54,6 +54,8 @@ export interface FlowState {
   /** Keys typed for a name (dial-by-name), and whether dial-by-name was offered already. */
   spelling?: string;
   spellingOffered?: boolean;
+  /** The choices are taken from the keypad alone (Decision.keysOnly). */
+  keysOnly?: boolean;
   /** The choices were read again once after an unclear answer ("oui" to "A, ou B ?"). */
   choicesReadAgain?: boolean;
 }
@@ -172,13 +174,19 @@ export function step(state: FlowState, event: FlowEvent, ctx: FlowContext): { st
   const askChoice = (again: boolean): void =>
     ask(
       'disambiguating',
-      { key: 'disambiguate', choices: s.choices.map((e) => ({ name: spokenName(e), department: e.department })), again },
+      {
+        key: 'disambiguate',
+        choices: s.choices.map((e) => ({ name: spokenName(e), department: e.department })),
+        again,
+        ...(s.keysOnly === true ? { keysOnly: true } : {}),
+      },
       'answer',
     );
   const retry = (key: 'retry' | 'no-input' | 'unknown-extension'): void => {
     s.retries += 1;
     s.pending = undefined;
     s.choices = [];
+    s.keysOnly = undefined;
     if (s.retries > ctx.maxRetries) {
       // Names were heard but not understood: the keypad may do better, once.
       if (key === 'retry' && !s.spellingOffered && (ctx.directory?.length ?? 0) > 0) {
@@ -199,6 +207,7 @@ export function step(state: FlowState, event: FlowEvent, ctx: FlowContext): { st
     s.digits = '';
     s.pending = undefined;
     s.choices = [];
+    s.keysOnly = undefined;
     actions.push(
       { type: 'clearTimer', name: 'no-input' },
       { type: 'clearTimer', name: 'digits' },
@@ -287,6 +296,7 @@ export function step(state: FlowState, event: FlowEvent, ctx: FlowContext): { st
       } else if (d.kind === 'disambiguate' && d.choices.length > 1) {
         s.choices = d.choices.slice(0, 4);
         s.choicesReadAgain = false;
+        s.keysOnly = d.keysOnly === true ? true : undefined;
         askChoice(false);
       } else if (d.kind === 'operator') toOperator('asked');
       else retry('retry');
@@ -301,9 +311,11 @@ export function step(state: FlowState, event: FlowEvent, ctx: FlowContext): { st
         else retry('retry');
       } else if (s.phase === 'disambiguating') {
         s.path.push(a.kind === 'choice' ? `answer:choice-${a.index + 1}` : `answer:${a.kind}`);
-        const chosen = a.kind === 'choice' ? s.choices[a.index] : undefined;
+        // A choice offered on the keypad alone is not taken by voice: the choices are read again, once.
+        const spokenChoice = a.kind === 'choice' && s.keysOnly === true;
+        const chosen = a.kind === 'choice' && !spokenChoice ? s.choices[a.index] : undefined;
         if (chosen !== undefined) toEntry(chosen, 'chosen');
-        else if (a.kind === 'unclear' && s.choicesReadAgain !== true) {
+        else if ((a.kind === 'unclear' || spokenChoice) && s.choicesReadAgain !== true) {
           // "Oui", or an answer not heard well: the choices are read again, once, rather
           // than the caller sent back to the name they already said.
           s.choicesReadAgain = true;

@@ -22,7 +22,7 @@ export type Prompt =
   | { key: 'retry' }
   | { key: 'no-input' }
   | { key: 'confirm'; name: string }
-  | { key: 'disambiguate'; choices: { name: string; department: string }[]; again?: boolean }
+  | { key: 'disambiguate'; choices: { name: string; department: string }[]; again?: boolean; keysOnly?: boolean }
   | { key: 'connecting'; name: string }
   | { key: 'connecting-extension'; extension: string }
   | { key: 'operator' }
@@ -76,6 +76,12 @@ export function promptText(prompt: Prompt, locale: PromptLocale): string {
       if (names.size === prompt.choices.length) {
         // Different names (the two models heard different entries): the caller says the name.
         const keys = prompt.choices.map((c, i) => (fr ? `${i + 1} pour ${c.name}` : `${i + 1} for ${c.name}`)).join(', ');
+        if (prompt.keysOnly === true) {
+          // One model heard the names confused: the choice is the keypad's (Decision.keysOnly).
+          return fr
+            ? `${prompt.again === true ? `${again} ` : ''}${prompt.choices.map((c) => c.name).join(', ou ')} ? Tapez ${keys}.`
+            : `${prompt.again === true ? `${again} ` : 'Did you mean '}${prompt.choices.map((c) => c.name).join(', or ')}? Press ${keys}.`;
+        }
         return fr
           ? `${prompt.again === true ? `${again} ` : ''}${prompt.choices.map((c) => c.name).join(', ou ')} ? Dites le nom, ou tapez ${keys}.`
           : `${prompt.again === true ? `${again} ` : 'Did you mean '}${prompt.choices.map((c) => c.name).join(', or ')}? Say the name, or press ${keys}.`;
@@ -87,9 +93,13 @@ export function promptText(prompt: Prompt, locale: PromptLocale): string {
             ? `Il y a ${prompt.choices.length} correspondances.`
             : `There are ${prompt.choices.length} matches.`,
         ...prompt.choices.map((c, i) =>
-          fr
-            ? `Pour ${c.name}${c.department === '' ? '' : `, ${c.department}`}, dites ${c.department === '' ? `le numéro ${NUMBER_FR[i] ?? i + 1}` : c.department} ou tapez ${i + 1}.`
-            : `For ${c.name}${c.department === '' ? '' : ` in ${c.department}`}, say ${c.department === '' ? `number ${i + 1}` : c.department} or press ${i + 1}.`,
+          prompt.keysOnly === true
+            ? fr
+              ? `Pour ${c.name}${c.department === '' ? '' : `, ${c.department}`}, tapez ${i + 1}.`
+              : `For ${c.name}${c.department === '' ? '' : ` in ${c.department}`}, press ${i + 1}.`
+            : fr
+              ? `Pour ${c.name}${c.department === '' ? '' : `, ${c.department}`}, dites ${c.department === '' ? `le numéro ${NUMBER_FR[i] ?? i + 1}` : c.department} ou tapez ${i + 1}.`
+              : `For ${c.name}${c.department === '' ? '' : ` in ${c.department}`}, say ${c.department === '' ? `number ${i + 1}` : c.department} or press ${i + 1}.`,
         ),
       ].join(' ');
     }

@@ -33,7 +33,8 @@ import { benchProfile, mapLimit, pct, percentile } from './stats';
  * flow itself (attendant/flow.ts, the state machine calls run on) with real recognition. The
  * caller says the clip after the greeting; answers "oui"/"non" (an espeak voice: there are no
  * real recordings of answers) to "Vous avez dit X ?" truthfully; to "A, ou B ?" says the
- * clip again when what they want is offered, "non" otherwise; says the clip again (heard on
+ * clip again when what they want is offered, "non" otherwise (offered on the keypad alone,
+ * Decision.keysOnly: presses its key); says the clip again (heard on
  * another line: comfort noise, then line noise) when asked to repeat; types the name on the
  * keypad when that is offered, and picks it from the names read back. Per source: reached
  * the right person, the wrong person (a "non" heard as "oui" counts), the operator; turns
@@ -138,6 +139,12 @@ async function main(): Promise<void> {
               for (let k = 0; k < pcm.length; k += 320) send(pcm.subarray(k, Math.min(pcm.length, k + 320)));
             });
             queue.push({ type: 'speechStarted' }, { type: 'heard', decision: understood.decision });
+            continue;
+          }
+          if (state.phase === 'disambiguating' && state.keysOnly === true && state.choices.some((e) => e.id === expect)) {
+            // Offered on the keypad alone: the caller presses the key of the one they want.
+            seconds += 1;
+            queue.push({ type: 'digit', digit: String(state.choices.findIndex((e) => e.id === expect) + 1) });
             continue;
           }
           // An answer.

@@ -120,7 +120,7 @@ maybe('real callers', () => {
     }
   }, 240_000);
 
-  it('puts none of 20 real English digits straight through: one short word is asked about or offered with its runner-up, never transferred on its score', async () => {
+  it('puts none of 20 real English digits straight through: one short word is asked about or offered with its runner-up on the keypad, never transferred on its score', async () => {
     const clips = loadRealSource('en-fsdd');
     const { entries } = realStore(clips);
     const understanding = await StoreUnderstanding.build({ store: 'real-en', version: 1, entries }, ...lexicons.forLocale('en-US'));

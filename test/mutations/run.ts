@@ -381,12 +381,13 @@ const MUTATIONS: Mutation[] = [
     name: 'decides on the French model alone',
   },
   {
-    defect: 'a store heard by one model asks about its first guess alone, though the runner-up fits the speech as well (33)',
+    defect:
+      'a store heard by one model asks the caller who said no to say the name again, though the runner-up fits the speech as well (33)',
     file: 'src/attendant/understanding.ts',
     fixed: '    if (!(lead < rule.offerLead)) return decision;',
     undone: '    if (!(lead < rule.offerLead) || (true as boolean)) return decision;',
     test: 'dist/test/unit/cross-hearing.test.js',
-    name: 'offers both where the runner-up fits',
+    name: 'offers both, on the keypad',
   },
   {
     defect: 'a store heard by one model never hears the utterance again without the name it would ask about (33)',

@@ -329,13 +329,15 @@ describe('a store heard by one model: the runner-up of a name it would ask about
     ...(runnerUp === undefined ? {} : { runnerUp }),
   });
 
-  it('offers both where the runner-up fits the speech almost as well; asks about the one name otherwise', () => {
+  it('offers both, on the keypad, where the runner-up fits the speech almost as well; asks about the one name otherwise', () => {
     expect(understanding.understand(asked(500)).decision).toMatchObject({ kind: 'confirm', entry: { id: 'p1' } });
     // 0.2 a frame over 0.5 s of speech: a lead of 0.1, under the rule's.
     expect(0.2 * 0.5).toBeLessThan(RUNNER_UP_RULE.offerLead);
     const offered = understanding.understand(asked(500, { text: 'elodie masson', fit: -1.6 })).decision;
     expect(offered.kind).toBe('disambiguate');
     expect(offered.choices.map((e) => e.id)).toEqual(['p1', 'p2']);
+    // One model heard the two confused: the choice is the keypad's.
+    expect(offered.keysOnly).toBe(true);
     // The same gap a frame over 2 s of speech (0.4): the name is asked about alone.
     expect(understanding.understand(asked(2000, { text: 'elodie masson', fit: -1.6 })).decision).toMatchObject({
       kind: 'confirm',

@@ -130,6 +130,27 @@ describe('call flow', () => {
       undefined,
     ],
     [
+      'two names offered on the keypad alone are chosen by key',
+      [
+        { type: 'heard', decision: { ...decision('disambiguate', undefined, [paulBakery, sophie]), keysOnly: true } },
+        { type: 'digit', digit: '2' },
+      ],
+      ['2014'],
+      'greeting,disambiguate,connecting',
+      undefined,
+    ],
+    [
+      'a spoken choice between names offered on the keypad alone is not taken: the choices are read again, then the name asked again',
+      [
+        { type: 'heard', decision: { ...decision('disambiguate', undefined, [paulBakery, sophie]), keysOnly: true } },
+        { type: 'answered', answer: { kind: 'choice', index: 1 } },
+        { type: 'answered', answer: { kind: 'choice', index: 1 } },
+      ],
+      [],
+      'greeting,disambiguate,disambiguate,retry',
+      undefined,
+    ],
+    [
       'homonyms are told apart by department',
       [
         { type: 'heard', decision: decision('disambiguate', undefined, [paulBakery, paulOptics]) },
@@ -423,6 +444,18 @@ describe('the choices read to a caller', () => {
     );
     expect(promptText({ key: 'disambiguate', choices: two, again: true }, 'en-US')).toBe(
       'Which one would you like? Sophie Martin, or Hervé Prodhomme? Say the name, or press 1 for Sophie Martin, 2 for Hervé Prodhomme.',
+    );
+  });
+
+  it('offers names the one model confused on the keypad alone', () => {
+    expect(promptText({ key: 'disambiguate', choices: two, keysOnly: true }, 'fr-FR')).toBe(
+      'Sophie Martin, ou Hervé Prodhomme ? Tapez 1 pour Sophie Martin, 2 pour Hervé Prodhomme.',
+    );
+    expect(promptText({ key: 'disambiguate', choices: two, keysOnly: true }, 'en-US')).toBe(
+      'Did you mean Sophie Martin, or Hervé Prodhomme? Press 1 for Sophie Martin, 2 for Hervé Prodhomme.',
+    );
+    expect(promptText({ key: 'disambiguate', choices: homonyms, keysOnly: true }, 'en-US')).toBe(
+      'There are 2 matches. For Paul Martin in Boulangerie, press 1. For Paul Martin in Optique, press 2.',
     );
   });
 
