@@ -381,8 +381,7 @@ const MUTATIONS: Mutation[] = [
     name: 'decides on the French model alone',
   },
   {
-    defect:
-      'a store heard by one model asks the caller who said no to say the name again, though the runner-up fits the speech as well (33)',
+    defect: 'a store heard by one model asks about its first guess alone, though the runner-up fits the speech as well (33)',
     file: 'src/attendant/understanding.ts',
     fixed: '    if (!(lead < rule.offerLead)) return decision;',
     undone: '    if (!(lead < rule.offerLead) || (true as boolean)) return decision;',
