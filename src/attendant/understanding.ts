@@ -619,8 +619,20 @@ export class StoreUnderstanding {
   understand(result: RecognitionResult, thresholds?: DecisionThresholds, rule = RUNNER_UP_RULE): Understanding {
     const candidates = this.rankResult(result);
     const transcript = readable(result.nbest[0]?.text ?? '');
-    const decision = withEvidence(decide(candidates, { operatorAsked: this.operatorAsked(result), thresholds }), [result]);
-    return { transcript, fit: result.fit, candidates, decision: this.withRunnerUp(decision, result, rule) };
+    const first = withEvidence(decide(candidates, { operatorAsked: this.operatorAsked(result), thresholds }), [result]);
+    const decision = this.withRunnerUp(first, result, rule);
+    if (decision === first) return { transcript, fit: result.fit, candidates, decision };
+    // The runner-up offered: its entries among the candidates, after the name asked about.
+    const offered = new Set(decision.choices.map((e) => e.id));
+    const runnerUp = this.rankResult({ ...result, nbest: [{ text: result.runnerUp!.text, score: 0 }], fit: result.runnerUp!.fit });
+    const known = new Set(candidates.map((c) => c.entry.id));
+    const ranked = [...candidates, ...runnerUp.filter((c) => !known.has(c.entry.id))];
+    return {
+      transcript,
+      fit: result.fit,
+      candidates: [...ranked.filter((c) => offered.has(c.entry.id)), ...ranked.filter((c) => !offered.has(c.entry.id))],
+      decision,
+    };
   }
 
   /** A question about one name becomes an offer of two, on the keypad, where its runner-up fits almost as well (RUNNER_UP_RULE). */

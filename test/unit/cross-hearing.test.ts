@@ -338,6 +338,9 @@ describe('a store heard by one model: the runner-up of a name it would ask about
     expect(offered.choices.map((e) => e.id)).toEqual(['p1', 'p2']);
     // One model heard the two confused: the choice is the keypad's.
     expect(offered.keysOnly).toBe(true);
+    // Both are among the candidates (what `attendant recognize` shows of an offer), in the offer's order.
+    const shown = understanding.understand(asked(500, { text: 'elodie masson', fit: -1.6 })).candidates.map((c) => c.entry.id);
+    expect(shown.slice(0, 2)).toEqual(['p1', 'p2']);
     // The same gap a frame over 2 s of speech (0.4): the name is asked about alone.
     expect(understanding.understand(asked(2000, { text: 'elodie masson', fit: -1.6 })).decision).toMatchObject({
       kind: 'confirm',
