@@ -146,24 +146,41 @@ export async function hearRunnerUp(
   try {
     const grammar = await understanding.othersGrammar(displayName(asked));
     if (grammar === undefined || signal?.aborted === true) return undefined;
-    const session = await recognizer.start(grammar, { also: true, part: 'grammar', speed: result.speed });
-    const stop = whenAborted(signal, () => session.cancel?.());
-    let heard: RecognitionResult;
-    try {
-      for (const pcm of chunks) session.write(pcm);
-      heard = await session.end();
-    } finally {
-      stop();
-      session.close();
-    }
-    const text = heard.nbest[0]?.text;
-    const grammarScore = heard.fitParts?.grammar;
-    const same =
-      heard.fitCalibration?.midpoint === result.fitCalibration?.midpoint && heard.fitCalibration?.slope === result.fitCalibration?.slope;
-    return text === undefined || grammarScore === undefined || !same ? undefined : { text, fit: grammarScore - loop };
+    return await searchAgain(recognizer, grammar, result, chunks, signal);
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The first pass's utterance searched again in `grammar` alone (no phone loop), at the first
+ * pass's speed: the best path and its fit against the first pass's loop. Undefined where
+ * nothing was found, or the search's fit is on another scale than the first pass's.
+ */
+async function searchAgain(
+  recognizer: Recognizer,
+  grammar: Grammar,
+  first: RecognitionResult,
+  chunks: Int16Array[],
+  signal?: AbortSignal,
+): Promise<{ text: string; fit: number } | undefined> {
+  const loop = first.fitParts?.loop;
+  if (loop === undefined) return undefined;
+  const session = await recognizer.start(grammar, { also: true, part: 'grammar', speed: first.speed });
+  const stop = whenAborted(signal, () => session.cancel?.());
+  let heard: RecognitionResult;
+  try {
+    for (const pcm of chunks) session.write(pcm);
+    heard = await session.end();
+  } finally {
+    stop();
+    session.close();
+  }
+  const text = heard.nbest[0]?.text;
+  const grammarScore = heard.fitParts?.grammar;
+  const same =
+    heard.fitCalibration?.midpoint === first.fitCalibration?.midpoint && heard.fitCalibration?.slope === first.fitCalibration?.slope;
+  return text === undefined || grammarScore === undefined || !same ? undefined : { text, fit: grammarScore - loop };
 }
 
 /**
@@ -233,21 +250,7 @@ export async function crossHear(
             const grammar = await understanding.nameGrammar(name, model);
             if (grammar === undefined) return undefined;
             if (signal?.aborted === true) throw new RecognitionCancelled();
-            const session = await recognizer.start(grammar, { also: true, part: 'grammar', speed: result.speed });
-            const stop = whenAborted(signal, () => session.cancel?.());
-            let heard: RecognitionResult;
-            try {
-              for (const pcm of chunks) session.write(pcm);
-              heard = await session.end();
-            } finally {
-              stop();
-              session.close();
-            }
-            const same =
-              heard.fitCalibration?.midpoint === result.fitCalibration?.midpoint &&
-              heard.fitCalibration?.slope === result.fitCalibration?.slope;
-            const grammarScore = heard.fitParts?.grammar;
-            return heard.nbest.length === 0 || grammarScore === undefined || !same ? undefined : grammarScore - result.fitParts!.loop!;
+            return (await searchAgain(recognizer, grammar, result, chunks, signal))?.fit;
           }),
         ),
       ),
@@ -563,27 +566,19 @@ export class StoreUnderstanding {
 
   /** The store's grammar without one name (its entries sharing that display name), for the first model; cached. */
   othersGrammar(name: string): Promise<Grammar | undefined> {
-    const key = `others\u0000${name}`;
-    let made = this.nameGrammars.get(key);
-    if (made === undefined) {
-      const entries = this.snapshot.entries.filter((e) => e.enabled && displayName(e) !== name);
-      const lexicon = this.lexicons[0];
-      made =
-        entries.length === 0 || lexicon === undefined
-          ? Promise.resolve(undefined)
-          : buildGrammar(entries, lexicon).then((g) => ({ ...g, kind: 'name' as const }));
-      made.catch(() => this.nameGrammars.delete(key));
-      touchRecent(this.nameGrammars, key, made, NAME_GRAMMARS);
-    }
-    return made.catch(() => undefined);
+    return this.subsetGrammar(`others\u0000${name}`, 0, (e) => displayName(e) !== name);
   }
 
   /** A grammar of one name of the store (its entries sharing that display name), for `model`'s lexicon; cached. */
   nameGrammar(name: string, model: number): Promise<Grammar | undefined> {
-    const key = `${model}\u0000${name}`;
+    return this.subsetGrammar(`${model}\u0000${name}`, model, (e) => displayName(e) === name);
+  }
+
+  /** A grammar of the enabled entries `keep` keeps, for `model`'s lexicon, kept as a name grammar (Grammar.kind); cached by `key`. */
+  private subsetGrammar(key: string, model: number, keep: (e: DirectoryEntry) => boolean): Promise<Grammar | undefined> {
     let made = this.nameGrammars.get(key);
     if (made === undefined) {
-      const entries = this.snapshot.entries.filter((e) => e.enabled && displayName(e) === name);
+      const entries = this.snapshot.entries.filter((e) => e.enabled && keep(e));
       const lexicon = this.lexicons[model];
       made =
         entries.length === 0 || lexicon === undefined
