@@ -615,11 +615,11 @@ export class StoreUnderstanding {
     const candidates = this.rankResult(result);
     const transcript = readable(result.nbest[0]?.text ?? '');
     const first = withEvidence(decide(candidates, { operatorAsked: this.operatorAsked(result), thresholds }), [result]);
-    const decision = this.withRunnerUp(first, result, rule);
-    if (decision === first) return { transcript, fit: result.fit, candidates, decision };
+    const offer = this.withRunnerUp(first, result, rule);
+    if (offer === undefined) return { transcript, fit: result.fit, candidates, decision: first };
     // The runner-up offered: its entries among the candidates, after the name asked about.
+    const { decision, runnerUp } = offer;
     const offered = new Set(decision.choices.map((e) => e.id));
-    const runnerUp = this.rankResult({ ...result, nbest: [{ text: result.runnerUp!.text, score: 0 }], fit: result.runnerUp!.fit });
     const known = new Set(candidates.map((c) => c.entry.id));
     const ranked = [...candidates, ...runnerUp.filter((c) => !known.has(c.entry.id))];
     return {
@@ -630,24 +630,36 @@ export class StoreUnderstanding {
     };
   }
 
-  /** A question about one name becomes an offer of two, on the keypad, where its runner-up fits almost as well (RUNNER_UP_RULE). */
-  private withRunnerUp(decision: Decision, result: RecognitionResult, rule: { offerLead: number }): Decision {
+  /**
+   * A question about one name becomes an offer of two, on the keypad, where its runner-up fits
+   * almost as well (RUNNER_UP_RULE): the offer, and the runner-up ranked against the directory.
+   * Undefined where the question stands.
+   */
+  private withRunnerUp(
+    decision: Decision,
+    result: RecognitionResult,
+    rule: { offerLead: number },
+  ): { decision: Decision; runnerUp: Candidate[] } | undefined {
     const asked = decision.entry;
     const { runnerUp, fit, speechMs } = result;
     if (decision.kind !== 'confirm' || asked === undefined || runnerUp === undefined || fit === undefined || speechMs === undefined) {
-      return decision;
+      return undefined;
     }
     const lead = (fit - runnerUp.fit) * (speechMs / 1000);
-    if (!(lead < rule.offerLead)) return decision;
-    const other = this.rankResult({ ...result, nbest: [{ text: runnerUp.text, score: 0 }], fit: runnerUp.fit })[0]?.entry;
-    if (other === undefined || displayName(other) === displayName(asked) || other.extension === asked.extension) return decision;
+    if (!(lead < rule.offerLead)) return undefined;
+    const ranked = this.rankResult({ ...result, nbest: [{ text: runnerUp.text, score: 0 }], fit: runnerUp.fit });
+    const other = ranked[0]?.entry;
+    if (other === undefined || displayName(other) === displayName(asked) || other.extension === asked.extension) return undefined;
     const others = this.snapshot.entries.filter((e) => e.enabled && displayName(e) === displayName(other));
     return {
-      kind: 'disambiguate',
-      choices: [asked, ...others].slice(0, 4),
-      keysOnly: true,
-      confidence: decision.confidence,
-      reason: `${decision.reason}; heard again without ${displayName(asked)}, ${displayName(other)} fits almost as well (by ${lead.toFixed(2)} over the speech): both offered, on the keypad`,
+      decision: {
+        kind: 'disambiguate',
+        choices: [asked, ...others].slice(0, 4),
+        keysOnly: true,
+        confidence: decision.confidence,
+        reason: `${decision.reason}; heard again without ${displayName(asked)}, ${displayName(other)} fits almost as well (by ${lead.toFixed(2)} over the speech): both offered, on the keypad`,
+      },
+      runnerUp: ranked,
     };
   }
 }

@@ -76,15 +76,11 @@ export function promptText(prompt: Prompt, locale: PromptLocale): string {
       if (names.size === prompt.choices.length) {
         // Different names (the two models heard different entries): the caller says the name.
         const keys = prompt.choices.map((c, i) => (fr ? `${i + 1} pour ${c.name}` : `${i + 1} for ${c.name}`)).join(', ');
-        if (prompt.keysOnly === true) {
-          // One model heard the names confused: the choice is the keypad's (Decision.keysOnly).
-          return fr
-            ? `${prompt.again === true ? `${again} ` : ''}${prompt.choices.map((c) => c.name).join(', ou ')} ? Tapez ${keys}.`
-            : `${prompt.again === true ? `${again} ` : 'Did you mean '}${prompt.choices.map((c) => c.name).join(', or ')}? Press ${keys}.`;
-        }
+        // Names one model heard confused are chosen on the keypad alone (Decision.keysOnly).
+        const press = prompt.keysOnly === true ? (fr ? 'Tapez' : 'Press') : fr ? 'Dites le nom, ou tapez' : 'Say the name, or press';
         return fr
-          ? `${prompt.again === true ? `${again} ` : ''}${prompt.choices.map((c) => c.name).join(', ou ')} ? Dites le nom, ou tapez ${keys}.`
-          : `${prompt.again === true ? `${again} ` : 'Did you mean '}${prompt.choices.map((c) => c.name).join(', or ')}? Say the name, or press ${keys}.`;
+          ? `${prompt.again === true ? `${again} ` : ''}${prompt.choices.map((c) => c.name).join(', ou ')} ? ${press} ${keys}.`
+          : `${prompt.again === true ? `${again} ` : 'Did you mean '}${prompt.choices.map((c) => c.name).join(', or ')}? ${press} ${keys}.`;
       }
       return [
         prompt.again === true

@@ -383,8 +383,8 @@ const MUTATIONS: Mutation[] = [
   {
     defect: 'a store heard by one model asks about its first guess alone, though the runner-up fits the speech as well (33)',
     file: 'src/attendant/understanding.ts',
-    fixed: '    if (!(lead < rule.offerLead)) return decision;',
-    undone: '    if (!(lead < rule.offerLead) || (true as boolean)) return decision;',
+    fixed: '    if (!(lead < rule.offerLead)) return undefined;',
+    undone: '    if (!(lead < rule.offerLead) || (true as boolean)) return undefined;',
     test: 'dist/test/unit/cross-hearing.test.js',
     name: 'offers both, on the keypad',
   },
