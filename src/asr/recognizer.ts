@@ -37,9 +37,9 @@ export interface RecognitionResult {
    */
   fitParts?: { grammar?: number; loop?: number };
   /**
-   * A store heard by one model, where the first hypothesis would be asked about: the best
-   * path through the store's grammar without that hypothesis's name (a second search of the
-   * same audio, hearUtterance), and its fit against the same phone loop.
+   * Where a name would be asked about, the store's own model (a store's first): the best path
+   * through its grammar of the store without that name (a second search of the same audio,
+   * hearUtterance), and its fit against the same phone loop.
    */
   runnerUp?: { text: string; fit: number };
 }

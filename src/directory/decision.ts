@@ -15,9 +15,9 @@ export interface Decision {
   /** For disambiguate: the entries to choose between, best first. */
   choices: DirectoryEntry[];
   /**
-   * For disambiguate: the choice is taken from the keypad alone. One model heard the names
-   * confused (a store heard by one model, its runner-up): it would hear a spoken choice
-   * between them with the same confusion.
+   * For disambiguate: the choice is taken from the keypad alone. The store's own model heard
+   * the names confused (its runner-up): it would hear a spoken choice between them with the
+   * same confusion.
    */
   keysOnly?: boolean;
   confidence: number;

@@ -391,11 +391,19 @@ const MUTATIONS: Mutation[] = [
   {
     defect: 'a store heard by one model never hears the utterance again without the name it would ask about (33)',
     file: 'src/attendant/understanding.ts',
-    fixed: "  if (understanding.grammars.length === 1 && first.decision.kind === 'confirm' && recognizer.busy !== true) {",
-    undone:
-      "  if (understanding.grammars.length === 1 && first.decision.kind === 'confirm' && recognizer.busy !== true && (false as boolean)) {",
+    fixed: "  if (understood.decision.kind === 'confirm' && recognizer.busy !== true) {",
+    undone: "  if (understood.decision.kind === 'confirm' && recognizer.busy !== true && (false as boolean)) {",
     test: 'dist/test/unit/cross-hearing.test.js',
     name: 'searches the utterance again, grammar alone',
+  },
+  {
+    defect:
+      "a French store heard by two models asks about one name after its second hearing, though the French model's runner-up fits as well (33)",
+    file: 'src/attendant/understanding.ts',
+    fixed: '    return this.offeringRunnerUp(decided, results[0]);',
+    undone: '    return decided;',
+    test: 'dist/test/unit/cross-hearing.test.js',
+    name: "hears the French model's runner-up",
   },
   {
     defect: 'a spoken choice between the two names one model confused is taken, and one caller in five reaches the other one (33)',

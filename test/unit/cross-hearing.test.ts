@@ -119,6 +119,63 @@ describe('a second hearing where the two models heard different names', () => {
     expect(u.decision).toMatchObject({ kind: 'confirm', entry: { id: 'p1' } });
   });
 
+  it("hears the French model's runner-up where the second hearing still asks about one name, and offers both on the keypad where it fits almost as well", async () => {
+    /** The first pass, each name heard again, and the French model's runner-up (the store without Sophie Martin) at `runnerUpFit`. */
+    const hearing = (runnerUpFit: number) => {
+      const searches: { model: string; phrases: string[]; part?: string }[] = [];
+      const recognizer: Recognizer = {
+        engine: 'pocketsphinx',
+        close: async () => undefined,
+        start: async (grammar: Grammar, options?: StartOptions): Promise<RecognizerSession> => {
+          const model = grammar.model ?? 'en-us';
+          searches.push({ model, phrases: grammar.phrases, part: options?.part });
+          const again = options?.part === 'grammar';
+          // Sophie Martin fused -1.0 + 0.5 * -1.3 = -1.65, Élodie Masson -1.9 + 0.5 * -1.2 = -2.5:
+          // a lead of 0.85 a frame over 0.5 s, 0.425: asked about, neither offered with the other nor put through.
+          const fits: Record<string, Record<string, number>> = {
+            fr: { 'sophie martin': -1.0, 'elodie masson': -1.9 },
+            'en-us': { 'sophie martin': -1.3, 'elodie masson': -1.2 },
+          };
+          const others = grammar.phrases.includes('herve prodhomme');
+          const name = others ? 'herve prodhomme' : grammar.phrases.includes('sophie martin') ? 'sophie martin' : 'elodie masson';
+          const first = model === 'fr' ? heard('sophie martin', -1.6) : heard('elodie masson', -0.8);
+          return {
+            write: () => undefined,
+            flush: async () => undefined,
+            close: () => undefined,
+            end: async () =>
+              again
+                ? {
+                    nbest: [{ text: name, score: 0 }],
+                    confidence: 1,
+                    audioMs: 500,
+                    fitParts: { grammar: -50 + (others ? runnerUpFit : fits[model][name]) },
+                    fitCalibration: { midpoint: -1.65, slope: 0.54 },
+                  }
+                : { ...first, speechMs: 500 },
+          };
+        },
+      };
+      return { searches, heard: hearUtterance(recognizer, understanding, (send) => send(new Int16Array(320))) };
+    };
+    // Hervé Prodhomme fits the French model almost as well as Sophie Martin did: (-1.6 - -1.8) * 0.5 s = 0.1.
+    const close = hearing(-1.8);
+    const { understood, results } = await close.heard;
+    expect(understood.decision.kind).toBe('disambiguate');
+    expect(understood.decision.choices.map((e) => e.id)).toEqual(['p1', 'p5']);
+    expect(understood.decision.keysOnly).toBe(true);
+    expect(understood.candidates.slice(0, 2).map((c) => c.entry.id)).toEqual(['p1', 'p5']);
+    expect(results[0].runnerUp).toMatchObject({ text: 'herve prodhomme' });
+    expect(results[0].runnerUp?.fit).toBeCloseTo(-1.8);
+    // Searched by the French model alone, grammar alone, in the store without the name asked about.
+    const runnerUp = close.searches.filter((x) => x.phrases.includes('herve prodhomme') && x.part === 'grammar');
+    expect(runnerUp).toHaveLength(1);
+    expect(runnerUp[0].model).toBe('fr');
+    expect(runnerUp[0].phrases).not.toContain('sophie martin');
+    // Far behind (0.4 over the speech): the question about Sophie Martin stands.
+    expect((await hearing(-2.4).heard).understood.decision).toMatchObject({ kind: 'confirm', entry: { id: 'p1' } });
+  });
+
   it('puts the name through where it leads the other by enough over the whole speech; a short word with the same lead is asked', async () => {
     // Fused: Sophie Martin -0.5 + 0.5 * -1.3 = -1.15, Élodie Masson -2.0 + 0.5 * -1.2 = -2.6: a lead of 1.45 a frame.
     const recognizer = scripted({
