@@ -167,6 +167,11 @@ export class RecognizerPool implements Recognizer {
     return this.spec.profile === 'auto' && this.speed(this.engine === 'pocketsphinx' && this.workers.length >= 2) === 'fast';
   }
 
+  /** No utterance is being written or decoded (Recognizer.quiet). */
+  get quiet(): boolean {
+    return this.inFlight === 0;
+  }
+
   /** The workers that take sessions: serving, and the worker of large grammars. */
   private get sessionWorkers(): PoolWorker[] {
     return [...this.workers, ...(this.large === undefined ? [] : [this.large]), ...(this.answers === undefined ? [] : [this.answers])];

@@ -92,8 +92,12 @@ export async function hearUtterance(
     : undefined;
   if (signal?.aborted === true) throw new RecognitionCancelled();
   const understood = cross === undefined ? first : understanding.heardAgain(first, cross, undefined, results);
-  // Where one name would still be asked about, the store's own model hears its runner-up (RUNNER_UP_RULE).
-  if (understood.decision.kind === 'confirm' && recognizer.busy !== true) {
+  // Where one name would still be asked about, the store's own model hears its runner-up
+  // (RUNNER_UP_RULE). A store of two models has made four more searches already: its runner-up
+  // waits for a quiet pool (100 calls at once: decisions p95 up to 1.4 s and 3 to 99 of 200
+  // calls failed when it was heard whenever the pool was not busy; docs/benchmarks.md).
+  const alone = understanding.grammars.length === 1 || recognizer.quiet !== false;
+  if (understood.decision.kind === 'confirm' && recognizer.busy !== true && alone) {
     const runnerUp = await hearRunnerUp(recognizer, understanding, results[0], understood.decision.entry, chunks, signal);
     // Given up while it searched: given up all the same.
     if ((signal as AbortSignal | undefined)?.aborted === true) throw new RecognitionCancelled();

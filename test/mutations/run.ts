@@ -391,8 +391,8 @@ const MUTATIONS: Mutation[] = [
   {
     defect: 'a store heard by one model never hears the utterance again without the name it would ask about (33)',
     file: 'src/attendant/understanding.ts',
-    fixed: "  if (understood.decision.kind === 'confirm' && recognizer.busy !== true) {",
-    undone: "  if (understood.decision.kind === 'confirm' && recognizer.busy !== true && (false as boolean)) {",
+    fixed: "  if (understood.decision.kind === 'confirm' && recognizer.busy !== true && alone) {",
+    undone: "  if (understood.decision.kind === 'confirm' && recognizer.busy !== true && alone && (false as boolean)) {",
     test: 'dist/test/unit/cross-hearing.test.js',
     name: 'searches the utterance again, grammar alone',
   },

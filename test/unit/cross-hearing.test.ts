@@ -121,10 +121,11 @@ describe('a second hearing where the two models heard different names', () => {
 
   it("hears the French model's runner-up where the second hearing still asks about one name, and offers both on the keypad where it fits almost as well", async () => {
     /** The first pass, each name heard again, and the French model's runner-up (the store without Sophie Martin) at `runnerUpFit`. */
-    const hearing = (runnerUpFit: number) => {
+    const hearing = (runnerUpFit: number, quiet?: boolean) => {
       const searches: { model: string; phrases: string[]; part?: string }[] = [];
       const recognizer: Recognizer = {
         engine: 'pocketsphinx',
+        ...(quiet === undefined ? {} : { quiet }),
         close: async () => undefined,
         start: async (grammar: Grammar, options?: StartOptions): Promise<RecognizerSession> => {
           const model = grammar.model ?? 'en-us';
@@ -174,6 +175,11 @@ describe('a second hearing where the two models heard different names', () => {
     expect(runnerUp[0].phrases).not.toContain('sophie martin');
     // Far behind (0.4 over the speech): the question about Sophie Martin stands.
     expect((await hearing(-2.4).heard).understood.decision).toMatchObject({ kind: 'confirm', entry: { id: 'p1' } });
+    // Another caller's utterance being decoded: no runner-up is searched, the question stands.
+    const loaded = hearing(-1.8, false);
+    expect((await loaded.heard).understood.decision).toMatchObject({ kind: 'confirm', entry: { id: 'p1' } });
+    expect(loaded.searches.filter((x) => x.phrases.includes('herve prodhomme') && x.part === 'grammar')).toHaveLength(0);
+    expect((await hearing(-1.8, true).heard).understood.decision.kind).toBe('disambiguate');
   });
 
   it('puts the name through where it leads the other by enough over the whole speech; a short word with the same lead is asked', async () => {
