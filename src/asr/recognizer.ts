@@ -134,17 +134,7 @@ export interface StartOptions {
 
 /** `recognizer` with every session started in the background (StartOptions.background). */
 export function inBackground(recognizer: Recognizer): Recognizer {
-  return {
-    engine: recognizer.engine,
-    start: (grammar, options) => recognizer.start(grammar, { ...options, background: true }),
-    close: () => recognizer.close(),
-    get busy() {
-      return recognizer.busy;
-    },
-    get quiet() {
-      return recognizer.quiet;
-    },
-  };
+  return forwarding(recognizer, { start: (grammar, options) => recognizer.start(grammar, { ...options, background: true }) });
 }
 
 /**
@@ -152,14 +142,21 @@ export function inBackground(recognizer: Recognizer): Recognizer {
  * once to measure recognition, not latency, hear each as a store's caller alone would be.
  */
 export function asQuiet(recognizer: Recognizer): Recognizer {
+  return forwarding(recognizer, { quiet: true });
+}
+
+/** `recognizer` with its `start` or its `quiet` changed; its engine, `close` and `busy` as they are. */
+function forwarding(recognizer: Recognizer, change: { start?: Recognizer['start']; quiet?: boolean }): Recognizer {
   return {
     engine: recognizer.engine,
-    start: (grammar, options) => recognizer.start(grammar, options),
+    start: change.start ?? ((grammar, options) => recognizer.start(grammar, options)),
     close: () => recognizer.close(),
     get busy() {
       return recognizer.busy;
     },
-    quiet: true,
+    get quiet() {
+      return change.quiet ?? recognizer.quiet;
+    },
   };
 }
 
