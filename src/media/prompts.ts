@@ -88,15 +88,15 @@ export function promptText(prompt: Prompt, locale: PromptLocale): string {
           : fr
             ? `Il y a ${prompt.choices.length} correspondances.`
             : `There are ${prompt.choices.length} matches.`,
-        ...prompt.choices.map((c, i) =>
-          prompt.keysOnly === true
-            ? fr
-              ? `Pour ${c.name}${c.department === '' ? '' : `, ${c.department}`}, tapez ${i + 1}.`
-              : `For ${c.name}${c.department === '' ? '' : ` in ${c.department}`}, press ${i + 1}.`
-            : fr
-              ? `Pour ${c.name}${c.department === '' ? '' : `, ${c.department}`}, dites ${c.department === '' ? `le numéro ${NUMBER_FR[i] ?? i + 1}` : c.department} ou tapez ${i + 1}.`
-              : `For ${c.name}${c.department === '' ? '' : ` in ${c.department}`}, say ${c.department === '' ? `number ${i + 1}` : c.department} or press ${i + 1}.`,
-        ),
+        ...prompt.choices.map((c, i) => {
+          const who = fr
+            ? `Pour ${c.name}${c.department === '' ? '' : `, ${c.department}`}`
+            : `For ${c.name}${c.department === '' ? '' : ` in ${c.department}`}`;
+          if (prompt.keysOnly === true) return fr ? `${who}, tapez ${i + 1}.` : `${who}, press ${i + 1}.`;
+          return fr
+            ? `${who}, dites ${c.department === '' ? `le numéro ${NUMBER_FR[i] ?? i + 1}` : c.department} ou tapez ${i + 1}.`
+            : `${who}, say ${c.department === '' ? `number ${i + 1}` : c.department} or press ${i + 1}.`;
+        }),
       ].join(' ');
     }
     case 'connecting':
