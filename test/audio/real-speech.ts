@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Lexicon } from '../../src/asr/lexicon';
 import { encodeUlaw } from '../../src/media/g711';
 
 const run = promisify(execFile);
@@ -98,6 +99,135 @@ export async function synthesizedSource(source: string): Promise<RealClip[]> {
         clips.push({ source, file, path, transcript: word, speaker: voice, seconds: Number(stdout.trim()) });
       }
   return clips;
+}
+
+/**
+ * Single words cut out of the real French sentences (fr-fleurs, fr-voxforge, fr-speech-to-phrase)
+ * at the boundaries a forced alignment finds: short real words, said by several speakers,
+ * where the shared folder has none said alone (the nearest thing to callers saying one
+ * service's name). Cut from running speech, a word is shorter and more run into its
+ * neighbours than one said alone: a harder set, heard by the plain engine beside attendant.
+ * `npm run bench:real -- --source fr-words-cut`.
+ */
+export const CUT_SOURCES: Record<string, { from: Record<string, number> }> = {
+  // Words per sentence: more of the long read sentences (several speakers), one of each command (one speaker).
+  'fr-words-cut': { from: { 'fr-fleurs': 6, 'fr-voxforge': 3, 'fr-speech-to-phrase': 1 } },
+};
+
+/** Common short words never cut out (a service is not named "pour" or "dans"). */
+const FUNCTION_WORDS = new Set(
+  'alors aussi autre avec avoir cette comme dans depuis donc elle elles entre être leur leurs mais même nous notre pour plus quel quelle sans selon sont tous toute toutes très vous'.split(
+    ' ',
+  ),
+);
+
+/**
+ * A cut source's clips (16 kHz WAVs, made on first use in the cache): each sentence aligned
+ * to its transcript (pocketsphinx_continuous -time yes, the French model, a grammar of the
+ * sentence's words in order, pronounced as a store's names are), then a few of its words of
+ * 5 to 10 letters, spread over the sentence, cut with 40 ms either side.
+ */
+export async function cutSource(source: string, model: { dir: string }, lexicon: Lexicon): Promise<RealClip[]> {
+  const spec = CUT_SOURCES[source];
+  if (spec === undefined) throw new Error(`no cut source ${source}`);
+  const dir = join(CACHE, source);
+  mkdirSync(dir, { recursive: true });
+  const clips: RealClip[] = [];
+  for (const [from, perClip] of Object.entries(spec.from)) {
+    if (!existsSync(join(REAL_SPEECH_DIR, from, 'transcripts.tsv'))) continue;
+    for (const clip of loadRealSource(from)) {
+      if (clip.transcript === '<OOV>') continue;
+      const words = clip.transcript
+        .toLowerCase()
+        .replace(/[’«»"().,;:!?]/g, ' ')
+        .split(/[\s-]+/)
+        .filter((w) => w !== '');
+      const prons = await lexicon.pronounce(words.map((w) => ({ token: w, spelling: w, reading: 'fr' })));
+      const known = words.map((w) => prons.get(w)?.[0]);
+      if (known.some((p) => p === undefined)) continue;
+      const base = `${from}-${clip.file.replace(/\.wav$/, '')}`;
+      const segments = await alignSentence(clip, words, known as string[], model, join(dir, base));
+      if (segments === undefined) continue;
+      const eligible = segments.filter(
+        (s) => /^[a-zàâäéèêëîïôöùûüç]{5,10}$/.test(s.word) && !FUNCTION_WORDS.has(s.word) && s.end - s.start >= 0.2,
+      );
+      const step = eligible.length / Math.min(perClip, eligible.length);
+      for (let k = 0; k < Math.min(perClip, eligible.length); k += 1) {
+        const seg = eligible[Math.floor(k * step)];
+        const file = `${base}-${seg.index}-${seg.word}.wav`;
+        const path = join(dir, file);
+        if (!existsSync(path)) {
+          const from0 = Math.max(0, seg.start - 0.04);
+          const tmp = `${path}.${process.pid}.wav`;
+          await run('sox', [
+            clip.path,
+            '-r',
+            '16000',
+            '-c',
+            '1',
+            '-b',
+            '16',
+            tmp,
+            'trim',
+            from0.toFixed(3),
+            (seg.end + 0.04 - from0).toFixed(3),
+          ]);
+          renameSync(tmp, path);
+        }
+        const speaker = clip.speaker === 'unknown' ? `${from} ${clip.file.replace(/\.wav$/, '')}` : clip.speaker;
+        clips.push({ source, file, path, transcript: seg.word, speaker, seconds: seg.end - seg.start + 0.08 });
+      }
+    }
+  }
+  return clips;
+}
+
+/** The words of a sentence and their times (seconds), from a forced alignment (cached beside the cut words). */
+async function alignSentence(
+  clip: RealClip,
+  words: string[],
+  prons: string[],
+  model: { dir: string },
+  stem: string,
+): Promise<{ word: string; index: number; start: number; end: number }[] | undefined> {
+  const saved = `${stem}.align.json`;
+  if (existsSync(saved)) return JSON.parse(readFileSync(saved, 'utf8')) as { word: string; index: number; start: number; end: number }[];
+  const tokens = words.map((_, i) => `w${i}`);
+  writeFileSync(`${stem}.dict`, tokens.map((t, i) => `${t} ${prons[i]}\n`).join(''));
+  writeFileSync(`${stem}.gram`, `#JSGF V1.0;\ngrammar sentence;\npublic <s> = ${tokens.join(' ')};\n`);
+  await run('sox', [clip.path, '-r', '8000', '-e', 'signed-integer', '-b', '16', '-c', '1', `${stem}.8k.wav`]);
+  const { stdout } = await run(
+    'pocketsphinx_continuous',
+    [
+      '-hmm',
+      model.dir,
+      '-dict',
+      `${stem}.dict`,
+      '-jsgf',
+      `${stem}.gram`,
+      '-samprate',
+      '8000',
+      '-nfft',
+      '256',
+      '-infile',
+      `${stem}.8k.wav`,
+      '-time',
+      'yes',
+      '-logfn',
+      '/dev/null',
+    ],
+    { maxBuffer: 1 << 20 },
+  );
+  rmSync(`${stem}.8k.wav`, { force: true });
+  const segments = stdout
+    .split('\n')
+    .map((l) => /^w(\d+) ([\d.]+) ([\d.]+)/.exec(l.trim()))
+    .flatMap((m) => (m === null ? [] : [{ index: Number(m[1]), start: Number(m[2]), end: Number(m[3]) }]))
+    .map((s) => ({ ...s, word: words[s.index] }));
+  // An alignment that lost words (the sentence split by a long pause, or not found) is not used.
+  if (segments.length !== words.length) return undefined;
+  writeFileSync(saved, JSON.stringify(segments));
+  return segments;
 }
 
 /**

@@ -13,6 +13,8 @@ import { readDirectory } from '../../src/directory/directory-file';
 import { DirectoryEntry } from '../../src/directory/entry';
 import { readAudioFile } from '../../src/media/audio-file';
 import {
+  CUT_SOURCES,
+  cutSource,
   loadRealSource,
   RealClip,
   realSources,
@@ -150,6 +152,14 @@ function table(outcomes: RealOutcome[], by: (o: RealOutcome) => string[]): strin
   return lines.join('\n');
 }
 
+/** A cut source's words, aligned with the French model and pronounced as a French store's names are. */
+async function cutWords(source: string, catalog: ReturnType<typeof loadCatalog>): Promise<RealClip[]> {
+  const model = modelsForLocale(catalog, 'fr-FR').find((m) => m.locale === 'fr-FR');
+  const lexicon = storeLexicons('fr-FR').find((l) => l.model === model?.id);
+  if (model === undefined || lexicon === undefined) throw new Error(`${source}: no French model installed (ATTENDANT_MODELS_DIR)`);
+  return cutSource(source, model, lexicon);
+}
+
 export async function hearReal(
   sources: string[],
   surrounds: Surround[],
@@ -163,7 +173,12 @@ export async function hearReal(
   const all = new Map<string, RealOutcome[]>();
   try {
     for (const source of sources) {
-      const clips = source in SYNTHESIZED_SOURCES ? await synthesizedSource(source) : pickClips(source, takes);
+      const clips =
+        source in SYNTHESIZED_SOURCES
+          ? await synthesizedSource(source)
+          : source in CUT_SOURCES
+            ? await cutWords(source, catalog)
+            : pickClips(source, takes);
       const { entries, serviceOf } = realStore(clips);
       const locale = localeOf(source);
       const understanding = await StoreUnderstanding.build({ store: source, version: 1, entries }, ...storeLexicons(locale));

@@ -7,7 +7,7 @@ import { StoreUnderstanding } from '../../src/attendant/understanding';
 import { loadCmudict } from '../../src/asr/store-lexicons';
 import { recognizePcm } from '../../src/attendant/understanding';
 import { readAudioFile } from '../../src/media/audio-file';
-import { loadRealSource, realSources, Surround, telephoneClip } from '../audio/real-speech';
+import { cutSource, loadRealSource, realSources, Surround, telephoneClip } from '../audio/real-speech';
 import { realStore } from '../bench/real-speech';
 import { frenchModelsDir } from './shared-models';
 
@@ -122,6 +122,22 @@ maybe('real callers', () => {
         expect([clip.file, s, (await hear(understanding, clip, s)).kind]).not.toEqual([clip.file, s, 'transfer']);
     }
   }, 240_000);
+
+  it('cuts real single words out of the French sentences where a forced alignment puts them, from every speaker', async () => {
+    const french = catalog.models.find((m) => m.locale === 'fr-FR')!;
+    const lexicon = lexicons.forLocale('fr-FR').find((l) => l.model === french.id)!;
+    const words = await cutSource('fr-words-cut', french, lexicon);
+    const speakers = new Set(words.map((w) => w.speaker));
+    expect(words.length).toBeGreaterThan(80);
+    expect(speakers.size).toBeGreaterThanOrEqual(10);
+    const misplaced: string[] = [];
+    for (const w of words) {
+      const seconds = (await readAudioFile(w.path)).pcm.length / 16000;
+      // A word and its two 40-ms margins, no more (a misplaced alignment gives whole phrases or slivers).
+      if (seconds < 0.28 || seconds >= 1.3 || !w.file.includes(w.transcript)) misplaced.push(`${w.file} ${seconds} s`);
+    }
+    expect(misplaced).toEqual([]);
+  }, 300_000);
 
   it('puts none of 20 real English digits straight through: one short word is asked about or offered with its runner-up on the keypad, never transferred on its score', async () => {
     const clips = loadRealSource('en-fsdd');
