@@ -37,11 +37,12 @@ export interface RecognitionResult {
    */
   fitParts?: { grammar?: number; loop?: number };
   /**
-   * Where a name would be asked about, the store's own model (a store's first): the best path
-   * through its grammar of the store without that name (a second search of the same audio,
-   * hearUtterance), and its fit against the same phone loop.
+   * Where a name would be asked about (or offered beside another model's), the store's own
+   * model (a store's first): the best path through its grammar of the store without that name
+   * (`without`, a second search of the same audio: hearUtterance), and its fit against the
+   * same phone loop.
    */
-  runnerUp?: { text: string; fit: number };
+  runnerUp?: { text: string; fit: number; without?: string };
 }
 
 /** A logistic curve from fit to belief: 0.5 at `midpoint`, `slope` fit units per e-fold. */

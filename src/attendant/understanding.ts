@@ -96,9 +96,12 @@ export async function hearUtterance(
   // (RUNNER_UP_RULE). A store of two models has made four more searches already: its runner-up
   // waits for a quiet pool (100 calls at once: decisions p95 up to 1.4 s and 3 to 99 of 200
   // calls failed when it was heard whenever the pool was not busy; docs/benchmarks.md).
+  // Where the two models' names are offered, the French model's runner-up beside its own
+  // name may be the one meant: heard on the same rule, it is offered third (withRunnerUp).
   const alone = understanding.grammars.length === 1 || recognizer.quiet !== false;
-  if (understood.decision.kind === 'confirm' && recognizer.busy !== true && alone) {
-    const runnerUp = await hearRunnerUp(recognizer, understanding, results[0], understood.decision.entry, chunks, signal);
+  const asked = understood.decision.kind === 'confirm' ? understood.decision.entry : offeredOwn(understood, first);
+  if (asked !== undefined && recognizer.busy !== true && alone) {
+    const runnerUp = await hearRunnerUp(recognizer, understanding, results[0], asked, chunks, signal);
     // Given up while it searched: given up all the same.
     if ((signal as AbortSignal | undefined)?.aborted === true) throw new RecognitionCancelled();
     if (runnerUp !== undefined) {
@@ -107,6 +110,20 @@ export async function hearUtterance(
     }
   }
   return { understood, results, shed, cross };
+}
+
+/**
+ * Where two models' different names are offered (two to three choices, no namesakes among
+ * them), the name the store's own model heard, if it is offered: its runner-up may be offered
+ * beside them (withRunnerUp).
+ */
+function offeredOwn(understood: Understanding, first: Understanding): DirectoryEntry | undefined {
+  const d = understood.decision;
+  if (d.kind !== 'disambiguate' || d.choices.length < 2 || d.choices.length > 3 || first.models === undefined) return undefined;
+  const names = new Set(d.choices.map((e) => displayName(e)));
+  if (names.size !== d.choices.length) return undefined;
+  const own = first.models[0]?.top?.entry;
+  return own !== undefined && names.has(displayName(own)) ? own : undefined;
 }
 
 /**
@@ -154,7 +171,8 @@ export async function hearRunnerUp(
   try {
     const grammar = await understanding.othersGrammar(displayName(asked));
     if (grammar === undefined || signal?.aborted === true) return undefined;
-    return await searchAgain(recognizer, grammar, result, chunks, signal);
+    const found = await searchAgain(recognizer, grammar, result, chunks, signal);
+    return found === undefined ? undefined : { ...found, without: displayName(asked) };
   } catch {
     return undefined;
   }
@@ -210,6 +228,11 @@ async function searchAgain(
  * On the French sets, where the decision asked about someone else, the runner-up was the one
  * meant for 4 of 237 synthetic dev callers and 3 of 196 real commands, 2 of 88 held out and 1 of
  * 76 in the fresh store, each under a lead of 0.14 (docs/benchmarks.md).
+ *
+ * Where the two models' different names are offered, the French model's runner-up beside
+ * its own name is offered third, on the same rule, and the three on the keypad: on the real
+ * words cut out of French sentences (a source no rule was chosen on), 9 of 460 callers had
+ * neither name offered and the runner-up was the one meant (docs/benchmarks.md).
  */
 export const RUNNER_UP_RULE = { offerLead: 0.2 };
 
@@ -654,32 +677,42 @@ export class StoreUnderstanding {
 
   /**
    * A question about one name becomes an offer of two, on the keypad, where its runner-up fits
-   * almost as well (RUNNER_UP_RULE): the offer, and the runner-up ranked against the directory.
-   * Undefined where the question stands.
+   * almost as well (RUNNER_UP_RULE); an offer of two or three names among which the one
+   * searched without, one more. The offer, and the runner-up ranked against the directory;
+   * undefined where the decision stands.
    */
   private withRunnerUp(
     decision: Decision,
     result: RecognitionResult,
     rule: { offerLead: number },
   ): { decision: Decision; runnerUp: Candidate[] } | undefined {
-    const asked = decision.entry;
     const { runnerUp, fit, speechMs } = result;
-    if (decision.kind !== 'confirm' || asked === undefined || runnerUp === undefined || fit === undefined || speechMs === undefined) {
-      return undefined;
-    }
+    if (runnerUp === undefined || fit === undefined || speechMs === undefined) return undefined;
+    // Asked about one name, or offered two or three names among which the one searched without.
+    const offered =
+      decision.kind === 'confirm' && decision.entry !== undefined
+        ? [decision.entry]
+        : decision.kind === 'disambiguate' && runnerUp.without !== undefined && decision.choices.length < 4
+          ? decision.choices
+          : [];
+    const asked = decision.kind === 'confirm' ? decision.entry : offered.find((e) => displayName(e) === runnerUp.without);
+    if (asked === undefined) return undefined;
     const lead = (fit - runnerUp.fit) * (speechMs / 1000);
     if (!(lead < rule.offerLead)) return undefined;
     const ranked = this.rankResult({ ...result, nbest: [{ text: runnerUp.text, score: 0 }], fit: runnerUp.fit });
     const other = ranked[0]?.entry;
-    if (other === undefined || displayName(other) === displayName(asked) || other.extension === asked.extension) return undefined;
+    if (other === undefined || offered.some((e) => displayName(e) === displayName(other) || e.extension === other.extension)) {
+      return undefined;
+    }
     const others = this.snapshot.entries.filter((e) => e.enabled && displayName(e) === displayName(other));
+    const what = offered.length === 1 ? 'both offered' : `offered with ${offered.map((e) => displayName(e)).join(' and ')}`;
     return {
       decision: {
         kind: 'disambiguate',
-        choices: [asked, ...others].slice(0, 4),
+        choices: [...offered, ...others].slice(0, 4),
         keysOnly: true,
         confidence: decision.confidence,
-        reason: `${decision.reason}; heard again without ${displayName(asked)}, ${displayName(other)} fits almost as well (by ${lead.toFixed(2)} over the speech): both offered, on the keypad`,
+        reason: `${decision.reason}; heard again without ${displayName(asked)}, ${displayName(other)} fits almost as well (by ${lead.toFixed(2)} over the speech): ${what}, on the keypad`,
       },
       runnerUp: ranked,
     };

@@ -391,8 +391,8 @@ const MUTATIONS: Mutation[] = [
   {
     defect: 'a store heard by one model never hears the utterance again without the name it would ask about (33)',
     file: 'src/attendant/understanding.ts',
-    fixed: "  if (understood.decision.kind === 'confirm' && recognizer.busy !== true && alone) {",
-    undone: "  if (understood.decision.kind === 'confirm' && recognizer.busy !== true && alone && (false as boolean)) {",
+    fixed: '  if (asked !== undefined && recognizer.busy !== true && alone) {',
+    undone: '  if (asked !== undefined && recognizer.busy !== true && alone && (false as boolean)) {',
     test: 'dist/test/unit/cross-hearing.test.js',
     name: 'searches the utterance again, grammar alone',
   },
@@ -402,6 +402,15 @@ const MUTATIONS: Mutation[] = [
     file: 'src/attendant/understanding.ts',
     fixed: '    return this.offeringRunnerUp(decided, results[0]);',
     undone: '    return decided;',
+    test: 'dist/test/unit/cross-hearing.test.js',
+    name: "hears the French model's runner-up",
+  },
+  {
+    defect:
+      "a French store offering its two models' names never offers the French model's runner-up beside them, though it fits as well (33)",
+    file: 'src/attendant/understanding.ts',
+    fixed: '  return own !== undefined && names.has(displayName(own)) ? own : undefined;',
+    undone: '  return undefined;',
     test: 'dist/test/unit/cross-hearing.test.js',
     name: "hears the French model's runner-up",
   },

@@ -121,7 +121,7 @@ describe('a second hearing where the two models heard different names', () => {
 
   it("hears the French model's runner-up where the second hearing still asks about one name, and offers both on the keypad where it fits almost as well", async () => {
     /** The first pass, each name heard again, and the French model's runner-up (the store without Sophie Martin) at `runnerUpFit`. */
-    const hearing = (runnerUpFit: number, quiet?: boolean) => {
+    const hearing = (runnerUpFit: number, quiet?: boolean, elodieFr = -1.9) => {
       const searches: { model: string; phrases: string[]; part?: string }[] = [];
       const recognizer: Recognizer = {
         engine: 'pocketsphinx',
@@ -134,7 +134,7 @@ describe('a second hearing where the two models heard different names', () => {
           // Sophie Martin fused -1.0 + 0.5 * -1.3 = -1.65, Élodie Masson -1.9 + 0.5 * -1.2 = -2.5:
           // a lead of 0.85 a frame over 0.5 s, 0.425: asked about, neither offered with the other nor put through.
           const fits: Record<string, Record<string, number>> = {
-            fr: { 'sophie martin': -1.0, 'elodie masson': -1.9 },
+            fr: { 'sophie martin': -1.0, 'elodie masson': elodieFr },
             'en-us': { 'sophie martin': -1.3, 'elodie masson': -1.2 },
           };
           const others = grammar.phrases.includes('herve prodhomme');
@@ -180,6 +180,44 @@ describe('a second hearing where the two models heard different names', () => {
     expect((await loaded.heard).understood.decision).toMatchObject({ kind: 'confirm', entry: { id: 'p1' } });
     expect(loaded.searches.filter((x) => x.phrases.includes('herve prodhomme') && x.part === 'grammar')).toHaveLength(0);
     expect((await hearing(-1.8, true).heard).understood.decision.kind).toBe('disambiguate');
+    // Heard again, Élodie Masson as close as Sophie Martin (fused -1.7 against -1.65): both are
+    // offered, and the French model's runner-up beside its own name, third, on the keypad.
+    const offered = hearing(-1.8, undefined, -1.1);
+    const three = (await offered.heard).understood.decision;
+    expect(three.choices.map((e) => e.id)).toEqual(['p1', 'p2', 'p5']);
+    expect(three.keysOnly).toBe(true);
+    const third = offered.searches.filter((x) => x.phrases.includes('herve prodhomme') && x.part === 'grammar');
+    expect(third.map((x) => [x.model, x.phrases.includes('sophie martin')])).toEqual([['fr', false]]);
+    // Far behind, the two models' names are offered as they were.
+    expect((await hearing(-2.4, undefined, -1.1).heard).understood.decision.choices.map((e) => e.id)).toEqual(['p1', 'p2']);
+  });
+
+  it("adds the French model's runner-up to the two names offered only where it is someone else, close enough, searched without the French model's own name", () => {
+    const cross = {
+      names: ['Sophie Martin', 'Élodie Masson'],
+      fits: [
+        [-1.0, -1.1],
+        [-1.3, -1.2],
+      ],
+      speeds: ['accurate', 'accurate'] as Speed[],
+    };
+    const first = (runnerUp?: RecognitionResult['runnerUp']) => [
+      { ...heard('sophie martin', -1.6), speechMs: 500, ...(runnerUp === undefined ? {} : { runnerUp }) },
+      { ...heard('elodie masson', -0.8), speechMs: 500 },
+    ];
+    const decide = (runnerUp?: RecognitionResult['runnerUp']) =>
+      understanding.understandAll(first(runnerUp), undefined, undefined, cross).decision;
+    expect(decide()).toMatchObject({ kind: 'disambiguate', choices: [{ id: 'p1' }, { id: 'p2' }] });
+    expect(decide().keysOnly).toBeUndefined();
+    const three = decide({ text: 'herve prodhomme', fit: -1.8, without: 'Sophie Martin' });
+    expect(three.choices.map((e) => e.id)).toEqual(['p1', 'p2', 'p5']);
+    expect(three.keysOnly).toBe(true);
+    // Someone offered already, a runner-up far behind, or one searched without a name not offered: as it was.
+    expect(decide({ text: 'elodie masson', fit: -1.7, without: 'Sophie Martin' }).choices).toHaveLength(2);
+    expect(decide({ text: 'herve prodhomme', fit: -2.4, without: 'Sophie Martin' }).choices).toHaveLength(2);
+    expect(decide({ text: 'herve prodhomme', fit: -1.8, without: 'Paul Martin' }).choices).toHaveLength(2);
+    // A runner-up sharing its name with others: all of them, up to four choices.
+    expect(decide({ text: 'paul martin', fit: -1.7, without: 'Sophie Martin' }).choices.map((e) => e.id)).toEqual(['p1', 'p2', 'p3', 'p4']);
   });
 
   it('puts the name through where it leads the other by enough over the whole speech; a short word with the same lead is asked', async () => {

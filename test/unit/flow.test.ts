@@ -454,6 +454,10 @@ describe('the choices read to a caller', () => {
     expect(promptText({ key: 'disambiguate', choices: two, keysOnly: true }, 'en-US')).toBe(
       'Did you mean Sophie Martin, or Hervé Prodhomme? Press 1 for Sophie Martin, 2 for Hervé Prodhomme.',
     );
+    // The two models' names and one model's runner-up: three on the keypad.
+    expect(promptText({ key: 'disambiguate', choices: [...two, { name: 'Élodie Masson', department: '' }], keysOnly: true }, 'fr-FR')).toBe(
+      'Sophie Martin, ou Hervé Prodhomme, ou Élodie Masson ? Tapez 1 pour Sophie Martin, 2 pour Hervé Prodhomme, 3 pour Élodie Masson.',
+    );
     expect(promptText({ key: 'disambiguate', choices: homonyms, keysOnly: true }, 'en-US')).toBe(
       'There are 2 matches. For Paul Martin in Boulangerie, press 1. For Paul Martin in Optique, press 2.',
     );
