@@ -78,9 +78,12 @@ export function promptText(prompt: Prompt, locale: PromptLocale): string {
         const keys = prompt.choices.map((c, i) => (fr ? `${i + 1} pour ${c.name}` : `${i + 1} for ${c.name}`)).join(', ');
         // Names one model heard confused are chosen on the keypad alone (Decision.keysOnly).
         const press = prompt.keysOnly === true ? (fr ? 'Tapez' : 'Press') : fr ? 'Dites le nom, ou tapez' : 'Say the name, or press';
+        // The names heard may all be wrong (a name not in the directory is offered its nearest
+        // ones): 0 reaches the operator at once rather than after three noes.
+        const operator = fr ? ', ou 0 pour le standard' : ', or 0 for the operator';
         return fr
-          ? `${prompt.again === true ? `${again} ` : ''}${prompt.choices.map((c) => c.name).join(', ou ')} ? ${press} ${keys}.`
-          : `${prompt.again === true ? `${again} ` : 'Did you mean '}${prompt.choices.map((c) => c.name).join(', or ')}? ${press} ${keys}.`;
+          ? `${prompt.again === true ? `${again} ` : ''}${prompt.choices.map((c) => c.name).join(', ou ')} ? ${press} ${keys}${operator}.`
+          : `${prompt.again === true ? `${again} ` : 'Did you mean '}${prompt.choices.map((c) => c.name).join(', or ')}? ${press} ${keys}${operator}.`;
       }
       return [
         prompt.again === true

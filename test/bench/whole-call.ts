@@ -143,6 +143,13 @@ async function main(): Promise<void> {
             queue.push({ type: 'speechStarted' }, { type: 'heard', decision: understood.decision });
             continue;
           }
+          const differentNames = new Set(state.choices.map((e) => displayName(e))).size === state.choices.length;
+          if (state.phase === 'disambiguating' && expect === undefined && state.choices.length > 1 && differentNames) {
+            // Asking for no one, offered different names: 0 for the operator, as the offer says.
+            seconds += 1;
+            queue.push({ type: 'digit', digit: '0' }, { type: 'timer', name: 'digits' });
+            continue;
+          }
           if (state.phase === 'disambiguating' && state.keysOnly === true && state.choices.some((e) => e.id === expect)) {
             // Offered on the keypad alone: the caller presses the key of the one they want.
             seconds += 1;

@@ -140,6 +140,17 @@ describe('call flow', () => {
       undefined,
     ],
     [
+      '0 to names offered (none of them the one wanted) reaches the operator at once',
+      [
+        { type: 'heard', decision: { ...decision('disambiguate', undefined, [paulBakery, sophie]), keysOnly: true } },
+        { type: 'digit', digit: '0' },
+        { type: 'timer', name: 'digits' },
+      ],
+      ['operator:9'],
+      'greeting,disambiguate,operator',
+      undefined,
+    ],
+    [
       'a spoken choice between names offered on the keypad alone is not taken: the choices are read again, then the name asked again',
       [
         { type: 'heard', decision: { ...decision('disambiguate', undefined, [paulBakery, sophie]), keysOnly: true } },
@@ -440,23 +451,23 @@ describe('the choices read to a caller', () => {
 
   it('offers two different names by name, with their keys', () => {
     expect(promptText({ key: 'disambiguate', choices: two }, 'fr-FR')).toBe(
-      'Sophie Martin, ou Hervé Prodhomme ? Dites le nom, ou tapez 1 pour Sophie Martin, 2 pour Hervé Prodhomme.',
+      'Sophie Martin, ou Hervé Prodhomme ? Dites le nom, ou tapez 1 pour Sophie Martin, 2 pour Hervé Prodhomme, ou 0 pour le standard.',
     );
     expect(promptText({ key: 'disambiguate', choices: two, again: true }, 'en-US')).toBe(
-      'Which one would you like? Sophie Martin, or Hervé Prodhomme? Say the name, or press 1 for Sophie Martin, 2 for Hervé Prodhomme.',
+      'Which one would you like? Sophie Martin, or Hervé Prodhomme? Say the name, or press 1 for Sophie Martin, 2 for Hervé Prodhomme, or 0 for the operator.',
     );
   });
 
   it('offers names the one model confused on the keypad alone', () => {
     expect(promptText({ key: 'disambiguate', choices: two, keysOnly: true }, 'fr-FR')).toBe(
-      'Sophie Martin, ou Hervé Prodhomme ? Tapez 1 pour Sophie Martin, 2 pour Hervé Prodhomme.',
+      'Sophie Martin, ou Hervé Prodhomme ? Tapez 1 pour Sophie Martin, 2 pour Hervé Prodhomme, ou 0 pour le standard.',
     );
     expect(promptText({ key: 'disambiguate', choices: two, keysOnly: true }, 'en-US')).toBe(
-      'Did you mean Sophie Martin, or Hervé Prodhomme? Press 1 for Sophie Martin, 2 for Hervé Prodhomme.',
+      'Did you mean Sophie Martin, or Hervé Prodhomme? Press 1 for Sophie Martin, 2 for Hervé Prodhomme, or 0 for the operator.',
     );
     // The two models' names and one model's runner-up: three on the keypad.
     expect(promptText({ key: 'disambiguate', choices: [...two, { name: 'Élodie Masson', department: '' }], keysOnly: true }, 'fr-FR')).toBe(
-      'Sophie Martin, ou Hervé Prodhomme, ou Élodie Masson ? Tapez 1 pour Sophie Martin, 2 pour Hervé Prodhomme, 3 pour Élodie Masson.',
+      'Sophie Martin, ou Hervé Prodhomme, ou Élodie Masson ? Tapez 1 pour Sophie Martin, 2 pour Hervé Prodhomme, 3 pour Élodie Masson, ou 0 pour le standard.',
     );
     expect(promptText({ key: 'disambiguate', choices: homonyms, keysOnly: true }, 'en-US')).toBe(
       'There are 2 matches. For Paul Martin in Boulangerie, press 1. For Paul Martin in Optique, press 2.',
