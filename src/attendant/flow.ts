@@ -1,4 +1,4 @@
-import { Decision } from '../directory/decision';
+import { Decision, MAX_CHOICES } from '../directory/decision';
 import { DirectoryEntry, normalizeText, spokenName } from '../directory/entry';
 import { Prompt } from '../media/prompts';
 
@@ -294,7 +294,7 @@ export function step(state: FlowState, event: FlowEvent, ctx: FlowContext): { st
         s.pending = d.entry;
         ask('confirming', { key: 'confirm', name: spokenName(d.entry) }, 'answer');
       } else if (d.kind === 'disambiguate' && d.choices.length > 1) {
-        s.choices = d.choices.slice(0, 4);
+        s.choices = d.choices.slice(0, MAX_CHOICES);
         s.choicesReadAgain = false;
         s.keysOnly = d.keysOnly === true ? true : undefined;
         askChoice(false);

@@ -13,7 +13,7 @@ import {
   StartOptions,
 } from '../asr/recognizer';
 import { combineModels, ModelView, Weights } from './confidence';
-import { Decision, DecisionThresholds, decide, HeardEvidence, withEvidence } from '../directory/decision';
+import { Decision, DecisionThresholds, decide, HeardEvidence, MAX_CHOICES, withEvidence } from '../directory/decision';
 import { Snapshot } from '../directory/directory-store';
 import { DirectoryEntry, displayName, normalizeText } from '../directory/entry';
 import { Candidate, DirectoryMatcher } from '../directory/matcher';
@@ -119,7 +119,7 @@ export async function hearUtterance(
  */
 function offeredOwn(understood: Understanding, first: Understanding): DirectoryEntry | undefined {
   const d = understood.decision;
-  if (d.kind !== 'disambiguate' || d.choices.length < 2 || d.choices.length > 3 || first.models === undefined) return undefined;
+  if (d.kind !== 'disambiguate' || d.choices.length < 2 || d.choices.length >= MAX_CHOICES || first.models === undefined) return undefined;
   const names = new Set(d.choices.map((e) => displayName(e)));
   if (names.size !== d.choices.length) return undefined;
   const own = first.models[0]?.top?.entry;
@@ -574,13 +574,15 @@ export class StoreUnderstanding {
     const reason = `the two models heard different names; heard again, both fit ${cross.names[best]} best`;
     const confidence = Math.max(0, ...candidates.filter((c) => namesakes.some((e) => e.id === c.entry.id)).map((c) => c.score));
     if (namesakes.length > 1 && !namesakes.every((e) => e.extension === namesakes[0].extension)) {
-      return { kind: 'disambiguate', choices: namesakes.slice(0, 4), confidence, reason };
+      return { kind: 'disambiguate', choices: namesakes.slice(0, MAX_CHOICES), confidence, reason };
     }
     const lead = crossLead(fused, best, heard);
     if (rule.offerLead !== undefined && lead !== undefined && lead < rule.offerLead) {
       // Heard again, the names still stand as close as two guesses can: both are offered.
       const order = fused.map((_, j) => j).sort((x, y) => fused[y] - fused[x]);
-      const choices = order.flatMap((j) => this.snapshot.entries.filter((e) => e.enabled && displayName(e) === cross.names[j])).slice(0, 4);
+      const choices = order
+        .flatMap((j) => this.snapshot.entries.filter((e) => e.enabled && displayName(e) === cross.names[j]))
+        .slice(0, MAX_CHOICES);
       const offeredScore = Math.max(0, ...candidates.filter((c) => choices.some((e) => e.id === c.entry.id)).map((c) => c.score));
       return {
         kind: 'disambiguate',
@@ -692,7 +694,7 @@ export class StoreUnderstanding {
     const offered =
       decision.kind === 'confirm' && decision.entry !== undefined
         ? [decision.entry]
-        : decision.kind === 'disambiguate' && runnerUp.without !== undefined && decision.choices.length < 4
+        : decision.kind === 'disambiguate' && runnerUp.without !== undefined && decision.choices.length < MAX_CHOICES
           ? decision.choices
           : [];
     const asked = decision.kind === 'confirm' ? decision.entry : offered.find((e) => displayName(e) === runnerUp.without);
@@ -709,7 +711,7 @@ export class StoreUnderstanding {
     return {
       decision: {
         kind: 'disambiguate',
-        choices: [...offered, ...others].slice(0, 4),
+        choices: [...offered, ...others].slice(0, MAX_CHOICES),
         keysOnly: true,
         confidence: decision.confidence,
         reason: `${decision.reason}; heard again without ${displayName(asked)}, ${displayName(other)} fits almost as well (by ${lead.toFixed(2)} over the speech): ${what}, on the keypad`,
@@ -737,7 +739,7 @@ export function offerBoth(decision: Decision, views: ModelView[], combined: Cand
   const choices = combined
     .filter((c) => names.has(displayName(c.entry)))
     .map((c) => c.entry)
-    .slice(0, 4);
+    .slice(0, MAX_CHOICES);
   return { kind: 'disambiguate', choices, confidence: decision.confidence, reason: 'the two models heard different entries' };
 }
 

@@ -24,6 +24,9 @@ export interface Decision {
   reason: string;
 }
 
+/** The most entries a caller is offered at once (keys 1 to 4, read out in one prompt). */
+export const MAX_CHOICES = 4;
+
 export interface DecisionThresholds {
   /** At or above: transfer without asking. */
   transfer: number;
@@ -59,7 +62,7 @@ export function decide(candidates: Candidate[], options: { operatorAsked?: boole
       const homonyms = ties.every((c) => displayName(c.entry) === displayName(top.entry));
       return {
         kind: 'disambiguate',
-        choices: ties.slice(0, 4).map((c) => c.entry),
+        choices: ties.slice(0, MAX_CHOICES).map((c) => c.entry),
         confidence: top.score,
         reason: homonyms ? `${ties.length} entries share the name heard` : `${ties.length} entries are near ties`,
       };

@@ -218,7 +218,8 @@ async function alignSentence(
     ],
     { maxBuffer: 1 << 20 },
   );
-  rmSync(`${stem}.8k.wav`, { force: true });
+  // The alignment is what is kept (below); its inputs are not.
+  for (const made of ['8k.wav', 'dict', 'gram']) rmSync(`${stem}.${made}`, { force: true });
   const segments = stdout
     .split('\n')
     .map((l) => /^w(\d+) ([\d.]+) ([\d.]+)/.exec(l.trim()))

@@ -261,8 +261,8 @@ const MUTATIONS: Mutation[] = [
   {
     defect: 'a short real word is put straight through on a score that tells little (33)',
     file: 'src/attendant/understanding.ts',
-    fixed: 'const first = withEvidence(decide(candidates, { operatorAsked: this.operatorAsked(result), thresholds }), [result]);',
-    undone: 'const first = decide(candidates, { operatorAsked: this.operatorAsked(result), thresholds });',
+    fixed: 'const decision = withEvidence(decide(candidates, { operatorAsked: this.operatorAsked(result), thresholds }), [result]);',
+    undone: 'const decision = decide(candidates, { operatorAsked: this.operatorAsked(result), thresholds });',
     test: 'dist/test/integration/real-speech.test.js',
     name: 'English digits',
   },
