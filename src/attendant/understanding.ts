@@ -13,7 +13,7 @@ import {
   StartOptions,
 } from '../asr/recognizer';
 import { combineModels, ModelView, Weights } from './confidence';
-import { Decision, DecisionThresholds, decide, HeardEvidence, MAX_CHOICES, withEvidence } from '../directory/decision';
+import { Decision, DecisionThresholds, decide, differentNames, HeardEvidence, MAX_CHOICES, withEvidence } from '../directory/decision';
 import { Snapshot } from '../directory/directory-store';
 import { DirectoryEntry, displayName, normalizeText } from '../directory/entry';
 import { Candidate, DirectoryMatcher } from '../directory/matcher';
@@ -119,9 +119,10 @@ export async function hearUtterance(
  */
 function offeredOwn(understood: Understanding, first: Understanding): DirectoryEntry | undefined {
   const d = understood.decision;
-  if (d.kind !== 'disambiguate' || d.choices.length < 2 || d.choices.length >= MAX_CHOICES || first.models === undefined) return undefined;
+  if (d.kind !== 'disambiguate' || d.choices.length >= MAX_CHOICES || !differentNames(d.choices) || first.models === undefined) {
+    return undefined;
+  }
   const names = new Set(d.choices.map((e) => displayName(e)));
-  if (names.size !== d.choices.length) return undefined;
   const own = first.models[0]?.top?.entry;
   return own !== undefined && names.has(displayName(own)) ? own : undefined;
 }
@@ -697,7 +698,7 @@ export class StoreUnderstanding {
         : decision.kind === 'disambiguate' && runnerUp.without !== undefined && decision.choices.length < MAX_CHOICES
           ? decision.choices
           : [];
-    const asked = decision.kind === 'confirm' ? decision.entry : offered.find((e) => displayName(e) === runnerUp.without);
+    const asked = offered.find((e) => runnerUp.without === undefined || displayName(e) === runnerUp.without);
     if (asked === undefined) return undefined;
     const lead = (fit - runnerUp.fit) * (speechMs / 1000);
     if (!(lead < rule.offerLead)) return undefined;

@@ -27,6 +27,11 @@ export interface Decision {
 /** The most entries a caller is offered at once (keys 1 to 4, read out in one prompt). */
 export const MAX_CHOICES = 4;
 
+/** Two or more choices, each a name of its own (not namesakes told apart by department). */
+export function differentNames(choices: DirectoryEntry[]): boolean {
+  return choices.length > 1 && new Set(choices.map((e) => displayName(e))).size === choices.length;
+}
+
 export interface DecisionThresholds {
   /** At or above: transfer without asking. */
   transfer: number;

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { areaUnderRoc } from '../../src/attendant/confidence';
 import { resolveEngine } from '../../src/asr/engine';
+import { Lexicon } from '../../src/asr/lexicon';
 import { loadCatalog, modelsForLocale } from '../../src/asr/models';
 import { RecognizerPool } from '../../src/asr/pool';
 import { asQuiet, RecognitionResult } from '../../src/asr/recognizer';
@@ -153,9 +154,9 @@ function table(outcomes: RealOutcome[], by: (o: RealOutcome) => string[]): strin
 }
 
 /** A cut source's words, aligned with the French model and pronounced as a French store's names are. */
-async function cutWords(source: string, catalog: ReturnType<typeof loadCatalog>): Promise<RealClip[]> {
+async function cutWords(source: string, catalog: ReturnType<typeof loadCatalog>, lexicons: Lexicon[]): Promise<RealClip[]> {
   const model = modelsForLocale(catalog, 'fr-FR').find((m) => m.locale === 'fr-FR');
-  const lexicon = storeLexicons('fr-FR').find((l) => l.model === model?.id);
+  const lexicon = lexicons.find((l) => l.model === model?.id);
   if (model === undefined || lexicon === undefined) throw new Error(`${source}: no French model installed (ATTENDANT_MODELS_DIR)`);
   return cutSource(source, model, lexicon);
 }
@@ -173,15 +174,16 @@ export async function hearReal(
   const all = new Map<string, RealOutcome[]>();
   try {
     for (const source of sources) {
+      const locale = localeOf(source);
+      const lexicons = storeLexicons(locale);
       const clips =
         source in SYNTHESIZED_SOURCES
           ? await synthesizedSource(source)
           : source in CUT_SOURCES
-            ? await cutWords(source, catalog)
+            ? await cutWords(source, catalog, lexicons)
             : pickClips(source, takes);
       const { entries, serviceOf } = realStore(clips);
-      const locale = localeOf(source);
-      const understanding = await StoreUnderstanding.build({ store: source, version: 1, entries }, ...storeLexicons(locale));
+      const understanding = await StoreUnderstanding.build({ store: source, version: 1, entries }, ...lexicons);
       const plain = plainEngine(understanding, modelsForLocale(catalog, locale));
       const calls: RealCall[] = clips.flatMap((clip) =>
         surrounds.flatMap((surround) => levels.map((level) => ({ clip, surround, level, expect: serviceOf.get(clip.transcript) }))),

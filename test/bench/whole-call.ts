@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { resolveEngine } from '../../src/asr/engine';
 import { RecognizerPool } from '../../src/asr/pool';
 import { asQuiet } from '../../src/asr/recognizer';
+import { differentNames } from '../../src/directory/decision';
 import { storeLexicons } from '../../src/asr/store-lexicons';
 import { agreedAnswer, AnswerGrammar, choiceAnswers, confirmAnswers, hearConfirmation } from '../../src/attendant/answers';
 import {
@@ -143,8 +144,7 @@ async function main(): Promise<void> {
             queue.push({ type: 'speechStarted' }, { type: 'heard', decision: understood.decision });
             continue;
           }
-          const differentNames = new Set(state.choices.map((e) => displayName(e))).size === state.choices.length;
-          if (state.phase === 'disambiguating' && expect === undefined && state.choices.length > 1 && differentNames) {
+          if (state.phase === 'disambiguating' && expect === undefined && differentNames(state.choices)) {
             // Asking for no one, offered different names: 0 for the operator, as the offer says.
             seconds += 1;
             queue.push({ type: 'digit', digit: '0' }, { type: 'timer', name: 'digits' });
