@@ -179,20 +179,29 @@ describe('admin surfaces under attack, against attendant serve', () => {
   it("puts another store's caller through as fast while million-row CSVs are read for this one", async () => {
     const quiet = await keypadCall();
     const rows = Buffer.from(['id,type,last_name,extension', ...Array.from({ length: 1_000_000 }, () => 'p,x,X,1')].join('\n'));
-    const t0 = performance.now();
-    // Four, read one after the other: they outlast the call, its last key included.
-    const uploads = Promise.all([1, 2, 3, 4].map((n) => upload(`big${n}.csv`, rows))).then(() => performance.now() - t0);
+    // Four senders, each sending again as soon as its upload is answered, until the call is
+    // decided: however fast the machine, uploads are being read for the whole call.
+    let calling = true;
+    const answers: string[] = [];
+    const sender = async (lane: number): Promise<void> => {
+      for (let n = 0; calling; n++) {
+        const r = await upload(`big${lane}-${n}.csv`, rows);
+        answers.push(`${r.status} ${r.body.problems?.[0]?.message ?? ''}`);
+      }
+    };
+    const senders = Promise.all([1, 2, 3, 4].map(sender));
     await new Promise((r) => setTimeout(r, 200));
     const attacked = await keypadCall();
-    const callEnded = performance.now() - t0;
-    const uploadsTook = await uploads;
+    calling = false;
+    await senders;
     console.log(
       `keypad call to another store: last key to transfer ${quiet.decisionMs.toFixed(0)} ms quiet, ${attacked.decisionMs.toFixed(0)} ms ` +
-        `during four 1M-row uploads (whole call ${(quiet.callMs / 1000).toFixed(1)} s, ${(attacked.callMs / 1000).toFixed(1)} s; ` +
-        `the uploads took ${(uploadsTook / 1000).toFixed(1)} s, the call ended at ${(callEnded / 1000).toFixed(1)} s)`,
+        `during 1M-row uploads from four senders (whole call ${(quiet.callMs / 1000).toFixed(1)} s, ${(attacked.callMs / 1000).toFixed(1)} s; ` +
+        `${answers.length} uploads read)`,
     );
-    // The uploads were still being read when the call was decided.
-    expect(uploadsTook).toBeGreaterThan(callEnded);
+    // Every upload was read through and its rows refused (a report, not a failure), none dropped.
+    expect(answers.length).toBeGreaterThanOrEqual(4);
+    for (const a of answers) expect(a).toMatch(/^200 .*1000000 lignes/);
     // The issue measured 12.7 s of waiting for such a caller; asked: no more than 300 ms of delay.
     expect(attacked.decisionMs - quiet.decisionMs).toBeLessThan(300);
   }, 120_000);
