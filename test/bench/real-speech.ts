@@ -29,7 +29,7 @@ import { PlainHearing, plainEngine } from './plain-engine';
 import { benchProfile, mapLimit, pct } from './stats';
 
 /**
- * npm run bench:real [-- --source fr-speech-to-phrase] [--surround tight,silence] [--levels=-40,-6] [--takes N] [--verbose]
+ * npm run bench:real [-- --source fr-speech-to-phrase] [--surround tight,silence] [--levels=-40,-6] [--takes N] [--services N] [--verbose]
  *
  * `--source fr-digits-espeak` hears French digits synthesized here (SYNTHESIZED_SOURCES): there
  * are no real recordings of them; its heading says it is synthetic.
@@ -41,7 +41,9 @@ import { benchProfile, mapLimit, pct } from './stats';
  * (pocketsphinx_continuous, default settings, the same model and grammar): per source, per
  * surround and per speaker, right, wrong transfers, and what was heard as nothing. `--levels`
  * hears every clip again at each level (dBFS of the speech's peak, as a quiet handset or a
- * loud one puts it on the line) and adds a table per level.
+ * loud one puts it on the line) and adds a table per level. `--services N` splits the source's
+ * words into stores of N services each beside the same people (storesOf), as a shop names a
+ * handful of services, rather than one store of all its words.
  */
 
 export interface RealCall {
@@ -90,6 +92,20 @@ export function realStore(clips: RealClip[]): { entries: DirectoryEntry[]; servi
     });
   }
   return { entries: [...people, ...services], serviceOf };
+}
+
+/**
+ * The clips split into stores of `perStore` words each (in alphabetical order, the last
+ * store holding the rest), the `<OOV>` clips with the first: a caller of a store whose
+ * directory names a handful of services among its people, as a shop's would (five command
+ * words among 52 people), rather than every word of the source at once. Undefined: one store.
+ */
+export function storesOf(clips: RealClip[], perStore: number | undefined): RealClip[][] {
+  const words = [...new Set(clips.map((c) => c.transcript))].filter((t) => t !== '<OOV>').sort();
+  if (perStore === undefined || perStore >= words.length) return [clips];
+  const groups: string[][] = [];
+  for (let i = 0; i < words.length; i += perStore) groups.push(words.slice(i, i + perStore));
+  return groups.map((g, i) => clips.filter((c) => g.includes(c.transcript) || (i === 0 && c.transcript === '<OOV>')));
 }
 
 /** The clips of a source a run hears: every one, but `takes` of each digit per speaker for the digits. */
@@ -168,6 +184,7 @@ export async function hearReal(
   workers: number,
   log: (s: string) => void = console.log,
   levels: (number | undefined)[] = [undefined],
+  servicesPerStore?: number,
 ): Promise<Map<string, RealOutcome[]>> {
   const catalog = loadCatalog();
   const pool = await RecognizerPool.create(resolveEngine('pocketsphinx', undefined, benchProfile(), catalog.models), workers);
@@ -182,38 +199,45 @@ export async function hearReal(
           : source in CUT_SOURCES
             ? await cutWords(source, catalog, lexicons)
             : pickClips(source, takes);
-      const { entries, serviceOf } = realStore(clips);
-      const understanding = await StoreUnderstanding.build({ store: source, version: 1, entries }, ...lexicons);
-      const plain = plainEngine(understanding, modelsForLocale(catalog, locale));
-      const calls: RealCall[] = clips.flatMap((clip) =>
-        surrounds.flatMap((surround) => levels.map((level) => ({ clip, surround, level, expect: serviceOf.get(clip.transcript) }))),
-      );
       const t0 = performance.now();
-      const outcomes = await mapLimit(calls, workers * 2, async (call): Promise<RealOutcome> => {
-        const wav = await telephoneClip(call.clip, { surround: call.surround, level: call.level });
-        const audio = await readAudioFile(wav);
-        const started = performance.now();
-        // Heard as a store's caller alone would be (recognition, not latency: bench:calls).
-        const { understood, results, cross } = await hearUtterance(asQuiet(pool), understanding, (send) => {
-          for (let k = 0; k < audio.pcm.length; k += 320) send(audio.pcm.subarray(k, Math.min(audio.pcm.length, k + 320)));
-        });
-        const ms = performance.now() - started;
-        const heardPlain = await plain(wav);
-        const d = understood.decision;
-        return {
-          call,
-          results,
-          cross,
-          decision: d.kind,
-          entryId: d.entry?.id,
-          choices: d.choices.map((e) => e.id),
-          plain: heardPlain,
-          best: understood.candidates[0] && { id: understood.candidates[0].entry.id, score: understood.candidates[0].score },
-          ms,
-        };
-      });
+      const outcomes: RealOutcome[] = [];
+      let models: string[] = [];
+      for (const group of storesOf(clips, servicesPerStore)) {
+        const { entries, serviceOf } = realStore(group);
+        const understanding = await StoreUnderstanding.build({ store: source, version: 1, entries }, ...lexicons);
+        models = understanding.models;
+        const plain = plainEngine(understanding, modelsForLocale(catalog, locale));
+        const calls: RealCall[] = group.flatMap((clip) =>
+          surrounds.flatMap((surround) => levels.map((level) => ({ clip, surround, level, expect: serviceOf.get(clip.transcript) }))),
+        );
+        outcomes.push(
+          ...(await mapLimit(calls, workers * 2, async (call): Promise<RealOutcome> => {
+            const wav = await telephoneClip(call.clip, { surround: call.surround, level: call.level });
+            const audio = await readAudioFile(wav);
+            const started = performance.now();
+            // Heard as a store's caller alone would be (recognition, not latency: bench:calls).
+            const { understood, results, cross } = await hearUtterance(asQuiet(pool), understanding, (send) => {
+              for (let k = 0; k < audio.pcm.length; k += 320) send(audio.pcm.subarray(k, Math.min(audio.pcm.length, k + 320)));
+            });
+            const ms = performance.now() - started;
+            const heardPlain = await plain(wav);
+            const d = understood.decision;
+            return {
+              call,
+              results,
+              cross,
+              decision: d.kind,
+              entryId: d.entry?.id,
+              choices: d.choices.map((e) => e.id),
+              plain: heardPlain,
+              best: understood.candidates[0] && { id: understood.candidates[0].entry.id, score: understood.candidates[0].score },
+              ms,
+            };
+          })),
+        );
+      }
       log(
-        `\n## ${source}${source in SYNTHESIZED_SOURCES ? ' (SYNTHESIZED with espeak-ng, not real speech)' : ''} (${locale}, models ${understanding.models.join(' + ')}): ${clips.length} clips x ${surrounds.length} surrounds${levels.length > 1 ? ` x ${levels.length} levels` : ''} in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`,
+        `\n## ${source}${source in SYNTHESIZED_SOURCES ? ' (SYNTHESIZED with espeak-ng, not real speech)' : ''} (${locale}, models ${models.join(' + ')}${servicesPerStore === undefined ? '' : `, ${servicesPerStore} services a store`}): ${clips.length} clips x ${surrounds.length} surrounds${levels.length > 1 ? ` x ${levels.length} levels` : ''} in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`,
       );
       log(table(outcomes, (o) => [`surround ${o.call.surround}`]));
       log('');
@@ -239,9 +263,13 @@ async function main(): Promise<void> {
       levels: { type: 'string' },
       takes: { type: 'string', default: '3' },
       workers: { type: 'string', default: '2' },
+      services: { type: 'string' },
       verbose: { type: 'boolean', default: false },
     },
   });
+  const servicesPerStore = values.services === undefined ? undefined : Number(values.services);
+  if (servicesPerStore !== undefined && !(Number.isInteger(servicesPerStore) && servicesPerStore >= 1))
+    throw new Error(`--services takes a number of services a store, not ${values.services}`);
   const sources = values.source === undefined ? realSources('bench:real') : values.source.split(',');
   const surrounds = (values.surround?.split(',') ?? SURROUNDS) as Surround[];
   for (const s of surrounds) if (!SURROUNDS.includes(s)) throw new Error(`--surround takes ${SURROUNDS.join(', ')}, not ${s}`);
@@ -249,7 +277,7 @@ async function main(): Promise<void> {
   const levels = values.levels?.split(',').map((l) => (l === 'own' ? undefined : Number(l))) ?? [undefined];
   for (const l of levels)
     if (l !== undefined && !(l <= 0 && l >= -60)) throw new Error(`--levels takes dBFS from -60 to 0 (or "own"), not ${values.levels}`);
-  const all = await hearReal(sources, surrounds, Number(values.takes), Number(values.workers), console.log, levels);
+  const all = await hearReal(sources, surrounds, Number(values.takes), Number(values.workers), console.log, levels, servicesPerStore);
   const out = join(ROOT, '.cache', 'bench');
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'real-speech.json'), JSON.stringify(Object.fromEntries(all), null, 1));

@@ -1,4 +1,4 @@
-import { confidenceLine, RealOutcome, verdictOf } from '../bench/real-speech';
+import { confidenceLine, RealOutcome, storesOf, verdictOf } from '../bench/real-speech';
 
 /** A call of the real-speech benchmark, as far as its figures read it. */
 function outcome(expect: string | undefined, best?: { id: string; score: number }): RealOutcome {
@@ -40,5 +40,25 @@ describe("the real-speech benchmark's figures", () => {
 
   it('says so when every call heard is right (or none is): no AUC then', () => {
     expect(confidenceLine([outcome('r1', { id: 'r1', score: 0.9 })])).toContain('one class only');
+  });
+
+  it('splits a source into stores of N services, every clip in the store naming its word, the <OOV> clips in the first', () => {
+    const clip = (transcript: string, n: number) => ({
+      source: 's',
+      file: `${transcript}${n}.wav`,
+      path: '/f.wav',
+      transcript,
+      speaker: 'a',
+      seconds: 1,
+    });
+    const clips = ['stop', 'avance', 'gauche', '<OOV>', 'recule', 'droite', 'stop'].map(clip);
+    const stores = storesOf(clips, 2);
+    expect(stores.map((g) => g.map((c) => c.transcript))).toEqual([
+      ['avance', '<OOV>', 'droite'],
+      ['gauche', 'recule'],
+      ['stop', 'stop'],
+    ]);
+    expect(storesOf(clips, undefined)).toEqual([clips]);
+    expect(storesOf(clips, 5)).toEqual([clips]);
   });
 });
