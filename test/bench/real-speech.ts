@@ -177,6 +177,18 @@ async function cutWords(source: string, catalog: ReturnType<typeof loadCatalog>,
   return cutSource(source, model, lexicon);
 }
 
+/** The clips a run hears of a source: synthesized, cut out of sentences, or recorded (`takes` of each digit). */
+export async function clipsOf(
+  source: string,
+  takes: number,
+  catalog: ReturnType<typeof loadCatalog>,
+  lexicons: Lexicon[],
+): Promise<RealClip[]> {
+  if (source in SYNTHESIZED_SOURCES) return synthesizedSource(source);
+  if (source in CUT_SOURCES) return cutWords(source, catalog, lexicons);
+  return pickClips(source, takes);
+}
+
 export async function hearReal(
   sources: string[],
   surrounds: Surround[],
@@ -193,12 +205,7 @@ export async function hearReal(
     for (const source of sources) {
       const locale = localeOf(source);
       const lexicons = storeLexicons(locale);
-      const clips =
-        source in SYNTHESIZED_SOURCES
-          ? await synthesizedSource(source)
-          : source in CUT_SOURCES
-            ? await cutWords(source, catalog, lexicons)
-            : pickClips(source, takes);
+      const clips = await clipsOf(source, takes, catalog, lexicons);
       const t0 = performance.now();
       const outcomes: RealOutcome[] = [];
       let models: string[] = [];
