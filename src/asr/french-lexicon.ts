@@ -6,12 +6,12 @@ import { Slices } from '../util/slices';
  * `bb ai rr nn aa rr` for "bernard"). French words come from the model's dictionary; every
  * other word (Breton surnames, foreign names, compounds) from espeak-ng's French reading
  * mapped to those phones, with the variants French speakers differ on: a final consonant
- * said or not, Breton "c'h" as a k or an r, "oa" as "wa", and for every word « un » said as
- * « in » (unMerged). English carrier words ("please",
- * "I'd like to speak to") take espeak-ng's English reading in the nearest French phones, and
- * so does every name as a last variant: English callers of a French store, and French
- * callers who say a foreign name the English way, are heard by the French model too
- * (held out: 76.4 % → 83.3 % right; dev 80.8 % → 82.2 %, docs/benchmarks.md).
+ * said or not, Breton "c'h" as a k or an r, "oa" as "wa"; and for every word, « un » said as
+ * « in » (unMerged). English carrier words ("please", "I'd like to speak to") take espeak-ng's
+ * English reading in the nearest French phones, and so does every name as a last variant:
+ * English callers of a French store, and French callers who say a foreign name the English
+ * way, are heard by the French model too (held out: 76.4 % → 83.3 % right; dev 80.8 % →
+ * 82.2 %, docs/benchmarks.md).
  */
 
 /** espeak-ng IPA (French and English voices) to the French model's phones. Longest match first. */

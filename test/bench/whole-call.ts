@@ -85,12 +85,14 @@ async function main(): Promise<void> {
     for (const source of sources) {
       const locale = localeOf(source);
       const fr = locale === 'fr-FR';
-      const clips = await clipsOf(source, Number(values.takes), catalog, storeLexicons(locale));
+      // Loaded once a source: every store of it is heard with the same lexicons.
+      const lexicons = storeLexicons(locale);
+      const clips = await clipsOf(source, Number(values.takes), catalog, lexicons);
       const results: CallResult[] = [];
       let models: string[] = [];
       for (const group of storesOf(clips, servicesPerStore)) {
         const { entries, serviceOf } = realStore(group);
-        const understanding = await StoreUnderstanding.build({ store: source, version: 1, entries }, ...storeLexicons(locale));
+        const understanding = await StoreUnderstanding.build({ store: source, version: 1, entries }, ...lexicons);
         models = understanding.models;
         results.push(...(await wholeCalls(group, entries, serviceOf, understanding, fr)));
       }

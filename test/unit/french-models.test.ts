@@ -12,6 +12,19 @@ const FRENCH_PHONES = new Set(
   'aa ai an au bb ch dd ee ei eu ff gg gn ii in jj kk ll mm nn oe on oo ou pp rr ss tt un uu uy vv ww yy zz'.split(' '),
 );
 
+/** The readings a French lexicon over a dictionary of `dictText` gives `words` (a token each, spelled as it is). */
+async function pronounced(dictText: string, words: [string, 'fr' | 'both'][]): Promise<Map<string, string[]>> {
+  const dir = mkdtempSync(join(tmpdir(), 'attendant-frdict-'));
+  try {
+    const dict = join(dir, 'fr.dict');
+    writeFileSync(dict, dictText);
+    const lexicon = new FrenchLexicon('fr-test', Cmudict.load(dict, 'fr-test'));
+    return await lexicon.pronounce(words.map(([w, reading]) => ({ token: w, spelling: w, reading })));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('espeak-ng IPA in the French model phones', () => {
   it.each([
     ['ɛʁvˈe', 'ai rr vv ei'],
@@ -30,47 +43,31 @@ describe('espeak-ng IPA in the French model phones', () => {
   });
 
   it('hears a name the way an English speaker says it too, after its French readings, and a French word only in French', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'attendant-frdict-'));
-    try {
-      const dict = join(dir, 'fr.dict');
-      writeFileSync(dict, 'martin mm aa rr tt in\nbonjour bb on jj ou rr\n');
-      const lexicon = new FrenchLexicon('fr-test', Cmudict.load(dict, 'fr-test'));
-      const prons = await lexicon.pronounce([
-        { token: 'martin', spelling: 'martin', reading: 'both' },
-        { token: 'bonjour', spelling: 'bonjour', reading: 'fr' },
-        { token: 'kerjean', spelling: 'kerjean', reading: 'both' },
-      ]);
-      // espeak-ng's English voice: mˈɑːɹtɪn.
-      expect(prons.get('martin')).toEqual(['mm aa rr tt in', 'mm aa rr tt ii nn']);
-      expect(prons.get('bonjour')).toEqual(['bb on jj ou rr']);
-      const kerjean = prons.get('kerjean')!;
-      expect(kerjean[0]).toBe('kk ai rr jj an');
-      expect(kerjean.length).toBeGreaterThan(1);
-      expect(kerjean.length).toBeLessThanOrEqual(4);
-      for (const p of kerjean.flatMap((x) => x.split(' '))) expect(FRENCH_PHONES.has(p)).toBe(true);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const prons = await pronounced('martin mm aa rr tt in\nbonjour bb on jj ou rr\n', [
+      ['martin', 'both'],
+      ['bonjour', 'fr'],
+      ['kerjean', 'both'],
+    ]);
+    // espeak-ng's English voice: mˈɑːɹtɪn.
+    expect(prons.get('martin')).toEqual(['mm aa rr tt in', 'mm aa rr tt ii nn']);
+    expect(prons.get('bonjour')).toEqual(['bb on jj ou rr']);
+    const kerjean = prons.get('kerjean')!;
+    expect(kerjean[0]).toBe('kk ai rr jj an');
+    expect(kerjean.length).toBeGreaterThan(1);
+    expect(kerjean.length).toBeLessThanOrEqual(4);
+    for (const p of kerjean.flatMap((x) => x.split(' '))) expect(FRENCH_PHONES.has(p)).toBe(true);
   });
 
   it('hears « un » and « Le Brun » with the vowel of « vin » too, second after the first reading', async () => {
     expect(unMerged('bb rr un')).toBe('bb rr in');
     expect(unMerged('ll un dd ii')).toBe('ll in dd ii');
     expect(unMerged('mm aa rr tt in')).toBeUndefined();
-    const dir = mkdtempSync(join(tmpdir(), 'attendant-frdict-'));
-    try {
-      const dict = join(dir, 'fr.dict');
-      writeFileSync(dict, 'un un\nun(2) un nn\nun(3) uu nn\nbrun bb rr un\n');
-      const lexicon = new FrenchLexicon('fr-test', Cmudict.load(dict, 'fr-test'));
-      const prons = await lexicon.pronounce([
-        { token: 'un', spelling: 'un', reading: 'fr' },
-        { token: 'brun', spelling: 'brun', reading: 'both' },
-      ]);
-      expect(prons.get('un')).toEqual(['un', 'in', 'un nn', 'uu nn']);
-      expect(prons.get('brun')!.slice(0, 2)).toEqual(['bb rr un', 'bb rr in']);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const prons = await pronounced('un un\nun(2) un nn\nun(3) uu nn\nbrun bb rr un\n', [
+      ['un', 'fr'],
+      ['brun', 'both'],
+    ]);
+    expect(prons.get('un')).toEqual(['un', 'in', 'un nn', 'uu nn']);
+    expect(prons.get('brun')!.slice(0, 2)).toEqual(['bb rr un', 'bb rr in']);
   });
 
   it("spells Breton c'h and oa the way they are said", () => {
