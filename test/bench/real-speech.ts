@@ -189,6 +189,33 @@ export async function clipsOf(
   return pickClips(source, takes);
 }
 
+/** One store of a source: its clips, its directory (the demo store's people and the clips' words as services), heard as a store. */
+export interface SourceStore {
+  clips: RealClip[];
+  entries: DirectoryEntry[];
+  serviceOf: Map<string, string>;
+  understanding: StoreUnderstanding;
+}
+
+/**
+ * The stores a source's clips are heard in (storesOf), built one after the other; the
+ * source's lexicons are loaded once for all of them.
+ */
+export async function* sourceStores(
+  source: string,
+  takes: number,
+  catalog: ReturnType<typeof loadCatalog>,
+  servicesPerStore: number | undefined,
+): AsyncGenerator<SourceStore> {
+  const lexicons = storeLexicons(localeOf(source));
+  const clips = await clipsOf(source, takes, catalog, lexicons);
+  for (const group of storesOf(clips, servicesPerStore)) {
+    const { entries, serviceOf } = realStore(group);
+    const understanding = await StoreUnderstanding.build({ store: source, version: 1, entries }, ...lexicons);
+    yield { clips: group, entries, serviceOf, understanding };
+  }
+}
+
 export async function hearReal(
   sources: string[],
   surrounds: Surround[],
@@ -204,15 +231,13 @@ export async function hearReal(
   try {
     for (const source of sources) {
       const locale = localeOf(source);
-      const lexicons = storeLexicons(locale);
-      const clips = await clipsOf(source, takes, catalog, lexicons);
       const t0 = performance.now();
       const outcomes: RealOutcome[] = [];
       let models: string[] = [];
-      for (const group of storesOf(clips, servicesPerStore)) {
-        const { entries, serviceOf } = realStore(group);
-        const understanding = await StoreUnderstanding.build({ store: source, version: 1, entries }, ...lexicons);
+      let clipCount = 0;
+      for await (const { clips: group, serviceOf, understanding } of sourceStores(source, takes, catalog, servicesPerStore)) {
         models = understanding.models;
+        clipCount += group.length;
         const plain = plainEngine(understanding, modelsForLocale(catalog, locale));
         const calls: RealCall[] = group.flatMap((clip) =>
           surrounds.flatMap((surround) => levels.map((level) => ({ clip, surround, level, expect: serviceOf.get(clip.transcript) }))),
@@ -244,7 +269,7 @@ export async function hearReal(
         );
       }
       log(
-        `\n## ${source}${source in SYNTHESIZED_SOURCES ? ' (SYNTHESIZED with espeak-ng, not real speech)' : ''} (${locale}, models ${models.join(' + ')}${servicesPerStore === undefined ? '' : `, ${servicesPerStore} services a store`}): ${clips.length} clips x ${surrounds.length} surrounds${levels.length > 1 ? ` x ${levels.length} levels` : ''} in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`,
+        `\n## ${source}${source in SYNTHESIZED_SOURCES ? ' (SYNTHESIZED with espeak-ng, not real speech)' : ''} (${locale}, models ${models.join(' + ')}${servicesPerStore === undefined ? '' : `, ${servicesPerStore} services a store`}): ${clipCount} clips x ${surrounds.length} surrounds${levels.length > 1 ? ` x ${levels.length} levels` : ''} in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`,
       );
       log(table(outcomes, (o) => [`surround ${o.call.surround}`]));
       log('');

@@ -7,7 +7,6 @@ import { loadCatalog } from '../../src/asr/models';
 import { RecognizerPool } from '../../src/asr/pool';
 import { asQuiet } from '../../src/asr/recognizer';
 import { differentNames } from '../../src/directory/decision';
-import { storeLexicons } from '../../src/asr/store-lexicons';
 import { agreedAnswer, AnswerGrammar, choiceAnswers, confirmAnswers, hearConfirmation } from '../../src/attendant/answers';
 import {
   Answer,
@@ -26,7 +25,7 @@ import { readAudioFile } from '../../src/media/audio-file';
 import { Prompt, PromptLibrary } from '../../src/media/prompts';
 import { RealClip, realSources, Surround, telephoneClip } from '../audio/real-speech';
 import { synthesize } from '../audio/synth';
-import { clipsOf, localeOf, realStore, storesOf } from './real-speech';
+import { localeOf, sourceStores } from './real-speech';
 import { benchProfile, mapLimit, pct, percentile } from './stats';
 
 /**
@@ -85,14 +84,14 @@ async function main(): Promise<void> {
     for (const source of sources) {
       const locale = localeOf(source);
       const fr = locale === 'fr-FR';
-      // Loaded once a source: every store of it is heard with the same lexicons.
-      const lexicons = storeLexicons(locale);
-      const clips = await clipsOf(source, Number(values.takes), catalog, lexicons);
       const results: CallResult[] = [];
       let models: string[] = [];
-      for (const group of storesOf(clips, servicesPerStore)) {
-        const { entries, serviceOf } = realStore(group);
-        const understanding = await StoreUnderstanding.build({ store: source, version: 1, entries }, ...lexicons);
+      for await (const { clips: group, entries, serviceOf, understanding } of sourceStores(
+        source,
+        Number(values.takes),
+        catalog,
+        servicesPerStore,
+      )) {
         models = understanding.models;
         results.push(...(await wholeCalls(group, entries, serviceOf, understanding, fr)));
       }
