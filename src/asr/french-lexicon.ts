@@ -6,12 +6,11 @@ import { Slices } from '../util/slices';
  * `bb ai rr nn aa rr` for "bernard"). French words come from the model's dictionary; every
  * other word (Breton surnames, foreign names, compounds) from espeak-ng's French reading
  * mapped to those phones, with the variants French speakers differ on: a final consonant
- * said or not, Breton "c'h" as a k or an r, "oa" as "wa"; and for every word, « un » said as
- * « in » (unMerged). English carrier words ("please", "I'd like to speak to") take espeak-ng's
- * English reading in the nearest French phones, and so does every name as a last variant:
- * English callers of a French store, and French callers who say a foreign name the English
- * way, are heard by the French model too (held out: 76.4 % → 83.3 % right; dev 80.8 % →
- * 82.2 %, docs/benchmarks.md).
+ * said or not, Breton "c'h" as a k or an r, "oa" as "wa". English carrier words ("please",
+ * "I'd like to speak to") take espeak-ng's English reading in the nearest French phones, and
+ * so does every name as a last variant: English callers of a French store, and French
+ * callers who say a foreign name the English way, are heard by the French model too
+ * (held out: 76.4 % → 83.3 % right; dev 80.8 % → 82.2 %, docs/benchmarks.md).
  */
 
 /** espeak-ng IPA (French and English voices) to the French model's phones. Longest match first. */
@@ -185,27 +184,14 @@ export class FrenchLexicon implements Lexicon {
           prons.add(`${first} ${final}`);
       }
       if (prons.size === 0) throw new Error(`no French pronunciation could be made for "${word.spelling}"`);
-      // Second, the first reading as most French speakers say it (unMerged).
-      const list = [...prons];
-      const merged = unMerged(list[0]);
-      if (merged !== undefined && !prons.has(merged)) list.splice(1, 0, merged);
       // A name is also heard as an English speaker says it (espeak-ng's English reading in
       // French phones), after at most three French readings.
-      const readings = new Set(list.slice(0, word.reading === 'both' ? 3 : 4));
+      const readings = new Set([...prons].slice(0, word.reading === 'both' ? 3 : 4));
       if (word.reading === 'both') add(readings, en.get(word.spelling));
       out.set(word.token, [...readings]);
     }
     return out;
   }
-}
-
-/**
- * A reading with the vowel of « un » said as that of « vin », as most French speakers now
- * say « un », « lundi », « Le Brun »; undefined for a reading without it.
- */
-export function unMerged(reading: string): string | undefined {
-  const phones = reading.split(' ');
-  return phones.includes('un') ? phones.map((p) => (p === 'un' ? 'in' : p)).join(' ') : undefined;
 }
 
 function add(prons: Set<string>, ipa: string | undefined): void {

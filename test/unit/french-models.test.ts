@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bretonSpellings, FrenchLexicon, ipaToFrench, unMerged } from '../../src/asr/french-lexicon';
+import { bretonSpellings, FrenchLexicon, ipaToFrench } from '../../src/asr/french-lexicon';
 import { Cmudict } from '../../src/asr/lexicon';
 import { findModels, pocketsphinxModelFor, readModel } from '../../src/asr/models';
 import { areaUnderRoc, combineModels, EntryFeatures, fitWeights, ModelView, score } from '../../src/attendant/confidence';
@@ -56,18 +56,6 @@ describe('espeak-ng IPA in the French model phones', () => {
     expect(kerjean.length).toBeGreaterThan(1);
     expect(kerjean.length).toBeLessThanOrEqual(4);
     for (const p of kerjean.flatMap((x) => x.split(' '))) expect(FRENCH_PHONES.has(p)).toBe(true);
-  });
-
-  it('hears « un » and « Le Brun » with the vowel of « vin » too, second after the first reading', async () => {
-    expect(unMerged('bb rr un')).toBe('bb rr in');
-    expect(unMerged('ll un dd ii')).toBe('ll in dd ii');
-    expect(unMerged('mm aa rr tt in')).toBeUndefined();
-    const prons = await pronounced('un un\nun(2) un nn\nun(3) uu nn\nbrun bb rr un\n', [
-      ['un', 'fr'],
-      ['brun', 'both'],
-    ]);
-    expect(prons.get('un')).toEqual(['un', 'in', 'un nn', 'uu nn']);
-    expect(prons.get('brun')!.slice(0, 2)).toEqual(['bb rr un', 'bb rr in']);
   });
 
   it("spells Breton c'h and oa the way they are said", () => {
