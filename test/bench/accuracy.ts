@@ -48,11 +48,13 @@ import {
 } from '../audio/caller-set';
 import { synthesize } from '../audio/synth';
 import { PlainHearing, plainEngine } from './plain-engine';
+import { realSpeechMain } from './real-speech';
 import { benchProfile, mapLimit, pct, percentile } from './stats';
 import { cpuSeconds } from './proc';
 
 /**
  * npm run bench:accuracy [-- --set dev|heldout|fresh] [--locale fr|en] [--workers N] [--fit] [--shed] [--companion fast] [--verbose]
+ * npm run bench:accuracy -- --set real [bench:real's options]: the real speech sets (real-speech.ts).
  * Generates a synthetic caller set for a store directory, sends each utterance through the
  * real recognizer (every model the store is heard with) and matcher, and prints right /
  * wrong-transfer / rejection rates per condition, language and voice, and the latency from
@@ -373,7 +375,16 @@ function fitCalibration(understanding: StoreUnderstanding, outcomes: Outcome[]):
   console.log(`calibration chosen on every call: ${JSON.stringify(choose(outcomes))}`);
 }
 
+/** `--set real` or `--set=real`: the real speech sets (bench:real), with the rest of the arguments. */
+export function realSetArgs(args: string[]): string[] | undefined {
+  const at = args.findIndex((a, i) => a === '--set=real' || (a === '--set' && args[i + 1] === 'real'));
+  if (at < 0) return undefined;
+  return args.filter((_, i) => i !== at && !(args[at] === '--set' && i === at + 1));
+}
+
 async function main(): Promise<void> {
+  const real = realSetArgs(process.argv.slice(2));
+  if (real !== undefined) return realSpeechMain(real);
   const { values } = parseArgs({
     options: {
       set: { type: 'string', default: 'dev' },
@@ -394,7 +405,7 @@ async function main(): Promise<void> {
     heldout: { store: 'heldout-store.csv', voices: HELDOUT_VOICES, phrases: HELDOUT_PHRASES, absent: HELDOUT_ABSENT, perEntry: 2, seed: 7 },
     fresh: { store: 'fresh-store.csv', voices: FRESH_VOICES, phrases: FRESH_PHRASES, absent: FRESH_ABSENT, perEntry: 2, seed: 11 },
   };
-  if (sets[values.set ?? 'dev'] === undefined) throw new Error(`--set takes dev, heldout or fresh, not ${values.set}`);
+  if (sets[values.set ?? 'dev'] === undefined) throw new Error(`--set takes dev, heldout, fresh or real, not ${values.set}`);
   const { store, ...callers } = sets[values.set ?? 'dev'];
   const root = join(__dirname, '..', '..', '..');
   const file = join(root, 'directory-fixtures', store);

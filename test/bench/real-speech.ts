@@ -287,8 +287,10 @@ export async function hearReal(
   return all;
 }
 
-async function main(): Promise<void> {
+/** bench:real with `args` (also `bench:accuracy -- --set real ...`). */
+export async function realSpeechMain(args: string[] = process.argv.slice(2)): Promise<void> {
   const { values } = parseArgs({
+    args,
     options: {
       source: { type: 'string' },
       surround: { type: 'string' },
@@ -327,7 +329,7 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  main().catch((err) => {
+  realSpeechMain().catch((err) => {
     console.error(err);
     process.exit(1);
   });

@@ -1,3 +1,4 @@
+import { realSetArgs } from '../bench/accuracy';
 import { confidenceLine, RealOutcome, storesOf, verdictOf } from '../bench/real-speech';
 
 /** A call of the real-speech benchmark, as far as its figures read it. */
@@ -60,5 +61,14 @@ describe("the real-speech benchmark's figures", () => {
     ]);
     expect(storesOf(clips, undefined)).toEqual([clips]);
     expect(storesOf(clips, 5)).toEqual([clips]);
+  });
+});
+
+describe('bench:accuracy -- --set real', () => {
+  it("hands the real speech sets the rest of its arguments, and leaves the synthetic sets' alone", () => {
+    expect(realSetArgs(['--set', 'real', '--source', 'en-fsdd', '--takes', '2'])).toEqual(['--source', 'en-fsdd', '--takes', '2']);
+    expect(realSetArgs(['--verbose', '--set=real'])).toEqual(['--verbose']);
+    expect(realSetArgs(['--set', 'heldout', '--locale', 'en'])).toBeUndefined();
+    expect(realSetArgs([])).toBeUndefined();
   });
 });
