@@ -13,7 +13,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
@@ -82,19 +82,30 @@ export async function installModel(root: string, source: string, options: Instal
     mkdirSync(unpacked);
     if (statSync(local).isDirectory()) cpSync(local, unpacked, { recursive: true });
     else await unpack(local, unpacked);
-    // An archive holds the model's folder, or the model's files directly.
+    // An archive (or a folder) holds the model's folder, perhaps with its dictionary beside
+    // it (CMU Sphinx ships "fr.dict" apart from the acoustic model), or the model's files directly.
     const entries = readdirSync(unpacked).filter((n) => !n.startsWith('.'));
-    const single = entries.length === 1 && statSync(join(unpacked, entries[0])).isDirectory() ? entries[0] : undefined;
+    const folders = entries.filter((n) => statSync(join(unpacked, n)).isDirectory());
+    const besideFiles = entries.filter((n) => !folders.includes(n));
+    const single =
+      folders.length === 1 && !besideFiles.includes('mdef') && besideFiles.every((n) => !isModelFile(n)) ? folders[0] : undefined;
     const name = options.name ?? single ?? basename(source).replace(/\.(tar\.gz|tgz|zip)$/i, '');
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$/.test(name)) throw invalidInput(`"${name}" is not a model name (letters, digits, . _ -)`);
     const staged = join(work, name);
     renameSync(single === undefined ? unpacked : join(unpacked, single), staged);
     if (options.dictionary !== undefined) cpSync(options.dictionary, join(staged, basename(options.dictionary)));
+    else if (!hasDictionary(staged)) {
+      const found =
+        (single !== undefined ? dictionaryAmong(besideFiles.map((n) => join(unpacked, n))) : undefined) ??
+        (statSync(local).isDirectory() ? dictionaryBeside(local) : undefined);
+      if (found !== undefined) cpSync(found, join(staged, basename(found)));
+    }
     if (options.locale !== undefined) writeFileSync(join(staged, 'model.json'), `${JSON.stringify({ locale: options.locale }, null, 2)}\n`);
     try {
       readModel(staged);
     } catch (err) {
-      throw invalidInput(`${source} is not a usable model: ${(err as Error).message}; nothing was installed`);
+      const hint = /no pronunciation dictionary/.test((err as Error).message) ? ' (or give it: --dictionary <file.dict>)' : '';
+      throw invalidInput(`${source} is not a usable model: ${(err as Error).message}${hint}; nothing was installed`);
     }
     const target = join(root, name);
     if (existsSync(target)) throw invalidInput(`a model named ${name} is installed already (${target}); remove it first or give --name`);
@@ -103,6 +114,32 @@ export async function installModel(root: string, source: string, options: Instal
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Files of a PocketSphinx model itself (a folder holding them is the model, not beside it). */
+function isModelFile(name: string): boolean {
+  return ['mdef', 'means', 'variances', 'mixture_weights', 'sendump', 'transition_matrices', 'noisedict', 'feat.params'].includes(name);
+}
+
+const isDictionary = (name: string): boolean => name.endsWith('.dict') && basename(name) !== 'noisedict';
+
+/** Whether a model's folder has a dictionary of its own, or a manifest that may name one. */
+function hasDictionary(dir: string): boolean {
+  return readdirSync(dir).some(isDictionary) || existsSync(join(dir, 'model.json'));
+}
+
+/** The one pronunciation dictionary among `files`, if there is exactly one. */
+function dictionaryAmong(files: string[]): string | undefined {
+  const dicts = files.filter((f) => isDictionary(basename(f)));
+  return dicts.length === 1 ? dicts[0] : undefined;
+}
+
+/** A dictionary beside a model's folder, as the models folder itself reads one ("fr.dict" next to "fr-ptm-8khz"). */
+function dictionaryBeside(folder: string): string | undefined {
+  const parent = dirname(resolve(folder));
+  const lang = /(?:^|[-_])(fr|en)(?:[-_]|$)/i.exec(basename(resolve(folder)))?.[1]?.toLowerCase();
+  const file = lang === undefined ? undefined : join(parent, `${lang}.dict`);
+  return file !== undefined && existsSync(file) ? file : undefined;
 }
 
 async function download(url: string, file: string): Promise<void> {

@@ -76,6 +76,24 @@ describe('attendant models install', () => {
     expect(readdirSync(root)).toEqual([]);
   });
 
+  it("takes the dictionary CMU Sphinx ships beside the model's folder (fr.dict), from a folder or an archive, and asks for one when none is found", async () => {
+    rmSync(join(source, 'fr.dict'));
+    writeFileSync(join(work, 'src', 'fr.dict'), 'b bb\n');
+    expect((await installModel(root, source)).dictionary).toBe(join(root, 'fr-test-8khz', 'fr.dict'));
+    expect(readFileSync(join(root, 'fr-test-8khz', 'fr.dict'), 'utf8')).toBe('b bb\n');
+    // The folder holding both, and an archive of it.
+    expect((await installModel(root, join(work, 'src'), { name: 'fr-parent' })).dictionary).toBe(join(root, 'fr-parent', 'fr.dict'));
+    const tgz = join(work, 'both.tar.gz');
+    execFileSync('tar', ['-czf', tgz, '-C', join(work, 'src'), 'fr-test-8khz', 'fr.dict']);
+    expect((await installModel(root, tgz, { name: 'fr-archived' })).dictionary).toBe(join(root, 'fr-archived', 'fr.dict'));
+    rmSync(join(work, 'src', 'fr.dict'));
+    expect(await failure(installModel(root, source, { name: 'fr-alone' }))).toMatchObject({
+      exitCode: 1,
+      message: expect.stringMatching(/no pronunciation dictionary.*--dictionary <file\.dict>.*nothing was installed/),
+    });
+    expect(leftovers()).toEqual([]);
+  });
+
   describe('from a URL', () => {
     let server: Server;
     let base: string;
