@@ -141,7 +141,7 @@ export function readModel(dir: string): AcousticModel {
   return { id, engine, locale, sampleRate, dir: acoustic, dictionary, phones, contextIndependent, source };
 }
 
-const POCKETSPHINX_FILES = ['mdef', 'means', 'variances', 'transition_matrices', 'noisedict'];
+export const POCKETSPHINX_FILES = ['mdef', 'means', 'variances', 'transition_matrices', 'noisedict'];
 
 function isPocketsphinx(dir: string): boolean {
   return existsSync(join(dir, 'mdef'));
@@ -152,7 +152,7 @@ function isVosk(dir: string): boolean {
   return (has('am') || has('final.mdl')) && (has('graph') || has('HCLG.fst') || has('HCLr.fst'));
 }
 
-function localeFromName(name: string): ModelLocale | undefined {
+export function localeFromName(name: string): ModelLocale | undefined {
   const lang = /(?:^|[-_])(fr|en)(?:[-_]|$)/i.exec(name)?.[1]?.toLowerCase();
   return lang === 'fr' ? 'fr-FR' : lang === 'en' ? 'en-US' : undefined;
 }

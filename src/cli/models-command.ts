@@ -17,7 +17,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { AcousticModel, catalogAt, ModelLocale, modelsForLocale, readModel } from '../asr/models';
+import { AcousticModel, catalogAt, localeFromName, ModelLocale, modelsForLocale, POCKETSPHINX_FILES, readModel } from '../asr/models';
 import { invalidInput, unavailable } from './exit-codes';
 
 const run = promisify(execFile);
@@ -87,8 +87,7 @@ export async function installModel(root: string, source: string, options: Instal
     const entries = readdirSync(unpacked).filter((n) => !n.startsWith('.'));
     const folders = entries.filter((n) => statSync(join(unpacked, n)).isDirectory());
     const besideFiles = entries.filter((n) => !folders.includes(n));
-    const single =
-      folders.length === 1 && !besideFiles.includes('mdef') && besideFiles.every((n) => !isModelFile(n)) ? folders[0] : undefined;
+    const single = folders.length === 1 && besideFiles.every((n) => !isModelFile(n)) ? folders[0] : undefined;
     const name = options.name ?? single ?? basename(source).replace(/\.(tar\.gz|tgz|zip)$/i, '');
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$/.test(name)) throw invalidInput(`"${name}" is not a model name (letters, digits, . _ -)`);
     const staged = join(work, name);
@@ -118,7 +117,7 @@ export async function installModel(root: string, source: string, options: Instal
 
 /** Files of a PocketSphinx model itself (a folder holding them is the model, not beside it). */
 function isModelFile(name: string): boolean {
-  return ['mdef', 'means', 'variances', 'mixture_weights', 'sendump', 'transition_matrices', 'noisedict', 'feat.params'].includes(name);
+  return [...POCKETSPHINX_FILES, 'mixture_weights', 'sendump', 'feat.params'].includes(name);
 }
 
 const isDictionary = (name: string): boolean => name.endsWith('.dict') && basename(name) !== 'noisedict';
@@ -136,9 +135,8 @@ function dictionaryAmong(files: string[]): string | undefined {
 
 /** A dictionary beside a model's folder, as the models folder itself reads one ("fr.dict" next to "fr-ptm-8khz"). */
 function dictionaryBeside(folder: string): string | undefined {
-  const parent = dirname(resolve(folder));
-  const lang = /(?:^|[-_])(fr|en)(?:[-_]|$)/i.exec(basename(resolve(folder)))?.[1]?.toLowerCase();
-  const file = lang === undefined ? undefined : join(parent, `${lang}.dict`);
+  const locale = localeFromName(basename(resolve(folder)));
+  const file = locale === undefined ? undefined : join(dirname(resolve(folder)), `${locale.slice(0, 2)}.dict`);
   return file !== undefined && existsSync(file) ? file : undefined;
 }
 
