@@ -11,7 +11,9 @@ import { readFileSync } from 'node:fs';
  *   announcing a 16 MiB SyncDirectory and sending up to 15 MiB of it ('16' for
  *   UNAUTHENTICATED, 'reset N' when the server reset it with HTTP/2 code N, 'none' when
  *   nothing came within 10 s).
- * node attacker.js sign-in BASE TOKEN: sign-ins with the token, one after the other (HTTP status).
+ * node attacker.js sign-in BASE TOKEN: sign-ins with the token, one after the other (HTTP status),
+ *   until stdin closes and at least one was refused (429): a flood outlasts the allowance of
+ *   sign-ins a minute, however few the test's call left time for (at most 200 after stdin closes).
  * node attacker.js test-audio BASE STORE COOKIE CSRF WAV: the recording posted as a test, one after the other, at most 20 a second (HTTP status).
  */
 
@@ -98,9 +100,12 @@ async function main(): Promise<void> {
   process.stdin.on('end', () => (stop = true)).resume();
   const counts: Record<string, number> = {};
   let rounds = 0;
-  while (!stop) {
+  let after = 0;
+  const throttled = (): boolean => mode !== 'sign-in' || counts['429'] !== undefined || after >= 200;
+  while (!stop || !throttled()) {
     for (const s of await attack()) counts[s] = (counts[s] ?? 0) + 1;
     rounds += 1;
+    if (stop) after += 1;
   }
   process.stdout.write(JSON.stringify({ rounds, counts }));
 }
