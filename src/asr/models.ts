@@ -165,7 +165,8 @@ function sampleRateOf(dir: string, name: string): number {
   return upper !== null && Number(upper[1]) <= 4000 ? 8000 : 16000;
 }
 
-function findDictionary(dir: string, locale: ModelLocale): string | undefined {
+/** A model's dictionary: a `.dict` in its folder, else the language's ("fr.dict") beside the folder. */
+export function findDictionary(dir: string, locale: ModelLocale): string | undefined {
   const inside = readdirSync(dir)
     .filter((f) => f.endsWith('.dict') && f !== 'noisedict')
     .sort();

@@ -13,11 +13,20 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { AcousticModel, catalogAt, localeFromName, ModelLocale, modelsForLocale, POCKETSPHINX_FILES, readModel } from '../asr/models';
+import {
+  AcousticModel,
+  catalogAt,
+  findDictionary,
+  localeFromName,
+  ModelLocale,
+  modelsForLocale,
+  POCKETSPHINX_FILES,
+  readModel,
+} from '../asr/models';
 import { invalidInput, unavailable } from './exit-codes';
 
 const run = promisify(execFile);
@@ -96,7 +105,7 @@ export async function installModel(root: string, source: string, options: Instal
     else if (!hasDictionary(staged)) {
       const found =
         (single !== undefined ? dictionaryAmong(besideFiles.map((n) => join(unpacked, n))) : undefined) ??
-        (statSync(local).isDirectory() ? dictionaryBeside(local) : undefined);
+        (statSync(local).isDirectory() ? dictionaryBeside(local, options.locale) : undefined);
       if (found !== undefined) cpSync(found, join(staged, basename(found)));
     }
     if (options.locale !== undefined) writeFileSync(join(staged, 'model.json'), `${JSON.stringify({ locale: options.locale }, null, 2)}\n`);
@@ -133,11 +142,9 @@ function dictionaryAmong(files: string[]): string | undefined {
   return dicts.length === 1 ? dicts[0] : undefined;
 }
 
-/** A dictionary beside a model's folder, as the models folder itself reads one ("fr.dict" next to "fr-ptm-8khz"). */
-function dictionaryBeside(folder: string): string | undefined {
-  const locale = localeFromName(basename(resolve(folder)));
-  const file = locale === undefined ? undefined : join(dirname(resolve(folder)), `${locale.slice(0, 2)}.dict`);
-  return file !== undefined && existsSync(file) ? file : undefined;
+/** The dictionary the models folder would find beside a model's folder ("fr.dict" next to "fr-ptm-8khz"). */
+function dictionaryBeside(folder: string, locale = localeFromName(basename(resolve(folder)))): string | undefined {
+  return locale === undefined ? undefined : findDictionary(resolve(folder), locale);
 }
 
 async function download(url: string, file: string): Promise<void> {
