@@ -129,7 +129,7 @@ function isModelFile(name: string): boolean {
   return [...POCKETSPHINX_FILES, 'mixture_weights', 'sendump', 'feat.params'].includes(name);
 }
 
-const isDictionary = (name: string): boolean => name.endsWith('.dict') && basename(name) !== 'noisedict';
+const isDictionary = (name: string): boolean => name.endsWith('.dict');
 
 /** Whether a model's folder has a dictionary of its own, or a manifest that may name one. */
 function hasDictionary(dir: string): boolean {
@@ -138,7 +138,7 @@ function hasDictionary(dir: string): boolean {
 
 /** The one pronunciation dictionary among `files`, if there is exactly one. */
 function dictionaryAmong(files: string[]): string | undefined {
-  const dicts = files.filter((f) => isDictionary(basename(f)));
+  const dicts = files.filter(isDictionary);
   return dicts.length === 1 ? dicts[0] : undefined;
 }
 
