@@ -135,9 +135,7 @@ describe('admin surfaces under attack, against attendant serve', () => {
       `lying workbook: /healthz p95 ${p95.toFixed(0)} ms, slowest ${slowest.toFixed(0)} ms, server peak ${peakMb(serve.pid!).toFixed(0)} MB`,
     );
     expect(p95).toBeLessThan(100);
-    // One answer of the hundred may wait for a core while two recognitions hold both (343 ms
-    // seen once in CI under the test-audio flood, p95 12 ms); starved, /healthz would wait seconds.
-    expect(slowest).toBeLessThan(1000);
+    expect(slowest).toBeLessThan(300);
     expect(peakMb(serve.pid!)).toBeLessThan(1536);
   }, 120_000);
 
@@ -254,7 +252,9 @@ describe('admin surfaces under attack, against attendant serve', () => {
     );
     expect(rounds).toBeGreaterThan(0);
     expect(p95).toBeLessThan(100);
-    expect(slowest).toBeLessThan(300);
+    // One answer of the hundred may wait for a core while two recognitions hold both (343 ms
+    // seen once in CI under the test-audio flood, p95 12 ms); starved, /healthz would wait seconds.
+    expect(slowest).toBeLessThan(1000);
     // A console recording the attacker got heard (1 to 3 of ~90 rounds) may hold a worker when
     // the call's utterance comes: measured 200 ms sooner to 322 ms later than the quiet call.
     // Starved, a caller would wait seconds.
