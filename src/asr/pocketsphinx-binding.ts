@@ -32,6 +32,16 @@ export interface Api {
   err_set_logfp: (fp: Pointer) => void;
   ps_get_config: (ps: Pointer) => Pointer;
   cmd_ln_set_float_r: (config: Pointer, name: string, value: number) => void;
+  /** The decoder's front end, to compute an utterance's cepstra apart (pocketsphinx.ts, normalizeOverSpeech). */
+  ps_get_fe: (ps: Pointer) => Pointer;
+  fe_start_utt: (fe: Pointer) => number;
+  /** Cepstra of a whole utterance: `block[0]` receives a frames x ceps array (row pointers, rows contiguous), freed by ckd_free_2d. */
+  fe_process_utt: (fe: Pointer, data: Int16Array, n: number, block: Pointer[], frames: number[]) => number;
+  fe_get_output_size: (fe: Pointer) => number;
+  /** Ends the front end's utterance: the partial frame of the samples it holds over goes to `cep` (`frames[0]` is 0 or 1). */
+  fe_end_utt: (fe: Pointer, cep: Float32Array, frames: number[]) => number;
+  ps_process_cep: (ps: Pointer, block: Pointer, n: number, noSearch: number, fullUtt: number) => number;
+  ckd_free_2d: (block: Pointer) => void;
 }
 
 let api: Api | undefined;
@@ -72,6 +82,13 @@ export function loadApi(): Api {
     err_set_logfp: sb.func('void err_set_logfp(void *fp)'),
     ps_get_config: ps.func('void *ps_get_config(void *ps)'),
     cmd_ln_set_float_r: sb.func('void cmd_ln_set_float_r(void *config, const char *name, double value)'),
+    ps_get_fe: ps.func('void *ps_get_fe(void *ps)'),
+    fe_start_utt: sb.func('int fe_start_utt(void *fe)'),
+    fe_process_utt: sb.func('int fe_process_utt(void *fe, const int16_t *spch, size_t nsamps, _Out_ void **block, _Out_ int32_t *nframes)'),
+    fe_get_output_size: sb.func('int fe_get_output_size(void *fe)'),
+    fe_end_utt: sb.func('int fe_end_utt(void *fe, _Inout_ float *cepvector, _Out_ int32_t *nframes)'),
+    ps_process_cep: ps.func('int ps_process_cep(void *ps, void *block, int n, int no_search, int full_utt)'),
+    ckd_free_2d: sb.func('void ckd_free_2d(void *block)'),
   } as unknown as Api;
   // sphinxbase logs through one process-wide FILE: each decoder made with -logfn opened a
   // new one and fclose'd the previous while decoders in other worker threads were still
@@ -97,4 +114,16 @@ export function checkPocketsphinx(modelDir = pocketsphinxModelDir()): void {
   if (!existsSync(join(modelDir, 'en-us', 'mdef'))) {
     throw new Error(`no PocketSphinx acoustic model in ${modelDir}; install it: apt-get install pocketsphinx-en-us`);
   }
+}
+
+/**
+ * The cepstra of a block fe_process_utt allocated (`frames` rows of `width`), as one
+ * Float32Array over its memory: sphinxbase's 2-D arrays keep their rows contiguous, after the
+ * first row's pointer. Valid until ckd_free_2d frees the block.
+ */
+export function blockCepstra(block: Pointer, frames: number, width: number): Float32Array {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const koffi = require('koffi') as typeof import('koffi');
+  const rows = koffi.decode(block, 'void *') as unknown;
+  return new Float32Array(koffi.view(rows, frames * width * Float32Array.BYTES_PER_ELEMENT));
 }

@@ -37,9 +37,10 @@ export interface SpeedSettings {
   tuning?: DecoderTuning;
 }
 
-/** Decoder-wide settings: Gaussians scored per frame (-topn). */
+/** Decoder-wide settings: Gaussians scored per frame (-topn); the cepstral mean over the speech and this many ms around it (cepstral-mean.ts). */
 export interface DecoderTuning {
   topn?: number;
+  cmnMarginMs?: number;
 }
 
 export const SPEEDS: Record<Speed, SpeedSettings> = {

@@ -6,7 +6,8 @@ import { Grammar, GARBAGE_PREFIX } from './grammar';
 import { jsgfToFsg } from './fsg';
 import { SpeechPresence } from '../media/speech-presence';
 import { addLineNoise, raiseQuietLine, withoutDc } from './noise-floor';
-import { Api, loadApi, checkPocketsphinx, pocketsphinxModelDir, Pointer } from './pocketsphinx-binding';
+import { Api, blockCepstra, loadApi, checkPocketsphinx, pocketsphinxModelDir, Pointer } from './pocketsphinx-binding';
+import { CMN_MARGIN_MS, subtractMean } from './cepstral-mean';
 import {
   Beams,
   CONTEXT_INDEPENDENT,
@@ -21,7 +22,7 @@ import {
 } from './pocketsphinx-tuning';
 import { AcousticModel, systemModel } from './models';
 import { resample } from '../media/resample';
-import { findSpeechSpan, frameSpeech, MIN_SNR_DB } from './speech-span';
+import { findSpeechSpan, frameSpeech, MIN_SNR_DB, SPAN_BEFORE_MS } from './speech-span';
 import { Decoder, DecoderFactory, DecoderPart, FitCalibration, Speed, GrammarDecoders, RecognitionResult, SAMPLE_RATE } from './recognizer';
 
 /**
@@ -58,6 +59,8 @@ class SharedDecoder {
   private constructor(
     private readonly lib: Api,
     private readonly ps: Pointer,
+    /** Where set, the cepstral mean is taken over the speech and this much quiet either side (normalizeOverSpeech). */
+    private readonly cmnMarginMs?: number,
   ) {}
 
   /**
@@ -81,14 +84,26 @@ class SharedDecoder {
     // triphones: the French rebuild) gains from scoring more Gaussians per frame (-topn).
     const rateArgs = model.sampleRate === 8000 ? ['-samprate', '8000', '-nfft', '256'] : ['-samprate', String(SAMPLE_RATE)];
     const topn = tuning.topn ?? (model.contextIndependent ? 16 : undefined);
+    // The French telephone model's cepstral mean is taken over the speech (cepstral-mean.ts):
+    // its decoders compute no mean of their own. The model's feat.params overrides -cmn on
+    // the command line, so a copy of it says so.
+    const cmnMarginMs = tuning.cmnMarginMs ?? (model.contextIndependent ? CMN_MARGIN_MS : undefined);
+    const featArgs =
+      cmnMarginMs === undefined
+        ? ['-cmn', 'batch']
+        : [
+            '-featparams',
+            writeOnce(`${model.id}-feat-no-cmn.params`, withoutCmn(readFileSync(join(model.dir, 'feat.params'), 'utf8'))),
+            '-cmn',
+            'none',
+          ];
     const argv = [
       '-hmm',
       model.dir,
       ...dictArgs,
       ...rateArgs,
       ...(topn !== undefined ? ['-topn', String(topn)] : []),
-      '-cmn',
-      'batch',
+      ...featArgs,
       '-remove_noise',
       'no',
       '-remove_silence',
@@ -98,7 +113,7 @@ class SharedDecoder {
     if (config === null) throw new Error(`pocketsphinx rejected its configuration for the model ${model.id}`);
     const ps = lib.ps_init(config);
     if (ps === null) throw new Error(`pocketsphinx could not load the model ${model.id} from ${model.dir}`);
-    const decoder = new SharedDecoder(lib, ps);
+    const decoder = new SharedDecoder(lib, ps, cmnMarginMs);
     for (const [word, prons] of parseDictionary(loopDict)) decoder.words.set(word, prons);
     if (loop === 'none') return decoder;
     decoder.setBeams(LOOP_BEAMS);
@@ -157,6 +172,35 @@ class SharedDecoder {
     this.searches.set(key, name);
   }
 
+  /**
+   * The utterance's cepstra computed by the decoder's own front end, less their mean over
+   * the speech and `marginMs` either side (all frames where the speech is not known), then
+   * searched as a whole utterance. As ps_process_raw, but for the mean, and for the partial
+   * frame fe_end_utt would make of the last few ms of quiet, left out.
+   */
+  private normalizeOverSpeech(pcm: Int16Array, speechMs: [number, number] | undefined, marginMs: number): number {
+    const fe = this.lib.ps_get_fe(this.ps);
+    const width = this.lib.fe_get_output_size(fe);
+    this.lib.fe_start_utt(fe);
+    const block: Pointer[] = [null];
+    const count = [0];
+    if (this.lib.fe_process_utt(fe, pcm, pcm.length, block, count) < 0) return -1;
+    try {
+      // The front end holds the last samples over: ended here, or ps_end_utt would search
+      // them as one more frame, with no mean taken off and the left context of the
+      // utterance before (each decoder's first utterance was heard otherwise).
+      this.lib.fe_end_utt(fe, new Float32Array(width), [0]);
+      const frames = count[0];
+      if (frames === 0) return 0;
+      // 100 frames a second, whatever the sample rate (pocketsphinx's -frate).
+      const [from, to] = speechMs === undefined ? [0, frames] : [(speechMs[0] - marginMs) / 10, (speechMs[1] + marginMs) / 10];
+      subtractMean(blockCepstra(block[0], frames, width), width, from, to);
+      return this.lib.ps_process_cep(this.ps, block[0], frames, 0, 1);
+    } finally {
+      this.lib.ckd_free_2d(block[0]);
+    }
+  }
+
   /** A search takes the beams in the configuration when it is added (fsg_search_init), and keeps them. */
   private setBeams(beams: Beams): void {
     const config = this.lib.ps_get_config(this.ps);
@@ -172,13 +216,22 @@ class SharedDecoder {
     this.lib.ps_unset_search(this.ps, name);
   }
 
-  /** Decodes a whole utterance with one search (a grammar key, or LOOP_SEARCH). */
-  decode(key: string, pcm: Int16Array, hasSpeech: boolean): { text: string | null; score: number } {
+  /**
+   * Decodes a whole utterance with one search (a grammar key, or LOOP_SEARCH); `speechMs`
+   * is where the speech lies in `pcm` (ms from its start), for a decoder that takes the
+   * cepstral mean over it.
+   */
+  decode(key: string, pcm: Int16Array, hasSpeech: boolean, speechMs?: [number, number]): { text: string | null; score: number } {
     const name = this.searches.get(key);
     // ps_set_search dereferences a search it does not find: never ask for one not loaded.
     if (name === undefined || this.lib.ps_set_search(this.ps, name) < 0) throw new Error('the grammar is not loaded in this decoder');
     if (this.lib.ps_start_utt(this.ps) < 0) throw new Error('pocketsphinx could not start an utterance');
-    if (hasSpeech && this.lib.ps_process_raw(this.ps, pcm, pcm.length, 0, 1) < 0) {
+    const processed = !hasSpeech
+      ? 0
+      : this.cmnMarginMs === undefined
+        ? this.lib.ps_process_raw(this.ps, pcm, pcm.length, 0, 1)
+        : this.normalizeOverSpeech(pcm, speechMs, this.cmnMarginMs);
+    if (processed < 0) {
       this.lib.ps_end_utt(this.ps);
       throw new Error('pocketsphinx failed to process audio');
     }
@@ -299,8 +352,11 @@ class PocketsphinxDecoder implements Decoder {
     const heard =
       span === undefined ? {} : { speechMs: Math.round(((span.end - span.start) / SAMPLE_RATE) * 1000), clearSpeech: span.clear };
     // A grammar search always finds some name, even in silence or steady noise: those are not decoded.
-    const names = this.part === 'loop' ? undefined : this.decoder.decode(this.grammarKey, pcm, speech);
-    const loop = this.part === 'grammar' ? undefined : this.loopDecoder.decode(LOOP_SEARCH, pcm, speech);
+    // Where the speech lies in what the decoders hear: framed, it starts SPAN_BEFORE_MS in.
+    const speechAt: [number, number] | undefined =
+      span === undefined ? undefined : [SPAN_BEFORE_MS, SPAN_BEFORE_MS + ((span.end - span.start) / SAMPLE_RATE) * 1000];
+    const names = this.part === 'loop' ? undefined : this.decoder.decode(this.grammarKey, pcm, speech, speechAt);
+    const loop = this.part === 'grammar' ? undefined : this.loopDecoder.decode(LOOP_SEARCH, pcm, speech, speechAt);
     const perFrame = (score: number): number => (score * LOG_BASE) / frames;
     if (names === undefined) {
       // The phone-loop half of a split utterance.
@@ -320,6 +376,12 @@ class PocketsphinxDecoder implements Decoder {
     const fitParts = { grammar: perFrame(names.score), loop: perFrame(loop.score) };
     return { nbest, confidence: 1, audioMs, ...heard, fitCalibration, speed, fit: fitParts.grammar - fitParts.loop, fitParts };
   }
+}
+
+/** A model's feat.params saying that the decoder computes no cepstral mean (-cmn none). */
+export function withoutCmn(featParams: string): string {
+  const lines = featParams.split('\n').filter((l) => !/^-cmn\s/.test(l.trim()) && l.trim() !== '');
+  return `${[...lines, '-cmn none'].join('\n')}\n`;
 }
 
 /** A free loop of the model's phones, each a word named ph_<phone>. */

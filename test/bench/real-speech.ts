@@ -148,8 +148,8 @@ function table(outcomes: RealOutcome[], by: (o: RealOutcome) => string[]): strin
   const groups = new Map<string, RealOutcome[]>();
   for (const o of outcomes) for (const k of ['all', ...by(o)]) groups.set(k, [...(groups.get(k) ?? []), o]);
   const lines = [
-    '| group | clips | right | confirmed (of right) | wrong transfers | heard as nothing | absent not transferred | plain engine right | plain engine wrong |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| group | clips | right | of which offered among two to four | confirmed (of right) | wrong transfers | heard as nothing | absent not transferred | plain engine right | plain engine wrong |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const [name, list] of groups) {
     const present = list.filter((o) => o.call.expect !== undefined);
@@ -157,13 +157,14 @@ function table(outcomes: RealOutcome[], by: (o: RealOutcome) => string[]): strin
     const v = list.map((o) => verdictOf(o.call.expect, o.decision, o.entryId, o.choices));
     const right = list.filter((_, i) => v[i] === 'right');
     const confirmed = right.filter((o) => o.decision !== 'transfer').length;
+    const offered = right.filter((o) => o.decision === 'disambiguate').length;
     const wrong = v.filter((x) => x === 'wrong-transfer').length;
     const nothing = list.filter((o) => o.results.every((r) => r.nbest.length === 0)).length;
     const absentOk = absent.filter((o) => o.decision !== 'transfer').length;
     const plainRight = present.filter((o) => o.plain.entryId === o.call.expect).length;
     const plainWrong = list.filter((o) => o.plain.entryId !== undefined && o.plain.entryId !== o.call.expect).length;
     lines.push(
-      `| ${name} | ${list.length} | ${pct(right.length, present.length)} | ${pct(confirmed, right.length)} | ${pct(wrong, list.length)} | ${nothing} | ${pct(absentOk, absent.length)} | ${pct(plainRight, present.length)} | ${pct(plainWrong, list.length)} |`,
+      `| ${name} | ${list.length} | ${pct(right.length, present.length)} | ${pct(offered, present.length)} | ${pct(confirmed, right.length)} | ${pct(wrong, list.length)} | ${nothing} | ${pct(absentOk, absent.length)} | ${pct(plainRight, present.length)} | ${pct(plainWrong, list.length)} |`,
     );
   }
   return lines.join('\n');
