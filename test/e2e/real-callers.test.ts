@@ -83,15 +83,32 @@ maybe('real callers through attendant serve (SIP, RTP, endpointer)', () => {
     90_000,
   );
 
-  it('hears a quiet real caller (speech peaking at -40 dBFS, its loudest frames about -55 dBFS) and puts them through, answering « oui »', async () => {
+  it('hears a quiet real caller (speech peaking at -40 dBFS, its loudest frames about -55 dBFS) and asks about the service meant, or offers it', async () => {
     // The endpointer took nothing under -41 dBFS for speech, so this caller was never heard;
     // while nothing is played to the caller it now takes speech down to -58 dBFS (Endpointer.quietMinLevel).
+    // Cut by the endpointer (about 1 s of the 2.4-s clip), the French model hears the service
+    // and the English one a name: heard again, the service is asked about (« oui » puts the
+    // caller through) or, where the two models' names stay close, offered with the other
+    // (this scripted caller's « oui » then answers nothing, and the call goes to the operator).
     const clip = clips.find((c) => c.file === 'stp_fr_002.wav')!;
     const wanted = entries.find((e) => e.id === serviceOf.get(clip.transcript))!;
     const wav = await telephoneClip(clip, { surround: 'silence', level: -40 });
+    const before = log.length;
     const { code, text } = await call(['--wav', wav, '--say', 'oui', '--expect', wanted.extension]);
-    expect(text).toMatch(new RegExp(`^transferred to ${wanted.extension} `, 'm'));
-    expect(code).toBe(0);
+    const heard = log
+      .slice(before)
+      .split('\n')
+      .filter((l) => l.includes('"heard a name"'))
+      .map((l) => JSON.parse(l) as { decision: string; models: string[] });
+    expect(heard).toHaveLength(1);
+    expect(heard[0].models).toContain(`fr-ptm-8khz-ci:${wanted.id}`);
+    expect(['transfer', 'confirm', 'disambiguate']).toContain(heard[0].decision);
+    if (heard[0].decision !== 'disambiguate') {
+      expect(text).toMatch(new RegExp(`^transferred to ${wanted.extension} `, 'm'));
+      expect(code).toBe(0);
+    } else {
+      expect(text).not.toMatch(/^transferred to (?!9 )/m); // nobody else, the operator at most
+    }
   }, 90_000);
 
   it('puts a real caller saying a long command through, the names the two models disagreed on heard again (logged)', async () => {
