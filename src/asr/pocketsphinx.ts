@@ -331,7 +331,11 @@ class PocketsphinxDecoder implements Decoder {
     // The words framed alike whatever the line put around them (speech-span.ts); whether they
     // are speech at all is judged on that frame, not on seconds of silence around a short word.
     const span = findSpeechSpan(line);
-    const framed = frameSpeech(line, span);
+    // The line's floor around the speech as digital silence for a telephone-band model only
+    // (its cepstral mean is taken over the speech): the wideband US English model, whose
+    // mean is the whole utterance's, then put a name not in the directory through (synthetic
+    // English store, dev set) and heard real English digits under line noise worse.
+    const framed = frameSpeech(line, span, SAMPLE_RATE, this.sampleRate < SAMPLE_RATE);
     const presence = new SpeechPresence();
     presence.write(framed);
     // Or a span standing over the line's floor, loud enough: a quiet word on a noisy line
@@ -349,12 +353,11 @@ class PocketsphinxDecoder implements Decoder {
     const pcm = addLineNoise(atRate, LINE_NOISE, lineNoiseShape(this.sampleRate));
     const frames = Math.max(1, framed.length / SAMPLES_PER_FRAME);
     const audioMs = Math.round((this.samples / SAMPLE_RATE) * 1000);
-    const heard =
-      span === undefined ? {} : { speechMs: Math.round(((span.end - span.start) / SAMPLE_RATE) * 1000), clearSpeech: span.clear };
+    const speechMs = span === undefined ? undefined : ((span.end - span.start) / SAMPLE_RATE) * 1000;
+    const heard = span === undefined || speechMs === undefined ? {} : { speechMs: Math.round(speechMs), clearSpeech: span.clear };
     // A grammar search always finds some name, even in silence or steady noise: those are not decoded.
     // Where the speech lies in what the decoders hear: framed, it starts SPAN_BEFORE_MS in.
-    const speechAt: [number, number] | undefined =
-      span === undefined ? undefined : [SPAN_BEFORE_MS, SPAN_BEFORE_MS + ((span.end - span.start) / SAMPLE_RATE) * 1000];
+    const speechAt: [number, number] | undefined = speechMs === undefined ? undefined : [SPAN_BEFORE_MS, SPAN_BEFORE_MS + speechMs];
     const names = this.part === 'loop' ? undefined : this.decoder.decode(this.grammarKey, pcm, speech, speechAt);
     const loop = this.part === 'grammar' ? undefined : this.loopDecoder.decode(LOOP_SEARCH, pcm, speech, speechAt);
     const perFrame = (score: number): number => (score * LOG_BASE) / frames;

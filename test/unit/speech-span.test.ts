@@ -69,7 +69,7 @@ describe('where the speech of an utterance lies', () => {
 
   it('finds nothing in silence, and cuts nothing from steady noise', () => {
     expect(findSpeechSpan(new Int16Array(RATE))).toBeUndefined();
-    expect(findSpeechSpan(line(noise(1.5, -30)))).toEqual({ start: 0, end: 1.5 * RATE, clear: false, overFloorDb: 0 });
+    expect(findSpeechSpan(line(noise(1.5, -30)))).toEqual({ start: 0, end: 1.5 * RATE, clear: false, overFloorDb: 0, floor: 0 });
   });
 
   it('frames the same word the same way whatever surrounds it', () => {
@@ -80,6 +80,37 @@ describe('where the speech of an utterance lies', () => {
     expect(tight.length).toBe(padded.length);
     expect(tight.length).toBe(word.length + margins);
     expect([...tight]).toEqual([...padded]);
+  });
+
+  it('frames a word between comfort noise with margins of digital silence, up to the first sound over the noise', () => {
+    const word = speechLike(0.6, -15);
+    // A 20-ms click 100 ms before the word: too short to be taken for speech, over the noise.
+    const click = speechLike(0.02, -30);
+    const audio = line(
+      noise(2, -50),
+      mix(click, noise(0.02, -50, 4)),
+      noise(0.08, -50, 6),
+      mix(word, noise(0.6, -50, 3)),
+      noise(2, -50, 5),
+    );
+    const span = findSpeechSpan(audio)!;
+    expect(span.floor).toBeGreaterThan(0);
+    const framed = frameSpeech(audio, span);
+    const before = (SPAN_BEFORE_MS * RATE) / 1000;
+    const loud = (from: number, to: number): boolean => framed.subarray(from, to).some((v) => v !== 0);
+    // The noise alone before the click and after the word: digital silence.
+    expect(loud(0, before - 0.125 * RATE)).toBe(false);
+    expect(loud(framed.length - 0.25 * RATE, framed.length)).toBe(false);
+    // The click, the noise between it and the word, and the word, as they came.
+    expect(loud(before - 0.125 * RATE, before - 0.0625 * RATE)).toBe(true);
+    expect(loud(before - 0.05 * RATE, before)).toBe(true);
+    expect(loud(before, before + 0.6 * RATE)).toBe(true);
+  });
+
+  it('keeps the margins as they came where the speech does not stand clear of the noise', () => {
+    const word = speechLike(0.6, -30);
+    const framed = frameSpeech(line(noise(1, -40), mix(word, noise(0.6, -40, 3)), noise(1, -40, 5)));
+    expect(framed.subarray(0, 0.2 * RATE).some((v) => v !== 0)).toBe(true);
   });
 });
 
