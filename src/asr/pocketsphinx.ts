@@ -63,6 +63,11 @@ class SharedDecoder {
     private readonly cmnMarginMs?: number,
   ) {}
 
+  /** Whether the cepstral mean is taken over the speech (the French telephone model), not over every frame heard. */
+  get meanOverSpeech(): boolean {
+    return this.cmnMarginMs !== undefined;
+  }
+
   /**
    * A decoder for grammars, with the phone loop among its searches when `loop` is
    * 'triphone'; or, when `loop` is 'filler', a decoder for the phone loop alone whose phones
@@ -331,11 +336,11 @@ class PocketsphinxDecoder implements Decoder {
     // The words framed alike whatever the line put around them (speech-span.ts); whether they
     // are speech at all is judged on that frame, not on seconds of silence around a short word.
     const span = findSpeechSpan(line);
-    // The line's floor around the speech as digital silence for a telephone-band model only
-    // (its cepstral mean is taken over the speech): the wideband US English model, whose
-    // mean is the whole utterance's, then put a name not in the directory through (synthetic
-    // English store, dev set) and heard real English digits under line noise worse.
-    const framed = frameSpeech(line, span, SAMPLE_RATE, this.sampleRate < SAMPLE_RATE);
+    // The line's floor around the speech as digital silence only for a model whose cepstral
+    // mean is taken over the speech: the US English model, whose mean is the whole
+    // utterance's, then put a name not in the directory through (synthetic English store,
+    // dev set) and heard real English digits under line noise worse.
+    const framed = frameSpeech(line, span, SAMPLE_RATE, this.decoder.meanOverSpeech);
     const presence = new SpeechPresence();
     presence.write(framed);
     // Or a span standing over the line's floor, loud enough: a quiet word on a noisy line
